@@ -1,0 +1,109 @@
+/**
+ * The configuration schema (functionConfig / --config / webhook --config). One schema for the KRM
+ * function and the webhook. Unknown fields are errors: a typo in a security policy must never be
+ * silently ignored.
+ */
+import { z } from 'zod';
+
+export const API_VERSION = 'notary-pin.dev/v1alpha1';
+export const KIND = 'NotaryPin';
+
+/** A file path or an inline PEM block. */
+const pemSource = z
+  .string()
+  .min(1)
+  .describe('a file path or an inline PEM ("-----BEGIN CERTIFICATE-----...")');
+
+const roleName = z
+  .string()
+  .regex(/^targets(\/[A-Za-z0-9_.-]+)*$/, 'a targets role such as "targets" or "targets/releases"');
+
+export const AuthSchema = z.strictObject({
+  /** Basic auth / token-realm user name. */
+  username: z.string().min(1).optional(),
+  /** Name of an environment variable holding the password. Secrets are never inline. */
+  passwordEnv: z.string().min(1).optional(),
+  /** File holding the password. */
+  passwordFile: z.string().min(1).optional(),
+  /** Environment variable holding a ready bearer token. */
+  tokenEnv: z.string().min(1).optional(),
+  /** Docker config.json to take `auths` from; default `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`. */
+  dockerConfig: z.string().min(1).optional(),
+});
+export type AuthConfig = z.infer<typeof AuthSchema>;
+
+export const TrustRuleSchema = z.strictObject({
+  /** Optional name, used in messages. */
+  name: z.string().min(1).optional(),
+  /** Image patterns this rule governs (glob on the normalised reference; `*` stops at `/`, `**` does not). */
+  images: z.array(z.string().min(1)).min(1),
+  /**
+   * Trust server URL. Default, like Docker content trust: `https://notary.docker.io` for docker.io,
+   * `$DOCKER_CONTENT_TRUST_SERVER` when set, otherwise `https://<registry host>`.
+   */
+  server: z.url({ protocol: /^https?$/ }).optional(),
+  /** CA bundle (file or inline PEM) for the trust server's TLS certificate. Default: system CAs. */
+  ca: pemSource.optional(),
+  /** Pinned root key IDs: the root role's keys must include at least one (notary trust_pinning.certs). */
+  rootKeys: z.array(z.string().regex(/^[0-9a-f]{64}$/, 'a 64-hex-digit key ID')).optional(),
+  /** CA (file or inline PEM) the root certificates must chain to (notary trust_pinning.ca). */
+  rootCA: pemSource.optional(),
+  /** Trust on first use: accept an unpinned root the first time and store it in the cache dir. */
+  tofu: z.boolean().default(false),
+  /**
+   * Roles whose signatures count, in order of preference. Default like Docker content trust:
+   * `targets/releases`, else `targets`.
+   */
+  signers: z.array(roleName).min(1).optional(),
+  /** Offline mode: a directory of vendored trust data (`<GUN>/root.json` ... or notary's `tuf/<GUN>/metadata/`). */
+  trustDir: z.string().min(1).optional(),
+  auth: AuthSchema.optional(),
+  /** Per-request timeout (connect + headers + body). */
+  timeoutSeconds: z.number().positive().max(300).default(10),
+  /** Size cap for one metadata file whose length is not known from a signed role. */
+  maxMetadataBytes: z.number().int().positive().max(256 * 1024 * 1024).default(4 * 1024 * 1024),
+  /** Depth limit for delegations below `targets`. */
+  maxDelegationDepth: z.number().int().min(0).max(16).default(4),
+});
+export type TrustRule = z.infer<typeof TrustRuleSchema>;
+export type TrustRuleInput = z.input<typeof TrustRuleSchema>;
+
+export const ImageFieldSchema = z.strictObject({
+  /** Kind of the custom resource, e.g. `MyApp`. */
+  kind: z.string().min(1),
+  /** Optional apiVersion (group/version) filter. */
+  apiVersion: z.string().min(1).optional(),
+  /**
+   * Dotted path to the image field, `[]` for every list element: `spec.image`,
+   * `spec.components[].image`.
+   */
+  path: z.string().regex(/^[A-Za-z0-9_-]+(\[\])?(\.[A-Za-z0-9_-]+(\[\])?)*$/, 'a dotted path such as spec.image or spec.items[].image'),
+});
+export type ImageField = z.infer<typeof ImageFieldSchema>;
+
+export const SpecSchema = z.strictObject({
+  /** `pin` rewrites tags to signed digests; `verify` changes nothing and fails unless every image is pinned and signed. */
+  mode: z.enum(['pin', 'verify']).default('pin'),
+  /** `tag-and-digest`: `repo:tag@sha256:...` (reviewable); `digest`: `repo@sha256:...`. */
+  reference: z.enum(['tag-and-digest', 'digest']).default('tag-and-digest'),
+  /** Image patterns left untouched (reported as info). */
+  exclude: z.array(z.string().min(1)).default([]),
+  /** Trust rules, first match wins. An image no rule matches is an error. */
+  trust: z.array(TrustRuleSchema).default([]),
+  /** Extra image field paths for custom resources. */
+  imageFields: z.array(ImageFieldSchema).default([]),
+  /** How many images are resolved at once. */
+  concurrency: z.number().int().min(1).max(256).default(16),
+  /** Directory for TOFU roots and the optional on-disk metadata cache. */
+  cacheDir: z.string().min(1).optional(),
+});
+export type Spec = z.infer<typeof SpecSchema>;
+export type SpecInput = z.input<typeof SpecSchema>;
+
+export const NotaryPinConfigSchema = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal(KIND),
+  metadata: z.looseObject({ name: z.string().optional() }).optional(),
+  spec: SpecSchema.default(SpecSchema.parse({})),
+});
+export type NotaryPinConfig = z.infer<typeof NotaryPinConfigSchema>;

@@ -1,0 +1,123 @@
+/**
+ * Errors are values. Every failure notary-pin reports carries a stable code, the image it is about,
+ * the resource (and field) it came from where known, what failed, and a hint that says what to fix.
+ *
+ * One place turns them into output: `src/report/` (KRM results, CLI lines, webhook denials).
+ * Code deeper down throws `PinError` (or returns it inside a `Result`); nothing else should be thrown
+ * across module boundaries for an expected failure.
+ */
+
+export const ErrorCodes = [
+  // input and configuration
+  'INPUT_INVALID', // not YAML, not a ResourceList or object stream, item without kind ...
+  'INPUT_TOO_LARGE',
+  'CONFIG_INVALID',
+  'REFERENCE_INVALID', // an image string that is not a valid reference
+  'NO_TRUST_RULE', // no spec.trust rule matches the image
+  // pinning / policy
+  'NOT_PINNED', // verify mode / webhook: image is by tag, not by digest
+  'UNSIGNED', // no accepted role signs the tag (or the digest)
+  'DIGEST_MISMATCH', // the input's digest is not what the trust data signs for its tag
+  // trust data
+  'TRUST_FETCH', // transport: connect, TLS, timeout, HTTP status
+  'TRUST_NOT_FOUND', // the server has no trust data for the GUN (404)
+  'TRUST_TOO_LARGE', // a response exceeded its size cap
+  'TRUST_MALFORMED', // not JSON / does not match the TUF schema
+  'TRUST_ROOT_UNTRUSTED', // root not pinned, does not chain to a pinned CA, TOFU not allowed ...
+  'TRUST_SIGNATURE', // bad signature / threshold not met / key not in role
+  'TRUST_EXPIRED', // a role's metadata is expired
+  'TRUST_ROLLBACK', // a role's version is lower than a trusted one
+  'TRUST_MISMATCH', // hash/length mismatch between roles, wrong GUN, wrong role type
+  'TRUST_DELEGATION', // delegation invalid: path outside its parent, depth, cycle
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+/** Identifies a Kubernetes resource as KRM results do (`resourceRef`). */
+export interface ResourceRef {
+  apiVersion?: string;
+  kind?: string;
+  name?: string;
+  namespace?: string;
+}
+
+export interface PinErrorInit {
+  code: ErrorCode;
+  message: string;
+  hint?: string;
+  /** The image as written in the manifest, or the normalised reference. */
+  image?: string;
+  /** The TUF role the failure is about (`root`, `targets/releases`, ...). */
+  role?: string;
+  resource?: ResourceRef;
+  /** Path of the image field inside the resource, e.g. `spec.template.spec.containers[0].image`. */
+  field?: string;
+  /** File the resource came from (from the kpt/kustomize path annotations). */
+  file?: { path: string; index?: number };
+  cause?: unknown;
+}
+
+export class PinError extends Error {
+  readonly code: ErrorCode;
+  readonly hint?: string;
+  readonly image?: string;
+  readonly role?: string;
+  readonly resource?: ResourceRef;
+  readonly field?: string;
+  readonly file?: { path: string; index?: number };
+
+  constructor(init: PinErrorInit) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = 'PinError';
+    this.code = init.code;
+    if (init.hint !== undefined) this.hint = init.hint;
+    if (init.image !== undefined) this.image = init.image;
+    if (init.role !== undefined) this.role = init.role;
+    if (init.resource !== undefined) this.resource = init.resource;
+    if (init.field !== undefined) this.field = init.field;
+    if (init.file !== undefined) this.file = init.file;
+  }
+
+  /** A copy with more context (the image, resource, field ...); fields already set are kept. */
+  with(extra: Partial<Omit<PinErrorInit, 'code' | 'message'>>): PinError {
+    return new PinError({
+      code: this.code,
+      message: this.message,
+      hint: this.hint ?? extra.hint,
+      image: this.image ?? extra.image,
+      role: this.role ?? extra.role,
+      resource: this.resource ?? extra.resource,
+      field: this.field ?? extra.field,
+      file: this.file ?? extra.file,
+      cause: this.cause,
+    });
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.hint !== undefined && { hint: this.hint }),
+      ...(this.image !== undefined && { image: this.image }),
+      ...(this.role !== undefined && { role: this.role }),
+      ...(this.field !== undefined && { field: this.field }),
+    };
+  }
+}
+
+export function isPinError(e: unknown): e is PinError {
+  return e instanceof PinError;
+}
+
+/** Wraps anything thrown into a PinError; unknown failures become INTERNAL (fail closed). */
+export function toPinError(e: unknown, fallback: ErrorCode = 'INTERNAL'): PinError {
+  if (e instanceof PinError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new PinError({ code: fallback, message, cause: e });
+}
+
+export type Result<T, E = PinError> = { ok: true; value: T } | { ok: false; error: E };
+
+export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });
+export const err = <E>(error: E): Result<never, E> => ({ ok: false, error });
