@@ -1,0 +1,135 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PinError } from '../errors/errors.js';
+import { defaultSpec, loadConfigFile, parseFunctionConfig } from './load.js';
+
+const base = { apiVersion: 'notary-pin.dev/v1alpha1', kind: 'NotaryPin' };
+
+function codeOf(fn: () => unknown): { code: string; message: string } {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(PinError);
+    return { code: (e as PinError).code, message: (e as PinError).message };
+  }
+  throw new Error('expected an error');
+}
+
+describe('parseFunctionConfig', () => {
+  it('gives defaults without a config', () => {
+    const spec = parseFunctionConfig(undefined);
+    expect(spec).toEqual(defaultSpec());
+    expect(spec.mode).toBe('pin');
+    expect(spec.reference).toBe('tag-and-digest');
+    expect(spec.trust).toEqual([]);
+    expect(spec.concurrency).toBe(16);
+  });
+
+  it('parses a full NotaryPin config with rule defaults filled in', () => {
+    const spec = parseFunctionConfig({
+      ...base,
+      metadata: { name: 'pin', annotations: { 'config.kubernetes.io/local-config': 'true' } },
+      spec: {
+        mode: 'verify',
+        reference: 'digest',
+        exclude: ['docker.io/library/busybox:*'],
+        trust: [
+          {
+            images: ['127.0.0.1:5000/**'],
+            server: 'https://127.0.0.1:4443',
+            ca: '/etc/ca.pem',
+            rootKeys: ['a'.repeat(64)],
+            signers: ['targets/releases'],
+          },
+        ],
+        imageFields: [{ kind: 'MyApp', path: 'spec.components[].image' }],
+      },
+    });
+    expect(spec.mode).toBe('verify');
+    expect(spec.reference).toBe('digest');
+    expect(spec.trust[0]).toMatchObject({ tofu: false, timeoutSeconds: 10, maxDelegationDepth: 4 });
+    expect(spec.imageFields[0]!.path).toBe('spec.components[].image');
+  });
+
+  it('names an unknown field and suggests the right one', () => {
+    const e = codeOf(() =>
+      parseFunctionConfig({ ...base, spec: { trust: [{ images: ['x'], sever: 'https://a' }] } }),
+    );
+    expect(e.code).toBe('CONFIG_INVALID');
+    expect(e.message).toContain('spec.trust[0].sever: unknown field');
+    expect(e.message).toContain('did you mean "server"');
+  });
+
+  it('names an unknown top-level spec field', () => {
+    const e = codeOf(() => parseFunctionConfig({ ...base, spec: { mdoe: 'pin' } }));
+    expect(e.message).toContain('spec.mdoe: unknown field');
+    expect(e.message).toContain('did you mean "mode"');
+  });
+
+  it('rejects wrong enum values, bad key IDs and bad URLs with their paths', () => {
+    expect(codeOf(() => parseFunctionConfig({ ...base, spec: { mode: 'mutate' } })).message).toContain('spec.mode');
+    expect(
+      codeOf(() => parseFunctionConfig({ ...base, spec: { trust: [{ images: ['x'], rootKeys: ['abc'] }] } })).message,
+    ).toContain('spec.trust[0].rootKeys[0]');
+    expect(
+      codeOf(() => parseFunctionConfig({ ...base, spec: { trust: [{ images: ['x'], server: 'ftp://x' }] } })).message,
+    ).toContain('spec.trust[0].server');
+    expect(
+      codeOf(() => parseFunctionConfig({ ...base, spec: { trust: [{ images: [] }] } })).message,
+    ).toContain('spec.trust[0].images');
+  });
+
+  it('rejects a wrong kind, a list and a scalar', () => {
+    expect(codeOf(() => parseFunctionConfig({ apiVersion: 'v1', kind: 'Secret' })).message).toContain('"Secret"');
+    expect(codeOf(() => parseFunctionConfig([1, 2])).message).toContain('a list');
+    expect(codeOf(() => parseFunctionConfig('pin')).message).toContain('must be a mapping');
+  });
+
+  it('accepts a ConfigMap with the same keys in data', () => {
+    const spec = parseFunctionConfig({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'cfg' },
+      data: {
+        mode: 'verify',
+        reference: 'digest',
+        concurrency: '4',
+        exclude: '- gcr.io/**\n- quay.io/*\n',
+        trust: '- images: ["**"]\n  tofu: true\n',
+      },
+    });
+    expect(spec).toMatchObject({ mode: 'verify', reference: 'digest', concurrency: 4, exclude: ['gcr.io/**', 'quay.io/*'] });
+    expect(spec.trust[0]!.tofu).toBe(true);
+  });
+
+  it('rejects unknown ConfigMap keys and non-string values', () => {
+    expect(codeOf(() => parseFunctionConfig({ kind: 'ConfigMap', data: { trsut: '[]' } })).message).toContain(
+      'data.trsut: unknown field (did you mean "trust"?)',
+    );
+    expect(codeOf(() => parseFunctionConfig({ kind: 'ConfigMap', data: { concurrency: 4 } })).message).toContain(
+      'must be a string',
+    );
+    expect(codeOf(() => parseFunctionConfig({ kind: 'ConfigMap', data: { concurrency: 'many' } })).message).toContain(
+      'expected a number',
+    );
+  });
+});
+
+describe('loadConfigFile', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'np-config-'));
+
+  it('loads YAML', async () => {
+    const file = join(dir, 'ok.yaml');
+    writeFileSync(file, `apiVersion: notary-pin.dev/v1alpha1\nkind: NotaryPin\nspec:\n  mode: verify\n`);
+    expect((await loadConfigFile(file)).mode).toBe('verify');
+  });
+
+  it('reports a missing file and broken YAML as CONFIG_INVALID', async () => {
+    await expect(loadConfigFile(join(dir, 'nope.yaml'))).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'spec: [unclosed\n');
+    await expect(loadConfigFile(bad)).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('not valid YAML') });
+  });
+});
