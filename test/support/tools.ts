@@ -1,0 +1,47 @@
+/**
+ * Gate integration tests on the real system tools (notary-server, notary, docker-registry, skopeo,
+ * openssl). Locally a missing tool skips the suite with a message saying how to install it; in CI
+ * (`CI=true`) a missing tool fails at collection time, so a broken CI image cannot go green by
+ * skipping everything.
+ */
+import { describe } from 'vitest';
+import { findTool } from './find-tool.js';
+
+export { findTool };
+
+/** The tools the integration harness may need. */
+export type ToolName = 'notary-server' | 'notary' | 'docker-registry' | 'skopeo' | 'openssl';
+
+/** Every tool `startNotaryEnv` uses. */
+export const NOTARY_ENV_TOOLS: readonly ToolName[] = ['notary-server', 'notary', 'docker-registry', 'skopeo', 'openssl'];
+
+/** Result of {@link requireTools}. */
+export type ToolCheck = { ok: true } | { ok: false; missing: string[]; reason: string };
+
+export const INSTALL_HINT =
+  'install them with `sudo scripts/install-system-deps.sh` (Debian/Ubuntu packages: notary docker-registry skopeo openssl)';
+
+/** Checks that every tool in `names` is installed. */
+export function requireTools(names: readonly string[]): ToolCheck {
+  const missing = names.filter((n) => findTool(n) === null);
+  if (missing.length === 0) return { ok: true };
+  return { ok: false, missing, reason: `missing tools: ${missing.join(', ')}; ${INSTALL_HINT}` };
+}
+
+/**
+ * `describe(title, fn)` when every tool in `names` is installed. Otherwise: with `CI=true` throws
+ * (the test file fails to collect); else logs which tools are missing and how to install them,
+ * and registers the suite with `describe.skip`.
+ */
+export function describeWithTools(names: readonly string[], title: string, fn: () => void): void {
+  const check = requireTools(names);
+  if (check.ok) {
+    describe(title, fn);
+    return;
+  }
+  if (process.env.CI === 'true') {
+    throw new Error(`${title}: ${check.reason} (CI=true: missing tools are an error, not a skip)`);
+  }
+  console.warn(`[skip] ${title}: ${check.reason}`);
+  describe.skip(title, fn);
+}
