@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1
+# notary-pin: one image for the KRM function (default entrypoint) and the webhook (`webhook` argument).
+#
+#   docker build -t notary-pin .
+#   kustomize build . | docker run -i --rm notary-pin --config /cfg/config.yaml   (mount the config)
+#   docker run notary-pin webhook --config ... --tls-cert-file ... --tls-private-key-file ...
+#
+# Build stage: install exact dependencies from the lockfile and bundle the CLI into one file.
+ARG NODE_MAJOR=24
+FROM node:${NODE_MAJOR}-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json ./
+COPY scripts/build.mjs scripts/build.mjs
+COPY src/ src/
+RUN node scripts/build.mjs && node dist/notary-pin.mjs --version
+
+# Run stage: distroless Node (current LTS line), no shell, no package manager, non-root.
+FROM gcr.io/distroless/nodejs${NODE_MAJOR}-debian12:nonroot
+LABEL org.opencontainers.image.title="notary-pin" \
+      org.opencontainers.image.description="Pin container images to Notary v1 signed digests (KRM function and admission webhook)" \
+      org.opencontainers.image.licenses="Apache-2.0"
+WORKDIR /app
+COPY --from=build /src/dist/notary-pin.mjs /app/notary-pin.mjs
+ENV NODE_ENV=production
+USER 65532:65532
+# The KRM function reads a ResourceList on stdin; `webhook` serves HTTPS on 8443.
+EXPOSE 8443
+ENTRYPOINT ["/nodejs/bin/node", "/app/notary-pin.mjs"]
