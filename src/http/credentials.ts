@@ -1,0 +1,219 @@
+/**
+ * Credentials for the trust server: from the rule's `auth` (username + passwordEnv/passwordFile,
+ * tokenEnv) or from a Docker `config.json` (`auths`, as `docker login` writes it). Credential
+ * stores and helpers (`credsStore`, `credHelpers`) are not supported: that is said in a debug
+ * message, never silently. Secrets never appear in messages.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { PinError } from '../errors/errors.js';
+import type { AuthConfig } from '../config/schema.js';
+
+/** Credentials for one trust server. `source` says where they came from (never the secret). */
+export interface Credentials {
+  readonly username?: string;
+  readonly password?: string;
+  /** A ready bearer token, sent as `Authorization: Bearer` (rule `auth.tokenEnv`, docker `registrytoken`). */
+  readonly token?: string;
+  /** Where they came from, for debug messages: `trust.auth`, `/home/u/.docker/config.json (ghcr.io)`. */
+  readonly source: string;
+}
+
+export interface ResolveCredentialsOptions {
+  readonly auth?: AuthConfig;
+  /**
+   * Hosts to look up in the docker config, in order of preference: the trust server host first,
+   * then the registry host (Docker content trust uses the registry's login for the notary server).
+   */
+  readonly hosts: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+  readonly homeDir?: string;
+  readonly debug?: (message: string) => void;
+}
+
+const DockerAuthEntry = z.looseObject({
+  auth: z.string().optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  identitytoken: z.string().optional(),
+  registrytoken: z.string().optional(),
+});
+
+const DockerConfigFile = z.looseObject({
+  auths: z.record(z.string(), DockerAuthEntry).optional(),
+  credsStore: z.string().optional(),
+  credHelpers: z.record(z.string(), z.string()).optional(),
+});
+export type DockerConfig = z.infer<typeof DockerConfigFile>;
+
+const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
+
+/**
+ * Normalises a docker config `auths` key or a host for comparison: scheme and path dropped,
+ * lower-cased, the Docker Hub aliases (`https://index.docker.io/v1/`, `registry-1.docker.io`, ...)
+ * folded to `docker.io`.
+ */
+export function normaliseAuthKey(key: string): string {
+  let k = key.trim().toLowerCase();
+  k = k.replace(/^[a-z][a-z0-9+.-]*:\/\//, '');
+  const slash = k.indexOf('/');
+  if (slash >= 0) k = k.slice(0, slash);
+  return DOCKER_HUB_ALIASES.has(k) ? 'docker.io' : k;
+}
+
+/** Parses a docker config.json text. Errors never quote the file (it holds secrets). */
+export function parseDockerConfig(text: string, path: string): DockerConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new PinError({
+      code: 'CONFIG_INVALID',
+      message: `docker config ${path} is not valid JSON`,
+      hint: 'fix the file or point trust.auth.dockerConfig at another one',
+    });
+  }
+  const parsed = DockerConfigFile.safeParse(raw);
+  if (!parsed.success) {
+    throw new PinError({
+      code: 'CONFIG_INVALID',
+      message: `docker config ${path} does not have the expected shape (auths: {host: {auth|username|password}})`,
+      hint: 'fix the file or point trust.auth.dockerConfig at another one',
+    });
+  }
+  return parsed.data;
+}
+
+/**
+ * The credentials for `hosts` in a parsed docker config, or undefined. Entries with only an
+ * `identitytoken` (OAuth refresh token) and credential helpers are reported through `debug`.
+ */
+export function credentialsFromDockerConfig(
+  config: DockerConfig,
+  path: string,
+  hosts: readonly string[],
+  debug: (message: string) => void = () => {},
+): Credentials | undefined {
+  const wanted = hosts.map(normaliseAuthKey);
+  const entries = Object.entries(config.auths ?? {}).map(([k, v]) => [normaliseAuthKey(k), v] as const);
+  for (const host of wanted) {
+    const helper = Object.entries(config.credHelpers ?? {}).find(([k]) => normaliseAuthKey(k) === host);
+    if (helper) {
+      debug(
+        `docker config ${path}: credHelpers names "${helper[1]}" for ${host}; credential helpers are not supported, ` +
+          'using the auths entry if any (set trust.auth to give credentials explicitly)',
+      );
+    }
+    const entry = entries.find(([k]) => k === host)?.[1];
+    if (!entry) continue;
+    const source = `${path} (${host})`;
+    if (entry.auth) {
+      let decoded: string;
+      try {
+        decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+      } catch {
+        decoded = '';
+      }
+      const colon = decoded.indexOf(':');
+      if (colon <= 0) {
+        throw new PinError({
+          code: 'CONFIG_INVALID',
+          message: `docker config ${path}: the "auth" of ${host} is not base64 of "user:password"`,
+          hint: 'run docker login again or fix the entry',
+        });
+      }
+      return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), source };
+    }
+    if (entry.username && entry.password !== undefined) {
+      return { username: entry.username, password: entry.password, source };
+    }
+    if (entry.registrytoken) return { token: entry.registrytoken, source };
+    if (entry.identitytoken) {
+      debug(`docker config ${path}: ${host} has only an identitytoken (OAuth refresh token), which is not supported`);
+      continue;
+    }
+    if (config.credsStore) {
+      debug(
+        `docker config ${path}: ${host} is stored in credsStore "${config.credsStore}"; credential stores are not ` +
+          'supported (set trust.auth to give credentials explicitly)',
+      );
+    }
+  }
+  if (config.credsStore) {
+    debug(
+      `docker config ${path}: no usable auths entry for ${wanted.join(', ')}; credsStore "${config.credsStore}" is not ` +
+        'supported, continuing anonymously (set trust.auth to give credentials explicitly)',
+    );
+  }
+  return undefined;
+}
+
+function envValue(env: NodeJS.ProcessEnv, name: string, field: string): string {
+  const v = env[name];
+  if (v === undefined || v === '') {
+    throw new PinError({
+      code: 'CONFIG_INVALID',
+      message: `environment variable ${name} named by ${field} is not set`,
+      hint: `set ${name} or change ${field}`,
+    });
+  }
+  return v;
+}
+
+/**
+ * The credentials a rule asks for. Explicit `auth` fields win; otherwise the docker config
+ * (`auth.dockerConfig`, else `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`). A missing
+ * default docker config means anonymous access; a missing explicit one is an error.
+ */
+export function resolveCredentials(opts: ResolveCredentialsOptions): Credentials | undefined {
+  const env = opts.env ?? process.env;
+  const debug = opts.debug ?? (() => {});
+  const auth = opts.auth ?? {};
+  if (auth.tokenEnv) return { token: envValue(env, auth.tokenEnv, 'trust.auth.tokenEnv'), source: 'trust.auth.tokenEnv' };
+  if (auth.passwordEnv || auth.passwordFile || auth.username) {
+    if (!auth.username || (!auth.passwordEnv && !auth.passwordFile)) {
+      throw new PinError({
+        code: 'CONFIG_INVALID',
+        message: 'trust.auth needs username together with passwordEnv or passwordFile',
+        hint: 'set both trust.auth.username and trust.auth.passwordEnv (or passwordFile)',
+      });
+    }
+    let password: string;
+    if (auth.passwordEnv) {
+      password = envValue(env, auth.passwordEnv, 'trust.auth.passwordEnv');
+    } else {
+      try {
+        password = readFileSync(auth.passwordFile!, 'utf8').replace(/\r?\n$/, '');
+      } catch (e) {
+        throw new PinError({
+          code: 'CONFIG_INVALID',
+          message: `trust.auth.passwordFile ${auth.passwordFile}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+          hint: 'make the password file readable or change trust.auth.passwordFile',
+        });
+      }
+    }
+    return { username: auth.username, password, source: 'trust.auth' };
+  }
+  const explicit = auth.dockerConfig;
+  const path =
+    explicit ?? (env.DOCKER_CONFIG ? join(env.DOCKER_CONFIG, 'config.json') : join(opts.homeDir ?? homedir(), '.docker', 'config.json'));
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if (explicit) {
+      throw new PinError({
+        code: 'CONFIG_INVALID',
+        message: `trust.auth.dockerConfig ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+        hint: 'make the docker config readable or change trust.auth.dockerConfig',
+      });
+    }
+    debug(`no docker config at ${path}; accessing the trust server anonymously`);
+    return undefined;
+  }
+  const creds = credentialsFromDockerConfig(parseDockerConfig(text, path), path, opts.hosts, debug);
+  if (!creds) debug(`docker config ${path} has no credentials for ${opts.hosts.join(', ')}; accessing anonymously`);
+  return creds;
+}

@@ -1,0 +1,60 @@
+/**
+ * PEM sources (a file path or an inline PEM block, as `trust.ca` / `trust.rootCA` are written) and
+ * certificate parsing.
+ */
+import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { PinError } from '../errors/errors.js';
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/**
+ * The PEM text of a `pemSource` config value: returned as is when it is inline PEM, else read from
+ * the file it names. `what` names the config field for messages (e.g. `trust.ca`).
+ */
+export function loadPemSource(source: string, what: string): string {
+  if (source.trimStart().startsWith('-----BEGIN')) return source;
+  let text: string;
+  try {
+    text = readFileSync(source, 'utf8');
+  } catch (e) {
+    throw new PinError({
+      code: 'CONFIG_INVALID',
+      message: `${what}: cannot read ${source}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      hint: `${what} must be a readable PEM file or an inline PEM block`,
+      cause: e,
+    });
+  }
+  if (!text.includes('-----BEGIN')) {
+    throw new PinError({
+      code: 'CONFIG_INVALID',
+      message: `${what}: ${source} holds no PEM block`,
+      hint: `${what} must be a PEM certificate bundle`,
+    });
+  }
+  return text;
+}
+
+/** Every certificate in a PEM bundle; a bundle without any (or with a broken one) is a config error. */
+export function parseCertificates(pem: string, what: string): X509Certificate[] {
+  const blocks = pem.match(PEM_BLOCK) ?? [];
+  if (blocks.length === 0) {
+    throw new PinError({
+      code: 'CONFIG_INVALID',
+      message: `${what}: no "BEGIN CERTIFICATE" block found`,
+      hint: `${what} must hold PEM certificates`,
+    });
+  }
+  return blocks.map((b, i) => {
+    try {
+      return new X509Certificate(b);
+    } catch (e) {
+      throw new PinError({
+        code: 'CONFIG_INVALID',
+        message: `${what}: certificate #${i + 1} cannot be parsed: ${(e as Error).message}`,
+        hint: `fix the PEM in ${what}`,
+        cause: e,
+      });
+    }
+  });
+}
