@@ -1,8 +1,28 @@
 /**
- * Locates system tools on PATH (no vitest dependency, so the harness can run under plain tsx).
+ * Locates the system tools the harness needs (no vitest dependency, so the harness can run under
+ * plain tsx, e.g. the benchmark and capture-fixtures.ts).
  */
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
+
+/** The tools the integration harness may need. */
+export type ToolName = 'notary-server' | 'notary' | 'docker-registry' | 'skopeo' | 'openssl';
+
+/** Every tool `startNotaryEnv` uses. */
+export const NOTARY_ENV_TOOLS: readonly ToolName[] = ['notary-server', 'notary', 'docker-registry', 'skopeo', 'openssl'];
+
+/** Result of {@link requireTools}. */
+export type ToolCheck = { ok: true } | { ok: false; missing: string[]; reason: string };
+
+export const INSTALL_HINT =
+  'install them with `sudo scripts/install-system-deps.sh` (Debian/Ubuntu packages: notary docker-registry skopeo openssl)';
+
+/** Checks that every tool in `names` is installed. */
+export function requireTools(names: readonly string[]): ToolCheck {
+  const missing = names.filter((n) => findTool(n) === null);
+  if (missing.length === 0) return { ok: true };
+  return { ok: false, missing, reason: `missing tools: ${missing.join(', ')}; ${INSTALL_HINT}` };
+}
 
 const cache = new Map<string, string | null>();
 

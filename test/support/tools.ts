@@ -5,28 +5,9 @@
  * skipping everything.
  */
 import { describe } from 'vitest';
-import { findTool } from './find-tool.js';
+import { requireTools } from './find-tool.js';
 
-export { findTool };
-
-/** The tools the integration harness may need. */
-export type ToolName = 'notary-server' | 'notary' | 'docker-registry' | 'skopeo' | 'openssl';
-
-/** Every tool `startNotaryEnv` uses. */
-export const NOTARY_ENV_TOOLS: readonly ToolName[] = ['notary-server', 'notary', 'docker-registry', 'skopeo', 'openssl'];
-
-/** Result of {@link requireTools}. */
-export type ToolCheck = { ok: true } | { ok: false; missing: string[]; reason: string };
-
-export const INSTALL_HINT =
-  'install them with `sudo scripts/install-system-deps.sh` (Debian/Ubuntu packages: notary docker-registry skopeo openssl)';
-
-/** Checks that every tool in `names` is installed. */
-export function requireTools(names: readonly string[]): ToolCheck {
-  const missing = names.filter((n) => findTool(n) === null);
-  if (missing.length === 0) return { ok: true };
-  return { ok: false, missing, reason: `missing tools: ${missing.join(', ')}; ${INSTALL_HINT}` };
-}
+export { findTool, requireTools, NOTARY_ENV_TOOLS, INSTALL_HINT, type ToolCheck, type ToolName } from './find-tool.js';
 
 /**
  * `describe(title, fn)` when every tool in `names` is installed. Otherwise: with `CI=true` throws
