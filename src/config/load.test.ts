@@ -126,6 +126,32 @@ describe('loadConfigFile', () => {
     expect((await loadConfigFile(file)).mode).toBe('verify');
   });
 
+  it('resolves relative paths against the config file directory, leaving PEM and absolute paths alone', async () => {
+    const file = join(dir, 'paths.yaml');
+    writeFileSync(
+      file,
+      [
+        'apiVersion: notary-pin.dev/v1alpha1',
+        'kind: NotaryPin',
+        'spec:',
+        '  cacheDir: cache',
+        '  trust:',
+        '  - images: ["**"]',
+        '    ca: certs/ca.pem',
+        '    rootCA: "-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----"',
+        '    trustDir: /abs/trust',
+        '    auth: {passwordFile: secret.txt}',
+        '',
+      ].join('\n'),
+    );
+    const spec = await loadConfigFile(file);
+    expect(spec.cacheDir).toBe(join(dir, 'cache'));
+    expect(spec.trust[0]!.ca).toBe(join(dir, 'certs/ca.pem'));
+    expect(spec.trust[0]!.rootCA).toContain('-----BEGIN CERTIFICATE-----');
+    expect(spec.trust[0]!.trustDir).toBe('/abs/trust');
+    expect(spec.trust[0]!.auth!.passwordFile).toBe(join(dir, 'secret.txt'));
+  });
+
   it('reports a missing file and broken YAML as CONFIG_INVALID', async () => {
     await expect(loadConfigFile(join(dir, 'nope.yaml'))).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     const bad = join(dir, 'bad.yaml');

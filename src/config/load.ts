@@ -5,6 +5,7 @@
  * that name the field.
  */
 import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { PinError } from '../errors/errors.js';
@@ -93,7 +94,35 @@ export async function loadConfigFile(path: string): Promise<Spec> {
   } catch (e) {
     throw configError(`config file ${path} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
-  return parseFunctionConfig(value, path);
+  return resolvePaths(parseFunctionConfig(value, path), dirname(resolve(path)));
+}
+
+const isPem = (s: string): boolean => s.includes('-----BEGIN');
+
+/**
+ * Relative file paths in a config file are relative to that file's directory (as kustomize does),
+ * so a config checked in next to its CA and vendored trust data works from any working directory.
+ */
+export function resolvePaths(spec: Spec, baseDir: string): Spec {
+  const abs = (p: string | undefined): string | undefined => (p === undefined || isAbsolute(p) ? p : resolve(baseDir, p));
+  const absFileOrPem = (p: string | undefined): string | undefined => (p === undefined || isPem(p) ? p : abs(p));
+  return {
+    ...spec,
+    ...(spec.cacheDir !== undefined && { cacheDir: abs(spec.cacheDir) }),
+    trust: spec.trust.map((rule) => ({
+      ...rule,
+      ...(rule.ca !== undefined && { ca: absFileOrPem(rule.ca) }),
+      ...(rule.rootCA !== undefined && { rootCA: absFileOrPem(rule.rootCA) }),
+      ...(rule.trustDir !== undefined && { trustDir: abs(rule.trustDir) }),
+      ...(rule.auth !== undefined && {
+        auth: {
+          ...rule.auth,
+          ...(rule.auth.passwordFile !== undefined && { passwordFile: abs(rule.auth.passwordFile) }),
+          ...(rule.auth.dockerConfig !== undefined && { dockerConfig: abs(rule.auth.dockerConfig) }),
+        },
+      }),
+    })),
+  };
 }
 
 function zodToPinError(error: z.ZodError, source: string, prefix = ''): PinError {

@@ -1,0 +1,135 @@
+/**
+ * The command line: `notary-pin` (KRM function on stdin/stdout, the default), `notary-pin webhook`,
+ * `notary-pin demo`. Exit codes: 0 success, 1 a check failed (results say why), 2 usage error.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { readFile, writeFile } from 'node:fs/promises';
+import { toPinError } from '../errors/errors.js';
+import { runKrm } from '../krm/run.js';
+import { errorText } from '../report/format.js';
+import { VERSION } from './version.js';
+import { productionResolver } from './resolver.js';
+
+/** Inputs beyond this are rejected (INPUT_TOO_LARGE); --max-input-bytes raises it. */
+export const DEFAULT_MAX_INPUT = 16 * 1024 * 1024;
+
+async function readStdin(maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    // Read one byte past the cap so the parser can report the size precisely without holding endless input.
+    if (size > maxBytes + 1) {
+      chunks.push(buf.subarray(0, Math.max(0, buf.length - (size - maxBytes - 1))));
+      process.stdin.destroy();
+      break;
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks);
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+interface FnFlags {
+  config?: string;
+  mode?: 'pin' | 'verify';
+  reference?: 'tag-and-digest' | 'digest';
+  input?: string;
+  output?: string;
+  maxInputBytes: number;
+  quiet?: boolean;
+}
+
+async function runFunction(flags: FnFlags): Promise<number> {
+  const input = flags.input ? await readFile(flags.input) : await readStdin(flags.maxInputBytes);
+  const overrides = {
+    ...(flags.mode && { mode: flags.mode }),
+    ...(flags.reference && { reference: flags.reference }),
+  };
+  const result = await runKrm(input, {
+    resolverFor: productionResolver,
+    maxBytes: flags.maxInputBytes,
+    ...(flags.config !== undefined && { configFile: flags.config }),
+    ...(Object.keys(overrides).length > 0 && { overrides }),
+  });
+  if (!flags.quiet || result.exitCode !== 0) for (const line of result.stderr) process.stderr.write(`${line}\n`);
+  if (result.stdout) {
+    if (flags.output) await writeFile(flags.output, result.stdout);
+    else await new Promise<void>((resolve, reject) => process.stdout.write(result.stdout, (e) => (e ? reject(e) : resolve())));
+  }
+  return result.exitCode;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('notary-pin')
+    .description('Pin container images to the digests their Notary v1 (Docker Content Trust) trust data signs.')
+    .version(VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('fn', { isDefault: true })
+    .description('run as a KRM function: a ResourceList (or plain YAML stream) on stdin, the pinned result on stdout')
+    .option('-c, --config <file>', 'NotaryPin config file (required for plain streams; overrides functionConfig)')
+    .addOption(new Option('--mode <mode>', 'override spec.mode').choices(['pin', 'verify']))
+    .addOption(new Option('--reference <style>', 'override spec.reference').choices(['tag-and-digest', 'digest']))
+    .option('-i, --input <file>', 'read input from a file instead of stdin')
+    .option('-o, --output <file>', 'write output to a file instead of stdout')
+    .option('--max-input-bytes <n>', 'reject larger input', positiveInt, DEFAULT_MAX_INPUT)
+    .option('-q, --quiet', 'print the summary on stderr only when something failed')
+    .action(async (flags: FnFlags) => {
+      process.exitCode = await runFunction(flags);
+    });
+
+  program
+    .command('webhook')
+    .description('serve a validating admission webhook over HTTPS')
+    .requiredOption('-c, --config <file>', 'NotaryPin config file')
+    .requiredOption('--tls-cert-file <file>', 'serving certificate (PEM); reloaded when it changes')
+    .requiredOption('--tls-private-key-file <file>', 'serving key (PEM); reloaded when it changes')
+    .option('--port <port>', 'port to listen on', positiveInt, 8443)
+    .option('--host <host>', 'address to listen on', '0.0.0.0')
+    .action(async (flags: { config: string; tlsCertFile: string; tlsPrivateKeyFile: string; port: number; host: string }) => {
+      const { runWebhook } = await import('../webhook/server.js');
+      await runWebhook({
+        configPath: flags.config,
+        certFile: flags.tlsCertFile,
+        keyFile: flags.tlsPrivateKeyFile,
+        port: flags.port,
+        host: flags.host,
+      });
+    });
+
+  program
+    .command('demo')
+    .description('pin an example ResourceList against an embedded, freshly signed trust server (no network needed)')
+    .action(async () => {
+      const { runDemo } = await import('../demo/demo.js');
+      process.exitCode = await runDemo();
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (typeof code === 'string' && code.startsWith('commander.')) {
+      // help and version exit 0; usage errors exit 2 (commander already printed the message).
+      process.exitCode = code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help' ? 0 : 2;
+      return;
+    }
+    const error = toPinError(e);
+    process.stderr.write(`notary-pin: error: ${errorText(error)} [${error.code}]\n`);
+    process.exitCode = 1;
+  }
+}

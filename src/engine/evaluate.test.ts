@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { parseFunctionConfig } from '../config/load.js';
+import type { TrustRule } from '../config/schema.js';
+import { PinError, err, ok } from '../errors/errors.js';
+import type { ImageReference } from '../reference/types.js';
+import type { Resolver } from '../resolve/types.js';
+import { evaluate } from './evaluate.js';
+
+const D1 = `sha256:${'1'.repeat(64)}`;
+const D2 = `sha256:${'2'.repeat(64)}`;
+
+/** A resolver over a fixed table of signed tags; anything else is unsigned. Counts calls. */
+function tableResolver(signed: Record<string, string>): Resolver & { calls: string[] } {
+  const calls: string[] = [];
+  return {
+    calls,
+    async resolve(ref: ImageReference, _rule: TrustRule) {
+      calls.push(`${ref.repository}:${ref.tag ?? ''}@${ref.digest ?? ''}`);
+      if (ref.digest) {
+        const hit = Object.entries(signed).find(([, d]) => d === ref.digest);
+        return hit
+          ? ok({ digest: ref.digest, role: 'targets', gun: ref.repository })
+          : err(new PinError({ code: 'UNSIGNED', message: `digest ${ref.digest} is not signed` }));
+      }
+      const d = signed[`${ref.repository}:${ref.tag ?? 'latest'}`];
+      return d
+        ? ok({ digest: d, tag: ref.tag ?? 'latest', role: 'targets/releases', gun: ref.repository })
+        : err(new PinError({ code: 'UNSIGNED', message: `tag ${ref.tag} is not signed` }));
+    },
+  };
+}
+
+function spec(extra: Record<string, unknown> = {}) {
+  return parseFunctionConfig({
+    apiVersion: 'notary-pin.dev/v1alpha1',
+    kind: 'NotaryPin',
+    spec: { trust: [{ images: ['**'], rootKeys: ['a'.repeat(64)] }], ...extra },
+  });
+}
+
+function deployment(name: string, ...images: unknown[]) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: 'prod' },
+    spec: { template: { spec: { containers: images.map((image, i) => ({ name: `c${i}`, image })) } } },
+  };
+}
+
+describe('evaluate (pin mode)', () => {
+  it('pins tags to their signed digest, keeping the name as written', async () => {
+    const r = tableResolver({ 'docker.io/library/nginx:1.25': D1 });
+    const out = await evaluate([deployment('web', 'nginx:1.25')], spec(), r, { mode: 'pin' });
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({
+      status: 'pinned',
+      changed: true,
+      newValue: `nginx:1.25@${D1}`,
+      use: { field: 'spec.template.spec.containers[0].image', container: 'c0', resource: { kind: 'Deployment', name: 'web', namespace: 'prod' } },
+    });
+  });
+
+  it('writes repo@digest with reference: digest', async () => {
+    const r = tableResolver({ 'docker.io/library/nginx:1.25': D1 });
+    const out = await evaluate([deployment('web', 'nginx:1.25')], spec({ reference: 'digest' }), r, { mode: 'pin' });
+    expect(out[0]).toMatchObject({ status: 'pinned', newValue: `nginx@${D1}` });
+  });
+
+  it('resolves each unique image once however many resources use it', async () => {
+    const r = tableResolver({ 'docker.io/library/nginx:1.25': D1, 'docker.io/library/redis:7': D2 });
+    const resources = Array.from({ length: 500 }, (_, i) => deployment(`d${i}`, 'nginx:1.25', 'redis:7'));
+    const out = await evaluate(resources, spec(), r, { mode: 'pin' });
+    expect(out).toHaveLength(1000);
+    expect(out.every((o) => o.status === 'pinned')).toBe(true);
+    expect(r.calls.sort()).toEqual(['docker.io/library/nginx:1.25@', 'docker.io/library/redis:7@']);
+  });
+
+  it('refreshes an old pin from its tag and verifies a digest-only reference as is', async () => {
+    const r = tableResolver({ 'docker.io/library/nginx:1.25': D1 });
+    const out = await evaluate(
+      [deployment('web', `nginx:1.25@${D2}`, `nginx@${D1}`)],
+      spec(),
+      r,
+      { mode: 'pin' },
+    );
+    expect(out[0]).toMatchObject({ status: 'pinned', changed: true, newValue: `nginx:1.25@${D1}` });
+    expect(out[1]).toMatchObject({ status: 'pinned', changed: false, newValue: `nginx@${D1}` });
+  });
+
+  it('fails unsigned tags, bad references, non-string images and images without a rule', async () => {
+    const r = tableResolver({});
+    const s = parseFunctionConfig({
+      apiVersion: 'notary-pin.dev/v1alpha1',
+      kind: 'NotaryPin',
+      spec: { trust: [{ images: ['docker.io/**'], rootKeys: ['a'.repeat(64)] }] },
+    });
+    const out = await evaluate([deployment('web', 'nginx:1.25', 'Nginx', 42, 'ghcr.io/org/app:1')], s, r, { mode: 'pin' });
+    expect(out.map((o) => o.status)).toEqual(['failed', 'failed', 'failed', 'failed']);
+    const codes = out.map((o) => (o.status === 'failed' ? o.error.code : ''));
+    expect(codes).toEqual(['UNSIGNED', 'REFERENCE_INVALID', 'REFERENCE_INVALID', 'NO_TRUST_RULE']);
+    const noRule = out[3]!;
+    expect(noRule.status === 'failed' && noRule.error.hint).toContain('ghcr.io');
+    expect(noRule.status === 'failed' && noRule.error.image).toBe('ghcr.io/org/app:1');
+  });
+
+  it('leaves excluded images alone without resolving them', async () => {
+    const r = tableResolver({});
+    const out = await evaluate([deployment('web', 'busybox:1.36')], spec({ exclude: ['docker.io/library/busybox:*'] }), r, { mode: 'pin' });
+    expect(out[0]!.status).toBe('excluded');
+    expect(r.calls).toEqual([]);
+  });
+
+  it('turns a throwing resolver into a failure, never a pass', async () => {
+    const r: Resolver = { resolve: () => Promise.reject(new Error('socket hang up')) };
+    const out = await evaluate([deployment('web', 'nginx:1.25')], spec(), r, { mode: 'pin' });
+    expect(out[0]).toMatchObject({ status: 'failed', error: { code: 'INTERNAL' } });
+  });
+});
+
+describe('evaluate (verify mode)', () => {
+  it('requires a digest and a signed one', async () => {
+    const r = tableResolver({ 'docker.io/library/nginx:1.25': D1 });
+    const out = await evaluate(
+      [deployment('web', 'nginx:1.25', `nginx:1.25@${D1}`, `nginx@${D2}`)],
+      spec(),
+      r,
+      { mode: 'verify' },
+    );
+    expect(out.map((o) => o.status)).toEqual(['failed', 'verified', 'failed']);
+    expect(out[0]!.status === 'failed' && out[0]!.error.code).toBe('NOT_PINNED');
+    expect(out[2]!.status === 'failed' && out[2]!.error.code).toBe('UNSIGNED');
+    // verify mode never asks about tags, only digests
+    expect(r.calls.every((c) => c.includes('@sha256:'))).toBe(true);
+  });
+});

@@ -1,0 +1,169 @@
+/**
+ * The decision core shared by the KRM function and the webhook:
+ * collect images → parse → policy (exclude / trust rule) → resolve (once per unique image,
+ * bounded concurrency) → one outcome per image use. Nothing here writes output; `src/report/`
+ * turns outcomes into results, messages and denials, and `src/krm/` applies rewrites.
+ */
+import { compilePolicy, type CompiledPolicy } from '../config/rules.js';
+import type { ImageField, Spec, TrustRule } from '../config/schema.js';
+import { PinError, toPinError, type ResourceRef, type Result } from '../errors/errors.js';
+import { findImages } from '../manifest/walk.js';
+import { parseReference, withDigest } from '../reference/parse.js';
+import type { ImageReference } from '../reference/types.js';
+import type { Resolution, Resolver } from '../resolve/types.js';
+import { createLimiter } from '../util/limit.js';
+
+export interface ImageUse {
+  /** Index of the resource in the list given to `evaluate`. */
+  resourceIndex: number;
+  resource: ResourceRef;
+  /** KRM field path, e.g. `spec.template.spec.containers[0].image`. */
+  field: string;
+  /** Path segments of the field inside the resource (for rewriting). */
+  path: (string | number)[];
+  container?: string;
+  /** The value found in the manifest (not necessarily a string). */
+  image: unknown;
+}
+
+export type ImageOutcome =
+  /** pin mode: resolved; `newValue` is what the field should hold (`changed` when it differs). */
+  | { status: 'pinned'; use: ImageUse; resolution: Resolution; newValue: string; changed: boolean }
+  /** verify mode: pinned by digest and the digest is signed. */
+  | { status: 'verified'; use: ImageUse; resolution: Resolution }
+  | { status: 'excluded'; use: ImageUse }
+  | { status: 'failed'; use: ImageUse; error: PinError };
+
+export interface EvaluateOptions {
+  mode: 'pin' | 'verify';
+  /** A policy compiled once by a long-running caller (the webhook); compiled from `spec` when absent. */
+  policy?: CompiledPolicy;
+}
+
+export function resourceRefOf(resource: unknown): ResourceRef {
+  const ref: ResourceRef = {};
+  if (typeof resource !== 'object' || resource === null) return ref;
+  const r = resource as Record<string, unknown>;
+  if (typeof r.apiVersion === 'string') ref.apiVersion = r.apiVersion;
+  if (typeof r.kind === 'string') ref.kind = r.kind;
+  const md = r.metadata;
+  if (typeof md === 'object' && md !== null) {
+    const m = md as Record<string, unknown>;
+    if (typeof m.name === 'string') ref.name = m.name;
+    if (typeof m.namespace === 'string') ref.namespace = m.namespace;
+  }
+  return ref;
+}
+
+/** Every image field of every resource, in document order. */
+export function collectImageUses(resources: readonly unknown[], imageFields: readonly ImageField[]): ImageUse[] {
+  const uses: ImageUse[] = [];
+  resources.forEach((resource, resourceIndex) => {
+    for (const loc of findImages(resource, [...imageFields])) {
+      uses.push({
+        resourceIndex,
+        resource: resourceRefOf(resource),
+        field: loc.field,
+        path: loc.path,
+        ...(loc.container !== undefined && { container: loc.container }),
+        image: loc.value,
+      });
+    }
+  });
+  return uses;
+}
+
+type Plan =
+  | { kind: 'excluded' }
+  | { kind: 'failed'; error: PinError }
+  | { kind: 'resolve'; key: string; ref: ImageReference; query: ImageReference; rule: TrustRule };
+
+function withoutDigest(ref: ImageReference): ImageReference {
+  const { digest: _digest, ...rest } = ref;
+  return rest;
+}
+
+function canonicalKey(ruleIndex: number, ref: ImageReference): string {
+  return `${ruleIndex}\u0000${ref.repository}\u0000${ref.tag ?? ''}\u0000${ref.digest ?? ''}`;
+}
+
+function plan(use: ImageUse, policy: CompiledPolicy, mode: 'pin' | 'verify'): Plan {
+  if (typeof use.image !== 'string') {
+    return {
+      kind: 'failed',
+      error: new PinError({
+        code: 'REFERENCE_INVALID',
+        message: `image must be a string, got ${use.image === null ? 'null' : typeof use.image}`,
+        hint: 'write the image as a string such as "registry.example.com/app:1.0"',
+      }),
+    };
+  }
+  let ref: ImageReference;
+  try {
+    ref = parseReference(use.image);
+  } catch (e) {
+    return { kind: 'failed', error: toPinError(e, 'REFERENCE_INVALID') };
+  }
+  if (policy.isExcluded(ref)) return { kind: 'excluded' };
+  const match = policy.ruleFor(ref);
+  if (!match) {
+    return {
+      kind: 'failed',
+      error: new PinError({
+        code: 'NO_TRUST_RULE',
+        message: `no trust rule matches ${ref.repository}`,
+        hint: `add a spec.trust rule whose images match "${ref.repository}" (e.g. images: ["${ref.domain}/**"]), or list it in spec.exclude`,
+      }),
+    };
+  }
+  if (mode === 'verify' && ref.digest === undefined) {
+    return {
+      kind: 'failed',
+      error: new PinError({
+        code: 'NOT_PINNED',
+        message: `image ${use.image} is not pinned by digest`,
+        hint: 'pin it with notary-pin (spec.mode: pin) so it reads repo:tag@sha256:<digest>',
+      }),
+    };
+  }
+  // pin mode re-resolves the tag (refreshing an old pin); a digest-only reference is verified as is.
+  const query = mode === 'pin' && ref.tag !== undefined ? withoutDigest(ref) : ref;
+  return { kind: 'resolve', key: canonicalKey(match.index, query), ref, query, rule: match.rule };
+}
+
+export async function evaluate(
+  resources: readonly unknown[],
+  spec: Spec,
+  resolver: Resolver,
+  opts: EvaluateOptions,
+): Promise<ImageOutcome[]> {
+  const policy = opts.policy ?? compilePolicy(spec);
+  const uses = collectImageUses(resources, spec.imageFields);
+  const plans = uses.map((use) => plan(use, policy, opts.mode));
+
+  // Resolve each unique (rule, image) once, with bounded concurrency.
+  const limit = createLimiter(spec.concurrency);
+  const pending = new Map<string, Promise<Result<Resolution, PinError>>>();
+  for (const p of plans) {
+    if (p.kind !== 'resolve' || pending.has(p.key)) continue;
+    pending.set(
+      p.key,
+      limit(() => resolver.resolve(p.query, p.rule)).catch((e: unknown) => ({ ok: false as const, error: toPinError(e) })),
+    );
+  }
+
+  return Promise.all(
+    uses.map(async (use, i): Promise<ImageOutcome> => {
+      const p = plans[i]!;
+      if (p.kind === 'excluded') return { status: 'excluded', use };
+      if (p.kind === 'failed') return { status: 'failed', use, error: p.error.with({ image: String(use.image) }) };
+      const result = await pending.get(p.key)!;
+      if (!result.ok) return { status: 'failed', use, error: result.error.with({ image: p.ref.original }) };
+      const resolution = result.value;
+      if (opts.mode === 'verify') return { status: 'verified', use, resolution };
+      const keepTag = spec.reference === 'tag-and-digest';
+      const newValue = withDigest(p.ref, resolution.digest, keepTag);
+      return { status: 'pinned', use, resolution, newValue, changed: newValue !== use.image };
+    }),
+  );
+}

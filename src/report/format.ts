@@ -1,0 +1,169 @@
+/**
+ * The one place that turns outcomes and errors into what people and tools read:
+ * KRM `results`, the human summary on stderr, and the webhook's denial message and warnings.
+ */
+import type { ImageOutcome } from '../engine/evaluate.js';
+import type { PinError, ResourceRef } from '../errors/errors.js';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/** A KRM function result (kpt `config.kubernetes.io/v1` ResourceList `results[]`). */
+export interface KrmResult {
+  message: string;
+  severity: Severity;
+  resourceRef?: ResourceRef;
+  field?: { path: string; currentValue?: unknown; proposedValue?: unknown };
+  file?: { path: string; index?: number };
+  tags?: Record<string, string>;
+}
+
+export type FileLookup = (resourceIndex: number) => { path: string; index?: number } | undefined;
+
+/**
+ * Makes untrusted text safe for terminals and logs: control characters (ANSI escapes, newlines,
+ * NUL ...) become visible `\u001b`-style escapes, so hostile metadata cannot forge output lines.
+ */
+export function clean(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** `Deployment default/web` style label. */
+export function resourceLabel(ref: ResourceRef | undefined): string {
+  if (!ref) return '(input)';
+  const name = ref.name ?? '(unnamed)';
+  return clean(`${ref.kind ?? '(no kind)'} ${ref.namespace ? `${ref.namespace}/` : ''}${name}`);
+}
+
+/** The error's message with its hint, as one sentence pair. */
+export function errorText(error: PinError): string {
+  return clean(error.hint ? `${error.message}; hint: ${error.hint}` : error.message);
+}
+
+function imageText(image: unknown): string {
+  return clean(typeof image === 'string' ? image : (JSON.stringify(image) ?? String(image)));
+}
+
+/** One result per image use, plus results for errors that concern no single image. */
+export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLookup, extra: readonly PinError[] = []): KrmResult[] {
+  const results: KrmResult[] = [];
+  for (const o of outcomes) {
+    const file = fileOf(o.use.resourceIndex);
+    const base = {
+      resourceRef: o.use.resource,
+      ...(file && { file }),
+    };
+    const image = imageText(o.use.image);
+    switch (o.status) {
+      case 'failed':
+        results.push({
+          severity: 'error',
+          message: `${image}: ${errorText(o.error)}`,
+          ...base,
+          field: { path: o.use.field, currentValue: o.use.image },
+          tags: { code: o.error.code, ...(o.error.role && { role: o.error.role }) },
+        });
+        break;
+      case 'excluded':
+        results.push({
+          severity: 'info',
+          message: `${image}: excluded by spec.exclude, left as is`,
+          ...base,
+          field: { path: o.use.field, currentValue: o.use.image },
+          tags: { outcome: 'excluded' },
+        });
+        break;
+      case 'pinned':
+        results.push({
+          severity: 'info',
+          message: o.changed
+            ? `${image}: pinned to ${o.resolution.digest} (signed by ${o.resolution.role})`
+            : `${image}: already pinned to ${o.resolution.digest}, signed by ${o.resolution.role}`,
+          ...base,
+          field: { path: o.use.field, currentValue: o.use.image, ...(o.changed && { proposedValue: o.newValue }) },
+          tags: { outcome: o.changed ? 'pinned' : 'unchanged', role: o.resolution.role },
+        });
+        break;
+      case 'verified':
+        results.push({
+          severity: 'info',
+          message: `${image}: digest signed by ${o.resolution.role}`,
+          ...base,
+          field: { path: o.use.field, currentValue: o.use.image },
+          tags: { outcome: 'verified', role: o.resolution.role },
+        });
+        break;
+    }
+  }
+  for (const e of extra) {
+    results.push({
+      severity: 'error',
+      message: errorText(e),
+      ...(e.resource && { resourceRef: e.resource }),
+      ...(e.field && { field: { path: e.field } }),
+      ...(e.file && { file: e.file }),
+      tags: { code: e.code },
+    });
+  }
+  return results;
+}
+
+/**
+ * The human summary: one line per unique (image, outcome), with where it is used.
+ * `pinned  nginx:1.25 -> nginx:1.25@sha256:… (targets/releases) [2 uses]`
+ */
+export function summaryLines(outcomes: readonly ImageOutcome[]): string[] {
+  const groups = new Map<string, { line: string; uses: string[] }>();
+  for (const o of outcomes) {
+    const image = imageText(o.use.image);
+    let line: string;
+    switch (o.status) {
+      case 'failed':
+        line = `FAILED    ${image}: ${errorText(o.error)} [${o.error.code}]`;
+        break;
+      case 'excluded':
+        line = `excluded  ${image}`;
+        break;
+      case 'pinned':
+        line = o.changed ? `pinned    ${image} -> ${o.newValue} (${o.resolution.role})` : `unchanged ${image} (${o.resolution.role})`;
+        break;
+      case 'verified':
+        line = `verified  ${image} (${o.resolution.role})`;
+        break;
+    }
+    const g = groups.get(line) ?? { line, uses: [] };
+    g.uses.push(`${resourceLabel(o.use.resource)} ${o.use.field}`);
+    groups.set(line, g);
+  }
+  return [...groups.values()].map((g) =>
+    g.uses.length === 1 ? `${g.line}  <- ${g.uses[0]}` : `${g.line}  <- ${g.uses[0]} and ${g.uses.length - 1} more`,
+  );
+}
+
+/** Counts for the closing line of the summary. */
+export function tally(outcomes: readonly ImageOutcome[]): Record<ImageOutcome['status'], number> {
+  const t = { pinned: 0, verified: 0, excluded: 0, failed: 0 };
+  for (const o of outcomes) t[o.status]++;
+  return t;
+}
+
+/** Webhook denial: one message listing each offending image, its field and the reason. */
+export function denialMessage(outcomes: readonly ImageOutcome[], maxLength = 4096): string | undefined {
+  const failed = outcomes.filter((o): o is Extract<ImageOutcome, { status: 'failed' }> => o.status === 'failed');
+  if (failed.length === 0) return undefined;
+  const parts = failed.map((o) => {
+    const where = o.use.container ? `${o.use.field} (container "${o.use.container}")` : o.use.field;
+    return `${imageText(o.use.image)} at ${where}: ${errorText(o.error)}`;
+  });
+  const text = `notary-pin denied ${failed.length} image${failed.length === 1 ? '' : 's'}: ${parts.join(' | ')}`;
+  return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
+}
+
+/** Webhook warnings (the API server caps each at 256 characters). */
+export function admissionWarnings(outcomes: readonly ImageOutcome[]): string[] {
+  return outcomes
+    .filter((o) => o.status === 'excluded')
+    .map((o) => {
+      const w = `notary-pin: ${imageText(o.use.image)} at ${o.use.field} is excluded from trust verification`;
+      return w.length > 256 ? `${w.slice(0, 255)}…` : w;
+    });
+}
