@@ -1,0 +1,312 @@
+/**
+ * Parsing and formatting of container image references, following
+ * github.com/distribution/reference: the grammar of reference.go / regexp.go and the Docker
+ * normalisation of normalize.go `ParseNormalizedNamed` (`nginx` → `docker.io/library/nginx`).
+ *
+ * Deliberate differences from upstream (all stricter, all fail closed):
+ * - Inputs longer than `MAX_REFERENCE_LENGTH` are refused before any other work.
+ * - A first component that upstream takes for a registry (it contains `.` or `:`, is `localhost`
+ *   or has uppercase letters) but that is not a valid host (e.g. `foo_bar.com/app`) is an error.
+ *   Upstream then silently yields a reference with an empty domain.
+ * - Only the digest algorithms Docker links in are accepted (sha256, sha384, sha512), as go-digest
+ *   does at run time.
+ *
+ * The 255-character limit applies to the repository path (`library/nginx`), as in current
+ * distribution/reference (`RepositoryNameTotalLengthMax`, checked on the path since v0.6).
+ */
+import { PinError } from '../errors/errors.js';
+import {
+  checkDigest,
+  checkDomain,
+  checkPath,
+  checkTag,
+  isIdentifier,
+  MAX_PATH_LENGTH,
+} from './grammar.js';
+import type { ImageReference } from './types.js';
+
+export { isValidDigest } from './grammar.js';
+
+/** Hard cap on the length of an image string, applied before any parsing. */
+export const MAX_REFERENCE_LENGTH = 1024;
+/** Docker Hub's canonical domain. */
+export const DEFAULT_DOMAIN = 'docker.io';
+/** Docker Hub's legacy domain, normalised to `docker.io`. */
+export const LEGACY_DEFAULT_DOMAIN = 'index.docker.io';
+/** Namespace of Docker Hub's official images. */
+export const OFFICIAL_REPO_PREFIX = 'library/';
+/** Tag assumed when a reference has neither tag nor digest. */
+export const DEFAULT_TAG = 'latest';
+
+const HINT =
+  'write it as [registry/]repository[:tag][@sha256:<64 hex>], e.g. "nginx:1.25", ' +
+  '"ghcr.io/org/app:v1" or "registry.example.com:5000/app@sha256:<64 lowercase hex digits>"';
+
+/** Quotes (part of) the input for a message: JSON-escaped, at most 120 characters. */
+function quoteInput(s: string): string {
+  if (s.length <= 120) return JSON.stringify(s);
+  return `${JSON.stringify(s.slice(0, 100))}… (${s.length} characters)`;
+}
+
+function fail(input: string, reason: string, hint: string = HINT): never {
+  throw new PinError({
+    code: 'REFERENCE_INVALID',
+    message: `invalid image reference ${quoteInput(input)}: ${reason}`,
+    hint,
+    image: input.length <= 1024 ? input : `${input.slice(0, 100)}…`,
+  });
+}
+
+/** Names a character that may not appear anywhere in a reference, or undefined when all are printable ASCII. */
+function findForbiddenChar(s: string): { index: number; what: string } | undefined {
+  for (let i = 0; i < s.length; i++) {
+    const code = s.charCodeAt(i);
+    if (code === 0x20 || (code >= 0x09 && code <= 0x0d) || code === 0x85 || code === 0xa0 || code === 0xfeff || (code >= 0x2000 && code <= 0x200b) || code === 0x2028 || code === 0x2029 || code === 0x3000) {
+      return { index: i, what: 'whitespace' };
+    }
+    if (code < 0x20 || code === 0x7f) return { index: i, what: `the control character U+${code.toString(16).padStart(4, '0').toUpperCase()}` };
+    if (code > 0x7e) {
+      const cp = s.codePointAt(i) ?? code;
+      return { index: i, what: `the non-ASCII character ${JSON.stringify(String.fromCodePoint(cp))} (U+${cp.toString(16).padStart(4, '0').toUpperCase()})` };
+    }
+  }
+  return undefined;
+}
+
+/** The three textual parts of a reference as written: name, tag and digest. */
+interface Parts {
+  name: string;
+  tag?: string;
+  digest?: string;
+}
+
+/**
+ * Splits `name[:tag][@digest]`. Name and tag never contain `@`, so the digest starts after the
+ * first `@`. A name only contains `:` inside its registry part, which is always followed by `/`,
+ * so a `:` after the last `/` starts the tag.
+ */
+function splitParts(s: string): Parts {
+  const at = s.indexOf('@');
+  const left = at === -1 ? s : s.slice(0, at);
+  const digest = at === -1 ? undefined : s.slice(at + 1);
+  const lastSlash = left.lastIndexOf('/');
+  const lastColon = left.lastIndexOf(':');
+  const parts: Parts =
+    lastColon > lastSlash ? { name: left.slice(0, lastColon), tag: left.slice(lastColon + 1) } : { name: left };
+  if (digest !== undefined) parts.digest = digest;
+  return parts;
+}
+
+/**
+ * splitDockerDomain (normalize.go): the first `/`-separated component is the registry when it is
+ * `localhost`, contains `.` or `:`, or has an uppercase letter; otherwise the registry is docker.io.
+ * Single-component names on docker.io get the `library/` namespace.
+ */
+function splitDockerDomain(name: string): { domain: string; path: string; explicitDomain: boolean } {
+  const slash = name.indexOf('/');
+  if (slash === -1) return { domain: DEFAULT_DOMAIN, path: OFFICIAL_REPO_PREFIX + name, explicitDomain: false };
+  const first = name.slice(0, slash);
+  const rest = name.slice(slash + 1);
+  let domain: string;
+  let path: string;
+  let explicitDomain = true;
+  if (first === 'localhost') {
+    domain = first;
+    path = rest;
+  } else if (first === LEGACY_DEFAULT_DOMAIN) {
+    domain = DEFAULT_DOMAIN;
+    path = rest;
+  } else if (first.includes('.') || first.includes(':') || first.toLowerCase() !== first) {
+    domain = first;
+    path = rest;
+  } else {
+    domain = DEFAULT_DOMAIN;
+    path = name;
+    explicitDomain = false;
+  }
+  if (domain === DEFAULT_DOMAIN && !path.includes('/')) path = OFFICIAL_REPO_PREFIX + path;
+  return { domain, path, explicitDomain };
+}
+
+/**
+ * Parses an image string like Docker's `reference.ParseNormalizedNamed`, keeping both tag and
+ * digest when both are written (`repo:tag@sha256:...`).
+ *
+ * @throws PinError `REFERENCE_INVALID` naming the part that is wrong and why.
+ */
+export function parseReference(s: string): ImageReference {
+  return parse(s, false);
+}
+
+function parse(s: string, allowIdentifier: boolean): ImageReference {
+  if (typeof s !== 'string') {
+    throw new PinError({ code: 'REFERENCE_INVALID', message: `invalid image reference: expected a string, got ${s === null ? 'null' : typeof s}`, hint: HINT });
+  }
+  if (s === '') fail(s, 'the reference is empty; a repository name is required');
+  if (s.length > MAX_REFERENCE_LENGTH)
+    fail(s, `it is longer than the ${MAX_REFERENCE_LENGTH}-character limit for image references`);
+  const bad = findForbiddenChar(s);
+  if (bad !== undefined) fail(s, `contains ${bad.what} at position ${bad.index + 1}`, `remove it; ${HINT}`);
+  if (!allowIdentifier && isIdentifier(s))
+    fail(
+      s,
+      'it is a 64-digit hexadecimal string (an image ID), which cannot be used as a repository name',
+      'name the image by repository, e.g. "registry.example.com/app@sha256:<64 hex>"',
+    );
+  if (s.includes('://'))
+    fail(s, 'it looks like a URL; image references have no scheme', 'drop the "scheme://" prefix, e.g. "ghcr.io/org/app:v1"');
+  if (s.startsWith('[') && !s.includes('/'))
+    fail(s, 'it starts with an IPv6 registry address but has no "/repository" after it');
+
+  const parts = splitParts(s);
+  if (parts.name === '') {
+    fail(s, parts.tag !== undefined ? 'there is no repository name before ":"' : 'there is no repository name before "@"');
+  }
+  if (parts.digest !== undefined) {
+    const reason = checkDigest(parts.digest);
+    if (reason !== undefined)
+      fail(s, `it ${reason}`, 'write the digest as sha256:<64 lowercase hex digits> (or sha384/sha512), e.g. "app@sha256:<64 hex>"');
+  }
+  if (parts.tag !== undefined) {
+    const reason = checkTag(parts.tag);
+    if (reason !== undefined)
+      fail(s, `it ${reason}`, 'a tag is 1-128 of A-Z a-z 0-9 _ . - and starts with a letter, digit or _ (e.g. "app:1.25-alpine")');
+  }
+
+  const { domain, path, explicitDomain } = splitDockerDomain(parts.name);
+  const writtenPath = explicitDomain ? parts.name.slice(parts.name.indexOf('/') + 1) : parts.name;
+  if (path.toLowerCase() !== path) {
+    fail(
+      s,
+      `the repository name ${JSON.stringify(writtenPath)} must be lowercase`,
+      `write the repository in lowercase, e.g. ${JSON.stringify(writtenPath.toLowerCase())} (only the registry host may have uppercase letters)`,
+    );
+  }
+  if (explicitDomain) {
+    const reason = checkDomain(domain);
+    if (reason !== undefined)
+      fail(s, `it ${reason}`, 'a registry is host[:port]: a DNS name, IPv4 address or [IPv6] address, then "/" and the repository');
+  }
+  const pathReason = checkPath(path);
+  if (pathReason !== undefined) fail(s, `it ${pathReason}`);
+  if (path.length > MAX_PATH_LENGTH) {
+    const normalisedNote = path === writtenPath ? '' : ` (normalised to ${JSON.stringify(`${path.slice(0, 40)}…`)})`;
+    fail(s, `its repository path is ${path.length} characters long${normalisedNote}; at most ${MAX_PATH_LENGTH} are allowed`);
+  }
+
+  const ref: { -readonly [K in keyof ImageReference]: ImageReference[K] } = {
+    original: s,
+    domain,
+    path,
+    repository: `${domain}/${path}`,
+  };
+  if (parts.tag !== undefined) ref.tag = parts.tag;
+  if (parts.digest !== undefined) ref.digest = parts.digest;
+  return ref;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatting
+
+/** The repository name: `docker.io/library/nginx`. This is the Notary GUN. */
+export function normalizedName(ref: ImageReference): string {
+  return ref.repository;
+}
+
+/** The tag that applies: the written tag, `latest` when there is neither tag nor digest, else undefined. */
+export function effectiveTag(ref: ImageReference): string | undefined {
+  if (ref.tag !== undefined) return ref.tag;
+  return ref.digest === undefined ? DEFAULT_TAG : undefined;
+}
+
+/**
+ * The familiar name Docker shows (normalize.go `familiarizeName`): `docker.io/` is dropped and so is
+ * `library/` when nothing else is nested below it; other registries are kept.
+ */
+export function familiarName(ref: ImageReference): string {
+  if (ref.domain !== DEFAULT_DOMAIN) return ref.repository;
+  if (ref.path.startsWith(OFFICIAL_REPO_PREFIX)) {
+    const rest = ref.path.slice(OFFICIAL_REPO_PREFIX.length);
+    if (!rest.includes('/')) return rest;
+  }
+  return ref.path;
+}
+
+/**
+ * The repository name exactly as the user wrote it in `original` (`nginx`, `index.docker.io/x/y`,
+ * `docker.io/library/nginx`). Falls back to the normalised name when `original` does not spell the
+ * same repository (e.g. a hand-built reference).
+ */
+export function writtenName(ref: ImageReference): string {
+  const name = splitParts(ref.original).name;
+  try {
+    // The identifier rule applies to whole inputs only: `<64 hex>:tag` has a valid name part.
+    if (parse(name, true).repository === ref.repository) return name;
+  } catch {
+    // fall through
+  }
+  return ref.repository;
+}
+
+/** Options for `formatReference`. */
+export interface FormatOptions {
+  /** Spelling of the repository: as written in `original` (`written`), `familiar`, or `normalized` (default). */
+  name?: 'written' | 'familiar' | 'normalized';
+  /** `keep` the written tag (default), use the `effective` tag (`latest` when neither tag nor digest), or `drop` it. */
+  tag?: 'keep' | 'effective' | 'drop';
+  /** A digest to write instead of the reference's own (validated); `null` drops the digest. */
+  digest?: string | null;
+}
+
+/**
+ * Formats a reference as `name[:tag][@digest]`.
+ *
+ * @throws PinError `REFERENCE_INVALID` when `opts.digest` is not a valid digest.
+ */
+export function formatReference(ref: ImageReference, opts: FormatOptions = {}): string {
+  const nameForm = opts.name ?? 'normalized';
+  const name = nameForm === 'written' ? writtenName(ref) : nameForm === 'familiar' ? familiarName(ref) : ref.repository;
+  const tagMode = opts.tag ?? 'keep';
+  const tag = tagMode === 'drop' ? undefined : tagMode === 'effective' ? effectiveTag(ref) : ref.tag;
+  let digest = ref.digest;
+  if (opts.digest === null) digest = undefined;
+  else if (opts.digest !== undefined) {
+    const reason = checkDigest(opts.digest);
+    if (reason !== undefined) {
+      throw new PinError({
+        code: 'REFERENCE_INVALID',
+        message: `cannot pin ${quoteInput(ref.original)} to ${quoteInput(opts.digest)}: it ${reason}`,
+        hint: 'a digest is sha256:<64 lowercase hex digits> (or sha384/sha512)',
+        image: ref.original,
+      });
+    }
+    digest = opts.digest;
+  }
+  return `${name}${tag !== undefined ? `:${tag}` : ''}${digest !== undefined ? `@${digest}` : ''}`;
+}
+
+/**
+ * The fully normalised string: `docker.io/library/nginx:latest`, `docker.io/library/nginx:1.25@sha256:...`,
+ * `127.0.0.1:5000/app@sha256:...`. `latest` is added only when there is neither tag nor digest.
+ */
+export function toNormalizedString(ref: ImageReference): string {
+  return formatReference(ref, { name: 'normalized', tag: 'effective' });
+}
+
+/** The familiar string Docker shows: `nginx:1.25`, `org/app@sha256:...`, `ghcr.io/org/app:v1`. */
+export function toFamiliarString(ref: ImageReference): string {
+  return formatReference(ref, { name: 'familiar' });
+}
+
+/**
+ * The string to write into a manifest when pinning `ref` to `digest`. The repository keeps the
+ * spelling the user wrote (`nginx:1.25` → `nginx:1.25@sha256:...`, never `docker.io/library/...`).
+ * With `keepTag`, the tag is kept (`repo:tag@digest`); a reference written without tag or digest
+ * gets the tag that was resolved, `latest` (`nginx` → `nginx:latest@sha256:...`). Without
+ * `keepTag` the result is `repo@digest`. Any digest already in the reference is replaced.
+ *
+ * @throws PinError `REFERENCE_INVALID` when `digest` is not a valid digest.
+ */
+export function withDigest(ref: ImageReference, digest: string, keepTag: boolean): string {
+  return formatReference(ref, { name: 'written', tag: keepTag ? 'effective' : 'drop', digest });
+}
