@@ -1,0 +1,430 @@
+/**
+ * Manifest I/O: reads a KRM `ResourceList` (kpt / kustomize functions) or a plain multi-document
+ * stream of objects (`kustomize build . | notary-pin`, JSON included), and writes it back with only
+ * the changed image scalars replaced — every byte that was not changed comes out as it came in
+ * (comments, key order, quoting, anchors, flow style, `---` / `...`, CRLF, null documents).
+ *
+ * Input rules (all violations are PinError INPUT_INVALID, or INPUT_TOO_LARGE):
+ * - the size cap (`maxBytes`, default 64 MiB) is checked before parsing;
+ * - an empty input (or only comments) is a valid empty stream: no items, serialised unchanged;
+ * - any YAML error or warning (syntax, duplicate keys, tabs, unknown tags ...) is fatal;
+ * - aliases: unknown or self-containing aliases are invalid, alias expansion beyond
+ *   `maxAliasCount` (billion laughs) is INPUT_TOO_LARGE; YAML 1.1 merge keys (`<<`) are applied
+ *   like Kubernetes does, so an image can not hide behind one;
+ * - every non-null document is a mapping; null documents (`---` with nothing) pass through;
+ * - a `kind: ResourceList` document must be the only document and have apiVersion
+ *   `config.kubernetes.io/v1` or `config.kubernetes.io/v1alpha1`; its `items` must be a list
+ *   (missing or null means empty);
+ * - every resource has a string `apiVersion` and `kind`.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, visit } from 'yaml';
+import type { Document, Node, YAMLMap } from 'yaml';
+import { PinError, type ResourceRef } from '../errors/errors.js';
+import { attachState, ManifestItem, stateOf, type DocState, type SourceState } from './model.js';
+import { resultsEdit, type TextEdit } from './results.js';
+import { nodeAt } from './rewrite.js';
+import { KrmResultSchema, type FileRef, type Item, type KrmResult, type Manifest } from './types.js';
+import { fingerprint, sameFingerprint } from './verify.js';
+
+/** Default input size cap: 64 MiB. */
+export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+/** Default limit for yaml's alias expansion counter (`maxAliasCount`). */
+export const DEFAULT_MAX_ALIAS_COUNT = 100;
+/** The ResourceList apiVersions the KRM functions spec defines. */
+export const RESOURCE_LIST_API_VERSIONS = ['config.kubernetes.io/v1', 'config.kubernetes.io/v1alpha1'] as const;
+
+export interface ParseOptions {
+  /** Input size cap in bytes (UTF-8), checked before parsing. Default 64 MiB. */
+  maxBytes?: number;
+  /** yaml `maxAliasCount` (alias expansion limit). Default 100. */
+  maxAliasCount?: number;
+}
+
+export interface SerializeOptions {
+  /** `replace` (default): `results` becomes exactly the given list; `append`: existing results are kept first. */
+  resultsMode?: 'replace' | 'append';
+  /** `surgical` (default) edits the text; `restringify` re-prints the changed documents with yaml. */
+  strategy?: 'surgical' | 'restringify';
+}
+
+const yamlOptions = (lineCounter?: LineCounter) =>
+  ({ merge: true, uniqueKeys: true, strict: true, prettyErrors: true, ...(lineCounter && { lineCounter }) }) as const;
+
+const invalid = (message: string, hint: string, cause?: unknown): PinError =>
+  new PinError({ code: 'INPUT_INVALID', message, hint, ...(cause !== undefined && { cause }) });
+
+function decode(input: string | Uint8Array, maxBytes: number): string {
+  const tooLarge = (size: string) =>
+    new PinError({
+      code: 'INPUT_TOO_LARGE',
+      message: `input is ${size} bytes, more than the limit of ${maxBytes} bytes`,
+      hint: 'split the input into smaller runs, or raise the input size limit',
+    });
+  if (typeof input === 'string') {
+    // UTF-8 needs at least one byte per UTF-16 code unit: a cheap first check before counting.
+    if (input.length > maxBytes) throw tooLarge(`at least ${input.length}`);
+    const bytes = Buffer.byteLength(input, 'utf8');
+    if (bytes > maxBytes) throw tooLarge(String(bytes));
+    return input;
+  }
+  if (input.byteLength > maxBytes) throw tooLarge(String(input.byteLength));
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(input);
+  } catch (e) {
+    throw invalid('input is not valid UTF-8', 'YAML and JSON input must be UTF-8 encoded', e);
+  }
+}
+
+function detectEol(text: string): '\n' | '\r\n' {
+  const i = text.indexOf('\n');
+  return i > 0 && text[i - 1] === '\r' ? '\r\n' : '\n';
+}
+
+function nameOf(obj: unknown): string | undefined {
+  if (obj === null || typeof obj !== 'object') return undefined;
+  const md = (obj as Record<string, unknown>).metadata;
+  if (md === null || typeof md !== 'object') return undefined;
+  const name = (md as Record<string, unknown>).name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** apiVersion / kind / name / namespace of a resource, as far as they are strings. */
+export function resourceRefOf(obj: unknown): ResourceRef {
+  const ref: ResourceRef = {};
+  if (obj === null || typeof obj !== 'object') return ref;
+  const o = obj as Record<string, unknown>;
+  if (typeof o.apiVersion === 'string') ref.apiVersion = o.apiVersion;
+  if (typeof o.kind === 'string') ref.kind = o.kind;
+  const name = nameOf(o);
+  if (name !== undefined) ref.name = name;
+  const md = o.metadata as Record<string, unknown> | undefined;
+  if (md && typeof md === 'object' && typeof md.namespace === 'string') ref.namespace = md.namespace;
+  return ref;
+}
+
+const PATH_ANNOTATIONS = ['internal.config.kubernetes.io/path', 'config.kubernetes.io/path'];
+const INDEX_ANNOTATIONS = ['internal.config.kubernetes.io/index', 'config.kubernetes.io/index'];
+
+/**
+ * The file a resource came from, from the annotations kpt and kustomize set
+ * (`internal.config.kubernetes.io/path|index`, legacy `config.kubernetes.io/path|index`).
+ * These annotations are never modified by notary-pin.
+ */
+export function fileOf(item: Item | Record<string, unknown>): FileRef | undefined {
+  const obj: Record<string, unknown> = typeof (item as Partial<Item>).setImage === 'function' ? (item as Item).object : (item as Record<string, unknown>);
+  const md = obj.metadata;
+  if (md === null || typeof md !== 'object') return undefined;
+  const ann = (md as Record<string, unknown>).annotations;
+  if (ann === null || typeof ann !== 'object') return undefined;
+  const a = ann as Record<string, unknown>;
+  const path = PATH_ANNOTATIONS.map((k) => a[k]).find((v): v is string => typeof v === 'string' && v !== '');
+  if (path === undefined) return undefined;
+  const indexStr = INDEX_ANNOTATIONS.map((k) => a[k]).find((v) => typeof v === 'string' || typeof v === 'number');
+  const index = typeof indexStr === 'number' ? indexStr : typeof indexStr === 'string' && /^\d{1,9}$/.test(indexStr) ? Number(indexStr) : undefined;
+  return index !== undefined && Number.isInteger(index) && index >= 0 ? { path, index } : { path };
+}
+
+function where(lc: LineCounter, offset: number | undefined): string {
+  if (offset === undefined) return '';
+  const { line, col } = lc.linePos(offset);
+  return ` at line ${line}, column ${col}`;
+}
+
+/** Reject YAML errors and warnings, unknown and self-containing aliases. */
+function checkDocument(doc: Document.Parsed, n: number, lc: LineCounter): void {
+  const problems = [...doc.errors, ...doc.warnings];
+  const first = problems[0];
+  if (first !== undefined) {
+    const msg = first.message.split('\n')[0] ?? first.message;
+    const pos = first.linePos?.[0];
+    const at = pos && !/ at line \d+/.test(msg) ? ` at line ${pos.line}, column ${pos.col}` : '';
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+    throw invalid(
+      `document ${n + 1} is not valid YAML: ${msg.replace(/:$/, '')}${at}${more}`,
+      first.code === 'DUPLICATE_KEY' ? 'remove the duplicate key: a mapping may name each key once' : 'fix the YAML at that position',
+    );
+  }
+  visit(doc, {
+    Alias(_key, node, path) {
+      const target = node.resolve(doc);
+      if (target === undefined) {
+        throw invalid(`document ${n + 1}: unknown alias *${node.source}${where(lc, node.range?.[0])}`, 'define the anchor (&name) before using the alias');
+      }
+      if ((path as readonly unknown[]).includes(target)) {
+        throw invalid(`document ${n + 1}: alias *${node.source} is inside its own anchor${where(lc, node.range?.[0])}`, 'recursive YAML structures are not allowed');
+      }
+    },
+  });
+}
+
+function docToJS(doc: Document.Parsed, n: number, maxAliasCount: number): unknown {
+  try {
+    return doc.toJS({ maxAliasCount });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (/Excessive alias count/.test(msg)) {
+      throw new PinError({
+        code: 'INPUT_TOO_LARGE',
+        message: `document ${n + 1}: YAML aliases expand too much (more than ${maxAliasCount} alias expansions; a "billion laughs" input?)`,
+        hint: 'write the repeated structures out instead of nesting aliases',
+        cause: e,
+      });
+    }
+    throw invalid(`document ${n + 1} can not be read: ${msg}`, 'check the YAML anchors and aliases of that document', e);
+  }
+}
+
+const isNullDoc = (doc: Document.Parsed): boolean => doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null);
+
+function describe(node: unknown): string {
+  if (isSeq(node)) return 'a list';
+  if (isScalar(node)) return `a scalar (${JSON.stringify(node.value)?.slice(0, 40) ?? String(node.value)})`;
+  return 'not a mapping';
+}
+
+function checkResource(obj: Record<string, unknown>, label: string): void {
+  const name = nameOf(obj);
+  const named = name !== undefined ? ` (name "${name}")` : '';
+  for (const key of ['apiVersion', 'kind'] as const) {
+    const v = obj[key];
+    if (typeof v !== 'string' || v === '') {
+      throw invalid(
+        `${label}${named} has ${v === undefined ? 'no' : 'an invalid'} ${key}`,
+        'every resource needs a string apiVersion and kind, e.g. "apiVersion: apps/v1" and "kind: Deployment"',
+      );
+    }
+  }
+}
+
+/**
+ * Parse the input into a ResourceList or stream model. `input` may be a string or UTF-8 bytes
+ * (bytes are size-checked before they are decoded).
+ */
+export function parseInput(input: string | Uint8Array, opts: ParseOptions = {}): Manifest {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxAliasCount = opts.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT;
+  const text = decode(input, maxBytes);
+  const lc = new LineCounter();
+  let docs: Document.Parsed[];
+  try {
+    docs = parseAllDocuments(text, yamlOptions(lc)) as Document.Parsed[];
+  } catch (e) {
+    // e.g. a stack overflow on absurdly deep nesting
+    throw invalid(`input can not be parsed as YAML: ${e instanceof Error ? e.message : String(e)}`, 'check that the input is YAML or JSON', e);
+  }
+  if (!Array.isArray(docs)) {
+    throw invalid('input can not be parsed as YAML', 'check that the input is YAML or JSON');
+  }
+  const eol = detectEol(text);
+  const states: DocState[] = docs.map((doc) => ({ doc, edits: new Map() }));
+  const live: { n: number; obj: Record<string, unknown>; root: YAMLMap }[] = [];
+  docs.forEach((doc, n) => {
+    checkDocument(doc, n, lc);
+    if (isNullDoc(doc)) return;
+    const root = doc.contents;
+    if (!isMap(root)) {
+      throw invalid(`document ${n + 1}${where(lc, root?.range?.[0])} is ${describe(root)}, not a mapping`, 'each YAML document must be one Kubernetes object (a mapping with apiVersion and kind)');
+    }
+    const obj = docToJS(doc, n, maxAliasCount) as Record<string, unknown>;
+    live.push({ n, obj, root });
+  });
+
+  const rlDocs = live.filter((d) => d.obj.kind === 'ResourceList');
+  const first = live[0];
+  if (rlDocs.length > 0 && first !== undefined) {
+    if (live.length > 1) {
+      throw invalid(
+        `input mixes a ResourceList with ${live.length - 1} other document${live.length > 2 ? 's' : ''}`,
+        'give either one ResourceList (KRM function input) or a stream of plain resources, not both',
+      );
+    }
+    return buildResourceList(text, states, first, eol, lc, maxAliasCount);
+  }
+
+  const items: Item[] = live.map(({ n, obj, root }, index) => {
+    checkResource(obj, `document ${n + 1}${where(lc, root.range?.[0])}`);
+    const st = states[n] as DocState;
+    return new ManifestItem({ source: text, doc: st.doc, root, rootPath: [], edits: st.edits }, index, n, obj, resourceRefOf(obj));
+  });
+  const model: Manifest = { form: 'stream', items, documentCount: docs.length, source: text };
+  attachState(model, { text, docs: states, eol, maxAliasCount });
+  return model;
+}
+
+function buildResourceList(
+  text: string,
+  states: DocState[],
+  rl: { n: number; obj: Record<string, unknown>; root: YAMLMap },
+  eol: '\n' | '\r\n',
+  lc: LineCounter,
+  maxAliasCount: number,
+): Manifest {
+  const apiVersion = rl.obj.apiVersion;
+  if (typeof apiVersion !== 'string' || !(RESOURCE_LIST_API_VERSIONS as readonly string[]).includes(apiVersion)) {
+    throw invalid(
+      `ResourceList has apiVersion ${JSON.stringify(apiVersion) ?? 'undefined'}; expected ${RESOURCE_LIST_API_VERSIONS.join(' or ')}`,
+      'KRM function input must be a config.kubernetes.io/v1 ResourceList',
+    );
+  }
+  const st = states[rl.n] as DocState;
+  const itemsNode = nodeAt(st.doc, rl.root, ['items']);
+  const itemsJs = rl.obj.items;
+  let itemNodes: unknown[] = [];
+  if (itemsNode !== undefined && !(isScalar(itemsNode) && itemsNode.value === null)) {
+    if (!isSeq(itemsNode) || !Array.isArray(itemsJs)) {
+      throw invalid(`ResourceList items${where(lc, (itemsNode as { range?: number[] } | null)?.range?.[0])} is ${describe(itemsNode)}, not a list`, 'items must be a list of Kubernetes objects');
+    }
+    itemNodes = itemsNode.items;
+  }
+  const items: Item[] = itemNodes.map((raw, i) => {
+    const node = nodeAt(st.doc, raw as Node, []);
+    const obj = (itemsJs as unknown[])[i];
+    const label = `items[${i}]${where(lc, (node as { range?: number[] } | null)?.range?.[0])}`;
+    if (!isMap(node) || obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+      throw invalid(`ResourceList ${label} is ${describe(node)}, not a mapping`, 'each item must be a Kubernetes object (a mapping with apiVersion and kind)');
+    }
+    const o = obj as Record<string, unknown>;
+    checkResource(o, `ResourceList ${label}`);
+    return new ManifestItem({ source: text, doc: st.doc, root: node, rootPath: ['items', i], edits: st.edits }, i, rl.n, o, resourceRefOf(o));
+  });
+  const fc = rl.obj.functionConfig;
+  const model: Manifest = {
+    form: 'resourceList',
+    items,
+    apiVersion,
+    ...(fc !== undefined && fc !== null && { functionConfig: fc }),
+    ...(rl.obj.results !== undefined && { existingResults: rl.obj.results }),
+    documentCount: states.length,
+    source: text,
+  };
+  attachState(model, { text, docs: states, eol, resourceList: rl.root, maxAliasCount });
+  return model;
+}
+
+/** Start/end offsets of each document's text: a document owns everything up to its end. */
+function segments(st: SourceState): [number, number][] {
+  const out: [number, number][] = [];
+  let start = 0;
+  st.docs.forEach((d, i) => {
+    const end = i === st.docs.length - 1 ? st.text.length : d.doc.range[2];
+    out.push([start, end]);
+    start = end;
+  });
+  return out;
+}
+
+function applyEdits(text: string, edits: TextEdit[]): string | undefined {
+  const sorted = [...edits].sort((a, b) => a.start - b.start || a.end - b.end);
+  let out = '';
+  let pos = 0;
+  for (const e of sorted) {
+    if (e.start < pos) return undefined; // overlapping edits
+    out += text.slice(pos, e.start) + e.text;
+    pos = e.end;
+  }
+  return out + text.slice(pos);
+}
+
+function surgical(st: SourceState, results: unknown[] | undefined): string | undefined {
+  const edits: TextEdit[] = [];
+  for (const d of st.docs) for (const e of d.edits.values()) edits.push(e);
+  if (results !== undefined && st.resourceList !== undefined) {
+    const r = resultsEdit(st.text, st.resourceList, results, st.eol);
+    if (r === undefined) return undefined;
+    edits.push(r);
+  }
+  return applyEdits(st.text, edits);
+}
+
+function restringify(st: SourceState, changed: ReadonlySet<number>, results: unknown[] | undefined): string | undefined {
+  const segs = segments(st);
+  const edits: TextEdit[] = [];
+  for (const n of changed) {
+    const [start, end] = segs[n] as [number, number];
+    const parsed = parseAllDocuments(st.text.slice(start, end), yamlOptions());
+    if (!Array.isArray(parsed) || parsed.length !== 1) return undefined;
+    const doc = parsed[0] as Document.Parsed;
+    if (doc.errors.length > 0 || doc.contents === null) return undefined;
+    for (const e of (st.docs[n] as DocState).edits.values()) {
+      const node = nodeAt(doc, doc.contents, e.docPath);
+      if (!isScalar(node)) return undefined;
+      node.value = e.value;
+      if (node.type === 'BLOCK_FOLDED' || node.type === 'BLOCK_LITERAL') node.type = 'QUOTE_DOUBLE';
+    }
+    if (results !== undefined && st.resourceList !== undefined) doc.set('results', doc.createNode(results));
+    let out = doc.toString({ lineWidth: 0 });
+    if (st.eol === '\r\n') out = out.replace(/\r?\n/g, '\r\n');
+    edits.push({ start, end, text: out });
+  }
+  return applyEdits(st.text, edits);
+}
+
+/** Re-parse `out` and check it against the input (see verify.ts). */
+function verify(st: SourceState, out: string, results: unknown[] | undefined): boolean {
+  let docs: Document.Parsed[];
+  try {
+    docs = parseAllDocuments(out, yamlOptions()) as Document.Parsed[];
+  } catch {
+    return false;
+  }
+  if (!Array.isArray(docs) || docs.length !== st.docs.length) return false;
+  const skip = results !== undefined && st.resourceList !== undefined ? 'results' : undefined;
+  for (let i = 0; i < docs.length; i++) {
+    const now = docs[i] as Document.Parsed;
+    const before = st.docs[i] as DocState;
+    if (now.errors.length > 0 || now.warnings.length > 0) return false;
+    const isRl = skip !== undefined && before.doc.contents === st.resourceList;
+    const opts = { ...(isRl && { skipRootKey: skip }) };
+    if (!sameFingerprint(fingerprint(before.doc, { ...opts, substitute: before.edits }), fingerprint(now, opts))) return false;
+    if (isRl) {
+      let written: unknown;
+      try {
+        written = (now.toJS({ maxAliasCount: st.maxAliasCount }) as Record<string, unknown>).results;
+      } catch {
+        return false;
+      }
+      if (!isDeepStrictEqual(written, results)) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * The model as text. Unchanged documents (and, with the default surgical strategy, every byte
+ * outside the changed scalars) are exactly the input. For a ResourceList, `results` (when given)
+ * replaces the ResourceList's `results` (or is appended to them with `resultsMode: 'append'`);
+ * a stream has nowhere to put results, so they are ignored there.
+ * The output is parsed again and compared with the input before it is returned; a mismatch is a
+ * PinError INTERNAL (never silently wrong output).
+ */
+export function serialize(model: Manifest, results?: readonly KrmResult[], opts: SerializeOptions = {}): string {
+  const st = stateOf(model);
+  let finalResults: unknown[] | undefined;
+  if (results !== undefined && model.form === 'resourceList') {
+    const checked = results.map((r, i) => {
+      const p = KrmResultSchema.safeParse(r);
+      if (!p.success) throw new PinError({ code: 'INTERNAL', message: `result ${i} is not a valid KRM result: ${p.error.message}` });
+      return p.data;
+    });
+    const existing = opts.resultsMode === 'append' && Array.isArray(model.existingResults) ? model.existingResults : [];
+    finalResults = JSON.parse(JSON.stringify([...existing, ...checked])) as unknown[];
+  }
+  const changed = new Set<number>();
+  st.docs.forEach((d, i) => {
+    if (d.edits.size > 0 || (finalResults !== undefined && d.doc.contents === st.resourceList)) changed.add(i);
+  });
+  if (changed.size === 0) return st.text;
+
+  if (opts.strategy !== 'restringify') {
+    const out = surgical(st, finalResults);
+    if (out !== undefined && verify(st, out, finalResults)) return out;
+  }
+  const out = restringify(st, changed, finalResults);
+  if (out !== undefined && verify(st, out, finalResults)) return out;
+  throw new PinError({
+    code: 'INTERNAL',
+    message: 'the rewritten manifests did not read back as intended; refusing to write them',
+    hint: 'please report this input as a notary-pin bug',
+  });
+}

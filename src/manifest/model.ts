@@ -1,0 +1,68 @@
+/**
+ * The parsed input's internal state (the original text, the yaml Documents and the recorded edits)
+ * and the `Item` implementation. Only `io.ts` creates these.
+ */
+import type { Document, YAMLMap } from 'yaml';
+import type { ResourceRef } from '../errors/errors.js';
+import { PinError } from '../errors/errors.js';
+import { recordScalarEdit, setInObject, type EditTarget, type ScalarEdit } from './rewrite.js';
+import type { FieldPath, Item, Manifest } from './types.js';
+
+/** One YAML document of the input and the scalar edits recorded against it. */
+export interface DocState {
+  readonly doc: Document.Parsed;
+  /** Scalar edits keyed by the scalar's start offset in the input text. */
+  readonly edits: Map<number, ScalarEdit>;
+}
+
+/** Everything `serialize` needs besides the public model. */
+export interface SourceState {
+  readonly text: string;
+  readonly docs: readonly DocState[];
+  /** Line break used by the input (`\r\n` when its first line break is one). */
+  readonly eol: '\n' | '\r\n';
+  /** The ResourceList mapping node, for the ResourceList form. */
+  readonly resourceList?: YAMLMap;
+  readonly maxAliasCount: number;
+}
+
+const STATES = new WeakMap<Manifest, SourceState>();
+
+export function attachState(model: Manifest, state: SourceState): void {
+  STATES.set(model, state);
+}
+
+/** The internal state of a model made by `parseInput`. */
+export function stateOf(model: Manifest): SourceState {
+  const st = STATES.get(model);
+  if (st === undefined) {
+    throw new PinError({ code: 'INTERNAL', message: 'serialize() needs a model returned by parseInput()' });
+  }
+  return st;
+}
+
+/** A resource of the input; `setImage` records a surgical text edit (see `rewrite.ts`). */
+export class ManifestItem implements Item {
+  #changed = false;
+
+  constructor(
+    private readonly target: EditTarget,
+    readonly index: number,
+    readonly docIndex: number,
+    readonly object: Record<string, unknown>,
+    readonly ref: ResourceRef,
+  ) {}
+
+  get changed(): boolean {
+    return this.#changed;
+  }
+
+  setImage(path: FieldPath, value: string): void {
+    try {
+      if (recordScalarEdit(this.target, path, value)) this.#changed = true;
+    } catch (e) {
+      throw e instanceof PinError ? e.with({ resource: this.ref }) : e;
+    }
+    setInObject(this.object, path, value);
+  }
+}
