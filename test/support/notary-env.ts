@@ -312,6 +312,9 @@ export async function startNotaryEnv(opts: NotaryEnvOptions = {}): Promise<Notar
       daemons.push(r.daemon);
       return r;
     });
+    // allSettled: on failure every daemon that did start is in `daemons` before stop() runs.
+    const settled = await Promise.allSettled([pkiP, notaryP, registryP]);
+    for (const r of settled) if (r.status === 'rejected') throw r.reason;
     const [pki, notary, registry] = await Promise.all([pkiP, notaryP, registryP]);
     const env = new EnvImpl({
       tempDir,
