@@ -1,0 +1,189 @@
+import { describe, expect, it, vi } from 'vitest';
+import { PinError } from '../errors/errors.js';
+import { decide, isChecked, objectForEngine, type DecideDeps, type EvaluateFn } from './decide.js';
+import { parseAdmissionReview, type AdmissionReviewRequest } from './review.js';
+import { FakeResolver, fakeEvaluate } from './testing/fake-engine.js';
+import { fixture, SIGNED, testSpec, UNSIGNED, type FixtureName } from './testing/fixtures.js';
+
+function review(body: unknown): AdmissionReviewRequest {
+  const r = parseAdmissionReview(body);
+  if (!r.ok) throw new Error(r.message);
+  return r.review;
+}
+
+function deps(over: Partial<DecideDeps> = {}): DecideDeps & { resolver: FakeResolver } {
+  const resolver = (over.resolver as FakeResolver | undefined) ?? new FakeResolver({ signed: [SIGNED], down: ['127.0.0.1:5000/shop/down'] });
+  return { spec: testSpec(), evaluate: fakeEvaluate, ...over, resolver };
+}
+
+const BUDGET = { budgetMs: 5000 };
+
+async function run(name: FixtureName, mutate?: (f: any) => void, d = deps()) {
+  const f = fixture(name);
+  mutate?.(f);
+  return decide(review(f), d, BUDGET);
+}
+
+describe('decide: checked workloads', () => {
+  it('allows a Pod whose images are all pinned to signed digests, echoing uid and apiVersion', async () => {
+    const d = deps();
+    const res = await run('pod-create.v1', undefined, d);
+    expect(res.reason).toBe('verified');
+    expect(res.images).toBe(2);
+    expect(res.response).toEqual({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      response: { uid: '0df28fbd-5f5f-4ad7-a4d5-6c2c1b1e0f01', allowed: true },
+    });
+    expect(d.resolver.calls).toBe(2);
+  });
+
+  it('denies a Pod with an image by tag, naming the field, container and the fix', async () => {
+    const res = await run('pod-create.v1', (f) => {
+      f.request.object.spec.containers[0].image = '127.0.0.1:5000/shop/web:1.4.2';
+    });
+    expect(res.reason).toBe('policy');
+    const r = res.response.response;
+    expect(r.allowed).toBe(false);
+    expect(r.status?.code).toBe(403);
+    expect(r.status?.message).toContain('Pod shop/web');
+    expect(r.status?.message).toContain('spec.containers[0].image (container "web"): "127.0.0.1:5000/shop/web:1.4.2": not pinned by digest: pin it with notary-pin');
+    expect(r.status?.message).not.toContain('initContainers');
+  });
+
+  it('denies a Deployment update listing every offending image once, in one message', async () => {
+    const res = await run('deployment-update.v1');
+    const r = res.response.response;
+    expect(r.uid).toBe('3c5e8f0a-1111-4b7e-9d0e-6a7b8c9d0e02');
+    expect(r.allowed).toBe(false);
+    const lines = r.status!.message.split('\n');
+    expect(lines[0]).toBe('notary-pin: Deployment shop/api has 2 image(s) that are not pinned to a signed digest:');
+    expect(lines[1]).toMatch(/^- spec\.template\.spec\.containers\[0\]\.image \(container "api"\): "127\.0\.0\.1:5000\/shop\/api:2\.0\.0": not pinned by digest/);
+    expect(lines[2]).toContain('spec.template.spec.containers[1].image (container "metrics")');
+    expect(lines[2]).toContain(`digest not signed: ${UNSIGNED} is not a signed target of 127.0.0.1:5000/shop/exporter; sign the image`);
+    // The decision is about the new object: the signed images of oldObject do not count.
+    expect(res.failures.map((f) => f.error.code)).toEqual(['NOT_PINNED', 'UNSIGNED']);
+    // The object's env (a secret here) never appears in what the API server shows.
+    expect(JSON.stringify(res.response)).not.toContain('hunter2');
+  });
+
+  it('checks the Pod template inside a CronJob', async () => {
+    const ok = await run('cronjob-create.v1');
+    expect(ok.response.response.allowed).toBe(true);
+    expect(ok.images).toBe(1);
+    const bad = await run('cronjob-create.v1', (f) => {
+      f.request.object.spec.jobTemplate.spec.template.spec.containers[0].image = `127.0.0.1:5000/shop/report:3.1@${UNSIGNED}`;
+    });
+    expect(bad.response.response.allowed).toBe(false);
+    expect(bad.response.response.status?.message).toContain('spec.jobTemplate.spec.template.spec.containers[0].image (container "report")');
+  });
+
+  it('checks ephemeral containers added through pods/ephemeralcontainers', async () => {
+    const res = await run('pod-ephemeralcontainers.v1');
+    expect(res.reason).toBe('policy');
+    const msg = res.response.response.status!.message;
+    expect(msg).toContain('spec.ephemeralContainers[0].image (container "debugger-x7k2p"): "busybox:1.36": not pinned by digest');
+    expect(res.failures).toHaveLength(1);
+  });
+
+  it('turns a pre-1.22 EphemeralContainers object into the Pod shape', async () => {
+    const f = fixture('pod-ephemeralcontainers.v1');
+    f.request.kind = { group: '', version: 'v1', kind: 'EphemeralContainers' };
+    f.request.object = { kind: 'EphemeralContainers', apiVersion: 'v1', metadata: { name: 'web', namespace: 'shop' }, ephemeralContainers: [{ name: 'dbg', image: 'busybox:1.36' }] };
+    const obj = objectForEngine(review(f).request);
+    expect(obj).toMatchObject({ kind: 'Pod', apiVersion: 'v1', spec: { ephemeralContainers: [{ name: 'dbg', image: 'busybox:1.36' }] } });
+    const res = await decide(review(f), deps(), BUDGET);
+    expect(res.response.response.allowed).toBe(false);
+  });
+
+  it('checks dry-run requests exactly like real ones', async () => {
+    const res = await run('statefulset-create-dryrun.v1');
+    expect(res.response.response.allowed).toBe(false);
+    expect(res.response.response.status?.message).toContain('spec.template.spec.containers[0].image (container "postgres")');
+  });
+
+  it('answers v1beta1 in v1beta1 and warns about excluded images', async () => {
+    const res = await run('replicaset-create.v1beta1');
+    expect(res.response.apiVersion).toBe('admission.k8s.io/v1beta1');
+    expect(res.response.response.allowed).toBe(true);
+    expect(res.response.response.warnings).toEqual([
+      'notary-pin: spec.template.spec.containers[1].image (container "pause"): image "registry.k8s.io/pause:3.10" is excluded from signature verification by policy',
+    ]);
+  });
+
+  it('explains trust data failures and a missing trust rule', async () => {
+    const res = await run('pod-create.v1', (f) => {
+      f.request.object.spec.containers[0].image = `127.0.0.1:5000/shop/down@${SIGNED}`;
+    });
+    expect(res.response.response.status?.message).toContain('trust data failed (TRUST_FETCH): GET https://notary.example/');
+    const spec = testSpec({ trust: [] });
+    const none = await run('pod-create.v1', undefined, deps({ spec }));
+    expect(none.response.response.status?.message).toContain('no trust rule covers this image');
+  });
+
+  it('checks custom kinds named in spec.imageFields', () => {
+    const spec = testSpec({ imageFields: [{ kind: 'MyApp', apiVersion: 'example.com/v1', path: 'spec.image' }] });
+    const f = fixture('configmap-create.v1');
+    f.request.kind = { group: 'example.com', version: 'v1', kind: 'MyApp' };
+    expect(isChecked(review(f).request, spec)).toBe(true);
+    f.request.kind = { group: 'example.com', version: 'v2', kind: 'MyApp' };
+    expect(isChecked(review(f).request, spec)).toBe(false);
+  });
+});
+
+describe('decide: requests left alone', () => {
+  it.each<[string, FixtureName, ((f: any) => void) | undefined]>([
+    ['a ConfigMap', 'configmap-create.v1', undefined],
+    ['a DELETE', 'pod-delete.v1', undefined],
+    ['a CONNECT', 'pod-create.v1', (f) => (f.request.operation = 'CONNECT')],
+    ['pods/status', 'pod-create.v1', (f) => ((f.request.subResource = 'status'), (f.request.operation = 'UPDATE'))],
+  ])('allows %s without evaluating it', async (_label, name, mutate) => {
+    const evaluate = vi.fn<EvaluateFn>(fakeEvaluate);
+    const res = await run(name, mutate, deps({ evaluate }));
+    expect(res.reason).toBe('skipped');
+    expect(res.response.response).toEqual({ uid: fixture(name).request.uid, allowed: true });
+    expect(evaluate).not.toHaveBeenCalled();
+  });
+});
+
+describe('decide: fail closed', () => {
+  it('denies with a clear message when verification does not finish in time', async () => {
+    const resolver = new FakeResolver({ signed: [SIGNED], hang: true });
+    const res = await decide(review(fixture('pod-create.v1')), deps({ resolver }), { budgetMs: 50 });
+    expect(res.reason).toBe('timeout');
+    expect(res.response.response.allowed).toBe(false);
+    expect(res.response.response.status?.message).toMatch(/trust verification for Pod shop\/web did not finish in time \(0\.1s budget\); denied \(fail closed\)/);
+  });
+
+  it('denies when the engine throws', async () => {
+    const evaluate: EvaluateFn = () => Promise.reject(new PinError({ code: 'INTERNAL', message: 'boom', hint: 'report it' }));
+    const res = await run('pod-create.v1', undefined, deps({ evaluate }));
+    expect(res.reason).toBe('error');
+    expect(res.response.response.status?.message).toContain('INTERNAL: boom (report it); denied (fail closed)');
+  });
+
+  it('denies a CREATE without an object', async () => {
+    const res = await run('pod-create.v1', (f) => (f.request.object = null));
+    expect(res.reason).toBe('error');
+    expect(res.error?.code).toBe('INPUT_INVALID');
+  });
+
+  it('treats a pin outcome in verify mode as a failure', async () => {
+    const evaluate: EvaluateFn = async (resources, spec, resolver, opts) =>
+      (await fakeEvaluate(resources, spec, resolver, opts)).map((o) =>
+        o.status === 'verified' ? { status: 'pinned' as const, use: o.use, resolution: o.resolution, newValue: 'x', changed: true } : o,
+      );
+    const res = await run('pod-create.v1', undefined, deps({ evaluate }));
+    expect(res.response.response.allowed).toBe(false);
+    expect(res.failures.every((f) => f.error.code === 'INTERNAL')).toBe(true);
+  });
+
+  it('fills namespace, apiVersion and kind from the request when the object lacks them', () => {
+    const f = fixture('pod-create.v1');
+    delete f.request.object.metadata.namespace;
+    delete f.request.object.apiVersion;
+    delete f.request.object.kind;
+    const obj = objectForEngine(review(f).request);
+    expect(obj).toMatchObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'shop' } });
+  });
+});

@@ -1,0 +1,189 @@
+/**
+ * The admission decision: which requests are checked, and allow/deny from the shared engine's
+ * verify-mode outcomes. The webhook never mutates; it admits a workload only when every image is
+ * pinned by digest and that digest is signed under the trust rules. Anything short of that —
+ * including running out of time or an internal error — is a denial (fail closed).
+ */
+import type { CompiledPolicy } from '../config/rules.js';
+import type { Spec } from '../config/schema.js';
+import type { EvaluateOptions, ImageOutcome } from '../engine/evaluate.js';
+import { PinError, toPinError } from '../errors/errors.js';
+import type { Resolver } from '../resolve/types.js';
+import { denialMessage, errorMessage, exclusionWarnings, timeoutMessage, type Subject } from './message.js';
+import { allowResponse, denyResponse, type AdmissionRequest, type AdmissionReviewRequest, type AdmissionReviewResponse } from './review.js';
+
+/** The engine's `evaluate` (src/engine/evaluate.ts), injectable for tests. */
+export type EvaluateFn = (
+  resources: readonly unknown[],
+  spec: Spec,
+  resolver: Resolver,
+  opts: EvaluateOptions,
+) => Promise<ImageOutcome[]>;
+
+export interface DecideDeps {
+  spec: Spec;
+  resolver: Resolver;
+  evaluate: EvaluateFn;
+  /** The spec's policy compiled once (a long-running server should not recompile per request). */
+  policy?: CompiledPolicy;
+}
+
+export interface DecideOptions {
+  /** Verification must end within this many milliseconds, else the request is denied. */
+  budgetMs: number;
+}
+
+type Failed = Extract<ImageOutcome, { status: 'failed' }>;
+
+/**
+ * - `skipped`: not a request this webhook checks (kind, operation or subresource) — allowed.
+ * - `verified`: every image pinned and signed (or excluded) — allowed.
+ * - `policy`: at least one image failed — denied.
+ * - `timeout` / `error`: verification did not complete — denied (fail closed).
+ */
+export type DecisionReason = 'skipped' | 'verified' | 'policy' | 'timeout' | 'error';
+
+export interface Decision {
+  response: AdmissionReviewResponse;
+  reason: DecisionReason;
+  /** Failed images (for logs and metrics); empty unless reason is `policy`. */
+  failures: Failed[];
+  /** Number of images checked (all outcomes). */
+  images: number;
+  /** Error behind an `error` decision. */
+  error?: PinError;
+}
+
+/** Built-in workload kinds by API group (`extensions` for clusters still serving the old groups). */
+const CHECKED_KINDS: Readonly<Record<string, readonly string[]>> = {
+  '': ['Pod', 'ReplicationController', 'PodTemplate'],
+  apps: ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'],
+  extensions: ['Deployment', 'DaemonSet', 'ReplicaSet'],
+  batch: ['Job', 'CronJob'],
+};
+
+const CHECKED_OPERATIONS = new Set(['CREATE', 'UPDATE']);
+
+/**
+ * Whether this request is one the webhook verifies. CREATE and UPDATE of the workload kinds, the
+ * `pods/ephemeralcontainers` subresource, and custom kinds named in `spec.imageFields` (when a
+ * webhook rule sends them). Everything else — other kinds, other subresources (`pods/status`,
+ * `deployments/scale` ...), DELETE and CONNECT — is allowed untouched.
+ */
+export function isChecked(request: AdmissionRequest, spec: Spec): boolean {
+  if (!CHECKED_OPERATIONS.has(request.operation)) return false;
+  const { group, version, kind } = request.kind;
+  const sub = request.subResource ?? '';
+  if (sub !== '') {
+    // Adding ephemeral containers is an update of this subresource; its object is the Pod
+    // (or, on API servers before 1.22, an EphemeralContainers object).
+    return request.resource.group === '' && request.resource.resource === 'pods' && sub === 'ephemeralcontainers';
+  }
+  if (CHECKED_KINDS[group]?.includes(kind) === true) return true;
+  const apiVersion = group === '' ? version : `${group}/${version}`;
+  return spec.imageFields.some((f) => f.kind === kind && (f.apiVersion === undefined || f.apiVersion === apiVersion));
+}
+
+function subjectOf(request: AdmissionRequest): Subject {
+  const s: Subject = { kind: request.kind.kind };
+  if (request.namespace !== undefined) s.namespace = request.namespace;
+  if (request.name !== undefined) s.name = request.name;
+  return s;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The object the engine sees: the request's object with apiVersion/kind/namespace filled from the
+ * request where missing, and a pre-1.22 `EphemeralContainers` object turned into the Pod shape.
+ */
+export function objectForEngine(request: AdmissionRequest): Record<string, unknown> {
+  const obj = request.object;
+  if (!isRecord(obj)) {
+    throw new PinError({
+      code: 'INPUT_INVALID',
+      message: `${request.operation} request without an object`,
+      hint: 'the API server sends the object for CREATE and UPDATE; check what is calling the webhook',
+    });
+  }
+  const { group, version, kind } = request.kind;
+  const apiVersion = group === '' ? version : `${group}/${version}`;
+  const metadata = isRecord(obj.metadata) ? { ...obj.metadata } : {};
+  if (metadata.namespace === undefined && request.namespace !== undefined && request.namespace !== '') {
+    metadata.namespace = request.namespace;
+  }
+  if (kind === 'EphemeralContainers') {
+    return { apiVersion: 'v1', kind: 'Pod', metadata, spec: { ephemeralContainers: obj.ephemeralContainers ?? [] } };
+  }
+  return {
+    ...obj,
+    apiVersion: typeof obj.apiVersion === 'string' ? obj.apiVersion : apiVersion,
+    kind: typeof obj.kind === 'string' ? obj.kind : kind,
+    metadata,
+  };
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/** Runs `p` against a deadline; a late rejection is swallowed so it cannot crash the process. */
+async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  p.catch(() => undefined);
+  try {
+    return await Promise.race([p, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Decides one AdmissionReview. Never throws and never takes (much) longer than `opts.budgetMs`:
+ * when the engine does not answer in time the request is denied with a message saying so.
+ * dryRun requests are checked exactly like real ones (the webhook has no side effects).
+ */
+export async function decide(review: AdmissionReviewRequest, deps: DecideDeps, opts: DecideOptions): Promise<Decision> {
+  const { request } = review;
+  const subject = subjectOf(request);
+  if (!isChecked(request, deps.spec)) {
+    return { response: allowResponse(review), reason: 'skipped', failures: [], images: 0 };
+  }
+  let outcomes: ImageOutcome[] | typeof TIMED_OUT;
+  try {
+    const object = objectForEngine(request);
+    outcomes = await withDeadline(
+      Promise.resolve().then(() => deps.evaluate([object], deps.spec, deps.resolver, { mode: 'verify', ...(deps.policy !== undefined && { policy: deps.policy }) })),
+      opts.budgetMs,
+    );
+  } catch (e) {
+    const error = toPinError(e);
+    return { response: denyResponse(review, errorMessage(subject, error)), reason: 'error', failures: [], images: 0, error };
+  }
+  if (outcomes === TIMED_OUT) {
+    return { response: denyResponse(review, timeoutMessage(subject, opts.budgetMs)), reason: 'timeout', failures: [], images: 0 };
+  }
+
+  const failures: Failed[] = [];
+  const excluded: Extract<ImageOutcome, { status: 'excluded' }>[] = [];
+  for (const o of outcomes) {
+    if (o.status === 'failed') failures.push(o);
+    else if (o.status === 'excluded') excluded.push(o);
+    else if (o.status === 'pinned') {
+      // Verify mode never rewrites; an engine that says "pinned" here is a bug: fail closed.
+      failures.push({
+        status: 'failed',
+        use: o.use,
+        error: new PinError({ code: 'INTERNAL', message: 'the engine returned a pin result in verify mode', hint: 'report this bug' }),
+      });
+    }
+  }
+  const warnings = exclusionWarnings(excluded);
+  if (failures.length > 0) {
+    return { response: denyResponse(review, denialMessage(subject, failures), warnings), reason: 'policy', failures, images: outcomes.length };
+  }
+  return { response: allowResponse(review, warnings), reason: 'verified', failures: [], images: outcomes.length };
+}

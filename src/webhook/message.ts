@@ -1,0 +1,92 @@
+/**
+ * Turns the engine's per-image outcomes into what a person sees from `kubectl`: one denial message
+ * that lists every offending image with its field path and why, and short warnings for images the
+ * policy excludes.
+ */
+import type { ImageOutcome, ImageUse } from '../engine/evaluate.js';
+import type { PinError } from '../errors/errors.js';
+
+/** At most this many failures are itemised; the rest are counted. */
+export const MAX_LISTED_FAILURES = 50;
+const MAX_IMAGE_CHARS = 200;
+const MAX_DETAIL_CHARS = 400;
+
+type Failed = Extract<ImageOutcome, { status: 'failed' }>;
+type Excluded = Extract<ImageOutcome, { status: 'excluded' }>;
+
+/** Renders the image value as written (it may not even be a string in a hostile object). */
+export function showImage(image: unknown): string {
+  if (typeof image !== 'string') return `<${image === null ? 'null' : typeof image} instead of an image string>`;
+  const s = image.length > MAX_IMAGE_CHARS ? `${image.slice(0, MAX_IMAGE_CHARS)}...` : image;
+  return JSON.stringify(s);
+}
+
+/** `spec.containers[0].image (container "web")`. */
+export function showLocation(use: ImageUse): string {
+  const container = use.container !== undefined ? ` (container ${JSON.stringify(use.container)})` : '';
+  return `${use.field}${container}`;
+}
+
+function oneLine(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return flat.length > MAX_DETAIL_CHARS ? `${flat.slice(0, MAX_DETAIL_CHARS)}...` : flat;
+}
+
+/** Why one image was refused, in words that say what to do about it. */
+export function failureReason(error: PinError): string {
+  const detail = oneLine(error.message);
+  const hint = error.hint !== undefined ? `; ${oneLine(error.hint)}` : '';
+  switch (error.code) {
+    case 'NOT_PINNED':
+      return 'not pinned by digest: pin it with notary-pin';
+    case 'UNSIGNED':
+    case 'DIGEST_MISMATCH':
+      return `digest not signed: ${detail}${hint}`;
+    case 'REFERENCE_INVALID':
+      return `not a valid image reference: ${detail}${hint}`;
+    case 'NO_TRUST_RULE':
+      return `no trust rule covers this image: ${detail}${hint}`;
+    default:
+      if (error.code.startsWith('TRUST_')) return `trust data failed (${error.code}): ${detail}${hint}`;
+      return `verification failed (${error.code}): ${detail}${hint}`;
+  }
+}
+
+/** Name of the object under review, for the message head: `Deployment prod/web`. */
+export interface Subject {
+  kind: string;
+  namespace?: string;
+  name?: string;
+}
+
+function showSubject(s: Subject): string {
+  const name = s.name !== undefined && s.name !== '' ? s.name : '<generated name>';
+  return s.namespace !== undefined && s.namespace !== '' ? `${s.kind} ${s.namespace}/${name}` : `${s.kind} ${name}`;
+}
+
+/** The single denial message listing every failed image. */
+export function denialMessage(subject: Subject, failed: readonly Failed[]): string {
+  const head = `notary-pin: ${showSubject(subject)} has ${failed.length} image(s) that are not pinned to a signed digest:`;
+  const lines = failed
+    .slice(0, MAX_LISTED_FAILURES)
+    .map((f) => `- ${showLocation(f.use)}: ${showImage(f.use.image)}: ${failureReason(f.error)}`);
+  if (failed.length > MAX_LISTED_FAILURES) lines.push(`- ... and ${failed.length - MAX_LISTED_FAILURES} more`);
+  return [head, ...lines].join('\n');
+}
+
+/** One warning per excluded image (the caller clamps length and count). */
+export function exclusionWarnings(excluded: readonly Excluded[]): string[] {
+  return excluded.map((e) => `notary-pin: ${showLocation(e.use)}: image ${showImage(e.use.image)} is excluded from signature verification by policy`);
+}
+
+/** The message when verification did not end before the API server's deadline. */
+export function timeoutMessage(subject: Subject, budgetMs: number): string {
+  return `notary-pin: trust verification for ${showSubject(subject)} did not finish in time (${(budgetMs / 1000).toFixed(1)}s budget); denied (fail closed). Retry; if it persists, check that the trust server is reachable and fast.`;
+}
+
+/** The message when evaluation itself failed (bad object, internal error). */
+export function errorMessage(subject: Subject, error: PinError): string {
+  const hint = error.hint !== undefined ? ` (${oneLine(error.hint)})` : '';
+  return `notary-pin: could not verify the images of ${showSubject(subject)}: ${error.code}: ${oneLine(error.message)}${hint}; denied (fail closed).`;
+}
