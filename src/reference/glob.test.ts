@@ -55,7 +55,7 @@ describe('matching', () => {
     ['nginx:latest', 'nginx:latest', true],
     ['nginx:latest', 'nginx:1.25', false],
     ['nginx:1.25', 'nginx:1.25', true],
-    ['nginx:1.25', `nginx:1.25@${D}`, false],
+    ['nginx:1.25', `nginx:1.25@${D}`, true], // repo:tag of a pinned reference
     ['nginx:1.25@*', `nginx:1.25@${D}`, true],
     ['nginx:1.*', 'nginx:1.25', true],
     ['nginx:1.*', 'nginx:2.0', false],

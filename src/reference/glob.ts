@@ -2,11 +2,14 @@
  * Image patterns (config `spec.exclude` and `spec.trust[].images`).
  *
  * Semantics:
- * - A pattern is matched against two strings of a reference, and a match on either counts:
+ * - A pattern is matched against up to three strings of a reference, and a match on either counts:
  *   1. the normalised reference string (`toNormalizedString`): `docker.io/library/nginx:1.25`,
  *      `127.0.0.1:5000/app@sha256:...`, `docker.io/library/nginx:1.25@sha256:...` when both tag and
  *      digest are present, `docker.io/library/nginx:latest` when neither is;
- *   2. the bare repository: `docker.io/library/nginx`.
+ *   2. the bare repository: `docker.io/library/nginx`;
+ *   3. when the reference has both a tag and a digest, `repository:tag` without the digest, so a
+ *      pattern written per tag still governs the pinned form (`nginx:1.25` matches
+ *      `nginx:1.25@sha256:...`).
  *   The whole string must match (the pattern is anchored at both ends).
  * - `*` matches any run of characters except `/` (so it also crosses `:` and `@`: `nginx*` matches
  *   `nginx:1.25`); `**` (or any longer run of `*`) matches any run of characters including `/`;
@@ -175,7 +178,13 @@ export function compileImagePattern(pattern: string): ImagePattern {
     normalized,
     matchesString,
     matches(ref: ImageReference): boolean {
-      return matchesString(toNormalizedString(ref)) || matchesString(ref.repository);
+      return (
+        matchesString(toNormalizedString(ref)) ||
+        matchesString(ref.repository) ||
+        // repo:tag of a reference that also carries a digest, so a rule written per tag still
+        // governs the image once it is pinned (`nginx:1.25` matches `nginx:1.25@sha256:...`).
+        (ref.tag !== undefined && ref.digest !== undefined && matchesString(`${ref.repository}:${ref.tag}`))
+      );
     },
   });
 }
