@@ -3,7 +3,7 @@
  * or a new one is appended after the last entry of the ResourceList mapping. Block mappings get a
  * block sequence at the mapping's indentation, flow mappings (JSON input) a JSON array.
  */
-import { isScalar, stringify } from 'yaml';
+import { isScalar, isSeq, stringify } from 'yaml';
 import type { YAMLMap } from 'yaml';
 
 /** A replacement of `text.slice(start, end)`. */
@@ -15,6 +15,19 @@ export interface TextEdit {
 
 function columnOf(text: string, offset: number): number {
   return offset - (text.lastIndexOf('\n', offset - 1) + 1);
+}
+
+/**
+ * Whether the input indents block sequences under their key (`items:\n  - a`) or not
+ * (`items:\n- a`, kyaml's style and the default).
+ */
+function indentsSequences(text: string, root: YAMLMap): boolean {
+  for (const p of root.items) {
+    const k = p.key as { range?: [number, number, number] } | null;
+    const v = p.value as { range?: [number, number, number]; flow?: boolean } | null;
+    if (isScalar(p.key) && k?.range && isSeq(v) && !v.flow && v.range) return columnOf(text, v.range[0]) > columnOf(text, k.range[0]);
+  }
+  return false;
 }
 
 /**
@@ -43,7 +56,7 @@ export function resultsEdit(text: string, root: YAMLMap, results: unknown[], eol
     return { start: lastNode.range[1], end: lastNode.range[1], text: `${sep}"results": ${json}` };
   }
 
-  const rendered = stringify({ results }, { lineWidth: 0, aliasDuplicateObjects: false })
+  const rendered = stringify({ results }, { lineWidth: 0, aliasDuplicateObjects: false, indentSeq: indentsSequences(text, root) })
     .split('\n')
     .filter((l, i, all) => !(i === all.length - 1 && l === ''))
     .map((l) => (l === '' ? l : ' '.repeat(col) + l));
