@@ -1,0 +1,206 @@
+/**
+ * The Notary v1 resolver: image reference + trust rule → the digest the verified trust data signs.
+ * Docker content trust semantics: signer roles in order of preference (default
+ * `targets/releases`, then `targets`); a reference without tag and digest means `latest`.
+ * Fails closed: every error is returned as a PinError carrying the image (and role).
+ */
+import { resolve as resolvePath } from 'node:path';
+import type { X509Certificate } from 'node:crypto';
+import { PinError, err, ok, toPinError } from '../errors/errors.js';
+import type { TrustRule } from '../config/schema.js';
+import type { ImageReference } from '../reference/types.js';
+import type { Resolution, Resolver } from '../resolve/types.js';
+import type { TrustVerifier } from '../tuf/api.js';
+import { createHttpClient, type HttpClient, type HttpClientOptions } from '../http/client.js';
+import { resolveCredentials } from '../http/credentials.js';
+import { rootCAsOf } from './anchor.js';
+import { createTrustCache, type TrustCache, type TrustCacheOptions } from './cache.js';
+import { loadTrust, type CreateVerifier, type FetchTrustOptions } from './client.js';
+import { gunOf, hostOf, trustServerFor } from './server.js';
+import { createDirSource, createHttpSource, type MetadataSource } from './source.js';
+import { createTofuStore, type TofuStore } from './tofu.js';
+
+/** Docker content trust's signer preference. */
+export const DEFAULT_SIGNERS: readonly string[] = Object.freeze(['targets/releases', 'targets']);
+
+export interface NotaryResolverOptions {
+  /** The TUF verifier factory (`createVerifier` from src/tuf/verifier.ts). */
+  readonly createVerifier: CreateVerifier;
+  /** spec.cacheDir: enables the TOFU store (roots of tofu rules, versions for rollback protection). */
+  readonly cacheDir?: string;
+  /** A cache shared with other resolvers, or options for a new one. */
+  readonly cache?: TrustCache<TrustVerifier> | TrustCacheOptions;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Home directory for `~/.docker/config.json`; default os.homedir(). */
+  readonly homeDir?: string;
+  /** Clock for expiry checks and the cache; default `new Date()`. */
+  readonly now?: () => Date;
+  readonly debug?: (message: string) => void;
+  /** Transport tuning passed to every HTTP client. */
+  readonly http?: Pick<HttpClientOptions, 'retries' | 'retryDelayMs' | 'connections' | 'pipelining' | 'userAgent'>;
+  /** Replace the metadata source (tests, custom transports); default HTTP, or the trustDir. */
+  readonly sourceFor?: (server: string, rule: TrustRule) => MetadataSource;
+  /** Observes every metadata fetch. */
+  readonly onFetch?: (gun: string, role: string, byChecksum: boolean) => void;
+}
+
+export interface NotaryResolver extends Resolver {
+  readonly cache: TrustCache<TrustVerifier>;
+  close(): Promise<void>;
+}
+
+const MAX_HTTP_CLIENTS = 64;
+
+function isCache(c: NotaryResolverOptions['cache']): c is TrustCache<TrustVerifier> {
+  return c !== undefined && typeof (c as TrustCache<TrustVerifier>).get === 'function';
+}
+
+/** The fields of a rule that change what is fetched or trusted (the cache key's rule identity). */
+export function ruleIdentity(rule: TrustRule, signers: readonly string[]): string {
+  return JSON.stringify([
+    rule.server ?? null,
+    rule.ca ?? null,
+    rule.rootKeys ?? null,
+    rule.rootCA ?? null,
+    rule.tofu,
+    rule.trustDir ?? null,
+    rule.auth ?? null,
+    rule.timeoutSeconds,
+    rule.maxMetadataBytes,
+    rule.maxDelegationDepth,
+    signers,
+  ]);
+}
+
+function unsigned(message: string, gun: string, signers: readonly string[]): PinError {
+  return new PinError({
+    code: 'UNSIGNED',
+    message,
+    hint:
+      `sign it (\`notary add ${gun} <tag> <manifest> --roles targets/releases\` and publish, or \`docker trust sign\`), ` +
+      'or add the role that signs it to trust.signers',
+    role: signers.join(', '),
+  });
+}
+
+/** Picks the answer for `ref` from loaded trust data (Docker content trust rules). */
+export function selectResolution(v: TrustVerifier, ref: ImageReference, gun: string, signers: readonly string[]): Resolution {
+  const tag = ref.tag ?? (ref.digest === undefined ? 'latest' : undefined);
+  const by = signers.join(', ');
+  if (ref.digest !== undefined) {
+    const digest = ref.digest.toLowerCase();
+    if (tag !== undefined) {
+      const t = v.lookupTag(tag, signers);
+      if (!t) throw unsigned(`tag ${tag} of ${gun} is not signed by any of ${by}`, gun, signers);
+      if (t.digest !== digest) {
+        throw new PinError({
+          code: 'DIGEST_MISMATCH',
+          message: `${ref.original}: ${t.role} signs ${t.digest} for tag ${tag} of ${gun}, not ${digest}`,
+          hint: 'pin the image again (mode: pin) or use the digest the trust data signs',
+          role: t.role,
+        });
+      }
+      return { digest, tag, role: t.role, gun };
+    }
+    const hits = v
+      .lookupDigest(digest, signers)
+      .slice()
+      .sort((a, b) => signers.indexOf(a.role) - signers.indexOf(b.role));
+    const first = hits[0];
+    if (!first) throw unsigned(`digest ${digest} is not a signed target of ${gun} (signers: ${by})`, gun, signers);
+    return { digest, tag: first.name, role: first.role, gun };
+  }
+  const t = v.lookupTag(tag!, signers);
+  if (!t) throw unsigned(`tag ${tag} of ${gun} is not signed by any of ${by}`, gun, signers);
+  return { digest: t.digest, tag: tag!, role: t.role, gun };
+}
+
+/** A Resolver over Notary v1 trust data (HTTP or a vendored trustDir), with a shared verified-trust cache. */
+export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolver {
+  const env = opts.env ?? process.env;
+  const now = opts.now ?? (() => new Date());
+  const debug = opts.debug ?? (() => {});
+  const cache = isCache(opts.cache) ? opts.cache : createTrustCache<TrustVerifier>({ ...opts.cache, now: () => now().getTime() });
+  const store: TofuStore | undefined = opts.cacheDir ? createTofuStore(opts.cacheDir) : undefined;
+  const clients = new Map<string, HttpClient>();
+  const rootCAs = new Map<string, X509Certificate[] | undefined>();
+
+  function httpClientFor(ref: ImageReference, rule: TrustRule, server: string): HttpClient {
+    const key = JSON.stringify([rule.ca ?? null, rule.timeoutSeconds, rule.auth ?? null, hostOf(server), ref.domain]);
+    const existing = clients.get(key);
+    if (existing) return existing;
+    const credentials = resolveCredentials({
+      ...(rule.auth && { auth: rule.auth }),
+      hosts: [hostOf(server), ref.domain],
+      env,
+      ...(opts.homeDir !== undefined && { homeDir: opts.homeDir }),
+      debug,
+    });
+    const client = createHttpClient({
+      ...opts.http,
+      timeoutMs: rule.timeoutSeconds * 1000,
+      ...(rule.ca !== undefined && { ca: rule.ca }),
+      ...(credentials && { credentials }),
+      debug,
+    });
+    clients.set(key, client);
+    if (clients.size > MAX_HTTP_CLIENTS) {
+      const [oldKey, old] = clients.entries().next().value as [string, HttpClient];
+      clients.delete(oldKey);
+      void old.close().catch(() => {});
+    }
+    return client;
+  }
+
+  function sourceFor(ref: ImageReference, rule: TrustRule, server: string): MetadataSource {
+    if (opts.sourceFor) return opts.sourceFor(server, rule);
+    if (rule.trustDir) return createDirSource({ dir: rule.trustDir, maxMetadataBytes: rule.maxMetadataBytes });
+    return createHttpSource({ server, http: httpClientFor(ref, rule, server), maxMetadataBytes: rule.maxMetadataBytes });
+  }
+
+  function rootCAsFor(rule: TrustRule): X509Certificate[] | undefined {
+    if (rule.rootCA === undefined) return undefined;
+    if (!rootCAs.has(rule.rootCA)) rootCAs.set(rule.rootCA, rootCAsOf(rule));
+    return rootCAs.get(rule.rootCA);
+  }
+
+  return {
+    cache,
+    async resolve(ref, rule) {
+      try {
+        const gun = gunOf(ref);
+        const signers = rule.signers ?? DEFAULT_SIGNERS;
+        const server = rule.trustDir ? `file://${resolvePath(rule.trustDir)}` : trustServerFor(ref, rule, env);
+        const key = JSON.stringify([server, gun, ruleIdentity(rule, signers)]);
+        const verifier = await cache.get(
+          key,
+          () => {
+            const onFetch: FetchTrustOptions['onFetch'] = opts.onFetch && ((role, byChecksum) => opts.onFetch!(gun, role, byChecksum));
+            const rootCAsParsed = rootCAsFor(rule);
+            debug(`loading trust data for ${gun} from ${server}`);
+            return loadTrust({
+              gun,
+              rule,
+              source: sourceFor(ref, rule, server),
+              createVerifier: opts.createVerifier,
+              signers,
+              now: now(),
+              ...(store && { store }),
+              ...(rootCAsParsed && { rootCAs: rootCAsParsed }),
+              ...(onFetch && { onFetch }),
+            });
+          },
+          (v) => v.state().expires,
+        );
+        return ok(selectResolution(verifier, ref, gun, signers));
+      } catch (e) {
+        return err(toPinError(e).with({ image: ref.original }));
+      }
+    },
+    async close() {
+      const all = [...clients.values()];
+      clients.clear();
+      await Promise.all(all.map((c) => c.close()));
+    },
+  };
+}
