@@ -152,7 +152,7 @@ describe('decide: fail closed', () => {
     const res = await decide(review(fixture('pod-create.v1')), deps({ resolver }), { budgetMs: 50 });
     expect(res.reason).toBe('timeout');
     expect(res.response.response.allowed).toBe(false);
-    expect(res.response.response.status?.message).toMatch(/trust verification for Pod shop\/web did not finish in time \(0\.1s budget\); denied \(fail closed\)/);
+    expect(res.response.response.status?.message).toMatch(/trust verification for Pod shop\/web did not finish in time \(webhook timeout 0\.1s\); denied \(fail closed\)/);
   });
 
   it('denies when the engine throws', async () => {

@@ -31,6 +31,8 @@ export interface DecideDeps {
 export interface DecideOptions {
   /** Verification must end within this many milliseconds, else the request is denied. */
   budgetMs: number;
+  /** The API server's timeout the budget was derived from (for the message); default budgetMs. */
+  timeoutMs?: number;
 }
 
 type Failed = Extract<ImageOutcome, { status: 'failed' }>;
@@ -164,7 +166,7 @@ export async function decide(review: AdmissionReviewRequest, deps: DecideDeps, o
     return { response: denyResponse(review, errorMessage(subject, error)), reason: 'error', failures: [], images: 0, error };
   }
   if (outcomes === TIMED_OUT) {
-    return { response: denyResponse(review, timeoutMessage(subject, opts.budgetMs)), reason: 'timeout', failures: [], images: 0 };
+    return { response: denyResponse(review, timeoutMessage(subject, opts.timeoutMs ?? opts.budgetMs)), reason: 'timeout', failures: [], images: 0 };
   }
 
   const failures: Failed[] = [];

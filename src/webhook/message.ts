@@ -81,8 +81,9 @@ export function exclusionWarnings(excluded: readonly Excluded[]): string[] {
 }
 
 /** The message when verification did not end before the API server's deadline. */
-export function timeoutMessage(subject: Subject, budgetMs: number): string {
-  return `notary-pin: trust verification for ${showSubject(subject)} did not finish in time (${(budgetMs / 1000).toFixed(1)}s budget); denied (fail closed). Retry; if it persists, check that the trust server is reachable and fast.`;
+export function timeoutMessage(subject: Subject, timeoutMs: number): string {
+  const t = Number.isInteger(timeoutMs / 1000) ? `${timeoutMs / 1000}s` : `${(timeoutMs / 1000).toFixed(1)}s`;
+  return `notary-pin: trust verification for ${showSubject(subject)} did not finish in time (webhook timeout ${t}); denied (fail closed). Retry; if it persists, check that the trust server is reachable and fast.`;
 }
 
 /** The message when evaluation itself failed (bad object, internal error). */

@@ -1,0 +1,334 @@
+import { X509Certificate } from 'node:crypto';
+import { renameSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { connect } from 'node:tls';
+import { pino, type Logger } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Resolver } from '../resolve/types.js';
+import { startWebhookServer, type WebhookServer, type WebhookServerOptions } from './server.js';
+import { issueLeaf, makeCa, removeCa, type TestCa } from './testing/certs.js';
+import { postReview, send } from './testing/client.js';
+import { FakeResolver, fakeEvaluate } from './testing/fake-engine.js';
+import { fixture, fixtureText, SIGNED, testSpec, type FixtureName } from './testing/fixtures.js';
+
+/** Collects pino's JSON lines. */
+function captureLogs(): { logger: Logger; lines: () => any[] } {
+  const out: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      out.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+      cb();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, stream), lines: () => out.map((l) => JSON.parse(l)) };
+}
+
+let ca: TestCa;
+let certFile: string;
+let keyFile: string;
+const started: WebhookServer[] = [];
+
+async function start(over: Partial<WebhookServerOptions> = {}): Promise<WebhookServer> {
+  const s = await startWebhookServer({
+    spec: testSpec(),
+    resolver: new FakeResolver({ signed: [SIGNED] }),
+    evaluate: fakeEvaluate,
+    certFile,
+    keyFile,
+    port: 0,
+    host: '127.0.0.1',
+    logger: pino({ level: 'silent' }),
+    ...over,
+  });
+  started.push(s);
+  return s;
+}
+
+beforeAll(() => {
+  ca = makeCa();
+  const leaf = issueLeaf(ca, 'webhook-1');
+  certFile = join(ca.dir, 'tls.crt');
+  keyFile = join(ca.dir, 'tls.key');
+  writeFileSync(certFile, leaf.cert);
+  writeFileSync(keyFile, leaf.key);
+});
+
+afterAll(async () => {
+  await Promise.all(started.map((s) => s.close()));
+  removeCa(ca);
+});
+
+describe('webhook server: admission reviews over HTTPS', () => {
+  let server: WebhookServer;
+  let logs: ReturnType<typeof captureLogs>;
+  let resolver: FakeResolver;
+  beforeAll(async () => {
+    logs = captureLogs();
+    resolver = new FakeResolver({ signed: [SIGNED] });
+    server = await start({ logger: logs.logger, resolver });
+  });
+
+  it.each<[FixtureName, boolean, string?]>([
+    ['pod-create.v1', true],
+    ['deployment-update.v1', false, 'spec.template.spec.containers[0].image (container "api")'],
+    ['cronjob-create.v1', true],
+    ['pod-ephemeralcontainers.v1', false, 'spec.ephemeralContainers[0].image (container "debugger-x7k2p")'],
+    ['statefulset-create-dryrun.v1', false, 'not pinned by digest: pin it with notary-pin'],
+    ['configmap-create.v1', true],
+    ['pod-delete.v1', true],
+    ['replicaset-create.v1beta1', true],
+  ])('%s → allowed=%s', async (name, allowed, messagePart) => {
+    const reply = await postReview(server.url, fixtureText(name), { ca: ca.caPem, query: '?timeout=10s' });
+    expect(reply.status).toBe(200);
+    expect(reply.headers['content-type']).toBe('application/json');
+    const body = reply.json();
+    const f = fixture(name);
+    expect(body.apiVersion).toBe(f.apiVersion);
+    expect(body.kind).toBe('AdmissionReview');
+    expect(body.response.uid).toBe(f.request.uid);
+    expect(body.response.allowed).toBe(allowed);
+    expect(body.response.patch).toBeUndefined();
+    if (!allowed) {
+      expect(body.response.status.code).toBe(403);
+      expect(body.response.status.message).toContain(messagePart);
+    }
+    if (name === 'replicaset-create.v1beta1') expect(body.response.warnings?.[0]).toContain('registry.k8s.io/pause:3.10');
+  });
+
+  it('logs JSON lines with the request uid and never the object or its secrets', () => {
+    const lines = logs.lines();
+    const denied = lines.find((l) => l.uid === '3c5e8f0a-1111-4b7e-9d0e-6a7b8c9d0e02');
+    expect(denied).toMatchObject({ msg: 'admission request denied', allowed: false, reason: 'policy', kind: 'apps/Deployment', namespace: 'shop', name: 'api', operation: 'UPDATE' });
+    expect(denied.failures).toEqual([
+      { field: 'spec.template.spec.containers[0].image', image: '127.0.0.1:5000/shop/api:2.0.0', code: 'NOT_PINNED' },
+      { field: 'spec.template.spec.containers[1].image', image: `127.0.0.1:5000/shop/exporter@sha256:${'b'.repeat(64)}`, code: 'UNSIGNED' },
+    ]);
+    expect(lines.find((l) => l.uid === 'c0ffee00-6666-4a1b-9c2d-3e4f5a6b7c06')).toMatchObject({ allowed: true, reason: 'skipped' });
+    expect(JSON.stringify(lines)).not.toContain('hunter2');
+  });
+
+  it('serves health, readiness and Prometheus metrics', async () => {
+    const health = await send(`${server.url}/healthz`, { method: 'GET', ca: ca.caPem });
+    expect([health.status, health.body]).toEqual([200, 'ok\n']);
+    const ready = await send(`${server.url}/readyz`, { method: 'GET', ca: ca.caPem });
+    expect([ready.status, ready.body]).toEqual([200, 'ok\n']);
+    const m = await send(`${server.url}/metrics`, { method: 'GET', ca: ca.caPem });
+    expect(m.status).toBe(200);
+    expect(m.headers['content-type']).toContain('text/plain');
+    expect(m.body).toMatch(/notary_pin_webhook_requests_total\{outcome="allowed",reason="verified"\} [1-9]/);
+    expect(m.body).toMatch(/notary_pin_webhook_requests_total\{outcome="denied",reason="policy"\} [1-9]/);
+    expect(m.body).toMatch(/notary_pin_webhook_requests_total\{outcome="allowed",reason="skipped"\} [1-9]/);
+    expect(m.body).toContain('notary_pin_webhook_request_duration_seconds_bucket');
+    expect(m.body).toMatch(/notary_pin_webhook_image_failures_total\{code="NOT_PINNED"\} [1-9]/);
+    const s = resolver.stats();
+    expect(s.cacheMisses).toBeGreaterThan(0);
+    expect(m.body).toContain(`notary_pin_trust_cache_misses_total ${s.cacheMisses}`);
+    expect(m.body).toContain(`notary_pin_trust_cache_hits_total ${s.cacheHits}`);
+  });
+
+  it('counts trust fetch errors', async () => {
+    const down = new FakeResolver({ signed: [SIGNED], down: ['127.0.0.1:5000/shop/web'] });
+    const s = await start({ resolver: down });
+    const reply = await postReview(s.url, fixture('pod-create.v1'), { ca: ca.caPem });
+    expect(reply.json().response.status.message).toContain('trust data failed (TRUST_FETCH)');
+    const m = await send(`${s.url}/metrics`, { method: 'GET', ca: ca.caPem });
+    expect(m.body).toContain('notary_pin_trust_fetch_errors_total 1');
+    expect(m.body).toContain('notary_pin_resolver_fetch_errors_total 1');
+  });
+});
+
+describe('webhook server: hostile input', () => {
+  let server: WebhookServer;
+  beforeAll(async () => {
+    server = await start();
+  });
+
+  async function stillServes(): Promise<void> {
+    const reply = await postReview(server.url, fixture('pod-create.v1'), { ca: ca.caPem });
+    expect(reply.status).toBe(200);
+    expect(reply.json().response.allowed).toBe(true);
+  }
+
+  it.each<[string, () => Promise<{ status: number; body: string; headers: Record<string, unknown> }>, number, string]>([
+    ['malformed JSON', () => postReview(server.url, '{"apiVersion": "admission.k8s.io/v1", ', { ca: ca.caPem }), 400, 'not valid JSON'],
+    ['no request', () => postReview(server.url, { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }, { ca: ca.caPem }), 400, 'request'],
+    [
+      'no uid',
+      () => {
+        const f = fixture('pod-create.v1');
+        delete f.request.uid;
+        return postReview(server.url, f, { ca: ca.caPem });
+      },
+      400,
+      'request.uid',
+    ],
+    ['JSON null', () => postReview(server.url, 'null', { ca: ca.caPem }), 400, 'not an AdmissionReview'],
+    ['text/plain', () => postReview(server.url, fixtureText('pod-create.v1'), { ca: ca.caPem, headers: { 'content-type': 'text/plain' } }), 415, 'application/json'],
+    ['no Content-Type', () => send(`${server.url}/validate`, { ca: ca.caPem, body: fixtureText('pod-create.v1') }), 415, 'application/json'],
+    ['GET /validate', () => send(`${server.url}/validate`, { method: 'GET', ca: ca.caPem }), 405, 'POST'],
+    ['POST /healthz', () => send(`${server.url}/healthz`, { ca: ca.caPem, body: 'x' }), 405, 'GET'],
+    ['an unknown path', () => send(`${server.url}/mutate`, { ca: ca.caPem, body: '{}' }), 404, 'no route'],
+  ])('%s → a JSON error with the right status, and the server keeps serving', async (_label, call, status, text) => {
+    const reply = await call();
+    expect(reply.status).toBe(status);
+    expect(reply.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(reply.body).error).toContain(text);
+    await stillServes();
+  });
+
+  it('refuses a body over the cap with 413 (declared and chunked)', async () => {
+    const small = await start({ maxBodyBytes: 64 * 1024 });
+    const big = Buffer.alloc(4 * 1024 * 1024, 0x20);
+    const declared = await postReview(small.url, big, { ca: ca.caPem }).catch((e: Error) => e);
+    // The server answers before reading the body and closes; the client may see the answer or a reset.
+    if (!(declared instanceof Error)) expect(declared.status).toBe(413);
+    const chunked = await send(`${small.url}/validate`, {
+      ca: ca.caPem,
+      headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      body: Buffer.alloc(200 * 1024, 0x20),
+    }).catch((e: Error) => e);
+    if (!(chunked instanceof Error)) {
+      expect(chunked.status).toBe(413);
+      expect(JSON.parse(chunked.body).error).toContain('larger than 65536 bytes');
+    }
+    expect(declared instanceof Error && chunked instanceof Error).toBe(false);
+    const ok = await postReview(small.url, fixture('pod-create.v1'), { ca: ca.caPem });
+    expect(ok.json().response.allowed).toBe(true);
+  });
+
+  it('answers garbage HTTP with 400 and keeps serving', async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const sock = connect({ host: '127.0.0.1', port: server.port, ca: ca.caPem }, () => sock.end('NOT HTTP AT ALL\r\n\r\n'));
+      let data = '';
+      sock.setTimeout(10_000, () => sock.destroy(new Error('timeout')));
+      sock.on('data', (d: Buffer) => (data += d.toString()));
+      sock.on('close', () => resolve(data));
+      sock.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    await stillServes();
+  });
+
+  it('rejects TLS below 1.2', async () => {
+    const err = await new Promise<Error | undefined>((resolve) => {
+      const sock = connect({ host: '127.0.0.1', port: server.port, ca: ca.caPem, maxVersion: 'TLSv1.1', minVersion: 'TLSv1' }, () => {
+        sock.destroy();
+        resolve(undefined);
+      });
+      sock.setTimeout(10_000, () => sock.destroy(new Error('timeout')));
+      sock.on('error', (e) => resolve(e));
+    });
+    expect(err).toBeInstanceOf(Error);
+    await stillServes();
+  });
+});
+
+describe('webhook server: deadlines', () => {
+  it('denies (fail closed) before the API server timeout when the resolver never answers', async () => {
+    const resolver: Resolver = { resolve: () => new Promise(() => undefined) };
+    const s = await start({ resolver });
+    const reply = await postReview(s.url, fixture('deployment-update.v1'), { ca: ca.caPem, query: '?timeout=1s' });
+    expect(reply.status).toBe(200);
+    const body = reply.json();
+    // the unpinned image needs no resolver, but the signed-digest one hangs
+    expect(body.response.allowed).toBe(false);
+    expect(body.response.status.message).toContain('did not finish in time (webhook timeout 1s); denied (fail closed)');
+    const m = await send(`${s.url}/metrics`, { method: 'GET', ca: ca.caPem });
+    expect(m.body).toMatch(/notary_pin_webhook_requests_total\{outcome="error",reason="timeout"\} 1/);
+  });
+});
+
+describe('webhook server: certificate reload', () => {
+  it('serves a renewed certificate on the next connection without a restart', async () => {
+    const dir = join(ca.dir, 'reload');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(dir);
+    const first = issueLeaf(ca, 'reload-1');
+    const cf = join(dir, 'tls.crt');
+    const kf = join(dir, 'tls.key');
+    writeFileSync(cf, first.cert);
+    writeFileSync(kf, first.key);
+    const s = await start({ certFile: cf, keyFile: kf, certPollIntervalMs: 200 });
+    const before = await send(`${s.url}/healthz`, { method: 'GET', ca: ca.caPem });
+    expect(before.fingerprint256).toBe(new X509Certificate(first.cert).fingerprint256);
+
+    // Replace both files the way a writer should (write aside, rename into place).
+    const second = issueLeaf(ca, 'reload-2');
+    writeFileSync(`${kf}.new`, second.key);
+    writeFileSync(`${cf}.new`, second.cert);
+    renameSync(`${kf}.new`, kf);
+    renameSync(`${cf}.new`, cf);
+    const want = new X509Certificate(second.cert).fingerprint256;
+    let seen = before.fingerprint256;
+    for (let i = 0; i < 100 && seen !== want; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      seen = (await send(`${s.url}/healthz`, { method: 'GET', ca: ca.caPem })).fingerprint256;
+    }
+    expect(seen).toBe(want);
+    const m = await send(`${s.url}/metrics`, { method: 'GET', ca: ca.caPem });
+    expect(m.body).toContain('notary_pin_webhook_tls_reloads_total{result="ok"} 1');
+
+    // A key that does not match the certificate is ignored; the server keeps the good pair.
+    writeFileSync(kf, first.key);
+    expect(await s.reloadCertificates()).toBe(false);
+    expect((await send(`${s.url}/healthz`, { method: 'GET', ca: ca.caPem })).fingerprint256).toBe(want);
+  });
+});
+
+describe('webhook server: load', () => {
+  it('answers 2,000 requests with 50 in flight without an error', async () => {
+    const s = await start();
+    const agent = new Agent({ keepAlive: true, maxSockets: 50, ca: ca.caPem });
+    const bodies = [fixtureText('pod-create.v1'), fixtureText('deployment-update.v1'), fixtureText('configmap-create.v1')];
+    const expected = [true, false, true];
+    let next = 0;
+    const errors: string[] = [];
+    const counts = { allowed: 0, denied: 0 };
+    const worker = async (): Promise<void> => {
+      for (let i = next++; i < 2000; i = next++) {
+        try {
+          const reply = await postReview(s.url, bodies[i % 3]!, { ca: ca.caPem, agent });
+          const allowed = reply.json().response.allowed as boolean;
+          if (reply.status !== 200 || allowed !== expected[i % 3]) errors.push(`#${i}: ${reply.status} ${reply.body.slice(0, 200)}`);
+          else counts[allowed ? 'allowed' : 'denied']++;
+        } catch (e) {
+          errors.push(`#${i}: ${(e as Error).message}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 50 }, worker));
+    agent.destroy();
+    expect(errors).toEqual([]);
+    expect(counts.allowed + counts.denied).toBe(2000);
+    expect(counts.denied).toBe(667);
+  });
+});
+
+describe('webhook server: graceful shutdown', () => {
+  it('finishes in-flight requests, reports not ready while draining, then stops', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const inner = new FakeResolver({ signed: [SIGNED] });
+    const slow: Resolver = { resolve: async (ref, rule) => (await gate, inner.resolve(ref, rule)) };
+    const s = await start({ resolver: slow, shutdownDelayMs: 300, shutdownGraceMs: 5000 });
+    const inflight = postReview(s.url, fixture('pod-create.v1'), { ca: ca.caPem });
+    // wait (bounded) until the request is being processed
+    for (let i = 0; i < 100; i++) {
+      const m = await send(`${s.url}/metrics`, { method: 'GET', ca: ca.caPem });
+      if (m.body.includes('notary_pin_webhook_in_flight_requests 1')) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const closing = s.close();
+    expect(s.ready()).toBe(false);
+    const ready = await send(`${s.url}/readyz`, { method: 'GET', ca: ca.caPem });
+    expect([ready.status, ready.body]).toEqual([503, 'shutting down\n']);
+    release();
+    const reply = await inflight;
+    expect(reply.status).toBe(200);
+    expect(reply.json().response.allowed).toBe(true);
+    await closing;
+    await expect(send(`${s.url}/healthz`, { method: 'GET', ca: ca.caPem, timeoutMs: 3000 })).rejects.toThrow();
+  });
+});
