@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { createTrustCache } from './cache.js';
+
+const later = (ms: number) => new Date(Date.now() + ms);
+
+describe('trust cache', () => {
+  it('shares one load among concurrent gets (single flight)', async () => {
+    const c = createTrustCache<number>();
+    let loads = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const load = async () => {
+      loads++;
+      await gate;
+      return 42;
+    };
+    const all = Array.from({ length: 20 }, () => c.get('k', load, () => later(1e6)));
+    release();
+    expect(await Promise.all(all)).toEqual(Array(20).fill(42));
+    expect(loads).toBe(1);
+    expect(await c.get('k', load, () => later(1e6))).toBe(42);
+    expect(loads).toBe(1);
+  });
+
+  it('evicts after the TTL', async () => {
+    let t = 0;
+    const c = createTrustCache<number>({ ttlMs: 1000, now: () => t });
+    let loads = 0;
+    const load = async () => ++loads;
+    await c.get('k', load, () => new Date(1e12));
+    t = 999;
+    expect(await c.get('k', load, () => new Date(1e12))).toBe(1);
+    t = 1000;
+    expect(await c.get('k', load, () => new Date(1e12))).toBe(2);
+  });
+
+  it('evicts at the earliest role expiry when that is sooner than the TTL', async () => {
+    let t = 0;
+    const c = createTrustCache<number>({ ttlMs: 60_000, now: () => t });
+    let loads = 0;
+    const load = async () => ++loads;
+    await c.get('k', load, () => new Date(500));
+    t = 499;
+    expect(await c.get('k', load, () => new Date(500))).toBe(1);
+    t = 500;
+    expect(await c.get('k', load, () => new Date(1e12))).toBe(2);
+  });
+
+  it('is LRU-bounded', async () => {
+    const c = createTrustCache<string>({ maxEntries: 2 });
+    const loads: string[] = [];
+    const get = (k: string) => c.get(k, async () => (loads.push(k), k), () => later(1e6));
+    await get('a');
+    await get('b');
+    await get('a'); // a is now most recent
+    await get('c'); // evicts b
+    expect(c.size).toBe(2);
+    await get('a');
+    await get('b');
+    expect(loads).toEqual(['a', 'b', 'c', 'b']);
+  });
+
+  it('does not cache failures by default, and caches them briefly when asked', async () => {
+    let n = 0;
+    const fail = async (): Promise<number> => {
+      n++;
+      throw new Error('down');
+    };
+    const c = createTrustCache<number>();
+    await expect(c.get('k', fail, () => undefined)).rejects.toThrow('down');
+    await expect(c.get('k', fail, () => undefined)).rejects.toThrow('down');
+    expect(n).toBe(2);
+    let t = 0;
+    const brief = createTrustCache<number>({ failureTtlMs: 100, now: () => t });
+    n = 0;
+    await expect(brief.get('k', fail, () => undefined)).rejects.toThrow('down');
+    await expect(brief.get('k', fail, () => undefined)).rejects.toThrow('down');
+    expect(n).toBe(1);
+    t = 100;
+    await expect(brief.get('k', fail, () => undefined)).rejects.toThrow('down');
+    expect(n).toBe(2);
+  });
+});

@@ -1,0 +1,33 @@
+/**
+ * Test helper: serve notary-style trust data (`/v2/<gun>/_trust/tuf/<role>.json` and
+ * `<role>.<sha256>.json`) from an in-memory map per GUN, like notary-server's read API.
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** GUN → (file name such as `targets/releases.json` → bytes). */
+export type TrustData = Map<string, Map<string, Uint8Array>>;
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** A request handler for the notary read API over `data`; `byName` overrides what by-name requests get. */
+export function notaryHandler(data: TrustData, byName?: TrustData) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const m = /^\/v2\/(.+)\/_trust\/tuf\/(.+?)(?:\.([0-9a-f]{64}))?\.json$/.exec(path);
+    const send404 = () => {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{"errors":[{"code":"METADATA_NOT_FOUND"}]}');
+    };
+    if (!m) return send404();
+    const [, gun, role, checksum] = m;
+    const files = (checksum === undefined ? byName?.get(gun!) : undefined) ?? data.get(gun!);
+    let body = files?.get(`${role}.json`);
+    if (checksum !== undefined) {
+      body = [...(data.get(gun!)?.entries() ?? [])].find(([name, b]) => name === `${role}.json` && sha(b) === checksum)?.[1];
+    }
+    if (!body) return send404();
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+    res.end(Buffer.from(body));
+  };
+}

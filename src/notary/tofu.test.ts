@@ -1,0 +1,60 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { VerifiedState } from '../tuf/api.js';
+import { createTofuStore } from './tofu.js';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+function tmp() {
+  const d = mkdtempSync(join(tmpdir(), 'np-tofu-'));
+  dirs.push(d);
+  return d;
+}
+const state = (root: string, v: number, t: Record<string, number> = { targets: v }): VerifiedState => ({
+  gun: 'g/a',
+  versions: { root: v, timestamp: v, snapshot: v, targets: t },
+  expires: new Date(),
+  files: { root: new Uint8Array(Buffer.from(root)) },
+});
+
+describe('TOFU store', () => {
+  it('starts empty, stores the root (0600) and versions, and reads them back', async () => {
+    const d = tmp();
+    const store = createTofuStore(d);
+    expect(await store.load('g/a')).toEqual({});
+    await store.save('g/a', state('ROOT1', 2), { root: true });
+    const dir = store.dirFor('g/a');
+    expect(dir).toMatch(/tofu\/[0-9a-f]{64}$/);
+    expect(statSync(join(dir, 'root.json')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, 'gun'), 'utf8')).toBe('g/a');
+    const rec = await store.load('g/a');
+    expect(Buffer.from(rec.root!).toString()).toBe('ROOT1');
+    expect(rec.versions).toEqual({ root: 2, timestamp: 2, snapshot: 2, targets: { targets: 2 } });
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('never lowers stored versions and only stores roots when asked', async () => {
+    const store = createTofuStore(tmp());
+    await store.save('g/a', state('R', 5, { targets: 5, 'targets/releases': 3 }), { root: false });
+    await store.save('g/a', state('R', 4, { targets: 7 }), { root: false });
+    const rec = await store.load('g/a');
+    expect(rec.root).toBeUndefined();
+    expect(rec.versions).toEqual({ root: 5, timestamp: 5, snapshot: 5, targets: { targets: 7, 'targets/releases': 3 } });
+  });
+
+  it('replaces a rotated root', async () => {
+    const store = createTofuStore(tmp());
+    await store.save('g/a', state('R1', 1), { root: true });
+    await store.save('g/a', state('R2', 2), { root: true });
+    expect(Buffer.from((await store.load('g/a')).root!).toString()).toBe('R2');
+  });
+
+  it('rejects a corrupt versions file', async () => {
+    const store = createTofuStore(tmp());
+    await store.save('g/a', state('R', 1), { root: true });
+    writeFileSync(join(store.dirFor('g/a'), 'versions.json'), '{nope');
+    await expect(store.load('g/a')).rejects.toThrow(/corrupt/);
+  });
+});
