@@ -179,6 +179,7 @@ const isNullDoc = (doc: Document.Parsed): boolean => doc.contents === null || (i
 
 function describe(node: unknown): string {
   if (isSeq(node)) return 'a list';
+  if (isMap(node)) return 'a mapping';
   if (isScalar(node)) return `a scalar (${JSON.stringify(node.value)?.slice(0, 40) ?? String(node.value)})`;
   return 'not a mapping';
 }

@@ -169,6 +169,14 @@ export function recordScalarEdit(target: EditTarget, path: FieldPath, value: str
       field,
     });
   }
+  if (typeof node.value !== 'string') {
+    throw new PinError({
+      code: 'INPUT_INVALID',
+      message: `cannot set ${field}: it is ${node.value === null ? 'empty' : `a ${typeof node.value}`}, not a string`,
+      hint: 'image fields must be plain strings such as "nginx:1.25"',
+      field,
+    });
+  }
   if (node.tag !== undefined && node.tag !== 'tag:yaml.org,2002:str' && node.tag !== '!!str') {
     throw new PinError({
       code: 'INPUT_INVALID',
