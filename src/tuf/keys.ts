@@ -1,0 +1,179 @@
+/**
+ * TUF public keys as Notary defines them (tuf/data/keys.go), their IDs, and signature verification
+ * (tuf/signed/verifiers.go), with Node's crypto only.
+ *
+ * - Key ID (`TUFKey.ID`): hex sha256 of the canonical JSON of
+ *   `{"keytype":<type>,"keyval":{"private":null,"public":<base64 public bytes>}}`.
+ * - Canonical key ID (`utils.CanonicalKeyID`, what `notary key list` prints): for `*-x509` keys the ID
+ *   of the plain `ecdsa`/`rsa` key made of the first certificate's DER SubjectPublicKeyInfo; for
+ *   other keys the key ID itself.
+ * - Public values: DER SPKI for `ecdsa`/`rsa`, a PEM certificate (bundle) for `*-x509`, raw 32 bytes
+ *   for `ed25519`.
+ * - Methods: `ecdsa` (raw r||s of the curve's size, SHA-256 whatever the curve), `rsapss` (SHA-256,
+ *   salt length 32, modulus >= 2048 bits), `rsapkcs1v15` (SHA-256, >= 2048 bits), `eddsa` (Ed25519).
+ *   A method that does not fit the key type fails (notary `ErrInvalidKeyType`).
+ */
+import { createHash, createPublicKey, constants, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { canonicalString } from './canonical.js';
+import { loadFirstCert } from './certs.js';
+
+/** Key types Notary knows. */
+export const KEY_TYPES = ['ecdsa', 'ecdsa-x509', 'rsa', 'rsa-x509', 'ed25519'] as const;
+export type KeyType = (typeof KEY_TYPES)[number];
+
+/** Signature methods Notary verifies (`data.SigAlgorithm`); lower-cased on decode. */
+export const SIGNATURE_METHODS = ['ecdsa', 'rsapss', 'rsapkcs1v15', 'eddsa'] as const;
+export type SignatureMethod = (typeof SIGNATURE_METHODS)[number];
+
+/** A TUF public key. `keytype` is kept as written (unknown types never verify anything). */
+export interface TufKey {
+  readonly keytype: string;
+  /** The decoded `keyval.public` bytes. */
+  readonly public: Uint8Array;
+  /** Notary key ID (sha256 of the canonical key JSON). */
+  readonly id: string;
+}
+
+/** Notary `TUFKey.ID()`. */
+export function computeKeyId(keytype: string, publicBytes: Uint8Array): string {
+  const json = canonicalString({
+    keytype,
+    keyval: { private: null, public: Buffer.from(publicBytes).toString('base64') },
+  });
+  return createHash('sha256').update(json, 'utf8').digest('hex');
+}
+
+/** Builds a key and its ID. */
+export function makeKey(keytype: string, publicBytes: Uint8Array): TufKey {
+  return { keytype, public: publicBytes, id: computeKeyId(keytype, publicBytes) };
+}
+
+const keyObjectCache = new WeakMap<TufKey, KeyObject | null>();
+
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+/** The Node public key for a TUF key, or undefined if it does not parse as its type says. */
+export function publicKeyObject(key: TufKey): KeyObject | undefined {
+  const cached = keyObjectCache.get(key);
+  if (cached !== undefined) return cached ?? undefined;
+  let obj: KeyObject | null = null;
+  try {
+    switch (key.keytype) {
+      case 'ecdsa':
+      case 'rsa': {
+        const k = createPublicKey({ key: Buffer.from(key.public), format: 'der', type: 'spki' });
+        const want = key.keytype === 'ecdsa' ? 'ec' : 'rsa';
+        obj = k.asymmetricKeyType === want ? k : null;
+        break;
+      }
+      case 'ecdsa-x509':
+      case 'rsa-x509': {
+        const cert = loadFirstCert(key.public);
+        const k = cert?.x509.publicKey;
+        const want = key.keytype === 'ecdsa-x509' ? 'ec' : 'rsa';
+        obj = k && k.asymmetricKeyType === want ? k : null;
+        break;
+      }
+      case 'ed25519':
+        if (key.public.length === 32) {
+          obj = createPublicKey({
+            key: Buffer.concat([ED25519_SPKI_PREFIX, Buffer.from(key.public)]),
+            format: 'der',
+            type: 'spki',
+          });
+        }
+        break;
+      default:
+        obj = null;
+    }
+  } catch {
+    obj = null;
+  }
+  keyObjectCache.set(key, obj);
+  return obj ?? undefined;
+}
+
+/**
+ * notary `utils.CanonicalKeyID`: for x509 keys, the ID of the plain key made of the first
+ * certificate's public key (DER SPKI); otherwise the key ID. Undefined if the certificate is bad.
+ */
+export function canonicalKeyId(key: TufKey): string | undefined {
+  if (key.keytype !== 'ecdsa-x509' && key.keytype !== 'rsa-x509') return key.id;
+  const cert = loadFirstCert(key.public);
+  if (!cert) return undefined;
+  const spki = cert.x509.publicKey.export({ format: 'der', type: 'spki' });
+  return computeKeyId(key.keytype === 'ecdsa-x509' ? 'ecdsa' : 'rsa', spki);
+}
+
+const CURVE_BITS: Record<string, number> = {
+  prime256v1: 256,
+  secp384r1: 384,
+  secp521r1: 521,
+  secp224r1: 224,
+};
+
+function verifyEcdsa(key: TufKey, sig: Uint8Array, msg: Uint8Array): boolean {
+  if (key.keytype !== 'ecdsa' && key.keytype !== 'ecdsa-x509') return false;
+  const pub = publicKeyObject(key);
+  const bits = CURVE_BITS[pub?.asymmetricKeyDetails?.namedCurve ?? ''];
+  if (!pub || bits === undefined) return false;
+  // verifiers.go: "If we have an invalid signature length, fail"; then r||s, SHA-256 digest.
+  if (sig.length !== 2 * ((bits + 7) >> 3)) return false;
+  return cryptoVerify('sha256', msg, { key: pub, dsaEncoding: 'ieee-p1363' }, sig);
+}
+
+const MIN_RSA_BITS = 2048;
+
+/** Go's (pre-1.21) rsa verification accepts a signature shorter than the modulus: left-pad it. */
+function rsaSignatureBytes(pub: KeyObject, sig: Uint8Array): Uint8Array | undefined {
+  const bits = pub.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (bits < MIN_RSA_BITS) return undefined; // ErrInvalidKeyLength
+  const size = (bits + 7) >> 3;
+  if (sig.length < MIN_RSA_BITS / 8 || sig.length > size) return undefined;
+  if (sig.length === size) return sig;
+  const padded = new Uint8Array(size);
+  padded.set(sig, size - sig.length);
+  return padded;
+}
+
+function verifyRsa(key: TufKey, sig: Uint8Array, msg: Uint8Array, pss: boolean): boolean {
+  if (key.keytype !== 'rsa' && key.keytype !== 'rsa-x509') return false;
+  const pub = publicKeyObject(key);
+  if (!pub) return false;
+  const s = rsaSignatureBytes(pub, sig);
+  if (!s) return false;
+  return pss
+    ? cryptoVerify('sha256', msg, { key: pub, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, s)
+    : cryptoVerify('sha256', msg, { key: pub, padding: constants.RSA_PKCS1_PADDING }, s);
+}
+
+function verifyEd25519(key: TufKey, sig: Uint8Array, msg: Uint8Array): boolean {
+  if (key.keytype !== 'ed25519' || sig.length !== 64) return false;
+  const pub = publicKeyObject(key);
+  if (!pub) return false;
+  return cryptoVerify(null, msg, pub, sig);
+}
+
+/**
+ * notary `signed.VerifySignature`: verifies `sig` over `msg` (the canonical `signed` bytes) with the
+ * verifier for `method` (lower-cased as notary's Signature decoder does). False for an unknown
+ * method, a method that does not fit the key type, a malformed key or a bad signature.
+ */
+export function verifySignature(key: TufKey, method: string, sig: Uint8Array, msg: Uint8Array): boolean {
+  try {
+    switch (method.toLowerCase()) {
+      case 'ecdsa':
+        return verifyEcdsa(key, sig, msg);
+      case 'rsapss':
+        return verifyRsa(key, sig, msg, true);
+      case 'rsapkcs1v15':
+        return verifyRsa(key, sig, msg, false);
+      case 'eddsa':
+        return verifyEd25519(key, sig, msg);
+      default:
+        return false;
+    }
+  } catch {
+    return false;
+  }
+}
