@@ -169,6 +169,12 @@ describe('parseInput: errors', () => {
     expect(fails('apiVersion: v1\nkind: ConfigMap\na: &a [1, 2]\nb: *a\nc: *a\n', { maxAliasCount: 1 }).code).toBe('INPUT_TOO_LARGE');
   });
 
+  it('rejects absurdly deep nesting as invalid, without crashing', () => {
+    const n = 50_000;
+    const e = fails(`apiVersion: v1\nkind: ConfigMap\ndata: ${'['.repeat(n)}${']'.repeat(n)}\n`);
+    expect(e.code).toBe('INPUT_INVALID');
+  });
+
   it('rejects invalid UTF-8 bytes', () => {
     expect(fails(new Uint8Array([0x61, 0x3a, 0x20, 0xff, 0xfe])).message).toMatch(/not valid UTF-8/);
   });
@@ -251,6 +257,12 @@ describe('serialize', () => {
   it('replaces results in a JSON (flow) ResourceList', () => {
     const text = '{"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": [], "results": [{"message": "old"}]}';
     expect(serialize(parseInput(text), [{ message: 'new' }])).toBe(text.replace('[{"message": "old"}]', '[{"message":"new"}]'));
+  });
+
+  it('falls back to re-stringifying when a text edit does not read back right (explicit "? results" key)', () => {
+    const text = 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n? results\n: - message: old\n';
+    const out = serialize(parseInput(text), [{ message: 'new' }]);
+    expect(out).toBe('apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nresults:\n  - message: new\n');
   });
 
   it('rejects invalid results', () => {
