@@ -11,6 +11,7 @@ import type { TrustRule } from '../config/schema.js';
 import type { ImageReference } from '../reference/types.js';
 import type { Resolution, Resolver } from '../resolve/types.js';
 import type { TrustVerifier } from '../tuf/api.js';
+import { createVerifier as createTufVerifier } from '../tuf/verifier.js';
 import { createHttpClient, type HttpClient, type HttpClientOptions } from '../http/client.js';
 import { resolveCredentials } from '../http/credentials.js';
 import { rootCAsOf } from './anchor.js';
@@ -24,8 +25,8 @@ import { createTofuStore, type TofuStore } from './tofu.js';
 export const DEFAULT_SIGNERS: readonly string[] = Object.freeze(['targets/releases', 'targets']);
 
 export interface NotaryResolverOptions {
-  /** The TUF verifier factory (`createVerifier` from src/tuf/verifier.ts). */
-  readonly createVerifier: CreateVerifier;
+  /** The TUF verifier factory; default `createVerifier` from src/tuf/verifier.ts. */
+  readonly createVerifier?: CreateVerifier;
   /** spec.cacheDir: enables the TOFU store (roots of tofu rules, versions for rollback protection). */
   readonly cacheDir?: string;
   /** A cache shared with other resolvers, or options for a new one. */
@@ -182,7 +183,7 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
               gun,
               rule,
               source: sourceFor(ref, rule, server),
-              createVerifier: opts.createVerifier,
+              createVerifier: opts.createVerifier ?? createTufVerifier,
               signers,
               now: now(),
               ...(store && { store }),
