@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { PinError, err } from '../src/errors/errors.js';
-import { runKrm } from '../src/krm/run.js';
+import { DEFAULT_MAX_INPUT, runKrm } from '../src/krm/run.js';
 import type { Resolver } from '../src/resolve/types.js';
-import { DEFAULT_MAX_INPUT } from '../src/cli/main.js';
 
 const dir = join(import.meta.dirname, '..', 'testdata', 'bad-input');
 const expected = parseYaml(readFileSync(join(dir, 'expected.yaml'), 'utf8')) as Record<string, { code: string; stdout: 'empty' | 'unchanged' }>;
@@ -19,7 +18,7 @@ const neverCalled: Resolver = {
   resolve: async () => err(new PinError({ code: 'INTERNAL', message: 'resolver must not be called for bad input' })),
 };
 
-const run = (input: string, maxBytes = DEFAULT_MAX_INPUT) => runKrm(input, { resolverFor: () => neverCalled, maxBytes });
+const run = (input: string | Uint8Array, maxBytes = DEFAULT_MAX_INPUT) => runKrm(input, { resolverFor: () => neverCalled, maxBytes });
 
 describe('bad-input corpus', () => {
   const files = readdirSync(dir).filter((f) => f !== 'expected.yaml');
@@ -32,8 +31,9 @@ describe('bad-input corpus', () => {
   for (const file of files) {
     it(`${file} fails cleanly`, async () => {
       const exp = expected[file]!;
-      const input = readFileSync(join(dir, file)).toString('utf8');
-      const result = await run(input);
+      const bytes = readFileSync(join(dir, file));
+      const input = bytes.toString('utf8');
+      const result = await run(bytes);
       expect(result.exitCode).toBe(1);
       const text = result.stderr.join('\n');
       expect(text).toContain(exp.code);

@@ -5,13 +5,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFile, writeFile } from 'node:fs/promises';
 import { toPinError } from '../errors/errors.js';
-import { runKrm } from '../krm/run.js';
+import { DEFAULT_MAX_INPUT, runKrm } from '../krm/run.js';
 import { errorText } from '../report/format.js';
 import { VERSION } from './version.js';
 import { productionResolver } from './resolver.js';
 
-/** Inputs beyond this are rejected (INPUT_TOO_LARGE); --max-input-bytes raises it. */
-export const DEFAULT_MAX_INPUT = 16 * 1024 * 1024;
 
 async function readStdin(maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -7,6 +7,7 @@
 import { compilePolicy, type CompiledPolicy } from '../config/rules.js';
 import type { ImageField, Spec, TrustRule } from '../config/schema.js';
 import { PinError, toPinError, type ResourceRef, type Result } from '../errors/errors.js';
+import { resourceRefOf } from '../manifest/io.js';
 import { findImages } from '../manifest/walk.js';
 import { parseReference, withDigest } from '../reference/parse.js';
 import type { ImageReference } from '../reference/types.js';
@@ -38,21 +39,6 @@ export interface EvaluateOptions {
   mode: 'pin' | 'verify';
   /** A policy compiled once by a long-running caller (the webhook); compiled from `spec` when absent. */
   policy?: CompiledPolicy;
-}
-
-export function resourceRefOf(resource: unknown): ResourceRef {
-  const ref: ResourceRef = {};
-  if (typeof resource !== 'object' || resource === null) return ref;
-  const r = resource as Record<string, unknown>;
-  if (typeof r.apiVersion === 'string') ref.apiVersion = r.apiVersion;
-  if (typeof r.kind === 'string') ref.kind = r.kind;
-  const md = r.metadata;
-  if (typeof md === 'object' && md !== null) {
-    const m = md as Record<string, unknown>;
-    if (typeof m.name === 'string') ref.name = m.name;
-    if (typeof m.namespace === 'string') ref.namespace = m.namespace;
-  }
-  return ref;
 }
 
 /** Every image field of every resource, in document order. */

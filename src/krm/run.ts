@@ -14,10 +14,14 @@ import { loadConfigFile, parseFunctionConfig } from '../config/load.js';
 import type { Spec } from '../config/schema.js';
 import { evaluate, type ImageOutcome } from '../engine/evaluate.js';
 import { PinError, toPinError } from '../errors/errors.js';
-import { fileOf, parseInput, serialize, type ParsedInput } from '../manifest/io.js';
-import { setImage } from '../manifest/rewrite.js';
-import { errorText, summaryLines, tally, toKrmResults, type KrmResult } from '../report/format.js';
+import { fileOf, parseInput, serialize } from '../manifest/io.js';
+import type { Manifest } from '../manifest/types.js';
+import { errorText, summaryLines, tally, toKrmResults } from '../report/format.js';
+import type { KrmResult } from '../manifest/types.js';
 import type { Resolver } from '../resolve/types.js';
+
+/** Inputs beyond this are rejected (INPUT_TOO_LARGE); --max-input-bytes raises it. */
+export const DEFAULT_MAX_INPUT = 16 * 1024 * 1024;
 
 export interface KrmRunOptions {
   /** Builds the resolver for the effective spec (the Notary resolver in production). */
@@ -44,28 +48,10 @@ function failEarly(error: PinError): KrmRunResult {
   return { stdout: '', stderr: [`notary-pin: error: ${errorText(error)} [${error.code}]`], exitCode: 1, outcomes: [], results: [] };
 }
 
-/** Decodes input bytes as strict UTF-8 (YAML streams must be Unicode; a stray byte is an error, not a U+FFFD). */
-function decodeInput(input: string | Uint8Array): string {
-  if (typeof input === 'string') return input;
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(input);
-  } catch {
-    throw new PinError({ code: 'INPUT_INVALID', message: 'input is not valid UTF-8', hint: 'feed YAML or JSON text encoded as UTF-8' });
-  }
-}
-
 export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): Promise<KrmRunResult> {
-  let model: ParsedInput;
+  let model: Manifest;
   try {
-    const text = decodeInput(input);
-    if (opts.maxBytes !== undefined && typeof input !== 'string' && input.byteLength > opts.maxBytes) {
-      throw new PinError({
-        code: 'INPUT_TOO_LARGE',
-        message: `input exceeds the limit of ${opts.maxBytes} bytes`,
-        hint: 'raise the limit with --max-input-bytes, or split the input',
-      });
-    }
-    model = parseInput(text, opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes });
+    model = parseInput(input, { maxBytes: opts.maxBytes ?? DEFAULT_MAX_INPUT });
   } catch (e) {
     return failEarly(toPinError(e, 'INPUT_INVALID'));
   }
@@ -118,7 +104,7 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
 
   // Every image resolved: apply the rewrites (pin mode only; verify mode never changes anything).
   for (const o of outcomes) {
-    if (o.status === 'pinned' && o.changed) setImage(model.items[o.use.resourceIndex]!, o.use.path, o.newValue);
+    if (o.status === 'pinned' && o.changed) model.items[o.use.resourceIndex]!.setImage(o.use.path, o.newValue);
   }
   return { stdout: serialize(model, model.form === 'resourceList' ? results : undefined), stderr, exitCode: 0, outcomes, results };
 }

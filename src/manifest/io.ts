@@ -59,7 +59,7 @@ function decode(input: string | Uint8Array, maxBytes: number): string {
     new PinError({
       code: 'INPUT_TOO_LARGE',
       message: `input is ${size} bytes, more than the limit of ${maxBytes} bytes`,
-      hint: 'split the input into smaller runs, or raise the input size limit',
+      hint: 'split the input into smaller runs, or raise the limit (notary-pin --max-input-bytes N)',
     });
   if (typeof input === 'string') {
     // UTF-8 needs at least one byte per UTF-16 code unit: a cheap first check before counting.

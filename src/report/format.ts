@@ -4,18 +4,11 @@
  */
 import type { ImageOutcome } from '../engine/evaluate.js';
 import type { PinError, ResourceRef } from '../errors/errors.js';
+import type { KrmResult } from '../manifest/types.js';
+
+export type { KrmResult };
 
 export type Severity = 'error' | 'warning' | 'info';
-
-/** A KRM function result (kpt `config.kubernetes.io/v1` ResourceList `results[]`). */
-export interface KrmResult {
-  message: string;
-  severity: Severity;
-  resourceRef?: ResourceRef;
-  field?: { path: string; currentValue?: unknown; proposedValue?: unknown };
-  file?: { path: string; index?: number };
-  tags?: Record<string, string>;
-}
 
 export type FileLookup = (resourceIndex: number) => { path: string; index?: number } | undefined;
 
