@@ -1,0 +1,151 @@
+/**
+ * Test-only X.509 certificates. Node can verify certificates but not create them, so this is a
+ * minimal DER encoder for v3 certificates like the ones Notary makes for root keys
+ * (`utils.NewCertificate`: CN = GUN, digitalSignature, code-signing extended key usage,
+ * basicConstraints CA:false) and for test CAs. The signature is made with Node crypto.
+ */
+import { randomBytes, sign, type KeyObject } from 'node:crypto';
+
+// ------------------------------------------------------------------ DER encoder
+
+function lengthBytes(n: number): number[] {
+  if (n < 0x80) return [n];
+  const out: number[] = [];
+  while (n > 0) {
+    out.unshift(n & 0xff);
+    n = Math.floor(n / 256);
+  }
+  return [0x80 | out.length, ...out];
+}
+
+/** A DER element from a tag and its content. */
+export function tlv(tag: number, content: Uint8Array): Uint8Array {
+  return new Uint8Array(Buffer.concat([Buffer.from([tag, ...lengthBytes(content.length)]), content]));
+}
+
+const cat = (parts: readonly Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
+
+export const der = {
+  seq: (...parts: Uint8Array[]): Uint8Array => tlv(0x30, cat(parts)),
+  set: (...parts: Uint8Array[]): Uint8Array => tlv(0x31, cat(parts)),
+  /** A non-negative INTEGER. */
+  int(value: bigint | number): Uint8Array {
+    let v = BigInt(value);
+    if (v < 0n) throw new Error('negative INTEGER not supported');
+    const bytes: number[] = [];
+    do {
+      bytes.unshift(Number(v & 0xffn));
+      v >>= 8n;
+    } while (v > 0n);
+    if (bytes[0]! & 0x80) bytes.unshift(0);
+    return tlv(0x02, Uint8Array.from(bytes));
+  },
+  oid(dotted: string): Uint8Array {
+    const arcs = dotted.split('.').map(Number);
+    const [a = 0, b = 0, ...rest] = arcs;
+    const out: number[] = [];
+    for (const arc of [40 * a + b, ...rest]) {
+      const groups: number[] = [];
+      let v = arc;
+      do {
+        groups.unshift(v & 0x7f);
+        v = Math.floor(v / 128);
+      } while (v > 0);
+      groups.forEach((g, i) => out.push(i < groups.length - 1 ? g | 0x80 : g));
+    }
+    return tlv(0x06, Uint8Array.from(out));
+  },
+  utf8: (s: string): Uint8Array => tlv(0x0c, new Uint8Array(Buffer.from(s, 'utf8'))),
+  bool: (b: boolean): Uint8Array => tlv(0x01, Uint8Array.from([b ? 0xff : 0])),
+  null: (): Uint8Array => Uint8Array.from([0x05, 0x00]),
+  octets: (b: Uint8Array): Uint8Array => tlv(0x04, b),
+  /** BIT STRING with `unused` padding bits in the last byte. */
+  bits: (b: Uint8Array, unused = 0): Uint8Array => tlv(0x03, cat([Uint8Array.from([unused]), b])),
+  explicit: (n: number, inner: Uint8Array): Uint8Array => tlv(0xa0 | n, inner),
+  /** UTCTime for 1950–2049, GeneralizedTime otherwise (RFC 5280 4.1.2.5). */
+  time(d: Date): Uint8Array {
+    const p = (n: number, w = 2) => String(n).padStart(w, '0');
+    const y = d.getUTCFullYear();
+    const rest = `${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`;
+    if (y >= 1950 && y < 2050) return tlv(0x17, new Uint8Array(Buffer.from(`${p(y % 100)}${rest}`, 'latin1')));
+    return tlv(0x18, new Uint8Array(Buffer.from(`${p(y, 4)}${rest}`, 'latin1')));
+  },
+};
+
+// ---------------------------------------------------------------- certificates
+
+function name(cn: string): Uint8Array {
+  return der.seq(der.set(der.seq(der.oid('2.5.4.3'), der.utf8(cn))));
+}
+
+function signatureAlgorithm(issuerKey: KeyObject): { alg: Uint8Array; hash: string | null } {
+  switch (issuerKey.asymmetricKeyType) {
+    case 'ec':
+      return { alg: der.seq(der.oid('1.2.840.10045.4.3.2')), hash: 'sha256' }; // ecdsa-with-SHA256
+    case 'rsa':
+      return { alg: der.seq(der.oid('1.2.840.113549.1.1.11'), der.null()), hash: 'sha256' }; // sha256WithRSA
+    case 'ed25519':
+      return { alg: der.seq(der.oid('1.3.101.112')), hash: null };
+    default:
+      throw new Error(`unsupported issuer key type ${String(issuerKey.asymmetricKeyType)}`);
+  }
+}
+
+function extension(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
+  return der.seq(der.oid(oid), ...(critical ? [der.bool(true)] : []), der.octets(value));
+}
+
+/** What to put in a test certificate. */
+export interface CertificateOptions {
+  /** Subject common name (for a Notary root key: the GUN). */
+  readonly subjectCN: string;
+  /** The certified public key. */
+  readonly publicKey: KeyObject;
+  /** Signing key and its name; omit for a self-signed certificate (then `selfSignKey` is required). */
+  readonly issuer?: { readonly cn: string; readonly privateKey: KeyObject };
+  /** Private key of `publicKey`, for a self-signed certificate. */
+  readonly selfSignKey?: KeyObject;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** A CA certificate (basicConstraints CA:true, keyCertSign). Default false. */
+  readonly isCA?: boolean;
+  readonly serial?: bigint;
+}
+
+/** Creates a DER X.509 v3 certificate. */
+export function createCertificate(o: CertificateOptions): Uint8Array {
+  const issuerKey = o.issuer?.privateKey ?? o.selfSignKey;
+  if (!issuerKey) throw new Error('createCertificate: give issuer or selfSignKey');
+  const issuerCN = o.issuer?.cn ?? o.subjectCN;
+  const { alg, hash } = signatureAlgorithm(issuerKey);
+  const serial = o.serial ?? BigInt('0x' + randomBytes(16).toString('hex')) >> 1n;
+  const spki = new Uint8Array(o.publicKey.export({ format: 'der', type: 'spki' }));
+  const exts = o.isCA
+    ? [
+        extension('2.5.29.19', true, der.seq(der.bool(true))), // basicConstraints CA:true
+        extension('2.5.29.15', true, der.bits(Uint8Array.from([0x86]), 1)), // digitalSignature, keyCertSign, cRLSign
+      ]
+    : [
+        extension('2.5.29.15', true, der.bits(Uint8Array.from([0x80]), 7)), // digitalSignature
+        extension('2.5.29.37', false, der.seq(der.oid('1.3.6.1.5.5.7.3.3'))), // codeSigning
+        extension('2.5.29.19', true, der.seq()), // basicConstraints CA:false
+      ];
+  const tbs = der.seq(
+    der.explicit(0, der.int(2)),
+    der.int(serial),
+    alg,
+    name(issuerCN),
+    der.seq(der.time(o.notBefore), der.time(o.notAfter)),
+    name(o.subjectCN),
+    spki,
+    der.explicit(3, der.seq(...exts)),
+  );
+  const signature = sign(hash, tbs, issuerKey);
+  return der.seq(tbs, alg, der.bits(new Uint8Array(signature)));
+}
+
+/** PEM text of a DER certificate, as Go's pem.Encode writes it. */
+export function toPem(certDer: Uint8Array): string {
+  const lines = Buffer.from(certDer).toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
+}
