@@ -14,7 +14,9 @@ import type { ImageReference } from '../reference/types.js';
 import type { Resolution } from '../resolve/types.js';
 import { startNotaryEnv, type NotaryEnv } from '../../test/support/notary-env.js';
 import { describeWithTools, NOTARY_ENV_TOOLS } from '../../test/support/tools.js';
+import { startTestServer } from '../http/testing/server.js';
 import { createNotaryResolver, type NotaryResolver } from './resolver.js';
+import { notaryHandler } from './testing/serve.js';
 
 describeWithTools(NOTARY_ENV_TOOLS, 'notary resolver against real notary-server data', () => {
   let env: NotaryEnv;
@@ -140,6 +142,39 @@ describeWithTools(NOTARY_ENV_TOOLS, 'notary resolver against real notary-server 
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects the trust data of another GUN served for this one', async () => {
+    const victim = env.gunOf('library/rel');
+    const other = env.gunOf('library/app');
+    const files = new Map<string, Uint8Array>();
+    for (const role of ['root', 'timestamp', 'snapshot', 'targets']) files.set(`${role}.json`, new Uint8Array(await env.fetchMetadata(other, role)));
+    const fake = await startTestServer(notaryHandler(new Map([[victim, files]])));
+    const r = createNotaryResolver({ env: {}, homeDir: cacheDir });
+    try {
+      // pinned to the other GUN's root keys: the root certificate does not name this GUN
+      const pinned = error(await r.resolve(ref('library/rel', '1.0'), rule('library/rel', { server: fake.url, ca: undefined, rootKeys: env.rootKeyIds[other] })));
+      expect(pinned.code).toMatch(/^TRUST_(MISMATCH|ROOT_UNTRUSTED)$/);
+      expect(pinned.role).toBe('root');
+      // TOFU without a cache dir is refused before any fetch
+      const before = fake.requests.length;
+      const noStore = error(await r.resolve(ref('library/rel', '1.0'), rule('library/rel', { server: fake.url, ca: undefined, rootKeys: undefined, tofu: true })));
+      expect(noStore.code).toBe('CONFIG_INVALID');
+      expect(fake.requests.length).toBe(before);
+      // TOFU with a store: the other GUN's root still does not name this GUN
+      const tofuDir = await mkdtemp(join(tmpdir(), 'np-real-tofu-'));
+      const withStore = createNotaryResolver({ env: {}, homeDir: tofuDir, cacheDir: tofuDir });
+      try {
+        const e = error(await withStore.resolve(ref('library/rel', '1.0'), rule('library/rel', { server: fake.url, ca: undefined, rootKeys: undefined, tofu: true })));
+        expect(e.code).toMatch(/^TRUST_(MISMATCH|ROOT_UNTRUSTED)$/);
+      } finally {
+        await withStore.close();
+        await rm(tofuDir, { recursive: true, force: true });
+      }
+    } finally {
+      await r.close();
+      await fake.close();
     }
   });
 });
