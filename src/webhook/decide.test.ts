@@ -2,7 +2,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { PinError } from '../errors/errors.js';
 import { decide, isChecked, objectForEngine, type DecideDeps, type EvaluateFn } from './decide.js';
 import { parseAdmissionReview, type AdmissionReviewRequest } from './review.js';
-import { FakeResolver, fakeEvaluate } from './testing/fake-engine.js';
+import { evaluate as engineEvaluate } from '../engine/evaluate.js';
+import { FakeResolver } from './testing/fake-resolver.js';
 import { fixture, SIGNED, testSpec, UNSIGNED, type FixtureName } from './testing/fixtures.js';
 
 function review(body: unknown): AdmissionReviewRequest {
@@ -13,7 +14,7 @@ function review(body: unknown): AdmissionReviewRequest {
 
 function deps(over: Partial<DecideDeps> = {}): DecideDeps & { resolver: FakeResolver } {
   const resolver = (over.resolver as FakeResolver | undefined) ?? new FakeResolver({ signed: [SIGNED], down: ['127.0.0.1:5000/shop/down'] });
-  return { spec: testSpec(), evaluate: fakeEvaluate, ...over, resolver };
+  return { spec: testSpec(), evaluate: engineEvaluate, ...over, resolver };
 }
 
 const BUDGET = { budgetMs: 5000 };
@@ -82,7 +83,7 @@ describe('decide: checked workloads', () => {
     const res = await run('pod-ephemeralcontainers.v1');
     expect(res.reason).toBe('policy');
     const msg = res.response.response.status!.message;
-    expect(msg).toContain('spec.ephemeralContainers[0].image (container "debugger-x7k2p"): "busybox:1.36": not pinned by digest');
+    expect(msg).toContain('spec.ephemeralContainers[0].image (container "debugger-x7k2p"): "127.0.0.1:5000/tools/busybox:1.36": not pinned by digest');
     expect(res.failures).toHaveLength(1);
   });
 
@@ -129,6 +130,16 @@ describe('decide: checked workloads', () => {
     f.request.kind = { group: 'example.com', version: 'v2', kind: 'MyApp' };
     expect(isChecked(review(f).request, spec)).toBe(false);
   });
+
+  it('verifies the image field of such a custom kind through the engine', async () => {
+    const spec = testSpec({ imageFields: [{ kind: 'MyApp', path: 'spec.image' }] });
+    const f = fixture('configmap-create.v1');
+    f.request.kind = { group: 'example.com', version: 'v1', kind: 'MyApp' };
+    f.request.object = { apiVersion: 'example.com/v1', kind: 'MyApp', metadata: { name: 'a', namespace: 'shop' }, spec: { image: '127.0.0.1:5000/shop/a:1' } };
+    const res = await decide(review(f), deps({ spec }), BUDGET);
+    expect(res.response.response.allowed).toBe(false);
+    expect(res.response.response.status?.message).toContain('- spec.image: "127.0.0.1:5000/shop/a:1": not pinned by digest');
+  });
 });
 
 describe('decide: requests left alone', () => {
@@ -138,7 +149,7 @@ describe('decide: requests left alone', () => {
     ['a CONNECT', 'pod-create.v1', (f) => (f.request.operation = 'CONNECT')],
     ['pods/status', 'pod-create.v1', (f) => ((f.request.subResource = 'status'), (f.request.operation = 'UPDATE'))],
   ])('allows %s without evaluating it', async (_label, name, mutate) => {
-    const evaluate = vi.fn<EvaluateFn>(fakeEvaluate);
+    const evaluate = vi.fn<EvaluateFn>(engineEvaluate);
     const res = await run(name, mutate, deps({ evaluate }));
     expect(res.reason).toBe('skipped');
     expect(res.response.response).toEqual({ uid: fixture(name).request.uid, allowed: true });
@@ -170,7 +181,7 @@ describe('decide: fail closed', () => {
 
   it('treats a pin outcome in verify mode as a failure', async () => {
     const evaluate: EvaluateFn = async (resources, spec, resolver, opts) =>
-      (await fakeEvaluate(resources, spec, resolver, opts)).map((o) =>
+      (await engineEvaluate(resources, spec, resolver, opts)).map((o) =>
         o.status === 'verified' ? { status: 'pinned' as const, use: o.use, resolution: o.resolution, newValue: 'x', changed: true } : o,
       );
     const res = await run('pod-create.v1', undefined, deps({ evaluate }));

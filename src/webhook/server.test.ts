@@ -10,7 +10,7 @@ import type { Resolver } from '../resolve/types.js';
 import { startWebhookServer, type WebhookServer, type WebhookServerOptions } from './server.js';
 import { issueLeaf, makeCa, removeCa, type TestCa } from './testing/certs.js';
 import { postReview, send } from './testing/client.js';
-import { FakeResolver, fakeEvaluate } from './testing/fake-engine.js';
+import { FakeResolver } from './testing/fake-resolver.js';
 import { fixture, fixtureText, SIGNED, testSpec, type FixtureName } from './testing/fixtures.js';
 
 /** Collects pino's JSON lines. */
@@ -34,7 +34,6 @@ async function start(over: Partial<WebhookServerOptions> = {}): Promise<WebhookS
   const s = await startWebhookServer({
     spec: testSpec(),
     resolver: new FakeResolver({ signed: [SIGNED] }),
-    evaluate: fakeEvaluate,
     certFile,
     keyFile,
     port: 0,
