@@ -77,6 +77,15 @@ describe('fetchTrust', () => {
     expect(stubCalls).toEqual([]);
   });
 
+  it('reports a delegation the snapshot lists but the server lacks as incomplete trust data', async () => {
+    const repo = buildStubRepo({ gun: GUN, roles: { targets: {}, 'targets/releases': { v1: D1 } } });
+    repo.delete('targets/releases.json');
+    const { source } = await serve(new Map([[GUN, repo]]));
+    const e = await fetchTrust({ gun: GUN, source, verifier: verifier(), signers: ['targets/releases'], maxDelegationDepth: 4 }).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'TRUST_NOT_FOUND', role: 'targets/releases' });
+    expect((e as PinError).hint).toMatch(/incomplete/);
+  });
+
   it('stops a verifier that keeps asking for the same delegation', async () => {
     const repo = buildStubRepo({ gun: GUN, roles: { targets: {}, 'targets/releases': {} } });
     const { source } = await serve(new Map([[GUN, repo]]));

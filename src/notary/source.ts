@@ -81,6 +81,17 @@ export function createHttpSource(opts: HttpSourceOptions): MetadataSource {
       try {
         return await opts.http.get(url, { maxBytes: capOf(expected, opts.maxMetadataBytes), scope: `repository:${gun}:pull` });
       } catch (e) {
+        if (e instanceof PinError && e.code === 'TRUST_NOT_FOUND' && role !== 'root') {
+          // root exists (or is being fetched alongside): a missing later role is incomplete or
+          // changing trust data, not an unsigned repository.
+          throw new PinError({
+            code: 'TRUST_NOT_FOUND',
+            message: `${e.message} (${role} of ${gun}${expected?.sha256 ? ', by checksum' : ''})`,
+            hint: 'the trust data on the server is incomplete or was replaced meanwhile: retry, and if it persists republish it (notary publish)',
+            role,
+            cause: e,
+          });
+        }
         if (e instanceof PinError) throw e.with({ role });
         throw e;
       }
