@@ -28,6 +28,8 @@ export interface KrmRunOptions {
   resolverFor: (spec: Spec) => Resolver;
   /** `--config FILE`: used for stream input, and overrides a ResourceList's functionConfig. */
   configFile?: string;
+  /** A validated spec given directly (programmatic callers, the demo); overrides both of the above. */
+  spec?: Spec;
   /** Input size cap in bytes. */
   maxBytes?: number;
   /** Overrides of the effective spec from CLI flags (e.g. `--mode verify`). */
@@ -70,7 +72,9 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
 
   let spec: Spec;
   try {
-    spec = opts.configFile !== undefined ? await loadConfigFile(opts.configFile) : parseFunctionConfig(model.functionConfig);
+    spec =
+      opts.spec ??
+      (opts.configFile !== undefined ? await loadConfigFile(opts.configFile) : parseFunctionConfig(model.functionConfig));
     if (opts.overrides) spec = { ...spec, ...opts.overrides };
   } catch (e) {
     const error = toPinError(e, 'CONFIG_INVALID');

@@ -1,0 +1,61 @@
+/**
+ * The demo's input: a ResourceList as kpt would send it, with comments, a kpt path annotation, a
+ * Deployment, a CronJob and a Pod. The images live on a made-up registry whose trust data the demo
+ * signs at start-up; busybox is excluded by the demo's config.
+ */
+export const DEMO_REGISTRY = 'registry.demo.notary-pin.dev';
+
+export const DEMO_INPUT = `apiVersion: config.kubernetes.io/v1
+kind: ResourceList
+items:
+# The shop's storefront. Reviewers see the tag and the pinned digest side by side.
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: storefront
+    namespace: shop
+    annotations:
+      config.kubernetes.io/path: 'shop/storefront.yaml'
+  spec:
+    replicas: 3
+    selector:
+      matchLabels: {app: storefront}
+    template:
+      metadata:
+        labels: {app: storefront}
+      spec:
+        initContainers:
+        - name: migrate
+          image: "${DEMO_REGISTRY}/shop/migrations:3.1.0" # signed in targets
+        containers:
+        - name: web
+          image: ${DEMO_REGISTRY}/shop/storefront:1.4.2 # signed in targets/releases
+          ports:
+          - containerPort: 8080
+        - name: log-shipper
+          image: busybox:1.36 # excluded by spec.exclude
+- apiVersion: batch/v1
+  kind: CronJob
+  metadata:
+    name: nightly-report
+    namespace: shop
+    annotations:
+      config.kubernetes.io/path: 'shop/report.yaml'
+  spec:
+    schedule: "0 3 * * *"
+    jobTemplate:
+      spec:
+        template:
+          spec:
+            restartPolicy: OnFailure
+            containers:
+            - name: report
+              image: '${DEMO_REGISTRY}/shop/report:2024.11' # same tag, also signed
+- apiVersion: v1
+  kind: ConfigMap # no images: passes through untouched
+  metadata:
+    name: storefront-settings
+    namespace: shop
+  data:
+    currency: EUR
+`;
