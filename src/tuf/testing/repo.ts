@@ -84,7 +84,8 @@ const YEAR = 365 * DAY;
 /** Base64 of raw bytes. */
 const b64 = (b: Uint8Array | Buffer): string => Buffer.from(b).toString('base64');
 
-function fileMeta(bytes: Uint8Array): { hashes: Record<string, string>; length: number } {
+/** The `meta` entry Notary writes for a metadata file: length, base64 sha256 and sha512. */
+export function fileMeta(bytes: Uint8Array): { hashes: Record<string, string>; length: number } {
   return {
     hashes: {
       sha256: b64(createHash('sha256').update(bytes).digest()),

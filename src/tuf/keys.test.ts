@@ -1,0 +1,106 @@
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { canonicalKeyId, computeKeyId, makeKey, verifySignature } from './keys.js';
+import {
+  generateEcdsaKey,
+  generateEd25519Key,
+  generateRootKey,
+  generateRsaKey,
+  signBytes,
+  type TestKey,
+} from './testing/keys.js';
+
+const msg = new TextEncoder().encode('{"_type":"Targets","version":1}');
+const asTuf = (k: TestKey) => makeKey(k.keytype, k.public);
+
+describe('key IDs', () => {
+  it('is the sha256 of {"keytype","keyval":{"private":null,"public"}} in canonical JSON', () => {
+    const pub = Uint8Array.from([1, 2, 3, 250]);
+    const json = `{"keytype":"ecdsa","keyval":{"private":null,"public":"${Buffer.from(pub).toString('base64')}"}}`;
+    expect(computeKeyId('ecdsa', pub)).toBe(createHash('sha256').update(json).digest('hex'));
+  });
+
+  it('reproduces the ID notary-server gave its ed25519 timestamp key (real fixture value)', () => {
+    // From test/fixtures/notary-real/targets-signed/root.json.
+    const pub = Buffer.from('vFXsDPcKHrkZAk3OrlCmqiJdYWaPcijrraQcp0iTY8Y=', 'base64');
+    expect(computeKeyId('ed25519', pub)).toBe('072cfd6596d7555c932c1bf6ebe2bc33255f185c5fe862969a90c1e81549b023');
+  });
+
+  it('canonical key ID of an x509 key is the ID of the plain ecdsa key of its certificate', () => {
+    const base = generateEcdsaKey();
+    const root = generateRootKey({ cn: 'example.com/app', key: base });
+    expect(root.keytype).toBe('ecdsa-x509');
+    expect(root.id).not.toBe(base.id);
+    expect(canonicalKeyId(asTuf(root))).toBe(base.id);
+    expect(canonicalKeyId(asTuf(base))).toBe(base.id);
+    expect(canonicalKeyId(makeKey('ecdsa-x509', new TextEncoder().encode('not a pem')))).toBeUndefined();
+  });
+});
+
+describe('signature methods', () => {
+  it('ecdsa: raw r||s over SHA-256 verifies; ASN.1 DER does not', () => {
+    const k = generateEcdsaKey();
+    const sig = signBytes(k, msg);
+    expect(sig.length).toBe(64);
+    expect(verifySignature(asTuf(k), 'ecdsa', sig, msg)).toBe(true);
+    expect(verifySignature(asTuf(k), 'ECDSA', sig, msg)).toBe(true); // notary lower-cases methods
+    const derSig = sign('sha256', msg, k.privateKey);
+    expect(verifySignature(asTuf(k), 'ecdsa', derSig, msg)).toBe(false);
+    const flipped = Uint8Array.from(sig);
+    flipped[10] ^= 1;
+    expect(verifySignature(asTuf(k), 'ecdsa', flipped, msg)).toBe(false);
+    expect(verifySignature(asTuf(k), 'ecdsa', sig, new TextEncoder().encode('other'))).toBe(false);
+  });
+
+  it('ecdsa with P-384 keys (96-byte r||s, still SHA-256)', () => {
+    const k = generateEcdsaKey('P-384');
+    const sig = signBytes(k, msg);
+    expect(sig.length).toBe(96);
+    expect(verifySignature(asTuf(k), 'ecdsa', sig, msg)).toBe(true);
+  });
+
+  it('ecdsa-x509: verifies with the certificate key', () => {
+    const k = generateRootKey({ cn: 'example.com/app' });
+    expect(verifySignature(asTuf(k), 'ecdsa', signBytes(k, msg), msg)).toBe(true);
+  });
+
+  it('eddsa with ed25519 keys', () => {
+    const k = generateEd25519Key();
+    expect(k.public.length).toBe(32);
+    const sig = signBytes(k, msg);
+    expect(verifySignature(asTuf(k), 'eddsa', sig, msg)).toBe(true);
+    expect(verifySignature(asTuf(k), 'eddsa', sig.subarray(0, 63), msg)).toBe(false);
+  });
+
+  it('rsapss: SHA-256 with a 32-byte salt; other salt lengths fail', () => {
+    const k = generateRsaKey(2048);
+    expect(verifySignature(asTuf(k), 'rsapss', signBytes(k, msg), msg)).toBe(true);
+    const otherSalt = sign('sha256', msg, { key: k.privateKey, padding: 6 /* PSS */, saltLength: 20 });
+    expect(verifySignature(asTuf(k), 'rsapss', otherSalt, msg)).toBe(false);
+    const pkcs1 = sign('sha256', msg, k.privateKey);
+    expect(verifySignature(asTuf(k), 'rsapkcs1v15', pkcs1, msg)).toBe(true);
+    expect(verifySignature(asTuf(k), 'rsapss', pkcs1, msg)).toBe(false);
+  });
+
+  it('rejects RSA keys under 2048 bits', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const key = makeKey('rsa', new Uint8Array(publicKey.export({ format: 'der', type: 'spki' })));
+    const sig = sign('sha256', msg, { key: privateKey, padding: 6, saltLength: 32 });
+    expect(verifySignature(key, 'rsapss', sig, msg)).toBe(false);
+  });
+
+  it('rejects a method that does not fit the key type, and unknown methods', () => {
+    const ec = generateEcdsaKey();
+    const ed = generateEd25519Key();
+    const rsa = generateRsaKey();
+    expect(verifySignature(asTuf(ec), 'eddsa', signBytes(ec, msg), msg)).toBe(false);
+    expect(verifySignature(asTuf(ed), 'ecdsa', signBytes(ed, msg), msg)).toBe(false);
+    expect(verifySignature(asTuf(rsa), 'ecdsa', signBytes(rsa, msg), msg)).toBe(false);
+    expect(verifySignature(asTuf(ec), 'rsapss', signBytes(ec, msg), msg)).toBe(false);
+    expect(verifySignature(asTuf(ec), 'ed25519', signBytes(ec, msg), msg)).toBe(false);
+    // an ecdsa key labelled ed25519 (or the reverse) does not verify
+    expect(verifySignature(makeKey('ed25519', ec.public), 'eddsa', signBytes(ec, msg), msg)).toBe(false);
+    expect(verifySignature(makeKey('ecdsa', ed.public), 'ecdsa', signBytes(ed, msg), msg)).toBe(false);
+    expect(verifySignature(makeKey('rsa', ec.public), 'rsapss', signBytes(ec, msg), msg)).toBe(false);
+  });
+});
