@@ -58,7 +58,7 @@ describe('decide: checked workloads', () => {
     expect(r.uid).toBe('3c5e8f0a-1111-4b7e-9d0e-6a7b8c9d0e02');
     expect(r.allowed).toBe(false);
     const lines = r.status!.message.split('\n');
-    expect(lines[0]).toBe('notary-pin: Deployment shop/api has 2 image(s) that are not pinned to a signed digest:');
+    expect(lines[0]).toBe('notary-pin: Deployment shop/api: 2 image(s) failed verification (each image must be pinned by digest and the digest signed under the trust rules):');
     expect(lines[1]).toMatch(/^- spec\.template\.spec\.containers\[0\]\.image \(container "api"\): "127\.0\.0\.1:5000\/shop\/api:2\.0\.0": not pinned by digest/);
     expect(lines[2]).toContain('spec.template.spec.containers[1].image (container "metrics")');
     expect(lines[2]).toContain(`digest not signed: ${UNSIGNED} is not a signed target of 127.0.0.1:5000/shop/exporter; sign the image`);

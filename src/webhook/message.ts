@@ -67,7 +67,7 @@ function showSubject(s: Subject): string {
 
 /** The single denial message listing every failed image. */
 export function denialMessage(subject: Subject, failed: readonly Failed[]): string {
-  const head = `notary-pin: ${showSubject(subject)} has ${failed.length} image(s) that are not pinned to a signed digest:`;
+  const head = `notary-pin: ${showSubject(subject)}: ${failed.length} image(s) failed verification (each image must be pinned by digest and the digest signed under the trust rules):`;
   const lines = failed
     .slice(0, MAX_LISTED_FAILURES)
     .map((f) => `- ${showLocation(f.use)}: ${showImage(f.use.image)}: ${failureReason(f.error)}`);

@@ -91,6 +91,18 @@ export function createMetrics(opts: { resolver?: unknown; defaultMetrics?: boole
     mirror('notary_pin_trust_cache_misses_total', 'Trust data lookups that had to fetch', (s) => s.cacheMisses);
     mirror('notary_pin_resolver_fetch_errors_total', 'Trust data fetch errors counted by the resolver', (s) => s.fetchErrors);
   }
+  const cache = (opts.resolver as { cache?: { size?: unknown } } | undefined)?.cache;
+  if (cache !== undefined && typeof cache.size === 'number') {
+    new Gauge({
+      name: 'notary_pin_trust_cache_entries',
+      help: 'Verified trust data entries held by the resolver cache',
+      registers: [registry],
+      collect() {
+        const n = cache.size;
+        if (typeof n === 'number') this.set(n);
+      },
+    });
+  }
   if (opts.defaultMetrics === true) collectDefaultMetrics({ register: registry, prefix: 'notary_pin_' });
 
   return {
