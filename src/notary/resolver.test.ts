@@ -172,4 +172,43 @@ describe('notary resolver (stub verifier)', () => {
     const rule = TrustRuleSchema.parse({ images: ['**'], trustDir: dir, rootKeys: ['a'.repeat(64)] });
     expect(value(await r.resolve(ref(`${GUN}:v1`), rule)).digest).toBe(D2);
   });
+
+  it('authenticates with docker config credentials for the trust server (token flow, scope of the GUN)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'np-auth-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const inner = notaryHandler(repo());
+    const basic = `Basic ${Buffer.from('bob:pw-secret').toString('base64')}`;
+    let base = '';
+    const s = await startTestServer((req, res) => {
+      const u = new URL(req.url ?? '/', 'http://x');
+      if (u.pathname === '/token') {
+        const ok = req.headers.authorization === basic && u.searchParams.get('scope') === `repository:${GUN}:pull`;
+        res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
+        return void res.end(ok ? '{"access_token":"T"}' : '{}');
+      }
+      if (req.headers.authorization !== 'Bearer T') {
+        res.writeHead(401, { 'www-authenticate': `Bearer realm="${base}/token",service="notary"` });
+        return void res.end();
+      }
+      inner(req, res);
+    });
+    base = s.url;
+    cleanup.push(() => s.close());
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ auths: { [new URL(s.url).host]: { auth: Buffer.from('bob:pw-secret').toString('base64') } } }));
+    const r = createNotaryResolver({ createVerifier: createStubVerifier, env: { DOCKER_CONFIG: dir } });
+    cleanup.push(() => r.close());
+    const rule = TrustRuleSchema.parse({ images: ['**'], server: s.url, rootKeys: ['a'.repeat(64)] });
+    expect(value(await r.resolve(ref(`${GUN}:v1`), rule)).digest).toBe(D2);
+    const tokenRequests = s.requests.filter((q) => q.url.startsWith('/token'));
+    expect(tokenRequests).toHaveLength(1); // the concurrent first requests share one token fetch
+    expect(s.requests.filter((q) => !q.url.startsWith('/token')).every((q) => q.headers.authorization !== basic)).toBe(true);
+    // wrong password: TRUST_FETCH with a credentials hint and no secret in the message
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ auths: { [new URL(s.url).host]: { username: 'bob', password: 'wrong-secret' } } }));
+    const r2 = createNotaryResolver({ createVerifier: createStubVerifier, env: { DOCKER_CONFIG: dir } });
+    cleanup.push(() => r2.close());
+    const e = error(await r2.resolve(ref(`${GUN}:v1`), rule));
+    expect(e.code).toBe('TRUST_FETCH');
+    expect(e.hint).toMatch(/check credentials/);
+    expect(JSON.stringify(e.toJSON())).not.toContain('wrong-secret');
+  });
 });
