@@ -73,7 +73,7 @@ describe('http client: basics and limits', () => {
     expect(e.code).toBe('TRUST_TOO_LARGE');
     expect(e.message).toContain(`${s.url}/root.json`);
     expect(e.message).toContain('100000');
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - started).toBeLessThan(5000);
     expect(written).toBeLessThan(64 * 1024 * 1024);
   });
 
@@ -90,7 +90,7 @@ describe('http client: basics and limits', () => {
     expect(e.code).toBe('TRUST_FETCH');
     expect(e.message).toMatch(/timed out/);
     expect(e.hint).toMatch(/timeoutSeconds/);
-    expect(Date.now() - started).toBeLessThan(1500);
+    expect(Date.now() - started).toBeLessThan(3000);
     expect(s.requests).toHaveLength(1); // timeouts are not retried
   });
 
@@ -102,7 +102,7 @@ describe('http client: basics and limits', () => {
     const started = Date.now();
     const e = await failure(client({ timeoutMs: 300 }).get(`${s.url}/root.json`, { maxBytes: 10_000 }));
     expect(e.code).toBe('TRUST_FETCH');
-    expect(Date.now() - started).toBeLessThan(1500);
+    expect(Date.now() - started).toBeLessThan(3000);
     expect(s.requests).toHaveLength(1);
   });
 
