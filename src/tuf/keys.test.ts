@@ -47,7 +47,7 @@ describe('signature methods', () => {
     const derSig = sign('sha256', msg, k.privateKey);
     expect(verifySignature(asTuf(k), 'ecdsa', derSig, msg)).toBe(false);
     const flipped = Uint8Array.from(sig);
-    flipped[10] ^= 1;
+    flipped[10] = flipped[10]! ^ 1;
     expect(verifySignature(asTuf(k), 'ecdsa', flipped, msg)).toBe(false);
     expect(verifySignature(asTuf(k), 'ecdsa', sig, new TextEncoder().encode('other'))).toBe(false);
   });
