@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { compilePolicy } from '../config/rules.js';
 import type { Spec } from '../config/schema.js';
+import { evaluate as engineEvaluate } from '../engine/evaluate.js';
 import { toPinError } from '../errors/errors.js';
 import type { Resolver } from '../resolve/types.js';
 import { decide, type Decision, type EvaluateFn } from './decide.js';
@@ -176,7 +177,7 @@ function logFields(review: AdmissionReviewRequest, d: Decision, ms: number): Rec
 /** Starts the HTTPS server; resolves once it listens. */
 export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {
   const logger = opts.logger ?? pino({ base: { component: 'notary-pin-webhook' } });
-  const evaluate = opts.evaluate ?? (await import('../engine/evaluate.js')).evaluate;
+  const evaluate = opts.evaluate ?? engineEvaluate;
   const policy = compilePolicy(opts.spec);
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const metrics = createMetrics({ resolver: opts.resolver, defaultMetrics: opts.defaultMetrics === true });
