@@ -107,7 +107,7 @@ function plan(use: ImageUse, policy: CompiledPolicy, mode: 'pin' | 'verify'): Pl
       kind: 'failed',
       error: new PinError({
         code: 'NOT_PINNED',
-        message: `image ${use.image} is not pinned by digest`,
+        message: "not pinned by digest (verify mode requires repo@sha256:… or repo:tag@sha256:…)",
         hint: 'pin it with notary-pin (spec.mode: pin) so it reads repo:tag@sha256:<digest>',
       }),
     };
