@@ -38,8 +38,9 @@ export const TrustRuleSchema = z.strictObject({
   /** Image patterns this rule governs (glob on the normalised reference; `*` stops at `/`, `**` does not). */
   images: z.array(z.string().min(1)).min(1),
   /**
-   * Trust server URL. Default, like Docker content trust: `https://notary.docker.io` for docker.io,
-   * `$DOCKER_CONTENT_TRUST_SERVER` when set, otherwise `https://<registry host>`.
+   * Trust server URL. Default, like Docker content trust (docker/cli trust.Server):
+   * `$DOCKER_CONTENT_TRUST_SERVER` when set (https only), else `https://notary.docker.io` for
+   * docker.io, otherwise `https://<registry host>`.
    */
   server: z.url({ protocol: /^https?$/ }).optional(),
   /** CA bundle (file or inline PEM) for the trust server's TLS certificate. Default: system CAs. */
