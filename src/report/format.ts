@@ -1,6 +1,7 @@
 /**
  * The one place that turns outcomes and errors into what people and tools read:
- * KRM `results`, the human summary on stderr, and the webhook's denial message and warnings.
+ * KRM `results` and the human summary on stderr (this file), and the webhook's denial message and
+ * warnings (`admission.ts`).
  */
 import type { ImageOutcome } from '../engine/evaluate.js';
 import type { PinError, ResourceRef } from '../errors/errors.js';
@@ -137,26 +138,4 @@ export function tally(outcomes: readonly ImageOutcome[]): Record<ImageOutcome['s
   const t = { pinned: 0, verified: 0, excluded: 0, failed: 0 };
   for (const o of outcomes) t[o.status]++;
   return t;
-}
-
-/** Webhook denial: one message listing each offending image, its field and the reason. */
-export function denialMessage(outcomes: readonly ImageOutcome[], maxLength = 4096): string | undefined {
-  const failed = outcomes.filter((o): o is Extract<ImageOutcome, { status: 'failed' }> => o.status === 'failed');
-  if (failed.length === 0) return undefined;
-  const parts = failed.map((o) => {
-    const where = o.use.container ? `${o.use.field} (container "${o.use.container}")` : o.use.field;
-    return `${imageText(o.use.image)} at ${where}: ${errorText(o.error)}`;
-  });
-  const text = `notary-pin denied ${failed.length} image${failed.length === 1 ? '' : 's'}: ${parts.join(' | ')}`;
-  return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
-}
-
-/** Webhook warnings (the API server caps each at 256 characters). */
-export function admissionWarnings(outcomes: readonly ImageOutcome[]): string[] {
-  return outcomes
-    .filter((o) => o.status === 'excluded')
-    .map((o) => {
-      const w = `notary-pin: ${imageText(o.use.image)} at ${o.use.field} is excluded from trust verification`;
-      return w.length > 256 ? `${w.slice(0, 255)}…` : w;
-    });
 }

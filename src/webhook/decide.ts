@@ -9,7 +9,7 @@ import type { Spec } from '../config/schema.js';
 import type { EvaluateOptions, ImageOutcome } from '../engine/evaluate.js';
 import { PinError, toPinError } from '../errors/errors.js';
 import type { Resolver } from '../resolve/types.js';
-import { denialMessage, errorMessage, exclusionWarnings, timeoutMessage, type Subject } from './message.js';
+import { denialMessage, errorMessage, exclusionWarnings, timeoutMessage, type Subject } from '../report/admission.js';
 import { allowResponse, denyResponse, type AdmissionRequest, type AdmissionReviewRequest, type AdmissionReviewResponse } from './review.js';
 
 /** The engine's `evaluate` (src/engine/evaluate.ts), injectable for tests. */

@@ -5,6 +5,7 @@
  */
 import type { ImageOutcome, ImageUse } from '../engine/evaluate.js';
 import type { PinError } from '../errors/errors.js';
+import { clean } from './format.js';
 
 /** At most this many failures are itemised; the rest are counted. */
 export const MAX_LISTED_FAILURES = 50;
@@ -62,7 +63,7 @@ export interface Subject {
 
 function showSubject(s: Subject): string {
   const name = s.name !== undefined && s.name !== '' ? s.name : '<generated name>';
-  return s.namespace !== undefined && s.namespace !== '' ? `${s.kind} ${s.namespace}/${name}` : `${s.kind} ${name}`;
+  return clean(s.namespace !== undefined && s.namespace !== '' ? `${s.kind} ${s.namespace}/${name}` : `${s.kind} ${name}`);
 }
 
 /** The single denial message listing every failed image. */
