@@ -21,12 +21,12 @@ export const base64Bytes = z
     return new Uint8Array(Buffer.from(clean, 'base64'));
   });
 
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** An RFC 3339 timestamp (Go `time.Time` JSON) as a Date. */
 export const rfc3339 = z.string().transform((s, ctx) => {
   const m = RFC3339.exec(s);
-  const t = m ? Date.parse(s.toUpperCase()) : NaN;
+  const t = m ? Date.parse(s) : NaN;
   if (m) {
     const [y, mo, d, h, mi, se] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
       number, number, number, number, number, number,

@@ -31,7 +31,8 @@ export function readEnvelope(bytes: Uint8Array, ctx: { gun: string; role: string
   try {
     json = parseJsonBytes(bytes, what);
     const envelope = parseOrThrow(SignedEnvelopeSchema, json, ctx);
-    message = canonicalBytes(envelope.signed);
+    // Canonicalise the `signed` object exactly as parsed (not zod's copy of it).
+    message = canonicalBytes((json as { signed: unknown }).signed);
     return { bytes, envelope, message };
   } catch (e) {
     if (e instanceof PinError && e.role === undefined) {

@@ -286,10 +286,11 @@ describe('verifier: root rotation', () => {
   function rotated(opts: { crossSign: boolean }) {
     const repo = newRepo();
     const v1 = repo.build();
+    const oldPins = repo.rootKeyIds().canonicalIds;
     const oldKey = repo.keys.root;
     const newKey = generateRootKey({ cn: GUN, notBefore: NOW });
     repo.setRootKeys([newKey], { signers: opts.crossSign ? [oldKey, newKey] : [newKey] }).bumpVersion('root');
-    return { repo, v1, v2: repo.build(), newKey };
+    return { repo, v1, v2: repo.build(), newKey, oldPins };
   }
 
   it('accepts a new root signed by the trusted root keys and by its own keys', () => {
@@ -303,6 +304,25 @@ describe('verifier: root rotation', () => {
     expect(() => w.updateTimestamp(v2['timestamp']!)).not.toThrow();
   });
 
+  it('allows an expired intermediate root in a rotation chain, not an expired final root', () => {
+    const repo = newRepo();
+    repo.setExpires('root', new Date(NOW.getTime() - DAY));
+    const v1 = repo.build();
+    const oldPins = repo.rootKeyIds().canonicalIds;
+    const oldKey = repo.keys.root;
+    const newKey = generateRootKey({ cn: GUN, notBefore: NOW });
+    repo.setRootKeys([newKey], { signers: [oldKey, newKey] }).bumpVersion('root').setExpires('root', new Date(NOW.getTime() + DAY));
+    const v2 = repo.build();
+    // pinning applies to every root of the chain (notary checks trust pinning for each)
+    const v = verifier({ rootKeyIds: [...oldPins, ...repo.rootKeyIds().canonicalIds], tofu: false });
+    v.updateRoot(v1['root']!); // expired, but not the final root
+    v.updateRoot(v2['root']!);
+    expect(() => v.updateTimestamp(v2['timestamp']!)).not.toThrow();
+    const w = verifier({ rootKeyIds: [], tofu: true });
+    w.updateRoot(v1['root']!);
+    expectPinError(() => w.updateTimestamp(v1['timestamp']!), 'TRUST_EXPIRED', /root expired 1 day ago|root expired 24 hours ago/);
+  });
+
   it('refuses a new root that the trusted root keys did not sign', () => {
     const { v1, v2 } = rotated({ crossSign: false });
     expectPinError(
@@ -313,10 +333,8 @@ describe('verifier: root rotation', () => {
   });
 
   it('still applies key pinning to a rotated root (notary checks trust pinning regardless)', () => {
-    const { repo, v1, v2 } = rotated({ crossSign: true });
-    const oldPins = { rootKeyIds: [], tofu: false };
-    void oldPins;
-    const pinOld = verifier({ trustedRoot: v1['root']!, rootKeyIds: [Object.keys(JSON.parse(Buffer.from(v1['root']!).toString()).signed.keys)[0]!], tofu: false });
+    const { repo, v1, v2, oldPins } = rotated({ crossSign: true });
+    const pinOld = verifier({ trustedRoot: v1['root']!, rootKeyIds: oldPins, tofu: false });
     expectPinError(() => pinOld.updateRoot(v2['root']!), 'TRUST_ROOT_UNTRUSTED');
     const pinNew = verifier({ trustedRoot: v1['root']!, rootKeyIds: repo.rootKeyIds().canonicalIds, tofu: false });
     expect(() => pinNew.updateRoot(v2['root']!)).not.toThrow();

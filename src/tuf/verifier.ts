@@ -98,7 +98,6 @@ class Verifier implements TrustVerifier {
   private readonly gun: string;
   private readonly now: Date;
   private root: ParsedRoot | undefined;
-  private rootFromThisFetch = false;
   private timestamp: LoadedMeta | undefined;
   private snapshot: LoadedMeta | undefined;
   private readonly targets = new Map<string, LoadedTargets>();
@@ -215,8 +214,18 @@ class Verifier implements TrustVerifier {
   }
 
   private requireRoot(): ParsedRoot {
-    if (!this.root || !this.rootFromThisFetch) throw this.order('updateRoot must come first');
+    if (!this.root) throw this.order('updateRoot must come first');
     return this.root;
+  }
+
+  /**
+   * TUF 5.3.10 "check for a freeze attack" on the final root (notary `loadRoot` VerifyExpiry):
+   * checked when the first non-root role is loaded, i.e. once the chain of roots is complete.
+   */
+  private requireFreshRoot(): ParsedRoot {
+    const root = this.requireRoot();
+    this.checkExpiry('root', root.expires);
+    return root;
   }
 
   private baseRole(name: BaseRole): RoleKeys {
@@ -271,17 +280,16 @@ class Verifier implements TrustVerifier {
     });
     // TUF 5.3.5 rollback against the version trusted in an earlier run.
     this.checkVersion('root', root.version, this.opts.previous?.root);
-    // TUF 5.3.10: the (final) root must not be expired (notary `loadRoot` VerifyExpiry).
-    this.checkExpiry('root', root.expires);
+    // TUF 5.3.10 checks expiry of the *final* root only (notary `LoadRootForUpdate` allows expired
+    // intermediate roots while walking a rotation chain): see `requireFreshRoot`.
     this.root = root;
-    this.rootFromThisFetch = true;
   }
 
   // -------------------------------------------------------------- timestamp
 
   /** TUF 5.4 (notary `repoBuilder.loadTimestamp`). */
   updateTimestamp(bytes: Uint8Array): void {
-    this.requireRoot();
+    this.requireFreshRoot();
     if (this.timestamp) throw this.order('timestamp already loaded');
     const role = 'timestamp';
     const env = readEnvelope(bytes, { gun: this.gun, role });
@@ -518,7 +526,7 @@ class Verifier implements TrustVerifier {
   }
 
   state(): VerifiedState {
-    const root = this.requireRoot();
+    const root = this.requireFreshRoot();
     if (!this.timestamp || !this.snapshot) throw this.order('state before updateSnapshot');
     const files: Record<string, Uint8Array> = {
       root: root.env.bytes,
