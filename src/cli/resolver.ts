@@ -13,6 +13,7 @@ export function productionResolver(spec: Spec, env: NodeJS.ProcessEnv = process.
   const debug = debugSink(env);
   return createNotaryResolver({
     ...(spec.cacheDir !== undefined && { cacheDir: spec.cacheDir }),
+    cache: { ttlMs: spec.cacheTTLSeconds * 1000, maxEntries: spec.cacheMaxEntries },
     ...(debug && { debug }),
     env,
   });

@@ -63,6 +63,8 @@ const SCALAR_KEYS: Record<string, 'string' | 'number'> = {
   reference: 'string',
   cacheDir: 'string',
   concurrency: 'number',
+  cacheTTLSeconds: 'number',
+  cacheMaxEntries: 'number',
 };
 
 function decodeConfigMapValue(key: string, raw: string, source: string): unknown {

@@ -95,6 +95,13 @@ export const SpecSchema = z.strictObject({
   imageFields: z.array(ImageFieldSchema).default([]),
   /** How many images are resolved at once. */
   concurrency: z.number().int().min(1).max(256).default(16),
+  /**
+   * How long verified trust data is reused (the webhook keeps it in memory): until the earliest
+   * expiry among its roles or this TTL, whichever is sooner. 0 disables reuse across requests.
+   */
+  cacheTTLSeconds: z.number().int().min(0).max(86_400).default(60),
+  /** Most GUNs kept in the in-memory trust cache (least recently used are dropped). */
+  cacheMaxEntries: z.number().int().min(1).max(100_000).default(1000),
   /** Directory for TOFU roots and the optional on-disk metadata cache. */
   cacheDir: z.string().min(1).optional(),
 });
