@@ -110,6 +110,25 @@ export interface CertificateOptions {
   /** A CA certificate (basicConstraints CA:true, keyCertSign). Default false. */
   readonly isCA?: boolean;
   readonly serial?: bigint;
+  /** IPv4 subject alternative names (e.g. `127.0.0.1` for a TLS server certificate). */
+  readonly ipAddresses?: readonly string[];
+  /** DNS subject alternative names. */
+  readonly dnsNames?: readonly string[];
+  /** A TLS server certificate (extended key usage serverAuth instead of codeSigning). */
+  readonly serverAuth?: boolean;
+}
+
+/** subjectAltName: [2] dNSName (IA5String), [7] iPAddress (4 octets). */
+function subjectAltName(dns: readonly string[], ips: readonly string[]): Uint8Array {
+  const names = [
+    ...dns.map((d) => tlv(0x82, Buffer.from(d, 'ascii'))),
+    ...ips.map((ip) => {
+      const parts = ip.split('.').map(Number);
+      if (parts.length !== 4 || parts.some((n) => !Number.isInteger(n) || n < 0 || n > 255)) throw new Error(`not an IPv4 address: ${ip}`);
+      return tlv(0x87, Uint8Array.from(parts));
+    }),
+  ];
+  return extension('2.5.29.17', false, der.seq(...names));
 }
 
 /** Creates a DER X.509 v3 certificate. */
@@ -127,8 +146,10 @@ export function createCertificate(o: CertificateOptions): Uint8Array {
       ]
     : [
         extension('2.5.29.15', true, der.bits(Uint8Array.from([0x80]), 7)), // digitalSignature
-        extension('2.5.29.37', false, der.seq(der.oid('1.3.6.1.5.5.7.3.3'))), // codeSigning
+        // extendedKeyUsage: serverAuth for TLS servers, codeSigning for Notary root keys
+        extension('2.5.29.37', false, der.seq(der.oid(o.serverAuth ? '1.3.6.1.5.5.7.3.1' : '1.3.6.1.5.5.7.3.3'))),
         extension('2.5.29.19', true, der.seq()), // basicConstraints CA:false
+        ...(o.ipAddresses?.length || o.dnsNames?.length ? [subjectAltName(o.dnsNames ?? [], o.ipAddresses ?? [])] : []),
       ];
   const tbs = der.seq(
     der.explicit(0, der.int(2)),
