@@ -9,13 +9,19 @@
  * - Round 2+ fetches the delegations the verifier says the signer roles need
  *   (`neededDelegations`), concurrently and by checksum, repeated while new ones are needed
  *   (TUF 5.6.7; depth bounded by the verifier's maxDelegationDepth, and here by a round limit).
+ * - Warm (with the on-disk cache, src/notary/disk-cache.ts): only `timestamp.json` is fetched;
+ *   the cached root is verified again against the rule's pins, and cached snapshot, targets and
+ *   delegations are used only when the newly verified timestamp/snapshot state exactly their
+ *   checksum (anything else is fetched by checksum). Any verification failure on this path falls
+ *   back to the full fetch above (so a rotated root on the server is fetched and checked).
  */
 import { createHash } from 'node:crypto';
 import type { X509Certificate } from 'node:crypto';
 import { PinError } from '../errors/errors.js';
 import type { TrustRule } from '../config/schema.js';
-import type { ExpectedFile, TrustVerifier, VerifierOptions } from '../tuf/api.js';
+import type { ExpectedFile, RootAnchor, TrustVerifier, VerifierOptions } from '../tuf/api.js';
 import { anchorFor } from './anchor.js';
+import type { CachedFiles, MetadataDiskCache } from './disk-cache.js';
 import type { MetadataSource } from './source.js';
 import type { TofuStore } from './tofu.js';
 
@@ -45,6 +51,41 @@ function settledValue<T>(r: PromiseSettledResult<T>): T {
   return r.value;
 }
 
+/**
+ * TUF 5.6.7: loads the delegations `signers` need, a round at a time (each round concurrently),
+ * `fetch` giving the bytes of each (by checksum); bounded by `maxDelegationDepth` rounds.
+ */
+async function loadDelegations(
+  v: TrustVerifier,
+  gun: string,
+  signers: readonly string[],
+  maxDelegationDepth: number,
+  fetch: (role: string, expected: ExpectedFile) => Promise<Uint8Array>,
+): Promise<void> {
+  const loaded = new Set<string>();
+  const maxRounds = maxDelegationDepth + 1;
+  for (let round = 0; ; round++) {
+    const needed = v.neededDelegations(signers);
+    if (needed.length === 0) break;
+    const again = needed.find((n) => loaded.has(n.role));
+    if (again || round >= maxRounds) {
+      throw new PinError({
+        code: 'TRUST_DELEGATION',
+        message: again
+          ? `delegation ${again.role} of ${gun} is still needed after it was loaded`
+          : `delegations of ${gun} go deeper than ${maxDelegationDepth} levels`,
+        hint: 'check the delegations in the trust data, or raise trust.maxDelegationDepth',
+        role: (again ?? needed[0])!.role,
+      });
+    }
+    const files = await Promise.all(needed.map((n) => fetch(n.role, n)));
+    needed.forEach((n, i) => {
+      v.updateDelegation(n.role, files[i]!);
+      loaded.add(n.role);
+    });
+  }
+}
+
 /** Fetches and verifies everything `signers` need; returns the loaded verifier. */
 export async function fetchTrust(o: FetchTrustOptions): Promise<TrustVerifier> {
   const { gun, source, verifier: v } = o;
@@ -70,66 +111,127 @@ export async function fetchTrust(o: FetchTrustOptions): Promise<TrustVerifier> {
   v.updateTargets(await reconcile('targets', targets!, v.expectedTargets('targets')));
 
   // Round 2+: delegations.
-  const loaded = new Set<string>();
-  const maxRounds = o.maxDelegationDepth + 1;
-  for (let round = 0; ; round++) {
-    const needed = v.neededDelegations(o.signers);
-    if (needed.length === 0) break;
-    const again = needed.find((n) => loaded.has(n.role));
-    if (again || round >= maxRounds) {
-      throw new PinError({
-        code: 'TRUST_DELEGATION',
-        message: again
-          ? `delegation ${again.role} of ${gun} is still needed after it was loaded`
-          : `delegations of ${gun} go deeper than ${o.maxDelegationDepth} levels`,
-        hint: 'check the delegations in the trust data, or raise trust.maxDelegationDepth',
-        role: (again ?? needed[0])!.role,
-      });
-    }
-    const files = await Promise.all(needed.map((n) => get(n.role, n)));
-    needed.forEach((n, i) => {
-      v.updateDelegation(n.role, files[i]!);
-      loaded.add(n.role);
-    });
+  await loadDelegations(v, gun, o.signers, o.maxDelegationDepth, get);
+  return v;
+}
+
+/** Marks a failure of the warm path's own timestamp fetch: the full fetch would fail the same way. */
+class TimestampFetchError extends Error {
+  constructor(readonly inner: unknown) {
+    super('timestamp fetch failed');
   }
+}
+
+export interface FetchTrustWarmOptions extends FetchTrustOptions {
+  /** What the on-disk cache holds for the GUN (unverified bytes). */
+  readonly cached: CachedFiles;
+  /** `timestamp.json`, already requested (so the request overlaps root verification). */
+  readonly timestamp: Promise<Uint8Array>;
+}
+
+/**
+ * The warm path (on-disk cache). `verifier` must already hold the cached root, verified with
+ * `updateRoot` (TUF 5.3: against the rule's pins, the trusted versions and the clock; no fetch).
+ * Then the fetched timestamp is verified (TUF 5.4; the only request when nothing changed), and
+ * snapshot (5.5), targets (5.6) and delegations (5.6.7) are taken from the cache when their bytes
+ * match exactly the length and sha256 the newly verified parent states, else fetched by checksum.
+ * Every file goes through the verifier, so expiry, signatures and versions are checked as on a cold
+ * fetch. A changed root shows up as a snapshot that no longer lists the cached root's hash (TUF 5.5,
+ * notary `validateChecksumsFromSnapshot`) or a timestamp the cached root does not trust: it throws,
+ * and the caller fetches everything.
+ */
+export async function fetchTrustWarm(o: FetchTrustWarmOptions): Promise<TrustVerifier> {
+  const { gun, source, verifier: v, cached } = o;
+  const get = (role: string, expected?: ExpectedFile) => {
+    o.onFetch?.(role, expected?.sha256 !== undefined);
+    return source.fetch(gun, role, expected);
+  };
+  /** The cached bytes when they are exactly what the verified parent states, else a fetch. */
+  const pick = async (role: string, exp: ExpectedFile | undefined): Promise<Uint8Array> => {
+    const c = cached.get(role);
+    if (c !== undefined && exp?.sha256 !== undefined && matches(c, exp)) return c;
+    return get(role, exp);
+  };
+  v.updateTimestamp(await o.timestamp);
+  v.updateSnapshot(await pick('snapshot', v.expectedSnapshot()));
+  v.updateTargets(await pick('targets', v.expectedTargets('targets')));
+  await loadDelegations(v, gun, o.signers, o.maxDelegationDepth, pick);
   return v;
 }
 
 export interface LoadTrustOptions {
   readonly gun: string;
-  readonly rule: Pick<TrustRule, 'rootKeys' | 'rootCA' | 'tofu' | 'name' | 'maxDelegationDepth'>;
+  readonly rule: Pick<TrustRule, 'rootKeys' | 'rootCA' | 'tofu' | 'name' | 'maxDelegationDepth' | 'maxMetadataBytes'>;
   readonly source: MetadataSource;
   readonly createVerifier: CreateVerifier;
   readonly signers: readonly string[];
   /** TOFU / rollback store (when spec.cacheDir is set). */
   readonly store?: TofuStore;
+  /** The on-disk metadata cache (spec.cacheDir) and the server its entries belong to. */
+  readonly disk?: { readonly cache: MetadataDiskCache; readonly server: string };
   /** `rule.rootCA`, parsed. */
   readonly rootCAs?: readonly X509Certificate[];
   readonly now?: Date;
   readonly onFetch?: FetchTrustOptions['onFetch'];
+  readonly debug?: (message: string) => void;
 }
 
 /**
- * Anchors (rule pins, TOFU root, stored versions) → verifier → fetchTrust → remember the verified
- * root (TOFU rules) and versions in the store.
+ * Anchors (rule pins, TOFU root, stored versions) → verifier → fetch (warm from the on-disk cache
+ * when it holds the GUN, else or on any verification failure the full fetch) → remember the
+ * verified root (TOFU rules) and versions in the store, and the verified files in the disk cache.
  */
 export async function loadTrust(o: LoadTrustOptions): Promise<TrustVerifier> {
   const { anchor, previous } = await anchorFor(o.rule, o.gun, o.store, o.rootCAs);
-  const verifier = o.createVerifier({
-    gun: o.gun,
-    anchor,
-    maxDelegationDepth: o.rule.maxDelegationDepth,
-    ...(o.now !== undefined && { now: o.now }),
-    ...(previous !== undefined && { previous }),
-  });
-  await fetchTrust({
+  const debug = o.debug ?? (() => {});
+  const newVerifier = (a: RootAnchor) =>
+    o.createVerifier({
+      gun: o.gun,
+      anchor: a,
+      maxDelegationDepth: o.rule.maxDelegationDepth,
+      ...(o.now !== undefined && { now: o.now }),
+      ...(previous !== undefined && { previous }),
+    });
+  const common = {
     gun: o.gun,
     source: o.source,
-    verifier,
     signers: o.signers,
     maxDelegationDepth: o.rule.maxDelegationDepth,
     ...(o.onFetch && { onFetch: o.onFetch }),
-  });
-  if (o.store) await o.store.save(o.gun, verifier.state(), { root: o.rule.tofu });
+  };
+
+  const cached = o.disk ? await o.disk.cache.load(o.disk.server, o.gun, o.rule.maxMetadataBytes) : new Map<string, Uint8Array>();
+  const cachedRoot = cached.get('root');
+  // The cached root becomes the trusted root (updates must chain from it, TUF 5.3.4) only if the
+  // rule's pinning still accepts it: it is verified exactly like a fetched root first.
+  let rootAnchor = anchor;
+  let verifier: TrustVerifier | undefined;
+  if (cachedRoot !== undefined) {
+    o.onFetch?.('timestamp', false);
+    const timestamp = o.source.fetch(o.gun, 'timestamp').catch((e: unknown) => {
+      throw new TimestampFetchError(e);
+    });
+    timestamp.catch(() => {}); // awaited in fetchTrustWarm; not if the cached root is refused
+    // Verified against the rule's own anchor (pins, or the TOFU root), never against itself.
+    const warm = newVerifier(anchor);
+    try {
+      warm.updateRoot(cachedRoot);
+      rootAnchor = { ...anchor, trustedRoot: cachedRoot };
+    } catch (e) {
+      debug(`cached root of ${o.gun} is no longer accepted (${(e as Error).message}); fetching everything`);
+    }
+    if (rootAnchor !== anchor) {
+      try {
+        verifier = await fetchTrustWarm({ ...common, verifier: warm, cached, timestamp });
+      } catch (e) {
+        if (e instanceof TimestampFetchError) throw e.inner;
+        debug(`cached trust data of ${o.gun} did not verify with the server's timestamp (${(e as Error).message}); fetching everything`);
+      }
+    }
+  }
+  verifier ??= await fetchTrust({ ...common, verifier: newVerifier(rootAnchor) });
+  const state = verifier.state();
+  if (o.store) await o.store.save(o.gun, state, { root: o.rule.tofu });
+  if (o.disk) await o.disk.cache.save(o.disk.server, o.gun, state, cached);
   return verifier;
 }

@@ -17,6 +17,7 @@ import { resolveCredentials } from '../http/credentials.js';
 import { rootCAsOf } from './anchor.js';
 import { createTrustCache, type TrustCache, type TrustCacheOptions } from './cache.js';
 import { loadTrust, type CreateVerifier, type FetchTrustOptions } from './client.js';
+import { createMetadataDiskCache, type MetadataDiskCache } from './disk-cache.js';
 import { gunOf, hostOf, trustServerFor } from './server.js';
 import { createDirSource, createHttpSource, type MetadataSource } from './source.js';
 import { createTofuStore, type TofuStore } from './tofu.js';
@@ -27,8 +28,13 @@ export const DEFAULT_SIGNERS: readonly string[] = Object.freeze(['targets/releas
 export interface NotaryResolverOptions {
   /** The TUF verifier factory; default `createVerifier` from src/tuf/verifier.ts. */
   readonly createVerifier?: CreateVerifier;
-  /** spec.cacheDir: enables the TOFU store (roots of tofu rules, versions for rollback protection). */
+  /**
+   * spec.cacheDir: enables the TOFU store (roots of tofu rules, versions for rollback protection)
+   * and the on-disk metadata cache (`<cacheDir>/metadata/`, re-verified on every load).
+   */
   readonly cacheDir?: string;
+  /** Use the on-disk metadata cache when `cacheDir` is set; default true. */
+  readonly diskCache?: boolean;
   /** A cache shared with other resolvers, or options for a new one. */
   readonly cache?: TrustCache<TrustVerifier> | TrustCacheOptions;
   readonly env?: NodeJS.ProcessEnv;
@@ -123,6 +129,8 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
   const debug = opts.debug ?? (() => {});
   const cache = isCache(opts.cache) ? opts.cache : createTrustCache<TrustVerifier>({ ...opts.cache, now: () => now().getTime() });
   const store: TofuStore | undefined = opts.cacheDir ? createTofuStore(opts.cacheDir) : undefined;
+  const disk: MetadataDiskCache | undefined =
+    opts.cacheDir && opts.diskCache !== false ? createMetadataDiskCache({ cacheDir: opts.cacheDir, debug }) : undefined;
   const clients = new Map<string, HttpClient>();
   const rootCAs = new Map<string, X509Certificate[] | undefined>();
 
@@ -187,7 +195,10 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
               signers,
               now: now(),
               ...(store && { store }),
+              // Vendored trustDir data is local already: only trust servers are cached on disk.
+              ...(disk && !rule.trustDir && { disk: { cache: disk, server } }),
               ...(rootCAsParsed && { rootCAs: rootCAsParsed }),
+              debug,
               ...(onFetch && { onFetch }),
             });
           },

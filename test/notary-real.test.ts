@@ -8,15 +8,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { TrustRuleSchema, type TrustRuleInput } from '../config/schema.js';
-import type { PinError, Result } from '../errors/errors.js';
-import type { ImageReference } from '../reference/types.js';
-import type { Resolution } from '../resolve/types.js';
-import { startNotaryEnv, type NotaryEnv } from '../../test/support/notary-env.js';
-import { describeWithTools, NOTARY_ENV_TOOLS } from '../../test/support/tools.js';
-import { startTestServer } from '../http/testing/server.js';
-import { createNotaryResolver, type NotaryResolver } from './resolver.js';
-import { notaryHandler } from './testing/serve.js';
+import { TrustRuleSchema, type TrustRuleInput } from '../src/config/schema.js';
+import type { PinError, Result } from '../src/errors/errors.js';
+import type { ImageReference } from '../src/reference/types.js';
+import type { Resolution } from '../src/resolve/types.js';
+import { startNotaryEnv, type NotaryEnv } from './support/notary-env.js';
+import { describeWithTools, NOTARY_ENV_TOOLS } from './support/tools.js';
+import { startTestServer } from '../src/http/testing/server.js';
+import { createNotaryResolver, type NotaryResolver } from '../src/notary/resolver.js';
+import { notaryHandler } from '../src/notary/testing/serve.js';
 
 describeWithTools(NOTARY_ENV_TOOLS, 'notary resolver against real notary-server data', () => {
   let env: NotaryEnv;
