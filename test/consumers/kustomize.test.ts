@@ -103,7 +103,7 @@ describeWithTools(['kubectl', ...NOTARY_ENV_TOOLS], 'kustomize kit (real kubectl
   it('kubectl kustomize SKIPS the exec KRM function form silently (why the README sends kubectl users to the plugin form)', async () => {
     const dir = await example('krm-exec');
     // The committed exec-function transformer, pointed at the env and at the wrapper by absolute path.
-    const cfg = (await readFile(join(KIT, 'notary-pin-exec.yaml'), 'utf8')).replace('path: ../../kpt/notary-pin', `path: ${join(REPO_ROOT, 'fn', 'kpt', 'notary-pin')}`);
+    const cfg = (await readFile(join(KIT, 'notary-pin-exec.yaml'), 'utf8')).replace('path: ../../../kpt/notary-pin', `path: ${join(REPO_ROOT, 'fn', 'kpt', 'notary-pin')}`);
     expect(cfg).toContain(`path: ${join(REPO_ROOT, 'fn', 'kpt', 'notary-pin')}`);
     await writeFile(join(dir, 'overlay', 'notary-pin.yaml'), cfg.split('registry.example.com').join(env!.registryHost));
     const res = await kustomize(join(dir, 'overlay'));
