@@ -106,6 +106,17 @@ describe('consumer kits: Argo CD', () => {
     expect(volume.configMap.name).toBe(component.configMapGenerator[0].name);
     expect(component.configMapGenerator[0].files).toEqual(['plugin.yaml', 'generate.sh']);
   });
+
+  it("the install init container uses the image's own node and bundle paths (from the Dockerfile's ENTRYPOINT)", async () => {
+    const dockerfile = await readFile(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+    const entry = JSON.parse(dockerfile.match(/^ENTRYPOINT (\[.*\])\s*$/m)![1]!) as string[];
+    const [patch] = parseAllDocuments(await readFile(join(FN, 'argocd', 'repo-server-patch.yaml'), 'utf8')).map(
+      (d) => d.toJS() as Record<string, any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+    );
+    const install = patch!.spec.template.spec.initContainers.find((c: { name: string }) => c.name === 'notary-pin-install');
+    expect(install.command[0]).toBe(entry[0]);
+    expect(install.command.join(' ')).toContain(`'${entry[1]}'`);
+  });
 });
 
 describe('consumer kits: shell scripts', () => {
