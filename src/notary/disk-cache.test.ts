@@ -1,0 +1,312 @@
+/**
+ * The on-disk metadata cache end to end: the real TUF verifier, TufRepoBuilder metadata served by
+ * an in-process HTTPS notary read API, and a fresh resolver per "run" (as a new CI process would).
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TrustRuleSchema, type TrustRule, type TrustRuleInput } from '../config/schema.js';
+import type { PinError, Result } from '../errors/errors.js';
+import { makeTestCert, startTestServer, type TestCert, type TestServer } from '../http/testing/server.js';
+import type { ImageReference } from '../reference/types.js';
+import type { Resolution } from '../resolve/types.js';
+import { generateRootKey } from '../tuf/testing/keys.js';
+import { TufRepoBuilder, fileMeta, parseFile, resign, serializeFile, tamper, type RepoFiles } from '../tuf/testing/repo.js';
+import { createMetadataDiskCache, readCacheIndex } from './disk-cache.js';
+import { createNotaryResolver, type NotaryResolverOptions } from './resolver.js';
+import { notaryHandler, type TrustData } from './testing/serve.js';
+
+const GUN = 'registry.example:5000/team/app';
+const GUN2 = 'registry.example:5000/team/other';
+const D = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+let cert: TestCert;
+beforeAll(() => {
+  cert = makeTestCert();
+});
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+const asFiles = (files: RepoFiles) => new Map(Object.entries(files).map(([role, b]) => [`${role}.json`, b] as const));
+const ref = (s: string): ImageReference => {
+  const colon = s.lastIndexOf(':');
+  const repository = s.slice(0, colon);
+  const slash = repository.indexOf('/');
+  return { original: s, domain: repository.slice(0, slash), path: repository.slice(slash + 1), repository, tag: s.slice(colon + 1) };
+};
+const value = (r: Result<Resolution, PinError>) => {
+  if (!r.ok) throw r.error;
+  return r.value;
+};
+const error = (r: Result<Resolution, PinError>) => {
+  if (r.ok) throw new Error(`expected an error, got ${JSON.stringify(r.value)}`);
+  return r.error;
+};
+/** Request paths without the GUN prefix, checksums shown as `<sha>`. */
+const names = (s: TestServer, from = 0) =>
+  s.requests.slice(from).map((q) => decodeURIComponent(q.url).replace(/^\/v2\/.+\/_trust\/tuf\//, '').replace(/\.[0-9a-f]{64}\./, '.<sha>.'));
+
+/**
+ * `files` with the root bytes of an earlier build (the builder re-signs root on every build, with
+ * fresh ECDSA signatures; notary-server serves the same root bytes until root really changes):
+ * snapshot and timestamp are re-signed to list it.
+ */
+function keepRoot(files: RepoFiles, root: Uint8Array, b: TufRepoBuilder): RepoFiles {
+  const snap = parseFile(files.snapshot!);
+  (snap.signed.meta as Record<string, unknown>)['root'] = fileMeta(root);
+  const snapshot = resign(serializeFile(snap), [b.keys.snapshot]);
+  const ts = parseFile(files.timestamp!);
+  (ts.signed.meta as Record<string, unknown>)['snapshot'] = fileMeta(snapshot);
+  return { ...files, root, snapshot, timestamp: resign(serializeFile(ts), [b.keys.timestamp]) };
+}
+
+function builder(gun = GUN): TufRepoBuilder {
+  const b = new TufRepoBuilder({ gun });
+  b.addTarget('v1', { digest: D(1), length: 100 });
+  b.addDelegation('targets/releases');
+  b.addTarget('v1', { digest: D(2), length: 200 }, 'targets/releases');
+  return b;
+}
+
+interface Env {
+  s: TestServer;
+  cacheDir: string;
+  rule: (x?: Partial<TrustRuleInput>) => TrustRule;
+  /** A new resolver, as a new process would build it. */
+  run: (o?: Partial<NotaryResolverOptions>) => ReturnType<typeof createNotaryResolver>;
+  serve: (data: TrustData) => void;
+}
+
+async function setup(data: TrustData): Promise<Env> {
+  const s = await startTestServer(notaryHandler(data), cert);
+  const cacheDir = mkdtempSync(join(tmpdir(), 'np-disk-'));
+  cleanup.push(() => s.close(), () => rmSync(cacheDir, { recursive: true, force: true }));
+  return {
+    s,
+    cacheDir,
+    rule: (x = {}) => TrustRuleSchema.parse({ images: ['**'], server: s.url, ca: cert.cert, ...x }),
+    run: (o = {}) => {
+      const r = createNotaryResolver({ env: {}, homeDir: '/nonexistent', cacheDir, ...o });
+      cleanup.push(() => r.close());
+      return r;
+    },
+    serve: (d) => s.handle(notaryHandler(d)),
+  };
+}
+
+describe('on-disk metadata cache', () => {
+  it('a warm run makes exactly one request per GUN (timestamp.json) and resolves the same', async () => {
+    const a = builder();
+    const b = builder(GUN2);
+    const env = await setup(new Map([[GUN, asFiles(a.build())], [GUN2, asFiles(b.build())]]));
+    const rule = env.rule({ rootKeys: [...a.rootKeyIds().keyIds, ...b.rootKeyIds().keyIds] });
+
+    const cold = env.run();
+    expect(value(await cold.resolve(ref(`${GUN}:v1`), rule)).digest).toBe(D(2));
+    expect(value(await cold.resolve(ref(`${GUN2}:v1`), rule)).digest).toBe(D(2));
+    expect(env.s.requests).toHaveLength(10);
+
+    const n = env.s.requests.length;
+    const warm = env.run();
+    const [x, y] = await Promise.all([warm.resolve(ref(`${GUN}:v1`), rule), warm.resolve(ref(`${GUN2}:v1`), rule)]);
+    expect(value(x)).toEqual({ digest: D(2), tag: 'v1', role: 'targets/releases', gun: GUN });
+    expect(value(y).digest).toBe(D(2));
+    expect(names(env.s, n)).toEqual(['timestamp.json', 'timestamp.json']);
+  });
+
+  it('stores files 0600 in <cacheDir>/metadata/<sha256(server + gun)>/, content-addressed, with an index', async () => {
+    const a = builder();
+    const files = a.build();
+    const env = await setup(new Map([[GUN, asFiles(files)]]));
+    value(await env.run().resolve(ref(`${GUN}:v1`), env.rule({ rootKeys: a.rootKeyIds().keyIds })));
+    const dir = createMetadataDiskCache({ cacheDir: env.cacheDir }).dirFor(env.s.url, GUN);
+    expect(dir).toBe(join(env.cacheDir, 'metadata', sha(Buffer.from(`${env.s.url}\n${GUN}`))));
+    const index = (await readCacheIndex(dir)) as { gun: string; roles: Record<string, { sha256: string }> };
+    expect(index.gun).toBe(GUN);
+    expect(Object.keys(index.roles).sort()).toEqual(['root', 'snapshot', 'targets', 'targets/releases', 'timestamp']);
+    expect(index.roles['targets']!.sha256).toBe(sha(files.targets!));
+    for (const f of readdirSync(dir)) expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+  });
+
+  it('fetches what changed, by checksum: a new targets version (the delegation is reused)', async () => {
+    const a = builder();
+    const v1 = a.build();
+    const env = await setup(new Map([[GUN, asFiles(v1)]]));
+    const rule = env.rule({ rootKeys: a.rootKeyIds().keyIds, signers: ['targets/releases', 'targets'] });
+    value(await env.run().resolve(ref(`${GUN}:v1`), rule));
+
+    a.addTarget('v2', { digest: D(3), length: 300 });
+    a.bumpVersion('targets').bumpVersion('snapshot').bumpVersion('timestamp');
+    const v2 = a.build();
+    const served = keepRoot({ ...v2, 'targets/releases': v1['targets/releases']! }, v1.root!, a);
+    // the delegation's bytes are v1's too: re-list them in the snapshot
+    const snap = parseFile(served.snapshot!);
+    (snap.signed.meta as Record<string, unknown>)['targets/releases'] = fileMeta(v1['targets/releases']!);
+    const fixed = keepRoot({ ...served, snapshot: resign(serializeFile(snap), [a.keys.snapshot]) }, v1.root!, a);
+    env.serve(new Map([[GUN, asFiles(fixed)]]));
+    const n = env.s.requests.length;
+    const warm = env.run();
+    expect(value(await warm.resolve(ref(`${GUN}:v2`), rule)).digest).toBe(D(3));
+    expect(value(await warm.resolve(ref(`${GUN}:v1`), rule)).digest).toBe(D(2));
+    expect(names(env.s, n)).toEqual(['timestamp.json', 'snapshot.<sha>.json', 'targets.<sha>.json']);
+
+    // and the cache now holds the new files: the next run is one request again
+    const m = env.s.requests.length;
+    expect(value(await env.run().resolve(ref(`${GUN}:v2`), rule)).digest).toBe(D(3));
+    expect(names(env.s, m)).toEqual(['timestamp.json']);
+  });
+
+  it('a tampered cache file is rejected: falls back to the network and still resolves correctly', async () => {
+    const a = builder();
+    const files = a.build();
+    const env = await setup(new Map([[GUN, asFiles(files)]]));
+    const rule = env.rule({ rootKeys: a.rootKeyIds().keyIds });
+    value(await env.run().resolve(ref(`${GUN}:v1`), rule));
+    const dir = createMetadataDiskCache({ cacheDir: env.cacheDir }).dirFor(env.s.url, GUN);
+
+    // 1. the delegation rewritten to point v1 elsewhere, index updated to match: signatures fail
+    const evil = tamper(files['targets/releases']!, (x) => {
+      (x.targets as Record<string, unknown>)['v1'] = { length: 1, hashes: { sha256: Buffer.alloc(32, 9).toString('base64') } };
+    });
+    const indexPath = join(dir, 'index.json');
+    const index = JSON.parse(readFileSync(indexPath, 'utf8')) as { roles: Record<string, { sha256: string; length: number }> };
+    index.roles['targets/releases'] = { sha256: sha(evil), length: evil.length };
+    writeFileSync(join(dir, `${sha(evil)}.json`), evil);
+    writeFileSync(indexPath, JSON.stringify(index));
+    let n = env.s.requests.length;
+    expect(value(await env.run().resolve(ref(`${GUN}:v1`), rule)).digest).toBe(D(2));
+    expect(names(env.s, n)).toContain('targets/releases.<sha>.json');
+
+    // 2. a file's bytes changed behind the index's back: treated as absent, refetched
+    const targetsFile = join(dir, `${sha(files.targets!)}.json`);
+    writeFileSync(targetsFile, Buffer.concat([files.targets!, Buffer.from(' ')]));
+    n = env.s.requests.length;
+    expect(value(await env.run().resolve(ref(`${GUN}:v1`), env.rule({ rootKeys: a.rootKeyIds().keyIds, signers: ['targets'] }))).digest).toBe(D(1));
+    expect(names(env.s, n)).toEqual(['timestamp.json', 'targets.<sha>.json']);
+    expect(readFileSync(targetsFile)).toEqual(Buffer.from(files.targets!)); // repaired
+
+    // 3. a garbage index: the cache is ignored, a full fetch
+    writeFileSync(indexPath, '{"not":"an index"}');
+    n = env.s.requests.length;
+    expect(value(await env.run().resolve(ref(`${GUN}:v1`), rule)).digest).toBe(D(2));
+    expect(names(env.s, n)).toHaveLength(5);
+
+    // 4. a root that the rule's pins do not accept (another repository's): not used as anchor
+    const other = builder().build();
+    const idx = JSON.parse(readFileSync(indexPath, 'utf8')) as typeof index;
+    idx.roles['root'] = { sha256: sha(other.root!), length: other.root!.length };
+    writeFileSync(join(dir, `${sha(other.root!)}.json`), other.root!);
+    writeFileSync(indexPath, JSON.stringify(idx));
+    n = env.s.requests.length;
+    expect(value(await env.run().resolve(ref(`${GUN}:v1`), rule)).digest).toBe(D(2));
+    expect(names(env.s, n).filter((x) => x !== 'timestamp.json').sort()).toEqual(
+      ['root.json', 'snapshot.json', 'targets.json', 'targets/releases.<sha>.json'].sort(),
+    );
+  });
+
+  it('rollback against the cache is caught (older timestamp/snapshot/targets than cached)', async () => {
+    const a = builder();
+    const v1 = a.build();
+    a.bumpVersion('targets').bumpVersion('snapshot').bumpVersion('timestamp');
+    const v2 = a.build();
+    const env = await setup(new Map([[GUN, asFiles(v2)]]));
+    const rule = env.rule({ rootKeys: a.rootKeyIds().keyIds });
+    value(await env.run().resolve(ref(`${GUN}:v1`), rule));
+    env.serve(new Map([[GUN, asFiles(v1)]]));
+    const e = error(await env.run().resolve(ref(`${GUN}:v1`), rule));
+    expect(e.code).toBe('TRUST_ROLLBACK');
+    expect(e.role).toBe('timestamp');
+  });
+
+  it('expiry is still enforced on cached files the new timestamp still lists', async () => {
+    const a = builder();
+    const now = Date.now();
+    a.setExpires('targets/releases', new Date(now + 3600_000));
+    const env = await setup(new Map([[GUN, asFiles(a.build())]]));
+    const rule = env.rule({ rootKeys: a.rootKeyIds().keyIds });
+    value(await env.run().resolve(ref(`${GUN}:v1`), rule));
+    const later = () => new Date(now + 2 * 3600_000);
+    const e = error(await env.run({ now: later }).resolve(ref(`${GUN}:v1`), rule));
+    expect(e.code).toBe('TRUST_EXPIRED');
+    expect(e.role).toBe('targets/releases');
+  });
+
+  it('detects a root rotation on the server: re-fetches root and requires it to chain from the cached root', async () => {
+    const a = builder();
+    const oldRoot = a.keys.root;
+    const env = await setup(new Map([[GUN, asFiles(a.build())]]));
+    const newRoot = generateRootKey({ cn: GUN });
+    const otherRoot = generateRootKey({ cn: GUN });
+    const pins = [...a.rootKeyIds().keyIds, newRoot.id, otherRoot.id];
+    const rule = env.rule({ rootKeys: pins });
+    value(await env.run().resolve(ref(`${GUN}:v1`), rule));
+
+    // a proper rotation: root v2 signed by the old and the new key; timestamp key replaced too
+    a.setRootKeys([newRoot], { signers: [oldRoot, newRoot] }).bumpVersion('root');
+    a.addTarget('v1', { digest: D(5), length: 500 }, 'targets/releases');
+    a.bumpVersion('targets/releases').bumpVersion('snapshot').bumpVersion('timestamp');
+    const rotated = a.build();
+    env.serve(new Map([[GUN, asFiles(rotated)]]));
+    let n = env.s.requests.length;
+    expect(value(await env.run().resolve(ref(`${GUN}:v1`), rule)).digest).toBe(D(5));
+    expect(names(env.s, n)).toContain('root.json');
+    const dir = createMetadataDiskCache({ cacheDir: env.cacheDir }).dirFor(env.s.url, GUN);
+    const index = (await readCacheIndex(dir)) as { roles: Record<string, { sha256: string }> };
+    expect(index.roles['root']!.sha256).toBe(sha(rotated.root!));
+
+    // an impostor root v3 (a pinned key, but not signed by the cached root's key) is refused
+    const impostor = builder();
+    impostor.setRootKeys([otherRoot], { signers: [otherRoot] }).setVersion('root', 3);
+    for (const r of ['timestamp', 'snapshot', 'targets', 'targets/releases']) impostor.setVersion(r, 9);
+    env.serve(new Map([[GUN, asFiles(impostor.build())]]));
+    n = env.s.requests.length;
+    const e = error(await env.run().resolve(ref(`${GUN}:v1`), rule));
+    expect(e.role).toBe('root');
+    expect(e.code).toMatch(/^TRUST_(SIGNATURE|ROOT_UNTRUSTED)$/);
+    expect(names(env.s, n)).toContain('root.json');
+  });
+
+  it('a timestamp the cached root does not trust (re-signed by another key) is refused after a full fetch', async () => {
+    const a = builder();
+    const files = a.build();
+    const env = await setup(new Map([[GUN, asFiles(files)]]));
+    const rule = env.rule({ rootKeys: a.rootKeyIds().keyIds });
+    value(await env.run().resolve(ref(`${GUN}:v1`), rule));
+    const forged = resign(files.timestamp!, [a.keys.targets]);
+    env.serve(new Map([[GUN, asFiles({ ...files, timestamp: forged })]]));
+    const n = env.s.requests.length;
+    const e = error(await env.run().resolve(ref(`${GUN}:v1`), rule));
+    expect(e.code).toBe('TRUST_SIGNATURE');
+    expect(e.role).toBe('timestamp');
+    expect(names(env.s, n)).toContain('root.json'); // fell back to the full fetch, which fails too
+  });
+
+  it('a server that is down fails once, without a second full fetch', async () => {
+    const a = builder();
+    const env = await setup(new Map([[GUN, asFiles(a.build())]]));
+    const rule = env.rule({ rootKeys: a.rootKeyIds().keyIds });
+    value(await env.run().resolve(ref(`${GUN}:v1`), rule));
+    env.serve(new Map());
+    const n = env.s.requests.length;
+    const e = error(await env.run().resolve(ref(`${GUN}:v1`), rule));
+    expect(e.code).toBe('TRUST_NOT_FOUND');
+    expect(names(env.s, n)).toEqual(['timestamp.json']);
+  });
+
+  it('diskCache: false keeps only the TOFU/version store', async () => {
+    const a = builder();
+    const env = await setup(new Map([[GUN, asFiles(a.build())]]));
+    const rule = env.rule({ rootKeys: a.rootKeyIds().keyIds });
+    value(await env.run({ diskCache: false }).resolve(ref(`${GUN}:v1`), rule));
+    const n = env.s.requests.length;
+    value(await env.run({ diskCache: false }).resolve(ref(`${GUN}:v1`), rule));
+    expect(names(env.s, n)).toHaveLength(5);
+    expect(readdirSync(env.cacheDir)).toEqual(['tofu']);
+  });
+});
