@@ -60,8 +60,9 @@ else
   found=0
   for f in ./*.yaml ./*.yml; do
     [ -f "$f" ] || continue
-    # The NotaryPin config is not a manifest to deploy.
+    # The NotaryPin config (and the discover file) is not a manifest to deploy.
     [ "$f" = "./${config#./}" ] && continue
+    [ "$f" = ./notary-pin.yaml ] && continue
     printf -- '---\n' >>"$work/in.yaml"
     cat -- "$f" >>"$work/in.yaml"
     printf '\n' >>"$work/in.yaml"

@@ -178,8 +178,9 @@ describeWithTools(['kubectl', ...NOTARY_ENV_TOOLS], 'Argo CD kit (CMP generate a
     await writeConfig(join(dir, 'policy.yaml'), env!);
     const viaParam = await generate(dir, { params: { config: 'policy.yaml' } });
     expect(viaParam.code, viaParam.stderr).toBe(0);
-    // policy.yaml is itself a *.yaml file of the app: only the chosen config is left out.
-    expect(viaParam.stdout).toContain('kind: NotaryPin');
+    // Neither the chosen config (policy.yaml) nor the discover file (notary-pin.yaml) is a manifest.
+    expect(viaParam.stdout).not.toContain('kind: NotaryPin');
+    expect(viaParam.stdout).toContain(pinned(env!, WEB));
 
     const viaEnv = await generate(dir, { appEnv: { NOTARY_PIN_CONFIG: 'nope.yaml' } });
     expect(viaEnv.code).not.toBe(0);
@@ -197,6 +198,8 @@ describeWithTools(['kubectl', ...NOTARY_ENV_TOOLS], 'Argo CD kit (CMP generate a
     const enforced = await generate(dir, { params: { config: 'nope.yaml' }, sidecarEnv: { NOTARY_PIN_CONFIG: platform } });
     expect(enforced.code, enforced.stderr).toBe(0);
     expect(enforced.stdout).toContain(pinned(env!, WEB));
+    // The app's own notary-pin.yaml (the discover file) is never rendered as a manifest.
+    expect(enforced.stdout).not.toContain('kind: NotaryPin');
   }, TIMEOUT_MS + 10_000);
 });
 
