@@ -4,7 +4,7 @@
  * ARGOCD_APP_PARAMETERS environment) against a real notary-server, and the sidecar component
  * rendered with the real kubectl kustomize.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
@@ -193,6 +193,7 @@ describeWithTools(['kubectl', ...NOTARY_ENV_TOOLS], 'Argo CD kit (CMP generate a
       expect(res.stderr).toContain('must be relative and inside the application directory');
     }
 
+    await rm(join(dir, 'policy.yaml'));
     const platform = join(work!, 'platform-policy.yaml');
     await writeConfig(platform, env!);
     const enforced = await generate(dir, { params: { config: 'nope.yaml' }, sidecarEnv: { NOTARY_PIN_CONFIG: platform } });
