@@ -1,9 +1,10 @@
 /**
  * Long-running helper processes (notary-server, the registry) for the test harness.
  *
- * Each daemon runs under a tiny `sh` watchdog whose stdin is a pipe from this Node process: when
+ * Each daemon runs under a tiny `bash` watchdog whose stdin is a pipe from this Node process: when
  * the pipe closes (we call `stop()`, or this process exits or is killed, even with SIGKILL) the
- * watchdog terminates the daemon (TERM, then KILL after 3 s). The watchdog and daemon form their
+ * watchdog terminates the daemon (TERM, then KILL after 3 s); when the daemon exits on its own,
+ * the watchdog exits too, so a failed start is seen at once. The watchdog and daemon form their
  * own process group, which an `exit` handler SIGKILLs synchronously as a last resort. When the
  * parent died without `stop()`, the watchdog also removes the environment's temp directory.
  */
@@ -12,14 +13,24 @@ import { closeSync, openSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 const WATCHDOG = [
-  '"$@" </dev/null & child=$!',
-  'cat >/dev/null',
-  'kill -TERM "$child" 2>/dev/null',
-  'i=0; while kill -0 "$child" 2>/dev/null && [ "$i" -lt 30 ]; do sleep 0.1; i=$((i+1)); done',
-  'kill -KILL "$child" 2>/dev/null',
+  'exec 3<&0 </dev/null',
+  '"$@" 3<&- & child=$!',
+  // Builtins only (no fork per tick): leave when the daemon is gone or our stdin hits EOF.
+  // stop() writes a line; EOF without one means our parent died (even by SIGKILL).
+  'orphaned=0',
+  'while kill -0 "$child" 2>/dev/null; do',
+  '  read -r -t 0.25 -u 3 _; r=$?',
+  '  if [ "$r" -eq 0 ]; then break; fi',
+  '  if [ "$r" -eq 1 ]; then orphaned=1; break; fi',
+  'done',
+  'if kill -0 "$child" 2>/dev/null; then',
+  '  kill -TERM "$child" 2>/dev/null',
+  '  i=0; while kill -0 "$child" 2>/dev/null && [ "$i" -lt 30 ]; do sleep 0.1; i=$((i+1)); done',
+  '  kill -KILL "$child" 2>/dev/null',
+  'fi',
   'wait "$child"; rc=$?',
   // Our parent died without stop() (SIGKILL, SIGTERM): remove its temp dir as well.
-  'if [ -n "$WATCHDOG_RM_DIR" ] && ! kill -0 "$PPID" 2>/dev/null; then rm -rf -- "$WATCHDOG_RM_DIR"; fi',
+  'if [ -n "$WATCHDOG_RM_DIR" ] && [ "$orphaned" -eq 1 ]; then rm -rf -- "$WATCHDOG_RM_DIR"; fi',
   'exit $rc',
 ].join('\n');
 
@@ -87,7 +98,7 @@ export function startDaemon(
   const logFd = openSync(logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn('sh', ['-c', WATCHDOG, 'watchdog', cmd, ...args], {
+    child = spawn('bash', ['-c', WATCHDOG, 'watchdog', cmd, ...args], {
       detached: true,
       stdio: ['pipe', logFd, logFd],
       env: { ...process.env, WATCHDOG_RM_DIR: orphanCleanupDir ?? '' },
@@ -124,7 +135,7 @@ export function startDaemon(
     hasExited: () => done,
     async stop() {
       if (done) return;
-      child.stdin?.end();
+      child.stdin?.end('stop\n');
       const timer = setTimeout(() => killGroup(child), 5_000);
       await exited;
       clearTimeout(timer);
