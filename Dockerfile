@@ -22,7 +22,8 @@ LABEL org.opencontainers.image.title="notary-pin" \
       org.opencontainers.image.description="Pin container images to Notary v1 signed digests (KRM function and admission webhook)" \
       org.opencontainers.image.licenses="Apache-2.0"
 WORKDIR /app
-COPY --from=build /src/dist/notary-pin.mjs /src/dist/notary-pin.mjs.LEGAL.txt /app/
+COPY --from=build /src/dist/notary-pin.mjs /app/notary-pin.mjs
+COPY --from=build /src/dist/notary-pin.mjs.LEGAL.txt /app/THIRD-PARTY-LICENSES.txt
 ENV NODE_ENV=production
 USER 65532:65532
 # The KRM function reads a ResourceList on stdin; `webhook` serves HTTPS on 8443.
