@@ -36,6 +36,7 @@ function positiveInt(value: string): number {
 
 interface FnFlags {
   config?: string;
+  configBase?: string;
   mode?: 'pin' | 'verify';
   reference?: 'tag-and-digest' | 'digest';
   input?: string;
@@ -54,6 +55,7 @@ async function runFunction(flags: FnFlags): Promise<number> {
     resolverFor: productionResolver,
     maxBytes: flags.maxInputBytes,
     ...(flags.config !== undefined && { configFile: flags.config }),
+    ...(flags.configBase !== undefined && { configBase: flags.configBase }),
     ...(Object.keys(overrides).length > 0 && { overrides }),
   });
   if (!flags.quiet || result.exitCode !== 0) for (const line of result.stderr) process.stderr.write(`${line}\n`);
@@ -75,6 +77,7 @@ export function buildProgram(): Command {
     .command('fn', { isDefault: true })
     .description('run as a KRM function: a ResourceList (or plain YAML stream) on stdin, the pinned result on stdout')
     .option('-c, --config <file>', 'NotaryPin config file (required for plain streams; overrides functionConfig)')
+    .option('--config-base <dir>', "resolve relative paths in --config against this directory instead of the file's own (kustomize plugins get a temp copy of the config)")
     .addOption(new Option('--mode <mode>', 'override spec.mode').choices(['pin', 'verify']))
     .addOption(new Option('--reference <style>', 'override spec.reference').choices(['tag-and-digest', 'digest']))
     .option('-i, --input <file>', 'read input from a file instead of stdin')

@@ -152,6 +152,13 @@ describe('loadConfigFile', () => {
     expect(spec.trust[0]!.auth!.passwordFile).toBe(join(dir, 'secret.txt'));
   });
 
+  it('resolves relative paths against an explicit base directory when given', async () => {
+    const file = join(dir, 'based.yaml');
+    writeFileSync(file, 'apiVersion: notary-pin.dev/v1alpha1\nkind: NotaryPin\nspec:\n  trust:\n  - images: ["**"]\n    trustDir: vendored\n');
+    const spec = await loadConfigFile(file, '/srv/app');
+    expect(spec.trust[0]!.trustDir).toBe('/srv/app/vendored');
+  });
+
   it('reports a missing file and broken YAML as CONFIG_INVALID', async () => {
     await expect(loadConfigFile(join(dir, 'nope.yaml'))).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     const bad = join(dir, 'bad.yaml');

@@ -82,8 +82,11 @@ function decodeConfigMapValue(key: string, raw: string, source: string): unknown
   }
 }
 
-/** Reads and validates a config file (YAML or JSON, one document). */
-export async function loadConfigFile(path: string): Promise<Spec> {
+/**
+ * Reads and validates a config file (YAML or JSON, one document). Relative paths in it resolve
+ * against `baseDir`, by default the file's own directory.
+ */
+export async function loadConfigFile(path: string, baseDir?: string): Promise<Spec> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -96,7 +99,7 @@ export async function loadConfigFile(path: string): Promise<Spec> {
   } catch (e) {
     throw configError(`config file ${path} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
-  return resolvePaths(parseFunctionConfig(value, path), dirname(resolve(path)));
+  return resolvePaths(parseFunctionConfig(value, path), resolve(baseDir ?? dirname(resolve(path))));
 }
 
 const isPem = (s: string): boolean => s.includes('-----BEGIN');

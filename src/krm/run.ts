@@ -28,6 +28,8 @@ export interface KrmRunOptions {
   resolverFor: (spec: Spec) => Resolver;
   /** `--config FILE`: used for stream input, and overrides a ResourceList's functionConfig. */
   configFile?: string;
+  /** Directory relative paths in `configFile` resolve against (default: the file's directory). */
+  configBase?: string;
   /** A validated spec given directly (programmatic callers, the demo); overrides both of the above. */
   spec?: Spec;
   /** Input size cap in bytes. */
@@ -74,7 +76,7 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
   try {
     spec =
       opts.spec ??
-      (opts.configFile !== undefined ? await loadConfigFile(opts.configFile) : parseFunctionConfig(model.functionConfig));
+      (opts.configFile !== undefined ? await loadConfigFile(opts.configFile, opts.configBase) : parseFunctionConfig(model.functionConfig));
     if (opts.overrides) spec = { ...spec, ...opts.overrides };
   } catch (e) {
     const error = toPinError(e, 'CONFIG_INVALID');

@@ -8,7 +8,7 @@
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { run } from '../support/exec.js';
 import type { NotaryEnv } from '../support/notary-env.js';
 import { describeWithTools, NOTARY_ENV_TOOLS } from '../support/tools.js';
@@ -85,6 +85,19 @@ describeWithTools(['kubectl', ...NOTARY_ENV_TOOLS], 'kustomize kit (real kubectl
     expect(res.stdout).not.toContain('kustomize.config.k8s.io/id');
     // The transformer config is not emitted.
     expect(res.stdout).not.toContain('NotaryPin');
+  }, TIMEOUT_MS + 10_000);
+
+  it('relative paths in the plugin config resolve against the kustomization directory', async () => {
+    const dir = await example('plugin-relative');
+    const cfgFile = join(dir, 'overlay', 'notary-pin.yaml');
+    const cfg = parse(await readFile(cfgFile, 'utf8')) as { spec: { trust: Array<{ ca?: string }> } };
+    await writeFile(join(dir, 'overlay', 'notary-ca.pem'), await readFile(env!.caFile));
+    for (const rule of cfg.spec.trust) rule.ca = 'notary-ca.pem';
+    await writeFile(cfgFile, stringify(cfg));
+    const res = await kustomize(join(dir, 'overlay'));
+    expect(res.code, res.stderr).toBe(0);
+    const docs = parseAllDocuments(res.stdout).map((d) => d.toJS() as Doc);
+    expect(images(docs[0]!)).toEqual([pinned(env!, API), pinned(env!, WEB)]);
   }, TIMEOUT_MS + 10_000);
 
   it('an unsigned image fails the build: non-zero exit, the reason on stderr, nothing on stdout', async () => {
