@@ -55,14 +55,17 @@ export async function startMaliciousServer(): Promise<MaliciousServer> {
         closed = true;
       });
       res.write('{"signed":');
+      let sent = 0;
       const pump = (): void => {
-        // bounded: at most 1 GiB, ends at once when the client hangs up
-        for (let i = 0; i < 16384 && !closed; i++) {
+        // bounded: at most 1 GiB in all; stops at once when the client hangs up
+        while (!closed && sent < 1024 ** 3) {
+          sent += chunk.length;
           if (!res.write(chunk)) {
             res.once('drain', pump);
             return;
           }
         }
+        if (!closed) res.end();
       };
       pump();
       return;
