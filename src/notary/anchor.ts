@@ -35,14 +35,9 @@ export async function anchorFor(
 ): Promise<Anchoring> {
   const pinned = (rule.rootKeys?.length ?? 0) > 0 || (rootCAs?.length ?? 0) > 0;
   const ruleName = rule.name ? `trust rule "${rule.name}"` : 'the trust rule';
-  if (!pinned && !rule.tofu) {
-    throw new PinError({
-      code: 'TRUST_ROOT_UNTRUSTED',
-      message: `${ruleName} for ${gun} pins no root (rootKeys, rootCA) and does not allow tofu`,
-      hint: 'pin the root: set rootKeys (root key IDs) or rootCA, or set tofu: true with spec.cacheDir',
-      role: 'root',
-    });
-  }
+  // A rule that pins nothing and has no TOFU still fetches root.json: the verifier refuses it
+  // (TRUST_ROOT_UNTRUSTED, TUF 5.3 / notary trustpinning) with the served root key IDs in the hint,
+  // so the user learns exactly what to pin. Nothing is trusted on the way.
   if (rule.tofu && !pinned && store === undefined) {
     throw new PinError({
       code: 'CONFIG_INVALID',

@@ -139,13 +139,17 @@ describe('notary resolver (stub verifier)', () => {
     expect(e.hint).toMatch(/no trust data/);
   });
 
-  it('refuses a rule without any root anchor, and TOFU without a cache dir', async () => {
+  it('refuses TOFU without a cache dir before fetching, and a rule without any root anchor after reading root', async () => {
     const { r, rule, s } = await setup(repo());
-    expect(error(await r.resolve(ref(`${GUN}:v1`), rule({ rootKeys: undefined }))).code).toBe('TRUST_ROOT_UNTRUSTED');
     const e = error(await r.resolve(ref(`${GUN}:v1`), rule({ rootKeys: undefined, tofu: true })));
     expect(e.code).toBe('CONFIG_INVALID');
     expect(e.hint).toMatch(/cacheDir/);
     expect(s.requests).toHaveLength(0);
+    // No pin, no TOFU: refused by the verifier once root is read (the real verifier's hint naming
+    // the key IDs is checked in test/attack-matrix.test.ts).
+    const u = error(await r.resolve(ref(`${GUN}:v1`), rule({ rootKeys: undefined })));
+    expect(u.code).toBe('TRUST_ROOT_UNTRUSTED');
+    expect(s.requests.some((q) => q.url.endsWith('/root.json'))).toBe(true);
   });
 
   it('TOFU with a cache dir stores the first root and versions', async () => {
