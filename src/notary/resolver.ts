@@ -58,6 +58,13 @@ export interface NotaryResolver extends Resolver {
 
 const MAX_HTTP_CLIENTS = 64;
 
+/**
+ * Per trust server: 16 keep-alive connections × 8 pipelined requests = at most 128 requests in
+ * flight, so round 1 of ~30 GUNs (4 files each) goes out in one round trip and the bound per server
+ * stays fixed however many GUNs a bundle has (more wait in undici's queue).
+ */
+const DEFAULT_TRANSPORT = { connections: 16, pipelining: 8 } as const;
+
 function isCache(c: NotaryResolverOptions['cache']): c is TrustCache<TrustVerifier> {
   return c !== undefined && typeof (c as TrustCache<TrustVerifier>).get === 'function';
 }
@@ -146,6 +153,7 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
       debug,
     });
     const client = createHttpClient({
+      ...DEFAULT_TRANSPORT,
       ...opts.http,
       timeoutMs: rule.timeoutSeconds * 1000,
       ...(rule.ca !== undefined && { ca: rule.ca }),

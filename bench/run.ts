@@ -1,0 +1,410 @@
+/**
+ * `npm run bench`: notary-pin against the REAL notary-server and registry, in one run.
+ *
+ * Sets up 50 GUNs × 4 tags = 200 signed images (targets/releases delegation, as Docker content
+ * trust signs), writes a bundle of 2,000 Deployments using them (and a 10× bundle), then measures:
+ *
+ * - notary-pin (the built dist/notary-pin.mjs, as a process) cold and warm (on-disk cache);
+ * - the baseline: one `notary lookup` process per image (what the OPA notary-wrapper does), with
+ *   modest parallelism (BASELINE_PARALLEL), sharing one trust dir as a CI script would;
+ * - both under an injected 20 ms round trip (bench/delay-proxy.ts), in round trips;
+ * - peak RSS of the notary-pin process (/usr/bin/time) for the bundle and the 10× bundle;
+ * - cold start of `node dist/notary-pin.mjs --version` vs `node -e 0`;
+ * - the webhook (`notary-pin webhook`, warm) at a fixed request rate (bench/load.ts).
+ *
+ * Prints one table with targets and PASS/MISS, and the machine. `--write-results` also writes
+ * bench/RESULTS.md. Everything is bounded; every process is killed at the end.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/support/daemon.js';
+import { run, type RunResult } from '../test/support/exec.js';
+import { startNotaryEnv, type ImageInfo, type NotaryEnv } from '../test/support/notary-env.js';
+import { startDelayProxy, type DelayProxy } from './delay-proxy.js';
+import { runLoad } from './load.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = join(ROOT, 'dist', 'notary-pin.mjs');
+const GUNS = 50;
+const TAGS = 4;
+const RESOURCES = 2000;
+const BASELINE_PARALLEL = 4;
+const ONE_WAY_DELAY_MS = 10;
+const RTT_MS = 2 * ONE_WAY_DELAY_MS;
+const RUNS = 3;
+const COLD_START_RUNS = 10;
+const WEBHOOK_RATE = 500;
+const WEBHOOK_SECONDS = 4;
+/** Images resolved at once (spec.concurrency): enough for every unique image of the bundle. */
+const CONCURRENCY = 256;
+const DEADLINE_MS = 5 * 60_000;
+
+const started = performance.now();
+const children = new Set<ChildProcess>();
+const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
+const median = (xs: number[]) => {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const ms = (x: number) => `${x.toFixed(0)} ms`;
+
+function checkDeadline(what: string): void {
+  if (performance.now() - started > DEADLINE_MS) throw new Error(`bench: over the ${DEADLINE_MS / 1000} s budget before ${what}`);
+}
+
+function mustOk(r: RunResult, what: string): RunResult {
+  if (r.code !== 0 || r.timedOut) throw new Error(`${what} failed (${r.timedOut ? 'timed out' : `exit ${r.code}`}): ${r.stderr.slice(-2000)}`);
+  return r;
+}
+
+/** Deterministic shuffle (so the bundle's image order is neither grouped by GUN nor interleaved). */
+function shuffled<T>(xs: readonly T[], seed = 42): T[] {
+  const a = xs.slice();
+  let s = seed;
+  for (let i = a.length - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    const j = s % (i + 1);
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+function bundle(images: readonly ImageInfo[], n: number): string {
+  const docs: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const img = images[i % images.length]!;
+    docs.push(
+      [
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata:',
+        `  name: app-${i}`,
+        '  namespace: bench',
+        'spec:',
+        '  replicas: 1',
+        '  selector:',
+        `    matchLabels: {app: app-${i}}`,
+        '  template:',
+        '    metadata:',
+        `      labels: {app: app-${i}}`,
+        '    spec:',
+        '      containers:',
+        '      - name: main',
+        `        image: ${img.reference}`,
+        '        ports:',
+        '        - containerPort: 8080',
+        '',
+      ].join('\n'),
+    );
+  }
+  return docs.join('---\n');
+}
+
+function configYaml(o: { server: string; caFile: string; registryHost: string; pins: string[]; cacheDir?: string; mode?: string }): string {
+  return [
+    'apiVersion: notary-pin.dev/v1alpha1',
+    'kind: NotaryPin',
+    'metadata:',
+    '  name: bench',
+    'spec:',
+    `  mode: ${o.mode ?? 'pin'}`,
+    `  concurrency: ${CONCURRENCY}`,
+    ...(o.cacheDir ? [`  cacheDir: ${JSON.stringify(o.cacheDir)}`] : []),
+    '  trust:',
+    '  - name: bench registry',
+    `    images: [${JSON.stringify(`${o.registryHost}/**`)}]`,
+    `    server: ${o.server}`,
+    `    ca: ${JSON.stringify(o.caFile)}`,
+    `    rootKeys: [${o.pins.map((p) => JSON.stringify(p)).join(', ')}]`,
+    '',
+  ].join('\n');
+}
+
+interface PinRun {
+  wallMs: number;
+  maxRssKb: number;
+}
+
+/** Runs the built CLI like a user would, under /usr/bin/time for the peak RSS. */
+async function runPin(config: string, input: string, output: string, expectPinned: number): Promise<PinRun> {
+  const t = performance.now();
+  const r = await run('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, DIST, '--config', config, '-i', input, '-o', output, '-q'], {
+    timeoutMs: 60_000,
+    env: { NOTARY_PIN_DEBUG: '0' },
+  });
+  const wallMs = performance.now() - t;
+  mustOk(r, `notary-pin ${input}`);
+  const m = /MAXRSS_KB=(\d+)/.exec(r.stderr);
+  const out = await readFile(output, 'utf8');
+  const pinned = out.match(/@sha256:[0-9a-f]{64}/g)?.length ?? 0;
+  if (pinned !== expectPinned) throw new Error(`notary-pin pinned ${pinned} images, expected ${expectPinned}`);
+  return { wallMs, maxRssKb: m ? Number(m[1]) : Number.NaN };
+}
+
+/** `notary lookup` for every image, BASELINE_PARALLEL at a time, one shared fresh trust dir. */
+async function baseline(env: NotaryEnv, images: readonly ImageInfo[], trustDir: string): Promise<number> {
+  await mkdir(trustDir, { recursive: true });
+  const queue = images.slice();
+  const t = performance.now();
+  await Promise.all(
+    Array.from({ length: BASELINE_PARALLEL }, async () => {
+      for (let img = queue.shift(); img; img = queue.shift()) {
+        const r = mustOk(await env.notary(['lookup', img.gun, img.tag], { trustDir, timeoutMs: 30_000 }), `notary lookup ${img.reference}`);
+        const hex = img.digest.slice(7);
+        if (!r.stdout.includes(hex)) throw new Error(`notary lookup ${img.reference}: ${r.stdout} does not name ${img.digest}`);
+      }
+    }),
+  );
+  return performance.now() - t;
+}
+
+async function coldStart(): Promise<{ cli: number; node: number }> {
+  const cli: number[] = [];
+  const node: number[] = [];
+  for (let i = 0; i < COLD_START_RUNS; i++) {
+    for (const [args, into] of [
+      [[DIST, '--version'], cli],
+      [['-e', '0'], node],
+    ] as const) {
+      const t = performance.now();
+      mustOk(await run(process.execPath, args, { timeoutMs: 10_000 }), `node ${args.join(' ')}`);
+      into.push(performance.now() - t);
+    }
+  }
+  return { cli: median(cli), node: median(node) };
+}
+
+function review(i: number, img: ImageInfo): string {
+  return JSON.stringify({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      name: `p${i}`,
+      namespace: 'bench',
+      operation: 'CREATE',
+      userInfo: { username: 'bench' },
+      object: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `p${i}`, namespace: 'bench' },
+        spec: { containers: [{ name: 'main', image: `${img.reference}@${img.digest}` }] },
+      },
+    },
+  });
+}
+
+async function webhookBench(env: NotaryEnv, work: string, images: readonly ImageInfo[], config: string) {
+  const port = await freePort();
+  const certFile = join(env.tempDir, 'server.pem');
+  const keyFile = join(env.tempDir, 'server.key');
+  const logFile = join(work, 'webhook.log');
+  const { openSync, closeSync } = await import('node:fs');
+  const fd = openSync(logFile, 'w');
+  const child = spawn(
+    process.execPath,
+    [DIST, 'webhook', '--config', config, '--tls-cert-file', certFile, '--tls-private-key-file', keyFile, '--port', String(port), '--host', '127.0.0.1'],
+    { stdio: ['ignore', fd, fd] },
+  );
+  closeSync(fd);
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  const origin = `https://127.0.0.1:${port}`;
+  try {
+    const { Pool } = await import('undici');
+    const probe = new Pool(origin, { connect: { ca: env.caPem } });
+    const deadline = performance.now() + 15_000;
+    for (;;) {
+      const ok = await probe
+        .request({ path: '/readyz', method: 'GET' })
+        .then(async (r) => (await r.body.text(), r.statusCode === 200))
+        .catch(() => false);
+      if (ok) break;
+      if (performance.now() > deadline || child.exitCode !== null) throw new Error(`webhook did not become ready: ${await readFile(logFile, 'utf8').catch(() => '')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await probe.close();
+    const allowed = (body: string) => (JSON.parse(body) as { response?: { allowed?: boolean } }).response?.allowed === true;
+    // Warm-up: every image once (the trust cache then holds every GUN), and JIT.
+    const warm = await runLoad({ origin, path: '/validate?timeout=10s', ca: env.caPem, rate: 200, durationMs: 1000, body: (i) => review(i, images[i % images.length]!), check: allowed });
+    if (warm.errors > 0) throw new Error(`webhook warm-up: ${warm.errors} errors (see ${logFile})`);
+    return await runLoad({
+      origin,
+      path: '/validate?timeout=10s',
+      ca: env.caPem,
+      rate: WEBHOOK_RATE,
+      durationMs: WEBHOOK_SECONDS * 1000,
+      body: (i) => review(i, images[(i * 7) % images.length]!),
+      check: allowed,
+      maxInFlight: 2000,
+    });
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+async function main(): Promise<void> {
+  const writeResults = process.argv.includes('--write-results');
+  if (!existsSync(DIST)) {
+    log('dist/notary-pin.mjs missing: npm run build');
+    mustOk(await run('npm', ['run', 'build'], { cwd: ROOT, timeoutMs: 120_000 }), 'npm run build');
+  }
+  const work = await mkdtemp(join(tmpdir(), 'notary-pin-bench-'));
+  let env: NotaryEnv | undefined;
+  let proxy: DelayProxy | undefined;
+  try {
+    log('starting notary-server and the registry');
+    env = await startNotaryEnv({ readyTimeoutMs: 20_000 });
+    const names = Array.from({ length: GUNS }, (_, g) => `bench/app${String(g).padStart(2, '0')}`);
+    const tags = Array.from({ length: TAGS }, (_, t) => `v${t + 1}.0`);
+    const tSign = performance.now();
+    for (let i = 0; i < names.length; i += 10) {
+      checkDeadline('signing');
+      await env.addRepos(names.slice(i, i + 10).map((name) => ({ name, tags, sign: 'releases' as const })));
+      log(`pushed and signed ${Math.min(i + 10, names.length) * TAGS} images`);
+    }
+    log(`setup: ${ms(performance.now() - tSign)} for ${GUNS * TAGS} images`);
+    const images = shuffled(Object.values(env.images));
+    const pins = [...new Set(Object.values(env.rootKeyIds).flat())];
+
+    const input = join(work, 'bundle.yaml');
+    const input10 = join(work, 'bundle-10x.yaml');
+    await writeFile(input, bundle(images, RESOURCES));
+    await writeFile(input10, bundle(images, RESOURCES * 10));
+    const output = join(work, 'out.yaml');
+    const cfg = async (name: string, server: string, cacheDir?: string, mode?: string) => {
+      const file = join(work, `${name}.yaml`);
+      await writeFile(file, configYaml({ server, caFile: env!.caFile, registryHost: env!.registryHost, pins, ...(cacheDir && { cacheDir }), ...(mode && { mode }) }));
+      return file;
+    };
+    const freshCache = async (name: string) => {
+      const d = join(work, 'cache', name);
+      await rm(d, { recursive: true, force: true });
+      return d;
+    };
+
+    // notary-pin at loopback speed: cold (fresh cache dir each run) and warm (after a cold run).
+    const measure = async (label: string, server: string) => {
+      const cold: PinRun[] = [];
+      for (let i = 0; i < RUNS; i++) cold.push(await runPin(await cfg(`${label}-cold${i}`, server, await freshCache(`${label}-cold${i}`)), input, output, RESOURCES));
+      const warmCfg = await cfg(`${label}-warm`, server, await freshCache(`${label}-warm`));
+      await runPin(warmCfg, input, output, RESOURCES);
+      const warm: PinRun[] = [];
+      for (let i = 0; i < RUNS; i++) warm.push(await runPin(warmCfg, input, output, RESOURCES));
+      return { cold: median(cold.map((r) => r.wallMs)), warm: median(warm.map((r) => r.wallMs)), rss: Math.max(...cold.map((r) => r.maxRssKb)), warmCfg };
+    };
+    checkDeadline('notary-pin runs');
+    log('notary-pin, loopback');
+    const local = await measure('local', env.notaryUrl);
+
+    log(`baseline: notary lookup × ${images.length}, ${BASELINE_PARALLEL} at a time`);
+    checkDeadline('baseline');
+    const base = await baseline(env, images, join(work, 'baseline-trust'));
+
+    log(`notary-pin through a ${RTT_MS} ms RTT proxy`);
+    checkDeadline('latency runs');
+    proxy = await startDelayProxy(Number(new URL(env.notaryUrl).port), ONE_WAY_DELAY_MS);
+    const slow = await measure('rtt', `https://127.0.0.1:${proxy.port}`);
+    // What the network part costs: the same runs minus the loopback runs, in RTTs.
+    const proxyConns = proxy.connections;
+
+    log('peak memory, 10× bundle');
+    checkDeadline('memory runs');
+    const big = await runPin(await cfg('big', env.notaryUrl, await freshCache('big')), input10, output, RESOURCES * 10);
+
+    log('cold start');
+    const start = await coldStart();
+
+    log(`webhook: ${WEBHOOK_RATE} req/s for ${WEBHOOK_SECONDS} s`);
+    checkDeadline('webhook');
+    const wh = await webhookBench(env, work, images, await cfg('webhook', env.notaryUrl, await freshCache('webhook'), 'verify'));
+
+    // ------------------------------------------------------------------ report
+    const rows: [string, string, string, boolean | undefined][] = [];
+    const add = (m: string, v: string, target: string, pass?: boolean) => rows.push([m, v, target, pass]);
+    add('notary-pin cold, 2,000 resources / 200 images / 50 GUNs', ms(local.cold), '', undefined);
+    add('notary-pin warm (on-disk cache)', ms(local.warm), '', undefined);
+    add(`baseline: notary lookup × ${images.length} (${BASELINE_PARALLEL} parallel)`, ms(base), '', undefined);
+    add('speed-up vs baseline, cold', `${(base / local.cold).toFixed(1)}×`, '>= 50×', base / local.cold >= 50);
+    add('speed-up vs baseline, warm', `${(base / local.warm).toFixed(1)}×`, '>= 50×', base / local.warm >= 50);
+    const rttCold = slow.cold / RTT_MS;
+    const rttWarm = slow.warm / RTT_MS;
+    add(`cold @ ${RTT_MS} ms RTT: wall`, `${ms(slow.cold)} = ${rttCold.toFixed(1)} RTT`, '<= 6 RTT', rttCold <= 6);
+    add(`warm @ ${RTT_MS} ms RTT: wall`, `${ms(slow.warm)} = ${rttWarm.toFixed(1)} RTT`, '<= 6 RTT', rttWarm <= 6);
+    add(`cold @ ${RTT_MS} ms RTT minus loopback (network part)`, `${((slow.cold - local.cold) / RTT_MS).toFixed(1)} RTT`, '<= 6 RTT', (slow.cold - local.cold) / RTT_MS <= 6);
+    add(`warm @ ${RTT_MS} ms RTT minus loopback (network part)`, `${((slow.warm - local.warm) / RTT_MS).toFixed(1)} RTT`, '<= 6 RTT', (slow.warm - local.warm) / RTT_MS <= 6);
+    add('peak RSS, 2,000 resources', `${(local.rss / 1024).toFixed(0)} MiB`, '', undefined);
+    add('peak RSS, 20,000 resources (10×)', `${(big.maxRssKb / 1024).toFixed(0)} MiB (${(big.maxRssKb / local.rss).toFixed(2)}×)`, '<= 1.5× (flat)', big.maxRssKb / local.rss <= 1.5);
+    add('notary-pin cold, 20,000 resources', ms(big.wallMs), '', undefined);
+    add(`cold start: node dist/notary-pin.mjs --version (median of ${COLD_START_RUNS})`, ms(start.cli), '', undefined);
+    add('cold start: node -e 0', ms(start.node), '', undefined);
+    add('cold start overhead over bare node', ms(start.cli - start.node), '<= 100 ms', start.cli - start.node <= 100);
+    add(`webhook @ ${WEBHOOK_RATE} req/s, ${WEBHOOK_SECONDS} s, warm: throughput`, `${wh.throughput.toFixed(0)} req/s (${wh.ok}/${wh.sent} ok, ${wh.errors} errors, ${wh.dropped} dropped)`, `>= ${WEBHOOK_RATE * 0.95} req/s`, wh.throughput >= WEBHOOK_RATE * 0.95 && wh.errors === 0);
+    add('webhook latency p50', `${wh.p50Ms.toFixed(1)} ms`, '<= 10 ms', wh.p50Ms <= 10);
+    add('webhook latency p99', `${wh.p99Ms.toFixed(1)} ms`, '<= 50 ms', wh.p99Ms <= 50);
+
+    const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.toString().length), ['metric', 'value', 'target'][i]!.length));
+    const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(w[i] ?? 4)).join(' | ')} |`;
+    const table = [
+      line(['metric', 'value', 'target', 'result']),
+      line(['-'.repeat(w[0]!), '-'.repeat(w[1]!), '-'.repeat(w[2]!), '------']),
+      ...rows.map(([m, v, t, p]) => line([m, v, t, p === undefined ? '' : p ? 'PASS' : 'MISS'])),
+    ].join('\n');
+    const cpu = cpus()[0]?.model ?? 'unknown';
+    const machine = `${cpu}, ${cpus().length} cores, node ${process.version}, ${process.platform} ${process.arch}`;
+    const notes = [
+      `machine: ${machine}`,
+      `date: ${new Date().toISOString()}`,
+      `setup: real notary-server (in-memory, TLS) + docker-registry; ${GUNS} GUNs × ${TAGS} tags signed in targets/releases; bundle = ${RESOURCES} Deployments, image order shuffled; spec.concurrency ${CONCURRENCY}; pins = rootKeys`,
+      `notary-pin: \`node dist/notary-pin.mjs --config … -i … -o … -q\` as a process; median of ${RUNS} runs; cold = empty cacheDir, warm = cacheDir from an earlier run`,
+      `baseline: one \`notary -s … --tlscacert … -d <shared fresh trust dir> lookup GUN TAG\` process per image (all ${images.length}, not sampled), ${BASELINE_PARALLEL} at a time`,
+      `latency: bench/delay-proxy.ts delays every chunk ${ONE_WAY_DELAY_MS} ms each way (RTT ≈ ${RTT_MS} ms); ${proxyConns} TCP connections went through it; wall includes node start-up and local work`,
+      `webhook: \`notary-pin webhook\` (verify mode, cacheDir), open-loop generator bench/load.ts on the same machine, 32 keep-alive connections, one Pod with one pinned image per request, warmed with every image first`,
+      `total bench time: ${((performance.now() - started) / 1000).toFixed(0)} s`,
+    ];
+    process.stdout.write(`\n${table}\n\n${notes.join('\n')}\n`);
+    if (writeResults) {
+      const md = [
+        '# Benchmark results',
+        '',
+        `Run with \`npm run bench -- --write-results\` on ${new Date().toISOString().slice(0, 10)}.`,
+        '',
+        table,
+        '',
+        ...notes.map((n) => `- ${n}`),
+        '',
+      ].join('\n');
+      await writeFile(join(ROOT, 'bench', 'RESULTS.md'), md);
+    }
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+    await proxy?.close();
+    await env?.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+const hardStop = setTimeout(() => {
+  log('hard deadline reached; killing everything');
+  for (const c of children) c.kill('SIGKILL');
+  process.exit(2);
+}, DEADLINE_MS + 60_000);
+hardStop.unref();
+
+main().then(
+  () => {
+    clearTimeout(hardStop);
+    process.exit(0);
+  },
+  (e: unknown) => {
+    log(`failed: ${(e as Error).stack ?? String(e)}`);
+    for (const c of children) c.kill('SIGKILL');
+    process.exit(1);
+  },
+);
