@@ -74,6 +74,13 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
 
   let spec: Spec;
   try {
+    if (model.form === 'stream' && opts.spec === undefined && opts.configFile === undefined) {
+      throw new PinError({
+        code: 'CONFIG_INVALID',
+        message: 'a plain YAML stream carries no functionConfig: the trust policy must come from --config FILE',
+        hint: 'run `notary-pin --config notary-pin.yaml`, or send a ResourceList with a functionConfig',
+      });
+    }
     spec =
       opts.spec ??
       (opts.configFile !== undefined ? await loadConfigFile(opts.configFile, opts.configBase) : parseFunctionConfig(model.functionConfig));
