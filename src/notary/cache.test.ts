@@ -20,6 +20,15 @@ describe('trust cache', () => {
     expect(loads).toBe(1);
     expect(await c.get('k', load, () => later(1e6))).toBe(42);
     expect(loads).toBe(1);
+    // 1 load started, 19 joined it, 1 answered from the held entry
+    expect(c.stats()).toEqual({ hits: 20, misses: 1, errors: 0 });
+  });
+
+  it('counts failed loads as errors and does not keep them', async () => {
+    const c = createTrustCache<number>();
+    await expect(c.get('k', () => Promise.reject(new Error('down')), () => undefined)).rejects.toThrow('down');
+    expect(await c.get('k', async () => 7, () => later(1e6))).toBe(7);
+    expect(c.stats()).toEqual({ hits: 0, misses: 2, errors: 1 });
   });
 
   it('evicts after the TTL', async () => {

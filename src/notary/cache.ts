@@ -32,6 +32,11 @@ export interface TrustCache<V> {
   clear(): void;
   /** Entries held (loads in flight not counted). */
   readonly size: number;
+  /**
+   * Counters since creation: `hits` answered from a held entry or a load already in flight,
+   * `misses` started a load, `errors` loads that failed.
+   */
+  stats(): { hits: number; misses: number; errors: number };
 }
 
 type Entry<V> = { readonly ok: true; readonly value: V; readonly until: number } | { readonly ok: false; readonly error: unknown; readonly until: number };
@@ -43,6 +48,7 @@ export function createTrustCache<V>(opts: TrustCacheOptions = {}): TrustCache<V>
   const now = opts.now ?? Date.now;
   const entries = new Map<string, Entry<V>>();
   const inflight = new Map<string, Promise<V>>();
+  const counters = { hits: 0, misses: 0, errors: 0 };
 
   const put = (key: string, e: Entry<V>) => {
     entries.delete(key);
@@ -58,12 +64,17 @@ export function createTrustCache<V>(opts: TrustCacheOptions = {}): TrustCache<V>
         if (hit.until > now()) {
           entries.delete(key); // LRU: most recently used goes last
           entries.set(key, hit);
+          counters.hits++;
           return hit.ok ? Promise.resolve(hit.value) : Promise.reject(hit.error);
         }
         entries.delete(key);
       }
       const running = inflight.get(key);
-      if (running) return running;
+      if (running) {
+        counters.hits++;
+        return running;
+      }
+      counters.misses++;
       const p = (async () => {
         try {
           const value = await load();
@@ -72,6 +83,7 @@ export function createTrustCache<V>(opts: TrustCacheOptions = {}): TrustCache<V>
           put(key, { ok: true, value, until: Math.min(t + ttlMs, exp ?? Infinity) });
           return value;
         } catch (error) {
+          counters.errors++;
           if (failureTtlMs > 0) put(key, { ok: false, error, until: now() + failureTtlMs });
           throw error;
         } finally {
@@ -89,6 +101,9 @@ export function createTrustCache<V>(opts: TrustCacheOptions = {}): TrustCache<V>
     },
     get size() {
       return entries.size;
+    },
+    stats() {
+      return { ...counters };
     },
   };
 }

@@ -53,6 +53,8 @@ export interface NotaryResolverOptions {
 
 export interface NotaryResolver extends Resolver {
   readonly cache: TrustCache<TrustVerifier>;
+  /** Trust cache counters, for the webhook's metrics. */
+  stats(): { cacheHits: number; cacheMisses: number; fetchErrors: number };
   close(): Promise<void>;
 }
 
@@ -183,6 +185,10 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
 
   return {
     cache,
+    stats() {
+      const c = cache.stats();
+      return { cacheHits: c.hits, cacheMisses: c.misses, fetchErrors: c.errors };
+    },
     async resolve(ref, rule) {
       try {
         const gun = gunOf(ref);
