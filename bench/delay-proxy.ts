@@ -77,3 +77,16 @@ export async function startDelayProxy(targetPort: number, delayMs: number): Prom
       }),
   };
 }
+
+/**
+ * Runs the proxy in its own process (so the timers that release chunks never wait for CPU work of
+ * the process under test): `node --import tsx bench/delay-proxy.ts <targetPort> <delayMs>` prints
+ * `PORT <n>` and serves until stdin closes (the parent exits or closes the pipe).
+ */
+if (process.argv[1] !== undefined && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) {
+  const proxy = await startDelayProxy(Number(process.argv[2]), Number(process.argv[3]));
+  process.stdout.write(`PORT ${proxy.port}\n`);
+  process.stdin.resume();
+  process.stdin.on('end', () => void proxy.close().then(() => process.exit(0)));
+  process.stdin.on('close', () => void proxy.close().then(() => process.exit(0)));
+}
