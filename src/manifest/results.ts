@@ -3,7 +3,7 @@
  * or a new one is appended after the last entry of the ResourceList mapping. Block mappings get a
  * block sequence at the mapping's indentation, flow mappings (JSON input) a JSON array.
  */
-import { isScalar, isSeq, stringify } from 'yaml';
+import { isScalar, isSeq } from 'yaml';
 import type { YAMLMap } from 'yaml';
 
 /** A replacement of `text.slice(start, end)`. */
@@ -56,10 +56,7 @@ export function resultsEdit(text: string, root: YAMLMap, results: unknown[], eol
     return { start: lastNode.range[1], end: lastNode.range[1], text: `${sep}"results": ${json}` };
   }
 
-  const rendered = stringify({ results }, { lineWidth: 0, aliasDuplicateObjects: false, indentSeq: indentsSequences(text, root) })
-    .split('\n')
-    .filter((l, i, all) => !(i === all.length - 1 && l === ''))
-    .map((l) => (l === '' ? l : ' '.repeat(col) + l));
+  const rendered = renderBlock('results', results, indentsSequences(text, root)).map((l) => ' '.repeat(col) + l);
   if (pair !== undefined) {
     const key = pair.key as { range?: [number, number, number] };
     const endNode = (pair.value ?? pair.key) as { range?: [number, number, number] } | null;
@@ -72,4 +69,70 @@ export function resultsEdit(text: string, root: YAMLMap, results: unknown[], eol
   const at = root.range[2];
   const needsBreak = at > 0 && text[at - 1] !== '\n';
   return { start: at, end: at, text: (needsBreak ? eol : '') + rendered.join(eol) + eol };
+}
+
+// ------------------------------------------------------------------ a small YAML emitter
+
+/** Words YAML 1.1 or 1.2 would read as something other than a string when written plain. */
+const KEYWORDS = new Set(['true', 'false', 'yes', 'no', 'on', 'off', 'y', 'n', 'null', '~']);
+/** Starts with a letter (so never a number, date or indicator), no control or line-break characters. */
+const PLAIN = /^[A-Za-z_][^\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]*$/;
+
+/** A plain block scalar must not hold `: ` or ` #`, nor end in `:` or a space (YAML 1.2 §7.3.3). */
+const isPlainSafe = (s: string): boolean =>
+  PLAIN.test(s) && !s.includes(': ') && !s.includes(' #') && !s.endsWith(':') && !s.endsWith(' ') && !KEYWORDS.has(s.toLowerCase());
+
+/**
+ * A scalar as YAML text, for block context: plain when that reads back as the same string in YAML 1.1 and 1.2,
+ * otherwise JSON (a JSON string is a valid YAML double-quoted scalar; U+2028/U+2029 are escaped too,
+ * so no line-break character ever appears raw). Numbers, booleans and null as JSON.
+ */
+export function yamlScalar(value: unknown): string {
+  if (typeof value === 'string') {
+    if (isPlainSafe(value)) return value;
+    return JSON.stringify(value).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  }
+  if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value) : JSON.stringify(String(value));
+  if (typeof value === 'boolean' || value === null) return JSON.stringify(value);
+  return JSON.stringify(value ?? null);
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * `key:` followed by `value` in block style, as lines without line ends. Mappings and sequences of
+ * mappings are written as blocks (sequences indented under their key when `indentSeq`); other
+ * values as scalars, and arrays of scalars as JSON flow sequences. Used for `results`, which
+ * notary-pin generates itself, so the emitter only needs what JSON-normalised data holds. Keys are
+ * written with `yamlScalar` too.
+ */
+export function renderBlock(key: string, value: unknown, indentSeq: boolean): string[] {
+  const lines: string[] = [];
+  const emit = (k: string, v: unknown, indent: string, first: string | undefined): void => {
+    // `first` replaces the indent on the first key of a sequence item (`- key:`).
+    const head = (first ?? indent) + `${yamlScalar(k)}:`;
+    if (isPlainObject(v) && Object.keys(v).length > 0) {
+      lines.push(head);
+      for (const [ck, cv] of Object.entries(v)) emit(ck, cv, `${indent}  `, undefined);
+    } else if (Array.isArray(v) && v.length > 0 && v.every(isPlainObject)) {
+      lines.push(head);
+      const seqIndent = indentSeq ? `${indent}  ` : indent;
+      for (const item of v) {
+        const entries = Object.entries(item);
+        if (entries.length === 0) {
+          lines.push(`${seqIndent}- {}`);
+          continue;
+        }
+        entries.forEach(([ck, cv], i) => emit(ck, cv, `${seqIndent}  `, i === 0 ? `${seqIndent}- ` : undefined));
+      }
+    } else if (Array.isArray(v)) {
+      lines.push(`${head} [${v.map((x) => (isPlainObject(x) || Array.isArray(x) ? JSON.stringify(x) : yamlScalar(x))).join(', ')}]`);
+    } else if (isPlainObject(v)) {
+      lines.push(`${head} {}`);
+    } else {
+      lines.push(`${head} ${yamlScalar(v)}`);
+    }
+  };
+  emit(key, value, '', undefined);
+  return lines;
 }

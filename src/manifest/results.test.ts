@@ -1,0 +1,67 @@
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { renderBlock, yamlScalar } from './results.js';
+
+describe('yamlScalar', () => {
+  it('writes plain only what reads back as the same string in YAML 1.1 and 1.2', () => {
+    for (const s of ['info', 'spec.template.spec.containers[0].image', 'a/b', 'targets/releases', 'pinned nginx:1.25']) expect(yamlScalar(s)).toBe(s);
+    for (const s of ['true', 'No', 'on', 'null', '~', '1.0', '0x1f', '', ' x', 'a: b', 'a #b', '-x', '@x', '*x', '&x', '!x', '%x', 'x\ny', 'é', '\u2028']) {
+      const text = yamlScalar(s);
+      expect(parse(`k: ${text}`).k).toBe(s);
+      expect(parse(`k: ${text}`, { version: '1.1' }).k).toBe(s);
+      expect(text).not.toMatch(/[\n\r\u2028\u2029]/);
+    }
+  });
+
+  it('round-trips random strings, including every control and line-break character', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const alphabet = [...'abc:#-@&*!|>\'"%{}[],? \t\\/.'].concat(Array.from({ length: 32 }, (_, i) => String.fromCharCode(i)), ['\u0085', '\u2028', '\u2029', '\ufeff', 'ü', '😀']);
+    for (let n = 0; n < 2000; n++) {
+      const s = Array.from({ length: Math.floor(rnd() * 12) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+      const p = (n % 2 === 0 ? 'k' : 'x') + s; // also strings starting with a letter, which may be written plain
+      for (const v of [s, p]) {
+        expect(parse(`k: ${yamlScalar(v)}`).k).toBe(v);
+        expect(parse(`k: ${yamlScalar(v)}\nz: 1`, { version: '1.1' }).k).toBe(v);
+      }
+    }
+  });
+
+  it('writes numbers, booleans and null as JSON', () => {
+    expect(yamlScalar(3)).toBe('3');
+    expect(yamlScalar(false)).toBe('false');
+    expect(yamlScalar(null)).toBe('null');
+  });
+});
+
+describe('renderBlock', () => {
+  const results = [
+    {
+      message: 'registry.example.com/app:1.0: pinned to sha256:abc (signed by targets/releases)',
+      severity: 'info',
+      resourceRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: 'shop' },
+      field: { path: 'spec.template.spec.containers[0].image', currentValue: 'app:1.0', proposedValue: 'app:1.0@sha256:abc' },
+      file: { path: 'apps/web.yaml', index: 0 },
+      tags: { outcome: 'pinned', role: 'targets/releases' },
+    },
+    { message: 'x', severity: 'error', field: { path: 'a', currentValue: 42 }, tags: {} },
+    { message: 'list', severity: 'warning', field: { path: 'b', currentValue: [1, 'two', { three: 3 }] } },
+  ];
+
+  it('reads back as the same data, with and without indented sequences', () => {
+    for (const indentSeq of [false, true]) {
+      const text = renderBlock('results', results, indentSeq).join('\n');
+      expect(parse(text)).toEqual({ results });
+      expect(text.split('\n')[1]).toBe(indentSeq ? '  - message: "registry.example.com/app:1.0: pinned to sha256:abc (signed by targets/releases)"' : '- message: "registry.example.com/app:1.0: pinned to sha256:abc (signed by targets/releases)"');
+    }
+  });
+
+  it('nests mappings in block style', () => {
+    expect(renderBlock('results', [{ message: 'm', resourceRef: { kind: 'Pod' } }], false)).toEqual([
+      'results:',
+      '- message: m',
+      '  resourceRef:',
+      '    kind: Pod',
+    ]);
+  });
+});
