@@ -75,6 +75,30 @@ describe('evaluate (pin mode)', () => {
     expect(r.calls.sort()).toEqual(['docker.io/library/nginx:1.25@', 'docker.io/library/redis:7@']);
   });
 
+  it('bounds concurrency by repository: one slot per GUN, its images together', async () => {
+    let active = new Set<string>();
+    let peak = 0;
+    const seen: string[] = [];
+    const r: Resolver = {
+      async resolve(ref) {
+        active.add(ref.repository);
+        peak = Math.max(peak, active.size);
+        seen.push(`${ref.repository}:${ref.tag}`);
+        await new Promise((res) => setTimeout(res, 5));
+        active.delete(ref.repository);
+        return ok({ digest: D1, role: 'targets', gun: ref.repository });
+      },
+    };
+    const images = ['a', 'b', 'c', 'd'].flatMap((repo) => ['1', '2', '3'].map((tag) => `registry.example.com/${repo}:${tag}`));
+    const out = await evaluate([deployment('all', ...images)], spec({ concurrency: 2 }), r, { mode: 'pin' });
+    expect(out.every((o) => o.status === 'pinned')).toBe(true);
+    expect(seen).toHaveLength(12);
+    expect(peak).toBe(2);
+    // a repository's first image goes alone (it loads the trust data), the rest follow it
+    expect(seen.indexOf('registry.example.com/a:1')).toBeLessThan(seen.indexOf('registry.example.com/a:2'));
+    active = new Set();
+  });
+
   it('refreshes an old pin from its tag and verifies a digest-only reference as is', async () => {
     const r = tableResolver({ 'docker.io/library/nginx:1.25': D1 });
     const out = await evaluate(

@@ -62,7 +62,26 @@ export function collectImageUses(resources: readonly unknown[], imageFields: rea
 type Plan =
   | { kind: 'excluded' }
   | { kind: 'failed'; error: PinError }
-  | { kind: 'resolve'; key: string; ref: ImageReference; query: ImageReference; rule: TrustRule };
+  | {
+      kind: 'resolve';
+      key: string;
+      ref: ImageReference;
+      query: ImageReference;
+      rule: TrustRule;
+      ruleIndex: number;
+      settle?: Deferred<Result<Resolution, PinError>>;
+    };
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
 
 function withoutDigest(ref: ImageReference): ImageReference {
   const { digest: _digest, ...rest } = ref;
@@ -114,7 +133,7 @@ function plan(use: ImageUse, policy: CompiledPolicy, mode: 'pin' | 'verify'): Pl
   }
   // pin mode re-resolves the tag (refreshing an old pin); a digest-only reference is verified as is.
   const query = mode === 'pin' && ref.tag !== undefined ? withoutDigest(ref) : ref;
-  return { kind: 'resolve', key: canonicalKey(match.index, query), ref, query, rule: match.rule };
+  return { kind: 'resolve', key: canonicalKey(match.index, query), ref, query, rule: match.rule, ruleIndex: match.index };
 }
 
 export async function evaluate(
@@ -127,15 +146,33 @@ export async function evaluate(
   const uses = collectImageUses(resources, spec.imageFields);
   const plans = uses.map((use) => plan(use, policy, opts.mode));
 
-  // Resolve each unique (rule, image) once, with bounded concurrency.
+  // Resolve each unique (rule, image) once. The bound counts repositories (GUNs), not images: all
+  // images of one repository share one trust-data fetch, so they run together in one slot — the
+  // first loads the trust data, the rest are answered from the resolver's cache — and
+  // `spec.concurrency` repositories are fetched at once.
   const limit = createLimiter(spec.concurrency);
   const pending = new Map<string, Promise<Result<Resolution, PinError>>>();
+  const byRepository = new Map<string, Extract<Plan, { kind: 'resolve' }>[]>();
   for (const p of plans) {
     if (p.kind !== 'resolve' || pending.has(p.key)) continue;
-    pending.set(
-      p.key,
-      limit(() => resolver.resolve(p.query, p.rule)).catch((e: unknown) => ({ ok: false as const, error: toPinError(e) })),
-    );
+    const settle = deferred<Result<Resolution, PinError>>();
+    pending.set(p.key, settle.promise);
+    const group = `${p.ruleIndex}\u0000${p.ref.repository}`;
+    const list = byRepository.get(group) ?? [];
+    list.push({ ...p, settle });
+    byRepository.set(group, list);
+  }
+  const resolveOne = (p: Extract<Plan, { kind: 'resolve' }>): Promise<void> =>
+    resolver
+      .resolve(p.query, p.rule)
+      .catch((e: unknown) => ({ ok: false as const, error: toPinError(e) }))
+      .then((r) => p.settle!.resolve(r));
+  for (const group of byRepository.values()) {
+    void limit(async () => {
+      const [first, ...rest] = group;
+      await resolveOne(first!);
+      await Promise.all(rest.map(resolveOne));
+    });
   }
 
   return Promise.all(
