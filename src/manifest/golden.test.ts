@@ -90,8 +90,10 @@ describe('golden manifests', () => {
           if (!changedDocs.has(i)) expect(after[i]).toBe(text);
         });
       }
-      // Serialising twice gives the same text.
+      // Serialising twice gives the same text, and the full read-back check (the whole output parsed
+      // again and compared with the input) agrees with the default local check.
       expect(serialize(model, results)).toBe(out);
+      expect(serialize(model, results, { verify: 'full' })).toBe(out);
     });
   }
 });

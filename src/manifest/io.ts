@@ -46,6 +46,14 @@ export interface SerializeOptions {
   resultsMode?: 'replace' | 'append';
   /** `surgical` (default) edits the text; `restringify` re-prints the changed documents with yaml. */
   strategy?: 'surgical' | 'restringify';
+  /**
+   * How a surgical edit is checked. `local` (default): each replacement must read back, alone, as
+   * exactly the intended string in both block and flow context — a single scalar replaced by a
+   * single scalar cannot change the structure around it — and `results` come from an emitter that
+   * writes only what reads back (results.ts). `full`: the whole output is parsed again and compared
+   * with the input (what the re-stringify fallback always does); it doubles the YAML cost.
+   */
+  verify?: 'local' | 'full';
 }
 
 const yamlOptions = (lineCounter?: LineCounter) =>
@@ -361,6 +369,45 @@ function restringify(st: SourceState, changed: ReadonlySet<number>, results: unk
   return applyEdits(st.text, edits);
 }
 
+const readsBack = new Map<string, boolean>();
+
+/**
+ * True when `text` (a scalar's replacement source) reads back as exactly `value`, as one plain or
+ * quoted scalar, in a block mapping and in a flow sequence, under YAML 1.2 and 1.1. Memoised: a
+ * bundle repeats the same few hundred images.
+ */
+export function scalarReadsBack(text: string, value: string): boolean {
+  const body = text.replace(/[\r\n \t]+$/, ''); // a block scalar's replacement keeps its trailing line breaks
+  const key = `${body}\u0000${value}`;
+  const known = readsBack.get(key);
+  if (known !== undefined) return known;
+  let ok = false;
+  try {
+    ok =
+      !/[\r\n]/.test(body) &&
+      [`k: ${body}\n`, `[${body}]\n`].every((src) =>
+        (['1.2', '1.1'] as const).every((version) => {
+          const doc = parseAllDocuments(src, { version, strict: true, uniqueKeys: true }) as Document.Parsed[];
+          if (!Array.isArray(doc) || doc.length !== 1 || doc[0]!.errors.length > 0 || doc[0]!.warnings.length > 0) return false;
+          const js = doc[0]!.toJS() as unknown;
+          const got = Array.isArray(js) ? (js.length === 1 ? js[0] : undefined) : (js as Record<string, unknown> | null)?.k;
+          return got === value && doc[0]!.comment == null && !src.slice(0, -1).includes(' #');
+        }),
+      );
+  } catch {
+    ok = false;
+  }
+  if (readsBack.size > 10_000) readsBack.clear();
+  readsBack.set(key, ok);
+  return ok;
+}
+
+/** The local check of a surgical rewrite: every recorded replacement reads back on its own. */
+function editsReadBack(st: SourceState): boolean {
+  for (const d of st.docs) for (const e of d.edits.values()) if (!scalarReadsBack(e.text, e.value)) return false;
+  return true;
+}
+
 /** Re-parse `out` and check it against the input (see verify.ts). */
 function verify(st: SourceState, out: string, results: unknown[] | undefined): boolean {
   let docs: Document.Parsed[];
@@ -419,7 +466,7 @@ export function serialize(model: Manifest, results?: readonly KrmResult[], opts:
 
   if (opts.strategy !== 'restringify') {
     const out = surgical(st, finalResults);
-    if (out !== undefined && verify(st, out, finalResults)) return out;
+    if (out !== undefined && (opts.verify === 'full' ? verify(st, out, finalResults) : editsReadBack(st))) return out;
   }
   const out = restringify(st, changed, finalResults);
   if (out !== undefined && verify(st, out, finalResults)) return out;

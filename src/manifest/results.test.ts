@@ -65,3 +65,25 @@ describe('renderBlock', () => {
     ]);
   });
 });
+
+describe('scalarReadsBack (the local check of a surgical edit)', () => {
+  it('accepts image references, plain or quoted', async () => {
+    const { scalarReadsBack } = await import('./io.js');
+    const v = 'registry.example.com:5000/a/b:1.0@sha256:' + 'a'.repeat(64);
+    expect(scalarReadsBack(v, v)).toBe(true);
+    expect(scalarReadsBack(JSON.stringify(v), v)).toBe(true);
+    expect(scalarReadsBack(`'${v}'`, v)).toBe(true);
+    expect(scalarReadsBack(`"${v}"\n\n`, v)).toBe(true); // a block scalar's replacement keeps its line breaks
+  });
+
+  it('rejects replacements that would not read back as the one intended string', async () => {
+    const { scalarReadsBack } = await import('./io.js');
+    expect(scalarReadsBack('a: b', 'a: b')).toBe(false); // a mapping, not a scalar
+    expect(scalarReadsBack('x #c', 'x #c')).toBe(false); // a comment
+    expect(scalarReadsBack('x, y', 'x, y')).toBe(false); // two items in flow context
+    expect(scalarReadsBack('yes', 'yes')).toBe(false); // a boolean in YAML 1.1
+    expect(scalarReadsBack('"a\nb"', 'a b')).toBe(false); // a line break inside
+    expect(scalarReadsBack('nginx', 'redis')).toBe(false);
+    expect(scalarReadsBack('[a]', '[a]')).toBe(false);
+  });
+});
