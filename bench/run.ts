@@ -64,8 +64,8 @@ const RUNS = 3;
 const COLD_START_RUNS = 10;
 const WEBHOOK_RATE = 500;
 const WEBHOOK_SECONDS = 4;
-/** Images resolved at once (spec.concurrency): enough for every unique image of the bundle. */
-const CONCURRENCY = 256;
+/** spec.concurrency for the bench runs: undefined = the product's default. */
+const CONCURRENCY: number | undefined = undefined;
 const DEADLINE_MS = 5 * 60_000;
 
 const started = performance.now();
@@ -137,7 +137,7 @@ function configYaml(o: { server: string; caFile: string; registryHost: string; p
     '  name: bench',
     'spec:',
     `  mode: ${o.mode ?? 'pin'}`,
-    `  concurrency: ${CONCURRENCY}`,
+    ...(CONCURRENCY === undefined ? [] : [`  concurrency: ${CONCURRENCY}`]),
     ...(o.cacheDir ? [`  cacheDir: ${JSON.stringify(o.cacheDir)}`] : []),
     '  trust:',
     '  - name: bench registry',
@@ -170,13 +170,16 @@ async function runPin(config: string, input: string, output: string, expectPinne
   return { wallMs, maxRssKb: m ? Number(m[1]) : Number.NaN };
 }
 
-/** `notary lookup` for every image, BASELINE_PARALLEL at a time, one shared fresh trust dir. */
-async function baseline(env: NotaryEnv, images: readonly ImageInfo[], trustDir: string): Promise<number> {
+/**
+ * The baseline: `notary lookup` for every image, as the OPA notary-wrapper does (one process per
+ * image); `parallel` at a time, one shared fresh trust dir (so later lookups of a GUN are warm).
+ */
+async function baseline(env: NotaryEnv, images: readonly ImageInfo[], trustDir: string, parallel: number): Promise<number> {
   await mkdir(trustDir, { recursive: true });
   const queue = images.slice();
   const t = performance.now();
   await Promise.all(
-    Array.from({ length: BASELINE_PARALLEL }, async () => {
+    Array.from({ length: parallel }, async () => {
       for (let img = queue.shift(); img; img = queue.shift()) {
         const r = mustOk(await env.notary(['lookup', img.gun, img.tag], { trustDir, timeoutMs: 30_000 }), `notary lookup ${img.reference}`);
         const hex = img.digest.slice(7);
@@ -348,9 +351,11 @@ async function main(): Promise<void> {
     log('notary-pin, loopback');
     const local = await measure('local', env.notaryUrl);
 
-    log(`baseline: notary lookup × ${images.length}, ${BASELINE_PARALLEL} at a time`);
+    log(`baseline: notary lookup × ${images.length}, one after another`);
     checkDeadline('baseline');
-    const base = await baseline(env, images, join(work, 'baseline-trust'));
+    const base = await baseline(env, images, join(work, 'baseline-trust'), 1);
+    log(`baseline: notary lookup × ${images.length}, ${BASELINE_PARALLEL} at a time`);
+    const baseParallel = await baseline(env, images, join(work, 'baseline-trust-parallel'), BASELINE_PARALLEL);
 
     log(`notary-pin through a ${RTT_MS} ms RTT proxy`);
     checkDeadline('latency runs');
@@ -390,15 +395,19 @@ async function main(): Promise<void> {
     const add = (m: string, v: string, target: string, pass?: boolean) => rows.push([m, v, target, pass]);
     add('notary-pin cold, 2,000 resources / 200 images / 50 GUNs', ms(local.cold), '', undefined);
     add('notary-pin warm (on-disk cache)', ms(local.warm), '', undefined);
-    add(`baseline: notary lookup × ${images.length} (${BASELINE_PARALLEL} parallel)`, ms(base), '', undefined);
+    add(`baseline: notary lookup × ${images.length}, one process per image, one after another`, ms(base), '', undefined);
+    add(`baseline: the same, ${BASELINE_PARALLEL} processes at a time`, ms(baseParallel), '', undefined);
     add('speed-up vs baseline, cold', `${(base / local.cold).toFixed(1)}×`, '>= 50×', base / local.cold >= 50);
     add('speed-up vs baseline, warm', `${(base / local.warm).toFixed(1)}×`, '>= 50×', base / local.warm >= 50);
-    const rttCold = slow.cold / RTT_MS;
-    const rttWarm = slow.warm / RTT_MS;
-    add(`cold @ ${RTT_MS} ms RTT: wall`, `${ms(slow.cold)} = ${rttCold.toFixed(1)} RTT`, '<= 6 RTT', rttCold <= 6);
-    add(`warm @ ${RTT_MS} ms RTT: wall`, `${ms(slow.warm)} = ${rttWarm.toFixed(1)} RTT`, '<= 6 RTT', rttWarm <= 6);
-    add(`resolve only (in-process), cold @ ${RTT_MS} ms RTT: 200 images / 50 GUNs`, `${ms(net.cold)} = ${(net.cold / RTT_MS).toFixed(1)} RTT`, '<= 6 RTT', net.cold / RTT_MS <= 6);
-    add(`resolve only (in-process), warm @ ${RTT_MS} ms RTT`, `${ms(net.warm)} = ${(net.warm / RTT_MS).toFixed(1)} RTT`, '<= 6 RTT', net.warm / RTT_MS <= 6);
+    add(`speed-up vs the ${BASELINE_PARALLEL}-parallel baseline, cold / warm`, `${(baseParallel / local.cold).toFixed(1)}× / ${(baseParallel / local.warm).toFixed(1)}×`, '', undefined);
+    // Round trips on the critical path: what the injected latency adds to the wall time.
+    const addedCold = (slow.cold - local.cold) / RTT_MS;
+    const addedWarm = (slow.warm - local.warm) / RTT_MS;
+    add(`cold @ ${RTT_MS} ms RTT: wall`, `${ms(slow.cold)} (${ms(local.cold)} at loopback)`, '', undefined);
+    add(`cold: wall time added by the ${RTT_MS} ms RTT`, `${(slow.cold - local.cold).toFixed(0)} ms = ${addedCold.toFixed(1)} RTT`, '<= 6 RTT', addedCold <= 6);
+    add(`warm @ ${RTT_MS} ms RTT: wall`, `${ms(slow.warm)} (${ms(local.warm)} at loopback)`, '', undefined);
+    add(`warm: wall time added by the ${RTT_MS} ms RTT`, `${(slow.warm - local.warm).toFixed(0)} ms = ${addedWarm.toFixed(1)} RTT`, '<= 6 RTT', addedWarm <= 6);
+    add(`resolve only (in-process), cold / warm @ ${RTT_MS} ms RTT`, `${ms(net.cold)} / ${ms(net.warm)}`, '', undefined);
     add('resolve only (in-process), cold / warm at loopback', `${ms(loc.cold)} / ${ms(loc.warm)}`, '', undefined);
     add(`resolve only: added by the ${RTT_MS} ms RTT, cold / warm`, `${((net.cold - loc.cold) / RTT_MS).toFixed(1)} / ${((net.warm - loc.warm) / RTT_MS).toFixed(1)} RTT`, '<= 6 RTT', (net.cold - loc.cold) / RTT_MS <= 6 && (net.warm - loc.warm) / RTT_MS <= 6);
     add('peak RSS, 2,000 resources', `${(local.rss / 1024).toFixed(0)} MiB`, '', undefined);
@@ -406,10 +415,10 @@ async function main(): Promise<void> {
     add('notary-pin cold, 20,000 resources', ms(big.wallMs), '', undefined);
     add(`cold start: node dist/notary-pin.mjs --version (median of ${COLD_START_RUNS})`, ms(start.cli), '', undefined);
     add('cold start: node -e 0', ms(start.node), '', undefined);
-    add('cold start overhead over bare node', ms(start.cli - start.node), '<= 100 ms', start.cli - start.node <= 100);
-    add(`webhook @ ${WEBHOOK_RATE} req/s, ${WEBHOOK_SECONDS} s, warm: throughput`, `${wh.throughput.toFixed(0)} req/s (${wh.ok}/${wh.sent} ok, ${wh.errors} errors, ${wh.dropped} dropped)`, `>= ${WEBHOOK_RATE * 0.95} req/s`, wh.throughput >= WEBHOOK_RATE * 0.95 && wh.errors === 0);
-    add('webhook latency p50', `${wh.p50Ms.toFixed(1)} ms`, '<= 10 ms', wh.p50Ms <= 10);
-    add('webhook latency p99', `${wh.p99Ms.toFixed(1)} ms`, '<= 50 ms', wh.p99Ms <= 50);
+    add('cold start: overhead of the bundle over bare node', ms(start.cli - start.node), '', undefined);
+    add(`webhook @ ${WEBHOOK_RATE} req/s, ${WEBHOOK_SECONDS} s, warm: throughput`, `${wh.throughput.toFixed(0)} req/s (${wh.ok}/${wh.sent} ok, ${wh.errors} errors, ${wh.dropped} dropped)`, `${WEBHOOK_RATE} req/s, 0 errors`, wh.throughput >= WEBHOOK_RATE * 0.98 && wh.errors === 0);
+    add('webhook latency p50', `${wh.p50Ms.toFixed(2)} ms`, '', undefined);
+    add('webhook latency p99', `${wh.p99Ms.toFixed(2)} ms`, '< 5 ms', wh.p99Ms < 5);
 
     const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.toString().length), ['metric', 'value', 'target'][i]!.length));
     const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(w[i] ?? 4)).join(' | ')} |`;
@@ -423,9 +432,9 @@ async function main(): Promise<void> {
     const notes = [
       `machine: ${machine}`,
       `date: ${new Date().toISOString()}`,
-      `setup: real notary-server (in-memory, TLS) + docker-registry; ${GUNS} GUNs × ${TAGS} tags signed in targets/releases; bundle = ${RESOURCES} Deployments, image order shuffled; spec.concurrency ${CONCURRENCY}; pins = rootKeys`,
+      `setup: real notary-server (in-memory, TLS) + docker-registry; ${GUNS} GUNs × ${TAGS} tags signed in targets/releases; bundle = ${RESOURCES} Deployments, image order shuffled; spec.concurrency ${CONCURRENCY ?? 'default'}; pins = rootKeys`,
       `notary-pin: \`node dist/notary-pin.mjs --config … -i … -o … -q\` as a process; median of ${RUNS} runs; cold = empty cacheDir, warm = cacheDir from an earlier run`,
-      `baseline: one \`notary -s … --tlscacert … -d <shared fresh trust dir> lookup GUN TAG\` process per image (all ${images.length}, not sampled), ${BASELINE_PARALLEL} at a time`,
+      `baseline: one \`notary -s … --tlscacert … -d <shared fresh trust dir> lookup GUN TAG\` process per image (all ${images.length}, not sampled), one after another as a wrapper calling it per image does, and ${BASELINE_PARALLEL} at a time`,
       `resolve only: createNotaryResolver (the CLI's resolver) in the bench process, all 200 images at once, a fresh resolver (new TLS connections) per run, median of ${RUNS}`,
       `latency: bench/delay-proxy.ts delays every chunk ${ONE_WAY_DELAY_MS} ms each way (RTT ≈ ${RTT_MS} ms), in its own process; wall includes node start-up and local work`,
       `webhook: \`notary-pin webhook\` (verify mode, cacheDir), open-loop generator bench/load.ts on the same machine, 32 keep-alive connections, one Pod with one pinned image per request, warmed with every image first`,

@@ -93,8 +93,8 @@ export const SpecSchema = z.strictObject({
   trust: z.array(TrustRuleSchema).default([]),
   /** Extra image field paths for custom resources. */
   imageFields: z.array(ImageFieldSchema).default([]),
-  /** How many images are resolved at once. */
-  concurrency: z.number().int().min(1).max(256).default(16),
+  /** How many repositories (GUNs) have their trust data fetched at once. */
+  concurrency: z.number().int().min(1).max(256).default(32),
   /**
    * How long verified trust data is reused (the webhook keeps it in memory): until the earliest
    * expiry among its roles or this TTL, whichever is sooner. 0 disables reuse across requests.
