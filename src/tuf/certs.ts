@@ -4,6 +4,7 @@
  * `CertToPEM`), the GUN match of `trustpinning.MatchCNToGun` and the CA chain check of
  * `trustpinning.caCheck`. Uses Node's `X509Certificate` for signatures and `der.ts` for fields.
  */
+import { boundedMemo } from '../util/memo.js';
 import { X509Certificate } from 'node:crypto';
 import { DerError, parseCertFields, type CertFields } from './der.js';
 
@@ -15,8 +16,14 @@ export interface ParsedCert extends CertFields {
   readonly isCA: boolean;
 }
 
-/** Parses one DER certificate; undefined if Node or our DER reader rejects it. */
+const certMemo = boundedMemo<ParsedCert | undefined>(4096);
+
+/** Parses one DER certificate; undefined if Node or our DER reader rejects it. Memoised by content. */
 export function parseCert(der: Uint8Array): ParsedCert | undefined {
+  return certMemo(Buffer.from(der).toString('base64'), () => parseCertUncached(der));
+}
+
+function parseCertUncached(der: Uint8Array): ParsedCert | undefined {
   try {
     const x509 = new X509Certificate(der);
     const fields = parseCertFields(der);

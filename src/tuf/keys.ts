@@ -13,6 +13,7 @@
  *   salt length 32, modulus >= 2048 bits), `rsapkcs1v15` (SHA-256, >= 2048 bits), `eddsa` (Ed25519).
  *   A method that does not fit the key type fails (notary `ErrInvalidKeyType`).
  */
+import { boundedMemo } from '../util/memo.js';
 import { createHash, createPublicKey, constants, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { canonicalString } from './canonical.js';
 import { loadFirstCert } from './certs.js';
@@ -52,10 +53,18 @@ const keyObjectCache = new WeakMap<TufKey, KeyObject | null>();
 
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
+const keyObjectMemo = boundedMemo<KeyObject | null>(4096);
+
 /** The Node public key for a TUF key, or undefined if it does not parse as its type says. */
 export function publicKeyObject(key: TufKey): KeyObject | undefined {
   const cached = keyObjectCache.get(key);
   if (cached !== undefined) return cached ?? undefined;
+  const obj = keyObjectMemo(`${key.keytype}\u0000${Buffer.from(key.public).toString('base64')}`, () => parsePublicKey(key));
+  keyObjectCache.set(key, obj);
+  return obj ?? undefined;
+}
+
+function parsePublicKey(key: TufKey): KeyObject | null {
   let obj: KeyObject | null = null;
   try {
     switch (key.keytype) {
@@ -89,8 +98,7 @@ export function publicKeyObject(key: TufKey): KeyObject | undefined {
   } catch {
     obj = null;
   }
-  keyObjectCache.set(key, obj);
-  return obj ?? undefined;
+  return obj;
 }
 
 /**
