@@ -22,6 +22,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, visit } from 'y
 import type { Document, Node, YAMLMap } from 'yaml';
 import { PinError, type ResourceRef } from '../errors/errors.js';
 import { attachState, ManifestItem, stateOf, type DocState, type SourceState } from './model.js';
+import { buildFast, escalate, fastResultsEdit, fastStateOf, type FastState } from './fast.js';
 import { resultsEdit, type TextEdit } from './results.js';
 import { nodeAt } from './rewrite.js';
 import { KrmResultSchema, type FileRef, type Item, type KrmResult, type Manifest } from './types.js';
@@ -39,6 +40,27 @@ export interface ParseOptions {
   maxBytes?: number;
   /** yaml `maxAliasCount` (alias expansion limit). Default 100. */
   maxAliasCount?: number;
+  /**
+   * Which parser builds the model. `auto` (default): the js-yaml fast path (fast.ts) for plain
+   * input, the `yaml` Document path otherwise; `full`: always the `yaml` path; `fast`: like auto
+   * (the fast path is tried for every input; what it can not prove still goes the full path).
+   * Default from the environment variable NOTARY_PIN_YAML_PATH, else `auto`.
+   */
+  yamlPath?: YamlPath;
+}
+
+/** See `ParseOptions.yamlPath`. */
+export type YamlPath = 'auto' | 'fast' | 'full';
+
+function yamlPathOf(opts: ParseOptions): YamlPath {
+  if (opts.yamlPath !== undefined) return opts.yamlPath;
+  const env = process.env.NOTARY_PIN_YAML_PATH;
+  return env === 'full' || env === 'fast' ? env : 'auto';
+}
+
+/** Which parse path built `model`: `fast` (js-yaml index, fast.ts) or `full` (`yaml` Documents). */
+export function parsePathOf(model: Manifest): 'fast' | 'full' {
+  return fastStateOf(model) !== undefined ? 'fast' : 'full';
 }
 
 export interface SerializeOptions {
@@ -84,7 +106,7 @@ function decode(input: string | Uint8Array, maxBytes: number): string {
   }
 }
 
-function detectEol(text: string): '\n' | '\r\n' {
+export function detectEol(text: string): '\n' | '\r\n' {
   const i = text.indexOf('\n');
   return i > 0 && text[i - 1] === '\r' ? '\r\n' : '\n';
 }
@@ -214,6 +236,21 @@ export function parseInput(input: string | Uint8Array, opts: ParseOptions = {}):
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   const maxAliasCount = opts.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT;
   const text = decode(input, maxBytes);
+  if (yamlPathOf(opts) !== 'full') {
+    const fast = buildFast({
+      text,
+      eol: detectEol(text),
+      resourceListApiVersions: RESOURCE_LIST_API_VERSIONS,
+      refOf: resourceRefOf,
+      full: () => parseFull(text, maxAliasCount),
+    });
+    if (fast !== undefined) return fast;
+  }
+  return parseFull(text, maxAliasCount);
+}
+
+/** The `yaml` Document path: the reference parser, and the one that reports every input error. */
+function parseFull(text: string, maxAliasCount: number): Manifest {
   const lc = new LineCounter();
   let docs: Document.Parsed[];
   try {
@@ -447,7 +484,6 @@ function verify(st: SourceState, out: string, results: unknown[] | undefined): b
  * PinError INTERNAL (never silently wrong output).
  */
 export function serialize(model: Manifest, results?: readonly KrmResult[], opts: SerializeOptions = {}): string {
-  const st = stateOf(model);
   let finalResults: unknown[] | undefined;
   if (results !== undefined && model.form === 'resourceList') {
     const checked = results.map((r, i) => {
@@ -458,6 +494,35 @@ export function serialize(model: Manifest, results?: readonly KrmResult[], opts:
     const existing = opts.resultsMode === 'append' && Array.isArray(model.existingResults) ? model.existingResults : [];
     finalResults = JSON.parse(JSON.stringify([...existing, ...checked])) as unknown[];
   }
+  const fast = fastStateOf(model);
+  if (fast !== undefined) {
+    const out = fast.escalated === undefined ? serializeFast(fast, finalResults, opts) : undefined;
+    if (out !== undefined) return out;
+    return serializeState(stateOf(escalate(fast)), finalResults, opts);
+  }
+  return serializeState(stateOf(model), finalResults, opts);
+}
+
+/**
+ * The surgical rewrite of a fast model with the default options and the same local read-back check;
+ * undefined when the full model must do it (other options, a `results` layout the index does not
+ * explain, or a replacement that does not read back).
+ */
+function serializeFast(st: FastState, finalResults: unknown[] | undefined, opts: SerializeOptions): string | undefined {
+  if (opts.strategy === 'restringify' || opts.verify === 'full') return undefined;
+  const withResults = finalResults !== undefined && st.resourceList !== undefined;
+  if (st.edits.size === 0 && !withResults) return st.text;
+  const edits: TextEdit[] = [...st.edits.values()];
+  if (withResults) {
+    const r = fastResultsEdit(st, finalResults);
+    if (r === undefined) return undefined;
+    edits.push(r);
+  }
+  for (const e of st.edits.values()) if (!scalarReadsBack(e.text, e.value)) return undefined;
+  return applyEdits(st.text, edits);
+}
+
+function serializeState(st: SourceState, finalResults: unknown[] | undefined, opts: SerializeOptions): string {
   const changed = new Set<number>();
   st.docs.forEach((d, i) => {
     if (d.edits.size > 0 || (finalResults !== undefined && d.doc.contents === st.resourceList)) changed.add(i);
