@@ -492,7 +492,8 @@ export function fastResultsEdit(st: FastState, results: unknown[]): TextEdit | u
   // included); only blank and comment lines may follow it.
   const nl = text.indexOf('\n', st.lastContent);
   const at = nl < 0 ? text.length : nl + 1;
-  if (!/^(?:[ ]*(?:#[^\n]*)?\n)*[ ]*(?:#[^\n]*)?$/.test(text.slice(at).replace(/\r\n/g, '\n'))) return undefined;
+  // (only blank lines and comments in column 0: where `yaml` puts an indented comment is not modelled)
+  if (!/^(?:(?:#[^\n]*)?\n)*(?:#[^\n]*)?$/.test(text.slice(at).replace(/\r\n/g, '\n'))) return undefined;
   if (nl >= 0 && !/^[ \r]*(?:#[^\n]*)?$/.test(text.slice(st.lastContent, nl))) return undefined;
   const rendered = renderBlock('results', results, indentSeq).map((l) => ' '.repeat(col) + l);
   const needsBreak = at > 0 && text[at - 1] !== '\n';

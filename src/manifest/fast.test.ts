@@ -1,0 +1,316 @@
+/**
+ * Differential tests of the js-yaml fast path (fast.ts) against the `yaml` Document path: for every
+ * input, when the fast path builds a model it must equal the full model (items, objects, refs,
+ * metadata) and give the same bytes after the same `setImage` calls and results, and the same errors.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { PinError } from '../errors/errors.js';
+import { indexDocuments, yamlCoreValue } from './fast.js';
+import { createHash } from 'node:crypto';
+import { parseInput, parsePathOf, serialize } from './io.js';
+import type { KrmResult, Manifest } from './types.js';
+import { findImages } from './walk.js';
+
+const pinned = (image: string): string => `${image}@sha256:${createHash('sha256').update(image).digest('hex')}`;
+const here = fileURLToPath(new URL('./', import.meta.url));
+const repoTestdata = fileURLToPath(new URL('../../testdata/', import.meta.url));
+
+const RESULTS: KrmResult[] = [
+  { message: 'pinned', severity: 'info', resourceRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'a' }, field: { path: 'spec.x', currentValue: 'a:1', proposedValue: 'a@sha256:00' } },
+  { message: 'needs: quoting # here', tags: { 'notary-pin.dev/x': 'yes' } },
+];
+
+function snapshot(m: Manifest): unknown {
+  return {
+    form: m.form,
+    documentCount: m.documentCount,
+    apiVersion: m.apiVersion,
+    functionConfig: m.functionConfig,
+    existingResults: m.existingResults,
+    hasFc: 'functionConfig' in m,
+    hasExisting: 'existingResults' in m,
+    items: m.items.map((i) => ({ index: i.index, docIndex: i.docIndex, object: i.object, ref: i.ref, changed: i.changed })),
+  };
+}
+
+function pinAll(m: Manifest): void {
+  for (const item of m.items) {
+    for (const loc of findImages(item.object)) {
+      if (typeof loc.value === 'string' && !loc.value.includes('@')) item.setImage(loc.path, pinned(loc.value));
+    }
+  }
+}
+
+/** Parse both ways and compare everything; returns the path the auto mode took. */
+function differential(text: string | Uint8Array): 'fast' | 'full' | 'error' {
+  let full: Manifest;
+  try {
+    full = parseInput(text, { yamlPath: 'full', maxBytes: 1e9 });
+  } catch (e) {
+    // Invalid input: the auto path must report exactly the same error.
+    let err: unknown;
+    try {
+      parseInput(text, { yamlPath: 'auto', maxBytes: 1e9 });
+    } catch (e2) {
+      err = e2;
+    }
+    expect(err).toBeInstanceOf(PinError);
+    expect((err as PinError).code).toBe((e as PinError).code);
+    // a stack overflow's position depends on the stack depth left: compare its kind only
+    const norm = (m: string): string => m.replace(/Maximum call stack size exceeded.*/, 'Maximum call stack size exceeded');
+    expect(norm((err as PinError).message)).toBe(norm((e as PinError).message));
+    return 'error';
+  }
+  const fast = parseInput(text, { yamlPath: 'auto', maxBytes: 1e9 });
+  expect(parsePathOf(full)).toBe('full');
+  expect(snapshot(fast)).toEqual(snapshot(full));
+  // deep-equal is not enough for -0 / NaN: compare the JSON-ish texts with Object.is semantics too
+  expect(fast.items.map((i) => i.object)).toStrictEqual(full.items.map((i) => i.object));
+  expect(serialize(fast)).toBe(serialize(full));
+  expect(serialize(fast, RESULTS)).toBe(serialize(full, RESULTS));
+  pinAll(full);
+  pinAll(fast);
+  expect(snapshot(fast)).toEqual(snapshot(full));
+  expect(serialize(fast)).toBe(serialize(full));
+  const out = serialize(full, RESULTS);
+  expect(serialize(fast, RESULTS)).toBe(out);
+  expect(serialize(fast, RESULTS, { resultsMode: 'append' })).toBe(serialize(full, RESULTS, { resultsMode: 'append' }));
+  expect(serialize(fast, RESULTS, { verify: 'full' })).toBe(out);
+  return parsePathOf(fast);
+}
+
+/** Generated bundle: n Deployments with comments, quoted images and flow maps (like /tmp/prof/gen.mjs). */
+export function bundle(n: number, opts: { resourceList?: boolean; indentSeq?: boolean } = {}): string {
+  const rl = opts.resourceList ?? true;
+  const d = opts.indentSeq ? '  ' : '';
+  let out = rl ? 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n' : '';
+  for (let i = 0; i < n; i++) {
+    const img = `registry.example.com/team${i % 50}/app${i % 4}:1.${i % 4}`;
+    const body = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app-${i} # the name
+  namespace: ns-${i % 10}
+  annotations:
+    config.kubernetes.io/path: 'apps/app-${i}.yaml'
+    note: "it's \\"quoted\\" \\u00e9"
+spec:
+  replicas: ${i % 3}
+  paused: ${i % 2 === 0 ? 'false' : 'true'}
+  selector:
+    matchLabels: {app: app-${i}, "tier": 'web'}
+  template:
+    metadata:
+      labels: {app: app-${i}}
+    spec:
+      containers:
+      ${d}- name: main
+      ${d}  image: ${img} # main image
+      ${d}  ports:
+      ${d}  - containerPort: 8080
+      ${d}  env:
+      ${d}  - {name: A, value: "1"}
+      ${d}  - name: B
+      ${d}    value: '${i % 5 === 0 ? '' : 'x'}'
+      ${d}- name: side
+      ${d}  image: "registry.example.com/team${(i + 7) % 50}/side:2.0"
+      ${d}- {name: flow, image: 'registry.example.com/flow:${i % 3}', args: [a, "b", 'c']}
+      initContainers: [{"name": "init", "image": "busybox:1.36"}]
+`;
+    out += rl ? body.replace(/^(?=.)/gm, '  ').replace(/^  /, '- ') : `${i === 0 ? '' : '---\n'}${body}`;
+  }
+  if (rl) out += 'functionConfig:\n  apiVersion: notary-pin.dev/v1alpha1\n  kind: NotaryPin\n  spec:\n    exclude: ["**"]\n# trailing comment\n';
+  return out;
+}
+
+describe('fast path: differential against the yaml path', () => {
+  const goldens = readdirSync(join(here, 'testdata'), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(here, 'testdata', d.name, 'input.yaml')))
+    .map((d) => d.name);
+  // Golden cases the fast path must take (the others use anchors, tags, block scalars, `...`).
+  const mustBeFast = new Set(['comments', 'extrafields', 'flow', 'json-resourcelist', 'json-stream', 'kinds', 'list', 'resourcelist', 'untouched']);
+
+  for (const name of goldens) {
+    it(`golden ${name}`, () => {
+      const path = differential(readFileSync(join(here, 'testdata', name, 'input.yaml'), 'utf8'));
+      if (mustBeFast.has(name)) expect(path).toBe('fast');
+    });
+  }
+
+  const repoCases = existsSync(repoTestdata) ? readdirSync(repoTestdata).filter((d) => existsSync(join(repoTestdata, d, 'resources.yaml'))) : [];
+  it('has the repository testdata cases', () => {
+    expect(repoCases.length).toBeGreaterThan(5);
+  });
+  for (const name of repoCases) {
+    it(`testdata ${name}`, () => {
+      const path = differential(readFileSync(join(repoTestdata, name, 'resources.yaml'), 'utf8'));
+      if (name !== 'anchors-and-flow') expect(path).toBe('fast');
+    });
+  }
+
+  it('bad-input corpus: same errors, or the same model', () => {
+    const dir = join(repoTestdata, 'bad-input');
+    for (const f of readdirSync(dir).filter((x) => /\.(ya?ml|json)$/.test(x) && x !== 'expected.yaml')) {
+      differential(readFileSync(join(dir, f)));
+    }
+  });
+
+  it('generated ResourceList of 2,000 Deployments (comments, quoted images, flow maps)', () => {
+    expect(differential(bundle(2000))).toBe('fast');
+  });
+  it('generated bundle with indented block sequences', () => {
+    expect(differential(bundle(50, { indentSeq: true }))).toBe('fast');
+  });
+  it('generated multi-document stream', () => {
+    expect(differential(bundle(200, { resourceList: false }))).toBe('fast');
+  });
+  it('CRLF bundle and bundle without a final line break', () => {
+    expect(differential(bundle(20).replace(/\n/g, '\r\n'))).toBe('fast');
+    expect(differential(bundle(20).replace(/\n# trailing comment\n$/, ''))).toBe('fast');
+    expect(differential(bundle(20, { resourceList: false }).replace(/\n$/, ''))).toBe('fast');
+  });
+});
+
+describe('fast path: edge inputs agree or fall back', () => {
+  const dep = (image: string, extra = '') => `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\nspec:\n  template:\n    spec:\n      containers:\n      - name: a\n        image: ${image}\n${extra}`;
+  const rl = (body: string, tail = '') => `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n${body.replace(/^(?=.)/gm, '  ').replace(/^  /, '- ')}${tail}`;
+  const cases: Record<string, string> = {
+    plain: dep('nginx:1.25'),
+    numbers: dep('nginx', 'data:\n  a: -.5\n  b: 0o17\n  c: 1_000\n  d: 0b11\n  e: .inf\n  f: -0\n  g: 0x1F\n  h: 1e3\n  i: 017\n  j: +12\n  k: .NaN\n  l: 12345678901234567890\n  m: 1.\n  n: ~\n  o: Null\n  p: yes\n  q: TRUE\n  r:\n'),
+    numericImage: dep('1.5'),
+    nullImage: dep('null'),
+    emptyImage: dep("''"),
+    mapImage: dep('{a: 1}'),
+    keys: dep('nginx', 'data:\n  1: a\n  "2": b\n  true: c\n  ~: d\n'),
+    merge: dep('nginx', 'base: &b {x: 1}\nother:\n  <<: *b\n'),
+    quotedMergeKey: dep('nginx', 'data:\n  "<<": 1\n'),
+    proto: dep('nginx', 'data:\n  __proto__: {polluted: true}\n'),
+    multilinePlain: dep('nginx:1.25\n          continued'),
+    multilineQuoted: dep('"nginx:1.25\n          continued"'),
+    escapes: dep('"ngin\\x78:1.25"'),
+    jsonEscapes: dep('"ngin\\u0078:1.25"'),
+    singleQuotes: dep("'it''s:1'"),
+    commentAfter: dep('nginx:1.25    # comment'),
+    commentLines: dep('\n          # comment\n          nginx:1.25'),
+    valueOnNextLine: dep('\n          nginx:1.25'),
+    flowKeyNoValue: dep('nginx', 'data: {a, b: 1}\n'),
+    flowPairInSeq: dep('nginx', 'data: [a: 1]\n'),
+    emptySeqEntry: dep('nginx', 'data:\n-\n- a\n'),
+    emptyValues: dep('nginx', 'data:\n  a:\n  b:\n    # c\n  c: 1\nz:\n'),
+    nullDocs: `---\n${dep('nginx')}---\n`,
+    leadingMarker: `# c\n---\n${dep('nginx')}`,
+    markerComment: `--- # c\n${dep('nginx')}`,
+    docEnd: `${dep('nginx')}...\n`,
+    scalarDoc: 'hello\n',
+    listDoc: '- a\n',
+    empty: '',
+    commentsOnly: '# nothing\n',
+    tabs: dep('nginx', 'data:\n  a:\tb\n'),
+    bom: `\ufeff${dep('nginx')}`,
+    longKey: dep('nginx', `data:\n  ${'k'.repeat(1100)}: v\n`),
+    duplicateKeys: dep('nginx', 'data:\n  a: 1\n  a: 2\n'),
+    noKind: 'apiVersion: v1\nmetadata: {}\n',
+    flowUnderIndented: dep('nginx', 'data: [1,\n2]\n'),
+    explicitKey: dep('nginx', 'data:\n  ? a\n  : b\n'),
+    rl: rl(dep('nginx:1.25')),
+    rlExistingResults: rl(dep('nginx:1.25'), 'results:\n- message: old\n'),
+    rlEmptyResults: rl(dep('nginx:1.25'), 'results: []\nfunctionConfig: {}\n'),
+    rlTrailingIndentedComment: rl(dep('nginx:1.25'), '  # indented\n\n# col 0\n'),
+    rlTrailingQuotedMultiline: rl(dep('nginx:1.25'), 'functionConfig:\n  x: "a\n    # not a comment"\n'),
+    rlFlowLast: rl(dep('nginx:1.25'), 'functionConfig: {a: [1,\n    2]}  # c\n'),
+    rlNoItems: 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n',
+    rlNullItems: 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n',
+    rlItemsMap: 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: {}\n',
+    rlBadVersion: 'apiVersion: v1\nkind: ResourceList\nitems: []\n',
+    rlMixed: `${rl(dep('nginx'))}---\n${dep('nginx')}`,
+    rlJson: JSON.stringify({ apiVersion: 'config.kubernetes.io/v1', kind: 'ResourceList', items: [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'a', image: 'nginx' }] } }] }, null, 2),
+    rlIndentedSeq: 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n  - apiVersion: v1\n    kind: Pod\n    spec:\n      containers:\n        - image: nginx\n',
+    unsafeReplacement: dep('"a,b"'),
+    controlChars: dep('"a\\u0001b"'),
+    nonAsciiLineBreak: dep('nginx', 'data: "a\u2028b"\n'),
+  };
+  for (const [name, text] of Object.entries(cases)) {
+    it(name, () => {
+      differential(text);
+    });
+  }
+
+  it('takes the fast path for plain inputs and falls back for anchors, tags, block scalars', () => {
+    expect(differential(cases.plain as string)).toBe('fast');
+    expect(differential(cases.rl as string)).toBe('fast');
+    expect(differential(cases.rlJson as string)).toBe('fast');
+    expect(differential(cases.merge as string)).toBe('full');
+    expect(differential(dep('!!str nginx'))).toBe('full');
+    expect(differential(dep('|-\n          nginx'))).toBe('full');
+    expect(differential(cases.numbers as string)).toBe('full'); // 1_000, 0b11, -.5: js-yaml reads them differently
+  });
+
+  it('setImage errors on a fast model are the full model errors', () => {
+    for (const image of ['1.5', 'null', '{a: 1}', '[a]', "''"]) {
+      const text = dep(image);
+      const errOf = (m: Manifest): PinError => {
+        try {
+          (m.items[0] as Manifest['items'][0]).setImage(['spec', 'template', 'spec', 'containers', 0, 'image'], 'x:1');
+        } catch (e) {
+          return e as PinError;
+        }
+        return undefined as never;
+      };
+      const f = errOf(parseInput(text));
+      const g = errOf(parseInput(text, { yamlPath: 'full' }));
+      if (g === undefined) {
+        expect(f).toBeUndefined();
+        continue;
+      }
+      expect(f).toBeInstanceOf(PinError);
+      expect({ code: f.code, message: f.message }).toEqual({ code: g.code, message: g.message });
+    }
+    const m = parseInput(dep('nginx'));
+    expect(parsePathOf(m)).toBe('fast');
+    expect(() => (m.items[0] as Manifest['items'][0]).setImage(['spec', 'nope'], 'x')).toThrow(/missing/);
+    expect(() => (m.items[0] as Manifest['items'][0]).setImage(['spec', 'template'], 'x')).toThrow(/not a scalar/);
+  });
+
+  it('honours yamlPath: full and NOTARY_PIN_YAML_PATH', () => {
+    expect(parsePathOf(parseInput(cases.plain as string, { yamlPath: 'full' }))).toBe('full');
+    const before = process.env.NOTARY_PIN_YAML_PATH;
+    try {
+      process.env.NOTARY_PIN_YAML_PATH = 'full';
+      expect(parsePathOf(parseInput(cases.plain as string))).toBe('full');
+      process.env.NOTARY_PIN_YAML_PATH = 'auto';
+      expect(parsePathOf(parseInput(cases.plain as string))).toBe('fast');
+    } finally {
+      if (before === undefined) delete process.env.NOTARY_PIN_YAML_PATH;
+      else process.env.NOTARY_PIN_YAML_PATH = before;
+    }
+  });
+});
+
+describe('fast.ts helpers', () => {
+  it('yamlCoreValue resolves like the yaml core schema', () => {
+    expect(yamlCoreValue('')).toBeNull();
+    expect(yamlCoreValue('~')).toBeNull();
+    expect(yamlCoreValue('True')).toBe(true);
+    expect(yamlCoreValue('0o17')).toBe(15);
+    expect(yamlCoreValue('0x1F')).toBe(31);
+    expect(yamlCoreValue('-.5')).toBe(-0.5);
+    expect(yamlCoreValue('1e3')).toBe(1000);
+    expect(Number.isNaN(yamlCoreValue('.nan'))).toBe(true);
+    expect(typeof yamlCoreValue('1_000')).toBe('symbol');
+    expect(typeof yamlCoreValue('yes')).toBe('symbol');
+    expect(typeof yamlCoreValue('nginx')).toBe('symbol');
+  });
+  it('indexDocuments gives exact scalar ranges', () => {
+    const text = 'a: x  # c\nb: "q\\"r"\nc: [ \'s\' , t ]\nd:\n  - u\n';
+    const idx = indexDocuments(text);
+    expect(idx).toBeDefined();
+    const root = idx!.roots[0]!;
+    const ranges = root.vals!.map((v) => text.slice(v!.cs, v!.ce));
+    expect(ranges.slice(0, 3)).toEqual(['x', '"q\\"r"', "[ 's' , t ]"]);
+    expect(root.vals![3]!.items!.map((f) => text.slice(f.cs, f.ce))).toEqual(['u']);
+    expect(root.vals![2]!.items!.map((f) => text.slice(f.cs, f.ce))).toEqual(["'s'", 't']);
+  });
+});
