@@ -259,7 +259,7 @@ describe('fast path: edge inputs agree or fall back', () => {
         }
         return undefined as never;
       };
-      const f = errOf(parseInput(text));
+      const f = errOf(parseInput(text, { yamlPath: 'auto' }));
       const g = errOf(parseInput(text, { yamlPath: 'full' }));
       if (g === undefined) {
         expect(f).toBeUndefined();
@@ -268,7 +268,7 @@ describe('fast path: edge inputs agree or fall back', () => {
       expect(f).toBeInstanceOf(PinError);
       expect({ code: f.code, message: f.message }).toEqual({ code: g.code, message: g.message });
     }
-    const m = parseInput(dep('nginx'));
+    const m = parseInput(dep('nginx'), { yamlPath: 'fast' });
     expect(parsePathOf(m)).toBe('fast');
     expect(() => (m.items[0] as Manifest['items'][0]).setImage(['spec', 'nope'], 'x')).toThrow(/missing/);
     expect(() => (m.items[0] as Manifest['items'][0]).setImage(['spec', 'template'], 'x')).toThrow(/not a scalar/);
