@@ -15,11 +15,12 @@
  * Files are written atomically (temp file + rename) with mode 0600, directories 0700. Anything
  * unreadable, oversized, malformed or not matching its index entry is treated as absent.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { VerifiedState } from '../tuf/api.js';
+import { writeFileAtomic } from '../util/fs.js';
 import { assertGun, assertRole } from './source.js';
 
 /** Verified files of one GUN as cached: role name → raw bytes (not trusted until verified again). */
@@ -72,17 +73,6 @@ async function readCapped(path: string, cap: number): Promise<Buffer | undefined
     return bytesRead === st.size ? buf : undefined;
   } finally {
     await fh.close();
-  }
-}
-
-async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, data, { mode: 0o600, flag: 'wx' });
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true }).catch(() => {});
-    throw e;
   }
 }
 
@@ -152,12 +142,12 @@ export function createMetadataDiskCache(opts: MetadataDiskCacheOptions): Metadat
         const h = sha256(bytes);
         roles[role] = { sha256: h, length: bytes.length };
         referenced.add(h);
-        if (!intact.has(h)) writes.push(writeAtomic(join(dir, `${h}.json`), bytes).then(() => true));
+        if (!intact.has(h)) writes.push(writeFileAtomic(join(dir, `${h}.json`), bytes).then(() => true));
       }
       const next: Index = { server, gun, roles };
       const wrote = (await Promise.all(writes)).some(Boolean);
       if (!wrote && before && JSON.stringify(before) === JSON.stringify(next)) return;
-      await writeAtomic(join(dir, 'index.json'), `${JSON.stringify(next)}\n`);
+      await writeFileAtomic(join(dir, 'index.json'), `${JSON.stringify(next)}\n`);
       // Drop files the old index referenced and the new one does not.
       const stale = new Set(Object.values(before?.roles ?? {}).map((r) => r.sha256).filter((h) => !referenced.has(h)));
       await Promise.all([...stale].map((h) => rm(join(dir, `${h}.json`), { force: true })));

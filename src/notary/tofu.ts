@@ -5,12 +5,13 @@
  * behaviour, TUF 5.3). The highest verified versions are kept in `versions.json` for rollback
  * protection (TUF 5.4.3, 5.5.5). Files are written atomically (temp file + rename) with mode 0600.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { PinError } from '../errors/errors.js';
 import type { TrustedVersions, VerifiedState } from '../tuf/api.js';
+import { writeFileAtomic } from '../util/fs.js';
 
 export interface TofuRecord {
   /** The root.json trusted before, if any. */
@@ -51,12 +52,9 @@ async function readOptional(path: string): Promise<Buffer | undefined> {
 }
 
 async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    await writeFile(tmp, data, { mode: 0o600, flag: 'wx' });
-    await rename(tmp, path);
+    await writeFileAtomic(path, data);
   } catch (e) {
-    await rm(tmp, { force: true }).catch(() => {});
     throw new PinError({
       code: 'CONFIG_INVALID',
       message: `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
