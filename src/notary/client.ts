@@ -6,6 +6,10 @@
  *   timestamp (5.4) → snapshot (5.5) → targets (5.6). If the snapshot or targets fetched by name is
  *   not what the timestamp/snapshot state (the server published in between), that one file is
  *   fetched again by checksum (`<role>.<sha256>.json`, as the notary client does) once.
+ * - Root rotation (notary `tufClient.updateRoot` / `updateRootVersions`): when the latest root is
+ *   refused for want of the trusted root's signatures and it is more than one version newer than
+ *   the trusted root (TOFU store or on-disk cache), the intermediate roots are fetched by version
+ *   (`<version>.root.json`) and verified one after another, then the latest (TUF 5.3.2-5.3.8).
  * - Round 2+ fetches the delegations the verifier says the signer roles need
  *   (`neededDelegations`), concurrently and by checksum, repeated while new ones are needed
  *   (TUF 5.6.7; depth bounded by the verifier's maxDelegationDepth, and here by a round limit).
@@ -17,12 +21,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { X509Certificate } from 'node:crypto';
+import { z } from 'zod';
 import { PinError } from '../errors/errors.js';
 import type { TrustRule } from '../config/schema.js';
 import type { ExpectedFile, RootAnchor, TrustVerifier, VerifierOptions } from '../tuf/api.js';
 import { anchorFor } from './anchor.js';
 import type { CachedFiles, MetadataDiskCache } from './disk-cache.js';
-import type { MetadataSource } from './source.js';
+import type { FetchRequest, MetadataSource } from './source.js';
 import type { TofuStore } from './tofu.js';
 
 export type CreateVerifier = (opts: VerifierOptions) => TrustVerifier;
@@ -37,6 +42,114 @@ export interface FetchTrustOptions {
   readonly maxDelegationDepth: number;
   /** Observes each fetch (role, by checksum or not); for tests and metrics. */
   readonly onFetch?: (role: string, byChecksum: boolean) => void;
+  /**
+   * The root.json the verifier was given as `anchor.trustedRoot` (TOFU store or on-disk cache).
+   * Only its version is read here, to know which intermediate roots to fetch when the root was
+   * rotated more than once since; the verifier does the verifying.
+   */
+  readonly trustedRoot?: Uint8Array;
+}
+
+/** The most intermediate roots one update walks (notary has no bound; a server could make it loop). */
+export const MAX_ROOT_ROTATION_STEPS = 32;
+
+/** Only `signed.version`, read without trusting it: which files to fetch, never what to trust. */
+const RootVersionSchema = z.object({ signed: z.object({ version: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }) });
+
+/** The unverified `signed.version` of a root.json, or undefined when it has none. */
+function rootVersionOf(bytes: Uint8Array): number | undefined {
+  try {
+    const r = RootVersionSchema.safeParse(JSON.parse(Buffer.from(bytes).toString('utf8')));
+    return r.success ? r.data.signed.version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * TUF 5.3 root update with rotation, as notary's `tufClient.updateRoot` + `updateRootVersions`
+ * (client/tufclient.go) do it: the latest root is verified directly (`downloadRoot`); if it is
+ * refused because the trusted root's keys did not sign it (notary `ErrRootRotationFail`, here
+ * TRUST_SIGNATURE) and it is more than one version newer than `trustedRoot`, versions
+ * N+1 … M-1 are fetched by version (`GET /v2/<gun>/_trust/tuf/<v>.root.json`) and verified one
+ * after another, each against the one before (`LoadRootForUpdate(raw, v, false)`: expiry is
+ * checked on the final root only), then the latest. Unlike notary the walk is bounded
+ * ({@link MAX_ROOT_ROTATION_STEPS}) and each intermediate must carry exactly the version asked for.
+ * The intermediates are requested together (their order matters only for verification).
+ */
+async function updateRootChain(
+  v: TrustVerifier,
+  gun: string,
+  latest: Uint8Array,
+  trustedRoot: Uint8Array | undefined,
+  get: (role: string, expected?: FetchRequest) => Promise<Uint8Array>,
+): Promise<void> {
+  let direct: PinError;
+  try {
+    v.updateRoot(latest);
+    return;
+  } catch (e) {
+    if (!(e instanceof PinError) || e.code !== 'TRUST_SIGNATURE' || trustedRoot === undefined) throw e;
+    direct = e;
+  }
+  const from = rootVersionOf(trustedRoot);
+  const to = rootVersionOf(latest);
+  if (from === undefined || to === undefined || to <= from + 1) throw direct;
+  const steps = to - from - 1;
+  if (steps > MAX_ROOT_ROTATION_STEPS) {
+    throw new PinError({
+      code: 'TRUST_ROOT_UNTRUSTED',
+      role: 'root',
+      message:
+        `${gun}: root version ${to} is not signed by the trusted root (version ${from}), and verifying the ` +
+        `${steps} roots in between would take more than ${MAX_ROOT_ROTATION_STEPS} steps`,
+      hint:
+        'the root was rotated very many times since it was last trusted (or the server claims so): verify the current root ' +
+        'key out of band, then pin it in trust.rootKeys or remove the cached/TOFU root of this GUN under spec.cacheDir',
+    });
+  }
+  const versions = Array.from({ length: steps }, (_, i) => from + 1 + i);
+  const files = await Promise.allSettled(versions.map((n) => get('root', { role: 'root', version: n })));
+  for (const [i, n] of versions.entries()) {
+    const r = files[i]!;
+    const step = `intermediate root version ${n} (chain ${from} → ${to})`;
+    if (r.status === 'rejected') {
+      const e = r.reason as unknown;
+      if (!(e instanceof PinError)) throw e;
+      // A missing intermediate is a chain that cannot be verified, never "no trust data" (404).
+      throw new PinError({
+        code: e.code === 'TRUST_NOT_FOUND' ? 'TRUST_ROOT_UNTRUSTED' : e.code,
+        role: 'root',
+        message: `${gun}: root version ${to} is not signed by the trusted root (version ${from}), and ${step} could not be fetched: ${e.message}`,
+        hint:
+          e.hint ??
+          'the intermediate roots are needed to verify the rotation step by step; retry, or verify the new root key out of band and pin it',
+        cause: e,
+      });
+    }
+    const got = rootVersionOf(r.value);
+    if (got !== n) {
+      throw new PinError({
+        code: 'TRUST_MISMATCH',
+        role: 'root',
+        message: `${gun}: the trust server returned ${got === undefined ? 'a file without a version' : `root version ${got}`} when asked for root version ${n}`,
+        hint: 'the trust server does not serve roots by version correctly (GET /v2/<GUN>/_trust/tuf/<version>.root.json); it is misconfigured or under attack',
+      });
+    }
+    try {
+      v.updateRoot(r.value);
+    } catch (e) {
+      if (!(e instanceof PinError)) throw e;
+      throw new PinError({
+        code: e.code,
+        role: 'root',
+        message: `${e.message} (verifying ${step})`,
+        ...(e.hint !== undefined && { hint: e.hint }),
+        cause: e,
+      });
+    }
+  }
+  v.updateRoot(latest);
 }
 
 function matches(bytes: Uint8Array, exp: ExpectedFile | undefined): boolean {
@@ -89,7 +202,7 @@ async function loadDelegations(
 /** Fetches and verifies everything `signers` need; returns the loaded verifier. */
 export async function fetchTrust(o: FetchTrustOptions): Promise<TrustVerifier> {
   const { gun, source, verifier: v } = o;
-  const get = (role: string, expected?: ExpectedFile) => {
+  const get = (role: string, expected?: FetchRequest) => {
     o.onFetch?.(role, expected?.sha256 !== undefined);
     return source.fetch(gun, role, expected);
   };
@@ -104,7 +217,7 @@ export async function fetchTrust(o: FetchTrustOptions): Promise<TrustVerifier> {
   const [root, timestamp, snapshot, targets] = await Promise.allSettled(
     (['root', 'timestamp', 'snapshot', 'targets'] as const).map((r) => get(r)),
   );
-  v.updateRoot(settledValue(root!));
+  await updateRootChain(v, gun, settledValue(root!), o.trustedRoot, get);
   v.updateTimestamp(settledValue(timestamp!));
   const expSnapshot = v.expectedSnapshot();
   v.updateSnapshot(await reconcile('snapshot', snapshot!, expSnapshot));
@@ -229,7 +342,11 @@ export async function loadTrust(o: LoadTrustOptions): Promise<TrustVerifier> {
       }
     }
   }
-  verifier ??= await fetchTrust({ ...common, verifier: newVerifier(rootAnchor) });
+  verifier ??= await fetchTrust({
+    ...common,
+    verifier: newVerifier(rootAnchor),
+    ...(rootAnchor.trustedRoot !== undefined && { trustedRoot: rootAnchor.trustedRoot }),
+  });
   const state = verifier.state();
   if (o.store) await o.store.save(o.gun, state, { root: o.rule.tofu });
   if (o.disk) await o.disk.cache.save(o.disk.server, o.gun, state, cached);

@@ -1,8 +1,10 @@
 /**
  * Where TUF metadata comes from: the Notary server's read API
  * (`GET {server}/v2/{gun}/_trust/tuf/{role}.json`, or `{role}.{sha256}.json` by checksum, as the
- * notary client fetches snapshot/targets/delegations once a signed parent states their hash), or a
- * vendored directory for offline use. Sources only fetch; the TUF verifier decides what to trust.
+ * notary client fetches snapshot/targets/delegations once a signed parent states their hash, or
+ * `{version}.{role}.json` by version, as the notary client fetches the intermediate roots of a
+ * root rotation chain), or a vendored directory for offline use. Sources only fetch; the TUF
+ * verifier decides what to trust.
  */
 import { open } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
@@ -10,13 +12,24 @@ import { PinError } from '../errors/errors.js';
 import type { HttpClient } from '../http/client.js';
 import type { ExpectedFile } from '../tuf/api.js';
 
+/**
+ * What to fetch of a role: by name (nothing else set), by checksum (`sha256`, from the parent's
+ * `ExpectedFile`) or by version (`version`; notary-server's `GetRoleByVersion` route
+ * `/v2/<gun>/_trust/tuf/<version>.<role>.json`, used for the intermediate roots of a rotation).
+ */
+export interface FetchRequest extends ExpectedFile {
+  /** Fetch this exact version (a positive integer). Not combined with `sha256`. */
+  readonly version?: number;
+}
+
 /** Fetches one role's metadata file for a GUN. */
 export interface MetadataSource {
   /**
    * The bytes of `role` for `gun`. With `expected.sha256`, fetch by checksum where the source
-   * supports it; reads are capped at `expected.length` when known, else the source's default cap.
+   * supports it; with `expected.version`, fetch that version (`<version>.<role>.json`); reads are
+   * capped at `expected.length` when known, else the source's default cap.
    */
-  fetch(gun: string, role: string, expected?: ExpectedFile): Promise<Uint8Array>;
+  fetch(gun: string, role: string, expected?: FetchRequest): Promise<Uint8Array>;
   /** The server URL or directory, for messages. */
   readonly description: string;
 }
@@ -49,6 +62,20 @@ export function assertRole(role: string): void {
   }
 }
 
+/** Throws unless `version` is a positive safe integer; rejects version and checksum together. */
+function assertVersion(role: string, expected: FetchRequest | undefined): number | undefined {
+  const v = expected?.version;
+  if (v === undefined) return undefined;
+  if (!Number.isSafeInteger(v) || v < 1 || expected?.sha256 !== undefined) {
+    throw new PinError({
+      code: 'INTERNAL',
+      message: `invalid versioned fetch of ${role}: version ${String(v)}${expected?.sha256 !== undefined ? ' with a checksum' : ''}`,
+      role,
+    });
+  }
+  return v;
+}
+
 function capOf(expected: ExpectedFile | undefined, fallback: number): number {
   const n = expected?.length;
   return n !== undefined && Number.isSafeInteger(n) && n >= 0 ? n : fallback;
@@ -70,7 +97,8 @@ export function createHttpSource(opts: HttpSourceOptions): MetadataSource {
     async fetch(gun, role, expected) {
       assertGun(gun);
       assertRole(role);
-      let file = `${role}.json`;
+      const version = assertVersion(role, expected);
+      let file = version === undefined ? `${role}.json` : `${version}.${role}.json`;
       if (expected?.sha256 !== undefined) {
         if (!SHA256.test(expected.sha256)) {
           throw new PinError({ code: 'TRUST_MALFORMED', message: `invalid sha256 "${expected.sha256}" for ${role}`, role });
@@ -81,6 +109,17 @@ export function createHttpSource(opts: HttpSourceOptions): MetadataSource {
       try {
         return await opts.http.get(url, { maxBytes: capOf(expected, opts.maxMetadataBytes), scope: `repository:${gun}:pull` });
       } catch (e) {
+        if (e instanceof PinError && e.code === 'TRUST_NOT_FOUND' && version !== undefined) {
+          // notary-server keeps every version it accepted; a missing one was never published there
+          // (or the server does not serve versions).
+          throw new PinError({
+            code: 'TRUST_NOT_FOUND',
+            message: `${e.message} (${role} version ${version} of ${gun}, ${file})`,
+            hint: `the trust server does not serve ${role} version ${version}; it is needed to verify the chain of ${role} rotations`,
+            role,
+            cause: e,
+          });
+        }
         if (e instanceof PinError && e.code === 'TRUST_NOT_FOUND' && role !== 'root') {
           // root exists (or is being fetched alongside): a missing later role is incomplete or
           // changing trust data, not an unsigned repository.
@@ -110,6 +149,12 @@ export interface DirSourceOptions {
  * `<dir>/<GUN>/<role>.json` (e.g. `<dir>/docker.io/library/nginx/targets/releases.json`) and the
  * notary client's own cache `<dir>/tuf/<GUN>/metadata/<role>.json`. Names are validated and every
  * path is checked to stay inside `dir`.
+ *
+ * A versioned fetch (`expected.version`, the intermediate roots of a root rotation) looks for
+ * `<version>.<role>.json` next to `<role>.json` in the same two places (e.g.
+ * `<dir>/<GUN>/2.root.json`). The notary client does not keep these in its own cache, so vendor
+ * them from the server (`GET /v2/<GUN>/_trust/tuf/<version>.root.json`) when the root was rotated
+ * more than once since the trusted root a run starts from.
  */
 export function createDirSource(opts: DirSourceOptions): MetadataSource {
   const root = resolve(opts.dir);
@@ -118,9 +163,10 @@ export function createDirSource(opts: DirSourceOptions): MetadataSource {
     async fetch(gun, role, expected) {
       assertGun(gun);
       assertRole(role);
+      const version = assertVersion(role, expected);
       const g = gun.split('/');
       const r = role.split('/');
-      const last = r.pop()!;
+      const last = version === undefined ? r.pop()! : `${version}.${r.pop()!}`;
       const candidates = [join(root, ...g, ...r, `${last}.json`), join(root, 'tuf', ...g, 'metadata', ...r, `${last}.json`)];
       const cap = capOf(expected, opts.maxMetadataBytes);
       for (const path of candidates) {
@@ -153,10 +199,13 @@ export function createDirSource(opts: DirSourceOptions): MetadataSource {
       }
       throw new PinError({
         code: 'TRUST_NOT_FOUND',
-        message: `no ${role} metadata for ${gun} in trustDir ${root} (looked for ${candidates.join(', ')})`,
+        message: `no ${role}${version === undefined ? '' : ` version ${version}`} metadata for ${gun} in trustDir ${root} (looked for ${candidates.join(', ')})`,
         hint:
-          'vendor the trust data (e.g. copy ~/.notary/tuf/<GUN>/metadata after a `notary lookup`), ' +
-          'sign the repository, or exclude the image',
+          version === undefined
+            ? 'vendor the trust data (e.g. copy ~/.notary/tuf/<GUN>/metadata after a `notary lookup`), ' +
+              'sign the repository, or exclude the image'
+            : `vendor ${version}.${role}.json from the trust server (GET /v2/<GUN>/_trust/tuf/${version}.${role}.json) next to ${role}.json: ` +
+              `it is needed to verify the chain of ${role} rotations`,
         role,
       });
     },
