@@ -24,7 +24,7 @@ describe('parseFunctionConfig', () => {
     expect(spec.mode).toBe('pin');
     expect(spec.reference).toBe('tag-and-digest');
     expect(spec.trust).toEqual([]);
-    expect(spec.concurrency).toBe(32);
+    expect(spec.concurrency).toBe(64);
   });
 
   it('parses a full NotaryPin config with rule defaults filled in', () => {

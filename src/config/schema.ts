@@ -94,7 +94,7 @@ export const SpecSchema = z.strictObject({
   /** Extra image field paths for custom resources. */
   imageFields: z.array(ImageFieldSchema).default([]),
   /** How many repositories (GUNs) have their trust data fetched at once. */
-  concurrency: z.number().int().min(1).max(256).default(32),
+  concurrency: z.number().int().min(1).max(256).default(64),
   /**
    * How long verified trust data is reused (the webhook keeps it in memory): until the earliest
    * expiry among its roles or this TTL, whichever is sooner. 0 disables reuse across requests.

@@ -61,11 +61,12 @@ export interface NotaryResolver extends Resolver {
 const MAX_HTTP_CLIENTS = 64;
 
 /**
- * Per trust server: 16 keep-alive connections × 8 pipelined requests = at most 128 requests in
- * flight, so round 1 of ~30 GUNs (4 files each) goes out in one round trip and the bound per server
- * stays fixed however many GUNs a bundle has (more wait in undici's queue).
+ * Per trust server: 16 keep-alive connections × 16 pipelined requests = at most 256 requests in
+ * flight, so round 1 of spec.concurrency (64) GUNs — 4 files each — goes out in one round trip
+ * (notary-server speaks HTTP/1.1 only: no ALPN h2), and the bound per server stays fixed however
+ * many GUNs a bundle has (more wait in undici's queue).
  */
-const DEFAULT_TRANSPORT = { connections: 16, pipelining: 8 } as const;
+const DEFAULT_TRANSPORT = { connections: 16, pipelining: 16 } as const;
 
 function isCache(c: NotaryResolverOptions['cache']): c is TrustCache<TrustVerifier> {
   return c !== undefined && typeof (c as TrustCache<TrustVerifier>).get === 'function';
