@@ -144,7 +144,15 @@ export async function evaluate(
 ): Promise<ImageOutcome[]> {
   const policy = opts.policy ?? compilePolicy(spec);
   const uses = collectImageUses(resources, spec.imageFields);
-  const plans = uses.map((use) => plan(use, policy, opts.mode));
+  // A plan depends only on the image string (and the policy and mode): parse and match each
+  // distinct string once, however many resources repeat it.
+  const planFor = new Map<string, Plan>();
+  const plans = uses.map((use) => {
+    if (typeof use.image !== 'string') return plan(use, policy, opts.mode);
+    let p = planFor.get(use.image);
+    if (p === undefined) planFor.set(use.image, (p = plan(use, policy, opts.mode)));
+    return p;
+  });
 
   // Resolve each unique (rule, image) once. The bound counts repositories (GUNs), not images: all
   // images of one repository share one trust-data fetch, so they run together in one slot — the
