@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PinError } from '../errors/errors.js';
-import { indexDocuments, yamlCoreValue } from './fast.js';
+import { fastStateOf, frameAt, indexDocuments, renderResults, yamlCoreValue, type Frame } from './fast.js';
+import { renderBlock } from './results.js';
 import { createHash } from 'node:crypto';
 import { parseInput, parsePathOf, serialize } from './io.js';
 import type { KrmResult, Manifest } from './types.js';
@@ -312,5 +313,104 @@ describe('fast.ts helpers', () => {
     expect(ranges.slice(0, 3)).toEqual(['x', '"q\\"r"', "[ 's' , t ]"]);
     expect(root.vals![3]!.items!.map((f) => text.slice(f.cs, f.ce))).toEqual(['u']);
     expect(root.vals![2]!.items!.map((f) => text.slice(f.cs, f.ce))).toEqual(["'s'", 't']);
+  });
+});
+
+describe('fast path: compact index (memory)', () => {
+  const items = (root: Frame): Frame[] => frameAt(root, ['items'])?.items ?? [];
+  const image = ['spec', 'template', 'spec', 'containers', 0, 'image'];
+
+  it('keeps frames only for the roots and their children; items keep just their string scalars', () => {
+    const text = bundle(3);
+    const idx = indexDocuments(text)!;
+    const root = idx.roots[0]!;
+    expect(root.keys).toEqual(['apiVersion', 'kind', 'items', 'functionConfig']);
+    const its = items(root);
+    expect(its).toHaveLength(3);
+    for (const it of its) {
+      expect(it.t).toBeDefined();
+      expect(it.keys).toBeUndefined();
+      expect(it.vals).toBeUndefined();
+    }
+    // 24 string scalars per item (values, not keys), 1 in functionConfig.spec: nothing else is kept
+    expect(idx.table.length).toBe(3 * 24 + 1);
+    const f = frameAt(its[1]!, image)!;
+    expect(text.slice(f.cs, f.ce)).toBe('registry.example.com/team1/app1:1.1');
+    expect(f.r).toBe('registry.example.com/team1/app1:1.1');
+    const side = frameAt(its[1]!, ['spec', 'template', 'spec', 'containers', 1, 'image'])!;
+    expect([text.slice(side.cs, side.ce), side.st, side.r]).toEqual(['"registry.example.com/team8/side:2.0"', 2, 'registry.example.com/team8/side:2.0']);
+    const note = frameAt(its[0]!, ['metadata', 'annotations', 'note'])!;
+    expect(note.r).toBe('it\'s "quoted" \u00e9');
+    const empty = frameAt(its[0]!, ['spec', 'template', 'spec', 'containers', 0, 'env', 1, 'value'])!;
+    expect([text.slice(empty.cs, empty.ce), empty.st, empty.r]).toEqual(["''", 1, '']);
+    // not string scalars, or not there: the index can not say (setImage escalates)
+    expect(frameAt(its[0]!, ['spec', 'replicas'])).toBeUndefined();
+    expect(frameAt(its[0]!, ['spec', 'template'])).toBeUndefined();
+    expect(frameAt(its[0]!, ['spec', 'template', 'spec', 'containers', '0', 'image'])).toBeUndefined();
+    expect(frameAt(its[0]!, ['spec', 'nope'])).toBeUndefined();
+    expect(frameAt(its[0]!, [])).toBe(its[0]);
+  });
+
+  it('finds the items of a JSON ResourceList (flow collections js-yaml wraps)', () => {
+    const text = JSON.stringify({ apiVersion: 'config.kubernetes.io/v1', kind: 'ResourceList', items: [{ apiVersion: 'v1', kind: 'Pod', spec: { containers: [{ image: 'a:1' }, { image: 'b:2' }] } }, { apiVersion: 'v1', kind: 'Pod' }] }, null, 1);
+    const idx = indexDocuments(text)!;
+    const root = idx.roots[0]!;
+    expect(root.keys).toEqual(['apiVersion', 'kind', 'items']);
+    const its = items(root);
+    expect(its.map((f) => f.t !== undefined)).toEqual([true, true]);
+    expect(text.slice(frameAt(its[0]!, ['spec', 'containers', 1, 'image'])!.cs, frameAt(its[0]!, ['spec', 'containers', 1, 'image'])!.ce)).toBe('"b:2"');
+    const block = indexDocuments('apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: [{apiVersion: v1, kind: Pod, spec: {image: x}}]\n')!;
+    const bi = items(block.roots[0]!);
+    expect(bi).toHaveLength(1);
+    expect(frameAt(bi[0]!, ['spec', 'image'])!.r).toBe('x');
+  });
+
+  it('compacts stream documents whole when asked', () => {
+    const text = bundle(2, { resourceList: false });
+    const idx = indexDocuments(text, { compactRoots: true })!;
+    expect(idx.roots.map((r) => [r.t !== undefined, r.keys])).toEqual([
+      [true, undefined],
+      [true, undefined],
+    ]);
+    expect(idx.table.length).toBe(2 * 24); // the depth-2 blocks were merged into the roots' blocks
+    expect(frameAt(idx.roots[1]!, image)!.r).toBe('registry.example.com/team1/app1:1.1');
+    expect(frameAt(idx.roots[1]!, ['kind'])!.r).toBe('Deployment');
+  });
+
+  it('keys the table can not hold (NUL, \\u0001, empty) agree with the full path', () => {
+    const doc = 'apiVersion: example.com/v1\nkind: App\nspec:\n  "a\\u0000b": {image: "x:1"}\n  "a\\u0001c": [\'y:1\']\n  "": {"": "z:1"}\n  a: {b: w}\n';
+    const rl = `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n${doc.replace(/^(?=.)/gm, '  ').replace(/^  /, '- ')}`;
+    for (const text of [doc, rl]) {
+      const held = [['spec', '', ''], ['spec', 'a', 'b']];
+      const notHeld = [['spec', 'a\u0000b', 'image'], ['spec', 'a\u0001c', 0]];
+      const fast = parseInput(text, { yamlPath: 'auto' });
+      const full = parseInput(text, { yamlPath: 'full' });
+      expect(parsePathOf(fast)).toBe('fast');
+      expect(fast.items[0]!.object).toEqual(full.items[0]!.object);
+      const set = (m: Manifest, paths: (string | number)[][]) => {
+        for (const p of paths) m.items[0]!.setImage(p, `${String(p[2])}@sha256:${'0'.repeat(64)}`);
+      };
+      set(fast, held);
+      set(full, held);
+      expect(fastStateOf(fast)!.escalated).toBeUndefined(); // found in the table
+      expect(serialize(fast)).toBe(serialize(full));
+      set(fast, notHeld);
+      set(full, notHeld);
+      expect(fastStateOf(fast)!.escalated).toBeDefined(); // not in the table: the full model did it
+      expect(snapshot(fast)).toEqual(snapshot(full));
+      expect(serialize(fast)).toBe(serialize(full));
+      expect(serialize(fast, RESULTS)).toBe(serialize(full, RESULTS));
+    }
+  });
+
+  it('renderResults writes what renderBlock writes', () => {
+    const cases: unknown[][] = [[], RESULTS, [{}], [{ a: 1 }, {}, { b: [1, 'x'] }], [1, { a: 1 }], [[1], { a: 1 }]];
+    for (const r of cases) {
+      for (const indentSeq of [false, true]) {
+        for (const [indent, eol] of [['', '\n'], ['  ', '\r\n']] as const) {
+          expect(renderResults(r, indentSeq, indent, eol)).toBe(renderBlock('results', r, indentSeq).map((l) => indent + l).join(eol) + eol);
+        }
+      }
+    }
   });
 });

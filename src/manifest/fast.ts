@@ -56,6 +56,118 @@ export interface Frame {
   vals?: (Frame | null)[];
   /** Sequence entries. */
   items?: Frame[];
+  /**
+   * A compacted collection: its descendants' frames are dropped and only its string scalars are
+   * kept, as entries `[from, to)` of `table` (see `ScalarTable`).
+   */
+  t?: { table: ScalarTable; from: number; to: number };
+}
+
+/** Path segment separator of a `ScalarTable` path key; keys holding it (or NUMBER) are not recorded. */
+const SEP = '\u0000';
+/** Prefix of a sequence index segment in a path key. */
+const NUMBER = '\u0001';
+
+/**
+ * The string scalars of the compacted collections of one input, packed: the only nodes `setImage`
+ * can edit without escalating (`tryRecord` needs a string scalar's range, style and value, which
+ * `decodeScalar` re-reads from the text). An entry is (path id, content start, content end, style);
+ * the path (relative to the compacted collection: keys and `NUMBER`-prefixed indexes joined by
+ * `SEP`) is interned once per input, so the per-item cost is 13 bytes per string scalar. Each
+ * compacted collection owns a block of entries sorted by path id (binary search).
+ */
+export class ScalarTable {
+  ids = new Int32Array(1024);
+  starts = new Int32Array(1024);
+  ends = new Int32Array(1024);
+  styles = new Uint8Array(1024);
+  length = 0;
+  readonly paths: string[] = [];
+  readonly pathIds = new Map<string, number>();
+
+  constructor(readonly text: string) {}
+
+  /** Drop every entry from `length` on (a merged block replaces its children's blocks). */
+  truncate(length: number): void {
+    this.length = length;
+  }
+
+  /** Append a block; returns its [from, to). */
+  append(keys: readonly string[], cs: readonly number[], ce: readonly number[], st: readonly number[]): { from: number; to: number } {
+    const from = this.length;
+    const count = keys.length;
+    if (from + count > this.ids.length) {
+      let size = this.ids.length * 2;
+      while (size < from + count) size *= 2;
+      const grow = <T extends Int32Array | Uint8Array>(a: T, b: T): T => {
+        b.set(a.subarray(0, from));
+        return b;
+      };
+      this.ids = grow(this.ids, new Int32Array(size));
+      this.starts = grow(this.starts, new Int32Array(size));
+      this.ends = grow(this.ends, new Int32Array(size));
+      this.styles = grow(this.styles, new Uint8Array(size));
+    }
+    const ids: number[] = new Array<number>(count);
+    for (let i = 0; i < count; i++) {
+      const key = keys[i] as string;
+      let id = this.pathIds.get(key);
+      if (id === undefined) {
+        id = this.paths.length;
+        this.paths.push(key);
+        this.pathIds.set(key, id);
+      }
+      ids[i] = id;
+    }
+    const order = Array.from({ length: count }, (_, i) => i).sort((a, b) => (ids[a] as number) - (ids[b] as number));
+    for (let j = 0; j < count; j++) {
+      const i = order[j] as number;
+      this.ids[from + j] = ids[i] as number;
+      this.starts[from + j] = cs[i] as number;
+      this.ends[from + j] = ce[i] as number;
+      this.styles[from + j] = st[i] as number;
+    }
+    this.length = from + count;
+    return { from, to: from + count };
+  }
+
+  /** The entry for `key` in the block [from, to), or -1. */
+  find(from: number, to: number, key: string): number {
+    const id = this.pathIds.get(key);
+    if (id === undefined) return -1;
+    let lo = from;
+    let hi = to - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = this.ids[mid] as number;
+      if (v === id) return mid;
+      if (v < id) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+}
+
+/** The value of a string scalar the index verified (the inverse of the checks in `scalar`). */
+function decodeScalar(text: string, cs: number, ce: number, st: number): string {
+  const raw = text.slice(cs, ce);
+  if (st === 0) return raw;
+  if (st === 1) return raw.slice(1, -1).replace(/''/g, "'");
+  return raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+}
+
+/** The path key of `path[from..]` in a `ScalarTable`; undefined when no entry can have it. */
+function pathKey(path: FieldPath, from: number): string | undefined {
+  let key = '';
+  for (let i = from; i < path.length; i++) {
+    const seg = path[i];
+    let part: string;
+    if (typeof seg === 'number') part = NUMBER + String(seg);
+    else if (typeof seg === 'string' && !seg.includes(SEP) && !seg.includes(NUMBER)) part = seg;
+    else return undefined;
+    key = i === from ? part : key + SEP + part;
+  }
+  return key;
 }
 
 const ABORT = new Error('not plain');
@@ -90,12 +202,41 @@ const UNPLAIN_TEXT = /[\t\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u20
 
 const isKindName = (k: unknown): Kind => (k === 'scalar' ? SCALAR : k === 'mapping' ? MAP : k === 'sequence' ? SEQ : NONE);
 
-/** Build the index while js-yaml loads `text`; undefined when the input is not plain. */
-export function indexDocuments(text: string): { docs: unknown[]; roots: Frame[]; lastContent: number } | undefined {
+/** The result of `indexDocuments`. */
+export interface DocumentIndex {
+  /** The js-yaml documents. */
+  docs: unknown[];
+  /** The index of each document's root node. */
+  roots: Frame[];
+  /** End of the last content character of the input. */
+  lastContent: number;
+  /** The string scalars of the compacted collections. */
+  table: ScalarTable;
+}
+
+/** Options of `indexDocuments`. */
+export interface IndexOptions {
+  /**
+   * Also compact every root mapping that is not a `kind: ResourceList` (a stream's resources): it
+   * keeps no frames below it, only its string scalars. Default false.
+   */
+  compactRoots?: boolean;
+}
+
+/**
+ * Build the index while js-yaml loads `text`; undefined when the input is not plain.
+ *
+ * Memory: every node is checked when it closes, and a collection at depth 2 (a ResourceList item,
+ * or anything two levels below a document root) is compacted as soon as it closes: its frames are
+ * dropped and only its string scalars stay, packed in the `ScalarTable`. Frames are kept only for
+ * the roots and their direct children, which is what `buildFast` and `fastResultsEdit` read.
+ */
+export function indexDocuments(text: string, opts: IndexOptions = {}): DocumentIndex | undefined {
   if (UNPLAIN_TEXT.test(text)) return undefined;
   const n = text.length;
   const stack: Frame[] = [];
   const roots: Frame[] = [];
+  const table = new ScalarTable(text);
   let lastContent = 0;
 
   const contentStart = (p: number): number => {
@@ -230,9 +371,75 @@ export function indexDocuments(text: string): { docs: unknown[]; roots: Frame[];
     }
   };
 
+  /**
+   * The depth of `f` (closing, `stack` holds its open ancestors) in the document: the number of
+   * its ancestors, less the wrapper js-yaml opens around a flow collection in block context (it reads
+   * the collection as a candidate key, then keeps it as the node: the wrapper closes with it as its
+   * only child, see the listener). Only flow collections have such a wrapper, at most one per path
+   * (nothing in flow context is wrapped), and it starts where the collection does.
+   */
+  const depthOf = (f: Frame): number => {
+    const k = stack.length;
+    for (let i = 0; i < k; i++) {
+      const g = stack[i] as Frame;
+      const c = text.charCodeAt(g.cs);
+      if (c === 0x7b || c === 0x5b) return (i + 1 < k ? (stack[i + 1] as Frame) : f).cs === g.cs ? k - 1 : k;
+    }
+    return k;
+  };
+
+  /**
+   * Replace `f`'s subtree (checked) by its string scalars in `table`. Compacted descendants are
+   * merged: their blocks are the last ones of the table (they closed after `f` opened), so the
+   * merged block replaces them.
+   */
+  const compact = (f: Frame): void => {
+    const keys: string[] = [];
+    const cs: number[] = [];
+    const ce: number[] = [];
+    const st: number[] = [];
+    let reuse = table.length;
+    const join = (prefix: string | undefined, part: string): string => (prefix === undefined ? part : prefix + SEP + part);
+    const collect = (g: Frame | null | undefined, prefix: string | undefined): void => {
+      if (g === null || g === undefined) return;
+      if (g.k === SCALAR) {
+        if (typeof g.r === 'string' && prefix !== undefined) {
+          keys.push(prefix);
+          cs.push(g.cs);
+          ce.push(g.ce);
+          st.push(g.st);
+        }
+      } else if (g.t !== undefined) {
+        const { from, to } = g.t;
+        if (from < reuse) reuse = from;
+        for (let i = from; i < to; i++) {
+          keys.push(join(prefix, table.paths[table.ids[i] as number] as string));
+          cs.push(table.starts[i] as number);
+          ce.push(table.ends[i] as number);
+          st.push(table.styles[i] as number);
+        }
+      } else if (g.k === MAP && g.keys !== undefined && g.vals !== undefined) {
+        for (let i = 0; i < g.keys.length; i++) {
+          const key = g.keys[i] as string;
+          if (key.includes(SEP) || key.includes(NUMBER)) continue; // never found: setImage escalates
+          collect(g.vals[i], join(prefix, key));
+        }
+      } else if (g.k === SEQ && g.items !== undefined) {
+        for (let i = 0; i < g.items.length; i++) collect(g.items[i], join(prefix, NUMBER + String(i)));
+      }
+    };
+    collect(f, undefined);
+    table.truncate(reuse);
+    f.t = { table, ...table.append(keys, cs, ce, st) };
+    f.keys = undefined;
+    f.keyFrames = undefined;
+    f.vals = undefined;
+    f.items = undefined;
+  };
+
   const listener = (ev: string, state: { position: number; kind: unknown; result: unknown; tag?: unknown; anchor?: unknown }): void => {
     if (ev === 'open') {
-      stack.push({ s: state.position, e: 0, k: NONE, r: null, cs: 0, ce: -1, st: 0 });
+      stack.push({ s: state.position, e: 0, k: NONE, r: null, cs: contentStart(state.position), ce: -1, st: 0 });
       return;
     }
     let f = stack.pop() as Frame;
@@ -247,7 +454,6 @@ export function indexDocuments(text: string): { docs: unknown[]; roots: Frame[];
       f.k = kind;
       f.r = state.result;
       if (kind !== NONE) {
-        f.cs = contentStart(f.s);
         const c = text.charCodeAt(f.cs);
         // anchors, tags, aliases, block scalars, reserved indicators
         if (c === 0x26 || c === 0x21 || c === 0x2a || c === 0x7c || c === 0x3e || c === 0x25 || c === 0x40 || c === 0x60 || f.cs >= f.e) throw ABORT;
@@ -256,6 +462,10 @@ export function indexDocuments(text: string): { docs: unknown[]; roots: Frame[];
         else sequence(f);
       } else if (f.c !== undefined) throw ABORT;
       f.c = undefined;
+    }
+    if ((f.k === MAP || f.k === SEQ) && f.t === undefined && stack.length <= 3) {
+      const depth = depthOf(f);
+      if (depth === 2 || (depth === 0 && opts.compactRoots === true && f.k === MAP && (f.r as Record<string, unknown>).kind !== 'ResourceList')) compact(f);
     }
     const parent = stack[stack.length - 1];
     if (parent === undefined) roots.push(f);
@@ -276,20 +486,35 @@ export function indexDocuments(text: string): { docs: unknown[]; roots: Frame[];
   }
   if (stack.length !== 0 || roots.length !== docs.length) return undefined;
   for (let i = 0; i < docs.length; i++) if (!Object.is((roots[i] as Frame).r, docs[i])) return undefined;
-  return { docs, roots, lastContent };
+  return { docs, roots, lastContent, table };
 }
 
-/** The value frame at `path` below `root` (undefined when the index can not say). */
+/**
+ * The value frame at `path` below `root` (undefined when the index can not say). Below a compacted
+ * collection only string scalars are found (as a scalar frame made from the table entry); anything
+ * else there is undefined.
+ */
 export function frameAt(root: Frame, path: FieldPath): Frame | undefined {
   let f: Frame | undefined = root;
-  for (const seg of path) {
+  for (let p = 0; p < path.length; p++) {
+    const seg = path[p];
     if (f === undefined) return undefined;
+    if (f.t !== undefined) {
+      const { table, from, to } = f.t;
+      const key = pathKey(path, p);
+      const i = key === undefined ? -1 : table.find(from, to, key);
+      if (i < 0) return undefined;
+      const cs = table.starts[i] as number;
+      const ce = table.ends[i] as number;
+      const st = table.styles[i] as number;
+      return { s: cs, e: ce, k: SCALAR, r: decodeScalar(table.text, cs, ce, st), cs, ce, st };
+    }
     if (typeof seg === 'number') {
       if (f.k !== SEQ || f.items === undefined) return undefined;
       f = f.items[seg];
     } else {
       if (f.k !== MAP || f.keys === undefined || f.vals === undefined) return undefined;
-      const i = f.keys.indexOf(seg);
+      const i = f.keys.indexOf(seg as string);
       if (i < 0) return undefined;
       f = f.vals[i] ?? undefined;
     }
@@ -417,11 +642,11 @@ const isResource = (o: unknown): o is Record<string, unknown> =>
  * runs the full path, which also reports every input error).
  */
 export function buildFast(b: FastBuild): Manifest | undefined {
-  const idx = indexDocuments(b.text);
+  const idx = indexDocuments(b.text, { compactRoots: true });
   if (idx === undefined) return undefined;
   const { docs, roots } = idx;
   if (docs.length === 0) return undefined;
-  for (const r of roots) if (!isMapFrame(r)) return undefined; // null documents, scalars, lists: full path
+  for (const r of roots) if (r.k !== MAP) return undefined; // null documents, scalars, lists: full path
   const st: FastState = { text: b.text, eol: b.eol, edits: new Map(), calls: [], lastContent: idx.lastContent, full: b.full };
   const objs = docs as Record<string, unknown>[];
   if (objs.some((o) => o.kind === 'ResourceList')) {
@@ -439,7 +664,7 @@ export function buildFast(b: FastBuild): Manifest | undefined {
     const items: Item[] = [];
     for (let i = 0; i < itemFrames.length; i++) {
       const f = itemFrames[i] as Frame;
-      if (!isMapFrame(f) || !isResource(f.r)) return undefined;
+      if (f.k !== MAP || !isResource(f.r)) return undefined;
       items.push(new FastItem(state, f, i, 0, f.r, b.refOf(f.r)));
     }
     const fc = rl.functionConfig;
@@ -483,7 +708,7 @@ export function fastResultsEdit(st: FastState, results: unknown[]): TextEdit | u
   let indentSeq = false;
   for (let i = 0; i < root.keys.length; i++) {
     const v = root.vals[i];
-    if (isSeqFrame(v) && v.st === 0) {
+    if (v !== null && v !== undefined && v.k === SEQ && v.st === 0) {
       indentSeq = columnOf(text, v.cs) > columnOf(text, (root.keyFrames[i] as Frame).cs);
       break;
     }
@@ -495,7 +720,25 @@ export function fastResultsEdit(st: FastState, results: unknown[]): TextEdit | u
   // (only blank lines and comments in column 0: where `yaml` puts an indented comment is not modelled)
   if (!/^(?:(?:#[^\n]*)?\n)*(?:#[^\n]*)?$/.test(text.slice(at).replace(/\r\n/g, '\n'))) return undefined;
   if (nl >= 0 && !/^[ \r]*(?:#[^\n]*)?$/.test(text.slice(st.lastContent, nl))) return undefined;
-  const rendered = renderBlock('results', results, indentSeq).map((l) => ' '.repeat(col) + l);
   const needsBreak = at > 0 && text[at - 1] !== '\n';
-  return { start: at, end: at, text: (needsBreak ? st.eol : '') + rendered.join(st.eol) + st.eol };
+  return { start: at, end: at, text: (needsBreak ? st.eol : '') + renderResults(results, indentSeq, ' '.repeat(col), st.eol) };
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * `renderBlock('results', results, indentSeq)`, each line indented by `indent` and ended by `eol`,
+ * as one string. A non-empty list of mappings is rendered one entry at a time (`renderBlock` writes
+ * each entry of such a list on its own, so the text is the same), which keeps tens of thousands of
+ * results from being held as one array of lines.
+ */
+export function renderResults(results: unknown[], indentSeq: boolean, indent: string, eol: string): string {
+  if (results.length === 0 || !results.every(isPlainObject)) return renderBlock('results', results, indentSeq).map((l) => indent + l + eol).join('');
+  const chunks: string[] = [];
+  for (let n = 0; n < results.length; n++) {
+    // line 0 is the `results:` line, written once
+    const lines = renderBlock('results', [results[n]], indentSeq);
+    chunks.push((n === 0 ? lines : lines.slice(1)).map((l) => indent + l + eol).join(''));
+  }
+  return chunks.join('');
 }

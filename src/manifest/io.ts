@@ -486,13 +486,15 @@ function verify(st: SourceState, out: string, results: unknown[] | undefined): b
 export function serialize(model: Manifest, results?: readonly KrmResult[], opts: SerializeOptions = {}): string {
   let finalResults: unknown[] | undefined;
   if (results !== undefined && model.form === 'resourceList') {
+    // JSON-normalised one by one (a result is an object, so alone it round-trips as it does in the
+    // list): only one copy of tens of thousands of results is held at a time.
     const checked = results.map((r, i) => {
       const p = KrmResultSchema.safeParse(r);
       if (!p.success) throw new PinError({ code: 'INTERNAL', message: `result ${i} is not a valid KRM result: ${p.error.message}` });
-      return p.data;
+      return JSON.parse(JSON.stringify(p.data)) as unknown;
     });
     const existing = opts.resultsMode === 'append' && Array.isArray(model.existingResults) ? model.existingResults : [];
-    finalResults = JSON.parse(JSON.stringify([...existing, ...checked])) as unknown[];
+    finalResults = existing.length > 0 ? [...(JSON.parse(JSON.stringify(existing)) as unknown[]), ...checked] : checked;
   }
   const fast = fastStateOf(model);
   if (fast !== undefined) {
