@@ -403,12 +403,35 @@ describe('fast path: compact index (memory)', () => {
     }
   });
 
+  it('an invalid result is the same error on both paths, whichever way serialize goes', () => {
+    const text = bundle(3);
+    const bad = [...RESULTS, { message: 'x', severity: 'fatal' } as never, { message: 1 } as never];
+    for (const opts of [{}, { verify: 'full' as const }, { resultsMode: 'append' as const }, { strategy: 'restringify' as const }]) {
+      const errOf = (m: Manifest): string => {
+        try {
+          serialize(m, bad, opts);
+        } catch (e) {
+          return `${(e as PinError).code}: ${(e as PinError).message}`;
+        }
+        return 'no error';
+      };
+      const fast = parseInput(text, { yamlPath: 'auto' });
+      expect(parsePathOf(fast)).toBe('fast');
+      const want = errOf(parseInput(text, { yamlPath: 'full' }));
+      expect(want).toMatch(/^INTERNAL: result 2 is not a valid KRM result/);
+      expect(errOf(fast)).toBe(want);
+    }
+  });
+
   it('renderResults writes what renderBlock writes', () => {
     const cases: unknown[][] = [[], RESULTS, [{}], [{ a: 1 }, {}, { b: [1, 'x'] }], [1, { a: 1 }], [[1], { a: 1 }]];
     for (const r of cases) {
       for (const indentSeq of [false, true]) {
         for (const [indent, eol] of [['', '\n'], ['  ', '\r\n']] as const) {
-          expect(renderResults(r, indentSeq, indent, eol)).toBe(renderBlock('results', r, indentSeq).map((l) => indent + l).join(eol) + eol);
+          const want = renderBlock('results', r, indentSeq).map((l) => indent + l).join(eol) + eol;
+          expect(renderResults(r, indentSeq, indent, eol)).toBe(want);
+          const mappings = r.every((x) => x !== null && typeof x === 'object' && !Array.isArray(x));
+          expect(renderResults({ length: r.length, entry: (i) => r[i], mappings }, indentSeq, indent, eol)).toBe(want);
         }
       }
     }

@@ -698,7 +698,7 @@ const columnOf = (text: string, offset: number): number => offset - (text.lastIn
  * block root mapping without a `results` key (results are appended after the mapping's last
  * content line). Undefined otherwise (the caller escalates).
  */
-export function fastResultsEdit(st: FastState, results: unknown[]): TextEdit | undefined {
+export function fastResultsEdit(st: FastState, results: unknown[] | ResultSource): TextEdit | undefined {
   const root = st.resourceList;
   if (!isMapFrame(root) || root.st !== 0 || root.keys.includes('results')) return undefined;
   const text = st.text;
@@ -727,18 +727,37 @@ export function fastResultsEdit(st: FastState, results: unknown[]): TextEdit | u
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
+ * A list of results produced one entry at a time (io.ts validates and JSON-normalises each result
+ * only when it is written), so tens of thousands of results are never all held in written form.
+ */
+export interface ResultSource {
+  readonly length: number;
+  /** Entry `i` (0 <= i < length), JSON-normalised; may throw (an invalid result). */
+  entry(i: number): unknown;
+  /** True when every entry is a mapping (then they are written one by one). */
+  readonly mappings: boolean;
+}
+
+/** All entries of `src`, in order. */
+export function resultList(src: unknown[] | ResultSource): unknown[] {
+  return Array.isArray(src) ? src : Array.from({ length: src.length }, (_, i) => src.entry(i));
+}
+
+/**
  * `renderBlock('results', results, indentSeq)`, each line indented by `indent` and ended by `eol`,
  * as one string. A non-empty list of mappings is rendered one entry at a time (`renderBlock` writes
- * each entry of such a list on its own, so the text is the same), which keeps tens of thousands of
- * results from being held as one array of lines.
+ * each entry of such a list on its own, so the text is the same): no array of all lines, nor of
+ * all entries, is ever held.
  */
-export function renderResults(results: unknown[], indentSeq: boolean, indent: string, eol: string): string {
-  if (results.length === 0 || !results.every(isPlainObject)) return renderBlock('results', results, indentSeq).map((l) => indent + l + eol).join('');
-  const chunks: string[] = [];
+export function renderResults(results: unknown[] | ResultSource, indentSeq: boolean, indent: string, eol: string): string {
+  const mappings = Array.isArray(results) ? results.every(isPlainObject) : results.mappings;
+  if (results.length === 0 || !mappings) return renderBlock('results', resultList(results), indentSeq).map((l) => indent + l + eol).join('');
+  const entry = Array.isArray(results) ? (i: number): unknown => results[i] : (i: number): unknown => results.entry(i);
+  let out = '';
   for (let n = 0; n < results.length; n++) {
     // line 0 is the `results:` line, written once
-    const lines = renderBlock('results', [results[n]], indentSeq);
-    chunks.push((n === 0 ? lines : lines.slice(1)).map((l) => indent + l + eol).join(''));
+    const lines = renderBlock('results', [entry(n)], indentSeq);
+    out += (n === 0 ? lines : lines.slice(1)).map((l) => indent + l + eol).join('');
   }
-  return chunks.join('');
+  return out;
 }

@@ -22,7 +22,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, visit } from 'y
 import type { Document, Node, YAMLMap } from 'yaml';
 import { PinError, type ResourceRef } from '../errors/errors.js';
 import { attachState, ManifestItem, stateOf, type DocState, type SourceState } from './model.js';
-import { buildFast, escalate, fastResultsEdit, fastStateOf, type FastState } from './fast.js';
+import { buildFast, escalate, fastResultsEdit, fastStateOf, resultList, type FastState, type ResultSource } from './fast.js';
 import { resultsEdit, type TextEdit } from './results.js';
 import { nodeAt } from './rewrite.js';
 import { KrmResultSchema, type FileRef, type Item, type KrmResult, type Manifest } from './types.js';
@@ -484,25 +484,29 @@ function verify(st: SourceState, out: string, results: unknown[] | undefined): b
  * PinError INTERNAL (never silently wrong output).
  */
 export function serialize(model: Manifest, results?: readonly KrmResult[], opts: SerializeOptions = {}): string {
-  let finalResults: unknown[] | undefined;
+  let source: ResultSource | undefined;
   if (results !== undefined && model.form === 'resourceList') {
-    // JSON-normalised one by one (a result is an object, so alone it round-trips as it does in the
-    // list): only one copy of tens of thousands of results is held at a time.
-    const checked = results.map((r, i) => {
-      const p = KrmResultSchema.safeParse(r);
+    const existing = opts.resultsMode === 'append' && Array.isArray(model.existingResults) ? (JSON.parse(JSON.stringify(model.existingResults)) as unknown[]) : [];
+    // Each result is validated and JSON-normalised when it is needed (a result is an object, so
+    // alone it round-trips as it does in the list): the fast path writes them one by one.
+    const checked = (i: number): unknown => {
+      const p = KrmResultSchema.safeParse(results[i]);
       if (!p.success) throw new PinError({ code: 'INTERNAL', message: `result ${i} is not a valid KRM result: ${p.error.message}` });
       return JSON.parse(JSON.stringify(p.data)) as unknown;
-    });
-    const existing = opts.resultsMode === 'append' && Array.isArray(model.existingResults) ? model.existingResults : [];
-    finalResults = existing.length > 0 ? [...(JSON.parse(JSON.stringify(existing)) as unknown[]), ...checked] : checked;
+    };
+    source = {
+      length: existing.length + results.length,
+      entry: (i) => (i < existing.length ? existing[i] : checked(i - existing.length)),
+      mappings: existing.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r)),
+    };
   }
   const fast = fastStateOf(model);
   if (fast !== undefined) {
-    const out = fast.escalated === undefined ? serializeFast(fast, finalResults, opts) : undefined;
+    const out = fast.escalated === undefined ? serializeFast(fast, source, opts) : undefined;
     if (out !== undefined) return out;
-    return serializeState(stateOf(escalate(fast)), finalResults, opts);
+    return serializeState(stateOf(escalate(fast)), source && resultList(source), opts);
   }
-  return serializeState(stateOf(model), finalResults, opts);
+  return serializeState(stateOf(model), source && resultList(source), opts);
 }
 
 /**
@@ -510,7 +514,7 @@ export function serialize(model: Manifest, results?: readonly KrmResult[], opts:
  * undefined when the full model must do it (other options, a `results` layout the index does not
  * explain, or a replacement that does not read back).
  */
-function serializeFast(st: FastState, finalResults: unknown[] | undefined, opts: SerializeOptions): string | undefined {
+function serializeFast(st: FastState, finalResults: ResultSource | undefined, opts: SerializeOptions): string | undefined {
   if (opts.strategy === 'restringify' || opts.verify === 'full') return undefined;
   const withResults = finalResults !== undefined && st.resourceList !== undefined;
   if (st.edits.size === 0 && !withResults) return st.text;
