@@ -1,7 +1,10 @@
 /**
  * The fast parse path for "plain" YAML/JSON manifests: js-yaml (`CORE_SCHEMA`) builds the plain JS
  * objects, and its parse listener (`open`/`close` around every node) gives a light position index
- * (node source ranges, key → child, index → child). The `yaml` Document path (io.ts) stays the
+ * (node source ranges, key → child, index → child). Every node is checked as it closes; once a
+ * resource has closed, only the ranges of its string scalars are kept (`ScalarTable`, about 13 bytes
+ * per string scalar), so memory grows with the input text and the JS objects, not with the node
+ * count. The `yaml` Document path (io.ts) stays the
  * reference: this module never reports a user-facing error, it returns `undefined` ("not plain
  * enough, use the full path") whenever anything is outside what it can prove, and a fast model
  * escalates to a full model (built from the same text, with the same `setImage` calls replayed)
