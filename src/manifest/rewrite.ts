@@ -14,6 +14,7 @@
 import { parse as parseYaml, isAlias, isMap, isScalar, isSeq, Scalar } from 'yaml';
 import type { Document, Node, YAMLMap } from 'yaml';
 import { PinError } from '../errors/errors.js';
+import { boundedMemo } from '../util/memo.js';
 import type { FieldPath, Item } from './types.js';
 import { formatField } from './walk.js';
 
@@ -104,14 +105,21 @@ export function nodeAt(doc: Document.Parsed, root: Node, path: FieldPath): unkno
 
 const SAFE_PLAIN = /^[A-Za-z0-9_][A-Za-z0-9_./:@+-]*$/;
 
-/** True when `value` can be written as a plain scalar and still reads back as that exact string. */
+const safePlainMemo = boundedMemo<boolean>(10_000);
+
+/**
+ * True when `value` can be written as a plain scalar and still reads back as that exact string.
+ * Memoised: a bundle writes the same few hundred pinned references thousands of times.
+ */
 export function isSafePlain(value: string): boolean {
   if (!SAFE_PLAIN.test(value) || value.endsWith(':')) return false;
-  try {
-    return parseYaml(value) === value && parseYaml(value, { version: '1.1' }) === value;
-  } catch {
-    return false;
-  }
+  return safePlainMemo(value, () => {
+    try {
+      return parseYaml(value) === value && parseYaml(value, { version: '1.1' }) === value;
+    } catch {
+      return false;
+    }
+  });
 }
 
 const doubleQuoted = (value: string): string => JSON.stringify(value);
