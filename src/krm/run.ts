@@ -116,8 +116,23 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
   if (counts.failed > 0) return unchangedWith(results, stderr, outcomes);
 
   // Every image resolved: apply the rewrites (pin mode only; verify mode never changes anything).
-  for (const o of outcomes) {
-    if (o.status === 'pinned' && o.changed) model.items[o.use.resourceIndex]!.setImage(o.use.path, o.newValue);
+  try {
+    for (const o of outcomes) {
+      if (o.status === 'pinned' && o.changed) model.items[o.use.resourceIndex]!.setImage(o.use.path, o.newValue);
+    }
+    return { stdout: serialize(model, model.form === 'resourceList' ? results : undefined), stderr, exitCode: 0, outcomes, results };
+  } catch (e) {
+    // A rewrite that cannot be made (or would not read back) fails the whole run: the output is
+    // the input as it came, from a fresh parse of the original text, so no partial edit leaks out.
+    const error = toPinError(e);
+    const pristine = parseInput(model.source, { maxBytes: Number.MAX_SAFE_INTEGER });
+    const all = [...results, ...toKrmResults([], fileLookup, [error])];
+    return {
+      stdout: pristine.form === 'resourceList' ? serialize(pristine, all) : '',
+      stderr: [...stderr, `notary-pin: error: ${errorText(error)} [${error.code}]`],
+      exitCode: 1,
+      outcomes,
+      results: all,
+    };
   }
-  return { stdout: serialize(model, model.form === 'resourceList' ? results : undefined), stderr, exitCode: 0, outcomes, results };
 }
