@@ -343,6 +343,9 @@ class UndiciHttpClient implements HttpClient {
       method: 'GET',
       headers,
       signal,
+      // Trust metadata answers at once: let undici pipeline further GETs on the connection
+      // instead of waiting for these headers (its default for GET), or `pipelining` does nothing.
+      blocking: false,
     });
     if (res.statusCode < 200 || res.statusCode >= 300) {
       await discard(res.body);
