@@ -183,6 +183,9 @@ export async function evaluate(
     });
   }
 
+  // The pinned string depends only on the plan and its resolution: format it once per image.
+  const pinnedValue = new Map<Plan, string>();
+  const keepTag = spec.reference === 'tag-and-digest';
   return Promise.all(
     uses.map(async (use, i): Promise<ImageOutcome> => {
       const p = plans[i]!;
@@ -192,8 +195,8 @@ export async function evaluate(
       if (!result.ok) return { status: 'failed', use, error: result.error.with({ image: p.ref.original }) };
       const resolution = result.value;
       if (opts.mode === 'verify') return { status: 'verified', use, resolution };
-      const keepTag = spec.reference === 'tag-and-digest';
-      const newValue = withDigest(p.ref, resolution.digest, keepTag);
+      let newValue = pinnedValue.get(p);
+      if (newValue === undefined) pinnedValue.set(p, (newValue = withDigest(p.ref, resolution.digest, keepTag)));
       return { status: 'pinned', use, resolution, newValue, changed: newValue !== use.image };
     }),
   );

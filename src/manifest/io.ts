@@ -420,17 +420,26 @@ export function scalarReadsBack(text: string, value: string): boolean {
   if (known !== undefined) return known;
   let ok = false;
   try {
+    // One document holds both contexts: `k` (block) and `f` (flow sequence).
+    const src = `k: ${body}\nf: [${body}]\n`;
     ok =
       !/[\r\n]/.test(body) &&
-      [`k: ${body}\n`, `[${body}]\n`].every((src) =>
-        (['1.2', '1.1'] as const).every((version) => {
-          const doc = parseAllDocuments(src, { version, strict: true, uniqueKeys: true }) as Document.Parsed[];
-          if (!Array.isArray(doc) || doc.length !== 1 || doc[0]!.errors.length > 0 || doc[0]!.warnings.length > 0) return false;
-          const js = doc[0]!.toJS() as unknown;
-          const got = Array.isArray(js) ? (js.length === 1 ? js[0] : undefined) : (js as Record<string, unknown> | null)?.k;
-          return got === value && doc[0]!.comment == null && !src.slice(0, -1).includes(' #');
-        }),
-      );
+      !body.includes(' #') &&
+      (['1.2', '1.1'] as const).every((version) => {
+        const doc = parseAllDocuments(src, { version, strict: true, uniqueKeys: true }) as Document.Parsed[];
+        if (!Array.isArray(doc) || doc.length !== 1 || doc[0]!.errors.length > 0 || doc[0]!.warnings.length > 0) return false;
+        const js = doc[0]!.toJS() as Record<string, unknown> | null;
+        const f = js?.f;
+        return (
+          js !== null &&
+          Object.keys(js).length === 2 &&
+          js.k === value &&
+          Array.isArray(f) &&
+          f.length === 1 &&
+          f[0] === value &&
+          doc[0]!.comment == null
+        );
+      });
   } catch {
     ok = false;
   }
