@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { makeTestPki } from '../test/support/certs.js';
+import { writeTestPki } from '../src/testing/pki.js';
 import { freePort } from '../test/support/daemon.js';
 import { findTool, NOTARY_ENV_TOOLS } from '../test/support/find-tool.js';
 import { startNotaryEnv } from '../test/support/notary-env.js';
@@ -96,7 +96,7 @@ async function main(): Promise<number> {
   let child: ReturnType<typeof spawn> | undefined;
   try {
     const image = env.images['shop/web:1.0']!;
-    const pki = await makeTestPki(work);
+    const pki = writeTestPki(work);
     const config = join(work, 'notary-pin.yaml');
     writeFileSync(
       config,

@@ -21,7 +21,8 @@ import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeDelegationKey, makeTestPki, type TestPki } from './certs.js';
+import { writeTestPki, type TestPki } from '../../src/testing/pki.js';
+import { makeDelegationKey } from './certs.js';
 import { freePort, registerTempDir, startDaemon, waitUntil, type Daemon } from './daemon.js';
 import { run, runOk, type RunResult } from './exec.js';
 import { httpGet, type HttpResponse } from './http.js';
@@ -299,7 +300,7 @@ export async function startNotaryEnv(opts: NotaryEnvOptions = {}): Promise<Notar
   };
 
   try {
-    const pkiP = time('pki', () => makeTestPki(tempDir));
+    const pkiP = time('pki', async () => writeTestPki(tempDir));
     const notaryP = pkiP.then((pki) =>
       time('notaryServer', async () => {
         const s = await startNotaryServer(tempDir, pki, readyTimeoutMs, keep ? undefined : tempDir);
