@@ -63,7 +63,7 @@ function resourceList(image: string, rule: Record<string, unknown>, spec: Record
       kind: 'NotaryPin',
       metadata: { name: 'pin' },
       spec: {
-        trust: [{ name: 'attacked', images: ['registry.example:5000/**', '127.0.0.1:*/**'], server: srv.url, ca: srv.cert.cert, timeoutSeconds: 5, ...rule }],
+        trust: [{ name: 'attacked', images: ['registry.example:5000/**', '127.0.0.1:*/**'], server: srv.url, ca: srv.caPem, timeoutSeconds: 5, ...rule }],
         ...spec,
       },
     },

@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerResponse } from 'node:http';
 import { PinError } from '../errors/errors.js';
 import { createHttpClient, redactUrl, type HttpClient, type HttpClientOptions } from './client.js';
-import { makeTestCert, startTestServer, type TestCert, type TestServer } from './testing/server.js';
+import { createTestCA, type TestCertAuthority } from '../testing/pki.js';
+import { startTestServer, type TestServer } from './testing/server.js';
 
 const clients: HttpClient[] = [];
 const servers: TestServer[] = [];
@@ -156,22 +157,22 @@ describe('http client: basics and limits', () => {
 });
 
 describe('http client: TLS', () => {
-  let certA: TestCert;
-  let certB: TestCert;
+  let caA: TestCertAuthority;
+  let caB: TestCertAuthority;
   beforeAll(() => {
-    certA = makeTestCert();
-    certB = makeTestCert();
+    caA = createTestCA('CA A');
+    caB = createTestCA('CA B');
   });
 
   it('trusts the configured CA (inline PEM)', async () => {
-    const s = await server((_req, res) => json(res, 200, { tls: true }), certA);
-    const body = await client({ ca: certA.cert }).get(`${s.url}/root.json`, { maxBytes: 100 });
+    const s = await server((_req, res) => json(res, 200, { tls: true }), caA.issue());
+    const body = await client({ ca: caA.certPem }).get(`${s.url}/root.json`, { maxBytes: 100 });
     expect(JSON.parse(Buffer.from(body).toString())).toEqual({ tls: true });
   });
 
   it('fails with a trust.ca hint when the CA does not match', async () => {
-    const s = await server((_req, res) => json(res, 200, {}), certA);
-    const e = await failure(client({ ca: certB.cert }).get(`${s.url}/root.json`, { maxBytes: 100 }));
+    const s = await server((_req, res) => json(res, 200, {}), caA.issue());
+    const e = await failure(client({ ca: caB.certPem }).get(`${s.url}/root.json`, { maxBytes: 100 }));
     expect(e.code).toBe('TRUST_FETCH');
     expect(e.message).toMatch(/TLS/);
     expect(e.hint).toMatch(/trust\.ca/);
@@ -180,7 +181,7 @@ describe('http client: TLS', () => {
 
   it('fails with a trust.ca hint against a plain-HTTP server', async () => {
     const s = await server((_req, res) => json(res, 200, {}));
-    const e = await failure(client({ ca: certA.cert }).get(`${s.url.replace('http:', 'https:')}/root.json`, { maxBytes: 100 }));
+    const e = await failure(client({ ca: caA.certPem }).get(`${s.url.replace('http:', 'https:')}/root.json`, { maxBytes: 100 }));
     expect(e.code).toBe('TRUST_FETCH');
     expect(e.hint).toMatch(/trust\.ca/);
   });

@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrustRuleSchema, type TrustRule, type TrustRuleInput } from '../config/schema.js';
 import type { PinError, Result } from '../errors/errors.js';
-import { makeTestCert, startTestServer, type TestCert, type TestServer } from '../http/testing/server.js';
+import { startTestServer, type TestServer } from '../http/testing/server.js';
 import type { ImageReference } from '../reference/types.js';
 import type { Resolution } from '../resolve/types.js';
+import { createTestCA, type TestCertAuthority, type TestKeyPair } from '../testing/pki.js';
 import { generateRootKey } from '../tuf/testing/keys.js';
 import { TufRepoBuilder, fileMeta, parseFile, resign, serializeFile, tamper, type RepoFiles } from '../tuf/testing/repo.js';
 import { createMetadataDiskCache, readCacheIndex } from './disk-cache.js';
@@ -23,9 +24,11 @@ const GUN2 = 'registry.example:5000/team/other';
 const D = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-let cert: TestCert;
+let ca: TestCertAuthority;
+let leaf: TestKeyPair;
 beforeAll(() => {
-  cert = makeTestCert();
+  ca = createTestCA();
+  leaf = ca.issue();
 });
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -83,13 +86,13 @@ interface Env {
 }
 
 async function setup(data: TrustData): Promise<Env> {
-  const s = await startTestServer(notaryHandler(data), cert);
+  const s = await startTestServer(notaryHandler(data), leaf);
   const cacheDir = mkdtempSync(join(tmpdir(), 'np-disk-'));
   cleanup.push(() => s.close(), () => rmSync(cacheDir, { recursive: true, force: true }));
   return {
     s,
     cacheDir,
-    rule: (x = {}) => TrustRuleSchema.parse({ images: ['**'], server: s.url, ca: cert.cert, ...x }),
+    rule: (x = {}) => TrustRuleSchema.parse({ images: ['**'], server: s.url, ca: ca.certPem, ...x }),
     run: (o = {}) => {
       const r = createNotaryResolver({ env: {}, homeDir: '/nonexistent', cacheDir, ...o });
       cleanup.push(() => r.close());

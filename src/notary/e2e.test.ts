@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrustRuleSchema, type TrustRuleInput } from '../config/schema.js';
 import type { PinError, Result } from '../errors/errors.js';
-import { makeTestCert, startTestServer, type TestCert, type TestServer } from '../http/testing/server.js';
+import { startTestServer, type TestServer } from '../http/testing/server.js';
 import type { ImageReference } from '../reference/types.js';
 import type { Resolution } from '../resolve/types.js';
+import { createTestCA, type TestCertAuthority, type TestKeyPair } from '../testing/pki.js';
 import { TufRepoBuilder, tamper, type RepoFiles } from '../tuf/testing/repo.js';
 import { createNotaryResolver, type NotaryResolverOptions } from './resolver.js';
 import { notaryHandler, type TrustData } from './testing/serve.js';
@@ -20,9 +21,11 @@ const GUN = 'registry.example:5000/team/app';
 const OTHER = 'registry.example:5000/team/other';
 const D = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 
-let cert: TestCert;
+let ca: TestCertAuthority;
+let leaf: TestKeyPair;
 beforeAll(() => {
-  cert = makeTestCert();
+  ca = createTestCA();
+  leaf = ca.issue();
 });
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -64,10 +67,10 @@ function builder(gun = GUN): TufRepoBuilder {
 }
 
 async function setup(data: TrustData, o: Partial<NotaryResolverOptions> = {}, byName?: TrustData) {
-  const s: TestServer = await startTestServer(notaryHandler(data, byName), cert);
+  const s: TestServer = await startTestServer(notaryHandler(data, byName), leaf);
   const r = createNotaryResolver({ env: {}, homeDir: '/nonexistent', ...o });
   cleanup.push(() => s.close(), () => r.close());
-  const rule = (x: Partial<TrustRuleInput> = {}) => TrustRuleSchema.parse({ images: ['**'], server: s.url, ca: cert.cert, ...x });
+  const rule = (x: Partial<TrustRuleInput> = {}) => TrustRuleSchema.parse({ images: ['**'], server: s.url, ca: ca.certPem, ...x });
   return { s, r, rule };
 }
 

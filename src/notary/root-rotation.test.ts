@@ -13,9 +13,10 @@ import { join } from 'node:path';
 import { TrustRuleSchema, type TrustRule } from '../config/schema.js';
 import { PinError, type Result } from '../errors/errors.js';
 import { createHttpClient } from '../http/client.js';
-import { makeTestCert, startTestServer, type TestCert, type TestServer } from '../http/testing/server.js';
+import { startTestServer, type TestServer } from '../http/testing/server.js';
 import type { ImageReference } from '../reference/types.js';
 import type { Resolution } from '../resolve/types.js';
+import { createTestCA, type TestCertAuthority, type TestKeyPair } from '../testing/pki.js';
 import { generateRootKey, type TestKey } from '../tuf/testing/keys.js';
 import { TufRepoBuilder, type RepoFiles } from '../tuf/testing/repo.js';
 import { createVerifier } from '../tuf/verifier.js';
@@ -27,9 +28,11 @@ import { notaryHandler, type TrustData } from './testing/serve.js';
 const GUN = 'registry.example:5000/team/app';
 const D = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 
-let cert: TestCert;
+let ca: TestCertAuthority;
+let leaf: TestKeyPair;
 beforeAll(() => {
-  cert = makeTestCert();
+  ca = createTestCA();
+  leaf = ca.issue();
 });
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -92,13 +95,13 @@ interface Env {
 }
 
 async function setup(data: TrustData): Promise<Env> {
-  const s = await startTestServer(notaryHandler(data), cert);
+  const s = await startTestServer(notaryHandler(data), leaf);
   const cacheDir = mkdtempSync(join(tmpdir(), 'np-rot-'));
   cleanup.push(() => s.close(), () => rmSync(cacheDir, { recursive: true, force: true }));
   return {
     s,
     cacheDir,
-    rule: TrustRuleSchema.parse({ images: ['**'], server: s.url, ca: cert.cert, tofu: true, signers: ['targets'] }),
+    rule: TrustRuleSchema.parse({ images: ['**'], server: s.url, ca: ca.certPem, tofu: true, signers: ['targets'] }),
     run: () => {
       const r = createNotaryResolver({ env: {}, homeDir: '/nonexistent', cacheDir });
       cleanup.push(() => r.close());

@@ -1,39 +1,11 @@
 /**
- * Test helpers: an in-process HTTP(S) server bound to 127.0.0.1:0, and a throwaway self-signed
- * certificate for 127.0.0.1 made with `openssl` (bounded by a timeout).
+ * Test helper: an in-process HTTP(S) server bound to 127.0.0.1:0 (certificates for HTTPS come from
+ * `src/testing/pki.ts`).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-export interface TestCert {
-  readonly cert: string;
-  readonly key: string;
-}
-
-/** A self-signed P-256 certificate valid for IP 127.0.0.1 and localhost (1 day). */
-export function makeTestCert(cn = '127.0.0.1'): TestCert {
-  const dir = mkdtempSync(join(tmpdir(), 'np-cert-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1',
-        '-subj', `/CN=${cn}`, '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-        '-addext', 'basicConstraints=critical,CA:TRUE',
-      ],
-      { stdio: 'pipe', timeout: 15_000 },
-    );
-    return { cert: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import type { TestKeyPair } from '../../testing/pki.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -47,8 +19,11 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts a server on 127.0.0.1:0; `tls` makes it HTTPS. `close()` destroys every open socket. */
-export async function startTestServer(handler: Handler, tls?: TestCert): Promise<TestServer> {
+/**
+ * Starts a server on 127.0.0.1:0; `tls` (e.g. `createTestCA().issue()`) makes it HTTPS. `close()`
+ * destroys every open socket.
+ */
+export async function startTestServer(handler: Handler, tls?: TestKeyPair): Promise<TestServer> {
   let current = handler;
   const requests: TestServer['requests'] = [];
   const sockets = new Set<Socket>();
@@ -56,7 +31,7 @@ export async function startTestServer(handler: Handler, tls?: TestCert): Promise
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, remotePort: req.socket.remotePort });
     Promise.resolve(current(req, res)).catch(() => res.destroy());
   };
-  const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, listener) : createHttpServer(listener);
+  const server: Server = tls ? createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, listener) : createHttpServer(listener);
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));

@@ -5,7 +5,8 @@
  * stream an endless body or stall. Plus helpers to re-chain snapshot/timestamp after tampering.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { makeTestCert, startTestServer, type TestCert, type TestServer } from '../../../src/http/testing/server.js';
+import { startTestServer, type TestServer } from '../../../src/http/testing/server.js';
+import { createTestCA } from '../../../src/testing/pki.js';
 import { fileMeta, parseFile, resign, type RepoFiles, type TufRepoBuilder } from '../../../src/tuf/testing/repo.js';
 
 /** What the server does for one role of one GUN. */
@@ -16,7 +17,8 @@ export type Served = Record<string, Record<string, RoleBehaviour>>;
 
 export interface MaliciousServer {
   readonly url: string;
-  readonly cert: TestCert;
+  /** PEM of the CA that issued the server's certificate (a trust rule's `ca`). */
+  readonly caPem: string;
   /** Every metadata path requested since the last `serve`. */
   readonly requests: () => string[];
   /** Replaces what is served. */
@@ -26,9 +28,9 @@ export interface MaliciousServer {
 
 const ROLE_PATH = /^\/v2\/(.+)\/_trust\/tuf\/(.+?)(?:\.[0-9a-f]{64})?\.json$/;
 
-/** Starts the server (HTTPS with a throw-away self-signed certificate for 127.0.0.1). */
+/** Starts the server (HTTPS with a certificate for 127.0.0.1 from a throw-away CA). */
 export async function startMaliciousServer(): Promise<MaliciousServer> {
-  const cert = makeTestCert();
+  const ca = createTestCA();
   let served: Served = {};
   let seen: string[] = [];
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
@@ -73,10 +75,10 @@ export async function startMaliciousServer(): Promise<MaliciousServer> {
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': b.length });
     res.end(Buffer.from(b));
   };
-  const server: TestServer = await startTestServer(handler, cert);
+  const server: TestServer = await startTestServer(handler, ca.issue());
   return {
     url: server.url,
-    cert,
+    caPem: ca.certPem,
     requests: () => seen,
     serve(s) {
       served = s;
