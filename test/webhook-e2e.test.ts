@@ -4,14 +4,15 @@
  * (src/webhook/testdata, with the real registry and real digests) sent over HTTPS; the trust server
  * going away mid-run.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { productionResolver } from '../src/cli/resolver.js';
 import { SpecSchema, type Spec } from '../src/config/schema.js';
-import { issueLeaf, makeCa, removeCa, type TestCa } from '../src/webhook/testing/certs.js';
+import { createTestCA, type TestCertAuthority } from '../src/testing/pki.js';
 import { postReview, send } from '../src/webhook/testing/client.js';
 import { fixtureText, type FixtureName } from '../src/webhook/testing/fixtures.js';
 import { startWebhookServer, type WebhookServer } from '../src/webhook/server.js';
@@ -65,7 +66,8 @@ async function startForwarder(targetPort: number): Promise<{ port: number; down(
 
 describeWithTools(NOTARY_ENV_TOOLS, 'webhook end to end (real notary-server behind the production resolver)', () => {
   let env: NotaryEnv;
-  let ca: TestCa;
+  let tlsDir: string | undefined;
+  let ca: TestCertAuthority;
   let certFile: string;
   let keyFile: string;
   const servers: WebhookServer[] = [];
@@ -83,18 +85,19 @@ describeWithTools(NOTARY_ENV_TOOLS, 'webhook end to end (real notary-server behi
         { name: 'tools/busybox', tags: ['1.36'], sign: 'targets' },
       ],
     });
-    ca = makeCa();
-    const leaf = issueLeaf(ca, 'webhook-e2e');
-    certFile = join(ca.dir, 'tls.crt');
-    keyFile = join(ca.dir, 'tls.key');
-    writeFileSync(certFile, leaf.cert);
-    writeFileSync(keyFile, leaf.key);
+    tlsDir = mkdtempSync(join(tmpdir(), 'notary-pin-webhook-'));
+    ca = createTestCA();
+    const leaf = ca.issue({ cn: 'webhook-e2e' });
+    certFile = join(tlsDir, 'tls.crt');
+    keyFile = join(tlsDir, 'tls.key');
+    writeFileSync(certFile, leaf.certPem);
+    writeFileSync(keyFile, leaf.keyPem);
     webhook = await start(spec());
   }, 300_000);
 
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.close()));
-    if (ca) removeCa(ca);
+    if (tlsDir) rmSync(tlsDir, { recursive: true, force: true });
     await env?.stop();
   });
 
@@ -137,7 +140,7 @@ describeWithTools(NOTARY_ENV_TOOLS, 'webhook end to end (real notary-server behi
   }
 
   async function post(body: unknown, w: WebhookServer = webhook): Promise<any> {
-    const reply = await postReview(w.url, body, { ca: ca.caPem, query: '?timeout=10s', timeoutMs: 20_000 });
+    const reply = await postReview(w.url, body, { ca: ca.certPem, query: '?timeout=10s', timeoutMs: 20_000 });
     expect(reply.status).toBe(200);
     expect(reply.headers['content-type']).toBe('application/json');
     const r = reply.json();
@@ -248,11 +251,11 @@ describeWithTools(NOTARY_ENV_TOOLS, 'webhook end to end (real notary-server behi
     expect(down.status.message).toContain(`shop/report:3.1@${digest('shop/report:3.1')}`);
 
     // the webhook keeps serving: health, a cached trust answer, a non-workload
-    const health = await send(`${w.url}/healthz`, { method: 'GET', ca: ca.caPem });
+    const health = await send(`${w.url}/healthz`, { method: 'GET', ca: ca.certPem });
     expect(health.status).toBe(200);
     expect((await post(review('configmap-create.v1'), w)).allowed).toBe(true);
     expect((await post(web, w)).allowed).toBe(true);
-    const metrics = await send(`${w.url}/metrics`, { method: 'GET', ca: ca.caPem });
+    const metrics = await send(`${w.url}/metrics`, { method: 'GET', ca: ca.certPem });
     expect(metrics.body).toMatch(/notary_pin_webhook_requests_total\{outcome="denied",reason="policy"\} [1-9]/);
 
     await fwd.up();

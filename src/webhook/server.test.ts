@@ -1,14 +1,15 @@
 import { X509Certificate } from 'node:crypto';
-import { renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { connect } from 'node:tls';
 import { pino, type Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Resolver } from '../resolve/types.js';
+import { createTestCA, type TestCertAuthority } from '../testing/pki.js';
 import { startWebhookServer, type WebhookServer, type WebhookServerOptions } from './server.js';
-import { issueLeaf, makeCa, removeCa, type TestCa } from './testing/certs.js';
 import { postReview, send } from './testing/client.js';
 import { FakeResolver } from './testing/fake-resolver.js';
 import { fixture, fixtureText, SIGNED, testSpec, type FixtureName } from './testing/fixtures.js';
@@ -25,7 +26,8 @@ function captureLogs(): { logger: Logger; lines: () => any[] } {
   return { logger: pino({ level: 'debug' }, stream), lines: () => out.map((l) => JSON.parse(l)) };
 }
 
-let ca: TestCa;
+let tlsDir: string;
+let ca: TestCertAuthority;
 let certFile: string;
 let keyFile: string;
 const started: WebhookServer[] = [];
@@ -46,17 +48,18 @@ async function start(over: Partial<WebhookServerOptions> = {}): Promise<WebhookS
 }
 
 beforeAll(() => {
-  ca = makeCa();
-  const leaf = issueLeaf(ca, 'webhook-1');
-  certFile = join(ca.dir, 'tls.crt');
-  keyFile = join(ca.dir, 'tls.key');
-  writeFileSync(certFile, leaf.cert);
-  writeFileSync(keyFile, leaf.key);
+  tlsDir = mkdtempSync(join(tmpdir(), 'notary-pin-webhook-'));
+  ca = createTestCA();
+  const leaf = ca.issue({ cn: 'webhook-1' });
+  certFile = join(tlsDir, 'tls.crt');
+  keyFile = join(tlsDir, 'tls.key');
+  writeFileSync(certFile, leaf.certPem);
+  writeFileSync(keyFile, leaf.keyPem);
 });
 
 afterAll(async () => {
   await Promise.all(started.map((s) => s.close()));
-  removeCa(ca);
+  rmSync(tlsDir, { recursive: true, force: true });
 });
 
 describe('webhook server: admission reviews over HTTPS', () => {
@@ -79,7 +82,7 @@ describe('webhook server: admission reviews over HTTPS', () => {
     ['pod-delete.v1', true],
     ['replicaset-create.v1beta1', true],
   ])('%s → allowed=%s', async (name, allowed, messagePart) => {
-    const reply = await postReview(server.url, fixtureText(name), { ca: ca.caPem, query: '?timeout=10s' });
+    const reply = await postReview(server.url, fixtureText(name), { ca: ca.certPem, query: '?timeout=10s' });
     expect(reply.status).toBe(200);
     expect(reply.headers['content-type']).toBe('application/json');
     const body = reply.json();
@@ -109,11 +112,11 @@ describe('webhook server: admission reviews over HTTPS', () => {
   });
 
   it('serves health, readiness and Prometheus metrics', async () => {
-    const health = await send(`${server.url}/healthz`, { method: 'GET', ca: ca.caPem });
+    const health = await send(`${server.url}/healthz`, { method: 'GET', ca: ca.certPem });
     expect([health.status, health.body]).toEqual([200, 'ok\n']);
-    const ready = await send(`${server.url}/readyz`, { method: 'GET', ca: ca.caPem });
+    const ready = await send(`${server.url}/readyz`, { method: 'GET', ca: ca.certPem });
     expect([ready.status, ready.body]).toEqual([200, 'ok\n']);
-    const m = await send(`${server.url}/metrics`, { method: 'GET', ca: ca.caPem });
+    const m = await send(`${server.url}/metrics`, { method: 'GET', ca: ca.certPem });
     expect(m.status).toBe(200);
     expect(m.headers['content-type']).toContain('text/plain');
     expect(m.body).toMatch(/notary_pin_webhook_requests_total\{outcome="allowed",reason="verified"\} [1-9]/);
@@ -130,9 +133,9 @@ describe('webhook server: admission reviews over HTTPS', () => {
   it('counts trust fetch errors', async () => {
     const down = new FakeResolver({ signed: [SIGNED], down: ['127.0.0.1:5000/shop/web'] });
     const s = await start({ resolver: down });
-    const reply = await postReview(s.url, fixture('pod-create.v1'), { ca: ca.caPem });
+    const reply = await postReview(s.url, fixture('pod-create.v1'), { ca: ca.certPem });
     expect(reply.json().response.status.message).toContain('trust data failed (TRUST_FETCH)');
-    const m = await send(`${s.url}/metrics`, { method: 'GET', ca: ca.caPem });
+    const m = await send(`${s.url}/metrics`, { method: 'GET', ca: ca.certPem });
     expect(m.body).toContain('notary_pin_trust_fetch_errors_total 1');
     expect(m.body).toContain('notary_pin_resolver_fetch_errors_total 1');
   });
@@ -145,30 +148,30 @@ describe('webhook server: hostile input', () => {
   });
 
   async function stillServes(): Promise<void> {
-    const reply = await postReview(server.url, fixture('pod-create.v1'), { ca: ca.caPem });
+    const reply = await postReview(server.url, fixture('pod-create.v1'), { ca: ca.certPem });
     expect(reply.status).toBe(200);
     expect(reply.json().response.allowed).toBe(true);
   }
 
   it.each<[string, () => Promise<{ status: number; body: string; headers: Record<string, unknown> }>, number, string]>([
-    ['malformed JSON', () => postReview(server.url, '{"apiVersion": "admission.k8s.io/v1", ', { ca: ca.caPem }), 400, 'not valid JSON'],
-    ['no request', () => postReview(server.url, { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }, { ca: ca.caPem }), 400, 'request'],
+    ['malformed JSON', () => postReview(server.url, '{"apiVersion": "admission.k8s.io/v1", ', { ca: ca.certPem }), 400, 'not valid JSON'],
+    ['no request', () => postReview(server.url, { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }, { ca: ca.certPem }), 400, 'request'],
     [
       'no uid',
       () => {
         const f = fixture('pod-create.v1');
         delete f.request.uid;
-        return postReview(server.url, f, { ca: ca.caPem });
+        return postReview(server.url, f, { ca: ca.certPem });
       },
       400,
       'request.uid',
     ],
-    ['JSON null', () => postReview(server.url, 'null', { ca: ca.caPem }), 400, 'not an AdmissionReview'],
-    ['text/plain', () => postReview(server.url, fixtureText('pod-create.v1'), { ca: ca.caPem, headers: { 'content-type': 'text/plain' } }), 415, 'application/json'],
-    ['no Content-Type', () => send(`${server.url}/validate`, { ca: ca.caPem, body: fixtureText('pod-create.v1') }), 415, 'application/json'],
-    ['GET /validate', () => send(`${server.url}/validate`, { method: 'GET', ca: ca.caPem }), 405, 'POST'],
-    ['POST /healthz', () => send(`${server.url}/healthz`, { ca: ca.caPem, body: 'x' }), 405, 'GET'],
-    ['an unknown path', () => send(`${server.url}/mutate`, { ca: ca.caPem, body: '{}' }), 404, 'no route'],
+    ['JSON null', () => postReview(server.url, 'null', { ca: ca.certPem }), 400, 'not an AdmissionReview'],
+    ['text/plain', () => postReview(server.url, fixtureText('pod-create.v1'), { ca: ca.certPem, headers: { 'content-type': 'text/plain' } }), 415, 'application/json'],
+    ['no Content-Type', () => send(`${server.url}/validate`, { ca: ca.certPem, body: fixtureText('pod-create.v1') }), 415, 'application/json'],
+    ['GET /validate', () => send(`${server.url}/validate`, { method: 'GET', ca: ca.certPem }), 405, 'POST'],
+    ['POST /healthz', () => send(`${server.url}/healthz`, { ca: ca.certPem, body: 'x' }), 405, 'GET'],
+    ['an unknown path', () => send(`${server.url}/mutate`, { ca: ca.certPem, body: '{}' }), 404, 'no route'],
   ])('%s → a JSON error with the right status, and the server keeps serving', async (_label, call, status, text) => {
     const reply = await call();
     expect(reply.status).toBe(status);
@@ -180,11 +183,11 @@ describe('webhook server: hostile input', () => {
   it('refuses a body over the cap with 413 (declared and chunked)', async () => {
     const small = await start({ maxBodyBytes: 64 * 1024 });
     const big = Buffer.alloc(4 * 1024 * 1024, 0x20);
-    const declared = await postReview(small.url, big, { ca: ca.caPem }).catch((e: Error) => e);
+    const declared = await postReview(small.url, big, { ca: ca.certPem }).catch((e: Error) => e);
     // The server answers before reading the body and closes; the client may see the answer or a reset.
     if (!(declared instanceof Error)) expect(declared.status).toBe(413);
     const chunked = await send(`${small.url}/validate`, {
-      ca: ca.caPem,
+      ca: ca.certPem,
       headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
       body: Buffer.alloc(200 * 1024, 0x20),
     }).catch((e: Error) => e);
@@ -193,13 +196,13 @@ describe('webhook server: hostile input', () => {
       expect(JSON.parse(chunked.body).error).toContain('larger than 65536 bytes');
     }
     expect(declared instanceof Error && chunked instanceof Error).toBe(false);
-    const ok = await postReview(small.url, fixture('pod-create.v1'), { ca: ca.caPem });
+    const ok = await postReview(small.url, fixture('pod-create.v1'), { ca: ca.certPem });
     expect(ok.json().response.allowed).toBe(true);
   });
 
   it('answers garbage HTTP with 400 and keeps serving', async () => {
     const answer = await new Promise<string>((resolve, reject) => {
-      const sock = connect({ host: '127.0.0.1', port: server.port, ca: ca.caPem }, () => sock.end('NOT HTTP AT ALL\r\n\r\n'));
+      const sock = connect({ host: '127.0.0.1', port: server.port, ca: ca.certPem }, () => sock.end('NOT HTTP AT ALL\r\n\r\n'));
       let data = '';
       sock.setTimeout(10_000, () => sock.destroy(new Error('timeout')));
       sock.on('data', (d: Buffer) => (data += d.toString()));
@@ -212,7 +215,7 @@ describe('webhook server: hostile input', () => {
 
   it('rejects TLS below 1.2', async () => {
     const err = await new Promise<Error | undefined>((resolve) => {
-      const sock = connect({ host: '127.0.0.1', port: server.port, ca: ca.caPem, maxVersion: 'TLSv1.1', minVersion: 'TLSv1' }, () => {
+      const sock = connect({ host: '127.0.0.1', port: server.port, ca: ca.certPem, maxVersion: 'TLSv1.1', minVersion: 'TLSv1' }, () => {
         sock.destroy();
         resolve(undefined);
       });
@@ -228,58 +231,58 @@ describe('webhook server: deadlines', () => {
   it('denies (fail closed) before the API server timeout when the resolver never answers', async () => {
     const resolver: Resolver = { resolve: () => new Promise(() => undefined) };
     const s = await start({ resolver });
-    const reply = await postReview(s.url, fixture('deployment-update.v1'), { ca: ca.caPem, query: '?timeout=1s' });
+    const reply = await postReview(s.url, fixture('deployment-update.v1'), { ca: ca.certPem, query: '?timeout=1s' });
     expect(reply.status).toBe(200);
     const body = reply.json();
     // the unpinned image needs no resolver, but the signed-digest one hangs
     expect(body.response.allowed).toBe(false);
     expect(body.response.status.message).toContain('did not finish in time (webhook timeout 1s); denied (fail closed)');
-    const m = await send(`${s.url}/metrics`, { method: 'GET', ca: ca.caPem });
+    const m = await send(`${s.url}/metrics`, { method: 'GET', ca: ca.certPem });
     expect(m.body).toMatch(/notary_pin_webhook_requests_total\{outcome="error",reason="timeout"\} 1/);
   });
 });
 
 describe('webhook server: certificate reload', () => {
   it('serves a renewed certificate on the next connection without a restart', async () => {
-    const dir = join(ca.dir, 'reload');
+    const dir = join(tlsDir, 'reload');
     const { mkdirSync } = await import('node:fs');
     mkdirSync(dir);
-    const first = issueLeaf(ca, 'reload-1');
+    const first = ca.issue({ cn: 'reload-1' });
     const cf = join(dir, 'tls.crt');
     const kf = join(dir, 'tls.key');
-    writeFileSync(cf, first.cert);
-    writeFileSync(kf, first.key);
+    writeFileSync(cf, first.certPem);
+    writeFileSync(kf, first.keyPem);
     const s = await start({ certFile: cf, keyFile: kf, certPollIntervalMs: 200 });
-    const before = await send(`${s.url}/healthz`, { method: 'GET', ca: ca.caPem });
-    expect(before.fingerprint256).toBe(new X509Certificate(first.cert).fingerprint256);
+    const before = await send(`${s.url}/healthz`, { method: 'GET', ca: ca.certPem });
+    expect(before.fingerprint256).toBe(new X509Certificate(first.certPem).fingerprint256);
 
     // Replace both files the way a writer should (write aside, rename into place).
-    const second = issueLeaf(ca, 'reload-2');
-    writeFileSync(`${kf}.new`, second.key);
-    writeFileSync(`${cf}.new`, second.cert);
+    const second = ca.issue({ cn: 'reload-2' });
+    writeFileSync(`${kf}.new`, second.keyPem);
+    writeFileSync(`${cf}.new`, second.certPem);
     renameSync(`${kf}.new`, kf);
     renameSync(`${cf}.new`, cf);
-    const want = new X509Certificate(second.cert).fingerprint256;
+    const want = new X509Certificate(second.certPem).fingerprint256;
     let seen = before.fingerprint256;
     for (let i = 0; i < 100 && seen !== want; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      seen = (await send(`${s.url}/healthz`, { method: 'GET', ca: ca.caPem })).fingerprint256;
+      seen = (await send(`${s.url}/healthz`, { method: 'GET', ca: ca.certPem })).fingerprint256;
     }
     expect(seen).toBe(want);
-    const m = await send(`${s.url}/metrics`, { method: 'GET', ca: ca.caPem });
+    const m = await send(`${s.url}/metrics`, { method: 'GET', ca: ca.certPem });
     expect(m.body).toContain('notary_pin_webhook_tls_reloads_total{result="ok"} 1');
 
     // A key that does not match the certificate is ignored; the server keeps the good pair.
-    writeFileSync(kf, first.key);
+    writeFileSync(kf, first.keyPem);
     expect(await s.reloadCertificates()).toBe(false);
-    expect((await send(`${s.url}/healthz`, { method: 'GET', ca: ca.caPem })).fingerprint256).toBe(want);
+    expect((await send(`${s.url}/healthz`, { method: 'GET', ca: ca.certPem })).fingerprint256).toBe(want);
   });
 });
 
 describe('webhook server: load', () => {
   it('answers 2,000 requests with 50 in flight without an error', async () => {
     const s = await start();
-    const agent = new Agent({ keepAlive: true, maxSockets: 50, ca: ca.caPem });
+    const agent = new Agent({ keepAlive: true, maxSockets: 50, ca: ca.certPem });
     const bodies = [fixtureText('pod-create.v1'), fixtureText('deployment-update.v1'), fixtureText('configmap-create.v1')];
     const expected = [true, false, true];
     let next = 0;
@@ -288,7 +291,7 @@ describe('webhook server: load', () => {
     const worker = async (): Promise<void> => {
       for (let i = next++; i < 2000; i = next++) {
         try {
-          const reply = await postReview(s.url, bodies[i % 3]!, { ca: ca.caPem, agent });
+          const reply = await postReview(s.url, bodies[i % 3]!, { ca: ca.certPem, agent });
           const allowed = reply.json().response.allowed as boolean;
           if (reply.status !== 200 || allowed !== expected[i % 3]) errors.push(`#${i}: ${reply.status} ${reply.body.slice(0, 200)}`);
           else counts[allowed ? 'allowed' : 'denied']++;
@@ -312,22 +315,22 @@ describe('webhook server: graceful shutdown', () => {
     const inner = new FakeResolver({ signed: [SIGNED] });
     const slow: Resolver = { resolve: async (ref, rule) => (await gate, inner.resolve(ref, rule)) };
     const s = await start({ resolver: slow, shutdownDelayMs: 300, shutdownGraceMs: 5000 });
-    const inflight = postReview(s.url, fixture('pod-create.v1'), { ca: ca.caPem });
+    const inflight = postReview(s.url, fixture('pod-create.v1'), { ca: ca.certPem });
     // wait (bounded) until the request is being processed
     for (let i = 0; i < 100; i++) {
-      const m = await send(`${s.url}/metrics`, { method: 'GET', ca: ca.caPem });
+      const m = await send(`${s.url}/metrics`, { method: 'GET', ca: ca.certPem });
       if (m.body.includes('notary_pin_webhook_in_flight_requests 1')) break;
       await new Promise((r) => setTimeout(r, 20));
     }
     const closing = s.close();
     expect(s.ready()).toBe(false);
-    const ready = await send(`${s.url}/readyz`, { method: 'GET', ca: ca.caPem });
+    const ready = await send(`${s.url}/readyz`, { method: 'GET', ca: ca.certPem });
     expect([ready.status, ready.body]).toEqual([503, 'shutting down\n']);
     release();
     const reply = await inflight;
     expect(reply.status).toBe(200);
     expect(reply.json().response.allowed).toBe(true);
     await closing;
-    await expect(send(`${s.url}/healthz`, { method: 'GET', ca: ca.caPem, timeoutMs: 3000 })).rejects.toThrow();
+    await expect(send(`${s.url}/healthz`, { method: 'GET', ca: ca.certPem, timeoutMs: 3000 })).rejects.toThrow();
   });
 });

@@ -19,7 +19,8 @@ export interface SendOptions {
   headers?: Record<string, string>;
   body?: string | Buffer;
   agent?: Agent | false;
-  ca: Buffer;
+  /** PEM of the CA to trust. */
+  ca: string | Buffer;
   timeoutMs?: number;
 }
 
