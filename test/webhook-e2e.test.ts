@@ -4,7 +4,7 @@
  * (src/webhook/testdata, with the real registry and real digests) sent over HTTPS; the trust server
  * going away mid-run.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { productionResolver } from '../src/cli/resolver.js';
 import { SpecSchema, type Spec } from '../src/config/schema.js';
-import { createTestCA, type TestCertAuthority } from '../src/testing/pki.js';
+import { createTestCA, writeTestPki, type TestCertAuthority } from '../src/testing/pki.js';
 import { postReview, send } from '../src/webhook/testing/client.js';
 import { fixtureText, type FixtureName } from '../src/webhook/testing/fixtures.js';
 import { startWebhookServer, type WebhookServer } from '../src/webhook/server.js';
@@ -87,11 +87,7 @@ describeWithTools(NOTARY_ENV_TOOLS, 'webhook end to end (real notary-server behi
     });
     tlsDir = mkdtempSync(join(tmpdir(), 'notary-pin-webhook-'));
     ca = createTestCA();
-    const leaf = ca.issue({ cn: 'webhook-e2e' });
-    certFile = join(tlsDir, 'tls.crt');
-    keyFile = join(tlsDir, 'tls.key');
-    writeFileSync(certFile, leaf.certPem);
-    writeFileSync(keyFile, leaf.keyPem);
+    ({ certFile, keyFile } = writeTestPki(tlsDir, ca));
     webhook = await start(spec());
   }, 300_000);
 

@@ -119,4 +119,14 @@ describe('writeTestPki', () => {
     expect(keyMatches(readFileSync(pki.certFile, 'utf8'), readFileSync(pki.keyFile, 'utf8'))).toBe(true);
     expect(statSync(pki.keyFile).mode & 0o777).toBe(0o600);
   });
+
+  it('uses the CA it is given, so the caller can issue more leaves from it', () => {
+    const ca = createTestCA('given CA');
+    const pki = writeTestPki(dir, ca);
+    expect(pki.caPem).toBe(ca.certPem);
+    expect(readFileSync(pki.caFile, 'utf8')).toBe(ca.certPem);
+    const cert = new X509Certificate(readFileSync(pki.certFile));
+    expect(cert.issuer).toBe('CN=given CA');
+    expect(cert.verify(new X509Certificate(ca.certPem).publicKey)).toBe(true);
+  });
 });

@@ -87,11 +87,11 @@ export interface TestPki {
 }
 
 /**
- * Writes `ca.pem`, `server.pem` and `server.key` into the existing directory `dir`: a new CA and a
- * server certificate it issued for 127.0.0.1 / localhost (what the real notary-server serves).
+ * Writes `ca.pem`, `server.pem` and `server.key` into the existing directory `dir`: the CA (a new
+ * one unless `ca` is given) and a server certificate it issued for 127.0.0.1 / localhost, valid
+ * 2 days (what the real notary-server and the webhook serve).
  */
-export function writeTestPki(dir: string): TestPki {
-  const ca = createTestCA();
+export function writeTestPki(dir: string, ca: TestCertAuthority = createTestCA()): TestPki {
   const leaf = ca.issue({ cn: '127.0.0.1', days: 2 });
   const caFile = join(dir, 'ca.pem');
   const certFile = join(dir, 'server.pem');

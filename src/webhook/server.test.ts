@@ -8,7 +8,7 @@ import { connect } from 'node:tls';
 import { pino, type Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Resolver } from '../resolve/types.js';
-import { createTestCA, type TestCertAuthority } from '../testing/pki.js';
+import { createTestCA, writeTestPki, type TestCertAuthority } from '../testing/pki.js';
 import { startWebhookServer, type WebhookServer, type WebhookServerOptions } from './server.js';
 import { postReview, send } from './testing/client.js';
 import { FakeResolver } from './testing/fake-resolver.js';
@@ -50,11 +50,7 @@ async function start(over: Partial<WebhookServerOptions> = {}): Promise<WebhookS
 beforeAll(() => {
   tlsDir = mkdtempSync(join(tmpdir(), 'notary-pin-webhook-'));
   ca = createTestCA();
-  const leaf = ca.issue({ cn: 'webhook-1' });
-  certFile = join(tlsDir, 'tls.crt');
-  keyFile = join(tlsDir, 'tls.key');
-  writeFileSync(certFile, leaf.certPem);
-  writeFileSync(keyFile, leaf.keyPem);
+  ({ certFile, keyFile } = writeTestPki(tlsDir, ca));
 });
 
 afterAll(async () => {
