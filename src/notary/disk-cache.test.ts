@@ -8,20 +8,17 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrustRuleSchema, type TrustRule, type TrustRuleInput } from '../config/schema.js';
-import type { PinError, Result } from '../errors/errors.js';
 import { startTestServer, type TestServer } from '../http/testing/server.js';
-import type { ImageReference } from '../reference/types.js';
-import type { Resolution } from '../resolve/types.js';
 import { createTestCA, type TestCertAuthority, type TestKeyPair } from '../testing/pki.js';
 import { generateRootKey } from '../tuf/testing/keys.js';
 import { TufRepoBuilder, fileMeta, parseFile, resign, serializeFile, tamper, type RepoFiles } from '../tuf/testing/repo.js';
 import { createMetadataDiskCache, readCacheIndex } from './disk-cache.js';
 import { createNotaryResolver, type NotaryResolverOptions } from './resolver.js';
 import { notaryHandler, type TrustData } from './testing/serve.js';
+import { D, asFiles, error, names, value, ref } from './testing/helpers.js';
 
 const GUN = 'registry.example:5000/team/app';
 const GUN2 = 'registry.example:5000/team/other';
-const D = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 let ca: TestCertAuthority;
@@ -35,24 +32,6 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-const asFiles = (files: RepoFiles) => new Map(Object.entries(files).map(([role, b]) => [`${role}.json`, b] as const));
-const ref = (s: string): ImageReference => {
-  const colon = s.lastIndexOf(':');
-  const repository = s.slice(0, colon);
-  const slash = repository.indexOf('/');
-  return { original: s, domain: repository.slice(0, slash), path: repository.slice(slash + 1), repository, tag: s.slice(colon + 1) };
-};
-const value = (r: Result<Resolution, PinError>) => {
-  if (!r.ok) throw r.error;
-  return r.value;
-};
-const error = (r: Result<Resolution, PinError>) => {
-  if (r.ok) throw new Error(`expected an error, got ${JSON.stringify(r.value)}`);
-  return r.error;
-};
-/** Request paths without the GUN prefix, checksums shown as `<sha>`. */
-const names = (s: TestServer, from = 0) =>
-  s.requests.slice(from).map((q) => decodeURIComponent(q.url).replace(/^\/v2\/.+\/_trust\/tuf\//, '').replace(/\.[0-9a-f]{64}\./, '.<sha>.'));
 
 /**
  * `files` with the root bytes of an earlier build (the builder re-signs root on every build, with

@@ -8,18 +8,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrustRuleSchema, type TrustRuleInput } from '../config/schema.js';
-import type { PinError, Result } from '../errors/errors.js';
 import { startTestServer, type TestServer } from '../http/testing/server.js';
-import type { ImageReference } from '../reference/types.js';
-import type { Resolution } from '../resolve/types.js';
 import { createTestCA, type TestCertAuthority, type TestKeyPair } from '../testing/pki.js';
-import { TufRepoBuilder, tamper, type RepoFiles } from '../tuf/testing/repo.js';
+import { TufRepoBuilder, tamper } from '../tuf/testing/repo.js';
 import { createNotaryResolver, type NotaryResolverOptions } from './resolver.js';
 import { notaryHandler, type TrustData } from './testing/serve.js';
+import { D, asFiles, error, value, ref } from './testing/helpers.js';
 
 const GUN = 'registry.example:5000/team/app';
 const OTHER = 'registry.example:5000/team/other';
-const D = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 
 let ca: TestCertAuthority;
 let leaf: TestKeyPair;
@@ -32,30 +29,6 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-const asFiles = (files: RepoFiles) => new Map(Object.entries(files).map(([role, b]) => [`${role}.json`, b] as const));
-const ref = (s: string): ImageReference => {
-  const [name, digest] = s.split('@') as [string, string | undefined];
-  const colon = name.lastIndexOf(':');
-  const hasTag = colon > name.lastIndexOf('/');
-  const repository = hasTag ? name.slice(0, colon) : name;
-  const slash = repository.indexOf('/');
-  return {
-    original: s,
-    domain: repository.slice(0, slash),
-    path: repository.slice(slash + 1),
-    repository,
-    ...(hasTag && { tag: name.slice(colon + 1) }),
-    ...(digest !== undefined && { digest }),
-  };
-};
-const value = (r: Result<Resolution, PinError>) => {
-  if (!r.ok) throw r.error;
-  return r.value;
-};
-const error = (r: Result<Resolution, PinError>) => {
-  if (r.ok) throw new Error(`expected an error, got ${JSON.stringify(r.value)}`);
-  return r.error;
-};
 
 function builder(gun = GUN): TufRepoBuilder {
   const b = new TufRepoBuilder({ gun });

@@ -10,13 +10,12 @@ import type { TLSSocket } from 'node:tls';
 import { TrustRuleSchema } from '../config/schema.js';
 import type { ImageReference } from '../reference/types.js';
 import { createTestCA, type TestCertAuthority, type TestKeyPair } from '../testing/pki.js';
-import { TufRepoBuilder, type RepoFiles } from '../tuf/testing/repo.js';
+import { TufRepoBuilder } from '../tuf/testing/repo.js';
 import { createNotaryResolver } from './resolver.js';
 import { notaryHandler, type TrustData } from './testing/serve.js';
+import { D, asFiles } from './testing/helpers.js';
 
-const D = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 const gunN = (i: number) => `registry.example:5000/team/app${i}`;
-const asFiles = (files: RepoFiles) => new Map(Object.entries(files).map(([role, b]) => [`${role}.json`, b] as const));
 const ref = (gun: string, tag: string): ImageReference => ({
   original: `${gun}:${tag}`,
   domain: gun.slice(0, gun.indexOf('/')),

@@ -3,13 +3,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { TrustRuleSchema, type TrustRuleInput } from '../config/schema.js';
-import type { PinError, Result } from '../errors/errors.js';
 import { startTestServer, type TestServer } from '../http/testing/server.js';
 import type { ImageReference } from '../reference/types.js';
-import type { Resolution } from '../resolve/types.js';
 import { createNotaryResolver, type NotaryResolver, type NotaryResolverOptions } from './resolver.js';
 import { notaryHandler, type TrustData } from './testing/serve.js';
 import { buildStubRepo, createStubVerifier } from './testing/stub.js';
+import { error, value } from './testing/helpers.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
 const D2 = `sha256:${'2'.repeat(64)}`;
@@ -50,14 +49,6 @@ async function setup(data: TrustData, extra: Partial<NotaryResolverOptions> = {}
   return { s, r, rule, fetches };
 }
 
-const value = (res: Result<Resolution, PinError>): Resolution => {
-  if (!res.ok) throw res.error;
-  return res.value;
-};
-const error = (res: Result<Resolution, PinError>): PinError => {
-  if (res.ok) throw new Error(`expected an error, got ${JSON.stringify(res.value)}`);
-  return res.error;
-};
 
 const GUN = '127.0.0.1:5000/app';
 const repo = () =>

@@ -11,11 +11,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrustRuleSchema, type TrustRule } from '../config/schema.js';
-import { PinError, type Result } from '../errors/errors.js';
+import { PinError } from '../errors/errors.js';
 import { createHttpClient } from '../http/client.js';
 import { startTestServer, type TestServer } from '../http/testing/server.js';
-import type { ImageReference } from '../reference/types.js';
-import type { Resolution } from '../resolve/types.js';
 import { createTestCA, type TestCertAuthority, type TestKeyPair } from '../testing/pki.js';
 import { generateRootKey, type TestKey } from '../tuf/testing/keys.js';
 import { TufRepoBuilder, type RepoFiles } from '../tuf/testing/repo.js';
@@ -24,9 +22,9 @@ import { fetchTrust, MAX_ROOT_ROTATION_STEPS } from './client.js';
 import { createNotaryResolver } from './resolver.js';
 import { createDirSource, createHttpSource, type MetadataSource } from './source.js';
 import { notaryHandler, type TrustData } from './testing/serve.js';
+import { D, error, names, value, ref } from './testing/helpers.js';
 
 const GUN = 'registry.example:5000/team/app';
-const D = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 
 let ca: TestCertAuthority;
 let leaf: TestKeyPair;
@@ -39,23 +37,6 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-const ref = (s: string): ImageReference => {
-  const colon = s.lastIndexOf(':');
-  const repository = s.slice(0, colon);
-  const slash = repository.indexOf('/');
-  return { original: s, domain: repository.slice(0, slash), path: repository.slice(slash + 1), repository, tag: s.slice(colon + 1) };
-};
-const value = (r: Result<Resolution, PinError>) => {
-  if (!r.ok) throw r.error;
-  return r.value;
-};
-const error = (r: Result<Resolution, PinError>) => {
-  if (r.ok) throw new Error(`expected an error, got ${JSON.stringify(r.value)}`);
-  return r.error;
-};
-/** Request paths without the GUN prefix, checksums shown as `<sha>`. */
-const names = (s: TestServer, from = 0) =>
-  s.requests.slice(from).map((q) => decodeURIComponent(q.url).replace(/^\/v2\/.+\/_trust\/tuf\//, '').replace(/\.[0-9a-f]{64}\./, '.<sha>.'));
 
 /** A repository at root version 1 signing `v1` in targets. */
 function builder(): TufRepoBuilder {

@@ -1,0 +1,49 @@
+/** TEST SUPPORT ONLY: small helpers shared by the Notary client's tests. */
+import type { PinError, Result } from '../../errors/errors.js';
+import type { RepoFiles } from '../../tuf/testing/repo.js';
+import type { Resolution } from '../../resolve/types.js';
+import type { TestServer } from '../../http/testing/server.js';
+import type { ImageReference } from '../../reference/types.js';
+
+/** A fake but well-formed digest: `sha256:` and 64 copies of the digits of `n`. */
+export const D = (n: number): string => `sha256:${String(n).repeat(64).slice(0, 64)}`;
+
+/** Built files keyed as the fake server serves them (`root.json`, `targets/releases.json`). */
+export const asFiles = (files: RepoFiles): Map<string, Uint8Array> =>
+  new Map(Object.entries(files).map(([role, b]) => [`${role}.json`, b] as const));
+
+/** The resolution, or the error thrown. */
+export const value = (r: Result<Resolution, PinError>): Resolution => {
+  if (!r.ok) throw r.error;
+  return r.value;
+};
+
+/** The error, or a failure naming the unexpected resolution. */
+export const error = (r: Result<Resolution, PinError>): PinError => {
+  if (r.ok) throw new Error(`expected an error, got ${JSON.stringify(r.value)}`);
+  return r.error;
+};
+
+/** Request paths without the GUN prefix, checksums shown as `<sha>`. */
+export const names = (s: TestServer, from = 0): string[] =>
+  s.requests.slice(from).map((q) => decodeURIComponent(q.url).replace(/^\/v2\/.+\/_trust\/tuf\//, '').replace(/\.[0-9a-f]{64}\./, '.<sha>.'));
+
+/**
+ * A reference built by splitting `registry/path[:tag][@digest]` (no normalisation): the tests use
+ * registry-qualified names, and keep the parser out of the client's tests.
+ */
+export const ref = (s: string): ImageReference => {
+  const [name, digest] = s.split('@') as [string, string | undefined];
+  const colon = name.lastIndexOf(':');
+  const hasTag = colon > name.lastIndexOf('/');
+  const repository = hasTag ? name.slice(0, colon) : name;
+  const slash = repository.indexOf('/');
+  return {
+    original: s,
+    domain: repository.slice(0, slash),
+    path: repository.slice(slash + 1),
+    repository,
+    ...(hasTag && { tag: name.slice(colon + 1) }),
+    ...(digest !== undefined && { digest }),
+  };
+};
