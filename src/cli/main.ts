@@ -3,7 +3,9 @@
  * `notary-pin demo`. Exit codes: 0 success, 1 a check failed (results say why), 2 usage error.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { readFile, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { toPinError } from '../errors/errors.js';
 import { DEFAULT_MAX_INPUT, runKrm } from '../krm/run.js';
 import { errorText } from '../report/format.js';
@@ -28,6 +30,32 @@ async function readStdin(maxBytes: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * The input as text when it is valid UTF-8 within the cap, so the bytes are not kept for the whole
+ * run; otherwise the bytes themselves, and the parser reports what is wrong with them (one place
+ * for those messages).
+ */
+async function readInput(file: string | undefined, maxBytes: number): Promise<string | Uint8Array> {
+  const bytes = file ? await readFile(file) : await readStdin(maxBytes);
+  if (bytes.length > maxBytes) return bytes;
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return bytes;
+  }
+}
+
+/** Writes a large string in slices, waiting for the stream to drain: no second full-size copy. */
+async function writeOut(text: string, file: string | undefined): Promise<void> {
+  const out = file ? createWriteStream(file) : process.stdout;
+  const SLICE = 1 << 20;
+  for (let i = 0; i < text.length; i += SLICE) {
+    if (!out.write(text.slice(i, i + SLICE))) await once(out, 'drain');
+  }
+  if (file) await new Promise<void>((resolve, reject) => (out as WriteStream).end((e?: Error | null) => (e ? reject(e) : resolve())));
+  else await new Promise<void>((resolve, reject) => process.stdout.write('', (e) => (e ? reject(e) : resolve())));
+}
+
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
@@ -46,7 +74,7 @@ interface FnFlags {
 }
 
 async function runFunction(flags: FnFlags): Promise<number> {
-  const input = flags.input ? await readFile(flags.input) : await readStdin(flags.maxInputBytes);
+  const input = await readInput(flags.input, flags.maxInputBytes);
   const overrides = {
     ...(flags.mode && { mode: flags.mode }),
     ...(flags.reference && { reference: flags.reference }),
@@ -59,10 +87,7 @@ async function runFunction(flags: FnFlags): Promise<number> {
     ...(Object.keys(overrides).length > 0 && { overrides }),
   });
   if (!flags.quiet || result.exitCode !== 0) for (const line of result.stderr) process.stderr.write(`${line}\n`);
-  if (result.stdout) {
-    if (flags.output) await writeFile(flags.output, result.stdout);
-    else await new Promise<void>((resolve, reject) => process.stdout.write(result.stdout, (e) => (e ? reject(e) : resolve())));
-  }
+  if (result.stdout) await writeOut(result.stdout, flags.output);
   return result.exitCode;
 }
 
