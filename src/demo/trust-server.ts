@@ -4,9 +4,9 @@
  * notary-server does (read API only). Used by the demo and by tests that need an in-process server;
  * the integration tests use the real notary-server.
  */
-import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { asFiles, notaryHandler, type TrustData } from '../notary/testing/serve.js';
 
 export interface TrustServerOptions {
   /** Metadata by GUN, then by role name (`root`, `targets/releases`, ...). */
@@ -23,42 +23,19 @@ export interface TrustServer {
   close(): Promise<void>;
 }
 
-const PREFIX = '/v2/';
-const MARKER = '/_trust/tuf/';
-
-/** Looks up a request path: role by name or by checksum. */
-function lookup(repos: TrustServerOptions['repos'], path: string): Uint8Array | undefined {
-  if (!path.startsWith(PREFIX)) return undefined;
-  const at = path.lastIndexOf(MARKER);
-  if (at < 0) return undefined;
-  const gun = decodeURIComponent(path.slice(PREFIX.length, at));
-  const file = path.slice(at + MARKER.length);
-  if (!file.endsWith('.json')) return undefined;
-  const files = repos.get(gun);
-  if (!files) return undefined;
-  const name = file.slice(0, -'.json'.length);
-  const direct = files[name];
-  if (direct) return direct;
-  const m = /^(.+)\.([0-9a-f]{64})$/.exec(name);
-  if (!m) return undefined;
-  const bytes = files[m[1]!];
-  return bytes && createHash('sha256').update(bytes).digest('hex') === m[2] ? bytes : undefined;
-}
-
 export async function startTrustServer(opts: TrustServerOptions): Promise<TrustServer> {
   let count = 0;
   const sockets = new Set<Socket>();
+  const data: TrustData = new Map([...opts.repos].map(([gun, files]) => [gun, asFiles(files)]));
+  const handle = notaryHandler(data);
   const server: Server = createServer({ cert: opts.cert, key: opts.key, minVersion: 'TLSv1.2' }, (req, res) => {
     count++;
-    const url = new URL(req.url ?? '/', 'https://127.0.0.1');
-    const body = req.method === 'GET' ? lookup(opts.repos, url.pathname) : undefined;
-    if (!body) {
-      res.writeHead(req.method === 'GET' ? 404 : 405, { 'content-type': 'application/json' });
-      res.end('{"errors":[{"code":"METADATA_NOT_FOUND","message":"trust data not found"}]}');
+    if (req.method !== 'GET') {
+      res.writeHead(405, { 'content-type': 'application/json' });
+      res.end('{"errors":[{"code":"UNSUPPORTED"}]}');
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
-    res.end(body);
+    handle(req, res);
   });
   server.on('connection', (s: Socket) => {
     sockets.add(s);

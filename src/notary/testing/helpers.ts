@@ -1,6 +1,5 @@
 /** TEST SUPPORT ONLY: small helpers shared by the Notary client's tests. */
 import type { PinError, Result } from '../../errors/errors.js';
-import type { RepoFiles } from '../../tuf/testing/repo.js';
 import type { Resolution } from '../../resolve/types.js';
 import type { TestServer } from '../../http/testing/server.js';
 import type { ImageReference } from '../../reference/types.js';
@@ -8,9 +7,7 @@ import type { ImageReference } from '../../reference/types.js';
 /** A fake but well-formed digest: `sha256:` and 64 copies of the digits of `n`. */
 export const D = (n: number): string => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 
-/** Built files keyed as the fake server serves them (`root.json`, `targets/releases.json`). */
-export const asFiles = (files: RepoFiles): Map<string, Uint8Array> =>
-  new Map(Object.entries(files).map(([role, b]) => [`${role}.json`, b] as const));
+export { asFiles } from './serve.js';
 
 /** The resolution, or the error thrown. */
 export const value = (r: Result<Resolution, PinError>): Resolution => {

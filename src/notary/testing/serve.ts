@@ -8,6 +8,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /** GUN → (file name such as `targets/releases.json` → bytes). */
 export type TrustData = Map<string, Map<string, Uint8Array>>;
 
+/** Files by role name (`root`, `targets/releases`, as `TufRepoBuilder.build()` returns them) keyed as served (`root.json`). */
+export const asFiles = (files: Readonly<Record<string, Uint8Array>>): Map<string, Uint8Array> =>
+  new Map(Object.entries(files).map(([role, b]) => [`${role}.json`, b] as const));
+
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** A request handler for the notary read API over `data`; `byName` overrides what by-name requests get. */
