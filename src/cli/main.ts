@@ -121,7 +121,8 @@ export function buildProgram(): Command {
     .requiredOption('--tls-private-key-file <file>', 'serving key (PEM); reloaded when it changes')
     .option('--port <port>', 'port to listen on', positiveInt, 8443)
     .option('--host <host>', 'address to listen on', '0.0.0.0')
-    .action(async (flags: { config: string; tlsCertFile: string; tlsPrivateKeyFile: string; port: number; host: string }) => {
+    .option('--max-in-flight <n>', 'most reviews handled at once; beyond it 429 (the failurePolicy then denies)', positiveInt, 512)
+    .action(async (flags: { config: string; tlsCertFile: string; tlsPrivateKeyFile: string; port: number; host: string; maxInFlight: number }) => {
       const { runWebhook } = await import('../webhook/server.js');
       await runWebhook({
         configPath: flags.config,
@@ -129,6 +130,7 @@ export function buildProgram(): Command {
         keyFile: flags.tlsPrivateKeyFile,
         port: flags.port,
         host: flags.host,
+        maxInFlight: flags.maxInFlight,
       });
     });
 

@@ -238,6 +238,30 @@ describe('webhook server: deadlines', () => {
   });
 });
 
+describe('webhook server: bounded in-flight requests', () => {
+  it('answers 429 beyond maxInFlight while the others are busy, and serves again once they finish', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = new FakeResolver({ signed: [SIGNED] });
+    const resolver: Resolver = { resolve: async (ref, rule) => (await gate, slow.resolve(ref, rule)) };
+    const s = await start({ resolver, maxInFlight: 2 });
+    const busy = [1, 2].map(() => postReview(s.url, fixture('deployment-update.v1'), { ca: ca.certPem, query: '?timeout=10s' }));
+    // wait until both are in flight
+    for (let i = 0; i < 200; i++) {
+      const m = await send(`${s.url}/metrics`, { method: 'GET', ca: ca.certPem });
+      if (/notary_pin_webhook_in_flight(_requests)? 2/.test(m.body)) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const third = await postReview(s.url, fixture('deployment-update.v1'), { ca: ca.certPem, query: '?timeout=10s' });
+    expect(third.status).toBe(429);
+    expect(third.headers['retry-after']).toBe('1');
+    release();
+    for (const r of await Promise.all(busy)) expect(r.status).toBe(200);
+    const after = await postReview(s.url, fixture('deployment-update.v1'), { ca: ca.certPem, query: '?timeout=10s' });
+    expect(after.status).toBe(200);
+  });
+});
+
 describe('webhook server: certificate reload', () => {
   it('serves a renewed certificate on the next connection without a restart', async () => {
     const dir = join(tlsDir, 'reload');

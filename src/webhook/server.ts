@@ -53,6 +53,12 @@ export interface WebhookServerOptions {
   shutdownDelayMs?: number;
   /** Bound for in-flight requests to finish on close() before connections are cut (default 15 s). */
   shutdownGraceMs?: number;
+  /**
+   * Most /validate requests handled at once (default 512). Beyond it the answer is 429 with
+   * Retry-After: the API server then applies the webhook's failurePolicy (Fail: denied), so a flood
+   * costs bounded memory and never admits anything.
+   */
+  maxInFlight?: number;
 }
 
 export interface WebhookServer {
@@ -180,6 +186,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
   const evaluate = opts.evaluate ?? engineEvaluate;
   const policy = compilePolicy(opts.spec);
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxInFlight = opts.maxInFlight ?? 512;
   const metrics = createMetrics({ resolver: opts.resolver, defaultMetrics: opts.defaultMetrics === true });
   const deps = { spec: opts.spec, resolver: opts.resolver, evaluate, policy };
 
@@ -242,6 +249,12 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       return sendText(res, 200, await metrics.registry.metrics(), metrics.registry.contentType);
     }
     if (path !== '/validate') return sendJson(res, 404, { error: `no route for ${path.slice(0, 100)}` });
+    if (inFlight >= maxInFlight) {
+      metrics.observe('error', 'bad_request', (performance.now() - started) / 1000);
+      logger.warn({ inFlight, maxInFlight }, '/validate refused: too many requests in flight');
+      req.resume();
+      return sendJson(res, 429, { error: `too many requests in flight (${maxInFlight}); retry` }, { 'retry-after': '1' });
+    }
 
     inFlight++;
     metrics.inFlight.inc();
@@ -384,6 +397,8 @@ export interface RunWebhookOptions {
   shutdownDelayMs?: number;
   /** Default 15 s. */
   shutdownGraceMs?: number;
+  /** Most /validate requests at once (default 512); see WebhookServerOptions.maxInFlight. */
+  maxInFlight?: number;
 }
 
 /**
@@ -410,6 +425,7 @@ export async function runWebhook(opts: RunWebhookOptions): Promise<void> {
     defaultMetrics: true,
     shutdownDelayMs: opts.shutdownDelayMs ?? 5000,
     shutdownGraceMs: opts.shutdownGraceMs ?? 15_000,
+    ...(opts.maxInFlight !== undefined && { maxInFlight: opts.maxInFlight }),
   });
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
