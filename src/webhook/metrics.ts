@@ -31,6 +31,7 @@ export interface WebhookMetrics {
   imageFailures(codes: readonly string[]): void;
   inFlight: Gauge;
   tlsReloads: Counter<'result'>;
+  configReloads: Counter<'result'>;
 }
 
 export function createMetrics(opts: { resolver?: unknown; defaultMetrics?: boolean } = {}): WebhookMetrics {
@@ -67,6 +68,13 @@ export function createMetrics(opts: { resolver?: unknown; defaultMetrics?: boole
   const tlsReloads = new Counter({
     name: 'notary_pin_webhook_tls_reloads_total',
     help: 'Serving certificate reloads',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+
+  const configReloads = new Counter({
+    name: 'notary_pin_webhook_config_reloads_total',
+    help: 'Policy (config file) reloads',
     labelNames: ['result'] as const,
     registers: [registry],
   });
@@ -119,5 +127,6 @@ export function createMetrics(opts: { resolver?: unknown; defaultMetrics?: boole
     },
     inFlight,
     tlsReloads,
+    configReloads,
   };
 }

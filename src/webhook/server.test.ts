@@ -262,6 +262,48 @@ describe('webhook server: bounded in-flight requests', () => {
   });
 });
 
+describe('webhook server: config reload', () => {
+  it('applies an edited config without a restart, and ignores an invalid one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'np-webhook-config-'));
+    const file = join(dir, 'config.yaml');
+    const write = (text: string) => {
+      writeFileSync(`${file}.new`, text);
+      renameSync(`${file}.new`, file);
+    };
+    const base = 'apiVersion: notary-pin.dev/v1alpha1\nkind: NotaryPin\nspec:\n  trust:\n  - images: ["**"]\n    rootKeys: ["' + 'a'.repeat(64) + '"]\n';
+    write(base);
+    const { loadConfigFile } = await import('../config/load.js');
+    const resolvers: Resolver[] = [];
+    const resolverFor = () => {
+      const r = new FakeResolver({ signed: [SIGNED] });
+      resolvers.push(r);
+      return r;
+    };
+    const { logger, lines } = captureLogs();
+    const s = await start({ spec: await loadConfigFile(file), resolver: resolverFor(), logger, config: { file, resolverFor, pollIntervalMs: 100 } });
+    const review = () => postReview(s.url, fixture('deployment-update.v1'), { ca: ca.certPem, query: '?timeout=10s' });
+    expect((await review()).json().response.allowed).toBe(false);
+
+    // Exclude everything: the same review is now allowed, with warnings.
+    write(base.replace('spec:\n', 'spec:\n  exclude: ["**"]\n'));
+    expect(await s.reloadConfig()).toBe(true);
+    const after = (await review()).json().response;
+    expect(after.allowed).toBe(true);
+    expect(after.warnings.length).toBeGreaterThan(0);
+    expect(resolvers).toHaveLength(2);
+
+    // A broken config is refused and the current policy stays.
+    write(base.replace('spec:\n', 'spec:\n  exclud: ["**"]\n'));
+    expect(await s.reloadConfig()).toBe(false);
+    expect((await review()).json().response.allowed).toBe(true);
+    expect(lines().some((l: { msg?: string }) => l.msg === 'new config does not load; keeping the current one')).toBe(true);
+    const m = await send(`${s.url}/metrics`, { method: 'GET', ca: ca.certPem });
+    expect(m.body).toContain('notary_pin_webhook_config_reloads_total{result="ok"} 1');
+    expect(m.body).toContain('notary_pin_webhook_config_reloads_total{result="error"} 1');
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
 describe('webhook server: certificate reload', () => {
   it('serves a renewed certificate on the next connection without a restart', async () => {
     const dir = join(tlsDir, 'reload');

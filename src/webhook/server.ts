@@ -11,10 +11,13 @@
  * server's `?timeout=`, the shutdown grace period). Logs are JSON (pino) and carry the request uid,
  * never the object (a Pod's env may hold secrets) nor credentials.
  */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
+import { loadConfigFile } from '../config/load.js';
 import { compilePolicy } from '../config/rules.js';
 import type { Spec } from '../config/schema.js';
 import { evaluate as engineEvaluate } from '../engine/evaluate.js';
@@ -24,7 +27,8 @@ import { decide, type Decision, type EvaluateFn } from './decide.js';
 import { createMetrics, type RequestOutcome, type RequestReason, type WebhookMetrics } from './metrics.js';
 import { parseAdmissionReview, type AdmissionReviewRequest } from './review.js';
 import { requestTimeoutMs, verificationBudgetMs } from './timeout.js';
-import { CertReloader, loadKeyPair, TLS_BASE_OPTIONS } from './tls.js';
+import { loadKeyPair, TLS_BASE_OPTIONS, type KeyPair } from './tls.js';
+import { FileReloader } from './reload.js';
 
 /** Twice the etcd object limit (1.5 MiB): object plus oldObject of an UPDATE, plus envelope. */
 export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -59,6 +63,12 @@ export interface WebhookServerOptions {
    * costs bounded memory and never admits anything.
    */
   maxInFlight?: number;
+  /**
+   * Reload the policy when this config file changes (a ConfigMap edit), without a restart: the new
+   * spec is validated first (an invalid one is logged and ignored), then the spec, the compiled
+   * policy and a new resolver from `resolverFor` replace the old ones for the next requests.
+   */
+  config?: { file: string; resolverFor: (spec: Spec) => Resolver; pollIntervalMs?: number };
 }
 
 export interface WebhookServer {
@@ -71,6 +81,8 @@ export interface WebhookServer {
   ready(): boolean;
   /** Re-reads the certificate files now (the watcher does this by itself). */
   reloadCertificates(): Promise<boolean>;
+  /** Re-reads the config file now, when `config` was given (the watcher does this by itself). */
+  reloadConfig(): Promise<boolean>;
   /** Graceful stop: readiness off, optional drain delay, stop accepting, wait for in-flight (bounded). */
   close(): Promise<void>;
 }
@@ -187,8 +199,14 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
   const policy = compilePolicy(opts.spec);
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxInFlight = opts.maxInFlight ?? 512;
-  const metrics = createMetrics({ resolver: opts.resolver, defaultMetrics: opts.defaultMetrics === true });
+  // Mutable: a config reload swaps spec, policy and resolver for the requests that come after it.
   const deps = { spec: opts.spec, resolver: opts.resolver, evaluate, policy };
+  // Cache statistics follow whichever resolver is current.
+  const statsSource =
+    typeof (opts.resolver as { stats?: unknown }).stats === 'function'
+      ? { stats: () => (deps.resolver as unknown as { stats: () => unknown }).stats?.() ?? {} }
+      : {};
+  const metrics = createMetrics({ resolver: statsSource, defaultMetrics: opts.defaultMetrics === true });
 
   const initial = await loadKeyPair(opts.certFile, opts.keyFile);
   let listening = false;
@@ -308,24 +326,48 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
   });
   server.on('tlsClientError', (e) => logger.debug({ err: e.message }, 'TLS handshake failed'));
 
-  const reloader = await CertReloader.start(
+  const reloader = await FileReloader.start<KeyPair>(
     {
-      certFile: opts.certFile,
-      keyFile: opts.keyFile,
+      what: 'TLS certificate',
+      files: [opts.certFile, opts.keyFile],
+      load: () => loadKeyPair(opts.certFile, opts.keyFile),
+      apply: (pair) => server.setSecureContext({ ...TLS_BASE_OPTIONS, cert: pair.cert, key: pair.key }),
+      describe: (pair) => ({ subject: pair.subject, notAfter: pair.notAfter, fingerprint256: pair.fingerprint256 }),
+      onResult: (result) => metrics.tlsReloads.inc({ result }),
       logger,
       ...(opts.certPollIntervalMs !== undefined && { pollIntervalMs: opts.certPollIntervalMs }),
-      apply: (pair) => {
-        try {
-          server.setSecureContext({ ...TLS_BASE_OPTIONS, cert: pair.cert, key: pair.key });
-          metrics.tlsReloads.inc({ result: 'ok' });
-        } catch (e) {
-          metrics.tlsReloads.inc({ result: 'error' });
-          throw e;
-        }
-      },
     },
     initial,
   );
+
+  const configFile = opts.config;
+  const configReloader =
+    configFile === undefined
+      ? undefined
+      : await FileReloader.start<{ hash: string; spec: Spec }>(
+          {
+            what: 'config',
+            files: [configFile.file],
+            load: async () => {
+              const text = await readFile(configFile.file);
+              const spec = await loadConfigFile(configFile.file);
+              return { hash: createHash('sha256').update(text).digest('hex'), spec };
+            },
+            apply: ({ spec }) => {
+              const nextPolicy = compilePolicy(spec);
+              const nextResolver = configFile.resolverFor(spec);
+              const previous = deps.resolver;
+              Object.assign(deps, { spec, policy: nextPolicy, resolver: nextResolver });
+              // Requests already running keep the old resolver; close it once they are surely done.
+              setTimeout(() => void previous.close?.().catch(() => {}), opts.shutdownGraceMs ?? 15_000).unref();
+            },
+            describe: ({ spec, hash }) => ({ rules: spec.trust.length, exclude: spec.exclude.length, sha256: hash.slice(0, 12) }),
+            onResult: (result) => metrics.configReloads.inc({ result }),
+            logger,
+            ...(configFile.pollIntervalMs !== undefined && { pollIntervalMs: configFile.pollIntervalMs }),
+          },
+          { hash: createHash('sha256').update(await readFile(configFile.file)).digest('hex'), spec: opts.spec },
+        );
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -335,6 +377,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     });
   }).catch((e: unknown) => {
     reloader.close();
+    configReloader?.close();
     throw e;
   });
   server.on('error', (e) => logger.error({ err: e.message }, 'server error'));
@@ -355,6 +398,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       await new Promise((r) => setTimeout(r, delay));
     }
     reloader.close();
+    configReloader?.close();
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const grace = opts.shutdownGraceMs ?? 15_000;
@@ -381,6 +425,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     metrics,
     ready: () => listening && !shuttingDown,
     reloadCertificates: () => reloader.check(),
+    reloadConfig: () => configReloader?.check() ?? Promise.resolve(false),
     close: () => (closing ??= close()),
   };
 }
@@ -407,7 +452,6 @@ export interface RunWebhookOptions {
  */
 export async function runWebhook(opts: RunWebhookOptions): Promise<void> {
   const logger = pino({ base: { component: 'notary-pin-webhook' } });
-  const { loadConfigFile } = await import('../config/load.js');
   const spec = await loadConfigFile(opts.configPath);
   if (spec.mode === 'pin') {
     logger.info('spec.mode is "pin"; the webhook never mutates and always verifies');
@@ -426,6 +470,7 @@ export async function runWebhook(opts: RunWebhookOptions): Promise<void> {
     shutdownDelayMs: opts.shutdownDelayMs ?? 5000,
     shutdownGraceMs: opts.shutdownGraceMs ?? 15_000,
     ...(opts.maxInFlight !== undefined && { maxInFlight: opts.maxInFlight }),
+    config: { file: opts.configPath, resolverFor },
   });
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));

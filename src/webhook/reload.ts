@@ -1,0 +1,141 @@
+/**
+ * Files that change under a running webhook — the serving certificate (a renewed Secret) and the
+ * policy (an edited ConfigMap) — are reloaded without a restart. The kubelet swaps mounted files
+ * with an atomic `..data` symlink flip; we notice through `fs.watch` on the files' directories, with
+ * a bounded poll as the fallback where watching does not work. A new version that does not load
+ * (half written, invalid) is ignored and the current one kept.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Logger } from 'pino';
+
+export interface Loaded {
+  /** Content hash, to tell a real change from a touch. */
+  readonly hash: string;
+}
+
+export interface FileReloaderOptions<T extends Loaded> {
+  /** What is reloaded, for logs: `TLS certificate`, `config`. */
+  readonly what: string;
+  /** The files whose directories are watched. */
+  readonly files: readonly string[];
+  /** Reads and validates the files; throws when they do not load. */
+  readonly load: () => Promise<T>;
+  /** Called with each new valid version; a throw keeps the current one. */
+  readonly apply: (next: T) => void;
+  /** Log fields describing a version (never secrets). */
+  readonly describe?: (value: T) => Record<string, unknown>;
+  /** Counts outcomes: `ok` or `error`. */
+  readonly onResult?: (result: 'ok' | 'error') => void;
+  readonly logger: Logger;
+  /** Poll interval for the fallback check (default 10 s). */
+  readonly pollIntervalMs?: number;
+  /** Wait after a watch event before reading, so every file is written (default 250 ms). */
+  readonly debounceMs?: number;
+}
+
+/** Watches files and applies changes. `check()` can also be called directly. */
+export class FileReloader<T extends Loaded> {
+  private current: T;
+  private readonly watchers: FSWatcher[] = [];
+  private poll: NodeJS.Timeout | undefined;
+  private debounce: NodeJS.Timeout | undefined;
+  private checking: Promise<boolean> | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly opts: FileReloaderOptions<T>,
+    initial: T,
+  ) {
+    this.current = initial;
+  }
+
+  /** Loads (throws when it does not load, unless `initial` is given) and starts watching. */
+  static async start<T extends Loaded>(opts: FileReloaderOptions<T>, initial?: T): Promise<FileReloader<T>> {
+    const value = initial ?? (await opts.load());
+    const r = new FileReloader(opts, value);
+    r.watch();
+    return r;
+  }
+
+  get value(): T {
+    return this.current;
+  }
+
+  private watch(): void {
+    for (const dir of new Set(this.opts.files.map((f) => dirname(f)))) {
+      try {
+        const w = watch(dir, { persistent: false }, () => this.schedule());
+        w.on('error', (e) => {
+          this.opts.logger.warn({ dir, err: e.message }, `${this.opts.what} directory watch failed; polling only`);
+          w.close();
+        });
+        this.watchers.push(w);
+      } catch (e) {
+        this.opts.logger.warn({ dir, err: (e as Error).message }, `cannot watch the ${this.opts.what} directory; polling only`);
+      }
+    }
+    const every = Math.max(50, this.opts.pollIntervalMs ?? 10_000);
+    this.poll = setInterval(() => void this.check(), every);
+    this.poll.unref();
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => void this.check(), this.opts.debounceMs ?? 250);
+    this.debounce.unref();
+  }
+
+  /** Re-reads the files; applies and returns true when they changed and load. Never throws. */
+  check(): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    this.checking ??= this.doCheck().finally(() => {
+      this.checking = undefined;
+    });
+    return this.checking;
+  }
+
+  private async doCheck(): Promise<boolean> {
+    const { what, logger } = this.opts;
+    let next: T;
+    try {
+      next = await this.opts.load();
+    } catch (e) {
+      // Mid-update (one file new, one old) looks like this too; the next event or poll retries.
+      if (!this.closed) this.failedOnce(e, `new ${what} does not load; keeping the current one`);
+      return false;
+    }
+    if (this.closed || next.hash === this.current.hash) return false;
+    try {
+      this.opts.apply(next);
+    } catch (e) {
+      this.failedOnce(e, `applying the new ${what} failed; keeping the current one`);
+      return false;
+    }
+    this.current = next;
+    this.lastFailure = undefined;
+    this.opts.onResult?.('ok');
+    logger.info({ ...this.opts.describe?.(next) }, `${what} reloaded`);
+    return true;
+  }
+
+  private lastFailure: string | undefined;
+
+  /** Logs and counts a failure once per distinct message (the poll would repeat it every interval). */
+  private failedOnce(e: unknown, message: string): void {
+    const err = (e as Error).message;
+    if (err === this.lastFailure) return;
+    this.lastFailure = err;
+    this.opts.onResult?.('error');
+    this.opts.logger.warn({ err }, message);
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.poll);
+    clearTimeout(this.debounce);
+    for (const w of this.watchers) w.close();
+    this.watchers.length = 0;
+  }
+}
