@@ -245,7 +245,8 @@ describe('fast path: edge inputs agree or fall back', () => {
     expect(differential(cases.rlJson as string)).toBe('fast');
     expect(differential(cases.merge as string)).toBe('full');
     expect(differential(dep('!!str nginx'))).toBe('full');
-    expect(differential(dep('|-\n          nginx'))).toBe('full');
+    // a block scalar image: the fast path reads it, and setImage escalates (see 'block scalars' below)
+    expect(differential(dep('|-\n          nginx'))).toBe('fast');
     expect(differential(cases.numbers as string)).toBe('full'); // 1_000, 0b11, -.5: js-yaml reads them differently
   });
 
@@ -436,4 +437,155 @@ describe('fast path: compact index (memory)', () => {
       }
     }
   });
+});
+
+describe('fast path: block scalars', () => {
+  const image = ['spec', 'template', 'spec', 'containers', 0, 'image'];
+  const toRl = (docs: string[], tail = 'functionConfig:\n  apiVersion: notary-pin.dev/v1alpha1\n  kind: NotaryPin\n') =>
+    `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n${docs.map((d) => d.replace(/^(?=.)/gm, '  ').replace(/^  /, '- ')).join('')}${tail}`;
+  const toStream = (docs: string[]) => docs.join('---\n');
+  const dep = (img: string, name = 'd') =>
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${name}\nspec:\n  template:\n    spec:\n      containers:\n      - name: a\n        image: ${img}\n`;
+  const cm = (data: string, name = 'c') => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n${data}`;
+  const tricky = '    - image: x\n    ---\n    # not a comment\n      more: indented\n    key: value\n';
+  const styles = ['|', '|-', '|+', '>', '>-', '>+', '|2', '|2-', '|-2', '>+2', '| # header comment'];
+  const datas: Record<string, string> = {};
+  for (const h of styles) {
+    datas[`${h} middle`] = `  a: ${h}\n${tricky}\n\n  b: plain\n`;
+    datas[`${h} last`] = `  a: x\n  b: ${h}\n${tricky}`;
+    datas[`${h} last, trailing blank lines`] = `  b: ${h}\n${tricky}\n  \n\n`;
+  }
+  datas['folded more-indented lines'] = '  f: >\n    one\n    two\n\n      three\n    four\n  g: >-\n    a\n     b\n\n';
+  datas['empty block scalars'] = '  a: |\n  b: >-\n  c: |+\n\n  d: x\n';
+  datas['indentation indicator with leading spaces'] = '  a: |1\n     leading spaces\n    less\n  b: x\n';
+  datas['block scalar in a sequence'] = '  list:\n  - |\n    one\n  - >-\n    two\n  -   |+\n    three\n\n';
+
+  const texts = (): [string, string][] => {
+    const out: [string, string][] = [];
+    for (const [name, data] of Object.entries(datas)) {
+      const docs = [cm(data), dep('nginx:1.25'), cm(data, 'c2')];
+      out.push([`${name}: stream`, toStream(docs)]);
+      out.push([`${name}: stream, block scalar document last, no final line break`, toStream([dep('nginx:1'), cm(data)]).replace(/\n$/, '')]);
+      out.push([`${name}: ResourceList`, toRl(docs)]);
+      out.push([`${name}: ResourceList, item last, no functionConfig`, toRl([dep('nginx:1'), cm(data)], '')]);
+      out.push([`${name}: ResourceList, item last, indented sequence`, toRl([dep('nginx:1'), cm(data)]).replace(/^(?=[ -])/gm, '  ')]);
+    }
+    return out;
+  };
+  for (const [name, text] of texts()) {
+    it(name, () => {
+      expect(differential(text)).toBe('fast');
+      expect(differential(text.replace(/\n/g, '\r\n'))).toBe('fast');
+    });
+  }
+
+  it('reads block scalars like yaml does (spot check of the values)', () => {
+    const text = toRl([cm('  a: |+\n    x\n\n\n  b: >-\n    p\n    q\n\n    r\n  c: |2\n     y\n')]);
+    const m = parseInput(text, { yamlPath: 'auto' });
+    expect(parsePathOf(m)).toBe('fast');
+    expect(m.items[0]!.object.data).toEqual({ a: 'x\n\n\n', b: 'p q\nr', c: ' y\n' });
+  });
+
+  it('a block scalar image: the fast model escalates, and matches the full path', () => {
+    for (const img of ['|-\n          nginx:1.25', '>\n          nginx:1.25', '|\n          nginx:1.25\n\n']) {
+      for (const text of [dep(img), toRl([dep(img), cm('  a: |\n    x\n')]), toStream([cm('  a: |\n    x\n'), dep(img)])]) {
+        expect(differential(text)).toBe('fast'); // read fast, then setImage escalated
+        const m = parseInput(text, { yamlPath: 'auto' });
+        const item = m.items.find((i) => i.object.kind === 'Deployment')!;
+        item.setImage(image, 'nginx@sha256:' + '0'.repeat(64));
+        expect(fastStateOf(m)!.escalated).toBeDefined();
+        const full = parseInput(text, { yamlPath: 'full' });
+        full.items.find((i) => i.object.kind === 'Deployment')!.setImage(image, 'nginx@sha256:' + '0'.repeat(64));
+        expect(serialize(m)).toBe(serialize(full));
+        expect(serialize(m, RESULTS)).toBe(serialize(full, RESULTS));
+      }
+    }
+  });
+
+  it('plain images next to block scalars are edited without escalating', () => {
+    const text = toRl([cm('  a: |\n    - image: x\n'), dep('nginx:1.25'), cm('  z: |+\n    y\n\n')]);
+    const m = parseInput(text, { yamlPath: 'auto' });
+    pinAll(m);
+    const out = serialize(m, RESULTS);
+    expect(fastStateOf(m)!.escalated).toBeUndefined();
+    const full = parseInput(text, { yamlPath: 'full' });
+    pinAll(full);
+    expect(out).toBe(serialize(full, RESULTS));
+    expect(out).toContain(pinned('nginx:1.25'));
+  });
+
+  it('block scalars outside a resource, as keys, or with anchors and tags keep the full path', () => {
+    const base = [dep('nginx:1')];
+    expect(differential(toRl(base, 'functionConfig:\n  apiVersion: x/v1\n  kind: C\n  note: |\n    x\n'))).toBe('full');
+    expect(differential(toRl(base, 'results:\n- message: |\n    old\n'))).toBe('full');
+    expect(differential(`note: |\n  x\n${toRl(base).replace(/^/, '')}`)).toBe('full');
+    expect(differential(cm('  ? |\n    k\n  : v\n'))).toBe('full');
+    expect(differential(cm('  a: &x |\n    v\n  b: *x\n'))).toBe('full');
+    expect(differential(cm('  a: !!str |\n    v\n'))).toBe('full');
+  });
+
+  it('a block scalar js-yaml reads differently from yaml: the full path', () => {
+    // js-yaml keeps the last, space-only line of a `|+` scalar at the end of the input; yaml does not
+    const text = cm('  b: |+\n    x\n  ').replace(/\n$/, '');
+    expect(indexDocuments(text, { blockScalars: true })!.docs).toEqual([expect.objectContaining({ data: { b: 'x\n\n' } })]);
+    expect(parseInput(text, { yamlPath: 'full' }).items[0]!.object.data).toEqual({ b: 'x\n' });
+    expect(differential(text)).toBe('full');
+    expect(differential(toRl([cm('  b: |+\n    x\n  ')], ''))).toBe('full');
+  });
+
+  it('odd block scalars agree or fall back', () => {
+    for (const data of [
+      '  a: |\n      \n    x\n', // a leading space-only line longer than the content
+      '  a: |0\n    x\n',
+      '  a: |10\n    x\n',
+      '  a: |-+\n    x\n',
+      '  a: |\n    x\n   # less indented comment\n    y\n',
+      '  a: >\n\n    x\n\n\n',
+      '  a: |\n  b: |\n',
+      '  a: |\nb: top\n',
+      '  a: |2\n    x\n   y\n',
+    ]) {
+      differential(cm(data));
+      differential(toRl([cm(data), dep('nginx:1')]));
+    }
+  });
+
+  it('indexDocuments rejects block scalars unless asked for them', () => {
+    const text = cm('  a: |\n    x\n  b: y\n');
+    expect(indexDocuments(text)).toBeUndefined();
+    const idx = indexDocuments(text, { blockScalars: true })!;
+    expect(idx.blocks).toEqual([{ doc: 0, at: text.indexOf('|') }]);
+    expect(idx.lastIsBlock).toBe(false);
+    expect(indexDocuments(cm('  a: |\n    x\n'), { blockScalars: true })!.lastIsBlock).toBe(true);
+    const f = frameAt(idx.roots[0]!, ['data', 'a'])!;
+    expect([f.st, f.r]).toEqual([3, 'x\n']); // not compacted: the frame keeps js-yaml's value
+  });
+
+  /** A bundle of n resources: Deployments and ConfigMaps with block scalars of every style. */
+  const mixed = (n: number, rl: boolean): string => {
+    const docs: string[] = [];
+    for (let i = 0; i < n; i++) {
+      if (i % 2 === 0) docs.push(dep(`registry.example.com/team${i % 50}/app:1.${i % 4}`, `app-${i}`));
+      else {
+        const h = styles[i % styles.length] as string;
+        docs.push(cm(`  config.yaml: ${h}\n    server:\n      port: ${8000 + i}\n    # - image: nope\n    ---\n  script.sh: |\n    #!/bin/sh\n    echo "${i}"\n\n  plain: value-${i}\n`, `cm-${i}`));
+      }
+    }
+    return rl ? toRl(docs, 'functionConfig:\n  apiVersion: notary-pin.dev/v1alpha1\n  kind: NotaryPin\n  spec: {exclude: ["**"]}\n') : toStream(docs);
+  };
+
+  it('generated 2,000-resource bundle of Deployments and block-scalar ConfigMaps (ResourceList and stream)', () => {
+    for (const rl of [true, false]) {
+      const text = mixed(2000, rl);
+      expect(differential(text)).toBe('fast');
+      const m = parseInput(text, { yamlPath: 'auto' });
+      expect(parsePathOf(m)).toBe('fast');
+      pinAll(m);
+      const out = serialize(m, RESULTS);
+      expect(fastStateOf(m)!.escalated).toBeUndefined(); // the fast model did all of it
+      const full = parseInput(text, { yamlPath: 'full' });
+      pinAll(full);
+      expect(out).toBe(serialize(full, RESULTS));
+    }
+  }, 60_000);
 });

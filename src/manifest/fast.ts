@@ -13,17 +13,24 @@
  * What is proven per input, else `undefined`:
  * - no BOM, tabs, lone CR, control/non-printable characters, `%` directive lines, `...` markers,
  *   markers with content, js-yaml errors or warnings, duplicate keys (js-yaml throws);
- * - no node starts with an anchor, tag, alias or block-scalar indicator (`& ! * | >`), no `<<` key;
- * - every scalar is single-line and its source, re-read by rules written here (plain: the `yaml`
+ * - no node starts with an anchor, tag or alias (`& ! *`), no `<<` key;
+ * - every flow scalar is single-line and its source, re-read by rules written here (plain: the `yaml`
  *   core schema resolution; 'single': `''` unescaping; "double": JSON), equals the value js-yaml
  *   produced — so `item.object` is what `yaml`'s `toJS` gives;
+ * - block scalars (`|`, `>`, any chomping / indentation indicator) are not re-read here: with
+ *   `blockScalars` (what `buildFast` uses) they are accepted as values only inside a stream document
+ *   or a ResourceList item, and `buildFast` then re-reads that whole document / item from its exact
+ *   source with `yaml` (`verifyBlockScalars`) and requires the same value as js-yaml's; they are
+ *   indexed with style BLOCK, which `setImage` never edits itself (it escalates). Without the option
+ *   (and as keys, or anywhere else in a ResourceList) the input is not plain;
  * - every mapping's pairs (keys are strings followed by `:`) and every sequence's entries match the
  *   js-yaml result one to one (same count, identical values);
  * - every document is a mapping; a ResourceList is the only document and is valid; every resource
  *   has a non-empty string apiVersion and kind.
  */
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
-import { Scalar } from 'yaml';
+import { isDeepStrictEqual } from 'node:util';
+import { parseAllDocuments, Scalar, type Document } from 'yaml';
 import type { ResourceRef } from '../errors/errors.js';
 import { renderBlock, type TextEdit } from './results.js';
 import { renderScalar, setInObject } from './rewrite.js';
@@ -35,6 +42,8 @@ const SCALAR = 1;
 const MAP = 2;
 const SEQ = 3;
 type Kind = typeof NONE | typeof SCALAR | typeof MAP | typeof SEQ;
+/** Scalar style of a block scalar (`|` / `>`): its value is not re-read from the index, never edited fast. */
+const BLOCK = 3;
 
 /** One node of the position index. */
 export interface Frame {
@@ -49,7 +58,7 @@ export interface Frame {
   cs: number;
   /** Scalars and flow collections: content end (exclusive). Block collections: -1. */
   ce: number;
-  /** Scalar style: 0 plain, 1 'single', 2 "double". Collections: 1 when flow. */
+  /** Scalar style: 0 plain, 1 'single', 2 "double", 3 block (`BLOCK`). Collections: 1 when flow. */
   st: number;
   /** Children while building; dropped once resolved. */
   c?: Frame[] | undefined;
@@ -215,6 +224,10 @@ export interface DocumentIndex {
   lastContent: number;
   /** The string scalars of the compacted collections. */
   table: ScalarTable;
+  /** Block scalars (only with `blockScalars`): the document they are in and their content start. */
+  blocks: { doc: number; at: number }[];
+  /** True when the last content of the input is a block scalar. */
+  lastIsBlock: boolean;
 }
 
 /** Options of `indexDocuments`. */
@@ -224,6 +237,11 @@ export interface IndexOptions {
    * keeps no frames below it, only its string scalars. Default false.
    */
   compactRoots?: boolean;
+  /**
+   * Accept block scalars (`|`, `>`) as mapping values and sequence entries, listed in `blocks` for
+   * the caller to verify (js-yaml's value of them is not checked here). Default false.
+   */
+  blockScalars?: boolean;
 }
 
 /**
@@ -241,6 +259,8 @@ export function indexDocuments(text: string, opts: IndexOptions = {}): DocumentI
   const roots: Frame[] = [];
   const table = new ScalarTable(text);
   let lastContent = 0;
+  const blocks: { doc: number; at: number }[] = [];
+  let blockEnd = -1;
 
   const contentStart = (p: number): number => {
     while (p < n) {
@@ -329,7 +349,7 @@ export function indexDocuments(text: string, opts: IndexOptions = {}): DocumentI
     for (let i = 0; i < ch.length; ) {
       const k = ch[i] as Frame;
       if (k.k === SCALAR && colonAfter(k.e)) {
-        if (typeof k.r !== 'string' || k.r === '<<' || k.ce - k.cs > 1000) throw ABORT;
+        if (typeof k.r !== 'string' || k.st === BLOCK || k.r === '<<' || k.ce - k.cs > 1000) throw ABORT;
         const next = ch[i + 1];
         const hasValue = next !== undefined && !(next.k === SCALAR && colonAfter(next.e));
         keys.push(k.r);
@@ -452,15 +472,26 @@ export function indexDocuments(text: string, opts: IndexOptions = {}): DocumentI
     if (only !== undefined && only.k === kind && Object.is(only.r, state.result)) {
       f = only; // js-yaml read the node as a candidate key, then kept it as the whole node
     } else {
+      // A block scalar sequence entry: js-yaml first tried (and failed) to read a node where it starts.
+      const tried = f.c !== undefined && f.c.length === 1 ? f.c[0] : undefined;
+      if (kind === SCALAR && opts.blockScalars === true && tried !== undefined && tried.k === NONE && tried.e <= f.cs && (text.charCodeAt(f.cs) === 0x7c || text.charCodeAt(f.cs) === 0x3e)) f.c = undefined;
       if (f.c !== undefined && kind === SCALAR) throw ABORT;
       f.e = Math.min(state.position, n);
       f.k = kind;
       f.r = state.result;
       if (kind !== NONE) {
         const c = text.charCodeAt(f.cs);
-        // anchors, tags, aliases, block scalars, reserved indicators
-        if (c === 0x26 || c === 0x21 || c === 0x2a || c === 0x7c || c === 0x3e || c === 0x25 || c === 0x40 || c === 0x60 || f.cs >= f.e) throw ABORT;
-        if (kind === SCALAR) scalar(f, state.tag);
+        // anchors, tags, aliases, reserved indicators; block scalars unless asked for
+        if (c === 0x26 || c === 0x21 || c === 0x2a || c === 0x25 || c === 0x40 || c === 0x60 || f.cs >= f.e) throw ABORT;
+        if (c === 0x7c || c === 0x3e) {
+          if (kind !== SCALAR || opts.blockScalars !== true || typeof f.r !== 'string') throw ABORT;
+          // not re-read here: `buildFast` verifies the document / item around it with `yaml`
+          f.st = BLOCK;
+          f.ce = trimBack(f.e, f.cs);
+          if (f.ce > lastContent) lastContent = f.ce;
+          if (f.ce > blockEnd) blockEnd = f.ce;
+          blocks.push({ doc: roots.length, at: f.cs });
+        } else if (kind === SCALAR) scalar(f, state.tag);
         else if (kind === MAP) mapping(f);
         else sequence(f);
       } else if (f.c !== undefined) throw ABORT;
@@ -489,7 +520,7 @@ export function indexDocuments(text: string, opts: IndexOptions = {}): DocumentI
   }
   if (stack.length !== 0 || roots.length !== docs.length) return undefined;
   for (let i = 0; i < docs.length; i++) if (!Object.is((roots[i] as Frame).r, docs[i])) return undefined;
-  return { docs, roots, lastContent, table };
+  return { docs, roots, lastContent, table, blocks, lastIsBlock: blockEnd >= lastContent };
 }
 
 /**
@@ -510,7 +541,8 @@ export function frameAt(root: Frame, path: FieldPath): Frame | undefined {
       const cs = table.starts[i] as number;
       const ce = table.ends[i] as number;
       const st = table.styles[i] as number;
-      return { s: cs, e: ce, k: SCALAR, r: decodeScalar(table.text, cs, ce, st), cs, ce, st };
+      // a block scalar's value is not kept: undefined makes `setImage` escalate
+      return { s: cs, e: ce, k: SCALAR, r: st === BLOCK ? undefined : decodeScalar(table.text, cs, ce, st), cs, ce, st };
     }
     if (typeof seg === 'number') {
       if (f.k !== SEQ || f.items === undefined) return undefined;
@@ -549,6 +581,8 @@ export interface FastState {
   readonly resourceList?: Frame;
   /** End of the last content character of the input. */
   readonly lastContent: number;
+  /** The last content is a block scalar (its trailing line breaks: `results` escalates). */
+  readonly lastIsBlock?: boolean;
   /** Builds the full (`yaml` Document) model from the same text. */
   readonly full: () => Manifest;
   /** The full model once built: from then on every item delegates to it. */
@@ -612,7 +646,7 @@ class FastItem implements Item {
   private tryRecord(path: FieldPath, value: string): boolean | undefined {
     const st = this.st;
     const f = frameAt(this.root, path);
-    if (!isScalarFrame(f) || typeof f.r !== 'string') return undefined;
+    if (!isScalarFrame(f) || f.st === BLOCK || typeof f.r !== 'string') return undefined;
     const start = f.cs;
     const end = f.ce;
     const previous = st.edits.get(start);
@@ -626,6 +660,104 @@ class FastItem implements Item {
     st.edits.set(start, { start, end, text: renderScalar({ type } as Scalar, value, original), value });
     return true;
   }
+}
+
+/** `yaml` options of the full path (io.ts `yamlOptions`). */
+const YAML_OPTIONS = { merge: true, uniqueKeys: true, strict: true } as const;
+
+/** The end of the line holding the first content character at or after `p` (comments skipped); the input's end when none. */
+function nextContentLineEnd(text: string, p: number): number {
+  const n = text.length;
+  while (p < n) {
+    const c = text.charCodeAt(p);
+    if (c === 0x20 || c === 0x0a || c === 0x0d) p++;
+    else if (c === 0x23) {
+      const nl = text.indexOf('\n', p);
+      p = nl < 0 ? n : nl;
+    } else break;
+  }
+  if (p >= n) return n;
+  const nl = text.indexOf('\n', p);
+  return nl < 0 ? n : nl + 1;
+}
+
+const lineStartOf = (text: string, p: number): number => text.lastIndexOf('\n', p - 1) + 1;
+
+/** `yaml`'s value of the first document of `src`; undefined on any error or warning in any document. */
+function yamlFirstValue(src: string): { value: unknown } | undefined {
+  try {
+    const docs = parseAllDocuments(src, YAML_OPTIONS) as Document.Parsed[];
+    if (!Array.isArray(docs) || docs.length === 0) return undefined;
+    for (const d of docs) if (d.errors.length > 0 || d.warnings.length > 0) return undefined;
+    return { value: (docs[0] as Document.Parsed).toJS() };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The check of the block scalars `indexDocuments` let through (js-yaml's reading of them is not
+ * trusted): every stream document holding one, or every ResourceList item holding one, is read
+ * again by `yaml` (the full path's parser and options) from its exact source, in the same
+ * indentation context, and must give a value deeply and strictly equal (`Object.is` on primitives)
+ * to js-yaml's. The source runs from the start of the node's first line through the whole line of
+ * the next content after it (the `---` of the next document, the next item's `- ` line, the next
+ * root key), so where `yaml` ends a block scalar (and the node) is decided by the same text as in
+ * the whole input. An item is read as `items:` (at the column of the ResourceList's `items` key)
+ * followed by its lines: the column of every line is kept, so indentation indicators mean the same.
+ * Block scalars anywhere else in a ResourceList (functionConfig, results, ...) are not checked:
+ * false (the full path). A document (or item) is read once, whatever number of block scalars it holds.
+ */
+function verifyBlockScalars(text: string, idx: DocumentIndex): boolean {
+  if (idx.blocks.length === 0) return true;
+  const { roots } = idx;
+  const rl = roots.length === 1 && (idx.docs[0] as Record<string, unknown>).kind === 'ResourceList' ? (roots[0] as Frame) : undefined;
+  if (rl === undefined) {
+    let last = -1;
+    for (const { doc } of idx.blocks) {
+      if (doc === last) continue;
+      last = doc;
+      const root = roots[doc];
+      if (root === undefined || root.k !== MAP || root.st !== 0) return false;
+      const start = lineStartOf(text, root.cs);
+      if (!/^ *$/.test(text.slice(start, root.cs))) return false;
+      const got = yamlFirstValue(text.slice(start, nextContentLineEnd(text, root.e)));
+      if (got === undefined || !isDeepStrictEqual(got.value, root.r)) return false;
+    }
+    return true;
+  }
+  if (!isMapFrame(rl) || rl.st !== 0) return false;
+  const k = rl.keys.indexOf('items');
+  const itemsFrame = rl.vals[k];
+  const itemsKey = rl.keyFrames[k];
+  if (k < 0 || itemsKey === undefined || !isSeqFrame(itemsFrame) || itemsFrame.st !== 0) return false;
+  const prefix = `${' '.repeat(columnOf(text, itemsKey.cs))}items:\n`;
+  const items = itemsFrame.items;
+  let last = -1;
+  for (const { doc, at } of idx.blocks) {
+    if (doc !== 0) return false;
+    // the item holding `at`: the last one starting at or before it (items are in source order)
+    let lo = 0;
+    let hi = items.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((items[mid] as Frame).cs <= at) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    const item = items[found];
+    if (item === undefined || at >= item.e || item.k !== MAP || item.st !== 0) return false;
+    if (found === last) continue;
+    last = found;
+    const start = lineStartOf(text, item.cs);
+    if (!/^ *- +$/.test(text.slice(start, item.cs))) return false;
+    const got = yamlFirstValue(prefix + text.slice(start, nextContentLineEnd(text, item.e)));
+    const list = got !== undefined && got.value !== null && typeof got.value === 'object' ? (got.value as Record<string, unknown>).items : undefined;
+    if (!Array.isArray(list) || list.length === 0 || !isDeepStrictEqual(list[0], item.r)) return false;
+  }
+  return true;
 }
 
 /** Parameters of `buildFast` supplied by io.ts (its validation helpers). */
@@ -645,12 +777,13 @@ const isResource = (o: unknown): o is Record<string, unknown> =>
  * runs the full path, which also reports every input error).
  */
 export function buildFast(b: FastBuild): Manifest | undefined {
-  const idx = indexDocuments(b.text, { compactRoots: true });
+  const idx = indexDocuments(b.text, { compactRoots: true, blockScalars: true });
   if (idx === undefined) return undefined;
   const { docs, roots } = idx;
   if (docs.length === 0) return undefined;
   for (const r of roots) if (r.k !== MAP) return undefined; // null documents, scalars, lists: full path
-  const st: FastState = { text: b.text, eol: b.eol, edits: new Map(), calls: [], lastContent: idx.lastContent, full: b.full };
+  if (!verifyBlockScalars(b.text, idx)) return undefined;
+  const st: FastState = { text: b.text, eol: b.eol, edits: new Map(), calls: [], lastContent: idx.lastContent, lastIsBlock: idx.lastIsBlock, full: b.full };
   const objs = docs as Record<string, unknown>[];
   if (objs.some((o) => o.kind === 'ResourceList')) {
     if (objs.length !== 1) return undefined;
@@ -703,7 +836,7 @@ const columnOf = (text: string, offset: number): number => offset - (text.lastIn
  */
 export function fastResultsEdit(st: FastState, results: unknown[] | ResultSource): TextEdit | undefined {
   const root = st.resourceList;
-  if (!isMapFrame(root) || root.st !== 0 || root.keys.includes('results')) return undefined;
+  if (!isMapFrame(root) || root.st !== 0 || root.keys.includes('results') || st.lastIsBlock === true) return undefined;
   const text = st.text;
   const first = root.keyFrames[0];
   if (first === undefined) return undefined;
