@@ -2,35 +2,26 @@
  * The on-disk metadata cache end to end: the real TUF verifier, TufRepoBuilder metadata served by
  * an in-process HTTPS notary read API, and a fresh resolver per "run" (as a new CI process would).
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrustRuleSchema, type TrustRule, type TrustRuleInput } from '../config/schema.js';
 import { startTestServer, type TestServer } from '../http/testing/server.js';
-import { createTestCA, type TestCertAuthority, type TestKeyPair } from '../testing/pki.js';
 import { generateRootKey } from '../tuf/testing/keys.js';
 import { TufRepoBuilder, fileMeta, parseFile, resign, serializeFile, tamper, type RepoFiles } from '../tuf/testing/repo.js';
 import { createMetadataDiskCache, readCacheIndex } from './disk-cache.js';
 import { createNotaryResolver, type NotaryResolverOptions } from './resolver.js';
 import { notaryHandler, type TrustData } from './testing/serve.js';
-import { D, asFiles, error, names, value, ref } from './testing/helpers.js';
+import { D, asFiles, error, names, value, ref , useTestTls } from './testing/helpers.js';
 
 const GUN = 'registry.example:5000/team/app';
 const GUN2 = 'registry.example:5000/team/other';
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-let ca: TestCertAuthority;
-let leaf: TestKeyPair;
-beforeAll(() => {
-  ca = createTestCA();
-  leaf = ca.issue();
-});
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const tls = useTestTls();
+const { cleanup } = tls;
 
 
 /**
@@ -65,13 +56,13 @@ interface Env {
 }
 
 async function setup(data: TrustData): Promise<Env> {
-  const s = await startTestServer(notaryHandler(data), leaf);
+  const s = await startTestServer(notaryHandler(data), tls.leaf);
   const cacheDir = mkdtempSync(join(tmpdir(), 'np-disk-'));
   cleanup.push(() => s.close(), () => rmSync(cacheDir, { recursive: true, force: true }));
   return {
     s,
     cacheDir,
-    rule: (x = {}) => TrustRuleSchema.parse({ images: ['**'], server: s.url, ca: ca.certPem, ...x }),
+    rule: (x = {}) => TrustRuleSchema.parse({ images: ['**'], server: s.url, ca: tls.ca.certPem, ...x }),
     run: (o = {}) => {
       const r = createNotaryResolver({ env: {}, homeDir: '/nonexistent', cacheDir, ...o });
       cleanup.push(() => r.close());

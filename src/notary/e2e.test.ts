@@ -3,31 +3,22 @@
  * notary read API: resolution, wrong-GUN data, a server that publishes between requests, tampered
  * and expired data, rollback and TOFU root changes, cache eviction at role expiry.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrustRuleSchema, type TrustRuleInput } from '../config/schema.js';
 import { startTestServer, type TestServer } from '../http/testing/server.js';
-import { createTestCA, type TestCertAuthority, type TestKeyPair } from '../testing/pki.js';
 import { TufRepoBuilder, tamper } from '../tuf/testing/repo.js';
 import { createNotaryResolver, type NotaryResolverOptions } from './resolver.js';
 import { notaryHandler, type TrustData } from './testing/serve.js';
-import { D, asFiles, error, value, ref } from './testing/helpers.js';
+import { D, asFiles, error, value, ref , useTestTls } from './testing/helpers.js';
 
 const GUN = 'registry.example:5000/team/app';
 const OTHER = 'registry.example:5000/team/other';
 
-let ca: TestCertAuthority;
-let leaf: TestKeyPair;
-beforeAll(() => {
-  ca = createTestCA();
-  leaf = ca.issue();
-});
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const tls = useTestTls();
+const { cleanup } = tls;
 
 
 function builder(gun = GUN): TufRepoBuilder {
@@ -40,10 +31,10 @@ function builder(gun = GUN): TufRepoBuilder {
 }
 
 async function setup(data: TrustData, o: Partial<NotaryResolverOptions> = {}, byName?: TrustData) {
-  const s: TestServer = await startTestServer(notaryHandler(data, byName), leaf);
+  const s: TestServer = await startTestServer(notaryHandler(data, byName), tls.leaf);
   const r = createNotaryResolver({ env: {}, homeDir: '/nonexistent', ...o });
   cleanup.push(() => s.close(), () => r.close());
-  const rule = (x: Partial<TrustRuleInput> = {}) => TrustRuleSchema.parse({ images: ['**'], server: s.url, ca: ca.certPem, ...x });
+  const rule = (x: Partial<TrustRuleInput> = {}) => TrustRuleSchema.parse({ images: ['**'], server: s.url, ca: tls.ca.certPem, ...x });
   return { s, r, rule };
 }
 

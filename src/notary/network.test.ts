@@ -3,17 +3,16 @@
  * once (not one GUN after another), delegations only after round 1, keep-alive connections are
  * reused, and a reconnect resumes the TLS session instead of a full handshake. No timing asserts.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { TrustRuleSchema } from '../config/schema.js';
 import type { ImageReference } from '../reference/types.js';
-import { createTestCA, type TestCertAuthority, type TestKeyPair } from '../testing/pki.js';
 import { TufRepoBuilder } from '../tuf/testing/repo.js';
 import { createNotaryResolver } from './resolver.js';
 import { notaryHandler, type TrustData } from './testing/serve.js';
-import { D, asFiles } from './testing/helpers.js';
+import { D, asFiles , useTestTls } from './testing/helpers.js';
 
 const gunN = (i: number) => `registry.example:5000/team/app${i}`;
 const ref = (gun: string, tag: string): ImageReference => ({
@@ -24,16 +23,8 @@ const ref = (gun: string, tag: string): ImageReference => ({
   tag,
 });
 
-let ca: TestCertAuthority;
-let leaf: TestKeyPair;
-beforeAll(() => {
-  ca = createTestCA();
-  leaf = ca.issue();
-});
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const tls = useTestTls();
+const { cleanup } = tls;
 
 interface Observed {
   url: string;
@@ -51,7 +42,7 @@ async function server(data: TrustData, gate?: { until: number; maxWaitMs: number
   const socketIds = new WeakMap<object, number>();
   let waiting: (() => void)[] = [];
   let gateOpenedBy: 'count' | 'timeout' | undefined;
-  const s: Server = createServer({ cert: leaf.certPem, key: leaf.keyPem }, (req, res) => {
+  const s: Server = createServer({ cert: tls.leaf.certPem, key: tls.leaf.keyPem }, (req, res) => {
     seen.push({ url: req.url ?? '', seq: seen.length, socket: socketIds.get(req.socket) ?? -1 });
     const go = () => handle(req, res);
     if (!gate || gateOpenedBy) return go();
@@ -119,7 +110,7 @@ describe('resolver network behaviour', () => {
     const srv = await server(data, { until: 4 * n, maxWaitMs: 5000 });
     const r = createNotaryResolver({ env: {}, homeDir: '/nonexistent', http: { connections: 4 * n, pipelining: 1 } });
     cleanup.push(() => r.close());
-    const rule = TrustRuleSchema.parse({ images: ['**'], server: srv.url, ca: ca.certPem, rootKeys: pins });
+    const rule = TrustRuleSchema.parse({ images: ['**'], server: srv.url, ca: tls.ca.certPem, rootKeys: pins });
     const out = await Promise.all(Array.from({ length: n }, (_, i) => r.resolve(ref(gunN(i), 'v1'), rule)));
     expect(out.map((o) => o.ok && o.value.digest)).toEqual(Array(n).fill(D(2)));
     expect(srv.gateOpenedBy()).toBe("count");
@@ -134,7 +125,7 @@ describe('resolver network behaviour', () => {
     // pipelining 1 so that 4 concurrent requests need all 4 connections
     const r = createNotaryResolver({ env: {}, homeDir: '/nonexistent', http: { connections: 4, pipelining: 1 } });
     cleanup.push(() => r.close());
-    const rule = TrustRuleSchema.parse({ images: ['**'], server: srv.url, ca: ca.certPem, rootKeys: pins });
+    const rule = TrustRuleSchema.parse({ images: ['**'], server: srv.url, ca: tls.ca.certPem, rootKeys: pins });
     expect((await r.resolve(ref(gunN(0), 'v1'), rule)).ok).toBe(true);
     // more GUNs on the same pool: requests ride the open connections (no handshake per request)
     for (let i = 1; i < 3; i++) expect((await r.resolve(ref(gunN(i), 'v1'), rule)).ok).toBe(true);

@@ -4,11 +4,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { TrustRuleSchema, type TrustRuleInput } from '../config/schema.js';
 import { startTestServer, type TestServer } from '../http/testing/server.js';
-import type { ImageReference } from '../reference/types.js';
 import { createNotaryResolver, type NotaryResolver, type NotaryResolverOptions } from './resolver.js';
 import { notaryHandler, type TrustData } from './testing/serve.js';
 import { buildStubRepo, createStubVerifier } from './testing/stub.js';
-import { error, value } from './testing/helpers.js';
+import { error, ref, value } from './testing/helpers.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
 const D2 = `sha256:${'2'.repeat(64)}`;
@@ -18,21 +17,6 @@ afterEach(async () => {
   for (const f of cleanup.splice(0)) await f();
 });
 
-function ref(s: string): ImageReference {
-  const [name, digest] = s.split('@') as [string, string | undefined];
-  const colon = name.lastIndexOf(':');
-  const hasTag = colon > name.lastIndexOf('/');
-  const repository = hasTag ? name.slice(0, colon) : name;
-  const slash = repository.indexOf('/');
-  return {
-    original: s,
-    domain: repository.slice(0, slash),
-    path: repository.slice(slash + 1),
-    repository,
-    ...(hasTag && { tag: name.slice(colon + 1) }),
-    ...(digest !== undefined && { digest }),
-  };
-}
 
 async function setup(data: TrustData, extra: Partial<NotaryResolverOptions> = {}) {
   const s: TestServer = await startTestServer(notaryHandler(data));

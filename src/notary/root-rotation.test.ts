@@ -5,7 +5,7 @@
  * from TufRepoBuilder served by an in-process HTTPS notary read API (which serves `<v>.root.json`
  * from the `<v>.root.json` entries of the map), and a fresh resolver per "run" with a TOFU cacheDir.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,6 @@ import { TrustRuleSchema, type TrustRule } from '../config/schema.js';
 import { PinError } from '../errors/errors.js';
 import { createHttpClient } from '../http/client.js';
 import { startTestServer, type TestServer } from '../http/testing/server.js';
-import { createTestCA, type TestCertAuthority, type TestKeyPair } from '../testing/pki.js';
 import { generateRootKey, type TestKey } from '../tuf/testing/keys.js';
 import { TufRepoBuilder, type RepoFiles } from '../tuf/testing/repo.js';
 import { createVerifier } from '../tuf/verifier.js';
@@ -22,20 +21,12 @@ import { fetchTrust, MAX_ROOT_ROTATION_STEPS } from './client.js';
 import { createNotaryResolver } from './resolver.js';
 import { createDirSource, createHttpSource, type MetadataSource } from './source.js';
 import { notaryHandler, type TrustData } from './testing/serve.js';
-import { D, error, names, value, ref } from './testing/helpers.js';
+import { D, error, names, value, ref , useTestTls } from './testing/helpers.js';
 
 const GUN = 'registry.example:5000/team/app';
 
-let ca: TestCertAuthority;
-let leaf: TestKeyPair;
-beforeAll(() => {
-  ca = createTestCA();
-  leaf = ca.issue();
-});
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const tls = useTestTls();
+const { cleanup } = tls;
 
 
 /** A repository at root version 1 signing `v1` in targets. */
@@ -76,13 +67,13 @@ interface Env {
 }
 
 async function setup(data: TrustData): Promise<Env> {
-  const s = await startTestServer(notaryHandler(data), leaf);
+  const s = await startTestServer(notaryHandler(data), tls.leaf);
   const cacheDir = mkdtempSync(join(tmpdir(), 'np-rot-'));
   cleanup.push(() => s.close(), () => rmSync(cacheDir, { recursive: true, force: true }));
   return {
     s,
     cacheDir,
-    rule: TrustRuleSchema.parse({ images: ['**'], server: s.url, ca: ca.certPem, tofu: true, signers: ['targets'] }),
+    rule: TrustRuleSchema.parse({ images: ['**'], server: s.url, ca: tls.ca.certPem, tofu: true, signers: ['targets'] }),
     run: () => {
       const r = createNotaryResolver({ env: {}, homeDir: '/nonexistent', cacheDir });
       cleanup.push(() => r.close());

@@ -1,4 +1,6 @@
 /** TEST SUPPORT ONLY: small helpers shared by the Notary client's tests. */
+import { afterEach, beforeAll } from 'vitest';
+import { createTestCA, type TestCertAuthority, type TestKeyPair } from '../../testing/pki.js';
 import type { PinError, Result } from '../../errors/errors.js';
 import type { Resolution } from '../../resolve/types.js';
 import type { TestServer } from '../../http/testing/server.js';
@@ -44,3 +46,19 @@ export const ref = (s: string): ImageReference => {
     ...(digest !== undefined && { digest }),
   };
 };
+
+/**
+ * Registers the hooks every client test file needs: a test CA with a 127.0.0.1 server certificate
+ * (made once, before the file's tests) and a cleanup list run in reverse after each test.
+ */
+export function useTestTls(): { ca: TestCertAuthority; leaf: TestKeyPair; cleanup: (() => Promise<void> | void)[] } {
+  const state = { cleanup: [] as (() => Promise<void> | void)[] } as { ca: TestCertAuthority; leaf: TestKeyPair; cleanup: (() => Promise<void> | void)[] };
+  beforeAll(() => {
+    state.ca = createTestCA();
+    state.leaf = state.ca.issue();
+  });
+  afterEach(async () => {
+    for (const f of state.cleanup.splice(0).reverse()) await f();
+  });
+  return state;
+}
