@@ -9,14 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TrustRuleSchema, type TrustRuleInput } from '../src/config/schema.js';
-import type { PinError, Result } from '../src/errors/errors.js';
 import type { ImageReference } from '../src/reference/types.js';
-import type { Resolution } from '../src/resolve/types.js';
 import { startNotaryEnv, type NotaryEnv } from './support/notary-env.js';
 import { describeWithTools, NOTARY_ENV_TOOLS } from './support/tools.js';
 import { startTestServer } from '../src/http/testing/server.js';
 import { createNotaryResolver, type NotaryResolver } from '../src/notary/resolver.js';
 import { notaryHandler } from '../src/notary/testing/serve.js';
+import { error, value } from '../src/notary/testing/helpers.js';
 
 describeWithTools(NOTARY_ENV_TOOLS, 'notary resolver against real notary-server data', () => {
   let env: NotaryEnv;
@@ -59,14 +58,6 @@ describeWithTools(NOTARY_ENV_TOOLS, 'notary resolver against real notary-server 
       rootKeys: env.rootKeyIds[env.gunOf(repo)] ?? ['0'.repeat(64)],
       ...o,
     });
-  const value = (r: Result<Resolution, PinError>) => {
-    if (!r.ok) throw r.error;
-    return r.value;
-  };
-  const error = (r: Result<Resolution, PinError>) => {
-    if (r.ok) throw new Error(`expected an error, got ${JSON.stringify(r.value)}`);
-    return r.error;
-  };
 
   it('resolves tags signed in targets to the registry digest, in one round of 4 requests', async () => {
     const img = env.images['library/app:1.0']!;

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerResponse } from 'node:http';
-import { PinError } from '../errors/errors.js';
 import { createHttpClient, redactUrl, type HttpClient, type HttpClientOptions } from './client.js';
 import { createTestCA, type TestCertAuthority } from '../testing/pki.js';
 import { startTestServer, type TestServer } from './testing/server.js';
+import { failure } from '../testing/errors.js';
 
 const clients: HttpClient[] = [];
 const servers: TestServer[] = [];
@@ -22,15 +22,6 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function failure(p: Promise<unknown>): Promise<PinError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(PinError);
-    return e as PinError;
-  }
-  throw new Error('expected a failure');
-}
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   const text = JSON.stringify(body);

@@ -6,21 +6,13 @@ import { PinError } from '../errors/errors.js';
 import { createHttpClient, type HttpClient } from '../http/client.js';
 import { startTestServer, type TestServer } from '../http/testing/server.js';
 import { assertGun, assertRole, createDirSource, createHttpSource } from './source.js';
+import { failure } from '../testing/errors.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0)) await f();
 });
 
-async function failure(p: Promise<unknown>): Promise<PinError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(PinError);
-    return e as PinError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('names', () => {
   it('accepts GUNs and roles', () => {
