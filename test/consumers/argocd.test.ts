@@ -6,19 +6,17 @@
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { run, type RunResult } from '../support/exec.js';
-import type { NotaryEnv } from '../support/notary-env.js';
 import { describeWithTools, NOTARY_ENV_TOOLS } from '../support/tools.js';
 import {
   API,
-  buildBundle,
   copyWithRegistry,
   pinned,
   removeDir,
   REPO_ROOT,
-  startConsumerEnv,
+  useConsumerEnv,
   tempDir,
   UNSIGNED,
   unsignedDeployment,
@@ -60,29 +58,17 @@ interface AppRun {
 }
 
 describeWithTools(['kubectl', ...NOTARY_ENV_TOOLS], 'Argo CD kit (CMP generate as argocd-cmp-server runs it, real notary-server)', () => {
-  let env: NotaryEnv | undefined;
-  let work: string | undefined;
-  let bundle = '';
+  const ctx = useConsumerEnv('argocd');
   let command: string[] = [];
-
   beforeAll(async () => {
-    work = await tempDir('argocd');
-    const [e, b, c] = await Promise.all([startConsumerEnv(), buildBundle(join(work, 'build')), generateCommand()]);
-    env = e;
-    bundle = b;
-    command = c;
-  }, 180_000);
-
-  afterAll(async () => {
-    await env?.stop();
-    await removeDir(work);
+    command = await generateCommand();
   });
 
   /** A copy of one example app pointing at the env, with its notary-pin.yaml trusting it. */
   async function app(example: 'kustomize-app' | 'plain-app', name: string): Promise<string> {
-    const dir = join(work!, name);
-    await copyWithRegistry(join(KIT, 'example', example), dir, env!.registryHost);
-    await writeConfig(join(dir, 'notary-pin.yaml'), env!);
+    const dir = join(ctx.work, name);
+    await copyWithRegistry(join(KIT, 'example', example), dir, ctx.env.registryHost);
+    await writeConfig(join(dir, 'notary-pin.yaml'), ctx.env);
     return dir;
   }
 
@@ -99,7 +85,7 @@ describeWithTools(['kubectl', ...NOTARY_ENV_TOOLS], 'Argo CD kit (CMP generate a
       ARGOCD_APP_PARAMETERS: JSON.stringify(Object.entries(params).map(([name, string]) => ({ name, string }))),
       KUBE_VERSION: '1.32.4',
       // The sidecar's tool locations (repo-server-patch.yaml sets NOTARY_PIN_BUNDLE the same way).
-      NOTARY_PIN_BUNDLE: bundle,
+      NOTARY_PIN_BUNDLE: ctx.bundle,
       ...(opts.sidecarEnv ?? {}),
     };
     for (const [k, v] of Object.entries(params)) vars[`PARAM_${k.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`] = v;
@@ -116,7 +102,7 @@ describeWithTools(['kubectl', ...NOTARY_ENV_TOOLS], 'Argo CD kit (CMP generate a
     const docs = parseAllDocuments(res.stdout).map((d) => d.toJS() as Doc);
     expect(docs).toHaveLength(1);
     expect(docs[0]!.metadata).toEqual({ name: 'web', namespace: 'shop' });
-    expect(images(docs[0])).toEqual([pinned(env!, API), pinned(env!, WEB)]);
+    expect(images(docs[0])).toEqual([pinned(ctx.env, API), pinned(ctx.env, WEB)]);
     expect(res.stdout).not.toContain('NotaryPin');
   }, TIMEOUT_MS + 10_000);
 
@@ -129,7 +115,7 @@ describeWithTools(['kubectl', ...NOTARY_ENV_TOOLS], 'Argo CD kit (CMP generate a
       .filter((d): d is Doc => d !== null);
     // *.yaml files, then *.yml files, each in name order.
     expect(docs.map((d) => `${d.kind}/${d.metadata?.name}`)).toEqual(['Deployment/web', 'StatefulSet/api']);
-    expect(docs.flatMap(images)).toEqual([pinned(env!, WEB), pinned(env!, API)]);
+    expect(docs.flatMap(images)).toEqual([pinned(ctx.env, WEB), pinned(ctx.env, API)]);
     expect(res.stdout).not.toContain('NotaryPin');
     // Comments survive the round trip (the plain-YAML path is never re-serialised by kustomize).
     expect(res.stdout).toContain('# A plain-YAML application');
@@ -137,25 +123,25 @@ describeWithTools(['kubectl', ...NOTARY_ENV_TOOLS], 'Argo CD kit (CMP generate a
 
   it('an unsigned image fails the sync: non-zero exit, nothing on stdout, the reason on stderr', async () => {
     const dir = await app('kustomize-app', 'kustomize-unsigned');
-    await writeFile(join(dir, 'unsigned.yaml'), unsignedDeployment(env!));
+    await writeFile(join(dir, 'unsigned.yaml'), unsignedDeployment(ctx.env));
     const kz = join(dir, 'kustomization.yaml');
     await writeFile(kz, (await readFile(kz, 'utf8')).replace('  - deployment.yaml\n', '  - deployment.yaml\n  - unsigned.yaml\n'));
     const res = await generate(dir);
     expect(res.timedOut).toBe(false);
     expect(res.code).not.toBe(0);
     expect(res.stdout).toBe('');
-    expect(res.stderr).toContain(env!.images[UNSIGNED]!.reference);
+    expect(res.stderr).toContain(ctx.env.images[UNSIGNED]!.reference);
     expect(res.stderr).toContain('TRUST_NOT_FOUND');
     expect(res.stderr).toContain('notary-pin (app shop-web, path apps/shop-web): images are not all signed');
   }, TIMEOUT_MS + 10_000);
 
   it('the plain-YAML path fails closed too', async () => {
     const dir = await app('plain-app', 'plain-unsigned');
-    await writeFile(join(dir, 'unsigned.yaml'), unsignedDeployment(env!));
+    await writeFile(join(dir, 'unsigned.yaml'), unsignedDeployment(ctx.env));
     const res = await generate(dir);
     expect(res.code).not.toBe(0);
     expect(res.stdout).toBe('');
-    expect(res.stderr).toContain(env!.images[UNSIGNED]!.reference);
+    expect(res.stderr).toContain(ctx.env.images[UNSIGNED]!.reference);
   }, TIMEOUT_MS + 10_000);
 
   it('the mode parameter (PARAM_MODE) wins over ARGOCD_ENV_NOTARY_PIN_MODE: verify rejects tags', async () => {
@@ -175,12 +161,12 @@ describeWithTools(['kubectl', ...NOTARY_ENV_TOOLS], 'Argo CD kit (CMP generate a
 
   it('config path: parameter and app env select it; it must stay inside the app; the sidecar env overrides all', async () => {
     const dir = await app('plain-app', 'config-paths');
-    await writeConfig(join(dir, 'policy.yaml'), env!);
+    await writeConfig(join(dir, 'policy.yaml'), ctx.env);
     const viaParam = await generate(dir, { params: { config: 'policy.yaml' } });
     expect(viaParam.code, viaParam.stderr).toBe(0);
     // Neither the chosen config (policy.yaml) nor the discover file (notary-pin.yaml) is a manifest.
     expect(viaParam.stdout).not.toContain('kind: NotaryPin');
-    expect(viaParam.stdout).toContain(pinned(env!, WEB));
+    expect(viaParam.stdout).toContain(pinned(ctx.env, WEB));
 
     const viaEnv = await generate(dir, { appEnv: { NOTARY_PIN_CONFIG: 'nope.yaml' } });
     expect(viaEnv.code).not.toBe(0);
@@ -194,11 +180,11 @@ describeWithTools(['kubectl', ...NOTARY_ENV_TOOLS], 'Argo CD kit (CMP generate a
     }
 
     await rm(join(dir, 'policy.yaml'));
-    const platform = join(work!, 'platform-policy.yaml');
-    await writeConfig(platform, env!);
+    const platform = join(ctx.work, 'platform-policy.yaml');
+    await writeConfig(platform, ctx.env);
     const enforced = await generate(dir, { params: { config: 'nope.yaml' }, sidecarEnv: { NOTARY_PIN_CONFIG: platform } });
     expect(enforced.code, enforced.stderr).toBe(0);
-    expect(enforced.stdout).toContain(pinned(env!, WEB));
+    expect(enforced.stdout).toContain(pinned(ctx.env, WEB));
     // The app's own notary-pin.yaml (the discover file) is never rendered as a manifest.
     expect(enforced.stdout).not.toContain('kind: NotaryPin');
   }, TIMEOUT_MS + 10_000);

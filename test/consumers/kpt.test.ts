@@ -4,19 +4,16 @@
  */
 import { cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { run } from '../support/exec.js';
 import type { NotaryEnv } from '../support/notary-env.js';
 import { describeWithTools, NOTARY_ENV_TOOLS } from '../support/tools.js';
 import {
   API,
-  buildBundle,
   copyWithRegistry,
   pinned,
-  removeDir,
   REPO_ROOT,
-  startConsumerEnv,
-  tempDir,
+  useConsumerEnv,
   UNSIGNED,
   unsignedDeployment,
   WEB,
@@ -56,58 +53,44 @@ function expectPinnedExample(files: Record<string, string>, env: NotaryEnv): voi
 }
 
 describeWithTools(['kpt', ...NOTARY_ENV_TOOLS], 'kpt kit (real kpt, real notary-server)', () => {
-  let env: NotaryEnv | undefined;
-  let work: string | undefined;
-  let bundle = '';
-
-  beforeAll(async () => {
-    work = await tempDir('kpt');
-    const [e, b] = await Promise.all([startConsumerEnv(), buildBundle(join(work, 'build'))]);
-    env = e;
-    bundle = b;
-  }, 180_000);
-
-  afterAll(async () => {
-    await env?.stop();
-    await removeDir(work);
-  });
+  const ctx = useConsumerEnv('kpt');
 
   /** A copy of the example package pointing at the env, with its notary-pin.yaml rewritten. */
   async function examplePackage(name: string, withUnsigned = false): Promise<string> {
-    const dir = join(work!, name);
-    await copyWithRegistry(EXAMPLE, dir, env!.registryHost);
-    await writeConfig(join(dir, 'notary-pin.yaml'), env!, { localConfig: true });
-    if (withUnsigned) await writeFile(join(dir, 'unsigned.yaml'), unsignedDeployment(env!));
+    const dir = join(ctx.work, name);
+    await copyWithRegistry(EXAMPLE, dir, ctx.env.registryHost);
+    await writeConfig(join(dir, 'notary-pin.yaml'), ctx.env, { localConfig: true });
+    if (withUnsigned) await writeFile(join(dir, 'unsigned.yaml'), unsignedDeployment(ctx.env));
     return dir;
   }
 
   it('kpt fn eval --exec --fn-config pins the signed images to the exact signed digests and keeps comments', async () => {
     const pkg = await examplePackage('eval-ok');
     const res = await run('kpt', ['fn', 'eval', pkg, '--exec', WRAPPER, '--fn-config', join(pkg, 'notary-pin.yaml')], {
-      env: { NOTARY_PIN_BUNDLE: bundle },
+      env: { NOTARY_PIN_BUNDLE: ctx.bundle },
       timeoutMs: KPT_TIMEOUT_MS,
     });
     expect(res.timedOut).toBe(false);
     expect(res.code, res.stderr).toBe(0);
-    expectPinnedExample(await readAll(pkg, WORKLOAD_FILES), env!);
+    expectPinnedExample(await readAll(pkg, WORKLOAD_FILES), ctx.env);
     // kpt shows the function's results: one per image field (4 fields: 2 web, 2 api).
     expect(res.stderr).toContain('[PASS]');
-    expect(res.stderr).toContain(`[info] apps/v1/StatefulSet/api spec.template.spec.containers[0].image: ${env!.images[API]!.reference}: pinned to ${env!.images[API]!.digest} (signed by targets/releases)`);
-    expect(res.stderr).toContain(`pinned to ${env!.images[WEB]!.digest} (signed by targets)`);
+    expect(res.stderr).toContain(`[info] apps/v1/StatefulSet/api spec.template.spec.containers[0].image: ${ctx.env.images[API]!.reference}: pinned to ${ctx.env.images[API]!.digest} (signed by targets/releases)`);
+    expect(res.stderr).toContain(`pinned to ${ctx.env.images[WEB]!.digest} (signed by targets)`);
   }, KPT_TIMEOUT_MS + 10_000);
 
   it('kpt fn eval fails on an unsigned image, shows the results, and leaves every file unchanged', async () => {
     const pkg = await examplePackage('eval-unsigned', true);
     const before = await readAll(pkg, [...WORKLOAD_FILES, 'unsigned.yaml']);
     const res = await run('kpt', ['fn', 'eval', pkg, '--exec', WRAPPER, '--fn-config', join(pkg, 'notary-pin.yaml')], {
-      env: { NOTARY_PIN_BUNDLE: bundle },
+      env: { NOTARY_PIN_BUNDLE: ctx.bundle },
       timeoutMs: KPT_TIMEOUT_MS,
     });
     expect(res.timedOut).toBe(false);
     expect(res.code).not.toBe(0);
     expect(res.stderr).toContain('[FAIL]');
     // kpt shows the results of the failed function: the unsigned image as an error.
-    expect(res.stderr).toMatch(new RegExp(`\\[error\\] apps/v1/Deployment/unsigned [^\\n]*${escapeRe(env!.images[UNSIGNED]!.reference)}`));
+    expect(res.stderr).toMatch(new RegExp(`\\[error\\] apps/v1/Deployment/unsigned [^\\n]*${escapeRe(ctx.env.images[UNSIGNED]!.reference)}`));
     expect(await readAll(pkg, [...WORKLOAD_FILES, 'unsigned.yaml'])).toEqual(before);
   }, KPT_TIMEOUT_MS + 10_000);
 
@@ -117,16 +100,16 @@ describeWithTools(['kpt', ...NOTARY_ENV_TOOLS], 'kpt kit (real kpt, real notary-
    * .krmignore must keep out of the package.
    */
   async function rootPackage(name: string, withUnsigned = false): Promise<string> {
-    const root = join(work!, name);
+    const root = join(ctx.work, name);
     await mkdir(join(root, 'fn', 'kpt'), { recursive: true });
     await cp(join(REPO_ROOT, 'Kptfile'), join(root, 'Kptfile'));
     await cp(join(REPO_ROOT, '.krmignore'), join(root, '.krmignore'));
     await cp(WRAPPER, join(root, 'fn', 'kpt', 'notary-pin'));
-    await copyWithRegistry(EXAMPLE, join(root, 'fn', 'kpt', 'example'), env!.registryHost);
-    await writeConfig(join(root, 'fn', 'kpt', 'example', 'notary-pin.yaml'), env!, { localConfig: true });
-    if (withUnsigned) await writeFile(join(root, 'fn', 'kpt', 'example', 'unsigned.yaml'), unsignedDeployment(env!));
+    await copyWithRegistry(EXAMPLE, join(root, 'fn', 'kpt', 'example'), ctx.env.registryHost);
+    await writeConfig(join(root, 'fn', 'kpt', 'example', 'notary-pin.yaml'), ctx.env, { localConfig: true });
+    if (withUnsigned) await writeFile(join(root, 'fn', 'kpt', 'example', 'unsigned.yaml'), unsignedDeployment(ctx.env));
     await mkdir(join(root, 'dist'));
-    await symlink(bundle, join(root, 'dist', 'notary-pin.mjs'));
+    await symlink(ctx.bundle, join(root, 'dist', 'notary-pin.mjs'));
     await mkdir(join(root, 'testdata'));
     await writeFile(join(root, 'testdata', 'broken.yaml'), 'kind: [unterminated\n');
     return root;
@@ -138,7 +121,7 @@ describeWithTools(['kpt', ...NOTARY_ENV_TOOLS], 'kpt kit (real kpt, real notary-
     expect(res.timedOut).toBe(false);
     expect(res.code, res.stderr).toBe(0);
     expect(res.stderr).toContain('./fn/kpt/notary-pin --config fn/kpt/example/notary-pin.yaml');
-    expectPinnedExample(await readAll(join(root, 'fn', 'kpt', 'example'), WORKLOAD_FILES), env!);
+    expectPinnedExample(await readAll(join(root, 'fn', 'kpt', 'example'), WORKLOAD_FILES), ctx.env);
     expect(await readFile(join(root, 'testdata', 'broken.yaml'), 'utf8')).toBe('kind: [unterminated\n');
   }, KPT_TIMEOUT_MS + 10_000);
 
@@ -150,7 +133,7 @@ describeWithTools(['kpt', ...NOTARY_ENV_TOOLS], 'kpt kit (real kpt, real notary-
     expect(res.timedOut).toBe(false);
     expect(res.code).not.toBe(0);
     expect(res.stderr).toContain('[FAIL]');
-    expect(res.stderr).toContain(env!.images[UNSIGNED]!.reference);
+    expect(res.stderr).toContain(ctx.env.images[UNSIGNED]!.reference);
     expect(await readAll(dir, [...WORKLOAD_FILES, 'unsigned.yaml'])).toEqual(before);
   }, KPT_TIMEOUT_MS + 10_000);
 });

@@ -7,19 +7,17 @@
  */
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { run } from '../support/exec.js';
-import type { NotaryEnv } from '../support/notary-env.js';
 import { describeWithTools, NOTARY_ENV_TOOLS } from '../support/tools.js';
 import {
   API,
-  buildBundle,
   copyWithRegistry,
   pinned,
   removeDir,
   REPO_ROOT,
-  startConsumerEnv,
+  useConsumerEnv,
   tempDir,
   UNSIGNED,
   unsignedDeployment,
@@ -43,33 +41,19 @@ function images(doc: Doc): string[] {
 }
 
 describeWithTools(['kubectl', ...NOTARY_ENV_TOOLS], 'kustomize kit (real kubectl kustomize, real notary-server)', () => {
-  let env: NotaryEnv | undefined;
-  let work: string | undefined;
-  let bundle = '';
-
-  beforeAll(async () => {
-    work = await tempDir('kustomize');
-    const [e, b] = await Promise.all([startConsumerEnv(), buildBundle(join(work, 'build'))]);
-    env = e;
-    bundle = b;
-  }, 180_000);
-
-  afterAll(async () => {
-    await env?.stop();
-    await removeDir(work);
-  });
+  const ctx = useConsumerEnv('kustomize');
 
   /** A copy of fn/kustomize/example pointing at the env; the overlay's config trusts it. */
   async function example(name: string): Promise<string> {
-    const dir = join(work!, name);
-    await copyWithRegistry(join(KIT, 'example'), dir, env!.registryHost);
-    await writeConfig(join(dir, 'overlay', 'notary-pin.yaml'), env!);
+    const dir = join(ctx.work, name);
+    await copyWithRegistry(join(KIT, 'example'), dir, ctx.env.registryHost);
+    await writeConfig(join(dir, 'overlay', 'notary-pin.yaml'), ctx.env);
     return dir;
   }
 
   const kustomize = (overlay: string) =>
     run('kubectl', ['kustomize', '--enable-alpha-plugins', overlay], {
-      env: { KUSTOMIZE_PLUGIN_HOME: PLUGIN_HOME, NOTARY_PIN_BUNDLE: bundle },
+      env: { KUSTOMIZE_PLUGIN_HOME: PLUGIN_HOME, NOTARY_PIN_BUNDLE: ctx.bundle },
       timeoutMs: TIMEOUT_MS,
     });
 
@@ -80,7 +64,7 @@ describeWithTools(['kubectl', ...NOTARY_ENV_TOOLS], 'kustomize kit (real kubectl
     expect(res.code, res.stderr).toBe(0);
     const docs = parseAllDocuments(res.stdout).map((d) => d.toJS() as Doc);
     expect(docs.map((d) => `${d.kind}/${d.metadata?.name}`)).toEqual(['Deployment/prod-web']);
-    expect(images(docs[0]!)).toEqual([pinned(env!, API), pinned(env!, WEB)]);
+    expect(images(docs[0]!)).toEqual([pinned(ctx.env, API), pinned(ctx.env, WEB)]);
     // kustomize's bookkeeping annotation went through the function and back.
     expect(res.stdout).not.toContain('kustomize.config.k8s.io/id');
     // The transformer config is not emitted.
@@ -91,25 +75,25 @@ describeWithTools(['kubectl', ...NOTARY_ENV_TOOLS], 'kustomize kit (real kubectl
     const dir = await example('plugin-relative');
     const cfgFile = join(dir, 'overlay', 'notary-pin.yaml');
     const cfg = parse(await readFile(cfgFile, 'utf8')) as { spec: { trust: Array<{ ca?: string }> } };
-    await writeFile(join(dir, 'overlay', 'notary-ca.pem'), await readFile(env!.caFile));
+    await writeFile(join(dir, 'overlay', 'notary-ca.pem'), await readFile(ctx.env.caFile));
     for (const rule of cfg.spec.trust) rule.ca = 'notary-ca.pem';
     await writeFile(cfgFile, stringify(cfg));
     const res = await kustomize(join(dir, 'overlay'));
     expect(res.code, res.stderr).toBe(0);
     const docs = parseAllDocuments(res.stdout).map((d) => d.toJS() as Doc);
-    expect(images(docs[0]!)).toEqual([pinned(env!, API), pinned(env!, WEB)]);
+    expect(images(docs[0]!)).toEqual([pinned(ctx.env, API), pinned(ctx.env, WEB)]);
   }, TIMEOUT_MS + 10_000);
 
   it('an unsigned image fails the build: non-zero exit, the reason on stderr, nothing on stdout', async () => {
     const dir = await example('plugin-unsigned');
-    await writeFile(join(dir, 'base', 'unsigned.yaml'), unsignedDeployment(env!));
+    await writeFile(join(dir, 'base', 'unsigned.yaml'), unsignedDeployment(ctx.env));
     const kz = join(dir, 'base', 'kustomization.yaml');
     await writeFile(kz, (await readFile(kz, 'utf8')).replace('  - deployment.yaml\n', '  - deployment.yaml\n  - unsigned.yaml\n'));
     const res = await kustomize(join(dir, 'overlay'));
     expect(res.timedOut).toBe(false);
     expect(res.code).not.toBe(0);
     expect(res.stdout).toBe('');
-    expect(res.stderr).toContain(env!.images[UNSIGNED]!.reference);
+    expect(res.stderr).toContain(ctx.env.images[UNSIGNED]!.reference);
     expect(res.stderr).toContain('TRUST_NOT_FOUND');
   }, TIMEOUT_MS + 10_000);
 
@@ -118,11 +102,11 @@ describeWithTools(['kubectl', ...NOTARY_ENV_TOOLS], 'kustomize kit (real kubectl
     // The committed exec-function transformer, pointed at the env and at the wrapper by absolute path.
     const cfg = (await readFile(join(KIT, 'notary-pin-exec.yaml'), 'utf8')).replace('path: ../../../kpt/notary-pin', `path: ${join(REPO_ROOT, 'fn', 'kpt', 'notary-pin')}`);
     expect(cfg).toContain(`path: ${join(REPO_ROOT, 'fn', 'kpt', 'notary-pin')}`);
-    await writeFile(join(dir, 'overlay', 'notary-pin.yaml'), cfg.split('registry.example.com').join(env!.registryHost));
+    await writeFile(join(dir, 'overlay', 'notary-pin.yaml'), cfg.split('registry.example.com').join(ctx.env.registryHost));
     const res = await kustomize(join(dir, 'overlay'));
     expect(res.code, res.stderr).toBe(0);
     const docs = parseAllDocuments(res.stdout).map((d) => d.toJS() as Doc);
-    expect(images(docs.find((d) => d.kind === 'Deployment')!)).toEqual([env!.images[API]!.reference, env!.images[WEB]!.reference]);
+    expect(images(docs.find((d) => d.kind === 'Deployment')!)).toEqual([ctx.env.images[API]!.reference, ctx.env.images[WEB]!.reference]);
   }, TIMEOUT_MS + 10_000);
 });
 

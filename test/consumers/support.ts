@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { afterAll, beforeAll } from 'vitest';
 import { runOk } from '../support/exec.js';
 import { startNotaryEnv, type NotaryEnv } from '../support/notary-env.js';
 
@@ -144,4 +145,44 @@ export async function buildBundle(dir: string): Promise<string> {
   }
   await runOk(process.execPath, [join(dir, 'scripts', 'build.mjs')], { timeoutMs: 120_000 });
   return join(dir, 'dist', 'notary-pin.mjs');
+}
+
+/** What one consumer test file shares: a running notary env, a temp dir and the built bundle. */
+export interface ConsumerContext {
+  readonly env: NotaryEnv;
+  readonly work: string;
+  readonly bundle: string;
+}
+
+/**
+ * Registers the hooks every consumer test file needs: before its tests, a temp dir, the real
+ * notary env and a freshly built bundle (in parallel); after them, everything stopped and removed.
+ * The returned object's fields are set once `beforeAll` has run.
+ */
+export function useConsumerEnv(name: string): ConsumerContext {
+  const ctx = {} as { env?: NotaryEnv; work?: string; bundle?: string };
+  beforeAll(async () => {
+    ctx.work = await tempDir(name);
+    [ctx.env, ctx.bundle] = await Promise.all([startConsumerEnv(), buildBundle(join(ctx.work, 'build'))]);
+  }, 180_000);
+  afterAll(async () => {
+    await ctx.env?.stop();
+    await removeDir(ctx.work);
+  });
+  const ready = <K extends keyof typeof ctx>(k: K): NonNullable<(typeof ctx)[K]> => {
+    const v = ctx[k];
+    if (v === undefined) throw new Error(`consumer env: ${k} is not ready (beforeAll did not run or failed)`);
+    return v as NonNullable<(typeof ctx)[K]>;
+  };
+  return {
+    get env() {
+      return ready('env');
+    },
+    get work() {
+      return ready('work');
+    },
+    get bundle() {
+      return ready('bundle');
+    },
+  };
 }
