@@ -8,14 +8,14 @@
  * stdout, the summary to stderr. Nothing about the demo path is special-cased in the product code:
  * the demo is only a config (rootCA pinning, a CA for TLS, an exclude) and a server.
  */
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { parseFunctionConfig } from '../config/load.js';
 import { runKrm } from '../krm/run.js';
 import { createNotaryResolver } from '../notary/resolver.js';
 import { generateCA, generateRootKey } from '../tuf/testing/keys.js';
 import { TufRepoBuilder } from '../tuf/testing/repo.js';
-import { createCertificate, toPem } from '../tuf/testing/x509.js';
+import { createTestCA } from '../testing/pki.js';
 import { DEMO_INPUT, DEMO_REGISTRY } from './example.js';
 import { startTrustServer } from './trust-server.js';
 
@@ -71,22 +71,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
   }
 
   // ... and a CA for the trust server's TLS certificate (what `spec.trust[].ca` trusts).
-  const tlsCA = generateCA('notary-pin demo TLS CA', now);
-  const serverKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const serverCert = createCertificate({
-    subjectCN: '127.0.0.1',
-    publicKey: serverKey.publicKey,
-    issuer: { cn: tlsCA.cn, privateKey: tlsCA.privateKey },
-    notBefore: new Date(now.getTime() - 60_000),
-    notAfter: new Date(now.getTime() + 3600_000),
-    ipAddresses: ['127.0.0.1'],
-    serverAuth: true,
-  });
-  const server = await startTrustServer({
-    repos,
-    cert: toPem(serverCert),
-    key: serverKey.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-  });
+  const tlsCA = createTestCA('notary-pin demo TLS CA');
+  const serverTls = tlsCA.issue(); // for 127.0.0.1
+  const server = await startTrustServer({ repos, cert: serverTls.certPem, key: serverTls.keyPem });
 
   try {
     const spec = parseFunctionConfig({

@@ -1,6 +1,6 @@
 /**
- * TEST SUPPORT ONLY — never imported by product code. The one test PKI for unit and integration
- * tests: a throw-away ECDSA P-256 CA that issues TLS server certificates, built in process with
+ * TEST AND DEMO SUPPORT — the one throw-away PKI, for unit and integration tests and for the
+ * embedded demo's in-process trust server (`notary-pin demo`): an ECDSA P-256 CA that issues TLS server certificates, built in process with
  * Node crypto (`src/tuf/testing/x509.ts`, `src/tuf/testing/keys.ts`), no `openssl`.
  *
  * Leaves carry what both Node (OpenSSL) and Go's crypto/x509 (notary-server, the notary CLI)
