@@ -26,8 +26,3 @@ export function compilePolicy(spec: Spec): CompiledPolicy {
     },
   };
 }
-
-/** A readable name for a rule in messages: its `name`, else `spec.trust[i]`. */
-export function ruleLabel(rule: TrustRule, index: number): string {
-  return rule.name ? `trust rule "${rule.name}"` : `spec.trust[${index}]`;
-}

@@ -9,8 +9,6 @@ import type { KrmResult } from '../manifest/types.js';
 
 export type { KrmResult };
 
-export type Severity = 'error' | 'warning' | 'info';
-
 export type FileLookup = (resourceIndex: number) => { path: string; index?: number } | undefined;
 
 /**
