@@ -45,9 +45,10 @@ export interface EvaluateOptions {
 export function collectImageUses(resources: readonly unknown[], imageFields: readonly ImageField[]): ImageUse[] {
   const uses: ImageUse[] = [];
   resources.forEach((resource, resourceIndex) => {
-    for (const loc of findImages(resource, [...imageFields])) {
+    for (const loc of findImages(resource, imageFields)) {
       uses.push({
         resourceIndex,
+        // a fresh ref per use: results built from uses must not share objects
         resource: resourceRefOf(resource),
         field: loc.field,
         path: loc.path,
