@@ -11,6 +11,7 @@ import { DEFAULT_MAX_INPUT, runKrm } from '../krm/run.js';
 import { errorText } from '../report/format.js';
 import { VERSION } from './version.js';
 import { productionResolver } from './resolver.js';
+import { mark, timingLines } from '../util/timings.js';
 
 
 async function readStdin(maxBytes: number): Promise<Buffer> {
@@ -74,7 +75,9 @@ interface FnFlags {
 }
 
 async function runFunction(flags: FnFlags): Promise<number> {
+  mark('start');
   const input = await readInput(flags.input, flags.maxInputBytes);
+  mark('read input');
   const overrides = {
     ...(flags.mode && { mode: flags.mode }),
     ...(flags.reference && { reference: flags.reference }),
@@ -88,6 +91,8 @@ async function runFunction(flags: FnFlags): Promise<number> {
   });
   if (!flags.quiet || result.exitCode !== 0) for (const line of result.stderr) process.stderr.write(`${line}\n`);
   if (result.stdout) await writeOut(result.stdout, flags.output);
+  mark('write output');
+  for (const line of timingLines()) process.stderr.write(`${line}\n`);
   return result.exitCode;
 }
 

@@ -19,6 +19,7 @@ import type { Manifest } from '../manifest/types.js';
 import { errorText, summaryLines, tally, toKrmResults } from '../report/format.js';
 import type { KrmResult } from '../manifest/types.js';
 import type { Resolver } from '../resolve/types.js';
+import { mark } from '../util/timings.js';
 
 /** Inputs beyond this are rejected (INPUT_TOO_LARGE); --max-input-bytes raises it. */
 export const DEFAULT_MAX_INPUT = 16 * 1024 * 1024;
@@ -56,6 +57,7 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
   let model: Manifest;
   try {
     model = parseInput(input, { maxBytes: opts.maxBytes ?? DEFAULT_MAX_INPUT });
+    mark('parse input');
   } catch (e) {
     return failEarly(toPinError(e, 'INPUT_INVALID'));
   }
@@ -85,6 +87,7 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
       opts.spec ??
       (opts.configFile !== undefined ? await loadConfigFile(opts.configFile, opts.configBase) : parseFunctionConfig(model.functionConfig));
     if (opts.overrides) spec = { ...spec, ...opts.overrides };
+    mark('load config');
   } catch (e) {
     const error = toPinError(e, 'CONFIG_INVALID');
     return unchangedWith(toKrmResults([], fileLookup, [error]), [`notary-pin: error: ${errorText(error)} [${error.code}]`]);
@@ -104,9 +107,11 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
     return unchangedWith(toKrmResults([], fileLookup, [error]), [`notary-pin: error: ${errorText(error)} [${error.code}]`]);
   } finally {
     await resolver.close?.();
+    mark('evaluate (resolve)');
   }
 
   const results = toKrmResults(outcomes, fileLookup);
+  mark('results');
   const counts = tally(outcomes);
   const stderr = [
     ...summaryLines(outcomes),
@@ -120,7 +125,9 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
     for (const o of outcomes) {
       if (o.status === 'pinned' && o.changed) model.items[o.use.resourceIndex]!.setImage(o.use.path, o.newValue);
     }
-    return { stdout: serialize(model, model.form === 'resourceList' ? results : undefined), stderr, exitCode: 0, outcomes, results };
+    const stdout = serialize(model, model.form === 'resourceList' ? results : undefined);
+    mark('rewrite + serialize');
+    return { stdout, stderr, exitCode: 0, outcomes, results };
   } catch (e) {
     // A rewrite that cannot be made (or would not read back) fails the whole run: the output is
     // the input as it came, from a fresh parse of the original text, so no partial edit leaks out.
