@@ -409,15 +409,35 @@ function restringify(st: SourceState, changed: ReadonlySet<number>, results: unk
 const readsBack = new Map<string, boolean>();
 
 /**
+ * A digest-pinned reference written plain, e.g. `registry:5000/team/app:v1@sha256:<64 hex>`, is
+ * proven to read back as itself without a parse: it starts with a letter or digit (no indicator),
+ * holds no space, quote, `#`, `,`, `[ ] { }` or line break (so no comment, flow indicator or `: `
+ * mapping separator), ends in a hex digit (no trailing `:`), and its `@` rules out every non-string
+ * YAML 1.1 / 1.2 type (null, bool, int incl. sexagesimal, float, timestamp, `<<`, `=`). Anything
+ * else takes the parse check in `scalarReadsBack`; a test compares both on generated values.
+ */
+const PLAIN_PINNED = /^[A-Za-z0-9][A-Za-z0-9._\/:@-]*@sha256:[0-9a-f]{64}$/;
+export const isProvablyPlainPinned = (value: string): boolean => PLAIN_PINNED.test(value);
+
+/**
  * True when `text` (a scalar's replacement source) reads back as exactly `value`, as one plain or
  * quoted scalar, in a block mapping and in a flow sequence, under YAML 1.2 and 1.1. Memoised: a
  * bundle repeats the same few hundred images.
  */
 export function scalarReadsBack(text: string, value: string): boolean {
   const body = text.replace(/[\r\n \t]+$/, ''); // a block scalar's replacement keeps its trailing line breaks
+  if (body === value && isProvablyPlainPinned(value)) return true;
   const key = `${body}\u0000${value}`;
   const known = readsBack.get(key);
   if (known !== undefined) return known;
+  const ok = readsBackByParse(body, value);
+  if (readsBack.size > 10_000) readsBack.clear();
+  readsBack.set(key, ok);
+  return ok;
+}
+
+/** The parse check behind `scalarReadsBack` (exported for the test that backs the shortcut). */
+export function readsBackByParse(body: string, value: string): boolean {
   let ok = false;
   try {
     // One document holds both contexts: `k` (block) and `f` (flow sequence).
@@ -443,8 +463,6 @@ export function scalarReadsBack(text: string, value: string): boolean {
   } catch {
     ok = false;
   }
-  if (readsBack.size > 10_000) readsBack.clear();
-  readsBack.set(key, ok);
   return ok;
 }
 

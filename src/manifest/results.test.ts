@@ -86,4 +86,26 @@ describe('scalarReadsBack (the local check of a surgical edit)', () => {
     expect(scalarReadsBack('nginx', 'redis')).toBe(false);
     expect(scalarReadsBack('[a]', '[a]')).toBe(false);
   });
+
+  it('proves plain digest-pinned references without a parse, and the parse agrees on generated values', async () => {
+    const { isProvablyPlainPinned, readsBackByParse } = await import('./io.js');
+    const hex = (n: number) => Array.from({ length: 64 }, (_, i) => '0123456789abcdef'[(n * 7 + i * 13) % 16]).join('');
+    const chars = 'abcxyzABZ0129._/:@-';
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    let proven = 0;
+    for (let i = 0; i < 400; i++) {
+      const len = 1 + rnd(24);
+      let name = 'abcXYZ019'[rnd(9)]!;
+      for (let j = 1; j < len; j++) name += chars[rnd(chars.length)];
+      const v = `${name}@sha256:${hex(i)}`;
+      if (!isProvablyPlainPinned(v)) continue;
+      proven++;
+      expect(readsBackByParse(v, v), v).toBe(true);
+    }
+    expect(proven).toBeGreaterThan(300);
+    for (const v of ['-a@sha256:' + hex(1), 'a b@sha256:' + hex(1), 'a@sha256:' + hex(1).toUpperCase(), 'a@sha256:' + hex(1) + ':', 'a#b@sha256:' + hex(1), 'a,b@sha256:' + hex(1), 'nginx:1.0']) {
+      expect(isProvablyPlainPinned(v), v).toBe(false);
+    }
+  });
 });
