@@ -342,6 +342,18 @@ async function main(): Promise<void> {
       return d;
     };
 
+    if (process.argv.includes('--hold')) {
+      // For profiling by hand: leave the environment up (at most 20 minutes) and say where it is.
+      const config = await cfg('hold', env.notaryUrl, join(work, 'cache', 'hold'));
+      log(`holding: node ${DIST} --config ${config} -i ${input} -o ${output} -q   (10×: ${input10}); Ctrl-C ends`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 20 * 60_000);
+        process.once('SIGINT', () => (clearTimeout(timer), resolve()));
+        process.once('SIGTERM', () => (clearTimeout(timer), resolve()));
+      });
+      return;
+    }
+
     // notary-pin at loopback speed: cold (fresh cache dir each run) and warm (after a cold run).
     const measure = async (label: string, server: string) => {
       const cold: PinRun[] = [];
