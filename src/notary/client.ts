@@ -349,6 +349,7 @@ export async function loadTrust(o: LoadTrustOptions): Promise<TrustVerifier> {
   });
   const state = verifier.state();
   if (o.store) await o.store.save(o.gun, state, { root: o.rule.tofu });
-  if (o.disk) await o.disk.cache.save(o.disk.server, o.gun, state, cached);
+  // The disk cache only saves downloads: its write runs in the background (resolver.close() waits).
+  if (o.disk) void o.disk.cache.save(o.disk.server, o.gun, state, cached);
   return verifier;
 }

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { TrustRuleSchema, type TrustRule, type TrustRuleInput } from '../config/
 import { startTestServer, type TestServer } from '../http/testing/server.js';
 import { generateRootKey } from '../tuf/testing/keys.js';
 import { TufRepoBuilder, fileMeta, parseFile, resign, serializeFile, tamper, type RepoFiles } from '../tuf/testing/repo.js';
-import { createMetadataDiskCache, readCacheIndex } from './disk-cache.js';
+import { createMetadataDiskCache } from './disk-cache.js';
 import { createNotaryResolver, type NotaryResolverOptions } from './resolver.js';
 import { notaryHandler, type TrustData } from './testing/serve.js';
 import { D, asFiles, error, names, value, ref , useTestTls } from './testing/helpers.js';
@@ -19,6 +20,13 @@ import { D, asFiles, error, names, value, ref , useTestTls } from './testing/hel
 const GUN = 'registry.example:5000/team/app';
 const GUN2 = 'registry.example:5000/team/other';
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+interface CacheFile {
+  server: string;
+  gun: string;
+  roles: Record<string, string>;
+}
+const readCache = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as CacheFile;
 
 const tls = useTestTls();
 const { cleanup } = tls;
@@ -51,7 +59,7 @@ interface Env {
   cacheDir: string;
   rule: (x?: Partial<TrustRuleInput>) => TrustRule;
   /** A new resolver, as a new process would build it. */
-  run: (o?: Partial<NotaryResolverOptions>) => ReturnType<typeof createNotaryResolver>;
+  run: (o?: Partial<NotaryResolverOptions>) => Pick<ReturnType<typeof createNotaryResolver>, 'resolve'>;
   serve: (data: TrustData) => void;
 }
 
@@ -66,7 +74,12 @@ async function setup(data: TrustData): Promise<Env> {
     run: (o = {}) => {
       const r = createNotaryResolver({ env: {}, homeDir: '/nonexistent', cacheDir, ...o });
       cleanup.push(() => r.close());
-      return r;
+      // As between two processes: the background cache write is done before the next run reads.
+      return { ...r, resolve: async (...a: Parameters<typeof r.resolve>) => {
+        const out = await r.resolve(...a);
+        await r.flush();
+        return out;
+      } };
     },
     serve: (d) => s.handle(notaryHandler(d)),
   };
@@ -92,19 +105,42 @@ describe('on-disk metadata cache', () => {
     expect(names(env.s, n)).toEqual(['timestamp.json', 'timestamp.json']);
   });
 
-  it('stores files 0600 in <cacheDir>/metadata/<sha256(server + gun)>/, content-addressed, with an index', async () => {
+  it('stores one file 0600 per GUN in <cacheDir>/metadata/<sha256(server + gun)>.json with the exact bytes of every role', async () => {
     const a = builder();
     const files = a.build();
     const env = await setup(new Map([[GUN, asFiles(files)]]));
     value(await env.run().resolve(ref(`${GUN}:v1`), env.rule({ rootKeys: a.rootKeyIds().keyIds })));
-    const dir = createMetadataDiskCache({ cacheDir: env.cacheDir }).dirFor(env.s.url, GUN);
-    expect(dir).toBe(join(env.cacheDir, 'metadata', sha(Buffer.from(`${env.s.url}\n${GUN}`))));
-    const index = (await readCacheIndex(dir)) as { gun: string; roles: Record<string, { sha256: string }> };
-    expect(index.gun).toBe(GUN);
-    expect(Object.keys(index.roles).sort()).toEqual(['root', 'snapshot', 'targets', 'targets/releases', 'timestamp']);
-    expect(index.roles['targets']!.sha256).toBe(sha(files.targets!));
-    for (const f of readdirSync(dir)) expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600);
-    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    const file = createMetadataDiskCache({ cacheDir: env.cacheDir }).fileFor(env.s.url, GUN);
+    expect(file).toBe(join(env.cacheDir, 'metadata', `${sha(Buffer.from(`${env.s.url}\n${GUN}`))}.json`));
+    const cached = readCache(file);
+    expect(cached.gun).toBe(GUN);
+    expect(cached.server).toBe(env.s.url);
+    expect(Object.keys(cached.roles).sort()).toEqual(['root', 'snapshot', 'targets', 'targets/releases', 'timestamp']);
+    for (const role of Object.keys(cached.roles)) expect(cached.roles[role]).toBe(b64(files[role]!));
+    expect(readdirSync(dirname(file))).toEqual([file.slice(dirname(file).length + 1)]); // no temp files left
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(dirname(file)).mode & 0o777).toBe(0o700);
+  });
+
+  it('writes in the background: the answer does not wait for the disk, flush() and close() do', async () => {
+    const a = builder();
+    const env = await setup(new Map([[GUN, asFiles(a.build())]]));
+    const cache = createMetadataDiskCache({ cacheDir: env.cacheDir });
+    const r = createNotaryResolver({ env: {}, homeDir: '/nonexistent', cacheDir: env.cacheDir });
+    value(await r.resolve(ref(`${GUN}:v1`), env.rule({ rootKeys: a.rootKeyIds().keyIds })));
+    await r.close();
+    expect(Object.keys(readCache(cache.fileFor(env.s.url, GUN)).roles)).toHaveLength(5);
+  });
+
+  it('an unwritable cache directory only costs the cache: the answer is unchanged', async () => {
+    const a = builder();
+    const env = await setup(new Map([[GUN, asFiles(a.build())]]));
+    writeFileSync(join(env.cacheDir, 'metadata'), 'a file where the directory should be');
+    const seen: string[] = [];
+    const r = createNotaryResolver({ env: {}, homeDir: '/nonexistent', cacheDir: env.cacheDir, debug: (m) => seen.push(m) });
+    expect(value(await r.resolve(ref(`${GUN}:v1`), env.rule({ rootKeys: a.rootKeyIds().keyIds }))).digest).toBe(D(2));
+    await r.close();
+    expect(seen.some((m) => m.startsWith('cannot write the metadata cache'))).toBe(true);
   });
 
   it('fetches what changed, by checksum: a new targets version (the delegation is reused)', async () => {
@@ -141,46 +177,51 @@ describe('on-disk metadata cache', () => {
     const env = await setup(new Map([[GUN, asFiles(files)]]));
     const rule = env.rule({ rootKeys: a.rootKeyIds().keyIds });
     value(await env.run().resolve(ref(`${GUN}:v1`), rule));
-    const dir = createMetadataDiskCache({ cacheDir: env.cacheDir }).dirFor(env.s.url, GUN);
+    const file = createMetadataDiskCache({ cacheDir: env.cacheDir }).fileFor(env.s.url, GUN);
+    const edit = (f: (c: CacheFile) => void) => {
+      const c = readCache(file);
+      f(c);
+      writeFileSync(file, JSON.stringify(c));
+    };
 
-    // 1. the delegation rewritten to point v1 elsewhere, index updated to match: signatures fail
+    // 1. the delegation rewritten to point v1 elsewhere: its signature fails, it is fetched again
     const evil = tamper(files['targets/releases']!, (x) => {
       (x.targets as Record<string, unknown>)['v1'] = { length: 1, hashes: { sha256: Buffer.alloc(32, 9).toString('base64') } };
     });
-    const indexPath = join(dir, 'index.json');
-    const index = JSON.parse(readFileSync(indexPath, 'utf8')) as { roles: Record<string, { sha256: string; length: number }> };
-    index.roles['targets/releases'] = { sha256: sha(evil), length: evil.length };
-    writeFileSync(join(dir, `${sha(evil)}.json`), evil);
-    writeFileSync(indexPath, JSON.stringify(index));
+    edit((c) => (c.roles['targets/releases'] = b64(evil)));
     let n = env.s.requests.length;
     expect(value(await env.run().resolve(ref(`${GUN}:v1`), rule)).digest).toBe(D(2));
     expect(names(env.s, n)).toContain('targets/releases.<sha>.json');
 
-    // 2. a file's bytes changed behind the index's back: treated as absent, refetched
-    const targetsFile = join(dir, `${sha(files.targets!)}.json`);
-    writeFileSync(targetsFile, Buffer.concat([files.targets!, Buffer.from(' ')]));
+    // 2. a role's bytes changed (not what the snapshot lists): refetched by checksum, cache repaired
+    edit((c) => (c.roles['targets'] = b64(Buffer.concat([files.targets!, Buffer.from(' ')]))));
     n = env.s.requests.length;
     expect(value(await env.run().resolve(ref(`${GUN}:v1`), env.rule({ rootKeys: a.rootKeyIds().keyIds, signers: ['targets'] }))).digest).toBe(D(1));
     expect(names(env.s, n)).toEqual(['timestamp.json', 'targets.<sha>.json']);
-    expect(readFileSync(targetsFile)).toEqual(Buffer.from(files.targets!)); // repaired
+    expect(readCache(file).roles['targets']).toBe(b64(files.targets!)); // repaired
 
-    // 3. a garbage index: the cache is ignored, a full fetch
-    writeFileSync(indexPath, '{"not":"an index"}');
-    n = env.s.requests.length;
-    expect(value(await env.run().resolve(ref(`${GUN}:v1`), rule)).digest).toBe(D(2));
-    expect(names(env.s, n)).toHaveLength(5);
+    // 3. garbage: the cache is ignored, a full fetch
+    for (const garbage of ['{"not":"a cache file"}', '{', JSON.stringify({ server: env.s.url, gun: GUN, roles: { root: '***' } })]) {
+      writeFileSync(file, garbage);
+      n = env.s.requests.length;
+      expect(value(await env.run().resolve(ref(`${GUN}:v1`), rule)).digest).toBe(D(2));
+      expect(names(env.s, n)).toHaveLength(5);
+    }
 
     // 4. a root that the rule's pins do not accept (another repository's): not used as anchor
     const other = builder().build();
-    const idx = JSON.parse(readFileSync(indexPath, 'utf8')) as typeof index;
-    idx.roles['root'] = { sha256: sha(other.root!), length: other.root!.length };
-    writeFileSync(join(dir, `${sha(other.root!)}.json`), other.root!);
-    writeFileSync(indexPath, JSON.stringify(idx));
+    edit((c) => (c.roles['root'] = b64(other.root!)));
     n = env.s.requests.length;
     expect(value(await env.run().resolve(ref(`${GUN}:v1`), rule)).digest).toBe(D(2));
     expect(names(env.s, n).filter((x) => x !== 'timestamp.json').sort()).toEqual(
       ['root.json', 'snapshot.json', 'targets.json', 'targets/releases.<sha>.json'].sort(),
     );
+
+    // 5. the file of another GUN copied over this one's: ignored
+    writeFileSync(file, JSON.stringify({ ...readCache(file), gun: GUN2 }));
+    n = env.s.requests.length;
+    expect(value(await env.run().resolve(ref(`${GUN}:v1`), rule)).digest).toBe(D(2));
+    expect(names(env.s, n)).toHaveLength(5);
   });
 
   it('rollback against the cache is caught (older timestamp/snapshot/targets than cached)', async () => {
@@ -229,9 +270,8 @@ describe('on-disk metadata cache', () => {
     let n = env.s.requests.length;
     expect(value(await env.run().resolve(ref(`${GUN}:v1`), rule)).digest).toBe(D(5));
     expect(names(env.s, n)).toContain('root.json');
-    const dir = createMetadataDiskCache({ cacheDir: env.cacheDir }).dirFor(env.s.url, GUN);
-    const index = (await readCacheIndex(dir)) as { roles: Record<string, { sha256: string }> };
-    expect(index.roles['root']!.sha256).toBe(sha(rotated.root!));
+    const file = createMetadataDiskCache({ cacheDir: env.cacheDir }).fileFor(env.s.url, GUN);
+    expect(readCache(file).roles['root']).toBe(b64(rotated.root!));
 
     // an impostor root v3 (a pinned key, but not signed by the cached root's key) is refused
     const impostor = builder();

@@ -1,22 +1,24 @@
 /**
  * The optional on-disk metadata cache (`spec.cacheDir`) for CI runners: the verified trust data of
- * each (server, GUN) is kept under `<cacheDir>/metadata/<sha256(server + "\n" + gun)>/` so a warm
- * run fetches only `timestamp.json` and reuses snapshot, targets and delegations whose checksums the
- * new timestamp/snapshot still state (the notary client keeps its `tuf/<GUN>/metadata/` cache for
- * the same reason).
+ * each (server, GUN) is kept in ONE file, `<cacheDir>/metadata/<sha256(server + "\n" + gun)>.json`,
+ * so a warm run fetches only `timestamp.json` and reuses snapshot, targets and delegations whose
+ * checksums the new timestamp/snapshot still state (the notary client keeps its
+ * `tuf/<GUN>/metadata/` cache for the same reason).
  *
  * The cache is never trusted: it only saves downloads. Every file read back is verified again by the
  * TUF verifier as if it had just been fetched (src/notary/client.ts `fetchTrustWarm`), against the
- * rule's pins, the stored versions and the clock. Layout:
+ * rule's pins, the stored versions and the clock. File format (JSON):
  *
- * - `index.json`: `{ server, gun, roles: { <role>: { sha256, length } } }` (written last, atomically);
- * - `<sha256>.json`: the raw bytes of each role's file, content-addressed.
+ *   { "server": "<url>", "gun": "<gun>", "roles": { "<role>": "<base64 of the exact bytes>" } }
  *
- * Files are written atomically (temp file + rename) with mode 0600, directories 0700. Anything
- * unreadable, oversized, malformed or not matching its index entry is treated as absent.
+ * One file per GUN keeps a cold run to one atomic write per GUN (temp file + rename, mode 0600,
+ * the directory 0700). Writes run in the background — the verified answer never waits for the
+ * disk — in order per file, and `flush()` (called by the resolver's close) waits for all of them.
+ * Anything unreadable, oversized or malformed is treated as absent; a failed write is reported
+ * through `debug`, never thrown (the cache only saves downloads).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { VerifiedState } from '../tuf/api.js';
@@ -30,12 +32,14 @@ export interface MetadataDiskCache {
   /** The cached files for (server, gun); an empty map when nothing usable is cached. Never throws. */
   load(server: string, gun: string, maxBytes: number): Promise<CachedFiles>;
   /**
-   * Stores the files of a verified state; files in `loaded` (what `load` returned) are known to be
-   * on disk intact and are not rewritten. Failures are reported through `debug`, never thrown.
+   * Queues a write of the files of a verified state (skipped when they equal `loaded`, what `load`
+   * returned). The returned promise settles when this write is done; it never rejects.
    */
   save(server: string, gun: string, state: VerifiedState, loaded?: CachedFiles): Promise<void>;
-  /** The directory used for (server, gun). */
-  dirFor(server: string, gun: string): string;
+  /** Waits for every queued write. Never rejects. */
+  flush(): Promise<void>;
+  /** The cache file used for (server, gun). */
+  fileFor(server: string, gun: string): string;
 }
 
 export interface MetadataDiskCacheOptions {
@@ -45,18 +49,14 @@ export interface MetadataDiskCacheOptions {
   readonly debug?: (message: string) => void;
 }
 
-const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
-const IndexFile = z.strictObject({
+const CacheFile = z.strictObject({
   server: z.string(),
   gun: z.string(),
-  roles: z.record(z.string(), z.strictObject({ sha256: Sha256Hex, length: z.number().int().nonnegative() })),
+  roles: z.record(z.string(), z.base64()),
 });
-type Index = z.infer<typeof IndexFile>;
 
-/** Upper bound on `index.json` itself. */
-const MAX_INDEX_BYTES = 256 * 1024;
-
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+/** At most this many roles per GUN are read back (root, timestamp, snapshot, targets, delegations). */
+const MAX_ROLES = 64;
 
 async function readCapped(path: string, cap: number): Promise<Buffer | undefined> {
   let fh;
@@ -76,50 +76,56 @@ async function readCapped(path: string, cap: number): Promise<Buffer | undefined
   }
 }
 
+const sameFiles = (a: Record<string, Uint8Array>, b: CachedFiles | undefined): boolean => {
+  if (b === undefined) return false;
+  const keys = Object.keys(a);
+  return keys.length === b.size && keys.every((k) => {
+    const other = b.get(k);
+    return other !== undefined && Buffer.from(a[k]!).equals(Buffer.from(other));
+  });
+};
+
 /** A metadata cache under `<cacheDir>/metadata/`. */
 export function createMetadataDiskCache(opts: MetadataDiskCacheOptions): MetadataDiskCache {
   const debug = opts.debug ?? (() => {});
-  const dirFor = (server: string, gun: string) =>
-    join(opts.cacheDir, 'metadata', createHash('sha256').update(`${server}\n${gun}`, 'utf8').digest('hex'));
-
-  async function readIndex(dir: string, server: string, gun: string): Promise<Index | undefined> {
-    const raw = await readCapped(join(dir, 'index.json'), MAX_INDEX_BYTES);
-    if (raw === undefined) return undefined;
-    let parsed;
-    try {
-      parsed = IndexFile.safeParse(JSON.parse(raw.toString('utf8')));
-    } catch {
-      parsed = undefined;
-    }
-    if (!parsed?.success || parsed.data.server !== server || parsed.data.gun !== gun) {
-      debug(`metadata cache ${dir}: index.json is unusable; ignoring the cache for ${gun}`);
-      return undefined;
-    }
-    return parsed.data;
-  }
+  const dir = join(opts.cacheDir, 'metadata');
+  const fileFor = (server: string, gun: string) => join(dir, `${createHash('sha256').update(`${server}\n${gun}`, 'utf8').digest('hex')}.json`);
+  /** The last queued write per file (writes to one file stay in order). */
+  const queue = new Map<string, Promise<void>>();
+  let dirReady: Promise<unknown> | undefined;
 
   async function load(server: string, gun: string, maxBytes: number): Promise<CachedFiles> {
     const out = new Map<string, Uint8Array>();
+    const file = fileFor(server, gun);
     try {
       assertGun(gun);
-      const dir = dirFor(server, gun);
-      const index = await readIndex(dir, server, gun);
-      if (!index) return out;
-      await Promise.all(
-        Object.entries(index.roles).map(async ([role, entry]) => {
-          try {
-            assertRole(role);
-          } catch {
-            return;
-          }
-          const bytes = await readCapped(join(dir, `${entry.sha256}.json`), Math.min(maxBytes, entry.length));
-          if (bytes === undefined || bytes.length !== entry.length || sha256(bytes) !== entry.sha256) {
-            debug(`metadata cache ${dir}: ${role} is missing or does not match index.json; it will be fetched`);
-            return;
-          }
-          out.set(role, new Uint8Array(bytes));
-        }),
-      );
+      await queue.get(file); // a write of this process for this GUN lands first
+      // base64 is 4/3 of the bytes; every role is capped at maxBytes.
+      const raw = await readCapped(file, Math.ceil((maxBytes * 4) / 3) * 8 + 64 * 1024);
+      if (raw === undefined) return out;
+      let parsed;
+      try {
+        parsed = CacheFile.safeParse(JSON.parse(raw.toString('utf8')));
+      } catch {
+        parsed = undefined;
+      }
+      if (!parsed?.success || parsed.data.server !== server || parsed.data.gun !== gun || Object.keys(parsed.data.roles).length > MAX_ROLES) {
+        debug(`metadata cache ${file} is unusable; ignoring the cache for ${gun}`);
+        return out;
+      }
+      for (const [role, b64] of Object.entries(parsed.data.roles)) {
+        try {
+          assertRole(role);
+        } catch {
+          continue;
+        }
+        const bytes = Buffer.from(b64, 'base64');
+        if (bytes.length > maxBytes) {
+          debug(`metadata cache ${file}: ${role} is over the size limit; it will be fetched`);
+          continue;
+        }
+        out.set(role, new Uint8Array(bytes));
+      }
     } catch (e) {
       debug(`metadata cache for ${gun}: ${(e as Error).message}; ignoring it`);
       out.clear();
@@ -127,39 +133,34 @@ export function createMetadataDiskCache(opts: MetadataDiskCacheOptions): Metadat
     return out;
   }
 
-  async function save(server: string, gun: string, state: VerifiedState, loaded?: CachedFiles): Promise<void> {
-    const dir = dirFor(server, gun);
+  async function write(file: string, server: string, gun: string, state: VerifiedState): Promise<void> {
     try {
       assertGun(gun);
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      const before = await readIndex(dir, server, gun);
-      // Files `load` read back intact need no rewrite; everything else is (re)written.
-      const intact = new Set([...(loaded?.values() ?? [])].map(sha256));
-      const roles: Index['roles'] = {};
-      const writes: Promise<boolean>[] = [];
-      const referenced = new Set<string>();
-      for (const [role, bytes] of Object.entries(state.files)) {
-        const h = sha256(bytes);
-        roles[role] = { sha256: h, length: bytes.length };
-        referenced.add(h);
-        if (!intact.has(h)) writes.push(writeFileAtomic(join(dir, `${h}.json`), bytes).then(() => true));
-      }
-      const next: Index = { server, gun, roles };
-      const wrote = (await Promise.all(writes)).some(Boolean);
-      if (!wrote && before && JSON.stringify(before) === JSON.stringify(next)) return;
-      await writeFileAtomic(join(dir, 'index.json'), `${JSON.stringify(next)}\n`);
-      // Drop files the old index referenced and the new one does not.
-      const stale = new Set(Object.values(before?.roles ?? {}).map((r) => r.sha256).filter((h) => !referenced.has(h)));
-      await Promise.all([...stale].map((h) => rm(join(dir, `${h}.json`), { force: true })));
+      dirReady ??= mkdir(dir, { recursive: true, mode: 0o700 });
+      await dirReady;
+      const roles: Record<string, string> = {};
+      for (const [role, bytes] of Object.entries(state.files)) roles[role] = Buffer.from(bytes).toString('base64');
+      await writeFileAtomic(file, `${JSON.stringify({ server, gun, roles })}\n`);
     } catch (e) {
-      debug(`cannot write the metadata cache ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      dirReady = undefined; // e.g. the directory was removed: try again next time
+      debug(`cannot write the metadata cache ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
 
-  return { load, save, dirFor };
-}
+  function save(server: string, gun: string, state: VerifiedState, loaded?: CachedFiles): Promise<void> {
+    if (sameFiles(state.files, loaded)) return Promise.resolve();
+    const file = fileFor(server, gun);
+    const next = (queue.get(file) ?? Promise.resolve()).then(() => write(file, server, gun, state));
+    queue.set(file, next);
+    void next.then(() => {
+      if (queue.get(file) === next) queue.delete(file);
+    });
+    return next;
+  }
 
-/** Reads a file of the cache directly (tests). */
-export async function readCacheIndex(dir: string): Promise<unknown> {
-  return JSON.parse(await readFile(join(dir, 'index.json'), 'utf8'));
+  async function flush(): Promise<void> {
+    while (queue.size > 0) await Promise.all([...queue.values()]);
+  }
+
+  return { load, save, flush, fileFor };
 }

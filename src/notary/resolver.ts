@@ -30,7 +30,8 @@ export interface NotaryResolverOptions {
   readonly createVerifier?: CreateVerifier;
   /**
    * spec.cacheDir: enables the TOFU store (roots of tofu rules, versions for rollback protection)
-   * and the on-disk metadata cache (`<cacheDir>/metadata/`, re-verified on every load).
+   * and the on-disk metadata cache (`<cacheDir>/metadata/`, re-verified on every load, written in
+   * the background: close() waits for the writes).
    */
   readonly cacheDir?: string;
   /** Use the on-disk metadata cache when `cacheDir` is set; default true. */
@@ -55,6 +56,9 @@ export interface NotaryResolver extends Resolver {
   readonly cache: TrustCache<TrustVerifier>;
   /** Trust cache counters, for the webhook's metrics. */
   stats(): { cacheHits: number; cacheMisses: number; fetchErrors: number };
+  /** Waits for the on-disk cache writes still running in the background (close() does too). */
+  flush(): Promise<void>;
+  /** Closes the HTTP clients and waits for the background cache writes. */
   close(): Promise<void>;
 }
 
@@ -224,10 +228,13 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
         return err(toPinError(e).with({ image: ref.original }));
       }
     },
+    async flush() {
+      await disk?.flush();
+    },
     async close() {
       const all = [...clients.values()];
       clients.clear();
-      await Promise.all(all.map((c) => c.close()));
+      await Promise.all([...all.map((c) => c.close()), disk?.flush()]);
     },
   };
 }
