@@ -9,12 +9,34 @@ function debugSink(env: NodeJS.ProcessEnv): ((message: string) => void) | undefi
   return (message) => process.stderr.write(`notary-pin: debug: ${clean(message)}\n`);
 }
 
+/** Cache writes of closed resolvers still running (see `settleCacheWrites`). */
+const detached = new Set<Promise<void>>();
+
+/**
+ * The function's resolver. Its close() does not wait for the on-disk cache writes (they only save
+ * downloads for the next run): the output is produced meanwhile, and the CLI awaits
+ * `settleCacheWrites()` before it ends.
+ */
 export function productionResolver(spec: Spec, env: NodeJS.ProcessEnv = process.env): NotaryResolver {
   const debug = debugSink(env);
-  return createNotaryResolver({
+  const r = createNotaryResolver({
     ...(spec.cacheDir !== undefined && { cacheDir: spec.cacheDir }),
     cache: { ttlMs: spec.cacheTTLSeconds * 1000, maxEntries: spec.cacheMaxEntries },
     ...(debug && { debug }),
     env,
   });
+  return {
+    ...r,
+    async close(o) {
+      await r.close({ detachWrites: true, ...o });
+      const writes = r.flush();
+      detached.add(writes);
+      void writes.finally(() => detached.delete(writes));
+    },
+  };
+}
+
+/** Waits for the cache writes of every closed production resolver. Never rejects. */
+export async function settleCacheWrites(): Promise<void> {
+  while (detached.size > 0) await Promise.all([...detached]);
 }

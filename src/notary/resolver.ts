@@ -58,8 +58,11 @@ export interface NotaryResolver extends Resolver {
   stats(): { cacheHits: number; cacheMisses: number; fetchErrors: number };
   /** Waits for the on-disk cache writes still running in the background (close() does too). */
   flush(): Promise<void>;
-  /** Closes the HTTP clients and waits for the background cache writes. */
-  close(): Promise<void>;
+  /**
+   * Closes the HTTP clients and waits for the background cache writes — or, with `detachWrites`,
+   * lets them finish on their own (the caller awaits `flush()` later, e.g. after writing its output).
+   */
+  close(opts?: { detachWrites?: boolean }): Promise<void>;
 }
 
 const MAX_HTTP_CLIENTS = 64;
@@ -231,10 +234,10 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
     async flush() {
       await disk?.flush();
     },
-    async close() {
+    async close(o = {}) {
       const all = [...clients.values()];
       clients.clear();
-      await Promise.all([...all.map((c) => c.close()), disk?.flush()]);
+      await Promise.all([...all.map((c) => c.close()), o.detachWrites ? undefined : disk?.flush()]);
     },
   };
 }

@@ -1,0 +1,37 @@
+/** The CLI's resolver: cache writes do not hold up close(); settleCacheWrites() waits for them. */
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SpecSchema } from '../config/schema.js';
+import { startTestServer } from '../http/testing/server.js';
+import { notaryHandler } from '../notary/testing/serve.js';
+import { D, asFiles, ref, useTestTls, value } from '../notary/testing/helpers.js';
+import { TufRepoBuilder } from '../tuf/testing/repo.js';
+import { productionResolver, settleCacheWrites } from './resolver.js';
+
+const GUN = 'registry.example:5000/team/app';
+const tls = useTestTls();
+
+describe('productionResolver', () => {
+  it('close() leaves the disk cache writes running; settleCacheWrites() waits for them', async () => {
+    const b = new TufRepoBuilder({ gun: GUN });
+    b.addTarget('v1', { digest: D(1), length: 100 });
+    const s = await startTestServer(notaryHandler(new Map([[GUN, asFiles(b.build())]])), tls.leaf);
+    const cacheDir = mkdtempSync(join(tmpdir(), 'np-cli-resolver-'));
+    tls.cleanup.push(() => s.close(), () => rmSync(cacheDir, { recursive: true, force: true }));
+    const spec = SpecSchema.parse({
+      cacheDir,
+      trust: [{ images: ['**'], server: s.url, ca: tls.ca.certPem, rootKeys: b.rootKeyIds().keyIds, signers: ['targets'] }],
+    });
+    const r = productionResolver(spec, {});
+    expect(value(await r.resolve(ref(`${GUN}:v1`), spec.trust[0]!)).digest).toBe(D(1));
+    await r.close();
+    await settleCacheWrites();
+    const dir = join(cacheDir, 'metadata');
+    expect(existsSync(dir)).toBe(true);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.json'))).toHaveLength(1);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toHaveLength(0);
+    await settleCacheWrites(); // nothing left: returns at once
+  });
+});
