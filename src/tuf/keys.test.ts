@@ -1,6 +1,6 @@
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalKeyId, computeKeyId, makeKey, verifySignature } from './keys.js';
+import { canonicalKeyId, computeKeyId, makeKey, publicKeyObject, verifySignature } from './keys.js';
 import {
   generateEcdsaKey,
   generateEd25519Key,
@@ -102,5 +102,27 @@ describe('signature methods', () => {
     expect(verifySignature(makeKey('ed25519', ec.public), 'eddsa', signBytes(ec, msg), msg)).toBe(false);
     expect(verifySignature(makeKey('ecdsa', ed.public), 'ecdsa', signBytes(ed, msg), msg)).toBe(false);
     expect(verifySignature(makeKey('rsa', ec.public), 'rsapss', signBytes(ec, msg), msg)).toBe(false);
+  });
+});
+
+describe('public key import', () => {
+  it('P-256 SPKI through its JWK form is the same key as the DER import; an off-curve point is refused', () => {
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const spki = publicKey.export({ format: 'der', type: 'spki' });
+    const k = publicKeyObject(makeKey('ecdsa', spki));
+    expect(k?.export({ format: 'der', type: 'spki' })).toEqual(spki);
+    const bad = Buffer.from(spki);
+    bad[bad.length - 1]! ^= 1;
+    expect(publicKeyObject(makeKey('ecdsa', bad))).toBeUndefined();
+    // other curves still import through DER
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ format: 'der', type: 'spki' });
+    expect(publicKeyObject(makeKey('ecdsa', p384))?.asymmetricKeyDetails?.namedCurve).toBe('secp384r1');
+  });
+
+  it('Ed25519 raw keys import through JWK as the same key', () => {
+    const { publicKey } = generateKeyPairSync('ed25519');
+    const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(12);
+    expect(publicKeyObject(makeKey('ed25519', raw))?.export({ format: 'der', type: 'spki' })).toEqual(publicKey.export({ format: 'der', type: 'spki' }));
+    expect(publicKeyObject(makeKey('ed25519', raw.subarray(1)))).toBeUndefined();
   });
 });
