@@ -132,6 +132,21 @@ describe('on-disk metadata cache', () => {
     expect(Object.keys(readCache(cache.fileFor(env.s.url, GUN)).roles)).toHaveLength(5);
   });
 
+  it('a long-lived resolver (the webhook) reads back what it wrote once its memory cache expires', async () => {
+    const a = builder();
+    const env = await setup(new Map([[GUN, asFiles(a.build())]]));
+    const rule = env.rule({ rootKeys: a.rootKeyIds().keyIds });
+    let clock = Date.now();
+    const r = createNotaryResolver({ env: {}, homeDir: '/nonexistent', cacheDir: env.cacheDir, cache: { ttlMs: 1000 }, now: () => new Date(clock) });
+    value(await r.resolve(ref(`${GUN}:v1`), rule));
+    await r.flush();
+    clock += 5000;
+    const n = env.s.requests.length;
+    expect(value(await r.resolve(ref(`${GUN}:v1`), rule)).digest).toBe(D(2));
+    expect(names(env.s, n)).toEqual(['timestamp.json']);
+    await r.close();
+  });
+
   it('an unwritable cache directory only costs the cache: the answer is unchanged', async () => {
     const a = builder();
     const env = await setup(new Map([[GUN, asFiles(a.build())]]));

@@ -18,8 +18,8 @@
  * through `debug`, never thrown (the cache only saves downloads).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, readdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { z } from 'zod';
 import type { VerifiedState } from '../tuf/api.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -93,6 +93,17 @@ export function createMetadataDiskCache(opts: MetadataDiskCacheOptions): Metadat
   /** The last queued write per file (writes to one file stay in order). */
   const queue = new Map<string, Promise<void>>();
   let dirReady: Promise<unknown> | undefined;
+  /**
+   * The cache files present when the cache was first read, listed once: a cold run then does not
+   * try (and fail) to open a file per GUN. Files this cache writes are added; one another process
+   * writes meanwhile is missed as it would be had it been written a moment later.
+   */
+  let present: Promise<Set<string>> | undefined;
+  const listing = () =>
+    (present ??= readdir(dir).then(
+      (names) => new Set(names),
+      () => new Set<string>(),
+    ));
 
   async function load(server: string, gun: string, maxBytes: number): Promise<CachedFiles> {
     const out = new Map<string, Uint8Array>();
@@ -100,6 +111,7 @@ export function createMetadataDiskCache(opts: MetadataDiskCacheOptions): Metadat
     try {
       assertGun(gun);
       await queue.get(file); // a write of this process for this GUN lands first
+      if (!(await listing()).has(basename(file))) return out;
       // base64 is 4/3 of the bytes; every role is capped at maxBytes.
       const raw = await readCapped(file, Math.ceil((maxBytes * 4) / 3) * 8 + 64 * 1024);
       if (raw === undefined) return out;
@@ -141,6 +153,7 @@ export function createMetadataDiskCache(opts: MetadataDiskCacheOptions): Metadat
       const roles: Record<string, string> = {};
       for (const [role, bytes] of Object.entries(state.files)) roles[role] = Buffer.from(bytes).toString('base64');
       await writeFileAtomic(file, `${JSON.stringify({ server, gun, roles })}\n`);
+      (await listing()).add(basename(file));
     } catch (e) {
       dirReady = undefined; // e.g. the directory was removed: try again next time
       debug(`cannot write the metadata cache ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);

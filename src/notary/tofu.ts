@@ -6,8 +6,8 @@
  * protection (TUF 5.4.3, 5.5.5). Files are written atomically (temp file + rename) with mode 0600.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { PinError } from '../errors/errors.js';
 import type { TrustedVersions, VerifiedState } from '../tuf/api.js';
@@ -83,8 +83,21 @@ export function createTofuStore(cacheDir: string): TofuStore {
     return true;
   }
 
+  /**
+   * The GUN directories present when the store was first used, listed once: a cold run then does
+   * not try (and fail) to open three files per GUN. Directories this store creates are added; one
+   * another process creates meanwhile is missed as it would be had it been created a moment later.
+   */
+  let present: Promise<Set<string>> | undefined;
+  const listing = () =>
+    (present ??= readdir(join(cacheDir, 'tofu')).then(
+      (names) => new Set(names),
+      () => new Set<string>(),
+    ));
+
   async function load(gun: string): Promise<TofuRecord> {
     const dir = dirFor(gun);
+    if (!(await listing()).has(basename(dir))) return {};
     if (!(await checkGun(dir, gun))) return {};
     const root = await readOptional(join(dir, 'root.json'));
     const vtext = await readOptional(join(dir, 'versions.json'));
@@ -121,6 +134,7 @@ export function createTofuStore(cacheDir: string): TofuStore {
         hint: 'spec.cacheDir must be writable',
       });
     });
+    (await listing()).add(basename(dir));
     if (!(await checkGun(dir, gun))) await writeAtomic(join(dir, 'gun'), gun);
     const before = await load(gun);
     const rootBytes = state.files.root;
