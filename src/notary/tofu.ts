@@ -134,9 +134,12 @@ export function createTofuStore(cacheDir: string): TofuStore {
         hint: 'spec.cacheDir must be writable',
       });
     });
-    (await listing()).add(basename(dir));
-    if (!(await checkGun(dir, gun))) await writeAtomic(join(dir, 'gun'), gun);
-    const before = await load(gun);
+    const known = await listing();
+    const existed = known.has(basename(dir));
+    known.add(basename(dir));
+    // A GUN new to the store has nothing to merge with: no reads (they would all fail).
+    if (!existed || !(await checkGun(dir, gun))) await writeAtomic(join(dir, 'gun'), gun);
+    const before = existed ? await load(gun) : {};
     const rootBytes = state.files.root;
     if (opts.root && rootBytes !== undefined && !(before.root && Buffer.from(before.root).equals(Buffer.from(rootBytes)))) {
       await writeAtomic(join(dir, 'root.json'), rootBytes);
