@@ -6,8 +6,8 @@
  * HOME, NODE_ENV=production. The entrypoint facts are read from the Dockerfile itself.
  */
 import { spawn } from 'node:child_process';
-import { chmod, copyFile, mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import type { NotaryEnv } from '../support/notary-env.js';
@@ -21,6 +21,8 @@ interface ImageSpec {
   entrypoint: string[];
   /** Source path in the build stage of the file copied to the entrypoint's script. */
   copiedFrom: string;
+  /** Every `COPY --from=build <src> <dest>` of the run stage. */
+  copies: Array<{ from: string; to: string }>;
   /** The run stage's WORKDIR. */
   workdir: string;
   user: { uid: number; gid: number };
@@ -41,7 +43,13 @@ async function readImageSpec(): Promise<ImageSpec> {
     throw new Error(`Dockerfile: no line matches ${re}`);
   };
   const entrypoint = JSON.parse(one(/^ENTRYPOINT (\[.*\])\s*$/)[1]!) as string[];
-  const copy = one(/^COPY --from=build (\S+) (\S+)\s*$/);
+  const copies = runStage.flatMap((l) => {
+    const m = l.match(/^COPY --from=build (\S+) (\S+)\s*$/);
+    return m ? [{ from: m[1]!, to: m[2]! }] : [];
+  });
+  const entrypointTarget = (JSON.parse(one(/^ENTRYPOINT (\[.*\])\s*$/)[1]!) as string[])[1];
+  const copy = copies.find((c) => c.to === entrypointTarget);
+  if (!copy) throw new Error(`Dockerfile: nothing is copied to the entrypoint's script ${entrypointTarget}`);
   const user = one(/^USER (\d+):(\d+)\s*$/);
   const env: Record<string, string> = {};
   for (const l of runStage) {
@@ -50,7 +58,8 @@ async function readImageSpec(): Promise<ImageSpec> {
   }
   return {
     entrypoint,
-    copiedFrom: copy[1]!,
+    copiedFrom: copy.from,
+    copies,
     workdir: one(/^WORKDIR (\S+)\s*$/)[1]!,
     user: { uid: Number(user[1]), gid: Number(user[2]) },
     env,
@@ -77,16 +86,23 @@ describe('container image entrypoint (Dockerfile run stage, without Docker)', ()
     const built = await buildBundle(join(work, 'build'));
     expect(spec.buildCommand).toBe('node scripts/build.mjs');
     expect(spec.copiedFrom).toBe('/src/dist/notary-pin.mjs');
-    // The run stage: only the copied file, in WORKDIR, readable by the image's user.
+    // The run stage: only the copied files (the loader, the bundle it loads, the licences), in
+    // WORKDIR, readable by the image's user.
     appDir = join(work, 'image', ...spec.workdir.split('/').filter(Boolean));
     await mkdir(appDir, { recursive: true });
     const target = spec.entrypoint[1]!;
     expect(target.startsWith(`${spec.workdir}/`)).toBe(true);
     script = join(appDir, target.slice(spec.workdir.length + 1));
-    await copyFile(built, script);
+    const builtDir = dirname(built);
+    for (const c of spec.copies) {
+      expect(c.from.startsWith('/src/dist/'), c.from).toBe(true);
+      expect(c.to.startsWith(`${spec.workdir}/`), c.to).toBe(true);
+      const to = join(appDir, c.to.slice(spec.workdir.length + 1));
+      await copyFile(join(builtDir, c.from.slice('/src/dist/'.length)), to);
+      await chmod(to, 0o644);
+    }
     await mkdir(join(work, 'home'));
     for (const d of [work, join(work, 'image'), appDir, join(work, 'home')]) await chmod(d, 0o755);
-    await chmod(script, 0o644);
   }, 180_000);
 
   afterAll(async () => {
@@ -128,6 +144,44 @@ describe('container image entrypoint (Dockerfile run stage, without Docker)', ()
     expect(spec.user.uid).not.toBe(0);
     expect(spec.env).toEqual({ NODE_ENV: 'production' });
   });
+
+  it('ships the loader, the bundle it loads and the third-party licences', () => {
+    expect(spec.copies.map((c) => c.from).sort()).toEqual(['/src/dist/notary-pin.cjs', '/src/dist/notary-pin.cjs.LEGAL.txt', '/src/dist/notary-pin.mjs']);
+    expect(spec.copies.find((c) => c.from.endsWith('.LEGAL.txt'))?.to).toBe('/app/THIRD-PARTY-LICENSES.txt');
+  });
+
+  it('works, silently and with the same output, when no code cache can be written (no usable tmp dir)', async () => {
+    const readOnly = join(work!, 'read-only');
+    await mkdir(readOnly, { recursive: true });
+    await chmod(readOnly, 0o555);
+    const noTmp = join(readOnly, 'tmp');
+    const plain = await entrypoint(['--help']);
+    const res = await entrypoint(['--help'], '', { TMPDIR: noTmp });
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toBe('');
+    expect(res.stdout).toBe(plain.stdout);
+    const fn = await entrypoint(['--config', '/nonexistent/config.yaml'], '', { TMPDIR: noTmp });
+    expect(fn.code).toBe(1);
+    expect(fn.stderr).toMatch(/^notary-pin: error: /);
+  }, TIMEOUT_MS);
+
+  it('a function run prints the same with no code cache, while writing it, and from it', async () => {
+    const tmp = join(work!, 'cache-tmp');
+    await mkdir(tmp);
+    await chmod(tmp, 0o1777);
+    const dir = join(REPO_ROOT, 'testdata', 'pin-deployment');
+    const args = ['--config', join(dir, 'fn-config.yaml'), '-i', join(dir, 'resources.yaml')];
+    const off = await entrypoint(args, '', { NODE_DISABLE_COMPILE_CACHE: '1', TMPDIR: tmp });
+    expect(off.code, off.stderr).toBe(0);
+    expect(off.stdout).toContain('@sha256:');
+    expect(await readdir(tmp)).toEqual([]);
+    const writing = await entrypoint(args, '', { TMPDIR: tmp });
+    const [cacheDir] = await readdir(tmp);
+    expect(cacheDir).toMatch(/^notary-pin-compile-cache-/);
+    expect(await readdir(join(tmp, cacheDir!))).toHaveLength(1);
+    const fromCache = await entrypoint(args, '', { TMPDIR: tmp });
+    for (const r of [writing, fromCache]) expect([r.code, r.stdout, r.stderr]).toEqual([off.code, off.stdout, off.stderr]);
+  }, TIMEOUT_MS);
 
   it('--version prints the package version', async () => {
     const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
