@@ -7,10 +7,8 @@ import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { toPinError } from '../errors/errors.js';
-import { DEFAULT_MAX_INPUT, runKrm } from '../krm/run.js';
 import { errorText } from '../report/format.js';
 import { VERSION } from './version.js';
-import { productionResolver } from './resolver.js';
 import { mark, timingLines } from '../util/timings.js';
 
 
@@ -70,13 +68,16 @@ interface FnFlags {
   reference?: 'tag-and-digest' | 'digest';
   input?: string;
   output?: string;
-  maxInputBytes: number;
+  maxInputBytes?: number;
   quiet?: boolean;
 }
 
 async function runFunction(flags: FnFlags): Promise<number> {
+  // Loaded here, not at the top: `--version`, `--help`, `webhook` and `demo` do not pay for them.
+  const [{ DEFAULT_MAX_INPUT, runKrm }, { productionResolver, settleCacheWrites }] = await Promise.all([import('../krm/run.js'), import('./resolver.js')]);
+  const maxBytes = flags.maxInputBytes ?? DEFAULT_MAX_INPUT;
   mark('start');
-  const input = await readInput(flags.input, flags.maxInputBytes);
+  const input = await readInput(flags.input, maxBytes);
   mark('read input');
   const overrides = {
     ...(flags.mode && { mode: flags.mode }),
@@ -84,7 +85,7 @@ async function runFunction(flags: FnFlags): Promise<number> {
   };
   const result = await runKrm(input, {
     resolverFor: productionResolver,
-    maxBytes: flags.maxInputBytes,
+    maxBytes,
     ...(flags.config !== undefined && { configFile: flags.config }),
     ...(flags.configBase !== undefined && { configBase: flags.configBase }),
     ...(Object.keys(overrides).length > 0 && { overrides }),
@@ -92,6 +93,8 @@ async function runFunction(flags: FnFlags): Promise<number> {
   if (!flags.quiet || result.exitCode !== 0) for (const line of result.stderr) process.stderr.write(`${line}\n`);
   if (result.stdout) await writeOut(result.stdout, flags.output);
   mark('write output');
+  await settleCacheWrites();
+  mark('cache writes settled');
   for (const line of timingLines()) process.stderr.write(`${line}\n`);
   return result.exitCode;
 }
@@ -112,7 +115,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--reference <style>', 'override spec.reference').choices(['tag-and-digest', 'digest']))
     .option('-i, --input <file>', 'read input from a file instead of stdin')
     .option('-o, --output <file>', 'write output to a file instead of stdout')
-    .option('--max-input-bytes <n>', 'reject larger input', positiveInt, DEFAULT_MAX_INPUT)
+    .option('--max-input-bytes <n>', 'reject larger input (default: 16 MiB)', positiveInt)
     .option('-q, --quiet', 'print the summary on stderr only when something failed')
     .action(async (flags: FnFlags) => {
       process.exitCode = await runFunction(flags);
