@@ -16,8 +16,34 @@ mkdirSync(join(root, 'dist'), { recursive: true });
 const common = { bundle: true, platform: 'node', target: 'node20', minify: true, metafile: true, logLevel: 'warning' };
 // The CLI itself: one CommonJS file, so the loader can compile it with a V8 code cache on Node 20
 // (vm.Script cachedData; ES modules have no such API there). Its entry exports `main`.
+/**
+ * `import { Agent } from 'undici'` (src/http/client.ts, the only runtime import of undici) would
+ * pull in and initialise all of undici (fetch, WebSocket, EventSource, mocks, cache stores, and
+ * Node's own undici through a globalThis.Headers check): ~30 ms of every start. The bundle gets a
+ * module with just what undici's index.js does for an Agent: the Agent class and the request API
+ * it adds to Dispatcher.prototype. Importing any other name from 'undici' fails the build (ESM
+ * named exports are checked), so this cannot silently hand src something undefined.
+ */
+const undiciAgentOnly = {
+  name: 'undici-agent-only',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, (args) => (args.kind === 'import-statement' && args.importer.startsWith(join(root, 'src')) ? { path: 'undici', namespace: 'undici-agent-only' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'undici-agent-only' }, () => ({
+      resolveDir: root,
+      loader: 'js',
+      contents: [
+        "import Dispatcher from 'undici/lib/dispatcher/dispatcher.js';",
+        "import api from 'undici/lib/api/index.js';",
+        "import AgentClass from 'undici/lib/dispatcher/agent.js';",
+        'Object.assign(Dispatcher.prototype, api);',
+        'export const Agent = AgentClass;',
+      ].join('\n'),
+    }));
+  },
+};
 const bundle = await build({
   ...common,
+  plugins: [undiciAgentOnly],
   entryPoints: [join(root, 'src/cli/main.ts')],
   outfile: join(root, 'dist/notary-pin.cjs'),
   format: 'cjs',
