@@ -69,6 +69,8 @@ const WEBHOOK_WARMUP_SECONDS = 3;
 /** spec.concurrency for the bench runs: undefined = the product's default. */
 const CONCURRENCY: number | undefined = undefined;
 const DEADLINE_MS = 5 * 60_000;
+/** `--hold`: how long the environment stays up for profiling by hand. */
+const HOLD_MS = 30 * 60_000;
 
 const started = performance.now();
 const children = new Set<ChildProcess>();
@@ -343,11 +345,11 @@ async function main(): Promise<void> {
     };
 
     if (process.argv.includes('--hold')) {
-      // For profiling by hand: leave the environment up (at most 20 minutes) and say where it is.
+      // For profiling by hand: leave the environment up (HOLD_MS at most) and say where it is.
       const config = await cfg('hold', env.notaryUrl, join(work, 'cache', 'hold'));
       log(`holding: node ${DIST} --config ${config} -i ${input} -o ${output} -q   (10×: ${input10}); Ctrl-C ends`);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 20 * 60_000);
+        const timer = setTimeout(resolve, HOLD_MS);
         process.once('SIGINT', () => (clearTimeout(timer), resolve()));
         process.once('SIGTERM', () => (clearTimeout(timer), resolve()));
       });
@@ -487,7 +489,7 @@ const hardStop = setTimeout(() => {
   log('hard deadline reached; killing everything');
   for (const c of children) c.kill('SIGKILL');
   process.exit(2);
-}, DEADLINE_MS + 60_000);
+}, DEADLINE_MS + 60_000 + (process.argv.includes('--hold') ? HOLD_MS : 0));
 hardStop.unref();
 
 main().then(
