@@ -425,7 +425,11 @@ export const isProvablyPlainPinned = (value: string): boolean => PLAIN_PINNED.te
  * bundle repeats the same few hundred images.
  */
 export function scalarReadsBack(text: string, value: string): boolean {
-  const body = text.replace(/[\r\n \t]+$/, ''); // a block scalar's replacement keeps its trailing line breaks
+  // A block scalar's replacement keeps its trailing line breaks: drop trailing whitespace (a loop,
+  // not /[\r\n \t]+$/, which tries every position of the text).
+  let end = text.length;
+  for (let c = text.charCodeAt(end - 1); c === 10 || c === 13 || c === 32 || c === 9; c = text.charCodeAt(end - 1)) end--;
+  const body = end === text.length ? text : text.slice(0, end);
   if (body === value && isProvablyPlainPinned(value)) return true;
   const key = `${body}\u0000${value}`;
   const known = readsBack.get(key);
