@@ -61,3 +61,35 @@ describe('canonical JSON (docker/go MarshalCanonical)', () => {
     expect(canon('{"a":{},"b":[],"c":[[]],"d":""}')).toBe('{"a":{},"b":[],"c":[[]],"d":""}');
   });
 });
+
+describe('canonicalString against a plain reference encoder', () => {
+  /** The rules written out naively: UTF-8 byte order for keys, only `"` and `\` escaped. */
+  const reference = (v: unknown): string => {
+    if (typeof v === 'string') return `"${v.replace(/[\\"]/g, (c) => '\\' + c)}"`;
+    if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
+    if (Array.isArray(v)) return `[${v.map(reference).join(',')}]`;
+    const keys = Object.keys(v as object).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    return `{${keys.map((k) => `${reference(k)}:${reference((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  };
+  const alphabet = ['a', 'B', 'z', '0', '_', '-', '"', '\\', '\n', '\u0001', '\u007f', 'é', '\uff5e', '\u{1f600}', ' ', '~', '[', 'Z'];
+  let seed = 11;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const str = (asciiOnly: boolean) => Array.from({ length: rnd(6) }, () => alphabet[rnd(asciiOnly ? 10 : alphabet.length)]!).join('');
+  const value = (depth: number): unknown => {
+    const pick = rnd(depth > 2 ? 3 : 5);
+    if (pick === 0) return str(rnd(2) === 0);
+    if (pick === 1) return rnd(1000) - 500;
+    if (pick === 2) return [true, false, null][rnd(3)];
+    if (pick === 3) return Array.from({ length: rnd(4) }, () => value(depth + 1));
+    const o: Record<string, unknown> = {};
+    for (let i = rnd(6); i > 0; i--) o[str(rnd(3) !== 0)] = value(depth + 1);
+    return o;
+  };
+
+  it('agrees on 500 generated values (ASCII and non-ASCII keys, escapes, control characters)', () => {
+    for (let i = 0; i < 500; i++) {
+      const v = value(0);
+      expect(canonicalString(v)).toBe(reference(v));
+    }
+  });
+});

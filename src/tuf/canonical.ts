@@ -72,10 +72,34 @@ function compareUtf8(a: Uint8Array, b: Uint8Array): number {
   return Buffer.compare(a, b);
 }
 
+/** Printable ASCII without `"` and `\`: written as is (the common case, no regex needed). */
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 function encodeString(s: string, out: string[]): void {
+  if (PLAIN_ASCII.test(s)) {
+    out.push('"', s, '"');
+    return;
+  }
   if (!isWellFormed(s)) throw malformed('string contains a lone UTF-16 surrogate');
   // Only `\` and `"` are escaped in canonical mode.
   out.push('"', s.replace(/[\\"]/g, (c) => '\\' + c), '"');
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * Object keys in Go's order (byte-wise on UTF-8). For ASCII keys that is JavaScript's own string
+ * order (UTF-16 code units equal the bytes); otherwise the keys are compared as UTF-8.
+ */
+function sortedKeys(v: object): string[] {
+  const keys = Object.keys(v);
+  if (keys.every((k) => ASCII.test(k))) return keys.sort();
+  const entries = keys.map((k) => {
+    if (!isWellFormed(k)) throw malformed('object key contains a lone UTF-16 surrogate');
+    return { k, b: utf8Encoder.encode(k) };
+  });
+  entries.sort((x, y) => compareUtf8(x.b, y.b));
+  return entries.map((e) => e.k);
 }
 
 function encodeNumber(n: number, out: string[]): void {
@@ -103,24 +127,20 @@ function encodeValue(v: unknown, out: string[], depth: number): void {
     encodeNumber(v, out);
   } else if (Array.isArray(v)) {
     out.push('[');
-    v.forEach((item, i) => {
+    for (let i = 0; i < v.length; i++) {
       if (i > 0) out.push(',');
-      encodeValue(item, out, depth + 1);
-    });
+      encodeValue(v[i], out, depth + 1);
+    }
     out.push(']');
   } else if (typeof v === 'object') {
-    const entries = Object.keys(v).map((k) => {
-      if (!isWellFormed(k)) throw malformed('object key contains a lone UTF-16 surrogate');
-      return { k, b: utf8Encoder.encode(k) };
-    });
-    entries.sort((x, y) => compareUtf8(x.b, y.b));
+    const keys = sortedKeys(v);
     out.push('{');
-    entries.forEach(({ k }, i) => {
+    for (let i = 0; i < keys.length; i++) {
       if (i > 0) out.push(',');
-      encodeString(k, out);
+      encodeString(keys[i]!, out);
       out.push(':');
-      encodeValue((v as Record<string, unknown>)[k], out, depth + 1);
-    });
+      encodeValue((v as Record<string, unknown>)[keys[i]!], out, depth + 1);
+    }
     out.push('}');
   } else {
     throw malformed(`value of type ${typeof v} cannot be encoded as JSON`);
