@@ -12,6 +12,7 @@ import { findImages } from '../manifest/walk.js';
 import { parseReference, withDigest } from '../reference/parse.js';
 import type { ImageReference } from '../reference/types.js';
 import type { Resolution, Resolver } from '../resolve/types.js';
+import { compactRef, Interner } from '../util/intern.js';
 import { createLimiter } from '../util/limit.js';
 
 export interface ImageUse {
@@ -44,20 +45,38 @@ export interface EvaluateOptions {
 /** Every image field of every resource, in document order. */
 export function collectImageUses(resources: readonly unknown[], imageFields: readonly ImageField[]): ImageUse[] {
   const uses: ImageUse[] = [];
-  resources.forEach((resource, resourceIndex) => {
-    for (const loc of findImages(resource, imageFields)) {
-      uses.push({
-        resourceIndex,
-        // a fresh ref per use: results built from uses must not share objects
-        resource: resourceRefOf(resource),
-        field: loc.field,
-        path: loc.path,
-        ...(loc.container !== undefined && { container: loc.container }),
-        image: loc.value,
-      });
-    }
-  });
+  const strings = new Interner();
+  resources.forEach((resource, resourceIndex) => collectResourceImageUses(resource, resourceIndex, imageFields, uses, strings));
   return uses;
+}
+
+/**
+ * The image fields of one resource (index `resourceIndex` of the list later given to
+ * `evaluateUses`), appended to `into` in document order: what `collectImageUses` does for each
+ * resource, for callers that see the resources one at a time (the KRM function while it parses).
+ */
+export function collectResourceImageUses(
+  resource: unknown,
+  resourceIndex: number,
+  imageFields: readonly ImageField[],
+  into: ImageUse[],
+  strings: Interner = new Interner(),
+): void {
+  const locs = findImages(resource, imageFields);
+  if (locs.length === 0) return;
+  // Uses live until the run ends: their strings are owned or pooled, never slices of the input.
+  const ref = compactRef(resourceRefOf(resource), strings);
+  for (const loc of locs) {
+    into.push({
+      resourceIndex,
+      // a fresh ref per use: results built from uses must not share objects
+      resource: { ...ref },
+      field: strings.intern(loc.field),
+      path: loc.path.map((seg) => (typeof seg === 'string' ? strings.intern(seg) : seg)),
+      ...(loc.container !== undefined && { container: strings.intern(loc.container) }),
+      image: typeof loc.value === 'string' ? strings.intern(loc.value) : loc.value,
+    });
+  }
 }
 
 type Plan =
@@ -143,8 +162,12 @@ export async function evaluate(
   resolver: Resolver,
   opts: EvaluateOptions,
 ): Promise<ImageOutcome[]> {
+  return evaluateUses(collectImageUses(resources, spec.imageFields), spec, resolver, opts);
+}
+
+/** `evaluate` for image uses already collected (with `spec.imageFields`): one outcome per use, in order. */
+export async function evaluateUses(uses: readonly ImageUse[], spec: Spec, resolver: Resolver, opts: EvaluateOptions): Promise<ImageOutcome[]> {
   const policy = opts.policy ?? compilePolicy(spec);
-  const uses = collectImageUses(resources, spec.imageFields);
   // A plan depends only on the image string (and the policy and mode): parse and match each
   // distinct string once, however many resources repeat it.
   const planFor = new Map<string, Plan>();

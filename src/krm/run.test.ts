@@ -43,4 +43,29 @@ describe('runKrm', () => {
     expect(r.stdout).toContain(`&img "x.io/a:1@${D1}"`);
     expect(r.stdout).toContain('image: *img');
   });
+
+  it('collects images while a stream is parsed: same outcomes, results and files as from the objects', async () => {
+    const doc = (i: number) =>
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a-long-deployment-name-${i}\n  annotations: {config.kubernetes.io/path: "apps/d${i}.yaml"}\n` +
+      `spec:\n  template:\n    spec:\n      containers:\n      - {name: main, image: "x.io/a:${i % 2 === 0 ? 1 : 2}"}\n`;
+    const input = [0, 1, 2, 3].map(doc).join('---\n');
+    const r = await runKrm(input, { resolverFor: () => resolver, spec });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe(input.replace(/x\.io\/a:1"/g, `x.io/a:1@${D1}"`).replace(/x\.io\/a:2"/g, `x.io/a:2@${D2}"`));
+    expect(r.results.map((x) => [x.resourceRef?.name, x.file?.path, x.field?.path, x.field?.proposedValue])).toEqual(
+      [0, 1, 2, 3].map((i) => [`a-long-deployment-name-${i}`, `apps/d${i}.yaml`, 'spec.template.spec.containers[0].image', `x.io/a:${i % 2 === 0 ? 1 : 2}@${i % 2 === 0 ? D1 : D2}`]),
+    );
+    // every result has its own resourceRef object
+    expect(new Set(r.results.map((x) => x.resourceRef)).size).toBe(4);
+  });
+
+  it('reports an input error before a config error, as before the config was read first', async () => {
+    const r = await runKrm('a: [1\n', { resolverFor: () => resolver, configFile: '/nonexistent/notary-pin.yaml' });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.join('\n')).toMatch(/\[INPUT_INVALID\]/);
+    const c = await runKrm('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n', { resolverFor: () => resolver, configFile: '/nonexistent/notary-pin.yaml' });
+    expect(c.exitCode).toBe(1);
+    expect(c.stderr.join('\n')).toMatch(/\[CONFIG_INVALID\]/);
+  });
 });

@@ -12,13 +12,14 @@
  */
 import { loadConfigFile, parseFunctionConfig } from '../config/load.js';
 import type { Spec } from '../config/schema.js';
-import { evaluate, type ImageOutcome } from '../engine/evaluate.js';
+import { collectImageUses, collectResourceImageUses, evaluateUses, type ImageOutcome, type ImageUse } from '../engine/evaluate.js';
 import { PinError, toPinError } from '../errors/errors.js';
 import { fileOf, parseInput, serialize } from '../manifest/io.js';
-import type { Manifest } from '../manifest/types.js';
+import type { FileRef, Manifest } from '../manifest/types.js';
 import { errorText, summaryLines, tally, toKrmResults } from '../report/format.js';
 import type { KrmResult } from '../manifest/types.js';
 import type { Resolver } from '../resolve/types.js';
+import { Interner } from '../util/intern.js';
 import { mark } from '../util/timings.js';
 
 /** Inputs beyond this are rejected (INPUT_TOO_LARGE); --max-input-bytes raises it. */
@@ -54,15 +55,42 @@ function failEarly(error: PinError): KrmRunResult {
 }
 
 export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): Promise<KrmRunResult> {
+  // A policy given directly or by --config does not depend on the input: it is read first, so the
+  // image fields are known while the input is parsed and each resource's images (and its file
+  // annotations) are collected as it is read — the documents of a stream are then never all held
+  // at once. Its error is reported where it always was: after any input error.
+  let early: { spec: Spec } | { error: unknown } | undefined;
+  if (opts.spec !== undefined || opts.configFile !== undefined) {
+    try {
+      early = { spec: opts.spec ?? (await loadConfigFile(opts.configFile as string, opts.configBase)) };
+    } catch (e) {
+      early = { error: e };
+    }
+  }
+  const imageFields = early !== undefined && 'spec' in early ? early.spec.imageFields : undefined;
+  const collected: ImageUse[] | undefined = imageFields !== undefined ? [] : undefined;
+  const files = new Map<number, FileRef>();
+  const strings = new Interner();
+  const onResource = (object: Record<string, unknown>, index: number): void => {
+    if (index === 0) {
+      (collected as ImageUse[]).length = 0;
+      files.clear();
+    }
+    collectResourceImageUses(object, index, imageFields as NonNullable<typeof imageFields>, collected as ImageUse[], strings);
+    const file = fileOf(object);
+    if (file !== undefined) files.set(index, { ...file, path: strings.intern(file.path) });
+  };
+
   let model: Manifest;
   try {
-    model = parseInput(input, { maxBytes: opts.maxBytes ?? DEFAULT_MAX_INPUT });
+    model = parseInput(input, { maxBytes: opts.maxBytes ?? DEFAULT_MAX_INPUT, ...(collected !== undefined && { onResource }) });
     mark('parse input');
   } catch (e) {
     return failEarly(toPinError(e, 'INPUT_INVALID'));
   }
 
-  const fileLookup = (i: number) => {
+  const fileLookup = (i: number): FileRef | undefined => {
+    if (collected !== undefined) return files.get(i);
     const item = model.items[i];
     return item ? fileOf(item) : undefined;
   };
@@ -83,9 +111,8 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
         hint: 'run `notary-pin --config notary-pin.yaml`, or send a ResourceList with a functionConfig',
       });
     }
-    spec =
-      opts.spec ??
-      (opts.configFile !== undefined ? await loadConfigFile(opts.configFile, opts.configBase) : parseFunctionConfig(model.functionConfig));
+    if (early !== undefined && 'error' in early) throw early.error;
+    spec = early !== undefined && 'spec' in early ? early.spec : parseFunctionConfig(model.functionConfig);
     if (opts.overrides) spec = { ...spec, ...opts.overrides };
     mark('load config');
   } catch (e) {
@@ -96,12 +123,8 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
   const resolver = opts.resolverFor(spec);
   let outcomes: ImageOutcome[];
   try {
-    outcomes = await evaluate(
-      model.items.map((item) => item.object),
-      spec,
-      resolver,
-      { mode: spec.mode },
-    );
+    const uses = collected ?? collectImageUses(model.items.map((item) => item.object), spec.imageFields);
+    outcomes = await evaluateUses(uses, spec, resolver, { mode: spec.mode });
   } catch (e) {
     const error = toPinError(e);
     return unchangedWith(toKrmResults([], fileLookup, [error]), [`notary-pin: error: ${errorText(error)} [${error.code}]`]);

@@ -80,7 +80,41 @@ function differential(text: string | Uint8Array): 'fast' | 'full' | 'error' {
   expect(serialize(fast, RESULTS)).toBe(out);
   expect(serialize(fast, RESULTS, { resultsMode: 'append' })).toBe(serialize(full, RESULTS, { resultsMode: 'append' }));
   expect(serialize(fast, RESULTS, { verify: 'full' })).toBe(out);
+  visited(text, full);
   return parsePathOf(fast);
+}
+
+/**
+ * `onResource` (a stream's documents released as they are read): the visited objects are the full
+ * path's, each `item.object` read again lazily equals it too — whether materialised before or
+ * after `setImage` — and the output is the same. `pinnedFull` has had `pinAll`.
+ */
+function visited(text: string | Uint8Array, pinnedFull: Manifest): void {
+  const unpinned = parseInput(text, { yamlPath: 'full', maxBytes: 1e9 });
+  for (const materialiseFirst of [false, true]) {
+    const seen: Record<string, unknown>[] = [];
+    const m = parseInput(text, {
+      yamlPath: 'auto',
+      maxBytes: 1e9,
+      onResource: (o, i) => {
+        if (i === 0) seen.length = 0;
+        expect(i).toBe(seen.length);
+        seen.push(structuredClone(o));
+      },
+    });
+    expect(seen).toStrictEqual(unpinned.items.map((i) => i.object));
+    if (materialiseFirst) expect(m.items.map((i) => i.object)).toStrictEqual(seen);
+    // pin from the visited objects, as the KRM function does (no `item.object` read)
+    m.items.forEach((item, n) => {
+      for (const loc of findImages(seen[n])) {
+        if (typeof loc.value === 'string' && !loc.value.includes('@')) item.setImage(loc.path, pinned(loc.value));
+      }
+    });
+    expect(snapshot(m)).toEqual(snapshot(pinnedFull));
+    expect(m.items.map((i) => i.object)).toStrictEqual(pinnedFull.items.map((i) => i.object));
+    expect(serialize(m)).toBe(serialize(pinnedFull));
+    expect(serialize(m, RESULTS)).toBe(serialize(pinnedFull, RESULTS));
+  }
 }
 
 /** Generated bundle: n Deployments with comments, quoted images and flow maps (like /tmp/prof/gen.mjs). */
@@ -588,4 +622,43 @@ describe('fast path: block scalars', () => {
       expect(out).toBe(serialize(full, RESULTS));
     }
   }, 60_000);
+});
+
+describe('fast path: onResource releases stream documents', () => {
+  const stream = bundle(30, { resourceList: false });
+
+  it('visits each document once, in order, and re-reads released ones on demand', () => {
+    const seen: unknown[] = [];
+    const m = parseInput(stream, { maxBytes: 1e9, onResource: (o, i) => (seen[i] = o) });
+    expect(parsePathOf(m)).toBe('fast');
+    expect(seen).toHaveLength(30);
+    // released: the object is a fresh reading of the document's source, equal to what was visited
+    expect(m.items[3]!.object).not.toBe(seen[3]);
+    expect(m.items[3]!.object).toStrictEqual(seen[3]);
+    expect(m.items[3]!.object).toBe(m.items[3]!.object);
+  });
+
+  it('a ResourceList keeps its items (the visitor gets the same objects)', () => {
+    const seen: unknown[] = [];
+    const m = parseInput(bundle(5), { maxBytes: 1e9, onResource: (o, i) => (seen[i] = o) });
+    expect(m.items.map((i) => i.object)).toEqual(seen);
+    expect(m.items[2]!.object).toBe(seen[2]);
+  });
+
+  it('starts over from index 0 when the fast path gives up part-way', () => {
+    const text = `${stream}---\napiVersion: v1\nkind: ConfigMap\nmetadata: &m\n  name: x\ndata: {a: *m}\n`;
+    const calls: number[] = [];
+    const m = parseInput(text, { maxBytes: 1e9, onResource: (_o, i) => calls.push(i) });
+    expect(parsePathOf(m)).toBe('full');
+    expect(calls.filter((i) => i === 0)).toHaveLength(2);
+    expect(calls.slice(calls.lastIndexOf(0))).toEqual(Array.from({ length: 31 }, (_, i) => i));
+  });
+
+  it('re-reads indented roots, CRLF and kept trailing lines of a block scalar exactly', () => {
+    const text = '  apiVersion: v1\r\n  kind: ConfigMap\r\n  metadata: {name: a}\r\n  data:\r\n    k: |+\r\n      x\r\n\r\n\r\n---\r\napiVersion: v1\r\nkind: ConfigMap\r\nmetadata: {name: b}\r\ndata:\r\n  k: >-\r\n    y\r\n    z\r\n';
+    const full = parseInput(text, { yamlPath: 'full', maxBytes: 1e9 });
+    const m = parseInput(text, { maxBytes: 1e9, onResource: () => undefined });
+    expect(parsePathOf(m)).toBe('fast');
+    expect(m.items.map((i) => i.object)).toStrictEqual(full.items.map((i) => i.object));
+  });
 });

@@ -4,7 +4,8 @@
  * (node source ranges, key → child, index → child). Every node is checked as it closes; once a
  * resource has closed, only the ranges of its string scalars are kept (`ScalarTable`, about 13 bytes
  * per string scalar), so memory grows with the input text and the JS objects, not with the node
- * count. The `yaml` Document path (io.ts) stays the
+ * count; with a visitor (`FastBuild.visit`, io.ts `onResource`) a stream's documents are visited
+ * and released one by one, and memory grows with the text and the index only. The `yaml` Document path (io.ts) stays the
  * reference: this module never reports a user-facing error, it returns `undefined` ("not plain
  * enough, use the full path") whenever anything is outside what it can prove, and a fast model
  * escalates to a full model (built from the same text, with the same `setImage` calls replayed)
@@ -32,6 +33,7 @@ import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { isDeepStrictEqual } from 'node:util';
 import { parseAllDocuments, Scalar, type Document } from 'yaml';
 import type { ResourceRef } from '../errors/errors.js';
+import { compactRef, Interner } from '../util/intern.js';
 import { renderBlock, type TextEdit } from './results.js';
 import { renderScalar, setInObject } from './rewrite.js';
 import type { FieldPath, Item, Manifest } from './types.js';
@@ -242,6 +244,14 @@ export interface IndexOptions {
    * the caller to verify (js-yaml's value of them is not checked here). Default false.
    */
   blockScalars?: boolean;
+  /**
+   * Called as each document's root closes (after its checks and compaction), with the index of the
+   * document and whether it holds a block scalar. It may throw (the input is then not plain). When
+   * it returns true the document's js-yaml value is released: neither the index nor js-yaml keeps
+   * it (`DocumentIndex.docs` holds undefined for it, `Frame.r` of the root is cleared), so the
+   * documents of a stream are not all held at once.
+   */
+  onRoot?: (root: Frame, doc: number, hasBlocks: boolean) => boolean;
 }
 
 /**
@@ -502,8 +512,33 @@ export function indexDocuments(text: string, opts: IndexOptions = {}): DocumentI
       if (depth === 2 || (depth === 0 && opts.compactRoots === true && f.k === MAP && (f.r as Record<string, unknown>).kind !== 'ResourceList')) compact(f);
     }
     const parent = stack[stack.length - 1];
-    if (parent === undefined) roots.push(f);
-    else (parent.c ??= []).push(f);
+    if (parent === undefined) {
+      if (opts.onRoot !== undefined) root(f, state as unknown as { documents?: unknown });
+      roots.push(f);
+    } else (parent.c ??= []).push(f);
+  };
+
+  // Documents released by `onRoot`. js-yaml appends each document to `state.documents` right after
+  // its root closes; a released one is taken out of that list at the next root's close (checked to
+  // be the very value the index saw), so js-yaml does not hold it either. When the list is not
+  // what is expected, nothing is released (the memory is kept, the result is the same).
+  const released = new Set<number>();
+  let lastResult: unknown;
+  const root = (f: Frame, state: { documents?: unknown }): void => {
+    const n = roots.length;
+    const docs = state.documents;
+    if (n > 0 && released.has(n - 1) && Array.isArray(docs)) {
+      if (docs.length !== n || !Object.is(docs[n - 1], lastResult)) throw ABORT;
+      docs[docs.length - 1] = undefined;
+      lastResult = undefined;
+    }
+    const result = f.r;
+    const hasBlocks = blocks.length > 0 && (blocks[blocks.length - 1] as { doc: number }).doc === n;
+    if ((opts.onRoot as NonNullable<IndexOptions['onRoot']>)(f, n, hasBlocks) && Array.isArray(docs)) {
+      released.add(n);
+      lastResult = result;
+      f.r = undefined;
+    }
   };
 
   let docs: unknown[];
@@ -519,6 +554,11 @@ export function indexDocuments(text: string, opts: IndexOptions = {}): DocumentI
     return undefined;
   }
   if (stack.length !== 0 || roots.length !== docs.length) return undefined;
+  const last = roots.length - 1;
+  if (released.has(last)) {
+    if (!Object.is(docs[last], lastResult)) return undefined;
+    docs[last] = undefined;
+  }
   for (let i = 0; i < docs.length; i++) if (!Object.is((roots[i] as Frame).r, docs[i])) return undefined;
   return { docs, roots, lastContent, table, blocks, lastIsBlock: blockEnd >= lastContent };
 }
@@ -606,17 +646,57 @@ export function escalate(st: FastState): Manifest {
   return st.escalated;
 }
 
+/**
+ * The value of stream document `root` read again from its source: from the start of its first
+ * line to the `---` line of the next document (or the end of the input), so every line keeps its
+ * column and a block scalar ends where it did in the whole input. Undefined when that source
+ * does not read as one mapping.
+ */
+export function rereadDocument(text: string, root: Frame): Record<string, unknown> | undefined {
+  const start = lineStartOf(text, root.cs);
+  if (!/^ *$/.test(text.slice(start, root.cs))) return undefined;
+  // `indexDocuments` lets through no line starting with `---` but a bare document marker
+  const marker = text.indexOf('\n---', Math.max(root.e - 1, root.cs));
+  const end = marker < 0 ? text.length : marker + 1;
+  try {
+    const docs = loadAll(text.slice(start, end), null, { schema: CORE_SCHEMA });
+    const v = docs.length === 1 ? docs[0] : undefined;
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 class FastItem implements Item {
   #changed = false;
+  #object: Record<string, unknown> | undefined;
 
+  /** `object` undefined: a released stream document, read again on first use (`rereadDocument`). */
   constructor(
     private readonly st: FastState,
     private readonly root: Frame,
     readonly index: number,
     readonly docIndex: number,
-    readonly object: Record<string, unknown>,
+    object: Record<string, unknown> | undefined,
     readonly ref: ResourceRef,
-  ) {}
+  ) {
+    this.#object = object;
+  }
+
+  get object(): Record<string, unknown> {
+    if (this.#object === undefined) {
+      const st = this.st;
+      const again = st.escalated === undefined ? rereadDocument(st.text, this.root) : undefined;
+      if (again !== undefined) {
+        for (const c of st.calls) if (c.item === this.index) setInObject(again, c.path, c.value);
+        this.#object = again;
+      } else {
+        // the full model has the same value, with the `setImage` calls replayed
+        this.#object = (escalate(st).items[this.index] as Item).object;
+      }
+    }
+    return this.#object;
+  }
 
   get changed(): boolean {
     return this.#changed;
@@ -629,7 +709,7 @@ class FastItem implements Item {
       if (r !== undefined) {
         if (r) this.#changed = true;
         st.calls.push({ item: this.index, path: [...path], value });
-        setInObject(this.object, path, value);
+        if (this.#object !== undefined) setInObject(this.#object, path, value);
         return;
       }
     }
@@ -639,7 +719,7 @@ class FastItem implements Item {
     item.setImage(path, value);
     if (item.changed) this.#changed = true;
     st.calls.push({ item: this.index, path: [...path], value });
-    setInObject(this.object, path, value);
+    if (this.#object !== undefined) setInObject(this.#object, path, value);
   }
 
   /** Record the edit like rewrite.ts `recordScalarEdit`; undefined: escalate. */
@@ -695,6 +775,15 @@ function yamlFirstValue(src: string): { value: unknown } | undefined {
   }
 }
 
+/** `verifyBlockScalars` for one stream document (its root frame, value not released yet). */
+function verifyStreamDocument(text: string, root: Frame): boolean {
+  if (root.k !== MAP || root.st !== 0) return false;
+  const start = lineStartOf(text, root.cs);
+  if (!/^ *$/.test(text.slice(start, root.cs))) return false;
+  const got = yamlFirstValue(text.slice(start, nextContentLineEnd(text, root.e)));
+  return got !== undefined && isDeepStrictEqual(got.value, root.r);
+}
+
 /**
  * The check of the block scalars `indexDocuments` let through (js-yaml's reading of them is not
  * trusted): every stream document holding one, or every ResourceList item holding one, is read
@@ -718,11 +807,7 @@ function verifyBlockScalars(text: string, idx: DocumentIndex): boolean {
       if (doc === last) continue;
       last = doc;
       const root = roots[doc];
-      if (root === undefined || root.k !== MAP || root.st !== 0) return false;
-      const start = lineStartOf(text, root.cs);
-      if (!/^ *$/.test(text.slice(start, root.cs))) return false;
-      const got = yamlFirstValue(text.slice(start, nextContentLineEnd(text, root.e)));
-      if (got === undefined || !isDeepStrictEqual(got.value, root.r)) return false;
+      if (root === undefined || !verifyStreamDocument(text, root)) return false;
     }
     return true;
   }
@@ -767,6 +852,12 @@ export interface FastBuild {
   resourceListApiVersions: readonly string[];
   refOf: (obj: unknown) => ResourceRef;
   full: () => Manifest;
+  /**
+   * Called with every resource, in order, as soon as it has been read and checked (io.ts
+   * `ParseOptions.onResource`). When given, the documents of a stream are not kept: each is
+   * released once visited, and `item.object` reads the document's source again on first use.
+   */
+  visit?: (object: Record<string, unknown>, index: number) => void;
 }
 
 const isResource = (o: unknown): o is Record<string, unknown> =>
@@ -777,15 +868,41 @@ const isResource = (o: unknown): o is Record<string, unknown> =>
  * runs the full path, which also reports every input error).
  */
 export function buildFast(b: FastBuild): Manifest | undefined {
-  const idx = indexDocuments(b.text, { compactRoots: true, blockScalars: true });
+  const visit = b.visit;
+  // With a visitor, each stream document is checked, visited and released as its root closes.
+  const refs: ResourceRef[] = [];
+  const strings = new Interner();
+  let resourceList = false;
+  const onRoot = (f: Frame, n: number, hasBlocks: boolean): boolean => {
+    const o = f.r as Record<string, unknown>;
+    if (f.k !== MAP) throw ABORT; // null documents, scalars, lists: full path
+    if (o.kind === 'ResourceList') {
+      if (n > 0) throw ABORT;
+      resourceList = true;
+      return false;
+    }
+    if (resourceList || !isResource(o) || (hasBlocks && !verifyStreamDocument(b.text, f))) throw ABORT;
+    refs.push(compactRef(b.refOf(o), strings));
+    (visit as NonNullable<typeof visit>)(o, n);
+    return true;
+  };
+  const idx = indexDocuments(b.text, { compactRoots: true, blockScalars: true, ...(visit !== undefined && { onRoot }) });
   if (idx === undefined) return undefined;
   const { docs, roots } = idx;
   if (docs.length === 0) return undefined;
   for (const r of roots) if (r.k !== MAP) return undefined; // null documents, scalars, lists: full path
-  if (!verifyBlockScalars(b.text, idx)) return undefined;
+  const streamVisited = visit !== undefined && !resourceList; // its block scalars were checked in onRoot
+  if (!streamVisited && !verifyBlockScalars(b.text, idx)) return undefined;
   const st: FastState = { text: b.text, eol: b.eol, edits: new Map(), calls: [], lastContent: idx.lastContent, lastIsBlock: idx.lastIsBlock, full: b.full };
-  const objs = docs as Record<string, unknown>[];
-  if (objs.some((o) => o.kind === 'ResourceList')) {
+  const objs = docs as (Record<string, unknown> | undefined)[];
+  if (streamVisited) {
+    if (refs.length !== roots.length) return undefined;
+    const items: Item[] = roots.map((root, i) => new FastItem(st, root, i, i, undefined, refs[i] as ResourceRef));
+    const model: Manifest = { form: 'stream', items, documentCount: docs.length, source: b.text };
+    FAST.set(model, st);
+    return model;
+  }
+  if (objs.some((o) => o?.kind === 'ResourceList')) {
     if (objs.length !== 1) return undefined;
     const rl = objs[0] as Record<string, unknown>;
     const root = roots[0] as Frame;
@@ -803,6 +920,7 @@ export function buildFast(b: FastBuild): Manifest | undefined {
       if (f.k !== MAP || !isResource(f.r)) return undefined;
       items.push(new FastItem(state, f, i, 0, f.r, b.refOf(f.r)));
     }
+    if (visit !== undefined) for (const item of items) visit(item.object, item.index);
     const fc = rl.functionConfig;
     const model: Manifest = {
       form: 'resourceList',
@@ -819,7 +937,7 @@ export function buildFast(b: FastBuild): Manifest | undefined {
   const items: Item[] = [];
   for (let i = 0; i < objs.length; i++) {
     const o = objs[i];
-    if (!isResource(o)) return undefined;
+    if (o === undefined || !isResource(o)) return undefined;
     items.push(new FastItem(st, roots[i] as Frame, i, i, o, b.refOf(o)));
   }
   const model: Manifest = { form: 'stream', items, documentCount: docs.length, source: b.text };

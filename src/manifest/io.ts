@@ -47,6 +47,14 @@ export interface ParseOptions {
    * Default from the environment variable NOTARY_PIN_YAML_PATH, else `auto`.
    */
   yamlPath?: YamlPath;
+  /**
+   * Called with every resource (a stream document or a ResourceList item), in order, as soon as it
+   * has been read and checked — to collect what is needed from it while it is at hand. A call with
+   * index 0 starts over: when the fast path gives up part-way, the full path reads the input again
+   * and calls it for every resource. When given, a plain stream read by the fast path does not keep
+   * its documents' values: `item.object` reads the document's source again on first use.
+   */
+  onResource?: (object: Record<string, unknown>, index: number) => void;
 }
 
 /** See `ParseOptions.yamlPath`. */
@@ -243,10 +251,13 @@ export function parseInput(input: string | Uint8Array, opts: ParseOptions = {}):
       resourceListApiVersions: RESOURCE_LIST_API_VERSIONS,
       refOf: resourceRefOf,
       full: () => parseFull(text, maxAliasCount),
+      ...(opts.onResource !== undefined && { visit: opts.onResource }),
     });
     if (fast !== undefined) return fast;
   }
-  return parseFull(text, maxAliasCount);
+  const model = parseFull(text, maxAliasCount);
+  if (opts.onResource !== undefined) for (const item of model.items) opts.onResource(item.object, item.index);
+  return model;
 }
 
 /** The `yaml` Document path: the reference parser, and the one that reports every input error. */
