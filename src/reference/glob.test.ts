@@ -189,3 +189,19 @@ describe('hostile patterns', () => {
     expect(p2.matches(ref)).toBe(false);
   });
 });
+
+describe('pattern shortcuts', () => {
+  it('literal and literal/** patterns answer exactly as the automaton', async () => {
+    const { compileImagePattern, matchesByAutomaton } = await import('./glob.js');
+    const patterns = ['docker.io/library/nginx', 'registry.example.com/**', 'registry.example.com:5000/team/**', 'ghcr.io/org/app:1.0', 'nginx', 'nginx:1.25', 'r.io/a**', '**'];
+    const subjects = [
+      'docker.io/library/nginx', 'docker.io/library/nginx:1.25', 'registry.example.com/a', 'registry.example.com/', 'registry.example.com',
+      'registry.example.com/a/b/c:1@sha256:' + 'a'.repeat(64), 'registry.example.com:5000/team/x', 'registry.example.com:5000/teams/x',
+      'ghcr.io/org/app:1.0', 'ghcr.io/org/app:1.01', 'r.io/a', 'r.io/ab/c', 'r.io/b', '',
+    ];
+    for (const p of patterns) {
+      const compiled = compileImagePattern(p);
+      for (const s of subjects) expect(compiled.matchesString(s), `${p} ~ ${s}`).toBe(matchesByAutomaton(p, s));
+    }
+  });
+});

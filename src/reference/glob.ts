@@ -168,11 +168,24 @@ function run(tokens: readonly Token[], s: string): boolean {
  *
  * @throws PinError `CONFIG_INVALID` for an empty or malformed pattern.
  */
+/**
+ * The two most common pattern shapes matched without the automaton (same answers): a plain literal
+ * (`docker.io/library/nginx`) is string equality, and a literal followed by one `**`
+ * (`registry.example.com/**`) is a prefix test, since `**` matches any rest, empty included.
+ */
+function shortcut(tokens: readonly Token[]): ((s: string) => boolean) | undefined {
+  const last = tokens[tokens.length - 1];
+  const body = last?.kind === 'dstar' ? tokens.slice(0, -1) : tokens;
+  if (!body.every((t) => t.kind === 'lit')) return undefined;
+  const literal = body.map((t) => (t as Extract<Token, { kind: 'lit' }>).ch).join('');
+  return body.length === tokens.length ? (s) => s === literal : (s) => s.startsWith(literal);
+}
+
 export function compileImagePattern(pattern: string): ImagePattern {
   validate(pattern);
   const normalized = normalizePattern(pattern);
   const tokens = tokenize(normalized);
-  const matchesString = (s: string): boolean => run(tokens, s);
+  const matchesString = shortcut(tokens) ?? ((s: string): boolean => run(tokens, s));
   return Object.freeze({
     source: pattern,
     normalized,
@@ -197,4 +210,9 @@ export function compileImagePatterns(patterns: readonly string[]): ImagePattern[
 /** True when any of the patterns matches the reference. */
 export function matchesAny(patterns: readonly ImagePattern[], ref: ImageReference): boolean {
   return patterns.some((p) => p.matches(ref));
+}
+
+/** The automaton alone, without the shortcuts (for the test that compares both). */
+export function matchesByAutomaton(pattern: string, s: string): boolean {
+  return run(tokenize(normalizePattern(pattern)), s);
 }
