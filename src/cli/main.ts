@@ -84,7 +84,7 @@ async function runFunction(flags: FnFlags): Promise<number> {
     ...(flags.reference && { reference: flags.reference }),
   };
   const result = await runKrm(input, {
-    resolverFor: productionResolver,
+    resolverFor: (spec) => productionResolver(spec, process.env),
     maxBytes,
     ...(flags.config !== undefined && { configFile: flags.config }),
     ...(flags.configBase !== undefined && { configBase: flags.configBase }),

@@ -26,7 +26,7 @@ describe('productionResolver', () => {
     });
     const r = productionResolver(spec, {});
     expect(value(await r.resolve(ref(`${GUN}:v1`), spec.trust[0]!)).digest).toBe(D(1));
-    await r.close();
+    await r.close?.();
     await settleCacheWrites();
     const dir = join(cacheDir, 'metadata');
     expect(existsSync(dir)).toBe(true);

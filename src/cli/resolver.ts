@@ -2,11 +2,23 @@
 import type { Spec } from '../config/schema.js';
 import { createNotaryResolver, type NotaryResolver } from '../notary/resolver.js';
 import { clean } from '../report/format.js';
+import type { Resolver } from '../resolve/types.js';
 
 /** `NOTARY_PIN_DEBUG=1` prints what is fetched and from where on stderr (never credentials). */
 function debugSink(env: NodeJS.ProcessEnv): ((message: string) => void) | undefined {
   if (!env.NOTARY_PIN_DEBUG || env.NOTARY_PIN_DEBUG === '0') return undefined;
   return (message) => process.stderr.write(`notary-pin: debug: ${clean(message)}\n`);
+}
+
+/** The Notary resolver for `spec`, in this thread; close() waits for its cache writes. */
+export function notaryResolverFor(spec: Spec, env: NodeJS.ProcessEnv = process.env): NotaryResolver {
+  const debug = debugSink(env);
+  return createNotaryResolver({
+    ...(spec.cacheDir !== undefined && { cacheDir: spec.cacheDir }),
+    cache: { ttlMs: spec.cacheTTLSeconds * 1000, maxEntries: spec.cacheMaxEntries },
+    ...(debug && { debug }),
+    env,
+  });
 }
 
 /** Cache writes of closed resolvers still running (see `settleCacheWrites`). */
@@ -17,18 +29,12 @@ const detached = new Set<Promise<void>>();
  * downloads for the next run): the output is produced meanwhile, and the CLI awaits
  * `settleCacheWrites()` before it ends.
  */
-export function productionResolver(spec: Spec, env: NodeJS.ProcessEnv = process.env): NotaryResolver {
-  const debug = debugSink(env);
-  const r = createNotaryResolver({
-    ...(spec.cacheDir !== undefined && { cacheDir: spec.cacheDir }),
-    cache: { ttlMs: spec.cacheTTLSeconds * 1000, maxEntries: spec.cacheMaxEntries },
-    ...(debug && { debug }),
-    env,
-  });
+export function productionResolver(spec: Spec, env: NodeJS.ProcessEnv = process.env): Resolver {
+  const r = notaryResolverFor(spec, env);
   return {
-    ...r,
-    async close(o) {
-      await r.close({ detachWrites: true, ...o });
+    resolve: (ref, rule) => r.resolve(ref, rule),
+    async close() {
+      await r.close({ detachWrites: true });
       const writes = r.flush();
       detached.add(writes);
       void writes.finally(() => detached.delete(writes));

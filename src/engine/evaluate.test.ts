@@ -4,7 +4,7 @@ import type { TrustRule } from '../config/schema.js';
 import { PinError, err, ok } from '../errors/errors.js';
 import type { ImageReference } from '../reference/types.js';
 import type { Resolver } from '../resolve/types.js';
-import { evaluate } from './evaluate.js';
+import { collectImageUses, evaluate, startEvaluation } from './evaluate.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
 const D2 = `sha256:${'2'.repeat(64)}`;
@@ -155,5 +155,24 @@ describe('evaluate (verify mode)', () => {
     expect(out[2]!.status === 'failed' && out[2]!.error.code).toBe('UNSIGNED');
     // verify mode never asks about tags, only digests
     expect(r.calls.every((c) => c.includes('@sha256:'))).toBe(true);
+  });
+});
+
+describe('startEvaluation (incremental)', () => {
+  it('starts resolving at add(), before finish(), and ends with the outcomes evaluate gives', async () => {
+    const table = { 'docker.io/library/nginx:1.25': D1, 'docker.io/library/redis:7': D2 };
+    const resources = [deployment('a', 'nginx:1.25', 'redis:7'), deployment('b', 'nginx:1.25'), deployment('c', 'redis:8')];
+    const r = tableResolver(table);
+    const ev = startEvaluation(spec(), r, { mode: 'pin' });
+    const uses = collectImageUses(resources, spec().imageFields);
+    ev.add(uses[0]!);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(r.calls).toEqual(['docker.io/library/nginx:1.25@']); // under way before finish()
+    for (const use of uses.slice(1)) ev.add(use);
+    const incremental = await ev.finish();
+    const whole = await evaluate(resources, spec(), tableResolver(table), { mode: 'pin' });
+    expect(incremental).toEqual(whole);
+    expect(r.calls.sort()).toEqual(['docker.io/library/nginx:1.25@', 'docker.io/library/redis:7@', 'docker.io/library/redis:8@']);
   });
 });

@@ -89,19 +89,7 @@ type Plan =
       query: ImageReference;
       rule: TrustRule;
       ruleIndex: number;
-      settle?: Deferred<Result<Resolution, PinError>>;
     };
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 function withoutDigest(ref: ImageReference): ImageReference {
   const { digest: _digest, ...rest } = ref;
@@ -167,61 +155,89 @@ export async function evaluate(
 
 /** `evaluate` for image uses already collected (with `spec.imageFields`): one outcome per use, in order. */
 export async function evaluateUses(uses: readonly ImageUse[], spec: Spec, resolver: Resolver, opts: EvaluateOptions): Promise<ImageOutcome[]> {
+  const evaluation = startEvaluation(spec, resolver, opts);
+  for (const use of uses) evaluation.add(use);
+  return evaluation.finish();
+}
+
+/** An evaluation fed one image use at a time (see `startEvaluation`). */
+export interface Evaluation {
+  /** Plans `use` and, for an image not seen before, starts resolving it. Uses keep their order. */
+  add(use: ImageUse): void;
+  /** The outcome of every use added, in order, once every resolution has settled. */
+  finish(): Promise<ImageOutcome[]>;
+}
+
+/**
+ * `evaluateUses`, incrementally: the KRM function adds each resource's image uses while it is still
+ * parsing the input, so resolution (in a resolver thread) overlaps the parse. The outcomes are the
+ * same as `evaluateUses` over the same uses.
+ */
+export function startEvaluation(spec: Spec, resolver: Resolver, opts: EvaluateOptions): Evaluation {
   const policy = opts.policy ?? compilePolicy(spec);
   // A plan depends only on the image string (and the policy and mode): parse and match each
   // distinct string once, however many resources repeat it.
   const planFor = new Map<string, Plan>();
-  const plans = uses.map((use) => {
-    if (typeof use.image !== 'string') return plan(use, policy, opts.mode);
-    let p = planFor.get(use.image);
-    if (p === undefined) planFor.set(use.image, (p = plan(use, policy, opts.mode)));
-    return p;
-  });
+  const uses: ImageUse[] = [];
+  const plans: Plan[] = [];
 
-  // Resolve each unique (rule, image) once. The bound counts repositories (GUNs), not images: all
-  // images of one repository share one trust-data fetch, so they run together in one slot — the
-  // first loads the trust data, the rest are answered from the resolver's cache — and
-  // `spec.concurrency` repositories are fetched at once.
+  // Resolve each unique (rule, image) once. The bound counts repositories (GUNs), not images: the
+  // first image of a repository loads its trust data in one of `spec.concurrency` slots; the others
+  // start once it is done and are answered from the resolver's cache.
   const limit = createLimiter(spec.concurrency);
   const pending = new Map<string, Promise<Result<Resolution, PinError>>>();
-  const byRepository = new Map<string, Extract<Plan, { kind: 'resolve' }>[]>();
-  for (const p of plans) {
-    if (p.kind !== 'resolve' || pending.has(p.key)) continue;
-    const settle = deferred<Result<Resolution, PinError>>();
-    pending.set(p.key, settle.promise);
-    const group = `${p.ruleIndex}\u0000${p.ref.repository}`;
-    const list = byRepository.get(group) ?? [];
-    list.push({ ...p, settle });
-    byRepository.set(group, list);
-  }
-  const resolveOne = (p: Extract<Plan, { kind: 'resolve' }>): Promise<void> =>
-    resolver
-      .resolve(p.query, p.rule)
-      .catch((e: unknown) => ({ ok: false as const, error: toPinError(e) }))
-      .then((r) => p.settle!.resolve(r));
-  for (const group of byRepository.values()) {
-    void limit(async () => {
-      const [first, ...rest] = group;
-      await resolveOne(first!);
-      await Promise.all(rest.map(resolveOne));
-    });
-  }
+  const firstOfRepository = new Map<string, Promise<void>>();
+  const resolveOne = (p: Extract<Plan, { kind: 'resolve' }>): Promise<Result<Resolution, PinError>> =>
+    resolver.resolve(p.query, p.rule).catch((e: unknown) => ({ ok: false as const, error: toPinError(e) }));
 
-  // The pinned string depends only on the plan and its resolution: format it once per image.
-  const pinnedValue = new Map<Plan, string>();
-  const keepTag = spec.reference === 'tag-and-digest';
-  return Promise.all(
-    uses.map(async (use, i): Promise<ImageOutcome> => {
-      const p = plans[i]!;
-      if (p.kind === 'excluded') return { status: 'excluded', use };
-      if (p.kind === 'failed') return { status: 'failed', use, error: p.error.with({ image: String(use.image) }) };
-      const result = await pending.get(p.key)!;
-      if (!result.ok) return { status: 'failed', use, error: result.error.with({ image: p.ref.original }) };
-      const resolution = result.value;
-      if (opts.mode === 'verify') return { status: 'verified', use, resolution };
-      let newValue = pinnedValue.get(p);
-      if (newValue === undefined) pinnedValue.set(p, (newValue = withDigest(p.ref, resolution.digest, keepTag)));
-      return { status: 'pinned', use, resolution, newValue, changed: newValue !== use.image };
-    }),
-  );
+  const schedule = (p: Extract<Plan, { kind: 'resolve' }>): void => {
+    if (pending.has(p.key)) return;
+    const group = `${p.ruleIndex}\u0000${p.ref.repository}`;
+    const first = firstOfRepository.get(group);
+    let result: Promise<Result<Resolution, PinError>>;
+    if (first === undefined) {
+      result = limit(() => resolveOne(p));
+      firstOfRepository.set(
+        group,
+        result.then(() => undefined),
+      );
+    } else {
+      result = first.then(() => limit(() => resolveOne(p)));
+    }
+    pending.set(p.key, result);
+  };
+
+  return {
+    add(use) {
+      let p: Plan;
+      if (typeof use.image !== 'string') p = plan(use, policy, opts.mode);
+      else {
+        const known = planFor.get(use.image);
+        if (known === undefined) planFor.set(use.image, (p = plan(use, policy, opts.mode)));
+        else p = known;
+      }
+      uses.push(use);
+      plans.push(p);
+      if (p.kind === 'resolve') schedule(p);
+    },
+    finish() {
+      // The pinned string depends only on the plan and its resolution: format it once per image.
+      const pinnedValue = new Map<Plan, string>();
+      const keepTag = spec.reference === 'tag-and-digest';
+      return Promise.all(
+        uses.map(async (use, i): Promise<ImageOutcome> => {
+          const p = plans[i]!;
+          if (p.kind === 'excluded') return { status: 'excluded', use };
+          if (p.kind === 'failed') return { status: 'failed', use, error: p.error.with({ image: String(use.image) }) };
+          const result = await pending.get(p.key)!;
+          if (!result.ok) return { status: 'failed', use, error: result.error.with({ image: p.ref.original }) };
+          const resolution = result.value;
+          if (opts.mode === 'verify') return { status: 'verified', use, resolution };
+          let newValue = pinnedValue.get(p);
+          if (newValue === undefined) pinnedValue.set(p, (newValue = withDigest(p.ref, resolution.digest, keepTag)));
+          return { status: 'pinned', use, resolution, newValue, changed: newValue !== use.image };
+        }),
+      );
+    },
+  };
 }

@@ -12,7 +12,7 @@
  */
 import { loadConfigFile, parseFunctionConfig } from '../config/load.js';
 import type { Spec } from '../config/schema.js';
-import { collectImageUses, collectResourceImageUses, evaluateUses, type ImageOutcome, type ImageUse } from '../engine/evaluate.js';
+import { collectImageUses, collectResourceImageUses, evaluateUses, startEvaluation, type ImageOutcome, type ImageUse } from '../engine/evaluate.js';
 import { PinError, toPinError } from '../errors/errors.js';
 import { fileOf, parseInput, serialize } from '../manifest/io.js';
 import type { FileRef, Manifest } from '../manifest/types.js';
@@ -54,6 +54,9 @@ function failEarly(error: PinError): KrmRunResult {
   return { stdout: '', stderr: [`notary-pin: error: ${errorText(error)} [${error.code}]`], exitCode: 1, outcomes: [], results: [] };
 }
 
+/** The spec with the CLI's overrides applied. */
+const effective = (spec: Spec, opts: KrmRunOptions): Spec => (opts.overrides ? { ...spec, ...opts.overrides } : spec);
+
 export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): Promise<KrmRunResult> {
   // A policy given directly or by --config does not depend on the input: it is read first, so the
   // image fields are known while the input is parsed and each resource's images (and its file
@@ -67,18 +70,33 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
       early = { error: e };
     }
   }
-  const imageFields = early !== undefined && 'spec' in early ? early.spec.imageFields : undefined;
+  const earlySpec = early !== undefined && 'spec' in early ? effective(early.spec, opts) : undefined;
+  const imageFields = earlySpec?.imageFields;
   const collected: ImageUse[] | undefined = imageFields !== undefined ? [] : undefined;
   const files = new Map<number, FileRef>();
   const strings = new Interner();
+  // With the policy known up front, resolution starts while the input is parsed: each new image is
+  // handed to the resolver as soon as its resource has been read (connections open meanwhile).
+  let resolver: Resolver | undefined = earlySpec !== undefined ? opts.resolverFor(earlySpec) : undefined;
+  const startOver = () => (earlySpec !== undefined && resolver !== undefined ? startEvaluation(earlySpec, resolver, { mode: earlySpec.mode }) : undefined);
+  let evaluation = startOver();
   const onResource = (object: Record<string, unknown>, index: number): void => {
-    if (index === 0) {
+    if (index === 0 && (collected as ImageUse[]).length > 0) {
+      // the fast path gave up part-way and the full path reads the input again from the start
       (collected as ImageUse[]).length = 0;
       files.clear();
+      evaluation = startOver();
     }
+    const from = (collected as ImageUse[]).length;
     collectResourceImageUses(object, index, imageFields as NonNullable<typeof imageFields>, collected as ImageUse[], strings);
+    for (let i = from; i < (collected as ImageUse[]).length; i++) evaluation?.add((collected as ImageUse[])[i]!);
     const file = fileOf(object);
     if (file !== undefined) files.set(index, { ...file, path: strings.intern(file.path) });
+  };
+  const closeResolver = async () => {
+    const r = resolver;
+    resolver = undefined;
+    await r?.close?.();
   };
 
   let model: Manifest;
@@ -86,6 +104,7 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
     model = parseInput(input, { maxBytes: opts.maxBytes ?? DEFAULT_MAX_INPUT, ...(collected !== undefined && { onResource }) });
     mark('parse input');
   } catch (e) {
+    await closeResolver();
     return failEarly(toPinError(e, 'INPUT_INVALID'));
   }
 
@@ -112,24 +131,28 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
       });
     }
     if (early !== undefined && 'error' in early) throw early.error;
-    spec = early !== undefined && 'spec' in early ? early.spec : parseFunctionConfig(model.functionConfig);
-    if (opts.overrides) spec = { ...spec, ...opts.overrides };
+    spec = earlySpec ?? effective(parseFunctionConfig(model.functionConfig), opts);
     mark('load config');
   } catch (e) {
+    await closeResolver();
     const error = toPinError(e, 'CONFIG_INVALID');
     return unchangedWith(toKrmResults([], fileLookup, [error]), [`notary-pin: error: ${errorText(error)} [${error.code}]`]);
   }
 
-  const resolver = opts.resolverFor(spec);
   let outcomes: ImageOutcome[];
   try {
-    const uses = collected ?? collectImageUses(model.items.map((item) => item.object), spec.imageFields);
-    outcomes = await evaluateUses(uses, spec, resolver, { mode: spec.mode });
+    if (evaluation !== undefined) {
+      outcomes = await evaluation.finish();
+    } else {
+      resolver = opts.resolverFor(spec);
+      const uses = collected ?? collectImageUses(model.items.map((item) => item.object), spec.imageFields);
+      outcomes = await evaluateUses(uses, spec, resolver, { mode: spec.mode });
+    }
   } catch (e) {
     const error = toPinError(e);
     return unchangedWith(toKrmResults([], fileLookup, [error]), [`notary-pin: error: ${errorText(error)} [${error.code}]`]);
   } finally {
-    await resolver.close?.();
+    await closeResolver();
     mark('evaluate (resolve)');
   }
 

@@ -456,7 +456,7 @@ export async function runWebhook(opts: RunWebhookOptions): Promise<void> {
   if (spec.mode === 'pin') {
     logger.info('spec.mode is "pin"; the webhook never mutates and always verifies');
   }
-  const resolverFor = opts.resolverFor ?? (await import('../cli/resolver.js')).productionResolver;
+  const resolverFor = opts.resolverFor ?? (await import('../cli/resolver.js')).notaryResolverFor;
   const resolver = resolverFor(spec);
   const server = await startWebhookServer({
     spec,
