@@ -24,7 +24,7 @@ import { PinError, type ResourceRef } from '../errors/errors.js';
 import { attachState, ManifestItem, stateOf, type DocState, type SourceState } from './model.js';
 import { buildFast, escalate, fastResultsEdit, fastStateOf, resultList, type FastState, type ResultSource } from './fast.js';
 import { resultsEdit, type TextEdit } from './results.js';
-import { nodeAt } from './rewrite.js';
+import { isProvablyPlainPinned, nodeAt } from './rewrite.js';
 import { KrmResultSchema, type FileRef, type Item, type KrmResult, type Manifest } from './types.js';
 import { fingerprint, sameFingerprint } from './verify.js';
 
@@ -419,16 +419,6 @@ function restringify(st: SourceState, changed: ReadonlySet<number>, results: unk
 
 const readsBack = new Map<string, boolean>();
 
-/**
- * A digest-pinned reference written plain, e.g. `registry:5000/team/app:v1@sha256:<64 hex>`, is
- * proven to read back as itself without a parse: it starts with a letter or digit (no indicator),
- * holds no space, quote, `#`, `,`, `[ ] { }` or line break (so no comment, flow indicator or `: `
- * mapping separator), ends in a hex digit (no trailing `:`), and its `@` rules out every non-string
- * YAML 1.1 / 1.2 type (null, bool, int incl. sexagesimal, float, timestamp, `<<`, `=`). Anything
- * else takes the parse check in `scalarReadsBack`; a test compares both on generated values.
- */
-const PLAIN_PINNED = /^[A-Za-z0-9][A-Za-z0-9._\/:@-]*@sha256:[0-9a-f]{64}$/;
-export const isProvablyPlainPinned = (value: string): boolean => PLAIN_PINNED.test(value);
 
 /**
  * True when `text` (a scalar's replacement source) reads back as exactly `value`, as one plain or

@@ -88,7 +88,8 @@ describe('scalarReadsBack (the local check of a surgical edit)', () => {
   });
 
   it('proves plain digest-pinned references without a parse, and the parse agrees on generated values', async () => {
-    const { isProvablyPlainPinned, readsBackByParse } = await import('./io.js');
+    const { readsBackByParse } = await import('./io.js');
+    const { isProvablyPlainPinned, isSafePlain } = await import('./rewrite.js');
     const hex = (n: number) => Array.from({ length: 64 }, (_, i) => '0123456789abcdef'[(n * 7 + i * 13) % 16]).join('');
     const chars = 'abcxyzABZ0129._/:@-';
     let seed = 7;
@@ -102,6 +103,7 @@ describe('scalarReadsBack (the local check of a surgical edit)', () => {
       if (!isProvablyPlainPinned(v)) continue;
       proven++;
       expect(readsBackByParse(v, v), v).toBe(true);
+      expect(isSafePlain(v), v).toBe(true);
     }
     expect(proven).toBeGreaterThan(300);
     for (const v of ['-a@sha256:' + hex(1), 'a b@sha256:' + hex(1), 'a@sha256:' + hex(1).toUpperCase(), 'a@sha256:' + hex(1) + ':', 'a#b@sha256:' + hex(1), 'a,b@sha256:' + hex(1), 'nginx:1.0']) {

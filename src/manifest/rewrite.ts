@@ -108,11 +108,23 @@ const SAFE_PLAIN = /^[A-Za-z0-9_][A-Za-z0-9_./:@+-]*$/;
 const safePlainMemo = boundedMemo<boolean>(10_000);
 
 /**
+ * A digest-pinned reference written plain, e.g. `registry:5000/team/app:v1@sha256:<64 hex>`, is
+ * proven to read back as itself without a parse: it starts with a letter or digit (no indicator),
+ * holds no space, quote, `#`, `,`, `[ ] { }` or line break (so no comment, flow indicator or `: `
+ * mapping separator), ends in a hex digit (no trailing `:`), and its `@` rules out every non-string
+ * YAML 1.1 / 1.2 type (null, bool, int incl. sexagesimal, float, timestamp, `<<`, `=`). Anything
+ * else takes a parse check (`isSafePlain`, io.ts `scalarReadsBack`); a test compares both on generated values.
+ */
+const PLAIN_PINNED = /^[A-Za-z0-9][A-Za-z0-9._\/:@-]*@sha256:[0-9a-f]{64}$/;
+export const isProvablyPlainPinned = (value: string): boolean => PLAIN_PINNED.test(value);
+
+/**
  * True when `value` can be written as a plain scalar and still reads back as that exact string.
  * Memoised: a bundle writes the same few hundred pinned references thousands of times.
  */
 export function isSafePlain(value: string): boolean {
   if (!SAFE_PLAIN.test(value) || value.endsWith(':')) return false;
+  if (isProvablyPlainPinned(value)) return true;
   return safePlainMemo(value, () => {
     try {
       return parseYaml(value) === value && parseYaml(value, { version: '1.1' }) === value;
