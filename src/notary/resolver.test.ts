@@ -96,6 +96,24 @@ describe('notary resolver (stub verifier)', () => {
     expect(s.requests).toHaveLength(5);
   });
 
+  it('keeps trust data per rule identity: another pin set, or a shared cache between resolvers, never reuses it', async () => {
+    const { r, rule, fetches } = await setup(repo());
+    value(await r.resolve(ref(`${GUN}:v1`), rule()));
+    const n = fetches.length;
+    value(await r.resolve(ref(`${GUN}:v1`), rule())); // an equal rule (another object): cached
+    expect(fetches).toHaveLength(n);
+    value(await r.resolve(ref(`${GUN}:v1`), rule({ rootKeys: ['b'.repeat(64)] }))); // other pins: fetched again
+    expect(fetches.length).toBeGreaterThan(n);
+    // a second resolver sharing the cache: its own rule (other pins) is a miss, not the first one's entry
+    const r2 = createNotaryResolver({ createVerifier: createStubVerifier, env: {}, homeDir: '/nonexistent', cache: r.cache });
+    cleanup.push(() => r2.close());
+    const misses = r.cache.stats().misses;
+    value(await r2.resolve(ref(`${GUN}:v1`), rule({ rootKeys: ['c'.repeat(64)] })));
+    expect(r.cache.stats().misses).toBe(misses + 1);
+    value(await r2.resolve(ref(`${GUN}:v1`), rule()));
+    expect(r.cache.stats().misses).toBe(misses + 1); // the first rule's entry, shared
+  });
+
   it('refetches after the TTL', async () => {
     let t = Date.now();
     const { r, rule, s } = await setup(repo(), { now: () => new Date(t), cache: { ttlMs: 1000 } });

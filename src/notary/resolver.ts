@@ -81,6 +81,33 @@ function isCache(c: NotaryResolverOptions['cache']): c is TrustCache<TrustVerifi
 }
 
 /** The fields of a rule that change what is fetched or trusted (the cache key's rule identity). */
+/**
+ * Small numbers for rule identities, so a trust cache key does not carry (or re-serialise on every
+ * lookup) a rule's pins and CA: one number per distinct identity, memoised per rule object (zod's
+ * parsed rules are never mutated; a reloaded config brings new objects). One registry per process,
+ * so the numbers mean the same in every trust cache (a cache may be shared by resolvers).
+ */
+function createRuleIdentities(): { idOf(rule: TrustRule, signers: readonly string[]): number } {
+  const ids = new Map<string, number>();
+  const perRule = new WeakMap<TrustRule, Map<readonly string[], number>>();
+  return {
+    idOf(rule, signers) {
+      let bySigners = perRule.get(rule);
+      if (bySigners === undefined) perRule.set(rule, (bySigners = new Map()));
+      let id = bySigners.get(signers);
+      if (id === undefined) {
+        const identity = ruleIdentity(rule, signers);
+        id = ids.get(identity);
+        if (id === undefined) ids.set(identity, (id = ids.size));
+        bySigners.set(signers, id);
+      }
+      return id;
+    },
+  };
+}
+
+const identities = createRuleIdentities();
+
 export function ruleIdentity(rule: TrustRule, signers: readonly string[]): string {
   return JSON.stringify([
     rule.server ?? null,
@@ -203,7 +230,7 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
         const gun = gunOf(ref);
         const signers = rule.signers ?? DEFAULT_SIGNERS;
         const server = rule.trustDir ? `file://${resolvePath(rule.trustDir)}` : trustServerFor(ref, rule, env);
-        const key = JSON.stringify([server, gun, ruleIdentity(rule, signers)]);
+        const key = JSON.stringify([server, gun, identities.idOf(rule, signers)]);
         const verifier = await cache.get(
           key,
           () => {
