@@ -1,7 +1,7 @@
 /** The CLI's resolver: cache writes do not hold up close(); settleCacheWrites() waits for them. */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SpecSchema } from '../config/schema.js';
 import { startTestServer } from '../http/testing/server.js';
@@ -33,5 +33,22 @@ describe('productionResolver', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.json'))).toHaveLength(1);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toHaveLength(0);
     await settleCacheWrites(); // nothing left: returns at once
+  });
+
+  it('a TOFU/version store that cannot be written makes close() fail (the run then fails); the answer itself did not wait', async () => {
+    const b = new TufRepoBuilder({ gun: GUN });
+    b.addTarget('v1', { digest: D(1), length: 100 });
+    const s = await startTestServer(notaryHandler(new Map([[GUN, asFiles(b.build())]])), tls.leaf);
+    const cacheDir = join(mkdtempSync(join(tmpdir(), 'np-cli-resolver-')), 'not-a-dir');
+    writeFileSync(cacheDir, 'a file where spec.cacheDir should be');
+    tls.cleanup.push(() => s.close(), () => rmSync(dirname(cacheDir), { recursive: true, force: true }));
+    const spec = SpecSchema.parse({
+      cacheDir,
+      trust: [{ images: ['**'], server: s.url, ca: tls.ca.certPem, rootKeys: b.rootKeyIds().keyIds, signers: ['targets'] }],
+    });
+    const r = productionResolver(spec, {});
+    expect(value(await r.resolve(ref(`${GUN}:v1`), spec.trust[0]!)).digest).toBe(D(1));
+    await expect(r.close?.()).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await settleCacheWrites();
   });
 });

@@ -11,9 +11,10 @@ function debugSink(env: NodeJS.ProcessEnv): ((message: string) => void) | undefi
 }
 
 /** The Notary resolver for `spec`, in this thread; close() waits for its cache writes. */
-export function notaryResolverFor(spec: Spec, env: NodeJS.ProcessEnv = process.env): NotaryResolver {
+export function notaryResolverFor(spec: Spec, env: NodeJS.ProcessEnv = process.env, opts: { deferStoreWrites?: boolean } = {}): NotaryResolver {
   const debug = debugSink(env);
   return createNotaryResolver({
+    ...(opts.deferStoreWrites && { deferStoreWrites: true }),
     ...(spec.cacheDir !== undefined && { cacheDir: spec.cacheDir }),
     cache: { ttlMs: spec.cacheTTLSeconds * 1000, maxEntries: spec.cacheMaxEntries },
     ...(debug && { debug }),
@@ -30,14 +31,19 @@ const detached = new Set<Promise<void>>();
  * `settleCacheWrites()` before it ends.
  */
 export function productionResolver(spec: Spec, env: NodeJS.ProcessEnv = process.env): Resolver {
-  const r = notaryResolverFor(spec, env);
+  // The TOFU/version store is written in the background too, but close() waits for it and fails if
+  // it could not be written (runKrm then fails the run).
+  const r = notaryResolverFor(spec, env, { deferStoreWrites: true });
   return {
     resolve: (ref, rule) => r.resolve(ref, rule),
     async close() {
-      await r.close({ detachWrites: true });
-      const writes = r.flush();
-      detached.add(writes);
-      void writes.finally(() => detached.delete(writes));
+      try {
+        await r.close({ detachWrites: true });
+      } finally {
+        const writes = r.flush();
+        detached.add(writes);
+        void writes.finally(() => detached.delete(writes));
+      }
     },
   };
 }

@@ -69,3 +69,25 @@ describe('runKrm', () => {
     expect(c.stderr.join('\n')).toMatch(/\[CONFIG_INVALID\]/);
   });
 });
+
+describe('runKrm: trust state that cannot be stored fails the run', () => {
+  it('a resolver whose close() fails (a TOFU/version write) leaves the ResourceList unchanged with the error', async () => {
+    const { PinError } = await import('../errors/errors.js');
+    const failing: Resolver = {
+      resolve: resolver.resolve,
+      close: async () => {
+        throw new PinError({ code: 'CONFIG_INVALID', message: 'cannot write /c/tofu/x/versions.json: EACCES', hint: 'spec.cacheDir must be writable' });
+      },
+    };
+    const input = 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: p}\n  spec:\n    containers:\n    - {name: a, image: "x.io/a:1"}\n';
+    for (const opts of [{ spec }, {}]) {
+      const withConfig = opts.spec ? input : `${input}functionConfig: {apiVersion: notary-pin.dev/v1alpha1, kind: NotaryPin, spec: {trust: [{images: ["**"], rootKeys: ["${'a'.repeat(64)}"]}]}}\n`;
+      const r = await runKrm(withConfig, { resolverFor: () => failing, ...opts });
+      expect(r.exitCode).toBe(1);
+      const out = parse(r.stdout);
+      expect(out.items[0].spec.containers[0].image).toBe('x.io/a:1');
+      expect(out.results.some((x: { message: string; tags?: { code?: string } }) => x.tags?.code === 'CONFIG_INVALID' && x.message.includes('EACCES'))).toBe(true);
+      expect(r.stderr.join('\n')).toContain('spec.cacheDir must be writable');
+    }
+  });
+});

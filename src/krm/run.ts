@@ -104,7 +104,7 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
     model = parseInput(input, { maxBytes: opts.maxBytes ?? DEFAULT_MAX_INPUT, ...(collected !== undefined && { onResource }) });
     mark('parse input');
   } catch (e) {
-    await closeResolver();
+    await closeResolver().catch(() => {}); // the run fails anyway
     return failEarly(toPinError(e, 'INPUT_INVALID'));
   }
 
@@ -134,12 +134,13 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
     spec = earlySpec ?? effective(parseFunctionConfig(model.functionConfig), opts);
     mark('load config');
   } catch (e) {
-    await closeResolver();
+    await closeResolver().catch(() => {}); // the run fails anyway
     const error = toPinError(e, 'CONFIG_INVALID');
     return unchangedWith(toKrmResults([], fileLookup, [error]), [`notary-pin: error: ${errorText(error)} [${error.code}]`]);
   }
 
-  let outcomes: ImageOutcome[];
+  let outcomes: ImageOutcome[] | undefined;
+  let failure: PinError | undefined;
   try {
     if (evaluation !== undefined) {
       outcomes = await evaluation.finish();
@@ -149,11 +150,20 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
       outcomes = await evaluateUses(uses, spec, resolver, { mode: spec.mode });
     }
   } catch (e) {
-    const error = toPinError(e);
-    return unchangedWith(toKrmResults([], fileLookup, [error]), [`notary-pin: error: ${errorText(error)} [${error.code}]`]);
-  } finally {
+    failure = toPinError(e);
+  }
+  try {
+    // Closing waits for the trust state this run must leave behind (TOFU roots, versions for
+    // rollback protection): if it cannot be stored, the run fails.
     await closeResolver();
-    mark('evaluate (resolve)');
+  } catch (e) {
+    failure ??= toPinError(e, 'CONFIG_INVALID');
+  }
+  mark('evaluate (resolve)');
+  if (outcomes === undefined || failure !== undefined) {
+    const error = failure ?? new PinError({ code: 'INTERNAL', message: 'no outcome' });
+    const results = toKrmResults(outcomes ?? [], fileLookup, [error]);
+    return unchangedWith(results, [...(outcomes ? summaryLines(outcomes) : []), `notary-pin: error: ${errorText(error)} [${error.code}]`], outcomes);
   }
 
   const results = toKrmResults(outcomes, fileLookup);

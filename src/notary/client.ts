@@ -280,6 +280,8 @@ export interface LoadTrustOptions {
   readonly signers: readonly string[];
   /** TOFU / rollback store (when spec.cacheDir is set). */
   readonly store?: TofuStore;
+  /** Queue the store's write instead of waiting for it (its failure then surfaces at store.flush()). */
+  readonly deferStoreWrites?: boolean;
   /** The on-disk metadata cache (spec.cacheDir) and the server its entries belong to. */
   readonly disk?: { readonly cache: MetadataDiskCache; readonly server: string };
   /** `rule.rootCA`, parsed. */
@@ -348,7 +350,12 @@ export async function loadTrust(o: LoadTrustOptions): Promise<TrustVerifier> {
     ...(rootAnchor.trustedRoot !== undefined && { trustedRoot: rootAnchor.trustedRoot }),
   });
   const state = verifier.state();
-  if (o.store) await o.store.save(o.gun, state, { root: o.rule.tofu });
+  if (o.store) {
+    // The remembered root and versions serve later runs: a caller that checks the store at the end
+    // (the KRM function, through resolver.close()) lets the write run in the background.
+    if (o.deferStoreWrites) o.store.enqueue(o.gun, state, { root: o.rule.tofu });
+    else await o.store.save(o.gun, state, { root: o.rule.tofu });
+  }
   // The disk cache only saves downloads: its write runs in the background (resolver.close() waits).
   if (o.disk) void o.disk.cache.save(o.disk.server, o.gun, state, cached);
   return verifier;

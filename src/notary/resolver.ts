@@ -36,6 +36,12 @@ export interface NotaryResolverOptions {
   readonly cacheDir?: string;
   /** Use the on-disk metadata cache when `cacheDir` is set; default true. */
   readonly diskCache?: boolean;
+  /**
+   * Write the TOFU/version store in the background instead of before each answer; a failed write
+   * then makes close() reject (the KRM function fails the run). Default false (the webhook: every
+   * answer waits until its state is stored).
+   */
+  readonly deferStoreWrites?: boolean;
   /** A cache shared with other resolvers, or options for a new one. */
   readonly cache?: TrustCache<TrustVerifier> | TrustCacheOptions;
   readonly env?: NodeJS.ProcessEnv;
@@ -61,6 +67,8 @@ export interface NotaryResolver extends Resolver {
   /**
    * Closes the HTTP clients and waits for the background cache writes — or, with `detachWrites`,
    * lets them finish on their own (the caller awaits `flush()` later, e.g. after writing its output).
+   * Always waits for queued TOFU/version store writes (`deferStoreWrites`) and rejects with the
+   * first that failed.
    */
   close(opts?: { detachWrites?: boolean }): Promise<void>;
 }
@@ -244,7 +252,7 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
               createVerifier: opts.createVerifier ?? createTufVerifier,
               signers,
               now: now(),
-              ...(store && { store }),
+              ...(store && { store, deferStoreWrites: opts.deferStoreWrites === true }),
               // Vendored trustDir data is local already: only trust servers are cached on disk.
               ...(disk && !rule.trustDir && { disk: { cache: disk, server } }),
               ...(rootCAsParsed && { rootCAs: rootCAsParsed }),
@@ -266,6 +274,7 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
       const all = [...clients.values()];
       clients.clear();
       await Promise.all([...all.map((c) => c.close()), o.detachWrites ? undefined : disk?.flush()]);
+      await store?.flush(); // a queued TOFU/version write that failed fails the caller
     },
   };
 }

@@ -57,4 +57,23 @@ describe('TOFU store', () => {
     writeFileSync(join(store.dirFor('g/a'), 'versions.json'), '{nope');
     await expect(store.load('g/a')).rejects.toThrow(/corrupt/);
   });
+
+  it('enqueue: saves in order in the background, load waits for them, flush reports nothing when all went well', async () => {
+    const store = createTofuStore(tmp());
+    store.enqueue('g/a', state('R1', 1), { root: true });
+    store.enqueue('g/a', state('R2', 3), { root: true });
+    const rec = await store.load('g/a'); // waits for both
+    expect(Buffer.from(rec.root!).toString()).toBe('R2');
+    expect(rec.versions?.timestamp).toBe(3);
+    await expect(store.flush()).resolves.toBeUndefined();
+  });
+
+  it('enqueue: a save that fails (cacheDir not writable) is reported by flush, once', async () => {
+    const d = tmp();
+    writeFileSync(join(d, 'tofu'), 'a file where the store directory should be');
+    const store = createTofuStore(d);
+    store.enqueue('g/a', state('R', 1), { root: true });
+    await expect(store.flush()).rejects.toMatchObject({ code: 'CONFIG_INVALID', hint: 'spec.cacheDir must be writable' });
+    await expect(store.flush()).resolves.toBeUndefined();
+  });
 });

@@ -24,6 +24,13 @@ export interface TofuStore {
   load(gun: string): Promise<TofuRecord>;
   /** Stores the verified root (when it changed) and raises the stored versions to `state`'s. */
   save(gun: string, state: VerifiedState, opts: { root: boolean }): Promise<void>;
+  /**
+   * `save`, queued: the caller does not wait (the state matters to later runs, not to this answer).
+   * Saves of one GUN stay in order and `load` of that GUN waits for them; `flush` reports failures.
+   */
+  enqueue(gun: string, state: VerifiedState, opts: { root: boolean }): void;
+  /** Waits for every queued save; rejects with the first failure (a CONFIG_INVALID PinError). */
+  flush(): Promise<void>;
   /** The directory used for `gun`. */
   dirFor(gun: string): string;
 }
@@ -95,7 +102,37 @@ export function createTofuStore(cacheDir: string): TofuStore {
       () => new Set<string>(),
     ));
 
+  /** The last queued save per GUN directory, and the first failure not yet reported by flush(). */
+  const queue = new Map<string, Promise<void>>();
+  let failure: unknown;
+
+  function enqueue(gun: string, state: VerifiedState, opts: { root: boolean }): void {
+    const dir = dirFor(gun);
+    const next = (queue.get(dir) ?? Promise.resolve()).then(() => save(gun, state, opts)).catch((e: unknown) => {
+      failure ??= e;
+    });
+    queue.set(dir, next);
+    void next.then(() => {
+      if (queue.get(dir) === next) queue.delete(dir);
+    });
+  }
+
+  async function flush(): Promise<void> {
+    while (queue.size > 0) await Promise.all([...queue.values()]);
+    if (failure !== undefined) {
+      const e = failure;
+      failure = undefined;
+      throw e;
+    }
+  }
+
   async function load(gun: string): Promise<TofuRecord> {
+    await queue.get(dirFor(gun)); // this process's own queued saves of the GUN land first
+    return read(gun);
+  }
+
+  /** The record as stored now (`save` reads it without waiting for the queue it runs in). */
+  async function read(gun: string): Promise<TofuRecord> {
     const dir = dirFor(gun);
     if (!(await listing()).has(basename(dir))) return {};
     if (!(await checkGun(dir, gun))) return {};
@@ -139,7 +176,7 @@ export function createTofuStore(cacheDir: string): TofuStore {
     known.add(basename(dir));
     // A GUN new to the store has nothing to merge with: no reads (they would all fail).
     if (!existed || !(await checkGun(dir, gun))) await writeAtomic(join(dir, 'gun'), gun);
-    const before = existed ? await load(gun) : {};
+    const before = existed ? await read(gun) : {};
     const rootBytes = state.files.root;
     if (opts.root && rootBytes !== undefined && !(before.root && Buffer.from(before.root).equals(Buffer.from(rootBytes)))) {
       await writeAtomic(join(dir, 'root.json'), rootBytes);
@@ -162,5 +199,5 @@ export function createTofuStore(cacheDir: string): TofuStore {
     if (!same) await writeAtomic(join(dir, 'versions.json'), `${JSON.stringify(next)}\n`);
   }
 
-  return { load, save, dirFor };
+  return { load, save, enqueue, flush, dirFor };
 }
