@@ -147,6 +147,19 @@ describe('on-disk metadata cache', () => {
     await r.close();
   });
 
+  it('a long-lived process writes its saves a moment later without a flush', async () => {
+    const a = builder();
+    const files = a.build();
+    const env = await setup(new Map([[GUN, asFiles(files)]]));
+    const cache = createMetadataDiskCache({ cacheDir: env.cacheDir, writeDelayMs: 20 });
+    const state = { gun: GUN, versions: { root: 1, timestamp: 1, snapshot: 1, targets: {} }, expires: new Date(), files: { root: files.root! } };
+    await cache.save(env.s.url, GUN, state);
+    const file = cache.fileFor(env.s.url, GUN);
+    expect(() => readFileSync(file)).toThrow(); // not yet
+    await new Promise((r) => setTimeout(r, 200));
+    expect(readCache(file).roles['root']).toBe(b64(files.root!));
+  });
+
   it('an unwritable cache directory only costs the cache: the answer is unchanged', async () => {
     const a = builder();
     const env = await setup(new Map([[GUN, asFiles(a.build())]]));

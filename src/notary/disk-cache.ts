@@ -12,17 +12,19 @@
  *   { "server": "<url>", "gun": "<gun>", "roles": { "<role>": "<base64 of the exact bytes>" } }
  *
  * One file per GUN keeps a cold run to one atomic write per GUN (temp file + rename, mode 0600,
- * the directory 0700). Writes run in the background — the verified answer never waits for the
- * disk — in order per file, and `flush()` (called by the resolver's close) waits for all of them.
- * Anything unreadable, oversized or malformed is treated as absent; a failed write is reported
- * through `debug`, never thrown (the cache only saves downloads).
+ * the directory 0700). The verified answer never waits for the disk: a save is remembered and
+ * written a moment later (`WRITE_DELAY_MS`, for long-lived processes) or by `flush()` — the KRM
+ * function flushes after writing its output. Files are small and few, so they are read and written
+ * with synchronous calls (much cheaper for a short run than the promise API). Anything unreadable,
+ * oversized or malformed is treated as absent; a failed write is reported through `debug`, never
+ * thrown (the cache only saves downloads).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir } from 'node:fs/promises';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import type { VerifiedState } from '../tuf/api.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { writeFileAtomicSync } from '../util/fs.js';
 import { assertGun, assertRole } from './source.js';
 
 /** Verified files of one GUN as cached: role name → raw bytes (not trusted until verified again). */
@@ -32,11 +34,12 @@ export interface MetadataDiskCache {
   /** The cached files for (server, gun); an empty map when nothing usable is cached. Never throws. */
   load(server: string, gun: string, maxBytes: number): Promise<CachedFiles>;
   /**
-   * Queues a write of the files of a verified state (skipped when they equal `loaded`, what `load`
-   * returned). The returned promise settles when this write is done; it never rejects.
+   * Remembers the files of a verified state for writing (skipped when they equal `loaded`, what
+   * `load` returned): written within WRITE_DELAY_MS, by `flush`, or before a `load` of the same GUN.
+   * Never rejects.
    */
   save(server: string, gun: string, state: VerifiedState, loaded?: CachedFiles): Promise<void>;
-  /** Waits for every queued write. Never rejects. */
+  /** Writes every remembered save now. Never rejects. */
   flush(): Promise<void>;
   /** The cache file used for (server, gun). */
   fileFor(server: string, gun: string): string;
@@ -47,6 +50,8 @@ export interface MetadataDiskCacheOptions {
   readonly cacheDir: string;
   /** Told about unusable cache content and failed writes (never fatal). */
   readonly debug?: (message: string) => void;
+  /** How long a save may wait before it is written (default WRITE_DELAY_MS). */
+  readonly writeDelayMs?: number;
 }
 
 const CacheFile = z.strictObject({
@@ -58,21 +63,17 @@ const CacheFile = z.strictObject({
 /** At most this many roles per GUN are read back (root, timestamp, snapshot, targets, delegations). */
 const MAX_ROLES = 64;
 
-async function readCapped(path: string, cap: number): Promise<Buffer | undefined> {
-  let fh;
+/** Pending saves are written this long after the first of them at the latest. */
+const WRITE_DELAY_MS = 1000;
+
+function readCapped(path: string, cap: number): Buffer | undefined {
   try {
-    fh = await open(path, 'r');
+    const st = statSync(path);
+    if (!st.isFile() || st.size > cap) return undefined;
+    const buf = readFileSync(path);
+    return buf.length <= cap ? buf : undefined;
   } catch {
     return undefined;
-  }
-  try {
-    const st = await fh.stat();
-    if (!st.isFile() || st.size > cap) return undefined;
-    const buf = Buffer.alloc(st.size);
-    const { bytesRead } = await fh.read(buf, 0, st.size, 0);
-    return bytesRead === st.size ? buf : undefined;
-  } finally {
-    await fh.close();
   }
 }
 
@@ -90,30 +91,36 @@ export function createMetadataDiskCache(opts: MetadataDiskCacheOptions): Metadat
   const debug = opts.debug ?? (() => {});
   const dir = join(opts.cacheDir, 'metadata');
   const fileFor = (server: string, gun: string) => join(dir, `${createHash('sha256').update(`${server}\n${gun}`, 'utf8').digest('hex')}.json`);
-  /** The last queued write per file (writes to one file stay in order). */
-  const queue = new Map<string, Promise<void>>();
-  let dirReady: Promise<unknown> | undefined;
+  /** Saves not yet written, by file (the latest state per file wins). */
+  const pending = new Map<string, { server: string; gun: string; state: VerifiedState }>();
+  let timer: NodeJS.Timeout | undefined;
+  let dirReady = false;
   /**
    * The cache files present when the cache was first read, listed once: a cold run then does not
    * try (and fail) to open a file per GUN. Files this cache writes are added; one another process
    * writes meanwhile is missed as it would be had it been written a moment later.
    */
-  let present: Promise<Set<string>> | undefined;
-  const listing = () =>
-    (present ??= readdir(dir).then(
-      (names) => new Set(names),
-      () => new Set<string>(),
-    ));
+  let present: Set<string> | undefined;
+  const listing = (): Set<string> => {
+    if (present === undefined) {
+      try {
+        present = new Set(readdirSync(dir));
+      } catch {
+        present = new Set();
+      }
+    }
+    return present;
+  };
 
   async function load(server: string, gun: string, maxBytes: number): Promise<CachedFiles> {
     const out = new Map<string, Uint8Array>();
     const file = fileFor(server, gun);
     try {
       assertGun(gun);
-      await queue.get(file); // a write of this process for this GUN lands first
-      if (!(await listing()).has(basename(file))) return out;
+      writePending(file); // a save of this process for this GUN lands first
+      if (!listing().has(basename(file))) return out;
       // base64 is 4/3 of the bytes; every role is capped at maxBytes.
-      const raw = await readCapped(file, Math.ceil((maxBytes * 4) / 3) * 8 + 64 * 1024);
+      const raw = readCapped(file, Math.ceil((maxBytes * 4) / 3) * 8 + 64 * 1024);
       if (raw === undefined) return out;
       let parsed;
       try {
@@ -145,34 +152,53 @@ export function createMetadataDiskCache(opts: MetadataDiskCacheOptions): Metadat
     return out;
   }
 
-  async function write(file: string, server: string, gun: string, state: VerifiedState): Promise<void> {
+  function write(file: string, server: string, gun: string, state: VerifiedState): void {
     try {
       assertGun(gun);
-      dirReady ??= mkdir(dir, { recursive: true, mode: 0o700 });
-      await dirReady;
+      if (!dirReady) {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        dirReady = true;
+      }
       const roles: Record<string, string> = {};
       for (const [role, bytes] of Object.entries(state.files)) roles[role] = Buffer.from(bytes).toString('base64');
-      await writeFileAtomic(file, `${JSON.stringify({ server, gun, roles })}\n`);
-      (await listing()).add(basename(file));
+      writeFileAtomicSync(file, `${JSON.stringify({ server, gun, roles })}\n`);
+      listing().add(basename(file));
     } catch (e) {
-      dirReady = undefined; // e.g. the directory was removed: try again next time
+      dirReady = false; // e.g. the directory was removed: try again next time
       debug(`cannot write the metadata cache ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
 
+  /** Writes the pending save of `file` (every pending save when undefined). */
+  function writePending(file?: string): void {
+    const files = file === undefined ? [...pending.keys()] : pending.has(file) ? [file] : [];
+    for (const f of files) {
+      const p = pending.get(f)!;
+      pending.delete(f);
+      write(f, p.server, p.gun, p.state);
+    }
+    if (pending.size === 0 && timer !== undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+  }
+
   function save(server: string, gun: string, state: VerifiedState, loaded?: CachedFiles): Promise<void> {
-    if (sameFiles(state.files, loaded)) return Promise.resolve();
-    const file = fileFor(server, gun);
-    const next = (queue.get(file) ?? Promise.resolve()).then(() => write(file, server, gun, state));
-    queue.set(file, next);
-    void next.then(() => {
-      if (queue.get(file) === next) queue.delete(file);
-    });
-    return next;
+    if (!sameFiles(state.files, loaded)) {
+      pending.set(fileFor(server, gun), { server, gun, state });
+      if (timer === undefined) {
+        timer = setTimeout(() => {
+          timer = undefined;
+          writePending();
+        }, opts.writeDelayMs ?? WRITE_DELAY_MS);
+        timer.unref(); // a process that ends flushes instead
+      }
+    }
+    return Promise.resolve();
   }
 
   async function flush(): Promise<void> {
-    while (queue.size > 0) await Promise.all([...queue.values()]);
+    writePending();
   }
 
   return { load, save, flush, fileFor };

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VerifiedState } from '../tuf/api.js';
@@ -28,7 +28,7 @@ describe('TOFU store', () => {
     const dir = store.dirFor('g/a');
     expect(dir).toMatch(/tofu\/[0-9a-f]{64}$/);
     expect(statSync(join(dir, 'root.json')).mode & 0o777).toBe(0o600);
-    expect(readFileSync(join(dir, 'gun'), 'utf8')).toBe('g/a');
+    expect(JSON.parse(readFileSync(join(dir, 'versions.json'), 'utf8')).gun).toBe('g/a');
     const rec = await store.load('g/a');
     expect(Buffer.from(rec.root!).toString()).toBe('ROOT1');
     expect(rec.versions).toEqual({ root: 2, timestamp: 2, snapshot: 2, targets: { targets: 2 } });
@@ -75,5 +75,20 @@ describe('TOFU store', () => {
     store.enqueue('g/a', state('R', 1), { root: true });
     await expect(store.flush()).rejects.toMatchObject({ code: 'CONFIG_INVALID', hint: 'spec.cacheDir must be writable' });
     await expect(store.flush()).resolves.toBeUndefined();
+  });
+
+  it('honours a store written before 0.1 (the GUN in a `gun` file) and refuses one that names another GUN', async () => {
+    const d = tmp();
+    const legacy = createTofuStore(d);
+    const dir = legacy.dirFor('g/a');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'gun'), 'g/a');
+    writeFileSync(join(dir, 'root.json'), 'OLDROOT');
+    expect(Buffer.from((await createTofuStore(d).load('g/a')).root!).toString()).toBe('OLDROOT');
+    writeFileSync(join(dir, 'gun'), 'g/other');
+    await expect(createTofuStore(d).load('g/a')).rejects.toThrow(/belongs to "g\/other"/);
+    // a root.json with nothing naming its GUN is not used
+    rmSync(join(dir, 'gun'));
+    expect(await createTofuStore(d).load('g/a')).toEqual({});
   });
 });

@@ -1,17 +1,23 @@
 /**
  * The TOFU store: the first verified root of a GUN is remembered in
- * `<cacheDir>/tofu/<sha256(gun)>/root.json` (with the GUN in `gun` beside it) and later runs pass it
- * to the verifier as `trustedRoot`, so a changed root must chain from it (notary's cached-root
- * behaviour, TUF 5.3). The highest verified versions are kept in `versions.json` for rollback
- * protection (TUF 5.4.3, 5.5.5). Files are written atomically (temp file + rename) with mode 0600.
+ * `<cacheDir>/tofu/<sha256(gun)>/root.json` and later runs pass it to the verifier as
+ * `trustedRoot`, so a changed root must chain from it (notary's cached-root behaviour, TUF 5.3). The
+ * highest verified versions are kept in `versions.json` for rollback protection (TUF 5.4.3, 5.5.5);
+ * it names the GUN too, and a directory is used only for the GUN it names (stores written before
+ * 0.1 named it in a `gun` file, still honoured). Files are written atomically (temp file + rename)
+ * with mode 0600, `versions.json` before `root.json`, directories 0700.
+ *
+ * The files are small and few: they are read and written with synchronous calls (a few tens of
+ * microseconds each), which costs a short-lived run far less than the promise machinery of
+ * asynchronous ones; `enqueue` defers a save to `flush` (the KRM function's resolver close).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { PinError } from '../errors/errors.js';
 import type { TrustedVersions, VerifiedState } from '../tuf/api.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { writeFileAtomicSync } from '../util/fs.js';
 
 export interface TofuRecord {
   /** The root.json trusted before, if any. */
@@ -25,11 +31,11 @@ export interface TofuStore {
   /** Stores the verified root (when it changed) and raises the stored versions to `state`'s. */
   save(gun: string, state: VerifiedState, opts: { root: boolean }): Promise<void>;
   /**
-   * `save`, queued: the caller does not wait (the state matters to later runs, not to this answer).
-   * Saves of one GUN stay in order and `load` of that GUN waits for them; `flush` reports failures.
+   * `save`, deferred: the caller does not wait (the state matters to later runs, not to this
+   * answer). Deferred saves are made, in order, by `flush` — or by `load` of the same GUN first.
    */
   enqueue(gun: string, state: VerifiedState, opts: { root: boolean }): void;
-  /** Waits for every queued save; rejects with the first failure (a CONFIG_INVALID PinError). */
+  /** Makes every deferred save; rejects with the first failure (a CONFIG_INVALID PinError). */
   flush(): Promise<void>;
   /** The directory used for `gun`. */
   dirFor(gun: string): string;
@@ -44,9 +50,9 @@ const VersionsFile = z.strictObject({
   targets: z.record(z.string(), Version).optional(),
 });
 
-async function readOptional(path: string): Promise<Buffer | undefined> {
+function readOptional(path: string): Buffer | undefined {
   try {
-    return await readFile(path);
+    return readFileSync(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new PinError({
@@ -58,9 +64,9 @@ async function readOptional(path: string): Promise<Buffer | undefined> {
   }
 }
 
-async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
+function writeAtomic(path: string, data: Uint8Array | string): void {
   try {
-    await writeFileAtomic(path, data);
+    writeFileAtomicSync(path, data);
   } catch (e) {
     throw new PinError({
       code: 'CONFIG_INVALID',
@@ -73,71 +79,42 @@ async function writeAtomic(path: string, data: Uint8Array | string): Promise<voi
 
 const max = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.max(a, b));
 
+interface Deferred {
+  readonly gun: string;
+  readonly state: VerifiedState;
+  readonly opts: { root: boolean };
+}
+
 /** A TOFU store under `<cacheDir>/tofu/`. */
 export function createTofuStore(cacheDir: string): TofuStore {
-  const dirFor = (gun: string) => join(cacheDir, 'tofu', createHash('sha256').update(gun, 'utf8').digest('hex'));
-
-  async function checkGun(dir: string, gun: string): Promise<boolean> {
-    const name = await readOptional(join(dir, 'gun'));
-    if (name === undefined) return false;
-    if (name.toString('utf8') !== gun) {
-      throw new PinError({
-        code: 'CONFIG_INVALID',
-        message: `TOFU store ${dir} belongs to "${name.toString('utf8')}", not "${gun}"`,
-        hint: `remove ${dir}`,
-      });
-    }
-    return true;
-  }
+  const hashOf = (gun: string) => createHash('sha256').update(gun, 'utf8').digest('hex');
+  const dirFor = (gun: string) => join(cacheDir, 'tofu', hashOf(gun));
 
   /**
    * The GUN directories present when the store was first used, listed once: a cold run then does
-   * not try (and fail) to open three files per GUN. Directories this store creates are added; one
-   * another process creates meanwhile is missed as it would be had it been created a moment later.
+   * not try (and fail) to open files per GUN. Directories this store creates are added; one another
+   * process creates meanwhile is missed as it would be had it been created a moment later.
    */
-  let present: Promise<Set<string>> | undefined;
-  const listing = () =>
-    (present ??= readdir(join(cacheDir, 'tofu')).then(
-      (names) => new Set(names),
-      () => new Set<string>(),
-    ));
+  let present: Set<string> | undefined;
+  const listing = (): Set<string> => {
+    if (present === undefined) {
+      try {
+        present = new Set(readdirSync(join(cacheDir, 'tofu')));
+      } catch {
+        present = new Set();
+      }
+    }
+    return present;
+  };
 
-  /** The last queued save per GUN directory, and the first failure not yet reported by flush(). */
-  const queue = new Map<string, Promise<void>>();
+  const pending: Deferred[] = [];
   let failure: unknown;
 
-  function enqueue(gun: string, state: VerifiedState, opts: { root: boolean }): void {
+  /** The record as stored now. */
+  function read(gun: string): TofuRecord {
     const dir = dirFor(gun);
-    const next = (queue.get(dir) ?? Promise.resolve()).then(() => save(gun, state, opts)).catch((e: unknown) => {
-      failure ??= e;
-    });
-    queue.set(dir, next);
-    void next.then(() => {
-      if (queue.get(dir) === next) queue.delete(dir);
-    });
-  }
-
-  async function flush(): Promise<void> {
-    while (queue.size > 0) await Promise.all([...queue.values()]);
-    if (failure !== undefined) {
-      const e = failure;
-      failure = undefined;
-      throw e;
-    }
-  }
-
-  async function load(gun: string): Promise<TofuRecord> {
-    await queue.get(dirFor(gun)); // this process's own queued saves of the GUN land first
-    return read(gun);
-  }
-
-  /** The record as stored now (`save` reads it without waiting for the queue it runs in). */
-  async function read(gun: string): Promise<TofuRecord> {
-    const dir = dirFor(gun);
-    if (!(await listing()).has(basename(dir))) return {};
-    if (!(await checkGun(dir, gun))) return {};
-    const root = await readOptional(join(dir, 'root.json'));
-    const vtext = await readOptional(join(dir, 'versions.json'));
+    if (!listing().has(hashOf(gun))) return {};
+    const vtext = readOptional(join(dir, 'versions.json'));
     let versions: TrustedVersions | undefined;
     if (vtext !== undefined) {
       let parsed;
@@ -146,41 +123,47 @@ export function createTofuStore(cacheDir: string): TofuStore {
       } catch {
         parsed = undefined;
       }
-      if (!parsed?.success || parsed.data.gun !== gun) {
+      if (!parsed?.success) {
         throw new PinError({
           code: 'CONFIG_INVALID',
           message: `${join(dir, 'versions.json')} is corrupt`,
           hint: 'remove it (rollback protection for this GUN restarts from the next verified versions)',
         });
       }
+      if (parsed.data.gun !== gun) throw foreign(dir, parsed.data.gun, gun);
       const { gun: _g, ...v } = parsed.data;
       versions = v;
     }
+    // A store written before 0.1 names its GUN in a `gun` file.
+    const named = readOptional(join(dir, 'gun'))?.toString('utf8');
+    if (named !== undefined && named !== gun) throw foreign(dir, named, gun);
+    if (versions === undefined && named === undefined) return {}; // nothing says whose this is
+    const root = readOptional(join(dir, 'root.json'));
     return {
       ...(root !== undefined && { root: new Uint8Array(root) }),
       ...(versions !== undefined && { versions }),
     };
   }
 
-  async function save(gun: string, state: VerifiedState, opts: { root: boolean }): Promise<void> {
+  const foreign = (dir: string, owner: string, gun: string) =>
+    new PinError({ code: 'CONFIG_INVALID', message: `TOFU store ${dir} belongs to "${owner}", not "${gun}"`, hint: `remove ${dir}` });
+
+  function saveNow(gun: string, state: VerifiedState, opts: { root: boolean }): void {
     const dir = dirFor(gun);
-    await mkdir(dir, { recursive: true, mode: 0o700 }).catch((e: unknown) => {
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch (e) {
       throw new PinError({
         code: 'CONFIG_INVALID',
         message: `cannot create ${dir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
         hint: 'spec.cacheDir must be writable',
       });
-    });
-    const known = await listing();
-    const existed = known.has(basename(dir));
-    known.add(basename(dir));
-    // A GUN new to the store has nothing to merge with: no reads (they would all fail).
-    if (!existed || !(await checkGun(dir, gun))) await writeAtomic(join(dir, 'gun'), gun);
-    const before = existed ? await read(gun) : {};
-    const rootBytes = state.files.root;
-    if (opts.root && rootBytes !== undefined && !(before.root && Buffer.from(before.root).equals(Buffer.from(rootBytes)))) {
-      await writeAtomic(join(dir, 'root.json'), rootBytes);
     }
+    const known = listing();
+    const existed = known.has(hashOf(gun));
+    known.add(hashOf(gun));
+    // A GUN new to the store has nothing to merge with: no reads (they would all fail).
+    const before = existed ? read(gun) : {};
     const prev = before.versions ?? {};
     const targets: Record<string, number> = { ...(prev.targets ?? {}) };
     for (const [role, v] of Object.entries(state.versions.targets)) targets[role] = max(targets[role], v)!;
@@ -192,12 +175,54 @@ export function createTofuStore(cacheDir: string): TofuStore {
       targets,
     };
     const same =
+      before.versions !== undefined &&
       next.root === prev.root &&
       next.timestamp === prev.timestamp &&
       next.snapshot === prev.snapshot &&
       JSON.stringify(targets) === JSON.stringify(prev.targets ?? {});
-    if (!same) await writeAtomic(join(dir, 'versions.json'), `${JSON.stringify(next)}\n`);
+    if (!same) writeAtomic(join(dir, 'versions.json'), `${JSON.stringify(next)}\n`);
+    const rootBytes = state.files.root;
+    if (opts.root && rootBytes !== undefined && !(before.root && Buffer.from(before.root).equals(Buffer.from(rootBytes)))) {
+      writeAtomic(join(dir, 'root.json'), rootBytes);
+    }
   }
 
-  return { load, save, enqueue, flush, dirFor };
+  /** Makes the deferred saves of `gun` (all when undefined), in order; records the first failure. */
+  function drain(gun?: string): void {
+    for (let i = 0; i < pending.length; ) {
+      const d = pending[i]!;
+      if (gun !== undefined && d.gun !== gun) {
+        i++;
+        continue;
+      }
+      pending.splice(i, 1);
+      try {
+        saveNow(d.gun, d.state, d.opts);
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+  }
+
+  return {
+    async load(gun) {
+      drain(gun); // this process's own deferred saves of the GUN land first
+      return read(gun);
+    },
+    async save(gun, state, opts) {
+      saveNow(gun, state, opts);
+    },
+    enqueue(gun, state, opts) {
+      pending.push({ gun, state, opts });
+    },
+    async flush() {
+      drain();
+      if (failure !== undefined) {
+        const e = failure;
+        failure = undefined;
+        throw e;
+      }
+    },
+    dirFor,
+  };
 }
