@@ -166,3 +166,38 @@ describe('loadConfigFile', () => {
     await expect(loadConfigFile(bad)).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('not valid YAML') });
   });
 });
+
+describe('readYaml (config files)', () => {
+  it('reads every config file in the repository exactly as the yaml library does', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const { readYaml } = await import('./load.js');
+    const files = execFileSync('git', ['ls-files', '*.yaml', '*.yml'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((f) => f !== '' && !f.includes('bad-input'));
+    let compared = 0;
+    for (const f of files) {
+      const text = readFileSync(f, 'utf8');
+      let expected: unknown;
+      try {
+        expected = parse(text, { maxAliasCount: 100, uniqueKeys: true });
+      } catch {
+        continue; // multi-document files and the like: not config files
+      }
+      expect(readYaml(text), f).toEqual(expected);
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(30);
+  });
+
+  it('takes the yaml library for anchors, aliases, tags and directives (alias expansion stays bounded)', async () => {
+    const { readYaml } = await import('./load.js');
+    expect(readYaml('a: &x [1]\nb: *x\n')).toEqual({ a: [1], b: [1] });
+    expect(readYaml('images: ["r.io/**", r.io/**]\n')).toEqual({ images: ['r.io/**', 'r.io/**'] });
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 12 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`)].join('\n');
+    expect(() => readYaml(bomb)).toThrow(/alias/i);
+    expect(() => readYaml('a: 1\na: 2\n')).toThrow();
+    expect(() => readYaml('a: 1\n---\nb: 2\n')).toThrow();
+  });
+});

@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { PinError } from '../errors/errors.js';
@@ -86,6 +87,20 @@ function decodeConfigMapValue(key: string, raw: string, source: string): unknown
  * Reads and validates a config file (YAML or JSON, one document). Relative paths in it resolve
  * against `baseDir`, by default the file's own directory.
  */
+/**
+ * A config file's one YAML document. A plain file (no anchors, aliases, tags or directives) is read
+ * by js-yaml's YAML 1.2 core schema — the same values as `yaml`'s default, several times faster on
+ * a cold start; anything else takes `yaml` itself, which also bounds alias expansion.
+ */
+export function readYaml(text: string): unknown {
+  if (!/(?:^|[\s[\]{},:-])[&*!]|^%/m.test(text)) {
+    const docs = loadAll(text, undefined, { schema: CORE_SCHEMA });
+    if (docs.length > 1) throw new Error('expected one YAML document, found several');
+    return docs[0] ?? null;
+  }
+  return parseYaml(text, { maxAliasCount: 100, uniqueKeys: true });
+}
+
 export async function loadConfigFile(path: string, baseDir?: string): Promise<Spec> {
   let text: string;
   try {
@@ -95,7 +110,7 @@ export async function loadConfigFile(path: string, baseDir?: string): Promise<Sp
   }
   let value: unknown;
   try {
-    value = parseYaml(text, { maxAliasCount: 100, uniqueKeys: true });
+    value = readYaml(text);
   } catch (e) {
     throw configError(`config file ${path} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
