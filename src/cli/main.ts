@@ -4,7 +4,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { toPinError } from '../errors/errors.js';
 import { errorText } from '../report/format.js';
@@ -45,14 +45,35 @@ async function readInput(file: string | undefined, maxBytes: number): Promise<st
 }
 
 /** Writes a large string in slices, waiting for the stream to drain: no second full-size copy. */
-async function writeOut(text: string, file: string | undefined): Promise<void> {
-  const out = file ? createWriteStream(file) : process.stdout;
-  const SLICE = 1 << 20;
-  for (let i = 0; i < text.length; i += SLICE) {
-    if (!out.write(text.slice(i, i + SLICE))) await once(out, 'drain');
+async function writeOut(parts: readonly string[], file: string | undefined): Promise<void> {
+  // Pieces are gathered into writes of about 64 KiB (a long piece is cut): the output is never one
+  // string or one buffer, and the pieces stay small enough to die young (no large-object space).
+  const SLICE = 64 * 1024;
+  const fd = file ? openSync(file, 'w') : undefined;
+  const write = async (s: string): Promise<void> => {
+    if (fd !== undefined) writeSync(fd, s);
+    else if (!process.stdout.write(s)) await once(process.stdout, 'drain');
+  };
+  try {
+    let chunk = '';
+    for (const part of parts) {
+      if (part.length >= SLICE) {
+        if (chunk !== '') await write(chunk);
+        chunk = '';
+        for (let i = 0; i < part.length; i += SLICE) await write(part.slice(i, i + SLICE));
+        continue;
+      }
+      chunk += part;
+      if (chunk.length >= SLICE) {
+        await write(chunk);
+        chunk = '';
+      }
+    }
+    if (chunk !== '') await write(chunk);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
-  if (file) await new Promise<void>((resolve, reject) => (out as WriteStream).end((e?: Error | null) => (e ? reject(e) : resolve())));
-  else await new Promise<void>((resolve, reject) => process.stdout.write('', (e) => (e ? reject(e) : resolve())));
+  if (fd === undefined) await new Promise<void>((resolve, reject) => process.stdout.write('', (e) => (e ? reject(e) : resolve())));
 }
 
 function positiveInt(value: string): number {
@@ -91,7 +112,8 @@ async function runFunction(flags: FnFlags): Promise<number> {
     ...(Object.keys(overrides).length > 0 && { overrides }),
   });
   if (!flags.quiet || result.exitCode !== 0) for (const line of result.stderr) process.stderr.write(`${line}\n`);
-  if (result.stdout) await writeOut(result.stdout, flags.output);
+  const parts = result.stdoutParts ?? (result.stdout ? [result.stdout] : []);
+  if (parts.some((p) => p.length > 0)) await writeOut(parts, flags.output);
   mark('write output');
   await settleCacheWrites();
   mark('cache writes settled');

@@ -13,9 +13,10 @@ vi.mock('../manifest/io.js', async (importOriginal) => {
   let calls = 0;
   return {
     ...real,
-    serialize: (...args: Parameters<typeof real.serialize>) => {
+    // the first serialisation (the rewritten output, as pieces) fails; later ones are real
+    serializeParts: (...args: Parameters<typeof real.serializeParts>) => {
       if (calls++ === 0) throw new PinError({ code: 'INTERNAL', message: 'the rewritten manifests did not read back as intended' });
-      return real.serialize(...args);
+      return real.serializeParts(...args);
     },
   };
 });

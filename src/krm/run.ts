@@ -14,7 +14,7 @@ import { loadConfigFile, parseFunctionConfig } from '../config/load.js';
 import type { Spec } from '../config/schema.js';
 import { collectImageUses, collectResourceImageUses, evaluateUses, startEvaluation, type ImageOutcome, type ImageUse } from '../engine/evaluate.js';
 import { PinError, toPinError } from '../errors/errors.js';
-import { fileOf, parseInput, serialize } from '../manifest/io.js';
+import { fileOf, parseInput, serialize, serializeParts } from '../manifest/io.js';
 import type { FileRef, Manifest } from '../manifest/types.js';
 import { errorText, summaryLines, tally, toKrmResults } from '../report/format.js';
 import type { KrmResult } from '../manifest/types.js';
@@ -43,6 +43,8 @@ export interface KrmRunOptions {
 export interface KrmRunResult {
   /** What to write on stdout ('' when nothing may be written). */
   stdout: string;
+  /** `stdout` as pieces to write in order (a large output is then never one string in memory). */
+  stdoutParts?: readonly string[];
   /** Human summary lines for stderr. */
   stderr: string[];
   exitCode: 0 | 1;
@@ -166,7 +168,11 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
     return unchangedWith(results, [...(outcomes ? summaryLines(outcomes) : []), `notary-pin: error: ${errorText(error)} [${error.code}]`], outcomes);
   }
 
-  const results = toKrmResults(outcomes, fileLookup);
+  // A stream has nowhere to put results: they are built only if a caller asks for them.
+  const done = outcomes;
+  let built: KrmResult[] | undefined;
+  const resultsOf = (): KrmResult[] => (built ??= toKrmResults(done, fileLookup));
+  const results = model.form === 'resourceList' ? resultsOf() : undefined;
   mark('results');
   const counts = tally(outcomes);
   const stderr = [
@@ -174,22 +180,34 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
     `notary-pin: ${outcomes.length} image field${outcomes.length === 1 ? '' : 's'} in ${model.items.length} resource${model.items.length === 1 ? '' : 's'}: ` +
       `${counts.pinned} pinned, ${counts.verified} verified, ${counts.excluded} excluded, ${counts.failed} failed`,
   ];
-  if (counts.failed > 0) return unchangedWith(results, stderr, outcomes);
+  if (counts.failed > 0) return unchangedWith(resultsOf(), stderr, outcomes);
 
   // Every image resolved: apply the rewrites (pin mode only; verify mode never changes anything).
   try {
     for (const o of outcomes) {
       if (o.status === 'pinned' && o.changed) model.items[o.use.resourceIndex]!.setImage(o.use.path, o.newValue);
     }
-    const stdout = serialize(model, model.form === 'resourceList' ? results : undefined);
+    const parts = serializeParts(model, results);
     mark('rewrite + serialize');
-    return { stdout, stderr, exitCode: 0, outcomes, results };
+    let joined: string | undefined;
+    return {
+      get stdout() {
+        return (joined ??= parts.join(''));
+      },
+      stdoutParts: parts,
+      stderr,
+      exitCode: 0,
+      outcomes,
+      get results() {
+        return resultsOf();
+      },
+    };
   } catch (e) {
     // A rewrite that cannot be made (or would not read back) fails the whole run: the output is
     // the input as it came, from a fresh parse of the original text, so no partial edit leaks out.
     const error = toPinError(e);
     const pristine = parseInput(model.source, { maxBytes: Number.MAX_SAFE_INTEGER });
-    const all = [...results, ...toKrmResults([], fileLookup, [error])];
+    const all = [...resultsOf(), ...toKrmResults([], fileLookup, [error])];
     return {
       stdout: pristine.form === 'resourceList' ? serialize(pristine, all) : '',
       stderr: [...stderr, `notary-pin: error: ${errorText(error)} [${error.code}]`],

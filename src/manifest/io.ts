@@ -372,15 +372,25 @@ function segments(st: SourceState): [number, number][] {
 }
 
 function applyEdits(text: string, edits: TextEdit[]): string | undefined {
+  return applyEditsParts(text, edits)?.join('');
+}
+
+/**
+ * `applyEdits` as the pieces of the output, in order (slices of `text` and replacement texts): a
+ * large output can be written piece by piece without ever being one string beside its input.
+ */
+function applyEditsParts(text: string, edits: TextEdit[]): string[] | undefined {
   const sorted = [...edits].sort((a, b) => a.start - b.start || a.end - b.end);
-  let out = '';
+  const parts: string[] = [];
   let pos = 0;
   for (const e of sorted) {
     if (e.start < pos) return undefined; // overlapping edits
-    out += text.slice(pos, e.start) + e.text;
+    if (e.start > pos) parts.push(text.slice(pos, e.start));
+    parts.push(e.text);
     pos = e.end;
   }
-  return out + text.slice(pos);
+  if (pos < text.length) parts.push(text.slice(pos));
+  return parts;
 }
 
 function surgical(st: SourceState, results: unknown[] | undefined): string | undefined {
@@ -516,6 +526,12 @@ function verify(st: SourceState, out: string, results: unknown[] | undefined): b
  * PinError INTERNAL (never silently wrong output).
  */
 export function serialize(model: Manifest, results?: readonly KrmResult[], opts: SerializeOptions = {}): string {
+  const parts = serializeParts(model, results, opts);
+  return parts.length === 1 ? parts[0]! : parts.join('');
+}
+
+/** `serialize`, as the pieces of the output in order (see `applyEditsParts`). */
+export function serializeParts(model: Manifest, results?: readonly KrmResult[], opts: SerializeOptions = {}): string[] {
   let source: ResultSource | undefined;
   if (results !== undefined && model.form === 'resourceList') {
     const existing = opts.resultsMode === 'append' && Array.isArray(model.existingResults) ? (JSON.parse(JSON.stringify(model.existingResults)) as unknown[]) : [];
@@ -536,9 +552,9 @@ export function serialize(model: Manifest, results?: readonly KrmResult[], opts:
   if (fast !== undefined) {
     const out = fast.escalated === undefined ? serializeFast(fast, source, opts) : undefined;
     if (out !== undefined) return out;
-    return serializeState(stateOf(escalate(fast)), source && resultList(source), opts);
+    return [serializeState(stateOf(escalate(fast)), source && resultList(source), opts)];
   }
-  return serializeState(stateOf(model), source && resultList(source), opts);
+  return [serializeState(stateOf(model), source && resultList(source), opts)];
 }
 
 /**
@@ -546,10 +562,10 @@ export function serialize(model: Manifest, results?: readonly KrmResult[], opts:
  * undefined when the full model must do it (other options, a `results` layout the index does not
  * explain, or a replacement that does not read back).
  */
-function serializeFast(st: FastState, finalResults: ResultSource | undefined, opts: SerializeOptions): string | undefined {
+function serializeFast(st: FastState, finalResults: ResultSource | undefined, opts: SerializeOptions): string[] | undefined {
   if (opts.strategy === 'restringify' || opts.verify === 'full') return undefined;
   const withResults = finalResults !== undefined && st.resourceList !== undefined;
-  if (st.edits.size === 0 && !withResults) return st.text;
+  if (st.edits.size === 0 && !withResults) return [st.text];
   const edits: TextEdit[] = [...st.edits.values()];
   if (withResults) {
     const r = fastResultsEdit(st, finalResults);
@@ -557,7 +573,7 @@ function serializeFast(st: FastState, finalResults: ResultSource | undefined, op
     edits.push(r);
   }
   for (const e of st.edits.values()) if (!scalarReadsBack(e.text, e.value)) return undefined;
-  return applyEdits(st.text, edits);
+  return applyEditsParts(st.text, edits);
 }
 
 function serializeState(st: SourceState, finalResults: unknown[] | undefined, opts: SerializeOptions): string {

@@ -104,7 +104,7 @@ export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLook
  * `pinned  nginx:1.25 -> nginx:1.25@sha256:… (targets/releases) [2 uses]`
  */
 export function summaryLines(outcomes: readonly ImageOutcome[]): string[] {
-  const groups = new Map<string, { line: string; uses: string[] }>();
+  const groups = new Map<string, { line: string; first: string; count: number }>();
   for (const o of outcomes) {
     const image = imageText(o.use.image);
     let line: string;
@@ -122,13 +122,11 @@ export function summaryLines(outcomes: readonly ImageOutcome[]): string[] {
         line = `verified  ${image} (${o.resolution.role})`;
         break;
     }
-    const g = groups.get(line) ?? { line, uses: [] };
-    g.uses.push(`${resourceLabel(o.use.resource)} ${o.use.field}`);
-    groups.set(line, g);
+    const g = groups.get(line);
+    if (g === undefined) groups.set(line, { line, first: `${resourceLabel(o.use.resource)} ${o.use.field}`, count: 1 });
+    else g.count++;
   }
-  return [...groups.values()].map((g) =>
-    g.uses.length === 1 ? `${g.line}  <- ${g.uses[0]}` : `${g.line}  <- ${g.uses[0]} and ${g.uses.length - 1} more`,
-  );
+  return [...groups.values()].map((g) => (g.count === 1 ? `${g.line}  <- ${g.first}` : `${g.line}  <- ${g.first} and ${g.count - 1} more`));
 }
 
 /** Counts for the closing line of the summary. */
