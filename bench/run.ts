@@ -61,7 +61,7 @@ const RESOURCES = 2000;
 const BASELINE_PARALLEL = 4;
 const ONE_WAY_DELAY_MS = 10;
 const RTT_MS = 2 * ONE_WAY_DELAY_MS;
-const RUNS = 3;
+const RUNS = 5;
 const COLD_START_RUNS = 10;
 const WEBHOOK_RATE = 500;
 const WEBHOOK_SECONDS = 4;
@@ -159,11 +159,11 @@ interface PinRun {
 }
 
 /** Runs the built CLI like a user would, under /usr/bin/time for the peak RSS. */
-async function runPin(config: string, input: string, output: string, expectPinned: number): Promise<PinRun> {
+async function runPin(config: string, input: string, output: string, expectPinned: number, env: Record<string, string> = {}): Promise<PinRun> {
   const t = performance.now();
   const r = await run('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, DIST, '--config', config, '-i', input, '-o', output, '-q'], {
     timeoutMs: 60_000,
-    env: { NOTARY_PIN_DEBUG: '0' },
+    env: { NOTARY_PIN_DEBUG: '0', ...env },
   });
   const wallMs = performance.now() - t;
   mustOk(r, `notary-pin ${input}`);
@@ -214,20 +214,22 @@ async function resolveOnly(server: string, caFile: string, pins: string[], image
   }
 }
 
-async function coldStart(): Promise<{ cli: number; node: number }> {
+async function coldStart(): Promise<{ cli: number; cliNoCache: number; node: number }> {
   const cli: number[] = [];
+  const cliNoCache: number[] = [];
   const node: number[] = [];
   for (let i = 0; i < COLD_START_RUNS; i++) {
-    for (const [args, into] of [
-      [[DIST, '--version'], cli],
-      [['-e', '0'], node],
+    for (const [args, into, env] of [
+      [[DIST, '--version'], cli, {}],
+      [[DIST, '--version'], cliNoCache, { NODE_DISABLE_COMPILE_CACHE: '1' }],
+      [['-e', '0'], node, {}],
     ] as const) {
       const t = performance.now();
-      mustOk(await run(process.execPath, args, { timeoutMs: 10_000 }), `node ${args.join(' ')}`);
+      mustOk(await run(process.execPath, args, { timeoutMs: 10_000, env }), `node ${args.join(' ')}`);
       into.push(performance.now() - t);
     }
   }
-  return { cli: median(cli), node: median(node) };
+  return { cli: median(cli), cliNoCache: median(cliNoCache), node: median(node) };
 }
 
 function review(i: number, img: ImageInfo): string {
@@ -408,6 +410,7 @@ async function main(): Promise<void> {
 
     log('cold start');
     const start = await coldStart();
+    const firstRun = await runPin(await cfg('first-run', env.notaryUrl, await freshCache('first-run')), input, output, RESOURCES, { NODE_DISABLE_COMPILE_CACHE: '1' });
 
     log(`webhook: ${WEBHOOK_RATE} req/s for ${WEBHOOK_SECONDS} s`);
     checkDeadline('webhook');
@@ -437,6 +440,8 @@ async function main(): Promise<void> {
     add('peak RSS, 20,000 resources (10×)', `${(big.maxRssKb / 1024).toFixed(0)} MiB (${(big.maxRssKb / local.rss).toFixed(2)}×)`, '<= 1.5× (flat)', big.maxRssKb / local.rss <= 1.5);
     add('notary-pin cold, 20,000 resources', ms(big.wallMs), '', undefined);
     add(`cold start: node dist/notary-pin.mjs --version (median of ${COLD_START_RUNS})`, ms(start.cli), '', undefined);
+    add('cold start without the V8 code cache (first run after install)', ms(start.cliNoCache), '', undefined);
+    add('notary-pin cold, 2,000 resources, without the V8 code cache', ms(firstRun.wallMs), '', undefined);
     add('cold start: node -e 0', ms(start.node), '', undefined);
     add('cold start: overhead of the bundle over bare node', ms(start.cli - start.node), '', undefined);
     add(`webhook @ ${WEBHOOK_RATE} req/s, ${WEBHOOK_SECONDS} s, warm: throughput`, `${wh.throughput.toFixed(0)} req/s (${wh.ok}/${wh.sent} ok, ${wh.errors} errors, ${wh.dropped} dropped)`, `${WEBHOOK_RATE} req/s, 0 errors`, wh.throughput >= WEBHOOK_RATE * 0.98 && wh.errors === 0);
@@ -456,7 +461,7 @@ async function main(): Promise<void> {
       `machine: ${machine}`,
       `date: ${new Date().toISOString()}`,
       `setup: real notary-server (in-memory, TLS) + docker-registry; ${GUNS} GUNs × ${TAGS} tags signed in targets/releases; bundle = ${RESOURCES} Deployments, image order shuffled; spec.concurrency ${CONCURRENCY ?? 'default'}; pins = rootKeys`,
-      `notary-pin: \`node dist/notary-pin.mjs --config … -i … -o … -q\` as a process; median of ${RUNS} runs; cold = empty cacheDir, warm = cacheDir from an earlier run`,
+      `notary-pin: \`node dist/notary-pin.mjs --config … -i … -o … -q\` as a process; median of ${RUNS} runs; cold = empty cacheDir, warm = cacheDir from an earlier run; both with the bundle's V8 code cache in place (as from the second run on a machine; the first run, without it, is shown separately)`,
       `baseline: one \`notary -s … --tlscacert … -d <shared fresh trust dir> lookup GUN TAG\` process per image use of the bundle (all ${RESOURCES}, not sampled, one after another, as the OPA notary-wrapper is called per image of each resource); deduplicated: once per unique image (${images.length}), serially and ${BASELINE_PARALLEL} at a time`,
       `resolve only: createNotaryResolver (the CLI's resolver) in the bench process, all 200 images at once, a fresh resolver (new TLS connections) per run, median of ${RUNS}`,
       `latency: bench/delay-proxy.ts delays every chunk ${ONE_WAY_DELAY_MS} ms each way (RTT ≈ ${RTT_MS} ms), in its own process; wall includes node start-up and local work`,
