@@ -69,8 +69,8 @@ export function collectResourceImageUses(
   for (const loc of locs) {
     into.push({
       resourceIndex,
-      // a fresh ref per use: results built from uses must not share objects
-      resource: { ...ref },
+      // shared by the uses of one resource (results copy it: they never share objects)
+      resource: ref,
       field: strings.intern(loc.field),
       path: loc.path.map((seg) => (typeof seg === 'string' ? strings.intern(seg) : seg)),
       ...(loc.container !== undefined && { container: strings.intern(loc.container) }),

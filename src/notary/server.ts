@@ -16,12 +16,19 @@ export function gunOf(ref: ImageReference): string {
 }
 
 /** Trust server base URL for `ref` under `rule`, without a trailing slash. */
+/** `url` without trailing slashes (a loop: this runs for every image resolved). */
+function withoutTrailingSlashes(url: string): string {
+  let end = url.length;
+  while (end > 0 && url.charCodeAt(end - 1) === 0x2f) end--;
+  return end === url.length ? url : url.slice(0, end);
+}
+
 export function trustServerFor(
   ref: ImageReference,
   rule: Pick<TrustRule, 'server'>,
   env: NodeJS.ProcessEnv = process.env,
 ): string {
-  if (rule.server) return rule.server.replace(/\/+$/, '');
+  if (rule.server) return withoutTrailingSlashes(rule.server);
   const fromEnv = env.DOCKER_CONTENT_TRUST_SERVER;
   if (fromEnv) {
     let u: URL | undefined;
@@ -37,7 +44,7 @@ export function trustServerFor(
         hint: 'fix DOCKER_CONTENT_TRUST_SERVER, or set trust.server in the rule (which may be http)',
       });
     }
-    return fromEnv.replace(/\/+$/, '');
+    return withoutTrailingSlashes(fromEnv);
   }
   if (ref.domain === 'docker.io') return DOCKER_HUB_NOTARY;
   return `https://${ref.domain}`;

@@ -41,7 +41,7 @@ export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLook
   for (const o of outcomes) {
     const file = fileOf(o.use.resourceIndex);
     const base = {
-      resourceRef: o.use.resource,
+      resourceRef: { ...o.use.resource }, // its own object: uses of one resource share theirs
       ...(file && { file }),
     };
     const image = imageText(o.use.image);

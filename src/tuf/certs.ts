@@ -20,7 +20,7 @@ const certMemo = boundedMemo<ParsedCert | undefined>(4096);
 
 /** Parses one DER certificate; undefined if Node or our DER reader rejects it. Memoised by content. */
 export function parseCert(der: Uint8Array): ParsedCert | undefined {
-  return certMemo(Buffer.from(der).toString('base64'), () => parseCertUncached(der));
+  return certMemo(Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1'), () => parseCertUncached(der));
 }
 
 function parseCertUncached(der: Uint8Array): ParsedCert | undefined {

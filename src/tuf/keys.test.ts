@@ -126,3 +126,14 @@ describe('public key import', () => {
     expect(publicKeyObject(makeKey('ed25519', raw.subarray(1)))).toBeUndefined();
   });
 });
+
+describe('parsed key memo', () => {
+  it('never hands a key the parsed key of other bytes that claim its ID', () => {
+    const a = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'der', type: 'spki' });
+    const b = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'der', type: 'spki' });
+    const real = makeKey('ecdsa', a);
+    expect(publicKeyObject(real)?.export({ format: 'der', type: 'spki' })).toEqual(a);
+    const impostor = { keytype: 'ecdsa', public: new Uint8Array(b), id: real.id }; // a forged ID
+    expect(publicKeyObject(impostor)?.export({ format: 'der', type: 'spki' })).toEqual(b);
+  });
+});

@@ -52,15 +52,22 @@ export function makeKey(keytype: string, publicBytes: Uint8Array): TufKey {
 const keyObjectCache = new WeakMap<TufKey, KeyObject | null>();
 
 
-const keyObjectMemo = boundedMemo<KeyObject | null>(4096);
+/**
+ * Parsed keys across TUF key objects, by key ID (a hash of type and bytes, short to look up); an
+ * entry is used only when its type and bytes are the key's own.
+ */
+const keyObjectMemo = boundedMemo<{ keytype: string; public: Uint8Array; obj: KeyObject | null }>(4096);
 
 /** The Node public key for a TUF key, or undefined if it does not parse as its type says. */
 export function publicKeyObject(key: TufKey): KeyObject | undefined {
   const cached = keyObjectCache.get(key);
   if (cached !== undefined) return cached ?? undefined;
-  const obj = keyObjectMemo(`${key.keytype}\u0000${Buffer.from(key.public).toString('base64')}`, () => parsePublicKey(key));
-  keyObjectCache.set(key, obj);
-  return obj ?? undefined;
+  let entry = keyObjectMemo(key.id, () => ({ keytype: key.keytype, public: key.public, obj: parsePublicKey(key) }));
+  if (entry.keytype !== key.keytype || !Buffer.from(entry.public).equals(Buffer.from(key.public))) {
+    entry = { keytype: key.keytype, public: key.public, obj: parsePublicKey(key) }; // not this key's entry
+  }
+  keyObjectCache.set(key, entry.obj);
+  return entry.obj ?? undefined;
 }
 
 /** DER SubjectPublicKeyInfo header of an uncompressed P-256 point (id-ecPublicKey, prime256v1). */

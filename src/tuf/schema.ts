@@ -13,7 +13,7 @@ import { PinError } from '../errors/errors.js';
 export const base64Bytes = z
   .string()
   .transform((s, ctx) => {
-    const clean = s.replace(/[\r\n]/g, '');
+    const clean = s.includes('\n') || s.includes('\r') ? s.replace(/[\r\n]/g, '') : s;
     if (clean.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(clean)) {
       ctx.addIssue({ code: 'custom', message: 'not standard base64' });
       return z.NEVER;
