@@ -51,4 +51,25 @@ describe('productionResolver', () => {
     await expect(r.close?.()).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     await settleCacheWrites();
   });
+
+  it('remembers a failure for the rest of the run: a GUN that failed is not fetched again', async () => {
+    const b = new TufRepoBuilder({ gun: GUN });
+    b.addTarget('v1', { digest: D(1), length: 100 });
+    const s = await startTestServer(notaryHandler(new Map([[GUN, asFiles(b.build())]])), tls.leaf);
+    tls.cleanup.push(() => s.close());
+    const spec = SpecSchema.parse({
+      trust: [{ images: ['**'], server: s.url, ca: tls.ca.certPem, rootKeys: b.rootKeyIds().keyIds, signers: ['targets'] }],
+    });
+    const r = productionResolver(spec, {});
+    const missing = 'registry.example:5000/team/missing';
+    const first = await r.resolve(ref(`${missing}:v1`), spec.trust[0]!);
+    expect(first.ok).toBe(false);
+    const seen = s.requests.length;
+    expect(seen).toBeGreaterThan(0);
+    const again = await r.resolve(ref(`${missing}:v2`), spec.trust[0]!);
+    expect(again.ok).toBe(false);
+    expect(s.requests.length).toBe(seen);
+    await r.close?.();
+    await settleCacheWrites();
+  });
 });

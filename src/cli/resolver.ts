@@ -11,12 +11,17 @@ function debugSink(env: NodeJS.ProcessEnv): ((message: string) => void) | undefi
 }
 
 /** The Notary resolver for `spec`, in this thread; close() waits for its cache writes. */
-export function notaryResolverFor(spec: Spec, env: NodeJS.ProcessEnv = process.env, opts: { deferStoreWrites?: boolean } = {}): NotaryResolver {
+export function notaryResolverFor(
+  spec: Spec,
+  env: NodeJS.ProcessEnv = process.env,
+  opts: { deferStoreWrites?: boolean; cacheFailures?: boolean } = {},
+): NotaryResolver {
   const debug = debugSink(env);
+  const ttlMs = spec.cacheTTLSeconds * 1000;
   return createNotaryResolver({
     ...(opts.deferStoreWrites && { deferStoreWrites: true }),
     ...(spec.cacheDir !== undefined && { cacheDir: spec.cacheDir }),
-    cache: { ttlMs: spec.cacheTTLSeconds * 1000, maxEntries: spec.cacheMaxEntries },
+    cache: { ttlMs, maxEntries: spec.cacheMaxEntries, ...(opts.cacheFailures && { failureTtlMs: ttlMs }) },
     ...(debug && { debug }),
     env,
   });
@@ -33,7 +38,8 @@ const detached = new Set<Promise<void>>();
 export function productionResolver(spec: Spec, env: NodeJS.ProcessEnv = process.env): Resolver {
   // The TOFU/version store is written in the background too, but close() waits for it and fails if
   // it could not be written (runKrm then fails the run).
-  const r = notaryResolverFor(spec, env, { deferStoreWrites: true });
+  // One run asks about a GUN once: a failure is remembered for the run too (not fetched again).
+  const r = notaryResolverFor(spec, env, { deferStoreWrites: true, cacheFailures: true });
   return {
     resolve: (ref, rule) => r.resolve(ref, rule),
     async close() {

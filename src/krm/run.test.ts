@@ -1,7 +1,7 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseFunctionConfig } from '../config/load.js';
-import { ok } from '../errors/errors.js';
+import { PinError, ok } from '../errors/errors.js';
 import type { Resolver } from '../resolve/types.js';
 import { runKrm } from './run.js';
 
@@ -89,5 +89,60 @@ describe('runKrm: trust state that cannot be stored fails the run', () => {
       expect(out.results.some((x: { message: string; tags?: { code?: string } }) => x.tags?.code === 'CONFIG_INVALID' && x.message.includes('EACCES'))).toBe(true);
       expect(r.stderr.join('\n')).toContain('spec.cacheDir must be writable');
     }
+  });
+
+  describe('trust data fetched before a large input is parsed (prefetchMinBytes)', () => {
+    const input = [
+      'apiVersion: config.kubernetes.io/v1',
+      'kind: ResourceList',
+      'items:',
+      '- apiVersion: v1',
+      '  kind: ConfigMap',
+      '  metadata: {name: c}',
+      '  data: {notes: "x"}',
+      '  image: x.io/not-a-workload:9 # a hint only: no workload uses it',
+      '- apiVersion: v1',
+      '  kind: Pod',
+      '  metadata: {name: p}',
+      '  spec:',
+      '    containers:',
+      '    - {name: a, image: "x.io/a:1"} # keep me',
+      '    - name: b',
+      '      image: x.io/b:2',
+      '',
+    ].join('\n');
+
+    /** Records which images were asked for, and whether the input had been parsed by then. */
+    const recording = () => {
+      const asked: string[] = [];
+      const r: Resolver = { resolve: async (ref) => (asked.push(`${ref.repository}:${ref.tag}`), ok({ digest: ref.tag === '2' ? D2 : D1, role: 'targets', gun: ref.repository })) };
+      return { asked, r };
+    };
+
+    it('gives the same output and results as without it; only the parsed workloads decide', async () => {
+      const off = recording();
+      const on = recording();
+      const a = await runKrm(input, { resolverFor: () => off.r, spec, prefetchMinBytes: Number.MAX_SAFE_INTEGER });
+      const b = await runKrm(input, { resolverFor: () => on.r, spec, prefetchMinBytes: 0 });
+      expect(b.exitCode).toBe(0);
+      expect(b.stdout).toBe(a.stdout);
+      expect(b.outcomes.map((o) => [o.use.image, o.status])).toEqual(a.outcomes.map((o) => [o.use.image, o.status]));
+      expect(b.stdout).toContain(`image: "x.io/a:1@${D1}"} # keep me`);
+      expect(b.stdout).toContain(`image: x.io/b:2@${D2}`);
+      expect(b.stdout).toContain('image: x.io/not-a-workload:9 # a hint only');
+      // without: only the workload's images; with: the hints first (the stray one too), then the workload's again
+      expect(off.asked).toEqual(['x.io/a:1', 'x.io/b:2']);
+      expect(on.asked.slice(0, 3)).toEqual(['x.io/not-a-workload:9', 'x.io/a:1', 'x.io/b:2']);
+      expect(b.results.map((x) => x.tags?.outcome)).toEqual(a.results.map((x) => x.tags?.outcome));
+    });
+
+    it('a failure during the prefetch still fails the run the same way (nothing rewritten)', async () => {
+      const failing: Resolver = { resolve: async (ref) => (ref.tag === '2' ? { ok: false, error: new PinError({ code: 'UNSIGNED', message: 'no trust data' }) } : ok({ digest: D1, role: 'targets', gun: ref.repository })) };
+      const r = await runKrm(input, { resolverFor: () => failing, spec, prefetchMinBytes: 0 });
+      expect(r.exitCode).toBe(1);
+      expect(r.stdout).toContain('image: "x.io/a:1"} # keep me');
+      expect(r.stdout).toContain('image: x.io/b:2\n');
+      expect(r.results.some((x) => x.severity === 'error' && x.tags?.code === 'UNSIGNED')).toBe(true);
+    });
   });
 });

@@ -15,6 +15,7 @@ import type { Spec } from '../config/schema.js';
 import { collectImageUses, collectResourceImageUses, evaluateUses, startEvaluation, type ImageOutcome, type ImageUse } from '../engine/evaluate.js';
 import { PinError, toPinError } from '../errors/errors.js';
 import { fileOf, parseInput, serialize, serializeParts } from '../manifest/io.js';
+import { prescanImages } from '../manifest/prescan.js';
 import type { FileRef, Manifest } from '../manifest/types.js';
 import { errorText, summaryLines, tally, toKrmResults } from '../report/format.js';
 import type { KrmResult } from '../manifest/types.js';
@@ -24,6 +25,15 @@ import { mark } from '../util/timings.js';
 
 /** Inputs beyond this are rejected (INPUT_TOO_LARGE); --max-input-bytes raises it. */
 export const DEFAULT_MAX_INPUT = 16 * 1024 * 1024;
+
+/**
+ * From this input size on, the trust data of the images the text appears to name is fetched and
+ * verified before the input is parsed (see `prefetchTrust`). Smaller inputs are parsed while their
+ * trust data is fetched, hiding the network's round trips behind the parse; for large inputs peak
+ * memory matters more: the trust work then never runs beside the parsed bundle (measured on the
+ * bench's 20,000-resource bundle: 185 → 162 MiB peak RSS, for ~5 round trips not hidden).
+ */
+export const PREFETCH_MIN_BYTES = 4 * 1024 * 1024;
 
 export interface KrmRunOptions {
   /** Builds the resolver for the effective spec (the Notary resolver in production). */
@@ -38,6 +48,8 @@ export interface KrmRunOptions {
   maxBytes?: number;
   /** Overrides of the effective spec from CLI flags (e.g. `--mode verify`). */
   overrides?: Partial<Pick<Spec, 'mode' | 'reference'>>;
+  /** Inputs at least this long fetch trust data before they are parsed (default `PREFETCH_MIN_BYTES`). */
+  prefetchMinBytes?: number;
 }
 
 export interface KrmRunResult {
@@ -54,6 +66,15 @@ export interface KrmRunResult {
 
 function failEarly(error: PinError): KrmRunResult {
   return { stdout: '', stderr: [`notary-pin: error: ${errorText(error)} [${error.code}]`], exitCode: 1, outcomes: [], results: [] };
+}
+
+/** Resolves (and forgets the outcomes of) the images `text` appears to name: see `prescanImages`. */
+async function prefetchTrust(text: string, spec: Spec, resolver: Resolver): Promise<void> {
+  const candidates = prescanImages(text);
+  if (candidates.length === 0) return;
+  const evaluation = startEvaluation(spec, resolver, { mode: spec.mode });
+  for (const image of candidates) evaluation.add({ resourceIndex: -1, resource: {}, field: '', path: [], image });
+  await evaluation.finish();
 }
 
 /** The spec with the CLI's overrides applied. */
@@ -100,6 +121,21 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
     resolver = undefined;
     await r?.close?.();
   };
+
+  // A large input gets its trust data first, while the heap holds little more than the input text:
+  // the images the text appears to name (manifest/prescan.ts) are resolved before it is parsed, so
+  // the trust work does not run beside the parsed bundle. Only the parsed manifests decide: their
+  // images are evaluated below as always, answered from the resolver's cache where the hint was right.
+  if (
+    earlySpec !== undefined &&
+    resolver !== undefined &&
+    typeof input === 'string' &&
+    input.length >= (opts.prefetchMinBytes ?? PREFETCH_MIN_BYTES) &&
+    input.length <= (opts.maxBytes ?? DEFAULT_MAX_INPUT)
+  ) {
+    await prefetchTrust(input, earlySpec, resolver);
+    mark('prefetch trust data');
+  }
 
   let model: Manifest;
   try {
