@@ -4,6 +4,7 @@
  * is measured from the scheduled send time). At most `maxInFlight` requests are outstanding; a
  * request that would exceed it is counted as dropped, not queued. Every request has a timeout.
  */
+import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 
 export interface LoadOptions {
@@ -118,4 +119,69 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     maxMs: sorted[sorted.length - 1] ?? Number.NaN,
     elapsedMs,
   };
+}
+
+/** One phase of `runLoadIsolated`: a rate, a duration and the bodies to send. */
+export interface LoadPhase {
+  readonly rate: number;
+  readonly durationMs: number;
+  /** Request i sends `bodies[i % bodies.length]`. */
+  readonly bodies: readonly string[];
+  readonly maxInFlight?: number;
+}
+
+/** What `runLoadIsolated` sends to its child: the phases, the target, and a named answer check. */
+export interface IsolatedLoadOptions extends Pick<LoadOptions, 'origin' | 'path' | 'ca' | 'timeoutMs' | 'connections'> {
+  /** Run one after another in the same child (warm-ups first: the generator's JIT is warm too). */
+  readonly phases: readonly LoadPhase[];
+  /** `allowed`: a 2xx answer counts only if it is an AdmissionReview with `response.allowed: true`. */
+  readonly check?: 'allowed';
+}
+
+const allowedCheck = (body: string): boolean => (JSON.parse(body) as { response?: { allowed?: boolean } }).response?.allowed === true;
+
+/**
+ * The phases of `runLoad` in a child process of its own: the generator's timers and GC then do not
+ * share a heap and an event loop with the bench (which holds the bundles and the notary-pin runs'
+ * bookkeeping), so its own pauses add less to the latencies it measures. One result per phase. The
+ * child is killed if it has not answered within the phases' durations plus the request timeout and
+ * a margin.
+ */
+export async function runLoadIsolated(o: IsolatedLoadOptions): Promise<LoadResult[]> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child'], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)), // where `tsx` resolves
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const out: Buffer[] = [];
+  child.stdout.on('data', (b: Buffer) => out.push(b));
+  child.stdin.end(JSON.stringify(o));
+  const limit = o.phases.reduce((t, p) => t + p.durationMs + (o.timeoutMs ?? 10_000), 0) + 30_000;
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), limit);
+    child.once('exit', (c) => (clearTimeout(timer), resolve(c)));
+  });
+  if (code !== 0) throw new Error(`load generator exited with ${code}`);
+  return JSON.parse(Buffer.concat(out).toString('utf8')) as LoadResult[];
+}
+
+async function childMain(): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const { phases, check, ...common } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as IsolatedLoadOptions;
+  const results: LoadResult[] = [];
+  for (const { bodies, ...phase } of phases) {
+    results.push(await runLoad({ ...common, ...phase, body: (i) => bodies[i % bodies.length]!, ...(check === 'allowed' && { check: allowedCheck }) }));
+  }
+  process.stdout.write(JSON.stringify(results));
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes('--child')) {
+  childMain().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      process.stderr.write(`load generator: ${(e as Error).stack ?? String(e)}\n`);
+      process.exit(1);
+    },
+  );
 }
