@@ -3,7 +3,7 @@
  * an in-process HTTPS notary read API, and a fresh resolver per "run" (as a new CI process would).
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -147,17 +147,36 @@ describe('on-disk metadata cache', () => {
     await r.close();
   });
 
-  it('a long-lived process writes its saves a moment later without a flush', async () => {
+  it('a save starts its write at once, in the background: it lands without a flush', async () => {
     const a = builder();
     const files = a.build();
     const env = await setup(new Map([[GUN, asFiles(files)]]));
-    const cache = createMetadataDiskCache({ cacheDir: env.cacheDir, writeDelayMs: 20 });
+    const cache = createMetadataDiskCache({ cacheDir: env.cacheDir });
     const state = { gun: GUN, versions: { root: 1, timestamp: 1, snapshot: 1, targets: {} }, expires: new Date(), files: { root: files.root! } };
     await cache.save(env.s.url, GUN, state);
     const file = cache.fileFor(env.s.url, GUN);
-    expect(() => readFileSync(file)).toThrow(); // not yet
-    await new Promise((r) => setTimeout(r, 200));
+    expect(() => readFileSync(file)).toThrow(); // the answer did not wait for the disk
+    for (let i = 0; i < 200 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 10));
     expect(readCache(file).roles['root']).toBe(b64(files.root!));
+    await cache.flush(); // nothing left: returns
+  });
+
+  it('saves of one file land in order (the latest last), and a load waits for a running write', async () => {
+    const a = builder();
+    const v1 = a.build();
+    a.bumpVersion('timestamp');
+    const v2 = a.build();
+    const env = await setup(new Map([[GUN, asFiles(v1)]]));
+    const cache = createMetadataDiskCache({ cacheDir: env.cacheDir });
+    const state = (f: typeof v1) => ({ gun: GUN, versions: { root: 1, timestamp: 1, snapshot: 1, targets: {} }, expires: new Date(), files: { root: f.root!, timestamp: f.timestamp! } });
+    await cache.save(env.s.url, GUN, state(v1));
+    await cache.save(env.s.url, GUN, state(v2));
+    const loaded = await cache.load(env.s.url, GUN, 1 << 20); // waits for both writes
+    expect(Buffer.from(loaded.get('timestamp')!).equals(Buffer.from(v2.timestamp!))).toBe(true);
+    await cache.save(env.s.url, GUN, state(v1));
+    await cache.flush();
+    expect(readCache(cache.fileFor(env.s.url, GUN)).roles['timestamp']).toBe(b64(v1.timestamp!));
+    expect(readdirSync(join(env.cacheDir, 'metadata')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   it('an unwritable cache directory only costs the cache: the answer is unchanged', async () => {
