@@ -1,6 +1,5 @@
 /** File helpers for the caches (TOFU store, on-disk metadata cache). */
 import { randomBytes } from 'node:crypto';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 
 /**
@@ -14,18 +13,6 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => {});
-    throw e;
-  }
-}
-
-/** `writeFileAtomic` with synchronous calls (for a few small files, cheaper than the promise API). */
-export function writeFileAtomicSync(path: string, data: Uint8Array | string): void {
-  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' });
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
     throw e;
   }
 }
