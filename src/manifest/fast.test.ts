@@ -407,7 +407,9 @@ describe('fast path: compact index (memory)', () => {
       [true, undefined],
       [true, undefined],
     ]);
-    expect(idx.table.length).toBe(2 * 24); // the depth-2 blocks were merged into the roots' blocks
+    expect(idx.table.length).toBe(2 * 24);
+    // packed once, with the root: no block of their own for spec.template and the like first
+    expect(idx.table.paths).toHaveLength(24);
     expect(frameAt(idx.roots[1]!, image)!.r).toBe('registry.example.com/team1/app1:1.1');
     expect(frameAt(idx.roots[1]!, ['kind'])!.r).toBe('Deployment');
   });

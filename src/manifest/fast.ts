@@ -133,9 +133,12 @@ export class ScalarTable {
       }
       ids[i] = id;
     }
-    const order = Array.from({ length: count }, (_, i) => i).sort((a, b) => (ids[a] as number) - (ids[b] as number));
+    // Usually in order already: resources of one shape list their paths in the order first seen.
+    let sorted = true;
+    for (let i = 1; i < count && sorted; i++) sorted = (ids[i - 1] as number) <= (ids[i] as number);
+    const order = sorted ? undefined : Array.from({ length: count }, (_, i) => i).sort((a, b) => (ids[a] as number) - (ids[b] as number));
     for (let j = 0; j < count; j++) {
-      const i = order[j] as number;
+      const i = order === undefined ? j : (order[j] as number);
       this.ids[from + j] = ids[i] as number;
       this.starts[from + j] = cs[i] as number;
       this.ends[from + j] = ce[i] as number;
@@ -257,10 +260,12 @@ export interface IndexOptions {
 /**
  * Build the index while js-yaml loads `text`; undefined when the input is not plain.
  *
- * Memory: every node is checked when it closes, and a collection at depth 2 (a ResourceList item,
- * or anything two levels below a document root) is compacted as soon as it closes: its frames are
- * dropped and only its string scalars stay, packed in the `ScalarTable`. Frames are kept only for
- * the roots and their direct children, which is what `buildFast` and `fastResultsEdit` read.
+ * Memory: every node is checked when it closes, and a collection at depth 2 (a ResourceList item;
+ * without `compactRoots`, anything two levels below a document root) is compacted as soon as it
+ * closes: its frames are dropped and only its string scalars stay, packed in the `ScalarTable`;
+ * with `compactRoots`, a stream's resources are compacted whole when their root closes. Frames are
+ * kept only for the roots and their direct children, which is what `buildFast` and
+ * `fastResultsEdit` read.
  */
 export function indexDocuments(text: string, opts: IndexOptions = {}): DocumentIndex | undefined {
   if (UNPLAIN_TEXT.test(text)) return undefined;
@@ -422,6 +427,28 @@ export function indexDocuments(text: string, opts: IndexOptions = {}): DocumentI
   };
 
   /**
+   * True when `f` (closing) looks like an entry of a sequence: its parent (the nearest open frame
+   * not starting where `f` does, which would be js-yaml's wrapper around a flow collection) starts
+   * with `[` or a `- ` entry indicator. With `compactRoots`, only such a node at depth 2 (a
+   * ResourceList item, an entry of a root's top-level list) is compacted on its own: anything else
+   * there (a Deployment's `spec.template`) is compacted with its document root moments later, and
+   * compacting it first would pack its scalars twice. A wrong guess costs only time or memory: the
+   * index says the same either way.
+   */
+  const inSequence = (f: Frame): boolean => {
+    for (let i = stack.length - 1; i >= 0; i--) {
+      const g = stack[i] as Frame;
+      if (g.cs === f.cs) continue;
+      const c = text.charCodeAt(g.cs);
+      if (c === 0x5b) return true;
+      if (c !== 0x2d) return false;
+      const d = text.charCodeAt(g.cs + 1);
+      return d === 0x20 || d === 0x0a || d === 0x0d || d === 0x09 || Number.isNaN(d);
+    }
+    return false;
+  };
+
+  /**
    * Replace `f`'s subtree (checked) by its string scalars in `table`. Compacted descendants are
    * merged: their blocks are the last ones of the table (they closed after `f` opened), so the
    * merged block replaces them.
@@ -509,7 +536,7 @@ export function indexDocuments(text: string, opts: IndexOptions = {}): DocumentI
     }
     if ((f.k === MAP || f.k === SEQ) && f.t === undefined && stack.length <= 3) {
       const depth = depthOf(f);
-      if (depth === 2 || (depth === 0 && opts.compactRoots === true && f.k === MAP && (f.r as Record<string, unknown>).kind !== 'ResourceList')) compact(f);
+      if ((depth === 2 && (opts.compactRoots !== true || inSequence(f))) || (depth === 0 && opts.compactRoots === true && f.k === MAP && (f.r as Record<string, unknown>).kind !== 'ResourceList')) compact(f);
     }
     const parent = stack[stack.length - 1];
     if (parent === undefined) {
