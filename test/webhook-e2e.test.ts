@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { productionResolver } from '../src/cli/resolver.js';
+import { notaryResolverFor } from '../src/cli/resolver.js';
 import { SpecSchema, type Spec } from '../src/config/schema.js';
 import { createTestCA, writeTestPki, type TestCertAuthority } from '../src/testing/pki.js';
 import { postReview, send } from '../src/webhook/testing/client.js';
@@ -110,7 +110,7 @@ describeWithTools(NOTARY_ENV_TOOLS, 'webhook end to end (real notary-server behi
   async function start(s: Spec): Promise<WebhookServer> {
     const w = await startWebhookServer({
       spec: s,
-      resolver: productionResolver(s, {}),
+      resolver: notaryResolverFor(s, {}), // what `notary-pin webhook` builds (runWebhook)
       certFile,
       keyFile,
       port: 0,
