@@ -8,7 +8,7 @@ import { startTestServer } from '../http/testing/server.js';
 import { notaryHandler } from '../notary/testing/serve.js';
 import { D, asFiles, ref, useTestTls, value } from '../notary/testing/helpers.js';
 import { TufRepoBuilder } from '../tuf/testing/repo.js';
-import { productionResolver, settleCacheWrites } from './resolver.js';
+import { notaryResolverFor, productionResolver, settleCacheWrites } from './resolver.js';
 
 const GUN = 'registry.example:5000/team/app';
 const tls = useTestTls();
@@ -71,5 +71,21 @@ describe('productionResolver', () => {
     expect(s.requests.length).toBe(seen);
     await r.close?.();
     await settleCacheWrites();
+  });
+
+  it("the webhook's resolver (notaryResolverFor) does not remember a failure: it asks again", async () => {
+    const b = new TufRepoBuilder({ gun: GUN });
+    const s = await startTestServer(notaryHandler(new Map([[GUN, asFiles(b.build())]])), tls.leaf);
+    tls.cleanup.push(() => s.close());
+    const spec = SpecSchema.parse({
+      trust: [{ images: ['**'], server: s.url, ca: tls.ca.certPem, rootKeys: b.rootKeyIds().keyIds, signers: ['targets'] }],
+    });
+    const r = notaryResolverFor(spec, {});
+    const missing = 'registry.example:5000/team/missing';
+    expect((await r.resolve(ref(`${missing}:v1`), spec.trust[0]!)).ok).toBe(false);
+    const seen = s.requests.length;
+    expect((await r.resolve(ref(`${missing}:v1`), spec.trust[0]!)).ok).toBe(false);
+    expect(s.requests.length).toBeGreaterThan(seen);
+    await r.close();
   });
 });
