@@ -52,7 +52,8 @@ describe('productionResolver', () => {
     await settleCacheWrites();
   });
 
-  it('remembers a failure for the rest of the run: a GUN that failed is not fetched again', async () => {
+  /** A trust server holding one signed GUN, and a spec trusting it with no cache directory. */
+  async function oneGun() {
     const b = new TufRepoBuilder({ gun: GUN });
     b.addTarget('v1', { digest: D(1), length: 100 });
     const s = await startTestServer(notaryHandler(new Map([[GUN, asFiles(b.build())]])), tls.leaf);
@@ -60,31 +61,28 @@ describe('productionResolver', () => {
     const spec = SpecSchema.parse({
       trust: [{ images: ['**'], server: s.url, ca: tls.ca.certPem, rootKeys: b.rootKeyIds().keyIds, signers: ['targets'] }],
     });
+    return { s, spec, rule: spec.trust[0]! };
+  }
+  const missing = 'registry.example:5000/team/missing';
+
+  it('remembers a failure for the rest of the run: a GUN that failed is not fetched again', async () => {
+    const { s, spec, rule } = await oneGun();
     const r = productionResolver(spec, {});
-    const missing = 'registry.example:5000/team/missing';
-    const first = await r.resolve(ref(`${missing}:v1`), spec.trust[0]!);
-    expect(first.ok).toBe(false);
+    expect((await r.resolve(ref(`${missing}:v1`), rule)).ok).toBe(false);
     const seen = s.requests.length;
     expect(seen).toBeGreaterThan(0);
-    const again = await r.resolve(ref(`${missing}:v2`), spec.trust[0]!);
-    expect(again.ok).toBe(false);
+    expect((await r.resolve(ref(`${missing}:v2`), rule)).ok).toBe(false);
     expect(s.requests.length).toBe(seen);
     await r.close?.();
     await settleCacheWrites();
   });
 
   it("the webhook's resolver (notaryResolverFor) does not remember a failure: it asks again", async () => {
-    const b = new TufRepoBuilder({ gun: GUN });
-    const s = await startTestServer(notaryHandler(new Map([[GUN, asFiles(b.build())]])), tls.leaf);
-    tls.cleanup.push(() => s.close());
-    const spec = SpecSchema.parse({
-      trust: [{ images: ['**'], server: s.url, ca: tls.ca.certPem, rootKeys: b.rootKeyIds().keyIds, signers: ['targets'] }],
-    });
+    const { s, spec, rule } = await oneGun();
     const r = notaryResolverFor(spec, {});
-    const missing = 'registry.example:5000/team/missing';
-    expect((await r.resolve(ref(`${missing}:v1`), spec.trust[0]!)).ok).toBe(false);
+    expect((await r.resolve(ref(`${missing}:v1`), rule)).ok).toBe(false);
     const seen = s.requests.length;
-    expect((await r.resolve(ref(`${missing}:v1`), spec.trust[0]!)).ok).toBe(false);
+    expect((await r.resolve(ref(`${missing}:v1`), rule)).ok).toBe(false);
     expect(s.requests.length).toBeGreaterThan(seen);
     await r.close();
   });
