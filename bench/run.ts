@@ -490,7 +490,7 @@ async function main(): Promise<void> {
       `baseline: one \`notary -s … --tlscacert … -d <shared fresh trust dir> lookup GUN TAG\` process per image use of the bundle (all ${RESOURCES}, not sampled, one after another, as the OPA notary-wrapper is called per image of each resource); deduplicated: once per unique image (${images.length}), serially and ${BASELINE_PARALLEL} at a time`,
       `resolve only: createNotaryResolver (the CLI's resolver) in the bench process, all 200 images at once, a fresh resolver (new TLS connections) per run, median of ${RUNS}`,
       `latency: bench/delay-proxy.ts delays every chunk ${ONE_WAY_DELAY_MS} ms each way (RTT ≈ ${RTT_MS} ms), in its own process; wall includes node start-up and local work; each run through the proxy is paired with a loopback run right before or after it, and "added" is the median of the pairs' differences`,
-      `webhook: \`notary-pin webhook\` (verify mode, cacheDir), open-loop generator bench/load.ts on the same machine, 32 keep-alive connections, one Pod with one pinned image per request, warmed with every image and then ${WEBHOOK_WARMUP_SECONDS} s at the same rate (steady state)`,
+      `webhook: \`notary-pin webhook\` (verify mode, cacheDir), open-loop generator bench/load.ts in a process of its own on the same machine, 32 keep-alive connections, one Pod with one pinned image per request, warmed with every image and then ${WEBHOOK_WARMUP_SECONDS} s at the same rate (steady state)`,
       `total bench time: ${((performance.now() - started) / 1000).toFixed(0)} s`,
     ];
     process.stdout.write(`\n${table}\n\n${notes.join('\n')}\n`);
