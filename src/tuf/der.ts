@@ -104,6 +104,8 @@ export interface CertFields {
   readonly notAfter: Date;
   /** OID of the outer signatureAlgorithm. */
   readonly signatureAlgorithm: string;
+  /** The subjectPublicKeyInfo element as encoded in the certificate (Go `RawSubjectPublicKeyInfo`). */
+  readonly spki: Uint8Array;
 }
 
 const OID_CN = '2.5.4.3';
@@ -148,10 +150,11 @@ export function parseCertFields(der: Uint8Array): CertFields {
   const fields = children(tbs);
   let i = 0;
   if (fields[0]?.tag === 0xa0) i = 1; // [0] version
-  // serial, signature, issuer, validity, subject
+  // serial, signature, issuer, validity, subject, subjectPublicKeyInfo
   const validity = fields[i + 3];
   const subject = fields[i + 4];
-  if (!validity || validity.tag !== 0x30 || !subject || subject.tag !== 0x30) {
+  const spki = fields[i + 5];
+  if (!validity || validity.tag !== 0x30 || !subject || subject.tag !== 0x30 || !spki || spki.tag !== 0x30) {
     throw new DerError('bad TBSCertificate structure');
   }
   const [nb, na] = children(validity);
@@ -163,5 +166,6 @@ export function parseCertFields(der: Uint8Array): CertFields {
     notBefore: decodeTime(nb),
     notAfter: decodeTime(na),
     signatureAlgorithm: decodeOid(algOid.content),
+    spki: spki.raw,
   };
 }

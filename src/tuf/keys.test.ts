@@ -7,8 +7,10 @@ import {
   generateRootKey,
   generateRsaKey,
   signBytes,
+  toX509Key,
   type TestKey,
 } from './testing/keys.js';
+import { createCertificate } from './testing/x509.js';
 
 const msg = new TextEncoder().encode('{"_type":"Targets","version":1}');
 const asTuf = (k: TestKey) => makeKey(k.keytype, k.public);
@@ -34,6 +36,15 @@ describe('key IDs', () => {
     expect(canonicalKeyId(asTuf(root))).toBe(base.id);
     expect(canonicalKeyId(asTuf(base))).toBe(base.id);
     expect(canonicalKeyId(makeKey('ecdsa-x509', new TextEncoder().encode('not a pem')))).toBeUndefined();
+  });
+
+  it('canonical key ID: the SPKI as it stands in a P-256 certificate gives the same ID as re-encoding it; other keys are re-encoded', () => {
+    for (const base of [generateEcdsaKey('P-256'), generateEcdsaKey('P-384'), generateRsaKey()]) {
+      const root = toX509Key(base, [createCertificate({ subjectCN: 'example.com/app', publicKey: base.publicKey, selfSignKey: base.privateKey, notBefore: new Date(), notAfter: new Date(Date.now() + 3600_000) })]);
+      const reEncoded = base.publicKey.export({ format: 'der', type: 'spki' });
+      expect(canonicalKeyId(asTuf(root))).toBe(computeKeyId(base.keytype, reEncoded));
+      expect(canonicalKeyId(asTuf(root))).toBe(base.id);
+    }
   });
 });
 

@@ -79,10 +79,18 @@ const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d03
  * checked to lie on the curve. Anything else (other curves, compressed points, RSA): undefined,
  * and the caller imports the DER as is.
  */
+/** True when `spki` is the DER of an uncompressed P-256 point under the fixed prime256v1 header. */
+function isPlainP256Spki(spki: Uint8Array): boolean {
+  return (
+    spki.length === P256_SPKI_PREFIX.length + 65 &&
+    spki[P256_SPKI_PREFIX.length] === 0x04 &&
+    Buffer.from(spki.buffer, spki.byteOffset, P256_SPKI_PREFIX.length).equals(P256_SPKI_PREFIX)
+  );
+}
+
 function p256Jwk(spki: Uint8Array): KeyObject | undefined {
-  if (spki.length !== P256_SPKI_PREFIX.length + 65 || spki[P256_SPKI_PREFIX.length] !== 0x04) return undefined;
+  if (!isPlainP256Spki(spki)) return undefined;
   const b = Buffer.from(spki);
-  if (!b.subarray(0, P256_SPKI_PREFIX.length).equals(P256_SPKI_PREFIX)) return undefined;
   const at = P256_SPKI_PREFIX.length + 1;
   return createPublicKey({
     key: { kty: 'EC', crv: 'P-256', x: b.subarray(at, at + 32).toString('base64url'), y: b.subarray(at + 32, at + 64).toString('base64url') },
@@ -132,7 +140,10 @@ export function canonicalKeyId(key: TufKey): string | undefined {
   if (key.keytype !== 'ecdsa-x509' && key.keytype !== 'rsa-x509') return key.id;
   const cert = loadFirstCert(key.public);
   if (!cert) return undefined;
-  const spki = cert.x509.publicKey.export({ format: 'der', type: 'spki' });
+  // notary marshals the certificate's public key again (x509.MarshalPKIXPublicKey). A P-256 key
+  // already in that exact form (the fixed header + an uncompressed point) is taken as it stands in
+  // the certificate; anything else is re-encoded by OpenSSL, as before.
+  const spki = isPlainP256Spki(cert.spki) ? cert.spki : cert.x509.publicKey.export({ format: 'der', type: 'spki' });
   return computeKeyId(key.keytype === 'ecdsa-x509' ? 'ecdsa' : 'rsa', spki);
 }
 
@@ -143,10 +154,19 @@ const CURVE_BITS: Record<string, number> = {
   secp224r1: 224,
 };
 
+/** The curve size of each EC key object (`asymmetricKeyDetails` is computed anew on every read). */
+const curveBitsOf = new WeakMap<KeyObject, number | undefined>();
+function curveBits(pub: KeyObject): number | undefined {
+  if (curveBitsOf.has(pub)) return curveBitsOf.get(pub);
+  const bits = CURVE_BITS[pub.asymmetricKeyDetails?.namedCurve ?? ''];
+  curveBitsOf.set(pub, bits);
+  return bits;
+}
+
 function verifyEcdsa(key: TufKey, sig: Uint8Array, msg: Uint8Array): boolean {
   if (key.keytype !== 'ecdsa' && key.keytype !== 'ecdsa-x509') return false;
   const pub = publicKeyObject(key);
-  const bits = CURVE_BITS[pub?.asymmetricKeyDetails?.namedCurve ?? ''];
+  const bits = pub && curveBits(pub);
   if (!pub || bits === undefined) return false;
   // verifiers.go: "If we have an invalid signature length, fail"; then r||s, SHA-256 digest.
   if (sig.length !== 2 * ((bits + 7) >> 3)) return false;
