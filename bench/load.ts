@@ -79,7 +79,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
             signal: AbortSignal.timeout(timeoutMs),
           });
           const text = await res.body.text();
-          if (res.statusCode >= 200 && res.statusCode < 300 && (o.check?.(text) ?? true)) latencies.push(performance.now() - scheduled);
+          const latency = performance.now() - scheduled; // the whole answer is in; checking it is ours
+          if (res.statusCode >= 200 && res.statusCode < 300 && (o.check?.(text) ?? true)) latencies.push(latency);
           else errors++;
         } catch {
           errors++;
