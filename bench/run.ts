@@ -14,7 +14,9 @@
  * - the webhook (`notary-pin webhook`, warm) at a fixed request rate (bench/load.ts).
  *
  * Prints one table with targets and PASS/MISS, and the machine. `--write-results` also writes
- * bench/RESULTS.md. Everything is bounded; every process is killed at the end.
+ * bench/RESULTS.md; `--webhook-only` measures just the webhook (after the same set-up); `--hold`
+ * leaves the servers up for profiling by hand. Everything is bounded; every process is killed at
+ * the end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -356,6 +358,12 @@ async function main(): Promise<void> {
         process.once('SIGINT', () => (clearTimeout(timer), resolve()));
         process.once('SIGTERM', () => (clearTimeout(timer), resolve()));
       });
+      return;
+    }
+
+    if (process.argv.includes('--webhook-only')) {
+      const wh = await webhookBench(env, work, images, await cfg('webhook', env.notaryUrl, await freshCache('webhook'), 'verify'));
+      console.log(`webhook @ ${WEBHOOK_RATE} req/s, ${WEBHOOK_SECONDS} s, warm: ${wh.ok}/${wh.sent} ok, ${wh.errors} errors, ${wh.dropped} dropped; p50 ${wh.p50Ms.toFixed(2)} ms, p99 ${wh.p99Ms.toFixed(2)} ms, max ${wh.maxMs.toFixed(2)} ms`);
       return;
     }
 
