@@ -163,18 +163,8 @@ export function createTofuStore(cacheDir: string): TofuStore {
 
   async function saveNow(gun: string, state: VerifiedState, opts: { root: boolean }): Promise<void> {
     const dir = dirFor(gun);
-    try {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-    } catch (e) {
-      throw new PinError({
-        code: 'CONFIG_INVALID',
-        message: `cannot create ${dir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-        hint: 'spec.cacheDir must be writable',
-      });
-    }
     const known = listing();
     const existed = known.has(hashOf(gun));
-    known.add(hashOf(gun));
     // A GUN new to the store has nothing to merge with: no reads (they would all fail).
     const before = existed ? read(gun) : {};
     const prev = before.versions ?? {};
@@ -193,11 +183,21 @@ export function createTofuStore(cacheDir: string): TofuStore {
       next.timestamp === prev.timestamp &&
       next.snapshot === prev.snapshot &&
       JSON.stringify(targets) === JSON.stringify(prev.targets ?? {});
-    if (!same) await writeAtomic(join(dir, 'versions.json'), `${JSON.stringify(next)}\n`);
     const rootBytes = state.files.root;
-    if (opts.root && rootBytes !== undefined && !(before.root && Buffer.from(before.root).equals(Buffer.from(rootBytes)))) {
-      await writeAtomic(join(dir, 'root.json'), rootBytes);
+    const newRoot = opts.root && rootBytes !== undefined && !(before.root && Buffer.from(before.root).equals(Buffer.from(rootBytes)));
+    if (same && !newRoot) return; // nothing to write (a warm run that saw no new versions)
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw new PinError({
+        code: 'CONFIG_INVALID',
+        message: `cannot create ${dir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+        hint: 'spec.cacheDir must be writable',
+      });
     }
+    known.add(hashOf(gun));
+    if (!same) await writeAtomic(join(dir, 'versions.json'), `${JSON.stringify(next)}\n`);
+    if (newRoot) await writeAtomic(join(dir, 'root.json'), rootBytes);
   }
 
   return {
