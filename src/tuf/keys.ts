@@ -73,12 +73,6 @@ export function publicKeyObject(key: TufKey): KeyObject | undefined {
 /** DER SubjectPublicKeyInfo header of an uncompressed P-256 point (id-ecPublicKey, prime256v1). */
 const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex');
 
-/**
- * A P-256 SPKI (exactly the DER notary writes for `ecdsa` keys: the fixed header + 0x04 || X || Y)
- * imported through its JWK form, which OpenSSL 3 decodes faster than DER; the point is still
- * checked to lie on the curve. Anything else (other curves, compressed points, RSA): undefined,
- * and the caller imports the DER as is.
- */
 /** True when `spki` is the DER of an uncompressed P-256 point under the fixed prime256v1 header. */
 function isPlainP256Spki(spki: Uint8Array): boolean {
   return (
@@ -88,6 +82,12 @@ function isPlainP256Spki(spki: Uint8Array): boolean {
   );
 }
 
+/**
+ * A P-256 SPKI (exactly the DER notary writes for `ecdsa` keys: the fixed header + 0x04 || X || Y)
+ * imported through its JWK form, which OpenSSL 3 decodes faster than DER; the point is still
+ * checked to lie on the curve. Anything else (other curves, compressed points, RSA): undefined,
+ * and the caller imports the DER as is.
+ */
 function p256Jwk(spki: Uint8Array): KeyObject | undefined {
   if (!isPlainP256Spki(spki)) return undefined;
   const b = Buffer.from(spki);
