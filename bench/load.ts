@@ -4,6 +4,7 @@
  * is measured from the scheduled send time). At most `maxInFlight` requests are outstanding; a
  * request that would exceed it is counted as dropped, not queued. Every request has a timeout.
  */
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 
@@ -149,7 +150,6 @@ const allowedCheck = (body: string): boolean => (JSON.parse(body) as { response?
  * a margin.
  */
 export async function runLoadIsolated(o: IsolatedLoadOptions): Promise<LoadResult[]> {
-  const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child'], {
     cwd: fileURLToPath(new URL('..', import.meta.url)), // where `tsx` resolves
     stdio: ['pipe', 'pipe', 'inherit'],

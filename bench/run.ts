@@ -392,40 +392,38 @@ async function main(): Promise<void> {
       return [as, bs];
     };
     const differences = (a: readonly number[], b: readonly number[]) => median(b.map((x, i) => x - (a[i] as number)));
-    const pinCold = (label: string, server: string) => async (i: number) =>
-      runPin(await cfg(`${label}-cold${i}`, server, await freshCache(`${label}-cold${i}`)), input, output, RESOURCES);
-    const [localCold, slowCold] = await paired(RUNS, pinCold('local', env.notaryUrl), pinCold('rtt', proxied));
-    const localWarmCfg = await cfg('local-warm', env.notaryUrl, await freshCache('local-warm'));
-    const slowWarmCfg = await cfg('rtt-warm', proxied, await freshCache('rtt-warm'));
-    await runPin(localWarmCfg, input, output, RESOURCES);
-    await runPin(slowWarmCfg, input, output, RESOURCES);
-    const [localWarm, slowWarm] = await paired(
-      RUNS,
-      () => runPin(localWarmCfg, input, output, RESOURCES),
-      () => runPin(slowWarmCfg, input, output, RESOURCES),
-    );
+    /**
+     * `run` at loopback and through the proxy, in pairs: cold (a fresh cache dir each run), then
+     * warm (a cache dir from one earlier run on each side).
+     */
+    const atBothSpeeds = async <T>(label: string, run: (server: string, cacheDir: string, name: string) => Promise<T>) => {
+      const cold = (server: string, side: string) => async (i: number) => {
+        const name = `${label}-${side}-cold${i}`;
+        return run(server, await freshCache(name), name);
+      };
+      const [loopbackCold, delayedCold] = await paired(RUNS, cold(notaryUrl, 'loopback'), cold(proxied, 'delayed'));
+      const warm = async (server: string, side: string) => {
+        const name = `${label}-${side}-warm`;
+        const dir = await freshCache(name);
+        await run(server, dir, name);
+        return () => run(server, dir, name);
+      };
+      const [loopbackWarm, delayedWarm] = await paired(RUNS, await warm(notaryUrl, 'loopback'), await warm(proxied, 'delayed'));
+      return { loopbackCold, delayedCold, loopbackWarm, delayedWarm };
+    };
+    const pin = await atBothSpeeds('pin', async (server, cacheDir, name) => runPin(await cfg(name, server, cacheDir), input, output, RESOURCES));
     const wall = (r: readonly PinRun[]) => r.map((x) => x.wallMs);
-    const local = { cold: median(wall(localCold)), warm: median(wall(localWarm)), rss: Math.max(...localCold.map((r) => r.maxRssKb)) };
-    const slow = { cold: median(wall(slowCold)), warm: median(wall(slowWarm)) };
-    const added = { cold: differences(wall(localCold), wall(slowCold)), warm: differences(wall(localWarm), wall(slowWarm)) };
+    const local = { cold: median(wall(pin.loopbackCold)), warm: median(wall(pin.loopbackWarm)), rss: Math.max(...pin.loopbackCold.map((r) => r.maxRssKb)) };
+    const slow = { cold: median(wall(pin.delayedCold)), warm: median(wall(pin.delayedWarm)) };
+    const added = { cold: differences(wall(pin.loopbackCold), wall(pin.delayedCold)), warm: differences(wall(pin.loopbackWarm), wall(pin.delayedWarm)) };
 
     // Resolution alone, in this process, paired the same way: what is left at loopback is
     // verification and cache I/O (CPU), not the network.
     const caFile = env.caFile;
-    const resolveCold = (server: string, label: string) => async (i: number) => resolveOnly(server, caFile, pins, images, await freshCache(`${label}-cold${i}`));
-    const [locCold, netCold] = await paired(RUNS, resolveCold(env.notaryUrl, 'loc'), resolveCold(proxied, 'net'));
-    const locDir = await freshCache('loc-warm');
-    const netDir = await freshCache('net-warm');
-    await resolveOnly(env.notaryUrl, env.caFile, pins, images, locDir);
-    await resolveOnly(proxied, env.caFile, pins, images, netDir);
-    const [locWarm, netWarm] = await paired(
-      RUNS,
-      () => resolveOnly(notaryUrl, caFile, pins, images, locDir),
-      () => resolveOnly(proxied, caFile, pins, images, netDir),
-    );
-    const loc = { cold: median(locCold), warm: median(locWarm) };
-    const net = { cold: median(netCold), warm: median(netWarm) };
-    const netAdded = { cold: differences(locCold, netCold), warm: differences(locWarm, netWarm) };
+    const res = await atBothSpeeds('resolve', (server, cacheDir) => resolveOnly(server, caFile, pins, images, cacheDir));
+    const loc = { cold: median(res.loopbackCold), warm: median(res.loopbackWarm) };
+    const net = { cold: median(res.delayedCold), warm: median(res.delayedWarm) };
+    const netAdded = { cold: differences(res.loopbackCold, res.delayedCold), warm: differences(res.loopbackWarm, res.delayedWarm) };
 
     // The OPA notary-wrapper is called for every image of every resource it evaluates: one process
     // per image use of the bundle (RESOURCES of them), one after another.
