@@ -1,7 +1,7 @@
 /** The bench's load generator: schedule, counts, answer checks, and the isolated child process. */
 import { describe, expect, it } from 'vitest';
-import { startTestServer } from '../src/http/testing/server.js';
-import { useTestTls } from '../src/notary/testing/helpers.js';
+import { startTestServer } from '../test/support/http-server.js';
+import { useTestTls } from '../test/support/notary/helpers.js';
 import { runLoad, runLoadIsolated } from './load.js';
 
 const tls = useTestTls();

@@ -51,7 +51,7 @@ async function startProxyProcess(targetPort: number, delayMs: number): Promise<{
   return { port, close: () => void child.kill('SIGKILL') };
 }
 import { TrustRuleSchema } from '../src/config/schema.js';
-import { createNotaryResolver } from '../src/notary/resolver.js';
+import { createNotaryResolver } from '../src/trust/notary/resolver.js';
 import { parseReference } from '../src/reference/parse.js';
 import { runLoadIsolated } from './load.js';
 

@@ -12,8 +12,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateCA, generateRootKey } from '../src/tuf/testing/keys.js';
-import { TufRepoBuilder } from '../src/tuf/testing/repo.js';
+import { generateCA, generateRootKey } from '../src/trust/notary/sign/keys.js';
+import { TufRepoBuilder } from '../src/trust/notary/sign/repo.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', 'testdata', '_trust');
 const NOW = new Date('2025-01-01T00:00:00Z');

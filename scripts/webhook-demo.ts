@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { writeTestPki } from '../src/testing/pki.js';
+import { writeTestPki } from '../src/demo/pki.js';
 import { freePort } from '../test/support/daemon.js';
 import { findTool, NOTARY_ENV_TOOLS } from '../test/support/find-tool.js';
 import { startNotaryEnv } from '../test/support/notary-env.js';

@@ -16,8 +16,8 @@ import { stringify } from 'yaml';
 import { productionResolver } from '../src/cli/resolver.js';
 import type { Spec } from '../src/config/schema.js';
 import { runKrm, type KrmRunResult } from '../src/krm/run.js';
-import { generateEcdsaKey } from '../src/tuf/testing/keys.js';
-import { editSignatures, fileMeta, resign, tamper, TufRepoBuilder, type RepoFiles } from '../src/tuf/testing/repo.js';
+import { generateEcdsaKey } from '../src/trust/notary/sign/keys.js';
+import { editSignatures, fileMeta, resign, tamper, TufRepoBuilder, type RepoFiles } from '../src/trust/notary/sign/repo.js';
 import { errorsOf, imagesIn, parseList, type KrmResultJson } from './support/attack/cli.js';
 import { rechain, startMaliciousServer, type MaliciousServer, type RoleBehaviour } from './support/attack/malicious.js';
 import { startNotaryEnv, type NotaryEnv } from './support/notary-env.js';
@@ -315,7 +315,7 @@ describe('attack matrix through runKrm + the production resolver (TufRepoBuilder
     });
 
     // README: "An unpinned root with no tofu is refused with the key IDs to pin in the message."
-    // src/notary/anchor.ts refuses such a rule before fetching anything, so the IDs are missing.
+    // src/trust/notary/anchor.ts refuses such a rule before fetching anything, so the IDs are missing.
     it('a rule that pins nothing and has no TOFU → TRUST_ROOT_UNTRUSTED naming the served root key IDs', async () => {
       const b = builder();
       const e2 = expectClosed(await attack({ files: files(b.build()), rule: {} }), 'TRUST_ROOT_UNTRUSTED', 'root');

@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { PinError, err } from '../src/errors/errors.js';
 import { DEFAULT_MAX_INPUT, runKrm } from '../src/krm/run.js';
-import type { Resolver } from '../src/resolve/types.js';
+import type { Resolver } from '../src/engine/port.js';
 
 const dir = join(import.meta.dirname, '..', 'testdata', 'bad-input');
 const expected = parseYaml(readFileSync(join(dir, 'expected.yaml'), 'utf8')) as Record<string, { code: string; stdout: 'empty' | 'unchanged' }>;

@@ -12,10 +12,10 @@ import { TrustRuleSchema, type TrustRuleInput } from '../src/config/schema.js';
 import type { ImageReference } from '../src/reference/types.js';
 import { startNotaryEnv, type NotaryEnv } from './support/notary-env.js';
 import { describeWithTools, NOTARY_ENV_TOOLS } from './support/tools.js';
-import { startTestServer } from '../src/http/testing/server.js';
-import { createNotaryResolver, type NotaryResolver } from '../src/notary/resolver.js';
-import { notaryHandler } from '../src/notary/testing/serve.js';
-import { error, value } from '../src/notary/testing/helpers.js';
+import { startTestServer } from './support/http-server.js';
+import { createNotaryResolver, type NotaryResolver } from '../src/trust/notary/resolver.js';
+import { notaryHandler } from '../src/demo/notary-handler.js';
+import { error, value } from './support/notary/helpers.js';
 
 describeWithTools(NOTARY_ENV_TOOLS, 'notary resolver against real notary-server data', () => {
   let env: NotaryEnv;

@@ -1,7 +1,7 @@
 /**
  * The validating admission webhook end to end: `startWebhookServer` with the production resolver
  * and the REAL notary-server (and registry) behind it, real-shaped AdmissionReview payloads
- * (src/webhook/testdata, with the real registry and real digests) sent over HTTPS; the trust server
+ * (test/support/webhook/testdata, with the real registry and real digests) sent over HTTPS; the trust server
  * going away mid-run.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,9 +12,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { notaryResolverFor } from '../src/cli/resolver.js';
 import { SpecSchema, type Spec } from '../src/config/schema.js';
-import { createTestCA, writeTestPki, type TestCertAuthority } from '../src/testing/pki.js';
-import { postReview, send } from '../src/webhook/testing/client.js';
-import { fixtureText, type FixtureName } from '../src/webhook/testing/fixtures.js';
+import { createTestCA, writeTestPki, type TestCertAuthority } from '../src/demo/pki.js';
+import { postReview, send } from './support/webhook/client.js';
+import { fixtureText, type FixtureName } from './support/webhook/fixtures.js';
 import { startWebhookServer, type WebhookServer } from '../src/webhook/server.js';
 import { startNotaryEnv, type NotaryEnv } from './support/notary-env.js';
 import { describeWithTools, NOTARY_ENV_TOOLS } from './support/tools.js';

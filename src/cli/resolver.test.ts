@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SpecSchema } from '../config/schema.js';
-import { startTestServer } from '../http/testing/server.js';
-import { notaryHandler } from '../notary/testing/serve.js';
-import { D, asFiles, ref, useTestTls, value } from '../notary/testing/helpers.js';
-import { TufRepoBuilder } from '../tuf/testing/repo.js';
+import { startTestServer } from '../../test/support/http-server.js';
+import { notaryHandler } from '../demo/notary-handler.js';
+import { D, asFiles, ref, useTestTls, value } from '../../test/support/notary/helpers.js';
+import { TufRepoBuilder } from '../trust/notary/sign/repo.js';
 import { notaryResolverFor, productionResolver, settleCacheWrites } from './resolver.js';
 
 const GUN = 'registry.example:5000/team/app';

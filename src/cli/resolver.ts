@@ -1,8 +1,8 @@
-/** The production resolver: Notary v1 trust data over HTTPS (or a vendored trustDir), verified by src/tuf. */
+/** The production resolver: Notary v1 trust data over HTTPS (or a vendored trustDir), verified by src/trust/notary/tuf. */
 import type { Spec } from '../config/schema.js';
-import { createNotaryResolver, type NotaryResolver } from '../notary/resolver.js';
+import { createNotaryResolver, type NotaryResolver } from '../trust/notary/resolver.js';
 import { clean } from '../report/format.js';
-import type { Resolver } from '../resolve/types.js';
+import type { Resolver } from '../engine/port.js';
 
 /** `NOTARY_PIN_DEBUG=1` prints what is fetched and from where on stderr (never credentials). */
 function debugSink(env: NodeJS.ProcessEnv): ((message: string) => void) | undefined {

@@ -12,10 +12,10 @@ import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { parseFunctionConfig } from '../config/load.js';
 import { runKrm } from '../krm/run.js';
-import { createNotaryResolver } from '../notary/resolver.js';
-import { generateCA, generateRootKey } from '../tuf/testing/keys.js';
-import { TufRepoBuilder } from '../tuf/testing/repo.js';
-import { createTestCA } from '../testing/pki.js';
+import { createNotaryResolver } from '../trust/notary/resolver.js';
+import { generateCA, generateRootKey } from '../trust/notary/sign/keys.js';
+import { TufRepoBuilder } from '../trust/notary/sign/repo.js';
+import { createTestCA } from './pki.js';
 import { DEMO_INPUT, DEMO_REGISTRY } from './example.js';
 import { startTrustServer } from './trust-server.js';
 

@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { asFiles, notaryHandler, type TrustData } from '../notary/testing/serve.js';
+import { asFiles, notaryHandler, type TrustData } from './notary-handler.js';
 
 export interface TrustServerOptions {
   /** Metadata by GUN, then by role name (`root`, `targets/releases`, ...). */

@@ -3,7 +3,7 @@ import { parseFunctionConfig } from '../config/load.js';
 import type { TrustRule } from '../config/schema.js';
 import { PinError, err, ok } from '../errors/errors.js';
 import type { ImageReference } from '../reference/types.js';
-import type { Resolver } from '../resolve/types.js';
+import type { Resolver } from './port.js';
 import { collectImageUses, evaluate, startEvaluation } from './evaluate.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;

@@ -11,7 +11,7 @@ import { resourceRefOf } from '../manifest/io.js';
 import { findImages } from '../manifest/walk.js';
 import { parseReference, withDigest } from '../reference/parse.js';
 import type { ImageReference } from '../reference/types.js';
-import type { Resolution, Resolver } from '../resolve/types.js';
+import type { Resolution, Resolver } from './port.js';
 import { compactRef, Interner } from '../util/intern.js';
 import { createLimiter } from '../util/limit.js';
 

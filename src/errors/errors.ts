@@ -29,6 +29,28 @@ export const ErrorCodes = [
   'TRUST_ROLLBACK', // a role's version is lower than a trusted one
   'TRUST_MISMATCH', // hash/length mismatch between roles, wrong GUN, wrong role type
   'TRUST_DELEGATION', // delegation invalid: path outside its parent, depth, cycle
+  'TRUST_SERVER_RETIRED', // the trust server is a retired service (notary.docker.io, 2026-12-08)
+  // coverage and bounds
+  'UNCHECKED_IMAGE_FIELD', // an `image`-like field in a kind notary-pin was not told about
+  'TOO_MANY_IMAGES', // a review or input names more distinct repositories than allowed
+  'DEADLINE', // the caller's deadline passed before every image was resolved
+  // OCI registries
+  'REGISTRY_FETCH', // transport, TLS, timeout, HTTP status from a registry
+  'REGISTRY_NOT_FOUND', // the registry has no such repository, tag, manifest or blob (404)
+  'REGISTRY_TOO_LARGE', // a manifest, index or blob exceeded its size cap
+  'REGISTRY_MALFORMED', // not JSON / not the manifest or index schema / wrong media type
+  'REGISTRY_DIGEST_MISMATCH', // the bytes served do not hash to the digest asked for or announced
+  // Notation (Notary Project signatures)
+  'NOTATION_POLICY', // trust policy document invalid, or no statement for the repository
+  'NOTATION_TRUST_STORE', // trust store missing, unreadable, symlinked, or holding bad certificates
+  'NOTATION_ENVELOPE', // the signature envelope does not parse or breaks the envelope rules
+  'NOTATION_PLUGIN_REQUIRED', // the envelope needs a verification plugin (not supported)
+  'NOTATION_INTEGRITY', // signature does not verify, alg/key mismatch, payload is not the subject
+  'NOTATION_AUTHENTICITY', // chain rules, no trust-store certificate in the chain, identity not trusted
+  'NOTATION_EXPIRED', // the signature's io.cncf.notary.expiry has passed
+  'NOTATION_TIMESTAMP', // authentic timestamp: certificate not valid at the (time-stamped) signing time
+  'NOTATION_REVOKED', // a certificate of the signing or TSA chain is revoked
+  'NOTATION_REVOCATION_UNKNOWN', // revocation status could not be determined
   'INTERNAL',
 ] as const;
 

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerResponse } from 'node:http';
 import { createHttpClient, redactUrl, type HttpClient, type HttpClientOptions } from './client.js';
-import { createTestCA, type TestCertAuthority } from '../testing/pki.js';
-import { startTestServer, type TestServer } from './testing/server.js';
-import { failure } from '../testing/errors.js';
+import { createTestCA, type TestCertAuthority } from '../demo/pki.js';
+import { startTestServer, type TestServer } from '../../test/support/http-server.js';
+import { failure } from '../../test/support/errors.js';
 
 const clients: HttpClient[] = [];
 const servers: TestServer[] = [];

@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { describe, expect, it, vi } from 'vitest';
 import { parseFunctionConfig } from '../config/load.js';
 import { PinError, ok } from '../errors/errors.js';
-import type { Resolver } from '../resolve/types.js';
+import type { Resolver } from '../engine/port.js';
 
 vi.mock('../manifest/io.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../manifest/io.js')>();

@@ -2,7 +2,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseFunctionConfig } from '../config/load.js';
 import { PinError, ok } from '../errors/errors.js';
-import type { Resolver } from '../resolve/types.js';
+import type { Resolver } from '../engine/port.js';
 import { runKrm } from './run.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;

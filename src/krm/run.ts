@@ -19,7 +19,7 @@ import { prescanImages } from '../manifest/prescan.js';
 import type { FileRef, Manifest } from '../manifest/types.js';
 import { errorText, summaryLines, tally, toKrmResults } from '../report/format.js';
 import type { KrmResult } from '../manifest/types.js';
-import type { Resolver } from '../resolve/types.js';
+import type { Resolver } from '../engine/port.js';
 import { Interner } from '../util/intern.js';
 import { mark } from '../util/timings.js';
 

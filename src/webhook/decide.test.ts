@@ -3,8 +3,8 @@ import { PinError } from '../errors/errors.js';
 import { decide, isChecked, objectForEngine, type DecideDeps, type EvaluateFn } from './decide.js';
 import { parseAdmissionReview, type AdmissionReviewRequest } from './review.js';
 import { evaluate as engineEvaluate } from '../engine/evaluate.js';
-import { FakeResolver } from './testing/fake-resolver.js';
-import { fixture, SIGNED, testSpec, UNSIGNED, type FixtureName } from './testing/fixtures.js';
+import { FakeResolver } from '../../test/support/webhook/fake-resolver.js';
+import { fixture, SIGNED, testSpec, UNSIGNED, type FixtureName } from '../../test/support/webhook/fixtures.js';
 
 function review(body: unknown): AdmissionReviewRequest {
   const r = parseAdmissionReview(body);

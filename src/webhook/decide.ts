@@ -8,7 +8,7 @@ import type { CompiledPolicy } from '../config/rules.js';
 import type { Spec } from '../config/schema.js';
 import type { EvaluateOptions, ImageOutcome } from '../engine/evaluate.js';
 import { PinError, toPinError } from '../errors/errors.js';
-import type { Resolver } from '../resolve/types.js';
+import type { Resolver } from '../engine/port.js';
 import { denialMessage, errorMessage, exclusionWarnings, timeoutMessage, type Subject } from '../report/admission.js';
 import { allowResponse, denyResponse, type AdmissionRequest, type AdmissionReviewRequest, type AdmissionReviewResponse } from './review.js';
 

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { parseFunctionConfig } from '../config/load.js';
 import { isChecked } from './decide.js';
 import { parseAdmissionReview } from './review.js';
-import { fixture, testSpec } from './testing/fixtures.js';
+import { fixture, testSpec } from '../../test/support/webhook/fixtures.js';
 
 const FN = fileURLToPath(new URL('../../fn/webhook/', import.meta.url));
 const load = (f: string): any => parse(readFileSync(join(FN, 'base', f), 'utf8'));

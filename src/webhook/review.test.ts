@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { allowResponse, clampWarning, denyResponse, MAX_WARNINGS, parseAdmissionReview } from './review.js';
-import { fixture } from './testing/fixtures.js';
+import { fixture } from '../../test/support/webhook/fixtures.js';
 
 describe('parseAdmissionReview', () => {
   it('accepts v1 and v1beta1 requests as the API server sends them, keeping unknown fields', () => {

@@ -7,12 +7,12 @@ import { Writable } from 'node:stream';
 import { connect } from 'node:tls';
 import { pino, type Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Resolver } from '../resolve/types.js';
-import { createTestCA, writeTestPki, type TestCertAuthority } from '../testing/pki.js';
+import type { Resolver } from '../engine/port.js';
+import { createTestCA, writeTestPki, type TestCertAuthority } from '../demo/pki.js';
 import { startWebhookServer, type WebhookServer, type WebhookServerOptions } from './server.js';
-import { postReview, send } from './testing/client.js';
-import { FakeResolver } from './testing/fake-resolver.js';
-import { fixture, fixtureText, SIGNED, testSpec, type FixtureName } from './testing/fixtures.js';
+import { postReview, send } from '../../test/support/webhook/client.js';
+import { FakeResolver } from '../../test/support/webhook/fake-resolver.js';
+import { fixture, fixtureText, SIGNED, testSpec, type FixtureName } from '../../test/support/webhook/fixtures.js';
 
 /** Collects pino's JSON lines. */
 function captureLogs(): { logger: Logger; lines: () => any[] } {

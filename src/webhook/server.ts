@@ -22,7 +22,7 @@ import { compilePolicy } from '../config/rules.js';
 import type { Spec } from '../config/schema.js';
 import { evaluate as engineEvaluate } from '../engine/evaluate.js';
 import { toPinError } from '../errors/errors.js';
-import type { Resolver } from '../resolve/types.js';
+import type { Resolver } from '../engine/port.js';
 import { decide, type Decision, type EvaluateFn } from './decide.js';
 import { createMetrics, type RequestOutcome, type RequestReason, type WebhookMetrics } from './metrics.js';
 import { parseAdmissionReview, type AdmissionReviewRequest } from './review.js';

@@ -1,6 +1,6 @@
 /**
  * Delegation keys for the real notary CLI, made with `openssl` (TLS certificates come from
- * `src/testing/pki.ts`).
+ * `src/demo/pki.ts`).
  */
 import { join } from 'node:path';
 import { runOk } from './exec.js';

@@ -21,7 +21,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeTestPki, type TestPki } from '../../src/testing/pki.js';
+import { writeTestPki, type TestPki } from '../../src/demo/pki.js';
 import { makeDelegationKey } from './certs.js';
 import { freePort, registerTempDir, startDaemon, waitUntil, type Daemon } from './daemon.js';
 import { run, runOk, type RunResult } from './exec.js';

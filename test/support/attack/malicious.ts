@@ -5,9 +5,9 @@
  * stream an endless body or stall. Plus helpers to re-chain snapshot/timestamp after tampering.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { startTestServer, type TestServer } from '../../../src/http/testing/server.js';
-import { createTestCA } from '../../../src/testing/pki.js';
-import { fileMeta, parseFile, resign, type RepoFiles, type TufRepoBuilder } from '../../../src/tuf/testing/repo.js';
+import { startTestServer, type TestServer } from '../http-server.js';
+import { createTestCA } from '../../../src/demo/pki.js';
+import { fileMeta, parseFile, resign, type RepoFiles, type TufRepoBuilder } from '../../../src/trust/notary/sign/repo.js';
 
 /** What the server does for one role of one GUN. */
 export type RoleBehaviour = Uint8Array | 'endless' | 'stall' | 'stall-body' | 404;

@@ -1,0 +1,46 @@
+/**
+ * The port every trust system implements (Notary v1 in `trust/notary`, Notation in
+ * `trust/notation`). The engine calls only this; trust systems are wired in `cli/`.
+ */
+import type { PinError, Result } from '../errors/errors.js';
+import type { ImageReference } from '../reference/types.js';
+import type { TrustRule } from '../config/schema.js';
+
+/** Which trust system vouched for a digest. */
+export type TrustSystem = 'notary' | 'notation';
+
+/** What the trust data says about one image. */
+export interface Resolution {
+  /** The signed digest, `sha256:<hex>`. */
+  readonly digest: string;
+  /** The tag that was resolved (for tag inputs), or a signed tag naming the digest (digest inputs). */
+  readonly tag?: string;
+  /** The trust system that verified the digest; `notary` when absent. */
+  readonly system?: TrustSystem;
+  /**
+   * Who signed it, for people: the Notary role (`targets/releases`) or the Notation signing
+   * certificate's subject. Defaults to `role`.
+   */
+  readonly signer?: string;
+  /** Notary v1: the role whose signed targets named the digest, e.g. `targets/releases`. Notation: the signing scheme. */
+  readonly role: string;
+  /** Notary v1: the GUN whose trust data was used. Notation: the repository (`host/name`). */
+  readonly gun: string;
+}
+
+export interface ResolveOptions {
+  /** Aborted when the caller no longer needs the answer (a webhook review's deadline): stop fetching. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The single resolution interface. Given a reference and the trust rule that governs it, answer
+ * with the digest signed for its tag — or, when the reference carries a digest, confirm that
+ * digest is signed (and that it matches the tag's signed digest if a tag is given).
+ * Implementations must fail closed: anything short of verified trust data is an error.
+ */
+export interface Resolver {
+  resolve(ref: ImageReference, rule: TrustRule, opts?: ResolveOptions): Promise<Result<Resolution, PinError>>;
+  /** Release pools and other resources. */
+  close?(): Promise<void>;
+}

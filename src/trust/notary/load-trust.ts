@@ -1,0 +1,362 @@
+/**
+ * Fetch and verify the trust data of one GUN, in as few round trips as possible:
+ *
+ * - Round 1 requests root, timestamp, snapshot and targets by name at once (they pipeline on the
+ *   keep-alive connection), then feeds them to the verifier in TUF order: root (TUF 5.3) →
+ *   timestamp (5.4) → snapshot (5.5) → targets (5.6). If the snapshot or targets fetched by name is
+ *   not what the timestamp/snapshot state (the server published in between), that one file is
+ *   fetched again by checksum (`<role>.<sha256>.json`, as the notary client does) once.
+ * - Root rotation (notary `tufClient.updateRoot` / `updateRootVersions`): when the latest root is
+ *   refused for want of the trusted root's signatures and it is more than one version newer than
+ *   the trusted root (TOFU store or on-disk cache), the intermediate roots are fetched by version
+ *   (`<version>.root.json`) and verified one after another, then the latest (TUF 5.3.2-5.3.8).
+ * - Round 2+ fetches the delegations the verifier says the signer roles need
+ *   (`neededDelegations`), concurrently and by checksum, repeated while new ones are needed
+ *   (TUF 5.6.7; depth bounded by the verifier's maxDelegationDepth, and here by a round limit).
+ * - Warm (with the on-disk cache, disk-cache.ts): only `timestamp.json` is fetched;
+ *   the cached root is verified again against the rule's pins, and cached snapshot, targets and
+ *   delegations are used only when the newly verified timestamp/snapshot state exactly their
+ *   checksum (anything else is fetched by checksum). Any verification failure on this path falls
+ *   back to the full fetch above (so a rotated root on the server is fetched and checked).
+ */
+import { createHash } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
+import { z } from 'zod';
+import { PinError } from '../../errors/errors.js';
+import type { TrustRule } from '../../config/schema.js';
+import type { ExpectedFile, RootAnchor, TrustVerifier, VerifierOptions } from './tuf/verifier-contract.js';
+import { anchorFor } from './anchor.js';
+import type { CachedFiles, MetadataDiskCache } from './disk-cache.js';
+import type { FetchRequest, MetadataSource } from './source.js';
+import type { TofuStore } from './tofu.js';
+
+export type CreateVerifier = (opts: VerifierOptions) => TrustVerifier;
+
+export interface FetchTrustOptions {
+  readonly gun: string;
+  readonly source: MetadataSource;
+  /** A fresh verifier for `gun`. */
+  readonly verifier: TrustVerifier;
+  /** Roles whose delegations must be loaded (`rule.signers` or the default). */
+  readonly signers: readonly string[];
+  readonly maxDelegationDepth: number;
+  /** Observes each fetch (role, by checksum or not); for tests and metrics. */
+  readonly onFetch?: (role: string, byChecksum: boolean) => void;
+  /**
+   * The root.json the verifier was given as `anchor.trustedRoot` (TOFU store or on-disk cache).
+   * Only its version is read here, to know which intermediate roots to fetch when the root was
+   * rotated more than once since; the verifier does the verifying.
+   */
+  readonly trustedRoot?: Uint8Array;
+}
+
+/** The most intermediate roots one update walks (notary has no bound; a server could make it loop). */
+export const MAX_ROOT_ROTATION_STEPS = 32;
+
+/** Only `signed.version`, read without trusting it: which files to fetch, never what to trust. */
+const RootVersionSchema = z.object({ signed: z.object({ version: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }) });
+
+/** The unverified `signed.version` of a root.json, or undefined when it has none. */
+function rootVersionOf(bytes: Uint8Array): number | undefined {
+  try {
+    const r = RootVersionSchema.safeParse(JSON.parse(Buffer.from(bytes).toString('utf8')));
+    return r.success ? r.data.signed.version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * TUF 5.3 root update with rotation, as notary's `tufClient.updateRoot` + `updateRootVersions`
+ * (client/tufclient.go) do it: the latest root is verified directly (`downloadRoot`); if it is
+ * refused because the trusted root's keys did not sign it (notary `ErrRootRotationFail`, here
+ * TRUST_SIGNATURE) and it is more than one version newer than `trustedRoot`, versions
+ * N+1 … M-1 are fetched by version (`GET /v2/<gun>/_trust/tuf/<v>.root.json`) and verified one
+ * after another, each against the one before (`LoadRootForUpdate(raw, v, false)`: expiry is
+ * checked on the final root only), then the latest. Unlike notary the walk is bounded
+ * ({@link MAX_ROOT_ROTATION_STEPS}) and each intermediate must carry exactly the version asked for.
+ * The intermediates are requested together (their order matters only for verification).
+ */
+async function updateRootChain(
+  v: TrustVerifier,
+  gun: string,
+  latest: Uint8Array,
+  trustedRoot: Uint8Array | undefined,
+  get: (role: string, expected?: FetchRequest) => Promise<Uint8Array>,
+): Promise<void> {
+  let direct: PinError;
+  try {
+    v.updateRoot(latest);
+    return;
+  } catch (e) {
+    if (!(e instanceof PinError) || e.code !== 'TRUST_SIGNATURE' || trustedRoot === undefined) throw e;
+    direct = e;
+  }
+  const from = rootVersionOf(trustedRoot);
+  const to = rootVersionOf(latest);
+  if (from === undefined || to === undefined || to <= from + 1) throw direct;
+  const steps = to - from - 1;
+  if (steps > MAX_ROOT_ROTATION_STEPS) {
+    throw new PinError({
+      code: 'TRUST_ROOT_UNTRUSTED',
+      role: 'root',
+      message:
+        `${gun}: root version ${to} is not signed by the trusted root (version ${from}), and verifying the ` +
+        `${steps} roots in between would take more than ${MAX_ROOT_ROTATION_STEPS} steps`,
+      hint:
+        'the root was rotated very many times since it was last trusted (or the server claims so): verify the current root ' +
+        'key out of band, then pin it in trust.rootKeys or remove the cached/TOFU root of this GUN under spec.cacheDir',
+    });
+  }
+  const versions = Array.from({ length: steps }, (_, i) => from + 1 + i);
+  const files = await Promise.allSettled(versions.map((n) => get('root', { role: 'root', version: n })));
+  for (const [i, n] of versions.entries()) {
+    const r = files[i]!;
+    const step = `intermediate root version ${n} (chain ${from} → ${to})`;
+    if (r.status === 'rejected') {
+      const e = r.reason as unknown;
+      if (!(e instanceof PinError)) throw e;
+      // A missing intermediate is a chain that cannot be verified, never "no trust data" (404).
+      throw new PinError({
+        code: e.code === 'TRUST_NOT_FOUND' ? 'TRUST_ROOT_UNTRUSTED' : e.code,
+        role: 'root',
+        message: `${gun}: root version ${to} is not signed by the trusted root (version ${from}), and ${step} could not be fetched: ${e.message}`,
+        hint:
+          e.hint ??
+          'the intermediate roots are needed to verify the rotation step by step; retry, or verify the new root key out of band and pin it',
+        cause: e,
+      });
+    }
+    const got = rootVersionOf(r.value);
+    if (got !== n) {
+      throw new PinError({
+        code: 'TRUST_MISMATCH',
+        role: 'root',
+        message: `${gun}: the trust server returned ${got === undefined ? 'a file without a version' : `root version ${got}`} when asked for root version ${n}`,
+        hint: 'the trust server does not serve roots by version correctly (GET /v2/<GUN>/_trust/tuf/<version>.root.json); it is misconfigured or under attack',
+      });
+    }
+    try {
+      v.updateRoot(r.value);
+    } catch (e) {
+      if (!(e instanceof PinError)) throw e;
+      throw new PinError({
+        code: e.code,
+        role: 'root',
+        message: `${e.message} (verifying ${step})`,
+        ...(e.hint !== undefined && { hint: e.hint }),
+        cause: e,
+      });
+    }
+  }
+  v.updateRoot(latest);
+}
+
+function matches(bytes: Uint8Array, exp: ExpectedFile | undefined): boolean {
+  if (!exp) return true;
+  if (exp.length !== undefined && bytes.length !== exp.length) return false;
+  if (exp.sha256 !== undefined && createHash('sha256').update(bytes).digest('hex') !== exp.sha256) return false;
+  return true;
+}
+
+function settledValue<T>(r: PromiseSettledResult<T>): T {
+  if (r.status === 'rejected') throw r.reason;
+  return r.value;
+}
+
+/**
+ * TUF 5.6.7: loads the delegations `signers` need, a round at a time (each round concurrently),
+ * `fetch` giving the bytes of each (by checksum); bounded by `maxDelegationDepth` rounds.
+ */
+async function loadDelegations(
+  v: TrustVerifier,
+  gun: string,
+  signers: readonly string[],
+  maxDelegationDepth: number,
+  fetch: (role: string, expected: ExpectedFile) => Promise<Uint8Array>,
+): Promise<void> {
+  const loaded = new Set<string>();
+  const maxRounds = maxDelegationDepth + 1;
+  for (let round = 0; ; round++) {
+    const needed = v.neededDelegations(signers);
+    if (needed.length === 0) break;
+    const again = needed.find((n) => loaded.has(n.role));
+    if (again || round >= maxRounds) {
+      throw new PinError({
+        code: 'TRUST_DELEGATION',
+        message: again
+          ? `delegation ${again.role} of ${gun} is still needed after it was loaded`
+          : `delegations of ${gun} go deeper than ${maxDelegationDepth} levels`,
+        hint: 'check the delegations in the trust data, or raise trust.maxDelegationDepth',
+        role: (again ?? needed[0])!.role,
+      });
+    }
+    const files = await Promise.all(needed.map((n) => fetch(n.role, n)));
+    needed.forEach((n, i) => {
+      v.updateDelegation(n.role, files[i]!);
+      loaded.add(n.role);
+    });
+  }
+}
+
+/** Fetches and verifies everything `signers` need; returns the loaded verifier. */
+export async function fetchTrust(o: FetchTrustOptions): Promise<TrustVerifier> {
+  const { gun, source, verifier: v } = o;
+  const get = (role: string, expected?: FetchRequest) => {
+    o.onFetch?.(role, expected?.sha256 !== undefined);
+    return source.fetch(gun, role, expected);
+  };
+  /** The by-name bytes when they are what the parent states, else one fetch by checksum. */
+  const reconcile = async (role: string, first: PromiseSettledResult<Uint8Array>, exp: ExpectedFile | undefined) => {
+    if (first.status === 'fulfilled' && matches(first.value, exp)) return first.value;
+    if (exp?.sha256 === undefined) return settledValue(first); // nothing better to ask for; the verifier decides
+    return get(role, exp);
+  };
+
+  // Round 1.
+  const [root, timestamp, snapshot, targets] = await Promise.allSettled(
+    (['root', 'timestamp', 'snapshot', 'targets'] as const).map((r) => get(r)),
+  );
+  await updateRootChain(v, gun, settledValue(root!), o.trustedRoot, get);
+  v.updateTimestamp(settledValue(timestamp!));
+  const expSnapshot = v.expectedSnapshot();
+  v.updateSnapshot(await reconcile('snapshot', snapshot!, expSnapshot));
+  v.updateTargets(await reconcile('targets', targets!, v.expectedTargets('targets')));
+
+  // Round 2+: delegations.
+  await loadDelegations(v, gun, o.signers, o.maxDelegationDepth, get);
+  return v;
+}
+
+/** Marks a failure of the warm path's own timestamp fetch: the full fetch would fail the same way. */
+class TimestampFetchError extends Error {
+  constructor(readonly inner: unknown) {
+    super('timestamp fetch failed');
+  }
+}
+
+export interface FetchTrustWarmOptions extends FetchTrustOptions {
+  /** What the on-disk cache holds for the GUN (unverified bytes). */
+  readonly cached: CachedFiles;
+  /** `timestamp.json`, already requested (so the request overlaps root verification). */
+  readonly timestamp: Promise<Uint8Array>;
+}
+
+/**
+ * The warm path (on-disk cache). `verifier` must already hold the cached root, verified with
+ * `updateRoot` (TUF 5.3: against the rule's pins, the trusted versions and the clock; no fetch).
+ * Then the fetched timestamp is verified (TUF 5.4; the only request when nothing changed), and
+ * snapshot (5.5), targets (5.6) and delegations (5.6.7) are taken from the cache when their bytes
+ * match exactly the length and sha256 the newly verified parent states, else fetched by checksum.
+ * Every file goes through the verifier, so expiry, signatures and versions are checked as on a cold
+ * fetch. A changed root shows up as a snapshot that no longer lists the cached root's hash (TUF 5.5,
+ * notary `validateChecksumsFromSnapshot`) or a timestamp the cached root does not trust: it throws,
+ * and the caller fetches everything.
+ */
+export async function fetchTrustWarm(o: FetchTrustWarmOptions): Promise<TrustVerifier> {
+  const { gun, source, verifier: v, cached } = o;
+  const get = (role: string, expected?: ExpectedFile) => {
+    o.onFetch?.(role, expected?.sha256 !== undefined);
+    return source.fetch(gun, role, expected);
+  };
+  /** The cached bytes when they are exactly what the verified parent states, else a fetch. */
+  const pick = async (role: string, exp: ExpectedFile | undefined): Promise<Uint8Array> => {
+    const c = cached.get(role);
+    if (c !== undefined && exp?.sha256 !== undefined && matches(c, exp)) return c;
+    return get(role, exp);
+  };
+  v.updateTimestamp(await o.timestamp);
+  v.updateSnapshot(await pick('snapshot', v.expectedSnapshot()));
+  v.updateTargets(await pick('targets', v.expectedTargets('targets')));
+  await loadDelegations(v, gun, o.signers, o.maxDelegationDepth, pick);
+  return v;
+}
+
+export interface LoadTrustOptions {
+  readonly gun: string;
+  readonly rule: Pick<TrustRule, 'rootKeys' | 'rootCA' | 'tofu' | 'name' | 'maxDelegationDepth' | 'maxMetadataBytes'>;
+  readonly source: MetadataSource;
+  readonly createVerifier: CreateVerifier;
+  readonly signers: readonly string[];
+  /** TOFU / rollback store (when spec.cacheDir is set). */
+  readonly store?: TofuStore;
+  /** Queue the store's write instead of waiting for it (its failure then surfaces at store.flush()). */
+  readonly deferStoreWrites?: boolean;
+  /** The on-disk metadata cache (spec.cacheDir) and the server its entries belong to. */
+  readonly disk?: { readonly cache: MetadataDiskCache; readonly server: string };
+  /** `rule.rootCA`, parsed. */
+  readonly rootCAs?: readonly X509Certificate[];
+  readonly now?: Date;
+  readonly onFetch?: FetchTrustOptions['onFetch'];
+  readonly debug?: (message: string) => void;
+}
+
+/**
+ * Anchors (rule pins, TOFU root, stored versions) → verifier → fetch (warm from the on-disk cache
+ * when it holds the GUN, else or on any verification failure the full fetch) → remember the
+ * verified root (TOFU rules) and versions in the store, and the verified files in the disk cache.
+ */
+export async function loadTrust(o: LoadTrustOptions): Promise<TrustVerifier> {
+  const { anchor, previous } = await anchorFor(o.rule, o.gun, o.store, o.rootCAs);
+  const debug = o.debug ?? (() => {});
+  const newVerifier = (a: RootAnchor) =>
+    o.createVerifier({
+      gun: o.gun,
+      anchor: a,
+      maxDelegationDepth: o.rule.maxDelegationDepth,
+      ...(o.now !== undefined && { now: o.now }),
+      ...(previous !== undefined && { previous }),
+    });
+  const common = {
+    gun: o.gun,
+    source: o.source,
+    signers: o.signers,
+    maxDelegationDepth: o.rule.maxDelegationDepth,
+    ...(o.onFetch && { onFetch: o.onFetch }),
+  };
+
+  const cached = o.disk ? await o.disk.cache.load(o.disk.server, o.gun, o.rule.maxMetadataBytes) : new Map<string, Uint8Array>();
+  const cachedRoot = cached.get('root');
+  // The cached root becomes the trusted root (updates must chain from it, TUF 5.3.4) only if the
+  // rule's pinning still accepts it: it is verified exactly like a fetched root first.
+  let rootAnchor = anchor;
+  let verifier: TrustVerifier | undefined;
+  if (cachedRoot !== undefined) {
+    o.onFetch?.('timestamp', false);
+    const timestamp = o.source.fetch(o.gun, 'timestamp').catch((e: unknown) => {
+      throw new TimestampFetchError(e);
+    });
+    timestamp.catch(() => {}); // awaited in fetchTrustWarm; not if the cached root is refused
+    // Verified against the rule's own anchor (pins, or the TOFU root), never against itself.
+    const warm = newVerifier(anchor);
+    try {
+      warm.updateRoot(cachedRoot);
+      rootAnchor = { ...anchor, trustedRoot: cachedRoot };
+    } catch (e) {
+      debug(`cached root of ${o.gun} is no longer accepted (${(e as Error).message}); fetching everything`);
+    }
+    if (rootAnchor !== anchor) {
+      try {
+        verifier = await fetchTrustWarm({ ...common, verifier: warm, cached, timestamp });
+      } catch (e) {
+        if (e instanceof TimestampFetchError) throw e.inner;
+        debug(`cached trust data of ${o.gun} did not verify with the server's timestamp (${(e as Error).message}); fetching everything`);
+      }
+    }
+  }
+  verifier ??= await fetchTrust({
+    ...common,
+    verifier: newVerifier(rootAnchor),
+    ...(rootAnchor.trustedRoot !== undefined && { trustedRoot: rootAnchor.trustedRoot }),
+  });
+  const state = verifier.state();
+  if (o.store) {
+    // The remembered root and versions serve later runs: a caller that checks the store at the end
+    // (the KRM function, through resolver.close()) lets the write run in the background.
+    if (o.deferStoreWrites) o.store.enqueue(o.gun, state, { root: o.rule.tofu });
+    else await o.store.save(o.gun, state, { root: o.rule.tofu });
+  }
+  // The disk cache only saves downloads: its write runs in the background (resolver.close() waits).
+  if (o.disk) void o.disk.cache.save(o.disk.server, o.gun, state, cached);
+  return verifier;
+}
