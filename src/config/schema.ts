@@ -32,6 +32,23 @@ export const AuthSchema = z.strictObject({
 });
 export type AuthConfig = z.infer<typeof AuthSchema>;
 
+/**
+ * A rule's Notation (Notary Project signatures) settings. Left out, `trustPolicy` and `trustStore`
+ * come from notation's user-level directory (`$XDG_CONFIG_HOME/notation`, default `~/.config/notation`).
+ */
+export const NotationRuleSchema = z.strictObject({
+  /** A `trustpolicy.json` file, or the document inline (validated with notation's rules when first used). */
+  trustPolicy: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+  /** A trust store directory in notation's layout (`x509/<ca|signingAuthority|tsa>/<name>/*.pem`). */
+  trustStore: z.string().min(1).optional(),
+  /** Most signatures tried per image (stops at the first that passes). */
+  maxSignatures: z.number().int().min(1).max(100).default(10),
+});
+export type NotationRule = z.infer<typeof NotationRuleSchema>;
+
+/** The Notary v1 fields that make no sense beside `notation` (until a rule may require both). */
+const NOTARY_V1_FIELDS = ['server', 'ca', 'rootKeys', 'rootCA', 'signers', 'trustDir', 'auth'] as const;
+
 export const TrustRuleSchema = z.strictObject({
   /** Optional name, used in messages. */
   name: z.string().min(1).optional(),
@@ -65,6 +82,20 @@ export const TrustRuleSchema = z.strictObject({
   maxMetadataBytes: z.number().int().positive().max(256 * 1024 * 1024).default(4 * 1024 * 1024),
   /** Depth limit for delegations below `targets`. */
   maxDelegationDepth: z.number().int().min(0).max(16).default(4),
+  /** Verify Notary Project signatures stored in the registry instead of Notary v1 trust data. */
+  notation: NotationRuleSchema.optional(),
+}).superRefine((rule, ctx) => {
+  if (rule.notation === undefined) return;
+  const v1: string[] = NOTARY_V1_FIELDS.filter((f) => rule[f] !== undefined);
+  if (rule.tofu) v1.push('tofu');
+  if (v1.length === 0) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['notation'],
+    message:
+      `a rule uses either Notary v1 (${v1.join(', ')}) or notation, not both: split it into two rules with different images ` +
+      '(registry credentials for Notation go in spec.registries[].auth)',
+  });
 });
 export type TrustRule = z.infer<typeof TrustRuleSchema>;
 export type TrustRuleInput = z.input<typeof TrustRuleSchema>;

@@ -26,6 +26,11 @@ export interface Resolution {
   readonly role: string;
   /** Notary v1: the GUN whose trust data was used. Notation: the repository (`host/name`). */
   readonly gun: string;
+  /**
+   * Set when the digest was pinned or admitted WITHOUT verification (a Notation trust policy at
+   * level `skip`): why, for people. Reports must show it (a warning), never pass it silently.
+   */
+  readonly unverified?: string;
 }
 
 export interface ResolveOptions {
