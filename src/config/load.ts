@@ -134,6 +134,14 @@ export function resolvePaths(spec: Spec, baseDir: string): Spec {
       ...(rule.ca !== undefined && { ca: absFileOrPem(rule.ca) }),
       ...(rule.rootCA !== undefined && { rootCA: absFileOrPem(rule.rootCA) }),
       ...(rule.trustDir !== undefined && { trustDir: abs(rule.trustDir) }),
+      ...(rule.notation !== undefined && {
+        notation: {
+          ...rule.notation,
+          // an inline policy document is an object; a string is a file
+          trustPolicy: typeof rule.notation.trustPolicy === 'string' ? abs(rule.notation.trustPolicy) : rule.notation.trustPolicy,
+          trustStore: abs(rule.notation.trustStore),
+        },
+      }),
       ...(rule.auth !== undefined && {
         auth: {
           ...rule.auth,
@@ -171,6 +179,7 @@ function suggestForPath(path: readonly PropertyKey[], key: string): string {
   else if (last === 'spec' || last === undefined) shape = SpecSchema.shape;
   else if (last === 'trust') shape = SpecSchema.shape.trust.unwrap().element.shape;
   else if (last === 'auth') shape = SpecSchema.shape.trust.unwrap().element.shape.auth.unwrap().shape;
+  else if (last === 'notation') shape = SpecSchema.shape.trust.unwrap().element.shape.notation.unwrap().shape;
   else if (last === 'imageFields') shape = SpecSchema.shape.imageFields.unwrap().element.shape;
   return shape ? suggest(key, new Set(Object.keys(shape))) : '';
 }
