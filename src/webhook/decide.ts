@@ -9,7 +9,7 @@ import type { Spec } from '../config/schema.js';
 import type { EvaluateOptions, ImageOutcome } from '../engine/evaluate.js';
 import { PinError, toPinError } from '../errors/errors.js';
 import type { Resolver } from '../engine/port.js';
-import { denialMessage, errorMessage, exclusionWarnings, timeoutMessage, type Subject } from '../report/admission.js';
+import { denialMessage, errorMessage, exclusionWarnings, timeoutMessage, unverifiedWarnings, type Subject } from '../report/admission.js';
 import { allowResponse, denyResponse, type AdmissionRequest, type AdmissionReviewRequest, type AdmissionReviewResponse } from './review.js';
 
 /** The engine's `evaluate` (src/engine/evaluate.ts), injectable for tests. */
@@ -183,7 +183,7 @@ export async function decide(review: AdmissionReviewRequest, deps: DecideDeps, o
       });
     }
   }
-  const warnings = exclusionWarnings(excluded);
+  const warnings = [...exclusionWarnings(excluded), ...unverifiedWarnings(outcomes)];
   if (failures.length > 0) {
     return { response: denyResponse(review, denialMessage(subject, failures), warnings), reason: 'policy', failures, images: outcomes.length };
   }
