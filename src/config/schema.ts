@@ -4,6 +4,8 @@
  * silently ignored.
  */
 import { z } from 'zod';
+import { AuthSchema } from './auth.js';
+import { RegistryConfigSchema } from '../registry/config.js';
 
 export const API_VERSION = 'notary-pin.dev/v1alpha1';
 export const KIND = 'NotaryPin';
@@ -18,24 +20,7 @@ const roleName = z
   .string()
   .regex(/^targets(\/[A-Za-z0-9_.-]+)*$/, 'a targets role such as "targets" or "targets/releases"');
 
-export const AuthSchema = z.strictObject({
-  /** Basic auth / token-realm user name. */
-  username: z.string().min(1).optional(),
-  /** Name of an environment variable holding the password. Secrets are never inline. */
-  passwordEnv: z.string().min(1).optional(),
-  /** File holding the password. */
-  passwordFile: z.string().min(1).optional(),
-  /** Environment variable holding a ready bearer token. */
-  tokenEnv: z.string().min(1).optional(),
-  /** Docker config.json to take `auths` from; default `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`. */
-  dockerConfig: z.string().min(1).optional(),
-  /**
-   * Token realms on other hosts that may receive these credentials (hosts, `host:port`, or URLs
-   * matched by origin). A realm on the server's own host always may; any other is asked anonymously.
-   */
-  tokenRealms: z.array(z.string().min(1)).max(16).optional(),
-});
-export type AuthConfig = z.infer<typeof AuthSchema>;
+export { AuthSchema, type AuthConfig } from './auth.js';
 
 /**
  * A rule's Notation (Notary Project signatures) settings. Left out, `trustPolicy` and `trustStore`
@@ -125,6 +110,12 @@ export const SpecSchema = z.strictObject({
   reference: z.enum(['tag-and-digest', 'digest']).default('tag-and-digest'),
   /** Image patterns left untouched (reported as info). */
   exclude: z.array(z.string().min(1)).default([]),
+  /** How to reach registries (tag → digest, Notation signatures): one entry per host. */
+  registries: z
+    .array(RegistryConfigSchema)
+    .max(256)
+    .default([])
+    .refine((list) => new Set(list.map((r) => r.host.toLowerCase())).size === list.length, 'two entries name the same host'),
   /** Trust rules, first match wins. An image no rule matches is an error. */
   trust: z.array(TrustRuleSchema).default([]),
   /** Extra image field paths for custom resources. */

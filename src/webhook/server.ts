@@ -436,7 +436,7 @@ export interface RunWebhookOptions {
   keyFile: string;
   port: number;
   host: string;
-  /** Builds the resolver for the loaded spec; default: the CLI's production (Notary) resolver. */
+  /** Builds the resolver for the loaded spec; default: the CLI's (Notary v1 or Notation, by rule). */
   resolverFor?: (spec: Spec) => Resolver;
   /** Default 5 s: keep serving after SIGTERM while the Service endpoints drain. */
   shutdownDelayMs?: number;
@@ -456,7 +456,7 @@ export async function runWebhook(opts: RunWebhookOptions): Promise<void> {
   if (spec.mode === 'pin') {
     logger.info('spec.mode is "pin"; the webhook never mutates and always verifies');
   }
-  const resolverFor = opts.resolverFor ?? (await import('../cli/resolver.js')).notaryResolverFor;
+  const resolverFor = opts.resolverFor ?? (await import('../cli/resolver.js')).webhookResolverFor;
   const resolver = resolverFor(spec);
   const server = await startWebhookServer({
     spec,

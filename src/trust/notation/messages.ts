@@ -29,11 +29,12 @@ export function noneVerified(
   digest: string,
   statement: TrustPolicyStatement,
   failures: readonly SignatureFailure[],
-  notTried: number,
+  /** The `maxSignatures` bound stopped the search: more signatures may exist. */
+  stopped: boolean,
 ): PinError {
   const first = failures[0]!;
   const each = failures.map((f, i) => `(${i + 1}) signature ${f.source}: ${f.error.code}: ${f.error.message}`).join('; ');
-  const rest = notTried > 0 ? `; ${notTried} more not tried (notation.maxSignatures is ${failures.length})` : '';
+  const rest = stopped ? `; stopped at notation.maxSignatures (${failures.length}): later signatures were not tried` : '';
   const hints = [...new Set(failures.map((f) => f.error.hint).filter((h): h is string => h !== undefined))];
   return new PinError({
     code: first.error.code,

@@ -8,7 +8,8 @@ import { PinError, err, ok, toPinError } from '../../errors/errors.js';
 import type { NotationRule, TrustRule } from '../../config/schema.js';
 import type { ImageReference } from '../../reference/types.js';
 import type { Resolution, ResolveOptions, Resolver } from '../../engine/port.js';
-import { MediaTypes, type Descriptor, type RegistryClient, type RepositoryRef } from '../../registry/types.js';
+import { signatureManifests, type SignatureManifest } from '../../registry/signatures.js';
+import type { Descriptor, RegistryClient, RepositoryRef } from '../../registry/types.js';
 import type {
   RevocationChecker,
   TimestampVerifier,
@@ -18,7 +19,6 @@ import type {
   VerifySignature,
 } from './contracts.js';
 import { noneVerified, unsigned, type SignatureFailure } from './messages.js';
-import { parseSignatureManifest } from './signature-manifest.js';
 import { createVerdictCache, type VerdictCache } from './verdict-cache.js';
 
 /** A rule's trust policy and store, loaded once per resolver. */
@@ -56,7 +56,6 @@ export interface NotationResolver extends Resolver {
 
 const DEFAULT_MAX_REFERRERS = 1024;
 const DEFAULT_MAX_ENVELOPE = 32 * 1024 * 1024;
-const MAX_SIGNATURE_MANIFEST = 4 * 1024 * 1024;
 const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 /** What the registry serves for the reference: the subject every signature must sign. */
@@ -144,26 +143,29 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
     store: TrustStore,
     signal: AbortSignal,
   ): Promise<VerifiedSignature> {
-    const sigs = await opts.registry.referrers(repo, subject.digest, { artifactType: MediaTypes.notarySignature, maxEntries: maxReferrers, signal });
-    debug(`${repository}@${subject.digest}: ${sigs.length} Notation signature(s) listed`);
-    if (sigs.length === 0) throw unsigned(repository, subject.digest, `${repository}@${subject.digest}`);
     const failures: SignatureFailure[] = [];
-    for (const sig of sigs.slice(0, n.maxSignatures)) {
+    const candidates = signatureManifests(opts.registry, repo, subject.digest, { maxSignatures: n.maxSignatures, maxEntries: maxReferrers, signal });
+    for await (const c of candidates) {
+      if (!c.ok) {
+        failures.push({ source: c.descriptor.digest, error: c.error });
+        continue;
+      }
       try {
-        const verified = await verifyOne(repo, subject, sig, statement, store, signal);
+        const verified = await verifyOne(repo, subject, c.signature, statement, store, signal);
         if (verified.ok) return verified.value;
-        failures.push({ source: sig.digest, error: verified.error });
+        failures.push({ source: c.descriptor.digest, error: verified.error });
       } catch (e) {
         if (signal.aborted) throw e;
-        failures.push({ source: sig.digest, error: toPinError(e) });
+        failures.push({ source: c.descriptor.digest, error: toPinError(e) });
       }
     }
-    throw noneVerified(repository, subject.digest, statement, failures, Math.max(0, sigs.length - n.maxSignatures));
+    debug(`${repository}@${subject.digest}: ${failures.length} Notation signature(s), none passed`);
+    if (failures.length === 0) throw unsigned(repository, subject.digest, `${repository}@${subject.digest}`);
+    throw noneVerified(repository, subject.digest, statement, failures, failures.length >= n.maxSignatures);
   }
 
-  async function verifyOne(repo: RepositoryRef, subject: Descriptor, sig: Descriptor, statement: TrustPolicyStatement, store: TrustStore, signal: AbortSignal) {
-    const manifest = await opts.registry.fetchManifest(repo, sig.digest, { signal, maxBytes: MAX_SIGNATURE_MANIFEST });
-    const { envelope, annotations } = parseSignatureManifest(manifest.bytes, subject.digest, sig.digest);
+  async function verifyOne(repo: RepositoryRef, subject: Descriptor, sig: SignatureManifest, statement: TrustPolicyStatement, store: TrustStore, signal: AbortSignal) {
+    const { envelope } = sig;
     if (envelope.size > maxEnvelope) {
       throw new PinError({
         code: 'REGISTRY_TOO_LARGE',
@@ -173,7 +175,7 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
     }
     const bytes = await opts.registry.fetchBlob(repo, envelope, { signal, maxBytes: maxEnvelope });
     return opts.verifySignature(
-      { envelopeMediaType: envelope.mediaType, envelope: bytes, annotations, source: sig.digest },
+      { envelopeMediaType: envelope.mediaType, envelope: bytes, annotations: sig.annotations, source: sig.descriptor.digest },
       {
         subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
         statement,
