@@ -207,7 +207,8 @@ async function startNotaryServer(
   throw lastErr;
 }
 
-async function startRegistry(
+/** Starts a real `docker-registry` (distribution 2.8: no referrers API) on 127.0.0.1, storing under `dir`. */
+export async function startRegistry(
   dir: string,
   readyTimeoutMs: number,
   orphanCleanupDir: string | undefined,
