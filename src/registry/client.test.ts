@@ -235,6 +235,32 @@ describe('registry client: manifests and blobs', () => {
   });
 });
 
+describe('registry client: blob redirects', () => {
+  it('follows a redirect to https storage without sending credentials there; refuses plain http', async () => {
+    const ca = createTestCA('storage CA');
+    const storage = await registry({ tls: ca.issue() });
+    const blob = Buffer.from('signature envelope');
+    const digest = storage.putBlob('app', blob);
+    let target = `${storage.url}/v2/app/blobs/${digest}`;
+    const reg = await registry({
+      hook: (req, res) => {
+        if (!req.url?.includes('/blobs/')) return false;
+        res.writeHead(307, { location: target, 'content-length': '0' });
+        res.end();
+        return true;
+      },
+    });
+    const c = client(reg, { ca: ca.certPem, auth: { tokenEnv: 'TOK' } }, { env: { TOK: 'secret-token' } });
+    const desc = { mediaType: MediaTypes.jws, digest, size: blob.length };
+    expect(Buffer.from(await c.fetchBlob({ host: reg.host, name: 'app' }, desc)).equals(blob)).toBe(true);
+    expect(reg.requests[0]!.authorization).toBe('Bearer secret-token');
+    expect(storage.requests.map((r) => r.authorization)).toEqual([undefined]);
+    target = `http://localhost:1/v2/app/blobs/${digest}`;
+    const e = await failure(c.fetchBlob({ host: reg.host, name: 'app' }, desc));
+    expect(e.message).toContain('not https');
+  });
+});
+
 describe('registry client: TLS and auth', () => {
   it('uses spec.registries[].ca, and says to set it for the host when TLS fails', async () => {
     const ca = createTestCA('registry CA');
