@@ -12,7 +12,7 @@ afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
   await Promise.all(regs.splice(0).map((r) => r.close()));
 });
-async function setup(o: OciRegistryOptions = {}, debug?: (m: string) => void) {
+async function setup(o: OciRegistryOptions = {}, debug?: (m: string) => void, callDeadlineMs?: number) {
   const reg = await startOciRegistry(o);
   regs.push(reg);
   const c = createRegistryClient({
@@ -20,6 +20,7 @@ async function setup(o: OciRegistryOptions = {}, debug?: (m: string) => void) {
     env: {},
     homeDir: '/nonexistent',
     debug,
+    callDeadlineMs,
   });
   clients.push(c);
   const img = await pushImage({ url: reg.url }, 'app', 'v1');
@@ -109,6 +110,22 @@ describe('referrers API', () => {
     const e = await failure(c2.referrers(repo2, img2.digest, { maxPages: 5 }));
     expect(e.code).toBe('REGISTRY_TOO_LARGE');
     expect(n).toBe(5);
+  });
+
+  it('bounds the whole listing by the per-call deadline (slow pages, each within the timeout)', async () => {
+    const { reg, c, img, repo } = await setup({
+      referrersPageSize: 1,
+      hook: async (req) => {
+        if (req.url?.includes('/referrers/')) await new Promise((r) => setTimeout(r, 150));
+        return false;
+      },
+    }, undefined, 400);
+    for (let i = 0; i < 20; i++) putReferrer(reg, img, SIG, i);
+    const started = Date.now();
+    const e = await failure(c.referrers(repo, img.digest));
+    expect(e.code).toBe('REGISTRY_FETCH');
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(reg.requests.filter((r) => r.url.includes('/referrers/')).length).toBeLessThan(6);
   });
 
   it('refuses a malformed referrers response', async () => {
