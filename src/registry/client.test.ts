@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startOciRegistry, type OciRegistry, type OciRegistryOptions } from '../demo/oci-registry.js';
 import { createTestCA } from '../demo/pki.js';
 import { failure } from '../../test/support/errors.js';
@@ -282,6 +285,20 @@ describe('registry client: TLS and auth', () => {
     expect(tokenReq.authorization).toBe(`Basic ${Buffer.from('ci:pw-123').toString('base64')}`);
     const e = await failure(client(reg).resolve({ host: reg.host, name: 'app' }, 'v1'));
     expect(e.code).toBe('REGISTRY_FETCH');
+  });
+
+  it('takes credentials from ~/.docker/config.json auths for the registry host', async () => {
+    const reg = await registry({ auth: { username: 'dock', password: 'er-pw' } });
+    const img = await pushImageDirect(reg);
+    const home = mkdtempSync(join(tmpdir(), 'np-reg-home-'));
+    try {
+      mkdirSync(join(home, '.docker'));
+      writeFileSync(join(home, '.docker', 'config.json'), JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from('dock:er-pw').toString('base64') } } }));
+      const c = client(reg, {}, { homeDir: home });
+      expect((await c.resolve({ host: reg.host, name: 'app' }, 'v1')).digest).toBe(img);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('does not send credentials to a token realm on another host (asks anonymously, hints auth.tokenRealms)', async () => {
