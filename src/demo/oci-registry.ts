@@ -101,6 +101,7 @@ function referrerOf(digest: string, m: Manifest, subject: string): Record<string
 
 /** Starts the registry on 127.0.0.1 (port 0 = a free one). */
 export async function startOciRegistry(opts: OciRegistryOptions = {}, port = 0): Promise<OciRegistry> {
+  // Long: one closure over the registry's in-memory state; each route is a small function inside.
   const repos = new Map<string, Repo>();
   const tokens = new Set<string>();
   const uploads = new Map<string, string>();

@@ -63,6 +63,8 @@ export interface GetOptions {
 export interface RequestOptions extends GetOptions {
   /** Default GET. */
   readonly method?: 'GET' | 'HEAD';
+  /** Send no credentials at all and do not answer challenges (e.g. a redirect to blob storage). */
+  readonly anonymous?: boolean;
 }
 
 /** An HTTP answer after the auth round trips. */
@@ -177,13 +179,13 @@ class UndiciHttpClient implements HttpClient {
     const deadline = AbortSignal.timeout(this.timeoutMs);
     const signal = o.signal ? AbortSignal.any([deadline, o.signal]) : deadline;
     const ctx = { method, url: u, timeoutMs: this.timeoutMs, callerSignal: o.signal, signal };
-    let authorization = this.preemptiveAuthorization(u, o.scope);
+    let authorization = o.anonymous ? undefined : this.preemptiveAuthorization(u, o.scope);
     let freshToken = false;
     let basicTried = authorization?.startsWith('Basic ') ?? false;
     for (let round = 0; ; round++) {
       const res = await this.exchange(method, u, authorization, o.accept, o.maxBytes, signal, ctx);
       const answer = { status: res.statusCode, headers: res.headers, body: res.body ?? EMPTY, sentAuth: authorization !== undefined };
-      if (res.statusCode !== 401 || round >= 2 || this.creds?.token !== undefined) return answer;
+      if (res.statusCode !== 401 || round >= 2 || this.creds?.token !== undefined || o.anonymous) return answer;
       // 401: work out credentials from the challenge and try again (at most once per kind).
       const challenges = parseChallenges(res.headers['www-authenticate']);
       const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params.realm);

@@ -88,15 +88,6 @@ export class TokenCache {
     this.tokens.delete(this.key(ch, scope));
   }
 
-  /** Whether credentials would go to this challenge's realm for `server` (false also for an unparsable realm). */
-  sendsCredentials(ch: AuthChallenge, server: URL): boolean {
-    try {
-      return realmMayReceiveCredentials(new URL(ch.params.realm ?? ''), server, this.d.creds?.tokenRealms);
-    } catch {
-      return false;
-    }
-  }
-
   /** A bearer token for (realm, service, scope): cached until `expires_in`, one fetch at a time. */
   async token(ch: AuthChallenge, scope: string | undefined, server: URL, signal: AbortSignal): Promise<string> {
     const key = this.key(ch, scope);

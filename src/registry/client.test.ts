@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startOciRegistry, type OciRegistry, type OciRegistryOptions } from '../demo/oci-registry.js';
 import { createTestCA } from '../demo/pki.js';
 import { failure } from '../../test/support/errors.js';
@@ -235,6 +238,32 @@ describe('registry client: manifests and blobs', () => {
   });
 });
 
+describe('registry client: blob redirects', () => {
+  it('follows a redirect to https storage without sending credentials there; refuses plain http', async () => {
+    const ca = createTestCA('storage CA');
+    const storage = await registry({ tls: ca.issue() });
+    const blob = Buffer.from('signature envelope');
+    const digest = storage.putBlob('app', blob);
+    let target = `${storage.url}/v2/app/blobs/${digest}`;
+    const reg = await registry({
+      hook: (req, res) => {
+        if (!req.url?.includes('/blobs/')) return false;
+        res.writeHead(307, { location: target, 'content-length': '0' });
+        res.end();
+        return true;
+      },
+    });
+    const c = client(reg, { ca: ca.certPem, auth: { tokenEnv: 'TOK' } }, { env: { TOK: 'secret-token' } });
+    const desc = { mediaType: MediaTypes.jws, digest, size: blob.length };
+    expect(Buffer.from(await c.fetchBlob({ host: reg.host, name: 'app' }, desc)).equals(blob)).toBe(true);
+    expect(reg.requests[0]!.authorization).toBe('Bearer secret-token');
+    expect(storage.requests.map((r) => r.authorization)).toEqual([undefined]);
+    target = `http://localhost:1/v2/app/blobs/${digest}`;
+    const e = await failure(c.fetchBlob({ host: reg.host, name: 'app' }, desc));
+    expect(e.message).toContain('not https');
+  });
+});
+
 describe('registry client: TLS and auth', () => {
   it('uses spec.registries[].ca, and says to set it for the host when TLS fails', async () => {
     const ca = createTestCA('registry CA');
@@ -256,6 +285,20 @@ describe('registry client: TLS and auth', () => {
     expect(tokenReq.authorization).toBe(`Basic ${Buffer.from('ci:pw-123').toString('base64')}`);
     const e = await failure(client(reg).resolve({ host: reg.host, name: 'app' }, 'v1'));
     expect(e.code).toBe('REGISTRY_FETCH');
+  });
+
+  it('takes credentials from ~/.docker/config.json auths for the registry host', async () => {
+    const reg = await registry({ auth: { username: 'dock', password: 'er-pw' } });
+    const img = await pushImageDirect(reg);
+    const home = mkdtempSync(join(tmpdir(), 'np-reg-home-'));
+    try {
+      mkdirSync(join(home, '.docker'));
+      writeFileSync(join(home, '.docker', 'config.json'), JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from('dock:er-pw').toString('base64') } } }));
+      const c = client(reg, {}, { homeDir: home });
+      expect((await c.resolve({ host: reg.host, name: 'app' }, 'v1')).digest).toBe(img);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('does not send credentials to a token realm on another host (asks anonymously, hints auth.tokenRealms)', async () => {

@@ -171,22 +171,43 @@ class OciRegistryClient implements RegistryClient {
       throw fail('REGISTRY_TOO_LARGE', repo, desc.digest, `the blob's descriptor says ${desc.size} bytes, over the cap of ${cap}`,
         `raise spec.registries[].maxBlobBytes for ${repo.host} if it is legitimately that large`);
     }
-    const url = apiUrl(t, repo, 'blobs', desc.digest);
     try {
-      const res = await t.http.request(url, {
-        maxBytes: desc.size, accept: '*/*', scope: `repository:${repo.name}:pull`, signal: callSignal(this.deadlineMs(t), opts.signal),
-      });
-      if (res.status < 200 || res.status >= 300) throw httpError('GET', url, res, repo, desc.digest);
-      if (res.body.length !== desc.size) {
-        throw fail('REGISTRY_MALFORMED', repo, desc.digest, `the blob is ${res.body.length} bytes, its descriptor says ${desc.size}`);
+      const body = await this.getBlob(t, repo, desc, callSignal(this.deadlineMs(t), opts.signal));
+      if (body.length !== desc.size) {
+        throw fail('REGISTRY_MALFORMED', repo, desc.digest, `the blob is ${body.length} bytes, its descriptor says ${desc.size}`);
       }
-      if (!matchesDigest(res.body, desc.digest)) {
+      if (!matchesDigest(body, desc.digest)) {
         throw fail('REGISTRY_DIGEST_MISMATCH', repo, desc.digest, `the blob bytes do not hash to ${desc.digest}`,
           'the registry served other content than asked for: it is misbehaving or hostile');
       }
-      return res.body;
+      return body;
     } catch (e) {
       throw inContext(e, repo, desc.digest);
+    }
+  }
+
+  /**
+   * GET a blob under its descriptor's size, following up to 3 redirects (registries hand blobs to
+   * storage that way): https only (or the same origin), and without credentials to another origin.
+   */
+  private async getBlob(t: Target, repo: RepositoryRef, desc: Descriptor, signal: AbortSignal): Promise<Uint8Array> {
+    let url = new URL(apiUrl(t, repo, 'blobs', desc.digest));
+    const origin = url.origin;
+    for (let hop = 0; ; hop++) {
+      const res = await t.http.request(url.href, {
+        maxBytes: desc.size, accept: '*/*', scope: `repository:${repo.name}:pull`, signal, anonymous: url.origin !== origin,
+      });
+      if (res.status >= 200 && res.status < 300) return res.body;
+      const location = header(res, 'location');
+      if (![301, 302, 303, 307, 308].includes(res.status) || location === undefined || hop >= 3) {
+        throw httpError('GET', url.href, res, repo, desc.digest);
+      }
+      const next = new URL(location, url);
+      if (next.origin !== origin && next.protocol !== 'https:') {
+        throw fail('REGISTRY_FETCH', repo, desc.digest, `the registry redirects the blob to ${next.protocol}//${next.host}, which is not https`);
+      }
+      t.debug(`${repo.host}/${repo.name}@${desc.digest}: redirected to ${next.host}`);
+      url = next;
     }
   }
 
