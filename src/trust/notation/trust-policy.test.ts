@@ -116,6 +116,7 @@ describe('parseTrustPolicy: rules', () => {
     ['authenticity: skip', doc(stmt({ signatureVerification: { level: 'strict', override: { authenticity: 'skip' } } })), /authenticity must be one of enforce, log/],
     ['authenticTimestamp: skip', doc(stmt({ signatureVerification: { level: 'strict', override: { authenticTimestamp: 'skip' } } })), /authenticTimestamp must be one of enforce, log/],
     ['expiry: skip', doc(stmt({ signatureVerification: { level: 'strict', override: { expiry: 'skip' } } })), /expiry must be one of enforce, log/],
+    ['prototype key as override', doc(stmt({ signatureVerification: { level: 'strict', override: JSON.parse('{"toString":"log"}') } })), /unknown check "toString"/],
     ['unknown override', doc(stmt({ signatureVerification: { level: 'strict', override: { freshness: 'log' } } })), /unknown check "freshness"/],
     ['override on skip', doc(stmt({ signatureVerification: { level: 'skip', override: { revocation: 'log' } }, trustStores: undefined, trustedIdentities: undefined })), /skip cannot be customised/],
     ['verifyTimestamp value', doc(stmt({ signatureVerification: { level: 'strict', verifyTimestamp: 'never' } })), /verifyTimestamp must be/],

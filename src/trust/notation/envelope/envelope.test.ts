@@ -44,6 +44,11 @@ describe('decodeJws', () => {
     ['protected header not JSON', () => ({ ...jws(), protected: Buffer.from('nope').toString('base64url') }), /not JSON/],
   ] as const)('refuses %s', (_, make, text) => refused(() => decodeJws(bytes(make())), 'NOTATION_ENVELOPE', text));
 
+  it('accepts unknown unprotected header members, even prototype names', () => {
+    const env = decodeJws(Buffer.from(JSON.stringify({ ...jws(), header: { ...jws().header, toString: 'x', constructor: 1 } })));
+    expect(env.certificates).toHaveLength(3);
+  });
+
   it('reads RFC 3339 times with offsets', () => {
     const env = decodeJws(bytes(withProtected(jwsProtectedHeader(ATTRS).replace('2024-01-01T00:00:00Z', '2024-01-01T08:00:00+08:00'))));
     expect(env.signingTime).toEqual(new Date('2024-01-01T00:00:00Z'));
