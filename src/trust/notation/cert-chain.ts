@@ -207,11 +207,14 @@ function checkLeaf(c: ParsedCert): string | undefined {
  */
 export function checkCodeSigningChain(chain: readonly ParsedCert[]): string | undefined {
   const last = chain.length - 1;
+  // Algorithms and key sizes of every certificate first, so no signature is checked with a key that breaks them.
+  for (const [i, c] of chain.entries()) {
+    const reason = checkSignatureAlgorithm(c) ?? checkKey(c);
+    if (reason !== undefined) return `certificate #${i} (${c.subject}) ${reason}`;
+  }
   for (const [i, c] of chain.entries()) {
     const who = `certificate #${i} (${c.subject})`;
     const reason =
-      checkSignatureAlgorithm(c) ??
-      checkKey(c) ??
       (i === 0 ? checkLeaf(c) : checkCa(c, i - 1)) ??
       (i < last && !issuedBy(c, chain[i + 1]!) ? `is not issued by the next certificate (${chain[i + 1]!.subject}); the chain must be ordered leaf first` : undefined) ??
       (i < last && selfSigned(c) ? 'is self-signed but is not the last certificate of the chain' : undefined) ??

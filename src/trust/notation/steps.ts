@@ -8,7 +8,6 @@ import { PinError, type ErrorCode } from '../../errors/errors.js';
 import {
   algorithmForKey,
   checkCodeSigningChain,
-  invalidAt,
   parseChain,
   type ParsedCert,
   type SignatureAlg,
@@ -109,9 +108,7 @@ export async function authenticity(s: VerifyState): Promise<void> {
   const hint = 'sign with a certificate that meets the Notary Project certificate requirements';
   const rule = checkCodeSigningChain(chain);
   if (rule !== undefined) fail('NOTATION_AUTHENTICITY', `certificate chain: ${rule}`, hint);
-  const signedAt = env.signingScheme === 'notary.x509' ? env.signingTime! : env.authenticSigningTime!;
-  const notValid = invalidAt(chain, signedAt);
-  if (notValid !== undefined) fail('NOTATION_AUTHENTICITY', `at signing time ${signedAt.toISOString()}, ${notValid}`, hint);
+  // Certificate validity is the authentic-timestamp step's (the notary.x509 signing time is not authentic).
   const type: TrustStoreType = env.signingScheme === 'notary.x509' ? 'ca' : 'signingAuthority';
   if (!s.ctx.statement.trustStores.some((t) => t.startsWith(`${type}:`)))
     fail(

@@ -89,7 +89,7 @@ function parseVerification(v: unknown, where: string, fail: Fail): TrustPolicySt
     override = {};
     for (const [key, action] of Object.entries(v.override)) {
       if (key === 'integrity') fail(`${where}: override cannot change integrity (it is always enforced)`);
-      const allowed = OVERRIDES[key as keyof typeof OVERRIDES] as readonly ValidationAction[] | undefined;
+      const allowed = Object.hasOwn(OVERRIDES, key) ? OVERRIDES[key as keyof typeof OVERRIDES] : undefined;
       if (allowed === undefined) fail(`${where}: override has the unknown check "${key}"`);
       if (!allowed.includes(action as ValidationAction))
         fail(`${where}: override ${key} must be one of ${allowed.join(', ')}`);

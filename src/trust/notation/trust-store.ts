@@ -6,7 +6,7 @@
  */
 import { X509Certificate as NodeX509 } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, open, readdir } from 'node:fs/promises';
+import { lstat, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromBER } from 'asn1js';
 import { PinError } from '../../errors/errors.js';
@@ -106,7 +106,9 @@ async function loadStore(dir: string, type: TrustStoreType, name: string): Promi
   const x509 = join(dir, 'x509');
   const typeDir = join(x509, type);
   const storeDir = join(typeDir, name);
-  await requireDirectory(dir, 'directory');
+  // The configured root may itself be a link (e.g. a managed ~/.config); everything below it may not.
+  if (!(await stat(dir).catch(() => undefined))?.isDirectory())
+    throw storeError(`directory ${dir} does not exist`, 'point trustStore at a directory in Notation\'s trust store layout (x509/<type>/<name>/)');
   await requireDirectory(x509, 'directory');
   await requireDirectory(typeDir, 'directory');
   await requireDirectory(storeDir, `${type}:${name} directory`);

@@ -75,6 +75,9 @@ export const verifySignature: VerifySignature = async (sig: SignatureToVerify, c
   });
 };
 
+/** Most failures {@link combineFailures} spells out. */
+export const MAX_LISTED = 10;
+
 /** One failed signature, for {@link combineFailures}. */
 export interface SignatureFailure {
   readonly sig: Pick<SignatureToVerify, 'source'>;
@@ -101,7 +104,8 @@ export function combineFailures(subjectDigest: string, statementName: string, fa
       hint: first.hint,
     });
   }
-  const parts = failures.map((f, i) => `signature ${f.sig.source ?? `#${i + 1}`}: ${f.error.message}`);
+  const parts = failures.slice(0, MAX_LISTED).map((f, i) => `signature ${f.sig.source ?? `#${i + 1}`}: ${f.error.message}`);
+  if (failures.length > MAX_LISTED) parts.push(`and ${failures.length - MAX_LISTED} more`);
   return new PinError({
     code: first.code,
     message: `none of the ${failures.length} Notation signatures of ${subjectDigest} passes trust policy statement "${statementName}": ${parts.join('; ')}`,

@@ -1,8 +1,11 @@
 /**
  * Test doubles for the Notation verifier's collaborators: an in-memory trust store, a timestamp
- * verifier that answers a configured genTime (it verifies nothing: the real one is tested on its
- * own), and a revocation checker that answers configured statuses. Each records its calls.
+ * verifier that answers a configured genTime or the token's own genTime (they verify nothing: the
+ * real one is tested on its own), and a revocation checker that answers configured statuses. Each records its calls.
  */
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { ContentInfo, SignedData } from '@peculiar/asn1-cms';
+import { TSTInfo } from '@peculiar/asn1-tsp';
 import { PinError, err, ok } from '../../../src/errors/errors.js';
 import type {
   RevocationChecker,
@@ -74,5 +77,33 @@ export function statement(extra: Partial<TrustPolicyStatement> = {}): TrustPolic
     trustStores: ['ca:test'],
     trustedIdentities: ['*'],
     ...extra,
+  };
+}
+
+/**
+ * Reads genTime and accuracy from an RFC 3161 token WITHOUT verifying it (a double for the real
+ * TimestampVerifier, so the real envelopes' own timestamps drive the verifier's time logic).
+ * Fails (like the real one would) when the TSA root list is empty or the token does not parse.
+ */
+export function tokenTimeOnly(): TimestampVerifier & { calls: TimestampCall[] } {
+  const calls: TimestampCall[] = [];
+  return {
+    calls,
+    async verify(token, signature, hash, roots) {
+      calls.push({ token, signature, hash, roots });
+      if (roots.length === 0) return err(new PinError({ code: 'NOTATION_TIMESTAMP', message: 'no TSA root certificates' }));
+      try {
+        const ci = AsnConvert.parse(token, ContentInfo);
+        const sd = AsnConvert.parse(ci.content, SignedData);
+        const octets = sd.encapContentInfo.eContent?.single;
+        if (octets === undefined) throw new Error('no TSTInfo');
+        const tst = AsnConvert.parse(octets.buffer, TSTInfo);
+        const a = tst.accuracy;
+        const accuracyMs = a === undefined ? 0 : (a.seconds ?? 0) * 1000 + (a.millis ?? 0) + (a.micros ?? 0) / 1000;
+        return ok({ genTime: tst.genTime, accuracyMs, tsaChain: [] });
+      } catch (e) {
+        return err(new PinError({ code: 'NOTATION_TIMESTAMP', message: `timestamp token does not parse: ${(e as Error).message}` }));
+      }
+    },
   };
 }

@@ -83,7 +83,8 @@ export function decodeCose(bytes: Uint8Array): DecodedEnvelope {
   if (payload === undefined) throw envelopeError('(COSE) has a detached payload; the payload must be embedded');
   const signature = bstr(msg[3], 'signature');
   const { prot, unprotected } = decodeHeaders(protectedBytes, msg[1]);
-  const alg = COSE_ALGS[prot.get(LABEL_ALG) as number];
+  const algLabel = prot.get(LABEL_ALG);
+  const alg = typeof algLabel === 'number' && Object.hasOwn(COSE_ALGS, algLabel) ? COSE_ALGS[algLabel] : undefined;
   if (alg === undefined) throw envelopeError(`(COSE) has alg ${String(prot.get(LABEL_ALG))}; PS256/384/512 or ES256/384/512 is required`);
   const crit = prot.get(LABEL_CRIT);
   if (!Array.isArray(crit) || crit.length === 0 || crit.some((c) => typeof c !== 'string' && typeof c !== 'number'))

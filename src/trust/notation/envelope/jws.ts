@@ -56,7 +56,7 @@ function parseChain(header: Record<string, unknown>): Uint8Array[] {
 export function decodeJws(bytes: Uint8Array): DecodedEnvelope {
   const env = parseJson(bytes, 'envelope');
   if (!isObject(env)) throw envelopeError('(JWS) is not a JSON object');
-  if ('signatures' in env) throw envelopeError('(JWS) uses the general serialisation; the flattened form with one signature is required');
+  if (Object.hasOwn(env, 'signatures')) throw envelopeError('(JWS) uses the general serialisation; the flattened form with one signature is required');
   const protectedB64 = env.protected;
   const payloadB64 = env.payload;
   if (typeof protectedB64 !== 'string' || protectedB64 === '') throw envelopeError('(JWS) has no protected header');
@@ -72,7 +72,7 @@ export function decodeJws(bytes: Uint8Array): DecodedEnvelope {
     throw envelopeError('(JWS) has no crit list of strings in its protected header');
   for (const c of crit as string[]) if (REGISTERED.has(c)) throw envelopeError(`(JWS) lists the registered header ${c} in crit`);
   for (const k of Object.keys(header))
-    if (k in prot) throw envelopeError(`(JWS) has ${k} in both the protected and the unprotected header`);
+    if (Object.hasOwn(prot, k)) throw envelopeError(`(JWS) has ${k} in both the protected and the unprotected header`);
   const cty = prot.cty;
   if (typeof cty !== 'string') throw envelopeError('(JWS) has no cty (content type) in its protected header');
   const critical = crit as string[];
