@@ -109,6 +109,8 @@ export interface CrlOptions {
   readonly freshest?: readonly string[];
   /** Sign with another key (wrong issuer). */
   readonly signer?: TestCert;
+  /** issuingDistributionPoint flags. */
+  readonly idp?: { readonly onlyContainsUserCerts?: boolean; readonly indirectCRL?: boolean };
 }
 
 function serialInt(s: number | bigint): asn1js.Integer {
@@ -137,6 +139,7 @@ export async function makeCrl(issuer: TestCert, o: CrlOptions): Promise<Uint8Arr
   const exts = [ext('2.5.29.20', new asn1js.Integer({ value: o.number }))];
   if (o.deltaBase !== undefined) exts.push(ext('2.5.29.27', new asn1js.Integer({ value: o.deltaBase }), true));
   if (o.freshest?.length) exts.push(ext('2.5.29.46', uriPoints(o.freshest)));
+  if (o.idp) exts.push(ext('2.5.29.28', new pkijs.IssuingDistributionPoint({ ...o.idp }), true));
   crl.crlExtensions = new pkijs.Extensions({ extensions: exts });
   await crl.sign((o.signer ?? issuer).keys.privateKey, 'SHA-256');
   return new Uint8Array(crl.toSchema(true).toBER(false));
