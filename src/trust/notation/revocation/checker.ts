@@ -138,6 +138,10 @@ export function createRevocationChecker(opts: RevocationCheckerOptions = {}): Re
       try {
         const der = await ocsps.get(url, req, ctx.now, ctx.signal);
         const v = ocspVerdict(der, req, issuer, ctx.now, ctx.signingTime, skew);
+        if (fetcher.offline && !v.nextUpdate) {
+          notes.push(`OCSP ${redactUrl(url)}: the bundled response has no nextUpdate, so its age cannot be bounded`);
+          continue;
+        }
         if (v.status === 'unknown') {
           notes.push(`OCSP ${redactUrl(url)}: ${v.detail}`);
           continue;
