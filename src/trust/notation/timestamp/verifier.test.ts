@@ -1,6 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createTimestampVerifier, verifyTimestampToken } from './verifier.js';
 import { envelopeTimestamp, fixture, readCerts } from '../../../../test/support/notation-revocation/fixtures.js';
+import { createOpensslTsa } from '../../../../test/support/notation-revocation/openssl-tsa.js';
+import { findTool } from '../../../../test/support/tools.js';
 
 const NOW = new Date('2026-12-06T00:00:00Z');
 const TSP = 'timestamp/tspclient-go/';
@@ -125,5 +130,38 @@ describe('createTimestampVerifier: timestamps inside notation-go envelopes', () 
       const r = await v.verify(fixture(`${ENV}countersignature/${f}`), signature, 'SHA-256', GLOBALSIGN_R6, NOW);
       expect(!r.ok && r.error.message).toMatch(re);
     }
+  });
+});
+
+describe.skipIf(!findTool('openssl'))('tokens from a real `openssl ts` TSA (ECDSA P-256)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'np-tsa-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const tsa = createOpensslTsa(dir, 1);
+  const v = createTimestampVerifier();
+  const sig = new Uint8Array(Buffer.from('the raw signature bytes of some envelope'));
+
+  it.each(['sha256', 'sha384', 'sha512'] as const)('verifies an ECDSA token over the %s imprint; accuracy 1.5 s', async (h) => {
+    const token = tsa.stamp(sig, h);
+    const name = `SHA-${h.slice(3)}` as 'SHA-256' | 'SHA-384' | 'SHA-512';
+    const r = await v.verify(token, sig, name, [tsa.root], new Date());
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(Math.abs(r.value.genTime.getTime() - Date.now())).toBeLessThan(120_000);
+    expect(r.value.accuracyMs).toBe(1500);
+    expect(r.value.tsaChain).toHaveLength(2);
+  });
+
+  it('a TSA certificate that expired since still vouches for its genTime', async () => {
+    const token = tsa.stamp(sig, 'sha256');
+    const r = await v.verify(token, sig, 'SHA-256', [tsa.root], new Date(Date.now() + 10 * 365 * 86_400_000));
+    expect(r.ok).toBe(true);
+  });
+
+  it('fails for other bytes and for an untrusted root', async () => {
+    const token = tsa.stamp(sig, 'sha256');
+    const other = await v.verify(token, new Uint8Array([1, 2, 3]), 'SHA-256', [tsa.root], new Date());
+    expect(!other.ok && other.error.message).toMatch(/message imprint/);
+    const untrusted = await v.verify(token, sig, 'SHA-256', GLOBALSIGN_R6, new Date());
+    expect(!untrusted.ok && untrusted.error.message).toMatch(/TSA chain/);
   });
 });
