@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTimestampVerifier, verifyTimestampToken } from './verifier.js';
+import { chainProblem, createTimestampVerifier, verifyTimestampToken } from './verifier.js';
 import { envelopeTimestamp, fixture, readCerts } from '../../../../test/support/notation-revocation/fixtures.js';
 import { createOpensslTsa } from '../../../../test/support/notation-revocation/openssl-tsa.js';
 import { findTool } from '../../../../test/support/tools.js';
+import { makeCert } from '../../../../test/support/notation-revocation/pki.js';
 
 const NOW = new Date('2026-12-06T00:00:00Z');
 const TSP = 'timestamp/tspclient-go/';
@@ -56,6 +57,7 @@ describe('verifyTimestampToken: tspclient-go tokens', () => {
     ['TimeStampTokenWithWrongSigningCertificateV2IssuerChoiceTag.p7s', /issuerSerial does not name/],
     ['TimeStampTokenWithoutCertificate.p7s', /signing certificate is not in the token/],
     ['TimeStampTokenWithoutSigningCertificate.p7s', /no signing-certificate-v2 attribute/],
+    // issuerSerial is optional (its absence passes the binding step, as in tspclient-go); this edited token then fails its signature.
     ['TimeStampTokenWithoutSigningCertificateV2IssuerSerial.p7s', /signature: the token signature does not verify/],
   ];
   it.each(invalid)('rejects %s', (file, reason) => {
@@ -163,5 +165,34 @@ describe.skipIf(!findTool('openssl'))('tokens from a real `openssl ts` TSA (ECDS
     expect(!other.ok && other.error.message).toMatch(/message imprint/);
     const untrusted = await v.verify(token, sig, 'SHA-256', GLOBALSIGN_R6, new Date());
     expect(!untrusted.ok && untrusted.error.message).toMatch(/TSA chain/);
+  });
+});
+
+describe('chainProblem: TSA certificate requirements (generated ECDSA certificates)', async () => {
+  const TS = '1.3.6.1.5.5.7.3.8';
+  const now = new Date();
+  const root = await makeCert({ cn: 'tsa root', ca: true });
+  const inter = await makeCert({ cn: 'tsa inter', ca: true, issuer: root });
+  const leafNotCa = await makeCert({ cn: 'not a CA', issuer: root, eku: [TS], ekuCritical: true });
+  const tsa = await makeCert({ cn: 'tsa', issuer: inter, eku: [TS], ekuCritical: true });
+  const nonCritical = await makeCert({ cn: 'tsa nc', issuer: root, eku: [TS] });
+  const extra = await makeCert({ cn: 'tsa extra', issuer: root, eku: [TS, '1.3.6.1.5.5.7.3.3'], ekuCritical: true });
+  const codeSigning = await makeCert({ cn: 'code', issuer: root, ekuCritical: true });
+  const badIntermediate = await makeCert({ cn: 'tsa under leaf', issuer: leafNotCa, eku: [TS], ekuCritical: true });
+  const c = (x: { cert: import('pkijs').Certificate }) => x.cert;
+
+  it('accepts a critical timeStamping-only leaf under CA certificates valid at genTime', () => {
+    expect(chainProblem([c(tsa), c(inter), c(root)], now)).toBeUndefined();
+  });
+  it.each([
+    ['a non-critical EKU', () => [c(nonCritical), c(root)], /critical extendedKeyUsage with timeStamping only/],
+    ['an extra EKU', () => [c(extra), c(root)], /timeStamping only/],
+    ['a code-signing EKU', () => [c(codeSigning), c(root)], /timeStamping only/],
+    ['an intermediate that is not a CA', () => [c(badIntermediate), c(leafNotCa), c(root)], /not a CA certificate that may sign certificates/],
+  ])('refuses %s', (_name, chain, re) => {
+    expect(chainProblem(chain(), now)).toMatch(re);
+  });
+  it('refuses a chain not valid at genTime', () => {
+    expect(chainProblem([c(tsa), c(inter), c(root)], new Date(now.getTime() + 2 * 365 * 86_400_000))).toMatch(/is not valid at the timestamp time/);
   });
 });
