@@ -27,6 +27,7 @@ export interface CertOptions {
   readonly freshest?: readonly string[];
   readonly ocsp?: readonly string[];
   readonly eku?: readonly string[];
+  readonly ekuCritical?: boolean;
   readonly ocspNoCheck?: boolean;
   readonly rsa?: boolean;
 }
@@ -57,7 +58,7 @@ function certExtensions(o: CertOptions): pkijs.Extension[] {
   const out = [ext('2.5.29.19', new pkijs.BasicConstraints({ cA: Boolean(o.ca) }), true)];
   // keyUsage: CA → keyCertSign + cRLSign; leaf → digitalSignature.
   out.push(ext('2.5.29.15', new asn1js.BitString({ valueHex: new Uint8Array([o.ca ? 0x06 : 0x80]).buffer, unusedBits: o.ca ? 1 : 7 }), true));
-  if (!o.ca) out.push(ext('2.5.29.37', new pkijs.ExtKeyUsage({ keyPurposes: [...(o.eku ?? [EKU_CODE_SIGNING])] })));
+  if (!o.ca) out.push(ext('2.5.29.37', new pkijs.ExtKeyUsage({ keyPurposes: [...(o.eku ?? [EKU_CODE_SIGNING])] }), Boolean(o.ekuCritical)));
   if (o.crl?.length) out.push(ext('2.5.29.31', uriPoints(o.crl)));
   if (o.freshest?.length) out.push(ext('2.5.29.46', uriPoints(o.freshest)));
   if (o.ocsp?.length) {
@@ -109,6 +110,8 @@ export interface CrlOptions {
   readonly freshest?: readonly string[];
   /** Sign with another key (wrong issuer). */
   readonly signer?: TestCert;
+  /** issuingDistributionPoint flags. */
+  readonly idp?: { readonly onlyContainsUserCerts?: boolean; readonly indirectCRL?: boolean };
 }
 
 function serialInt(s: number | bigint): asn1js.Integer {
@@ -137,6 +140,7 @@ export async function makeCrl(issuer: TestCert, o: CrlOptions): Promise<Uint8Arr
   const exts = [ext('2.5.29.20', new asn1js.Integer({ value: o.number }))];
   if (o.deltaBase !== undefined) exts.push(ext('2.5.29.27', new asn1js.Integer({ value: o.deltaBase }), true));
   if (o.freshest?.length) exts.push(ext('2.5.29.46', uriPoints(o.freshest)));
+  if (o.idp) exts.push(ext('2.5.29.28', new pkijs.IssuingDistributionPoint({ ...o.idp }), true));
   crl.crlExtensions = new pkijs.Extensions({ extensions: exts });
   await crl.sign((o.signer ?? issuer).keys.privateKey, 'SHA-256');
   return new Uint8Array(crl.toSchema(true).toBER(false));

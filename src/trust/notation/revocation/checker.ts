@@ -69,6 +69,7 @@ function problemText(e: unknown): string {
 
 /** Creates the checker; `close()` releases its HTTP pools. */
 export function createRevocationChecker(opts: RevocationCheckerOptions = {}): RevocationCheckerHandle {
+  // Long: one closure holds the fetcher and caches that the small per-step helpers below share.
   const fetcher = opts.fetcher ?? (opts.bundleDir ? createBundleFetcher(opts.bundleDir) : createNetworkFetcher(opts));
   const crls = new CrlCache({ fetcher, cacheDir: opts.bundleDir ? undefined : opts.cacheDir, maxEntries: opts.maxCachedCrls, refreshAheadMs: opts.refreshAheadMs, debug: opts.debug });
   const ocsps = new OcspCache(fetcher);
@@ -138,6 +139,10 @@ export function createRevocationChecker(opts: RevocationCheckerOptions = {}): Re
       try {
         const der = await ocsps.get(url, req, ctx.now, ctx.signal);
         const v = ocspVerdict(der, req, issuer, ctx.now, ctx.signingTime, skew);
+        if (fetcher.offline && !v.nextUpdate) {
+          notes.push(`OCSP ${redactUrl(url)}: the bundled response has no nextUpdate, so its age cannot be bounded`);
+          continue;
+        }
         if (v.status === 'unknown') {
           notes.push(`OCSP ${redactUrl(url)}: ${v.detail}`);
           continue;

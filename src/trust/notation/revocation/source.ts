@@ -16,6 +16,8 @@ export const MAX_OCSP_BYTES = 64 * 1024;
 export interface RevocationFetcher {
   /** `network` or `bundle <dir>`, for messages. */
   readonly kind: string;
+  /** True for an offline bundle: an OCSP response without nextUpdate is not accepted from it. */
+  readonly offline?: boolean;
   crl(url: string, signal?: AbortSignal): Promise<Uint8Array>;
   ocsp(url: string, req: OcspRequest, signal?: AbortSignal): Promise<Uint8Array>;
   close(): Promise<void>;
@@ -115,6 +117,7 @@ export function createBundleFetcher(dir: string, opts: { maxCrlBytes?: number } 
   };
   return {
     kind: `bundle ${dir}`,
+    offline: true,
     crl: (url) => read(url, bundleCrlFile(url), opts.maxCrlBytes ?? MAX_CRL_BYTES, 'CRL'),
     ocsp: (url, req) => read(url, bundleOcspFile(url, req.key), MAX_OCSP_BYTES, 'OCSP response'),
     async close() {},

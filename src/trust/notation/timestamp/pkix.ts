@@ -214,5 +214,5 @@ export function ocspUrls(c: pkijs.Certificate): string[] {
 }
 
 export function serialHex(c: pkijs.Certificate): string {
-  return Buffer.from(c.serialNumber.valueBlock.valueHexView).toString('hex');
+  return c.serialNumber.toBigInt().toString(16);
 }

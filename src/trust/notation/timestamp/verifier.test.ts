@@ -1,6 +1,12 @@
-import { describe, expect, it } from 'vitest';
-import { createTimestampVerifier, verifyTimestampToken } from './verifier.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { chainProblem, createTimestampVerifier, verifyTimestampToken } from './verifier.js';
 import { envelopeTimestamp, fixture, readCerts } from '../../../../test/support/notation-revocation/fixtures.js';
+import { createOpensslTsa } from '../../../../test/support/notation-revocation/openssl-tsa.js';
+import { findTool } from '../../../../test/support/tools.js';
+import { makeCert } from '../../../../test/support/notation-revocation/pki.js';
 
 const NOW = new Date('2026-12-06T00:00:00Z');
 const TSP = 'timestamp/tspclient-go/';
@@ -51,6 +57,7 @@ describe('verifyTimestampToken: tspclient-go tokens', () => {
     ['TimeStampTokenWithWrongSigningCertificateV2IssuerChoiceTag.p7s', /issuerSerial does not name/],
     ['TimeStampTokenWithoutCertificate.p7s', /signing certificate is not in the token/],
     ['TimeStampTokenWithoutSigningCertificate.p7s', /no signing-certificate-v2 attribute/],
+    // issuerSerial is optional (its absence passes the binding step, as in tspclient-go); this edited token then fails its signature.
     ['TimeStampTokenWithoutSigningCertificateV2IssuerSerial.p7s', /signature: the token signature does not verify/],
   ];
   it.each(invalid)('rejects %s', (file, reason) => {
@@ -125,5 +132,67 @@ describe('createTimestampVerifier: timestamps inside notation-go envelopes', () 
       const r = await v.verify(fixture(`${ENV}countersignature/${f}`), signature, 'SHA-256', GLOBALSIGN_R6, NOW);
       expect(!r.ok && r.error.message).toMatch(re);
     }
+  });
+});
+
+describe.skipIf(!findTool('openssl'))('tokens from a real `openssl ts` TSA (ECDSA P-256)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'np-tsa-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const tsa = createOpensslTsa(dir, 1);
+  const v = createTimestampVerifier();
+  const sig = new Uint8Array(Buffer.from('the raw signature bytes of some envelope'));
+
+  it.each(['sha256', 'sha384', 'sha512'] as const)('verifies an ECDSA token over the %s imprint; accuracy 1.5 s', async (h) => {
+    const token = tsa.stamp(sig, h);
+    const name = `SHA-${h.slice(3)}` as 'SHA-256' | 'SHA-384' | 'SHA-512';
+    const r = await v.verify(token, sig, name, [tsa.root], new Date());
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(Math.abs(r.value.genTime.getTime() - Date.now())).toBeLessThan(120_000);
+    expect(r.value.accuracyMs).toBe(1500);
+    expect(r.value.tsaChain).toHaveLength(2);
+  });
+
+  it('a TSA certificate that expired since still vouches for its genTime', async () => {
+    const token = tsa.stamp(sig, 'sha256');
+    const r = await v.verify(token, sig, 'SHA-256', [tsa.root], new Date(Date.now() + 10 * 365 * 86_400_000));
+    expect(r.ok).toBe(true);
+  });
+
+  it('fails for other bytes and for an untrusted root', async () => {
+    const token = tsa.stamp(sig, 'sha256');
+    const other = await v.verify(token, new Uint8Array([1, 2, 3]), 'SHA-256', [tsa.root], new Date());
+    expect(!other.ok && other.error.message).toMatch(/message imprint/);
+    const untrusted = await v.verify(token, sig, 'SHA-256', GLOBALSIGN_R6, new Date());
+    expect(!untrusted.ok && untrusted.error.message).toMatch(/TSA chain/);
+  });
+});
+
+describe('chainProblem: TSA certificate requirements (generated ECDSA certificates)', async () => {
+  const TS = '1.3.6.1.5.5.7.3.8';
+  const now = new Date();
+  const root = await makeCert({ cn: 'tsa root', ca: true });
+  const inter = await makeCert({ cn: 'tsa inter', ca: true, issuer: root });
+  const leafNotCa = await makeCert({ cn: 'not a CA', issuer: root, eku: [TS], ekuCritical: true });
+  const tsa = await makeCert({ cn: 'tsa', issuer: inter, eku: [TS], ekuCritical: true });
+  const nonCritical = await makeCert({ cn: 'tsa nc', issuer: root, eku: [TS] });
+  const extra = await makeCert({ cn: 'tsa extra', issuer: root, eku: [TS, '1.3.6.1.5.5.7.3.3'], ekuCritical: true });
+  const codeSigning = await makeCert({ cn: 'code', issuer: root, ekuCritical: true });
+  const badIntermediate = await makeCert({ cn: 'tsa under leaf', issuer: leafNotCa, eku: [TS], ekuCritical: true });
+  const c = (x: { cert: import('pkijs').Certificate }) => x.cert;
+
+  it('accepts a critical timeStamping-only leaf under CA certificates valid at genTime', () => {
+    expect(chainProblem([c(tsa), c(inter), c(root)], now)).toBeUndefined();
+  });
+  it.each([
+    ['a non-critical EKU', () => [c(nonCritical), c(root)], /critical extendedKeyUsage with timeStamping only/],
+    ['an extra EKU', () => [c(extra), c(root)], /timeStamping only/],
+    ['a code-signing EKU', () => [c(codeSigning), c(root)], /timeStamping only/],
+    ['an intermediate that is not a CA', () => [c(badIntermediate), c(leafNotCa), c(root)], /not a CA certificate that may sign certificates/],
+  ])('refuses %s', (_name, chain, re) => {
+    expect(chainProblem(chain(), now)).toMatch(re);
+  });
+  it('refuses a chain not valid at genTime', () => {
+    expect(chainProblem([c(tsa), c(inter), c(root)], new Date(now.getTime() + 2 * 365 * 86_400_000))).toMatch(/is not valid at the timestamp time/);
   });
 });

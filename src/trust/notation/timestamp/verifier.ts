@@ -59,7 +59,7 @@ function buildChain(signer: pkijs.Certificate, bag: pkijs.Certificate[], roots: 
 }
 
 /** Notary Project signature-specification §Certificate Requirements, for the timestamping chain. */
-function chainProblem(chain: pkijs.Certificate[], genTime: Date): string | undefined {
+export function chainProblem(chain: pkijs.Certificate[], genTime: Date): string | undefined {
   const leaf = chain[0] as pkijs.Certificate;
   const eku = extension(leaf, OID.extKeyUsage);
   const ekus = extKeyUsages(leaf) ?? [];
