@@ -110,6 +110,10 @@ describe('notary-pin CLI (built bundle, subprocess)', () => {
     expect(pinnedResults.length).toBeGreaterThanOrEqual(3);
     for (const p of pinnedResults) expect(images).toContain(p.field?.proposedValue);
     expect(r.stderr).toMatch(/pinned/);
+    // a Notation-signed image pinned beside the Notary v1 ones, and an unsigned one refused
+    expect(pinnedResults.some((p) => p.tags?.system === 'notation')).toBe(true);
+    expect(r.stderr).toMatch(/^pinned +127\.0\.0\.1:\d+\/shop\/checkout:2\.0\.0 -> \S+@sha256:[0-9a-f]{64} \(CN=notary-pin demo release signer \(Notation, notary\.x509\)\)/m);
+    expect(r.stderr).toMatch(/^FAILED +127\.0\.0\.1:\d+\/shop\/experimental:0\.1: no Notation signature in the registry .*\[UNSIGNED\]/m);
   });
 
   it('a missing --config file → CONFIG_INVALID (stream: nothing on stdout; ResourceList: unchanged items + results)', async () => {

@@ -168,8 +168,8 @@ export function buildProgram(): Command {
     .command('demo')
     .description('pin an example ResourceList against an embedded, freshly signed trust server (no network needed)')
     .action(async () => {
-      const { runDemo } = await import('../demo/demo.js');
-      process.exitCode = await runDemo();
+      const [{ runDemo }, { productionResolver }] = await Promise.all([import('../demo/demo.js'), import('./resolver.js')]);
+      process.exitCode = await runDemo({ resolverFor: (spec) => productionResolver(spec, process.env) });
     });
 
   return program;
