@@ -128,3 +128,21 @@ describe('dispatchingResolver', () => {
     expect(registry.calls).toEqual([]);
   });
 });
+
+describe('Docker Content Trust retirement, through the function', () => {
+  it('a docker.io image under a rule with no server fails with TRUST_SERVER_RETIRED (no request is made), and so does a rule naming notary.docker.io', async () => {
+    const { runKrm } = await import('../krm/run.js');
+    const pod = (image: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: ${image}}]}\n`;
+    for (const rule of [{ images: ['docker.io/**'], rootKeys: ['a'.repeat(64)] }, { images: ['**'], server: 'https://notary.docker.io', rootKeys: ['a'.repeat(64)] }]) {
+      const spec = SpecSchema.parse({ trust: [rule] });
+      const res = await runKrm(pod('nginx:1.25'), { resolverFor: (s) => productionResolver(s, {}), spec });
+      await settleCacheWrites();
+      expect(res.exitCode).toBe(1);
+      expect(res.stdout).toBe('');
+      const text = res.stderr.join('\n');
+      expect(text).toContain('[TRUST_SERVER_RETIRED]');
+      expect(text).toContain('retired Docker Content Trust\'s trust server notary.docker.io on 2026-12-08');
+      expect(text).toContain('README "Migrating from Docker Content Trust"');
+    }
+  });
+});

@@ -82,6 +82,7 @@ function notANotationRule(rule: TrustRule): PinError {
 }
 
 export function createNotationResolver(opts: NotationResolverOptions): NotationResolver {
+  // Long: one closure over the resolver's caches and options; each step is a small inner function.
   const now = opts.now ?? (() => new Date());
   const debug = opts.debug ?? (() => {});
   const clockMs = () => now().getTime();
