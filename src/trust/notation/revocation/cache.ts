@@ -5,7 +5,7 @@
  * memory until their nextUpdate. One fetch per URL at a time (single-flight); entries are bounded.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CrlProblem, parseCrl, type ParsedCrl } from './crl.js';
 import { MAX_CRL_BYTES, readCapped, type RevocationFetcher } from './source.js';
@@ -125,6 +125,16 @@ export class CrlCache {
     }
   }
 
+  /** Keeps at most 4 × maxEntries CRL files on disk, dropping the least recently written. */
+  private async pruneDisk(): Promise<void> {
+    const dir = join(this.opts.cacheDir as string, 'crl');
+    const names = (await readdir(dir)).filter((n) => n.endsWith('.crl'));
+    if (names.length <= this.max * 4) return;
+    const aged = await Promise.all(names.map(async (n) => ({ n, t: (await stat(join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0 })));
+    aged.sort((a, b) => a.t - b.t);
+    for (const { n } of aged.slice(0, names.length - this.max * 4)) await rm(join(dir, n), { force: true });
+  }
+
   private async saveDisk(url: string, der: Uint8Array): Promise<void> {
     const path = this.diskPath(url);
     if (!path) return;
@@ -133,6 +143,7 @@ export class CrlCache {
       const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
       await writeFile(tmp, der, { mode: 0o600 });
       await rename(tmp, path);
+      await this.pruneDisk();
     } catch (e) {
       this.opts.debug?.(`CRL ${url}: cannot write the disk cache: ${(e as Error).message}`);
     }
