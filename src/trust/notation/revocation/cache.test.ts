@@ -71,6 +71,21 @@ describe('CrlCache', () => {
   });
 });
 
+describe('a caller that gives up does not fail the others waiting on the same fetch', () => {
+  it('CRL: the aborted caller rejects, the other gets the CRL, one fetch', async () => {
+    const crl = await makeCrl(ca, { number: 1 });
+    const f = fakeFetcher(() => new Promise((r) => setTimeout(() => r(crl), 200)));
+    const cache = new CrlCache({ fetcher: f });
+    const ac = new AbortController();
+    const a = cache.get('http://x/a.crl', new Date(), ac.signal);
+    const b = cache.get('http://x/a.crl', new Date());
+    ac.abort(new Error('deadline'));
+    await expect(a).rejects.toThrow(/deadline/);
+    await expect(b).resolves.toBeDefined();
+    expect(f.calls.length).toBe(1);
+  });
+});
+
 describe('OcspCache', () => {
   it('keeps a response until its nextUpdate and never one without', async () => {
     const f = fakeFetcher(async () => new Uint8Array([1]));

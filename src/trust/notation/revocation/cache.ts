@@ -28,6 +28,23 @@ export interface CachedCrl {
   readonly verifiedFor: Set<string>;
 }
 
+/**
+ * Waits for a shared fetch but gives up when this caller's signal aborts; the fetch itself goes on
+ * (bounded by its own timeout) for the other callers waiting on it.
+ */
+export function withSignal<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
+      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e)),
+    );
+  });
+}
+
 function urlHash(url: string): string {
   return createHash('sha256').update(url).digest('hex');
 }
@@ -54,7 +71,7 @@ export class CrlCache {
       return hit;
     }
     try {
-      return await this.fetch(url, signal);
+      return await withSignal(this.fetch(url), signal);
     } catch (e) {
       hit = this.mem.get(url) ?? hit;
       if (hit) {
@@ -84,11 +101,11 @@ export class CrlCache {
     void p.finally(() => this.background.delete(p));
   }
 
-  private fetch(url: string, signal?: AbortSignal): Promise<CachedCrl> {
+  private fetch(url: string): Promise<CachedCrl> {
     const inflight = this.flights.get(url);
     if (inflight) return inflight;
     const p = (async () => {
-      const der = await this.opts.fetcher.crl(url, signal);
+      const der = await this.opts.fetcher.crl(url);
       const entry: CachedCrl = { parsed: parseCrl(der), verifiedFor: new Set() };
       this.remember(url, entry);
       await this.saveDisk(url, der);
@@ -166,14 +183,14 @@ export class OcspCache {
     const hit = this.mem.get(key);
     if (hit && hit.until > now.getTime()) return Promise.resolve(hit.der);
     const inflight = this.flights.get(key);
-    if (inflight) return inflight;
-    const p = this.fetcher.ocsp(url, req, signal);
+    if (inflight) return withSignal(inflight, signal);
+    const p = this.fetcher.ocsp(url, req);
     this.flights.set(key, p);
     void p.then(
       () => this.flights.delete(key),
       () => this.flights.delete(key),
     );
-    return p;
+    return withSignal(p, signal);
   }
 
   /** Keep `der` (already verified by the caller) until `nextUpdate`. */
