@@ -218,6 +218,15 @@ describe('OCSP first, then CRL (generated ECDSA chains, in-test responder on loc
     expect(r[0]!.status).toBe('unknown');
     expect(r[0]!.message).toMatch(/CRL expired \(nextUpdate/);
   });
+
+  it('a CRL issued in the future is "unknown"', async () => {
+    const { ca, chain } = await genChain();
+    const future = await makeCrl(ca, { number: 3, thisUpdate: new Date(Date.now() + 86_400_000), nextUpdate: new Date(Date.now() + 7 * 86_400_000) });
+    await serve(CRL_PORT, files({ '/gen.crl': future }));
+    const r = await checker().check(chain, { purpose: 'codeSigning', now: new Date() });
+    expect(r[0]!.status).toBe('unknown');
+    expect(r[0]!.message).toMatch(/thisUpdate .* is in the future/);
+  });
 });
 
 describe('CRL cache: disk, single-flight, refresh ahead', () => {

@@ -93,6 +93,7 @@ export function createRevocationChecker(opts: RevocationCheckerOptions = {}): Re
     const base = await verifiedCrl(url, issuer, ctx);
     const scope = crlScopeProblem(base.parsed, isCA(cert));
     if (scope) throw new CrlProblem(scope);
+    if (base.parsed.thisUpdate.getTime() > ctx.now.getTime() + skew) throw new CrlProblem(`the CRL thisUpdate ${base.parsed.thisUpdate.toISOString()} is in the future`);
     const dUrl = deltaUrl(extension(cert, OID.freshestCrl), base.parsed);
     let delta: CachedCrl | undefined;
     if (dUrl !== undefined) {
@@ -184,7 +185,7 @@ export function createRevocationChecker(opts: RevocationCheckerOptions = {}): Re
       revokedAt: o.revokedAt,
       reason: o.reason,
       validUntil: o.validUntil,
-      message: `${who}: ${o.detail} (${o.source ?? fetcher.kind})`,
+      message: `${who}: ${o.detail} (${o.source ?? ''}${fetcher.offline ? ` from ${fetcher.kind}` : ''})`,
     };
   }
 
