@@ -116,6 +116,13 @@ export const SpecSchema = z.strictObject({
     .max(256)
     .default([])
     .refine((list) => new Set(list.map((r) => r.host.toLowerCase())).size === list.length, 'two entries name the same host'),
+  /** Certificate revocation checks of Notation signatures (OCSP, then CRL). */
+  revocation: z
+    .strictObject({
+      /** Read CRLs and OCSP responses from this offline bundle (`notary-pin revocation fetch`) instead of the network. */
+      bundleDir: z.string().min(1).optional(),
+    })
+    .optional(),
   /** Trust rules, first match wins. An image no rule matches is an error. */
   trust: z.array(TrustRuleSchema).default([]),
   /** Extra image field paths for custom resources. */
