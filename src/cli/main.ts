@@ -164,6 +164,20 @@ export function buildProgram(): Command {
       });
     });
 
+  // Loaded only when used: the revocation code (pkijs) would slow every start-up.
+  program
+    .command('revocation')
+    .description('revocation data (CRLs, OCSP responses) for Notation signatures; see `notary-pin revocation fetch --help`')
+    .helpOption(false)
+    .allowUnknownOption()
+    .argument('[args...]')
+    .action(async (args: string[]) => {
+      const { revocationCommand } = await import('./revocation.js');
+      const cmd = revocationCommand();
+      for (const c of [cmd, ...cmd.commands]) c.exitOverride();
+      await cmd.parseAsync(args, { from: 'user' });
+    });
+
   program
     .command('demo')
     .description('pin an example ResourceList against an embedded, freshly signed trust server (no network needed)')
