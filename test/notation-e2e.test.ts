@@ -18,7 +18,7 @@ import { createTestCA, writeTestPki, type TestCertAuthority } from '../src/demo/
 import { runKrm } from '../src/krm/run.js';
 import { MediaTypes, type Descriptor } from '../src/registry/types.js';
 import { startWebhookServer, type WebhookServer } from '../src/webhook/server.js';
-import { buildCliBundle, type Bundle } from './support/attack/cli.js';
+import { buildCliBundle, imagesIn, parseList, type Bundle } from './support/attack/cli.js';
 import { registerTempDir, type Daemon } from './support/daemon.js';
 import { startTestServer, type TestServer } from './support/http-server.js';
 import { startRegistry } from './support/notary-env.js';
@@ -140,6 +140,26 @@ describeWithTools(['docker-registry'], 'Notation end to end (real docker-registr
       const pinned = [...r.stdout.matchAll(/image: (\S+)/g)].map((m) => m[1]);
       expect(pinned).toEqual([`${repo('shop/web')}:1.4.2@${img['shop/web']!.digest}`, `${repo('shop/migrate')}:1@${img['shop/migrate']!.digest}`]);
       expect(r.stderr).toContain('(CN=signer, O=notary-pin test, L=Seattle, ST=WA, C=US (Notation, notary.x509))');
+    });
+
+    it('a ResourceList with the config as functionConfig: items pinned, results name the Notation signer', async () => {
+      const fc = {
+        apiVersion: 'notary-pin.dev/v1alpha1',
+        kind: 'NotaryPin',
+        spec: {
+          registries: [{ host: registry.host, plainHTTP: true }],
+          trust: [{ images: [`${registry.host}/**`], notation: { trustPolicy: join(dir, 'notation/trustpolicy.json'), trustStore: join(dir, 'notation/truststore') } }],
+        },
+      };
+      const items = `${stream([`${repo('shop/migrate')}:1`]).trimEnd().replace(/^/gm, '  ')}\n`.replace(/^ {2}apiVersion: apps/m, '- apiVersion: apps');
+      const input = `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n${items}functionConfig: ${JSON.stringify(fc)}\n`;
+      const r = await cli.run([], { input, env: { HOME: dir, XDG_CONFIG_HOME: join(dir, 'xdg') } });
+      expect(r.code).toBe(0);
+      const list = parseList(r.stdout);
+      expect(imagesIn(list.items)).toEqual([`${repo('shop/migrate')}:1@${img['shop/migrate']!.digest}`]);
+      expect(list.results).toEqual([
+        expect.objectContaining({ severity: 'info', tags: { outcome: 'pinned', role: 'notary.x509', system: 'notation', signer: 'CN=signer, O=notary-pin test, L=Seattle, ST=WA, C=US' } }),
+      ]);
     });
 
     it('unsigned, wrong signer, a signature of another image: failed results saying why, nothing written', async () => {
