@@ -188,7 +188,7 @@ describeWithTools(['docker-registry'], 'Notation end to end (real docker-registr
       const r = await runCli([`${repo('shop/skipped')}:1`]);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`${repo('shop/skipped')}:1@${img['shop/skipped']!.digest}`);
-      expect(r.stderr).toMatch(/^UNVERIFIED pinned .*NOT VERIFIED: trust policy "legacy" has signatureVerification level skip/m);
+      expect(r.stderr).toMatch(/^UNVERIFIED pinned .*NOT VERIFIED: trust policy "legacy" is level skip/m);
     });
   });
 
@@ -240,6 +240,14 @@ describeWithTools(['docker-registry'], 'Notation end to end (real docker-registr
       expect(denied.status.message).toContain(`shop/migrate@${img['shop/migrate:old']!.digest}`);
       expect(denied.status.message).toContain('no Notation signature in the registry');
       expect(denied.status.message).not.toContain(`shop/web:1.4.2@`);
+    });
+
+    it('a digest under a level-skip statement is admitted with a warning saying nothing was verified', async () => {
+      const res = await post(review(img['shop/migrate']!.digest, img['shop/skipped']!.digest, 'shop/skipped:1'));
+      expect(res.allowed).toBe(true);
+      expect(res.warnings).toEqual([
+        `notary-pin: admitted WITHOUT signature verification (NOT VERIFIED: trust policy "legacy" is level skip): spec.containers[0].image (container "web"): "${repo('shop/skipped')}:1@${img['shop/skipped']!.digest}"`,
+      ]);
     });
 
     it('denies a digest whose only signature belongs to another image', async () => {

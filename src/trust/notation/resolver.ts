@@ -224,6 +224,6 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
 
 /** A digest pinned without verification (level `skip`): it says so wherever it is shown. */
 function skipped(digest: string, tag: string | undefined, repository: string, statement: TrustPolicyStatement): Resolution {
-  const why = `NOT VERIFIED: trust policy "${statement.name}" has signatureVerification level skip`;
+  const why = `NOT VERIFIED: trust policy "${statement.name}" is level skip`;
   return { digest, tag, system: 'notation', signer: why, role: why, gun: repository, unverified: why };
 }
