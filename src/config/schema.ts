@@ -29,6 +29,11 @@ export const AuthSchema = z.strictObject({
   tokenEnv: z.string().min(1).optional(),
   /** Docker config.json to take `auths` from; default `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`. */
   dockerConfig: z.string().min(1).optional(),
+  /**
+   * Token realms on other hosts that may receive these credentials (hosts, `host:port`, or URLs
+   * matched by origin). A realm on the server's own host always may; any other is asked anonymously.
+   */
+  tokenRealms: z.array(z.string().min(1)).max(16).optional(),
 });
 export type AuthConfig = z.infer<typeof AuthSchema>;
 
