@@ -193,10 +193,11 @@ function sourceOf(resolver: Resolver, p: ResolvePlan): string {
   return p.rule.server ?? p.rule.trustDir ?? `the default trust server for ${p.ref.domain}`;
 }
 
-function deadlineError(resolver: Resolver, p: ResolvePlan): PinError {
+/** The DEADLINE failure of images waiting for `source` (one error per source: the denial names each image). */
+function deadlineError(source: string): PinError {
   return new PinError({
     code: 'DEADLINE',
-    message: `no verified trust data for ${p.ref.repository} before the deadline: still waiting for ${sourceOf(resolver, p)}`,
+    message: `no verified trust data before the deadline: still waiting for ${source}`,
     hint: "check that this trust server is reachable and fast; keep the trust rule's timeoutSeconds well below the webhook's",
   });
 }
@@ -223,8 +224,15 @@ function createResolutions(resolver: Resolver, concurrency: number, signal: Abor
     signal === undefined
       ? undefined
       : new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+  const deadlines = new Map<string, Resolved>();
+  const deadline = (p: ResolvePlan): Resolved => {
+    const source = sourceOf(resolver, p);
+    let d = deadlines.get(source);
+    if (d === undefined) deadlines.set(source, (d = err(deadlineError(source))));
+    return d;
+  };
   const resolveOne = (p: ResolvePlan): Promise<Resolved> => {
-    if (signal?.aborted === true) return Promise.resolve(err(deadlineError(resolver, p)));
+    if (signal?.aborted === true) return Promise.resolve(deadline(p));
     const answer = signal === undefined ? resolver.resolve(p.query, p.rule) : resolver.resolve(p.query, p.rule, { signal });
     return answer.catch((e: unknown) => ({ ok: false as const, error: toPinError(e) }));
   };
@@ -243,7 +251,7 @@ function createResolutions(resolver: Resolver, concurrency: number, signal: Abor
       } else {
         result = first.then(() => limit(() => resolveOne(p)));
       }
-      if (aborted !== undefined) result = Promise.race([result, aborted.then(() => err(deadlineError(resolver, p)))]);
+      if (aborted !== undefined) result = Promise.race([result, aborted.then(() => deadline(p))]);
       pending.set(p.key, result);
     },
     result: (key: string): Promise<Resolved> => pending.get(key)!,
