@@ -44,7 +44,7 @@ export function createMetrics(opts: MetricsOptions = {}): WebhookMetrics {
     name: 'notary_pin_webhook_request_duration_seconds',
     help: 'Time to answer an admission request, by outcome',
     labelNames: ['outcome'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
   const failures = new Counter({
