@@ -155,15 +155,19 @@ async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | typeof TI
 async function evaluateWithin(object: Record<string, unknown>, deps: DecideDeps, budgetMs: number): Promise<ImageOutcome[] | typeof TIMED_OUT> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), budgetMs);
+  let answered = false;
   try {
     const opts: EvaluateOptions = { mode: 'verify', policy: deps.policy, signal: controller.signal, maxRepositories: deps.spec.maxRepositoriesPerReview };
-    return await withDeadline(
+    const outcomes = await withDeadline(
       Promise.resolve().then(() => deps.evaluate([object], deps.spec, deps.resolver, opts)),
       budgetMs + ABORT_GRACE_MS,
     );
+    answered = outcomes !== TIMED_OUT;
+    return outcomes;
   } finally {
     clearTimeout(timer);
-    controller.abort(); // whatever still runs for this review is no longer needed
+    // After a throw or an engine that ignored the abort, whatever still runs is no longer needed.
+    if (!answered) controller.abort();
   }
 }
 
