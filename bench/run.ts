@@ -294,7 +294,7 @@ async function main(): Promise<void> {
         children.add(c);
         c.on('exit', () => children.delete(c));
       };
-      return webhookBench({ dist: DIST, env: env!, work, images, config, pins, track });
+      return webhookBench({ dist: DIST, env: env!, work, images, config, pins, track, log });
     };
     if (process.argv.includes('--webhook-only')) {
       for (const line of figureLines(await runWebhookBench())) console.log(line);

@@ -119,6 +119,7 @@ export interface WebhookBenchOptions {
   readonly config: (extraRule: string) => Promise<string>;
   readonly pins: readonly string[];
   readonly track: (c: ChildProcess) => void;
+  readonly log: (message: string) => void;
 }
 
 export async function webhookBench(o: WebhookBenchOptions): Promise<WebhookFigures> {
@@ -139,8 +140,9 @@ export async function webhookBench(o: WebhookBenchOptions): Promise<WebhookFigur
         { rate: WEBHOOK_RATE, durationMs: WEBHOOK_SECONDS * 1000, bodies: bodies(WEBHOOK_RATE * WEBHOOK_SECONDS, 7), maxInFlight: 2000 },
       ],
     });
-    if (warm!.errors > 0) throw new Error(`webhook warm-up: ${warm!.errors} errors (see ${logFile})`);
-    if (steady!.errors > 0) throw new Error(`webhook warm-up at ${WEBHOOK_RATE} req/s: ${steady!.errors} errors (see ${logFile})`);
+    // A warm-up with errors (a machine too busy for the rate) still warms: say so, measure on.
+    if (warm!.errors > 0) o.log(`webhook warm-up: ${warm!.errors} errors (see ${logFile})`);
+    if (steady!.errors > 0) o.log(`webhook warm-up at ${WEBHOOK_RATE} req/s: ${steady!.errors} errors, ${steady!.dropped} dropped`);
     // The attack: the hostile client runs from the start of the honest client's warm-up to past its end.
     const digest = o.images[0]!.digest;
     const hostileSeconds = WEBHOOK_WARMUP_SECONDS + WEBHOOK_SECONDS + 2;
