@@ -33,6 +33,7 @@ export interface MetricsOptions {
 }
 
 export function createMetrics(opts: MetricsOptions = {}): WebhookMetrics {
+  // Long but flat: one declaration per metric, then the recording functions.
   const registry = new Registry();
   const requests = new Counter({
     name: 'notary_pin_webhook_requests_total',
