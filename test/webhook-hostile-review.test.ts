@@ -120,7 +120,7 @@ describe('webhook: a review naming thousands of repositories against a stalling 
     const hostile = await Promise.all([0, 1, 2].map((k) => review(w, attackImages(3000, k * 3000), '10s')));
     for (const h of hostile) {
       expect(h.allowed).toBe(false);
-      expect(h.message).toContain('TOO_MANY_IMAGES: 3000 distinct image repositories, more than the 64 verified at most per review (spec.maxRepositoriesPerReview)');
+      expect(h.message).toContain('TOO_MANY_IMAGES: its 3000 images name more than 64 distinct repositories, the most verified per review (spec.maxRepositoriesPerReview)');
       expect(h.message).toContain('raise spec.maxRepositoriesPerReview (now 64)');
     }
     // An honest review that needs a fresh fetch, right after: allowed, and no request of the

@@ -240,7 +240,7 @@ describe('evaluate: deadline (signal) and the repository cap', () => {
     const e = await evaluate(resources, spec(), r, { mode: 'verify', maxRepositories: 64 }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(PinError);
     expect((e as PinError).code).toBe('TOO_MANY_IMAGES');
-    expect((e as PinError).message).toBe('3000 distinct image repositories, more than the 64 verified at most per review (spec.maxRepositoriesPerReview)');
+    expect((e as PinError).message).toBe('its 3001 images name more than 64 distinct repositories, the most verified per review (spec.maxRepositoriesPerReview)');
     expect((e as PinError).hint).toContain('raise spec.maxRepositoriesPerReview (now 64)');
     expect(calls).toEqual([]);
   });

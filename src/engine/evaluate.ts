@@ -202,10 +202,10 @@ function deadlineError(source: string): PinError {
   });
 }
 
-function tooManyRepositories(count: number, max: number): PinError {
+function tooManyRepositories(images: number, max: number): PinError {
   return new PinError({
     code: 'TOO_MANY_IMAGES',
-    message: `${count} distinct image repositories, more than the ${max} verified at most per review (spec.maxRepositoriesPerReview)`,
+    message: `its ${images} images name more than ${max} distinct repositories, the most verified per review (spec.maxRepositoriesPerReview)`,
     hint: `split the workload, or raise spec.maxRepositoriesPerReview (now ${max}) in the NotaryPin config`,
   });
 }
@@ -298,12 +298,18 @@ export function startEvaluation(spec: Spec, resolver: Resolver, opts: EvaluateOp
   const uses: ImageUse[] = [];
   const plans: Plan[] = [];
   const resolutions = createResolutions(resolver, spec.concurrency, opts.signal);
-  // With a repository cap nothing starts before finish(): a review over the cap costs no fetch.
+  // With a repository cap nothing starts before finish(): a review over the cap costs no fetch,
+  // and the uses after the one that crossed it are only counted, not parsed.
   const max = opts.maxRepositories;
   const repositories = new Set<string>();
+  let overCapUses = 0;
 
   return {
     add(use) {
+      if (max !== undefined && repositories.size > max) {
+        overCapUses++;
+        return;
+      }
       let p: Plan;
       if (typeof use.image !== 'string') p = plan(use, policy, opts.mode);
       else {
@@ -319,7 +325,7 @@ export function startEvaluation(spec: Spec, resolver: Resolver, opts: EvaluateOp
     },
     finish() {
       if (max !== undefined) {
-        if (repositories.size > max) return Promise.reject(tooManyRepositories(repositories.size, max));
+        if (repositories.size > max) return Promise.reject(tooManyRepositories(uses.length + overCapUses, max));
         for (const p of plans) if (p.kind === 'resolve') resolutions.schedule(p);
       }
       return outcomesOf(uses, plans, resolutions.result, spec, opts.mode);

@@ -192,7 +192,7 @@ describe('decide: fail closed', () => {
     expect(res.reason).toBe('policy');
     expect(res.error?.code).toBe('TOO_MANY_IMAGES');
     expect(res.response.response.status?.message).toContain(
-      'TOO_MANY_IMAGES: 2 distinct image repositories, more than the 1 verified at most per review (spec.maxRepositoriesPerReview)',
+      'TOO_MANY_IMAGES: its 2 images name more than 1 distinct repositories, the most verified per review (spec.maxRepositoriesPerReview)',
     );
     expect(res.response.response.status?.message).toContain('raise spec.maxRepositoriesPerReview (now 1)');
     expect(d.resolver.calls).toBe(0);
