@@ -352,6 +352,42 @@ describe('attack matrix through runKrm + the production resolver (TufRepoBuilder
       );
     });
 
+    it('a delegation targets still declares, dropped from a new validly signed snapshot → TRUST_MISMATCH, with or without cacheDir', async () => {
+      const b = builder();
+      for (const r of ['snapshot', 'timestamp']) b.setVersion(r, 5);
+      const good = b.build();
+      const dir = await cacheDir();
+      const first = await attack({ files: files(good), rule: pinned(b), spec: { cacheDir: dir } });
+      expect(imagesIn(parseList(first.res.stdout).items)).toEqual([`${GUN}:v1@${D(2)}`]);
+      // The snapshot/timestamp key holder (the server) signs a newer snapshot without targets/releases.
+      const f: RepoFiles = { ...good };
+      f['snapshot'] = resign(
+        tamper(good['snapshot']!, (s) => {
+          delete (s['meta'] as Record<string, unknown>)['targets/releases'];
+          s['version'] = 6;
+        }),
+        [b.keys.snapshot],
+      );
+      f['timestamp'] = resign(
+        tamper(good['timestamp']!, (s) => {
+          (s['meta'] as Record<string, unknown>)['snapshot'] = fileMeta(f['snapshot']!);
+          s['version'] = 6;
+        }),
+        [b.keys.timestamp],
+      );
+      delete f['targets/releases'];
+      for (const spec of [{}, { cacheDir: dir }]) {
+        const e = expectClosed(await attack({ files: files(f), rule: pinned(b), spec }), 'TRUST_MISMATCH', 'targets/releases');
+        expect(e.message).toMatch(/targets delegates to targets\/releases, but snapshot version 6 does not list/);
+      }
+      // The targets key holder removing the delegation is legal: targets' own v1 is pinned.
+      b.removeDelegation('targets/releases');
+      for (const r of ['targets', 'snapshot', 'timestamp']) b.setVersion(r, 7);
+      const removed = await attack({ files: files(b.build()), rule: pinned(b), spec: { cacheDir: dir } });
+      expect(removed.res.exitCode).toBe(0);
+      expect(imagesIn(parseList(removed.res.stdout).items)).toEqual([`${GUN}:v1@${D(1)}`]);
+    });
+
     it('verify mode: a digest other than the one signed for the tag → DIGEST_MISMATCH; an unsigned digest → UNSIGNED', async () => {
       const b = builder();
       const f = files(b.build());

@@ -19,7 +19,15 @@ import { humanDuration } from './humanize.js';
 import { canonicalKeyId, makeKey, type TufKey } from './keys.js';
 import { BASE_ROLES, type BaseRole } from './roles.js';
 import { parseOrThrow, RootSchema, type RootJson } from './schema.js';
-import { readEnvelope, requireThreshold, type Envelope, type RoleKeys } from './signatures.js';
+import {
+  MAX_DECLARED_KEYS,
+  MAX_ROLE_KEYS,
+  readEnvelope,
+  requireThreshold,
+  tooMany,
+  type Envelope,
+  type RoleKeys,
+} from './signatures.js';
 
 /** A parsed, structurally valid root. Nothing about it is trusted yet. */
 export interface ParsedRoot {
@@ -58,13 +66,17 @@ export function parseRoot(bytes: Uint8Array, gun: string, what = 'root.json'): P
     });
   }
   if (json.version < 1) throw malformed(gun, what, 'version cannot be less than 1');
+  const ctx = { gun, role: 'root' };
+  const declared = Object.entries(json.keys);
+  if (declared.length > MAX_DECLARED_KEYS) throw tooMany(ctx, `${what}: keys`, declared.length, MAX_DECLARED_KEYS);
   const keys = new Map<string, TufKey>();
-  for (const [id, k] of Object.entries(json.keys)) keys.set(id, makeKey(k.keytype, k.keyval.public));
+  for (const [id, k] of declared) keys.set(id, makeKey(k.keytype, k.keyval.public));
   const roles = new Map<BaseRole, RoleKeys>();
   for (const name of BASE_ROLES) {
     const r = Object.hasOwn(json.roles, name) ? json.roles[name] : undefined;
     if (!r) throw malformed(gun, what, `missing ${name} role specification`);
     if (r.threshold < 1) throw malformed(gun, what, `${name} threshold cannot be less than 1`);
+    if (r.keyids.length > MAX_ROLE_KEYS) throw tooMany(ctx, `${what}: the ${name} role's key IDs`, r.keyids.length, MAX_ROLE_KEYS);
     const roleKeys = new Map<string, TufKey>();
     for (const id of r.keyids) {
       const k = keys.get(id);
