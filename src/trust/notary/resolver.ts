@@ -35,6 +35,21 @@ function cancelled(gun: string, server: string, e: unknown): PinError {
   });
 }
 
+/** A transport/TLS failure at a server the rule did not name: says it was defaulted, and how to set it. */
+function defaultedServer(e: PinError, server: string, env: NodeJS.ProcessEnv): PinError {
+  if (e.code !== 'TRUST_FETCH') return e;
+  const why = env.DOCKER_CONTENT_TRUST_SERVER ? 'from $DOCKER_CONTENT_TRUST_SERVER' : 'from the registry host, as Docker content trust does';
+  return new PinError({
+    code: e.code,
+    role: e.role,
+    message: `${e.message} (trust.server is not set: it defaulted to ${server}, ${why})`,
+    hint:
+      "set trust.server in the rule to your notary server's URL (e.g. https://notary.example.com:4443), and trust.ca to " +
+      `its CA bundle if its certificate is not from a public CA${e.hint ? `; ${e.hint}` : ''}`,
+    cause: e,
+  });
+}
+
 /** Docker content trust's signer preference. */
 export const DEFAULT_SIGNERS: readonly string[] = Object.freeze(['targets/releases', 'targets']);
 
@@ -284,7 +299,8 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
         );
         return ok(selectResolution(verifier, ref, gun, signers));
       } catch (e) {
-        const error = ro.signal?.aborted && where ? cancelled(where.gun, where.server, e) : toPinError(e);
+        let error = ro.signal?.aborted && where ? cancelled(where.gun, where.server, e) : toPinError(e);
+        if (!ro.signal?.aborted && where && rule.server === undefined && !rule.trustDir) error = defaultedServer(error, where.server, env);
         return err(error.with({ image: ref.original }));
       }
     },

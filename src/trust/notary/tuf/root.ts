@@ -203,7 +203,7 @@ function validInts(c: RootCert, now: Date): ParsedCert[] {
   return c.intermediates.filter((i) => validateCertificate(i, now) === undefined);
 }
 
-/** The IDs a user may pin for a root: the root.json key IDs and the canonical (`notary key list`) IDs. */
+/** The IDs a user may pin for a root: the root.json key IDs (lead) and the canonical (`notary key list`) IDs. */
 export function rootKeyIdsForHint(root: ParsedRoot): { keyIds: string[]; canonicalIds: string[] } {
   const keyIds: string[] = [];
   const canonicalIds: string[] = [];
@@ -284,10 +284,10 @@ export function validateRootTrust(root: ParsedRoot, input: RootTrustInput, what 
       throw new PinError({
         code: 'TRUST_ROOT_UNTRUSTED',
         role: 'root',
-        message: `${gun}: none of the root keys in ${what} is pinned (pinned: ${pins.join(', ')}; root has: ${canonicalIds.join(', ')})`,
+        message: `${gun}: none of the root keys in ${what} is pinned (pinned: ${pins.join(', ')}; root.json key IDs: ${keyIds.join(', ')})`,
         hint:
-          `the root keys changed or the pin is wrong; if the new root is genuine (verify out of band), pin one of ${canonicalIds.join(', ')}` +
-          ` (root.json key IDs: ${keyIds.join(', ')}) in trust.rootKeys`,
+          `the root keys changed or the pin is wrong; if the new root is genuine (verify out of band), pin its root.json key ID ${keyIds.join(', ')}` +
+          ` in trust.rootKeys (the ID notary's trust_pinning accepts; the \`notary key list\` ID ${canonicalIds.join(', ')} is accepted too)`,
       });
     }
   } else if (cas.length > 0) {
@@ -322,8 +322,8 @@ export function validateRootTrust(root: ParsedRoot, input: RootTrustInput, what 
       role: 'root',
       message: `${gun}: the root of trust is not pinned and trust on first use is off`,
       hint:
-        `pin the root key in trust.rootKeys (after verifying it out of band, e.g. \`notary key list\` on the publisher's machine): ` +
-        `${canonicalIds.join(', ')} (root.json key IDs: ${keyIds.join(', ')}), or set tofu: true`,
+        `pin the root key ID from root.json in trust.rootKeys, after verifying it out of band: ${keyIds.join(', ')} ` +
+        `(the ID notary's trust_pinning accepts; the \`notary key list\` ID ${canonicalIds.join(', ')} is accepted too), or set tofu: true`,
     });
   }
 

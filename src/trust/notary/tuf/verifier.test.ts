@@ -194,14 +194,18 @@ describe('verifier: root of trust', () => {
   it('refuses an unpinned root without TOFU and names the key IDs to pin', () => {
     const repo = newRepo();
     const v = verifier({ tofu: false });
-    const { canonicalIds } = repo.rootKeyIds();
-    expectPinError(() => v.updateRoot(repo.build()['root']!), 'TRUST_ROOT_UNTRUSTED', canonicalIds[0]!, /rootKeys/, /tofu: true/);
+    const { canonicalIds, keyIds } = repo.rootKeyIds();
+    // The root.json key ID (what notary's trust_pinning accepts) comes first, the `notary key list` ID second.
+    const leads = new RegExp(`pin the root key ID from root.json in trust.rootKeys.*${keyIds[0]}.*notary key list\` ID ${canonicalIds[0]} is accepted too`);
+    expectPinError(() => v.updateRoot(repo.build()['root']!), 'TRUST_ROOT_UNTRUSTED', leads, /tofu: true/);
   });
 
   it('refuses a root whose keys are not the pinned ones', () => {
     const repo = newRepo();
     const v = verifier({ rootKeyIds: ['ab'.repeat(32)], tofu: true });
-    expectPinError(() => v.updateRoot(repo.build()['root']!), 'TRUST_ROOT_UNTRUSTED', /none of the root keys/);
+    const { canonicalIds, keyIds } = repo.rootKeyIds();
+    const leads = new RegExp(`pin its root.json key ID ${keyIds[0]} in trust.rootKeys.*notary key list\` ID ${canonicalIds[0]} is accepted too`);
+    expectPinError(() => v.updateRoot(repo.build()['root']!), 'TRUST_ROOT_UNTRUSTED', /none of the root keys/, leads);
   });
 
   it('refuses a root certificate issued for another GUN', () => {
