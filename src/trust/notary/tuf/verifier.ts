@@ -491,9 +491,10 @@ class Verifier implements TrustVerifier {
       'TRUST_MISMATCH',
       role,
       `${parentName} delegates to ${role}, but snapshot version ${this.snapshot?.version ?? '?'} does not list ${role}`,
-      `the snapshot (signed by the server's snapshot key) dropped a delegation the ${parentName} key holder still declares: ` +
-        'a downgrade attack or a broken publish; nothing is pinned from this trust data until the snapshot lists the role again ' +
-        `(notary publish by the ${role} key holder), or the ${parentName} key holder removes the delegation (notary delegation remove … ${role}; notary publish)`,
+      `the snapshot (signed by the server's snapshot key) does not list a delegation the ${parentName} key holder declares: either nothing was ` +
+        `ever published in ${role} (added with notary delegation add, never signed in: sign a tag with \`notary add <GUN> <tag> <file> --roles ${role}\` ` +
+        `and notary publish, or remove it with notary delegation remove <GUN> ${role} and publish), or the server dropped it to downgrade tags to the next signer; ` +
+        'nothing is pinned from this trust data until then',
     );
   }
 
