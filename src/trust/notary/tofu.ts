@@ -11,8 +11,8 @@
  * The files are small and few: they are read with synchronous calls (cheaper for a short-lived run
  * than the promise machinery) and written asynchronously (libuv's thread pool: creating a directory
  * and two files per GUN blocked the main thread 25–40 ms for 50 GUNs on the bench's disk). Saves of
- * one GUN are made one after another; `enqueue` starts one without waiting for it, and `flush` (the
- * KRM function's resolver close) waits for them all.
+ * one GUN are made one after another; `enqueue` starts one without waiting for it, and `flush`
+ * (trust-state.ts `stored()`, at the KRM function's resolver close) waits for them all.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
