@@ -164,7 +164,7 @@ describe('startEvaluation (incremental)', () => {
     const resources = [deployment('a', 'nginx:1.25', 'redis:7'), deployment('b', 'nginx:1.25'), deployment('c', 'redis:8')];
     const r = tableResolver(table);
     const ev = startEvaluation(spec(), r, { mode: 'pin' });
-    const uses = collectImageUses(resources, spec().imageFields);
+    const uses = collectImageUses(resources, spec());
     ev.add(uses[0]!);
     await Promise.resolve();
     await Promise.resolve();
