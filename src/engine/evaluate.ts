@@ -134,7 +134,11 @@ function plan(use: ImageUse, policy: CompiledPolicy, mode: 'pin' | 'verify'): Pl
     // A value that is no image reference (a build placeholder such as `ko://...`) is excluded
     // only by a pattern that matches it as written.
     if (policy.isExcludedValue(use.image)) return { kind: 'excluded' };
-    return { kind: 'failed', error: toPinError(e, 'REFERENCE_INVALID') };
+    const error = toPinError(e, 'REFERENCE_INVALID');
+    const placeholder = 'if the value is a build placeholder and not an image, a spec.exclude pattern that matches it as written (e.g. "ko://**") leaves it alone';
+    if (error.code !== 'REFERENCE_INVALID') return { kind: 'failed', error };
+    const hint = error.hint !== undefined ? `${error.hint}; ${placeholder}` : placeholder;
+    return { kind: 'failed', error: new PinError({ code: error.code, message: error.message, hint, image: error.image, cause: error }) };
   }
   if (policy.isExcluded(ref)) return { kind: 'excluded' };
   const match = policy.ruleFor(ref);
