@@ -5,14 +5,15 @@
  *    specs and image paths, matched by kind and API group (any version);
  * 2. `imageFields` of the config, matched by kind and apiVersion (group/version or group only);
  * 3. anything else with the pod spec shape, wherever it sits (`scan.ts`);
- * 4. every other string field named `image`, as `unchecked` (unless `ignoreImageFields` names it).
+ * 4. every other string field named `image`, as `unchecked` (unless `ignoreImageFields` or
+ *    `BUILTIN_IGNORED` names it).
  * Lists (`kind: List`, or any `FooList` with an `items` list) are walked item by item, to any depth
  * (iteratively); items without kind/apiVersion take the list's (`DeploymentList` items are
  * Deployments) and their locations name the item (`resource`). The walker never throws.
  */
 import type { ImageField } from '../config/schema.js';
 import type { ResourceRef } from '../errors/errors.js';
-import { BUILTIN_KINDS, isKind, matchesKind, type WorkloadKind } from './kinds.js';
+import { BUILTIN_IGNORED, BUILTIN_KINDS, isKind, matchesKind, type WorkloadKind } from './kinds.js';
 import { follow, formatField, get, isRecord, parseFieldPath, type Path } from './path.js';
 import { podSpecImages } from './pod-spec.js';
 import { presetKinds } from './presets.js';
@@ -72,7 +73,7 @@ function walkOne(p: Pending, config: WorkloadConfig, presets: readonly WorkloadK
   const isList = kind !== undefined && kind.endsWith('List') && Array.isArray(items);
 
   const ignored = new Set<string>();
-  for (const f of config.ignoreImageFields ?? []) {
+  for (const f of [...BUILTIN_IGNORED, ...(config.ignoreImageFields ?? [])]) {
     if (matchesKind(f, kind, apiVersion)) for (const { path } of follow(p.obj, parseFieldPath(f.path), p.prefix)) ignored.add(formatField(path));
   }
   const state: ScanState = { claimed: new Set(), podSpecs: new Set(), ignored };

@@ -60,3 +60,12 @@ export const BUILTIN_KINDS: readonly WorkloadKind[] = [
   { kind: 'Job', groups: ['batch'], podSpecs: [TEMPLATE] },
   { kind: 'CronJob', groups: ['batch'], podSpecs: ['spec.jobTemplate.spec.template.spec'] },
 ];
+
+/**
+ * `image` fields that are not workload images and are never reported as unchecked: the KRM
+ * function images of a kpt Kptfile's pipeline (run by kpt where it renders, not deployed).
+ */
+export const BUILTIN_IGNORED: readonly (KindFilter & { path: string })[] = [
+  { kind: 'Kptfile', apiVersion: 'kpt.dev', path: 'pipeline.mutators[].image' },
+  { kind: 'Kptfile', apiVersion: 'kpt.dev', path: 'pipeline.validators[].image' },
+];

@@ -8,12 +8,6 @@ import { formatField, has, isRecord, type Path } from './path.js';
 import { isPodSpecShape, podSpecImages } from './pod-spec.js';
 import type { ImageLocation } from './types.js';
 
-interface Frame {
-  node: object;
-  parent: Frame | undefined;
-  key: string | number;
-}
-
 /** What a resource's scan must respect: fields already found, pod specs already walked, fields ignored. */
 export interface ScanState {
   /** Field paths (KRM form) already reported for this resource; the scan adds its own. */
@@ -24,72 +18,95 @@ export interface ScanState {
   ignored: ReadonlySet<string>;
 }
 
-/** Whether the frame sits under the resource's top-level `status`. */
-function underStatus(frame: Frame | undefined): boolean {
-  let top = frame;
-  while (top?.parent !== undefined) top = top.parent;
-  return top !== undefined && top.key === 'status';
-}
+/**
+ * The walk's frames, in parallel arrays (no object per visited node): node, parent frame (-1 for
+ * the resource) and the key under which the parent holds it.
+ */
+class Frames {
+  readonly nodes: object[] = [];
+  readonly parents: number[] = [];
+  readonly keys: (string | number)[] = [];
 
-function pathOf(frame: Frame | undefined, prefix: Path): Path {
-  const rev: (string | number)[] = [];
-  for (let f = frame; f !== undefined; f = f.parent) rev.push(f.key);
-  return [...prefix, ...rev.reverse()];
-}
-
-/** Top-level keys left out: `skip` (a List's `items`, walked as resources of their own). */
-function children(node: object, frame: Frame | undefined, skip: string | undefined, push: (f: Frame) => void): void {
-  if (Array.isArray(node)) {
-    for (let i = node.length - 1; i >= 0; i--) {
-      const v: unknown = node[i];
-      if (v !== null && typeof v === 'object') push({ node: v, parent: frame, key: i });
-    }
-    return;
+  add(node: object, parent: number, key: string | number): number {
+    this.nodes.push(node);
+    this.parents.push(parent);
+    this.keys.push(key);
+    return this.nodes.length - 1;
   }
-  const keys = Object.keys(node);
-  for (let i = keys.length - 1; i >= 0; i--) {
-    const k = keys[i]!;
-    if (frame === undefined && k === skip) continue;
-    const v = (node as Record<string, unknown>)[k];
-    if (v !== null && typeof v === 'object') push({ node: v, parent: frame, key: k });
+
+  pathOf(frame: number, prefix: Path): Path {
+    const rev: (string | number)[] = [];
+    for (let f = frame; f >= 0; f = this.parents[f]!) rev.push(this.keys[f]!);
+    return [...prefix, ...rev.reverse()];
+  }
+
+  /** Whether the frame sits under the resource's top-level `status`. */
+  underStatus(frame: number): boolean {
+    let f = frame;
+    if (f < 0) return false;
+    while (this.parents[f]! >= 0) f = this.parents[f]!;
+    return this.keys[f] === 'status';
   }
 }
 
 /**
  * Appends to `out`, in document order, the pod spec images found by shape (`via: 'shape'`) and the
- * unchecked `image` strings (`kind: 'unchecked'`) of `resource` at `prefix`. The resource's
+ * unchecked `image` strings (`kind: 'unchecked'`) of `resource` at `prefix`, leaving out the
+ * top-level key `skip` (a List's `items`, walked as resources of their own). The resource's
  * top-level `status` (written by controllers, not desired state) is not reported as unchecked.
  */
 export function scanResource(resource: Record<string, unknown>, prefix: Path, skip: string | undefined, state: ScanState, out: ImageLocation[]): void {
   const visited = new Set<object>();
-  const stack: Frame[] = [];
-  const push = (f: Frame): void => {
-    if (!visited.has(f.node)) stack.push(f);
-  };
-  const visit = (node: object, frame: Frame | undefined): void => {
-    visited.add(node);
-    if (!isRecord(node)) return;
-    if (!state.podSpecs.has(node) && isPodSpecShape(node)) {
-      state.podSpecs.add(node);
-      const found: ImageLocation[] = [];
-      podSpecImages(node, pathOf(frame, prefix), 'shape', found);
-      for (const l of found) if (!state.claimed.has(l.field)) (state.claimed.add(l.field), out.push(l));
-    }
-    if (has(node, 'image') && typeof node.image === 'string' && !underStatus(frame)) {
-      const path = [...pathOf(frame, prefix), 'image'];
-      const field = formatField(path);
-      if (!state.claimed.has(field) && !state.ignored.has(field)) {
-        state.claimed.add(field);
-        out.push({ path, field, value: node.image, kind: 'unchecked', via: 'unchecked' });
+  const frames = new Frames();
+  const stack: number[] = [];
+  const pushChildren = (node: object, frame: number): void => {
+    if (Array.isArray(node)) {
+      for (let i = node.length - 1; i >= 0; i--) {
+        const v: unknown = node[i];
+        if (v !== null && typeof v === 'object' && !visited.has(v)) stack.push(frames.add(v, frame, i));
       }
+      return;
+    }
+    const keys = Object.keys(node);
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const k = keys[i]!;
+      if (frame < 0 && k === skip) continue;
+      const v = (node as Record<string, unknown>)[k];
+      if (v !== null && typeof v === 'object' && !visited.has(v)) stack.push(frames.add(v, frame, k));
     }
   };
-  visit(resource, undefined);
-  children(resource, undefined, skip, push);
-  while (stack.length > 0) {
-    const f = stack.pop()!;
-    if (visited.has(f.node)) continue;
-    visit(f.node, f);
-    children(f.node, f, skip, push);
+  let frame = -1;
+  let node: object = resource;
+  for (;;) {
+    visited.add(node);
+    if (isRecord(node)) visitRecord(node, frame, frames, prefix, state, out);
+    pushChildren(node, frame);
+    let next: number | undefined;
+    do next = stack.pop();
+    while (next !== undefined && visited.has(frames.nodes[next]!));
+    if (next === undefined) return;
+    frame = next;
+    node = frames.nodes[next]!;
+  }
+}
+
+function visitRecord(node: Record<string, unknown>, frame: number, frames: Frames, prefix: Path, state: ScanState, out: ImageLocation[]): void {
+  if (!state.podSpecs.has(node) && isPodSpecShape(node)) {
+    state.podSpecs.add(node);
+    const found: ImageLocation[] = [];
+    podSpecImages(node, frames.pathOf(frame, prefix), 'shape', found);
+    for (const l of found) {
+      if (state.claimed.has(l.field)) continue;
+      state.claimed.add(l.field);
+      out.push(l);
+    }
+  }
+  if (has(node, 'image') && typeof node.image === 'string' && !frames.underStatus(frame)) {
+    const path = [...frames.pathOf(frame, prefix), 'image'];
+    const field = formatField(path);
+    if (!state.claimed.has(field) && !state.ignored.has(field)) {
+      state.claimed.add(field);
+      out.push({ path, field, value: node.image, kind: 'unchecked', via: 'unchecked' });
+    }
   }
 }
