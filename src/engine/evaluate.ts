@@ -116,6 +116,21 @@ function canonicalKey(ruleIndex: number, ref: ImageReference): string {
   return `${ruleIndex}\u0000${ref.repository}\u0000${ref.tag ?? ''}\u0000${ref.digest ?? ''}`;
 }
 
+const PLACEHOLDER_HINT =
+  'if the value is a build placeholder and not an image, a spec.exclude pattern that matches it as written (e.g. "ko://**") leaves it alone';
+
+/**
+ * A field value that is no image reference: excluded only by a pattern that matches it as written
+ * (a build placeholder such as `ko://...`), else REFERENCE_INVALID with a hint that says so.
+ */
+function notAReference(e: unknown, value: string, policy: CompiledPolicy): Plan {
+  if (policy.isExcludedValue(value)) return { kind: 'excluded' };
+  const error = toPinError(e, 'REFERENCE_INVALID');
+  if (error.code !== 'REFERENCE_INVALID') return { kind: 'failed', error };
+  const hint = error.hint !== undefined ? `${error.hint}; ${PLACEHOLDER_HINT}` : PLACEHOLDER_HINT;
+  return { kind: 'failed', error: new PinError({ code: error.code, message: error.message, hint, image: error.image, cause: error }) };
+}
+
 function plan(use: ImageUse, policy: CompiledPolicy, mode: 'pin' | 'verify'): Plan {
   if (typeof use.image !== 'string') {
     return {
@@ -131,14 +146,7 @@ function plan(use: ImageUse, policy: CompiledPolicy, mode: 'pin' | 'verify'): Pl
   try {
     ref = parseReference(use.image);
   } catch (e) {
-    // A value that is no image reference (a build placeholder such as `ko://...`) is excluded
-    // only by a pattern that matches it as written.
-    if (policy.isExcludedValue(use.image)) return { kind: 'excluded' };
-    const error = toPinError(e, 'REFERENCE_INVALID');
-    const placeholder = 'if the value is a build placeholder and not an image, a spec.exclude pattern that matches it as written (e.g. "ko://**") leaves it alone';
-    if (error.code !== 'REFERENCE_INVALID') return { kind: 'failed', error };
-    const hint = error.hint !== undefined ? `${error.hint}; ${placeholder}` : placeholder;
-    return { kind: 'failed', error: new PinError({ code: error.code, message: error.message, hint, image: error.image, cause: error }) };
+    return notAReference(e, use.image, policy);
   }
   if (policy.isExcluded(ref)) return { kind: 'excluded' };
   const match = policy.ruleFor(ref);
