@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { productionResolver, settleCacheWrites } from '../src/cli/resolver.js';
+import { productionResolver } from '../src/cli/resolver.js';
 import { SpecSchema, type Spec } from '../src/config/schema.js';
 import { createDemoNotationSigner, putDemoImage, putDemoSignature, type DemoNotationSigner } from '../src/demo/notation-signer.js';
 import { startOciRegistry, type OciRegistry } from '../src/demo/oci-registry.js';
@@ -49,7 +49,6 @@ describe('Notation attack rows (in-process registry, referrers API)', () => {
     });
   const pin = async (image: string) => {
     const res = await runKrm(pod(image), { resolverFor: (s) => productionResolver(s, {}), spec: spec() });
-    await settleCacheWrites();
     return { ...res, text: res.stderr.join('\n') };
   };
 
