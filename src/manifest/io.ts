@@ -5,7 +5,7 @@
  * (comments, key order, quoting, anchors, flow style, `---` / `...`, CRLF, null documents).
  *
  * Input rules (all violations are PinError INPUT_INVALID, or INPUT_TOO_LARGE):
- * - the size cap (`maxBytes`, default 64 MiB) is checked before parsing;
+ * - the size cap (`maxBytes`, default `DEFAULT_MAX_INPUT`) is checked before parsing;
  * - an empty input (or only comments) is a valid empty stream: no items, serialised unchanged;
  * - any YAML error or warning (syntax, duplicate keys, tabs, unknown tags ...) is fatal;
  * - aliases: unknown or self-containing aliases are invalid, alias expansion beyond
@@ -28,15 +28,15 @@ import { isProvablyPlainPinned, nodeAt } from './rewrite.js';
 import { KrmResultSchema, type FileRef, type Item, type KrmResult, type Manifest } from './types.js';
 import { fingerprint, sameFingerprint } from './verify.js';
 
-/** Default input size cap: 64 MiB. */
-export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+/** The input size cap (INPUT_TOO_LARGE beyond it); `--max-input-bytes` raises it. */
+export const DEFAULT_MAX_INPUT = 16 * 1024 * 1024;
 /** Default limit for yaml's alias expansion counter (`maxAliasCount`). */
 export const DEFAULT_MAX_ALIAS_COUNT = 100;
 /** The ResourceList apiVersions the KRM functions spec defines. */
 export const RESOURCE_LIST_API_VERSIONS = ['config.kubernetes.io/v1', 'config.kubernetes.io/v1alpha1'] as const;
 
 export interface ParseOptions {
-  /** Input size cap in bytes (UTF-8), checked before parsing. Default 64 MiB. */
+  /** Input size cap in bytes (UTF-8), checked before parsing. Default `DEFAULT_MAX_INPUT`. */
   maxBytes?: number;
   /** yaml `maxAliasCount` (alias expansion limit). Default 100. */
   maxAliasCount?: number;
@@ -241,7 +241,7 @@ function checkResource(obj: Record<string, unknown>, label: string): void {
  * (bytes are size-checked before they are decoded).
  */
 export function parseInput(input: string | Uint8Array, opts: ParseOptions = {}): Manifest {
-  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_INPUT;
   const maxAliasCount = opts.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT;
   const text = decode(input, maxBytes);
   if (yamlPathOf(opts) !== 'full') {

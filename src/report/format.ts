@@ -31,13 +31,24 @@ export function errorText(error: PinError): string {
   return clean(error.hint ? `${error.message}; hint: ${error.hint}` : error.message);
 }
 
+/** The CLI's error line: `notary-pin: error: <message>; hint: <hint> [CODE]`. */
+export function errorLine(error: PinError): string {
+  return `notary-pin: error: ${errorText(error)} [${error.code}]`;
+}
+
+/** `written: false` when the run failed: its pins were not written, so they read "would pin". */
+export interface ReportOptions {
+  written?: boolean;
+}
+
 function imageText(image: unknown): string {
   return clean(typeof image === 'string' ? image : (JSON.stringify(image) ?? String(image)));
 }
 
 /** One result per image use, plus results for errors that concern no single image. */
-export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLookup, extra: readonly PinError[] = []): KrmResult[] {
+export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLookup, extra: readonly PinError[] = [], opts: ReportOptions = {}): KrmResult[] {
   const results: KrmResult[] = [];
+  const written = opts.written !== false;
   for (const o of outcomes) {
     const file = fileOf(o.use.resourceIndex);
     const base = {
@@ -67,12 +78,14 @@ export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLook
       case 'pinned':
         results.push({
           severity: 'info',
-          message: o.changed
-            ? `${image}: pinned to ${o.resolution.digest} (signed by ${o.resolution.role})`
-            : `${image}: already pinned to ${o.resolution.digest}, signed by ${o.resolution.role}`,
+          message: !o.changed
+            ? `${image}: already pinned to ${o.resolution.digest}, signed by ${o.resolution.role}`
+            : written
+              ? `${image}: pinned to ${o.resolution.digest} (signed by ${o.resolution.role})`
+              : `${image}: would pin to ${o.resolution.digest} (signed by ${o.resolution.role}; not written: the run failed)`,
           ...base,
-          field: { path: o.use.field, currentValue: o.use.image, ...(o.changed && { proposedValue: o.newValue }) },
-          tags: { outcome: o.changed ? 'pinned' : 'unchanged', role: o.resolution.role },
+          field: o.changed ? { path: o.use.field, currentValue: o.use.image, proposedValue: o.newValue } : { path: o.use.field, currentValue: o.use.image },
+          tags: { outcome: !o.changed ? 'unchanged' : written ? 'pinned' : 'would-pin', role: o.resolution.role },
         });
         break;
       case 'verified':
@@ -101,9 +114,10 @@ export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLook
 
 /**
  * The human summary: one line per unique (image, outcome), with where it is used.
- * `pinned  nginx:1.25 -> nginx:1.25@sha256:… (targets/releases) [2 uses]`
+ * `pinned    nginx:1.25 -> nginx:1.25@sha256:… (targets/releases)  <- Deployment default/web … and 1 more`
  */
-export function summaryLines(outcomes: readonly ImageOutcome[]): string[] {
+export function summaryLines(outcomes: readonly ImageOutcome[], opts: ReportOptions = {}): string[] {
+  const written = opts.written !== false;
   const groups = new Map<string, { line: string; first: string; count: number }>();
   for (const o of outcomes) {
     const image = imageText(o.use.image);
@@ -116,7 +130,9 @@ export function summaryLines(outcomes: readonly ImageOutcome[]): string[] {
         line = `excluded  ${image}`;
         break;
       case 'pinned':
-        line = o.changed ? `pinned    ${image} -> ${o.newValue} (${o.resolution.role})` : `unchanged ${image} (${o.resolution.role})`;
+        if (!o.changed) line = `unchanged ${image} (${o.resolution.role})`;
+        else if (written) line = `pinned    ${image} -> ${o.newValue} (${o.resolution.role})`;
+        else line = `would pin ${image} -> ${o.newValue} (${o.resolution.role}; not written: the run failed)`;
         break;
       case 'verified':
         line = `verified  ${image} (${o.resolution.role})`;
