@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PinError } from '../errors/errors.js';
-import { fastStateOf, frameAt, indexDocuments, renderResults, yamlCoreValue, type Frame } from './fast.js';
+import { fastStateOf, foldWrappedPlain, frameAt, indexDocuments, renderResults, yamlCoreValue, type Frame } from './fast.js';
 import { renderBlock } from './results.js';
 import { createHash } from 'node:crypto';
 import { parseInput, parsePathOf, serialize } from './io.js';
@@ -322,6 +322,49 @@ describe('fast path: edge inputs agree or fall back', () => {
       if (before === undefined) delete process.env.NOTARY_PIN_YAML_PATH;
       else process.env.NOTARY_PIN_YAML_PATH = before;
     }
+  });
+});
+
+describe('fast path: plain scalars wrapped over several lines', () => {
+  const dep = (image: string, extra = '') =>
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n  annotations:\n    note: a long note\n      wrapped over\n\n      three lines\nspec:\n  template:\n    spec:\n      containers:\n      - name: a\n        image: ${image}\n${extra}`;
+  const crd = (wrapped: string) =>
+    `apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: x\nspec:\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:\n        description: ${wrapped}\n        type: object\n`;
+
+  it('are read by the fast path (stream, ResourceList, with onResource) and agree with the yaml path', () => {
+    const text = `${dep('nginx:1.25')}---\n${crd('Application is a definition\n          of Application resource.\n\n\n          Second paragraph - with dashes.')}`;
+    expect(differential(text)).toBe('fast');
+    const seen: unknown[] = [];
+    const m = parseInput(text, { onResource: (o) => seen.push(o) });
+    expect(parsePathOf(m)).toBe('fast');
+    expect(seen).toEqual(parseInput(text, { yamlPath: 'full' }).items.map((i) => i.object));
+    expect((seen[0] as { metadata: { annotations: { note: string } } }).metadata.annotations.note).toBe('a long note wrapped over\nthree lines');
+    const list = `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n${dep('nginx:1.25').replace(/^(?=.)/gm, '  ').replace(/^  /, '- ')}`;
+    expect(differential(list)).toBe('fast');
+  });
+
+  it('a wrapped image is never edited by the fast model: setImage escalates and matches the full path', () => {
+    expect(differential(dep('registry.example.com/a\n          b:1'))).toBe('fast');
+    expect(differential(crd('a\n          b # a comment after the scalar'))).toBe('fast');
+    const m = parseInput(dep('nginx\n          1.25'));
+    expect(m.items[0]!.object).toMatchObject({ spec: { template: { spec: { containers: [{ image: 'nginx 1.25' }] } } } });
+    m.items[0]!.setImage(['spec', 'template', 'spec', 'containers', 0, 'image'], 'nginx:1.25@sha256:' + '0'.repeat(64));
+    expect(fastStateOf(m)?.escalated).toBeDefined();
+  });
+
+  it('falls back (and agrees) for what the fast reader does not read itself', () => {
+    for (const wrapped of [
+      'a\n          # comment\n          b', // comment line
+      'a\n          - b', // continuation starting with an indicator
+      'a\n          b: c', // `: ` inside
+      'a\n          \'b\'', // quote at a line start
+    ]) {
+      const path = differential(crd(wrapped));
+      expect(path === 'full' || path === 'error', wrapped).toBe(true);
+    }
+    expect(differential(`a: [x\n  y]\napiVersion: v1\nkind: ConfigMap\n`)).not.toBe('fast'); // flow context
+    expect(foldWrappedPlain('a\n  b\n\n  c', 0)).toBe('a b\nc');
+    expect(foldWrappedPlain('a\nb', 0)).toBeUndefined(); // not indented deeper than its first line
   });
 });
 

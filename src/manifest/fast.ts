@@ -46,6 +46,10 @@ const SEQ = 3;
 type Kind = typeof NONE | typeof SCALAR | typeof MAP | typeof SEQ;
 /** Scalar style of a block scalar (`|` / `>`): its value is not re-read from the index, never edited fast. */
 const BLOCK = 3;
+/** Scalar style of a plain scalar wrapped over several lines: checked when read, never edited fast. */
+const WRAPPED = 4;
+/** Styles whose value `decodeScalar` cannot give back from the source range alone. */
+const notDecodable = (style: number): boolean => style === BLOCK || style === WRAPPED;
 
 /** One node of the position index. */
 export interface Frame {
@@ -214,6 +218,37 @@ export function yamlCoreValue(s: string): unknown {
   return STRING;
 }
 
+/** A continuation line's first character that the fast path leaves to the full path (indicators). */
+const WRAP_LINE_START = /^[-?:,[\]{}#&*!|>'"%@`]/;
+
+/**
+ * The value of a plain scalar wrapped over several lines (YAML 1.2 §7.3.3 line folding: a single
+ * line break becomes a space, n breaks with empty lines between become n - 1 newlines), or
+ * undefined when the source holds anything the fast path does not read itself: a comment, `: `, a
+ * continuation line that starts with an indicator or is not indented deeper than `indent` (the
+ * indentation of the scalar's first line).
+ */
+export function foldWrappedPlain(raw: string, indent: number): string | undefined {
+  if (raw.includes(' #') || /:(?: |\r?\n|$)/.test(raw)) return undefined;
+  const lines = raw.split('\n');
+  let out = (lines[0] as string).replace(/ +$/, '').replace(/\r$/, '');
+  if (out === '' || /[ \r]$/.test(out)) return undefined;
+  let breaks = 0;
+  for (let i = 1; i < lines.length; i++) {
+    const line = (lines[i] as string).replace(/\r$/, '');
+    const body = line.trim();
+    if (body === '') {
+      breaks++;
+      continue;
+    }
+    const lead = line.length - line.trimStart().length;
+    if (lead <= indent || WRAP_LINE_START.test(body) || body.startsWith('---') || body.startsWith('...')) return undefined;
+    out += breaks === 0 ? ` ${body}` : '\n'.repeat(breaks) + body;
+    breaks = 0;
+  }
+  return breaks === 0 ? out : undefined;
+}
+
 /** Characters that make the fast path give up when they appear anywhere in the input. */
 const UNPLAIN_TEXT = /[\t\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]|\r(?!\n)|^%|^\.\.\.|^---[^\r\n]*\S|[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/m;
 
@@ -345,7 +380,14 @@ export function indexDocuments(text: string, opts: IndexOptions = {}): DocumentI
       end = trimBack(f.e, f.cs);
       f.st = 0;
       const raw = text.slice(f.cs, end);
-      if (raw === '' || /[\r\n]/.test(raw)) throw ABORT;
+      if (raw === '') throw ABORT;
+      if (raw.includes('\n')) {
+        if (tag !== '?' || typeof f.r !== 'string' || inFlow() || f.r !== foldWrappedPlain(raw, lineIndentAt(f.cs))) throw ABORT;
+        f.st = WRAPPED;
+        f.ce = end;
+        if (end > lastContent) lastContent = end;
+        return;
+      }
       const core = yamlCoreValue(raw);
       if (tag === '?') {
         if (core !== STRING || f.r !== raw) throw ABORT;
@@ -353,6 +395,21 @@ export function indexDocuments(text: string, opts: IndexOptions = {}): DocumentI
     }
     f.ce = end;
     if (end > lastContent) lastContent = end;
+  };
+
+  /** True when an open ancestor is a flow collection (wrapped plain scalars are read in block context only). */
+  const inFlow = (): boolean => {
+    for (const g of stack) {
+      const c = text.charCodeAt(g.cs);
+      if (c === 0x7b || c === 0x5b) return true;
+    }
+    return false;
+  };
+  const lineIndentAt = (p: number): number => {
+    const start = text.lastIndexOf('\n', p - 1) + 1;
+    let i = start;
+    while (text.charCodeAt(i) === 0x20) i++;
+    return i - start;
   };
 
   const mapping = (f: Frame): void => {
@@ -364,7 +421,7 @@ export function indexDocuments(text: string, opts: IndexOptions = {}): DocumentI
     for (let i = 0; i < ch.length; ) {
       const k = ch[i] as Frame;
       if (k.k === SCALAR && colonAfter(k.e)) {
-        if (typeof k.r !== 'string' || k.st === BLOCK || k.r === '<<' || k.ce - k.cs > 1000) throw ABORT;
+        if (typeof k.r !== 'string' || notDecodable(k.st) || k.r === '<<' || k.ce - k.cs > 1000) throw ABORT;
         const next = ch[i + 1];
         const hasValue = next !== undefined && !(next.k === SCALAR && colonAfter(next.e));
         keys.push(k.r);
@@ -609,7 +666,7 @@ export function frameAt(root: Frame, path: FieldPath): Frame | undefined {
       const ce = table.ends[i] as number;
       const st = table.styles[i] as number;
       // a block scalar's value is not kept: undefined makes `setImage` escalate
-      return { s: cs, e: ce, k: SCALAR, r: st === BLOCK ? undefined : decodeScalar(table.text, cs, ce, st), cs, ce, st };
+      return { s: cs, e: ce, k: SCALAR, r: notDecodable(st) ? undefined : decodeScalar(table.text, cs, ce, st), cs, ce, st };
     }
     if (typeof seg === 'number') {
       if (f.k !== SEQ || f.items === undefined) return undefined;
@@ -753,7 +810,7 @@ class FastItem implements Item {
   private tryRecord(path: FieldPath, value: string): boolean | undefined {
     const st = this.st;
     const f = frameAt(this.root, path);
-    if (!isScalarFrame(f) || f.st === BLOCK || typeof f.r !== 'string') return undefined;
+    if (!isScalarFrame(f) || notDecodable(f.st) || typeof f.r !== 'string') return undefined;
     const start = f.cs;
     const end = f.ce;
     const previous = st.edits.get(start);
