@@ -36,6 +36,7 @@ import type { ResourceRef } from '../errors/errors.js';
 import { compactRef, Interner } from '../util/intern.js';
 import { renderBlock, type TextEdit } from './results.js';
 import { renderScalar, setInObject } from './rewrite.js';
+import { resourceListManifest } from './model.js';
 import type { FieldPath, Item, Manifest } from './types.js';
 
 /** Kinds of an indexed node. */
@@ -54,20 +55,20 @@ const notDecodable = (style: number): boolean => style === BLOCK || style === WR
 /** One node of the position index. */
 export interface Frame {
   /** Where js-yaml opened the node (may be before separation space). */
-  s: number;
+  openedAt: number;
   /** Where js-yaml closed it. */
-  e: number;
-  k: Kind;
+  closedAt: number;
+  kind: Kind;
   /** The js-yaml value. */
-  r: unknown;
+  value: unknown;
   /** Content start (first character of the node's own text). */
-  cs: number;
+  contentFrom: number;
   /** Scalars and flow collections: content end (exclusive). Block collections: -1. */
-  ce: number;
-  /** Scalar style: 0 plain, 1 'single', 2 "double", 3 block (`BLOCK`). Collections: 1 when flow. */
-  st: number;
+  contentTo: number;
+  /** Scalar style: 0 plain, 1 'single', 2 "double", 3 block (`BLOCK`), 4 wrapped plain (`WRAPPED`). Collections: 1 when flow. */
+  style: number;
   /** Children while building; dropped once resolved. */
-  c?: Frame[] | undefined;
+  children?: Frame[] | undefined;
   /** Mapping: keys and value frames (null: no value node). */
   keys?: string[];
   keyFrames?: Frame[];
@@ -78,7 +79,7 @@ export interface Frame {
    * A compacted collection: its descendants' frames are dropped and only its string scalars are
    * kept, as entries `[from, to)` of `table` (see `ScalarTable`).
    */
-  t?: { table: ScalarTable; from: number; to: number };
+  packed?: { table: ScalarTable; from: number; to: number };
 }
 
 /** Path segment separator of a `ScalarTable` path key; keys holding it (or NUMBER) are not recorded. */
@@ -303,70 +304,128 @@ export interface IndexOptions {
  * `fastResultsEdit` read.
  */
 export function indexDocuments(text: string, opts: IndexOptions = {}): DocumentIndex | undefined {
-  if (UNPLAIN_TEXT.test(text)) return undefined;
-  const n = text.length;
-  const stack: Frame[] = [];
-  const roots: Frame[] = [];
-  const table = new ScalarTable(text);
-  let lastContent = 0;
-  const blocks: { doc: number; at: number }[] = [];
-  let blockEnd = -1;
+  return new PositionIndexer(text, opts).index();
+}
 
-  const contentStart = (p: number): number => {
-    while (p < n) {
-      const c = text.charCodeAt(p);
+/** What js-yaml's parse listener passes on each event. */
+interface ListenerState {
+  position: number;
+  kind: unknown;
+  result: unknown;
+  tag?: unknown;
+  anchor?: unknown;
+}
+
+/** The state of one `indexDocuments` run: js-yaml's listener calls `listener` for every node. */
+class PositionIndexer {
+  private readonly size: number;
+  /** The frames of the nodes js-yaml has opened and not yet closed. */
+  private readonly stack: Frame[] = [];
+  /** The root frame of each document read so far. */
+  private readonly roots: Frame[] = [];
+  private readonly table: ScalarTable;
+  /** End of the last content character seen. */
+  private lastContent = 0;
+  /** Block scalars (with `blockScalars`): the document they are in and their content start. */
+  private readonly blocks: { doc: number; at: number }[] = [];
+  /** Content end of the last block scalar. */
+  private blockEnd = -1;
+  /**
+   * Documents released by `onRoot`. js-yaml appends each document to `state.documents` right after
+   * its root closes; a released one is taken out of that list at the next root's close (checked to
+   * be the very value the index saw), so js-yaml does not hold it either. When the list is not what
+   * is expected, nothing is released (the memory is kept, the result is the same).
+   */
+  private readonly released = new Set<number>();
+  private lastResult: unknown;
+
+  constructor(
+    private readonly text: string,
+    private readonly opts: IndexOptions,
+  ) {
+    this.size = text.length;
+    this.table = new ScalarTable(text);
+  }
+
+  index(): DocumentIndex | undefined {
+    if (UNPLAIN_TEXT.test(this.text)) return undefined;
+    let docs: unknown[];
+    try {
+      docs = loadAll(this.text, null, {
+        schema: CORE_SCHEMA,
+        listener: ((ev: string, state: ListenerState) => this.listener(ev, state)) as never,
+        onWarning: () => {
+          throw ABORT;
+        },
+      });
+    } catch {
+      return undefined;
+    }
+    if (this.stack.length !== 0 || this.roots.length !== docs.length) return undefined;
+    const last = this.roots.length - 1;
+    if (this.released.has(last)) {
+      if (!Object.is(docs[last], this.lastResult)) return undefined;
+      docs[last] = undefined;
+    }
+    for (let i = 0; i < docs.length; i++) if (!Object.is((this.roots[i] as Frame).value, docs[i])) return undefined;
+    return { docs, roots: this.roots, lastContent: this.lastContent, table: this.table, blocks: this.blocks, lastIsBlock: this.blockEnd >= this.lastContent };
+  }
+
+  private contentStart(p: number): number {
+    while (p < this.size) {
+      const c = this.text.charCodeAt(p);
       if (c === 0x20 || c === 0x0a || c === 0x0d) p++;
       else if (c === 0x23) {
-        const nl = text.indexOf('\n', p);
-        p = nl < 0 ? n : nl;
+        const nl = this.text.indexOf('\n', p);
+        p = nl < 0 ? this.size : nl;
       } else break;
     }
     return p;
-  };
-  const trimBack = (p: number, min: number): number => {
+  }
+  private trimBack(p: number, min: number): number {
     while (p > min) {
-      const c = text.charCodeAt(p - 1);
+      const c = this.text.charCodeAt(p - 1);
       if (c === 0x20 || c === 0x0a || c === 0x0d) p--;
       else break;
     }
     return p;
-  };
+  }
   /** True when the next non-space character after `p` is `:` (the frame is a mapping key). */
-  const colonAfter = (p: number): boolean => {
-    while (p < n && text.charCodeAt(p) === 0x20) p++;
-    return text.charCodeAt(p) === 0x3a;
-  };
+  private colonAfter(p: number): boolean {
+    while (p < this.size && this.text.charCodeAt(p) === 0x20) p++;
+    return this.text.charCodeAt(p) === 0x3a;
+  }
 
-  const scalar = (f: Frame, tag: unknown): void => {
-    const q = text.charCodeAt(f.cs);
+  private scalar(f: Frame, tag: unknown): void {
+    const q = this.text.charCodeAt(f.contentFrom);
     let end: number;
     if (q === 0x27) {
-      let p = f.cs + 1;
+      let p = f.contentFrom + 1;
       for (;;) {
-        const i = text.indexOf("'", p);
+        const i = this.text.indexOf("'", p);
         if (i < 0) throw ABORT;
-        if (text.charCodeAt(i + 1) === 0x27) p = i + 2;
+        if (this.text.charCodeAt(i + 1) === 0x27) p = i + 2;
         else {
           end = i + 1;
           break;
         }
       }
-      f.st = 1;
-      const raw = text.slice(f.cs, end);
-      if (/[\r\n]/.test(raw) || f.r !== raw.slice(1, -1).replace(/''/g, "'") || f.e !== end) throw ABORT;
+      f.style = 1;
+      const raw = this.text.slice(f.contentFrom, end);
+      if (/[\r\n]/.test(raw) || f.value !== raw.slice(1, -1).replace(/''/g, "'") || f.closedAt !== end) throw ABORT;
     } else if (q === 0x22) {
-      let p = f.cs + 1;
+      let p = f.contentFrom + 1;
       for (;;) {
-        const c = text.charCodeAt(p);
-        if (p >= n || c === 0x0a || c === 0x0d) throw ABORT;
+        const c = this.text.charCodeAt(p);
+        if (p >= this.size || c === 0x0a || c === 0x0d) throw ABORT;
         if (c === 0x5c) p += 2;
         else if (c === 0x22) {
           end = p + 1;
           break;
         } else p++;
       }
-      f.st = 2;
-      const raw = text.slice(f.cs, end);
+      f.style = 2;
+      const raw = this.text.slice(f.contentFrom, end);
       let v: unknown;
       if (raw.includes('\\')) {
         try {
@@ -375,113 +434,113 @@ export function indexDocuments(text: string, opts: IndexOptions = {}): DocumentI
           throw ABORT;
         }
       } else v = raw.slice(1, -1);
-      if (f.r !== v || f.e !== end) throw ABORT;
+      if (f.value !== v || f.closedAt !== end) throw ABORT;
     } else {
-      end = trimBack(f.e, f.cs);
-      f.st = 0;
-      const raw = text.slice(f.cs, end);
+      end = this.trimBack(f.closedAt, f.contentFrom);
+      f.style = 0;
+      const raw = this.text.slice(f.contentFrom, end);
       if (raw === '') throw ABORT;
       if (raw.includes('\n')) {
-        if (tag !== '?' || typeof f.r !== 'string' || inFlow() || f.r !== foldWrappedPlain(raw, lineIndentAt(f.cs))) throw ABORT;
-        f.st = WRAPPED;
-        f.ce = end;
-        if (end > lastContent) lastContent = end;
+        if (tag !== '?' || typeof f.value !== 'string' || this.inFlow() || f.value !== foldWrappedPlain(raw, this.lineIndentAt(f.contentFrom))) throw ABORT;
+        f.style = WRAPPED;
+        f.contentTo = end;
+        if (end > this.lastContent) this.lastContent = end;
         return;
       }
       const core = yamlCoreValue(raw);
       if (tag === '?') {
-        if (core !== STRING || f.r !== raw) throw ABORT;
-      } else if (core === STRING || !Object.is(core, f.r)) throw ABORT;
+        if (core !== STRING || f.value !== raw) throw ABORT;
+      } else if (core === STRING || !Object.is(core, f.value)) throw ABORT;
     }
-    f.ce = end;
-    if (end > lastContent) lastContent = end;
-  };
+    f.contentTo = end;
+    if (end > this.lastContent) this.lastContent = end;
+  }
 
   /** True when an open ancestor is a flow collection (wrapped plain scalars are read in block context only). */
-  const inFlow = (): boolean => {
-    for (const g of stack) {
-      const c = text.charCodeAt(g.cs);
+  private inFlow(): boolean {
+    for (const g of this.stack) {
+      const c = this.text.charCodeAt(g.contentFrom);
       if (c === 0x7b || c === 0x5b) return true;
     }
     return false;
-  };
-  const lineIndentAt = (p: number): number => {
-    const start = text.lastIndexOf('\n', p - 1) + 1;
+  }
+  private lineIndentAt(p: number): number {
+    const start = this.text.lastIndexOf('\n', p - 1) + 1;
     let i = start;
-    while (text.charCodeAt(i) === 0x20) i++;
+    while (this.text.charCodeAt(i) === 0x20) i++;
     return i - start;
-  };
+  }
 
-  const mapping = (f: Frame): void => {
-    const ch = f.c ?? [];
-    f.st = text.charCodeAt(f.cs) === 0x7b ? 1 : 0;
+  private mapping(f: Frame): void {
+    const ch = f.children ?? [];
+    f.style = this.text.charCodeAt(f.contentFrom) === 0x7b ? 1 : 0;
     const keys: string[] = [];
     const keyFrames: Frame[] = [];
     const vals: (Frame | null)[] = [];
     for (let i = 0; i < ch.length; ) {
       const k = ch[i] as Frame;
-      if (k.k === SCALAR && colonAfter(k.e)) {
-        if (typeof k.r !== 'string' || notDecodable(k.st) || k.r === '<<' || k.ce - k.cs > 1000) throw ABORT;
+      if (k.kind === SCALAR && this.colonAfter(k.closedAt)) {
+        if (typeof k.value !== 'string' || notDecodable(k.style) || k.value === '<<' || k.contentTo - k.contentFrom > 1000) throw ABORT;
         const next = ch[i + 1];
-        const hasValue = next !== undefined && !(next.k === SCALAR && colonAfter(next.e));
-        keys.push(k.r);
+        const hasValue = next !== undefined && !(next.kind === SCALAR && this.colonAfter(next.closedAt));
+        keys.push(k.value);
         keyFrames.push(k);
         vals.push(hasValue ? (next as Frame) : null);
         i += hasValue ? 2 : 1;
-      } else if (k.k === NONE && i === ch.length - 1) {
+      } else if (k.kind === NONE && i === ch.length - 1) {
         i++; // js-yaml's attempt to read one more key at the end of a block mapping
       } else throw ABORT;
     }
-    const r = f.r as Record<string, unknown>;
+    const r = f.value as Record<string, unknown>;
     if (r === null || typeof r !== 'object' || Array.isArray(r) || Object.keys(r).length !== keys.length) throw ABORT;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
       const v = vals[i];
-      if (!Object.prototype.hasOwnProperty.call(r, key) || !Object.is(r[key], v ? v.r : null)) throw ABORT;
+      if (!Object.prototype.hasOwnProperty.call(r, key) || !Object.is(r[key], v ? v.value : null)) throw ABORT;
     }
     f.keys = keys;
     f.keyFrames = keyFrames;
     f.vals = vals;
-    if (f.st === 1) {
-      f.ce = f.e;
-      if (text.charCodeAt(f.e - 1) !== 0x7d) throw ABORT;
-      if (f.e > lastContent) lastContent = f.e;
+    if (f.style === 1) {
+      f.contentTo = f.closedAt;
+      if (this.text.charCodeAt(f.closedAt - 1) !== 0x7d) throw ABORT;
+      if (f.closedAt > this.lastContent) this.lastContent = f.closedAt;
     }
-  };
+  }
 
-  const sequence = (f: Frame): void => {
-    const ch = f.c ?? [];
-    f.st = text.charCodeAt(f.cs) === 0x5b ? 1 : 0;
-    const r = f.r as unknown[];
+  private sequence(f: Frame): void {
+    const ch = f.children ?? [];
+    f.style = this.text.charCodeAt(f.contentFrom) === 0x5b ? 1 : 0;
+    const r = f.value as unknown[];
     if (!Array.isArray(r) || r.length !== ch.length) throw ABORT;
     for (let i = 0; i < ch.length; i++) {
       const it = ch[i] as Frame;
-      if (it.k === NONE || !Object.is(it.r, r[i]) || (f.st === 1 && it.k === SCALAR && colonAfter(it.e))) throw ABORT;
+      if (it.kind === NONE || !Object.is(it.value, r[i]) || (f.style === 1 && it.kind === SCALAR && this.colonAfter(it.closedAt))) throw ABORT;
     }
     f.items = ch;
-    if (f.st === 1) {
-      f.ce = f.e;
-      if (text.charCodeAt(f.e - 1) !== 0x5d) throw ABORT;
-      if (f.e > lastContent) lastContent = f.e;
+    if (f.style === 1) {
+      f.contentTo = f.closedAt;
+      if (this.text.charCodeAt(f.closedAt - 1) !== 0x5d) throw ABORT;
+      if (f.closedAt > this.lastContent) this.lastContent = f.closedAt;
     }
-  };
+  }
 
   /**
-   * The depth of `f` (closing, `stack` holds its open ancestors) in the document: the number of
+   * The depth of `f` (closing, `this.stack` holds its open ancestors) in the document: the number of
    * its ancestors, less the wrapper js-yaml opens around a flow collection in block context (it reads
    * the collection as a candidate key, then keeps it as the node: the wrapper closes with it as its
    * only child, see the listener). Only flow collections have such a wrapper, at most one per path
    * (nothing in flow context is wrapped), and it starts where the collection does.
    */
-  const depthOf = (f: Frame): number => {
-    const k = stack.length;
+  private depthOf(f: Frame): number {
+    const k = this.stack.length;
     for (let i = 0; i < k; i++) {
-      const g = stack[i] as Frame;
-      const c = text.charCodeAt(g.cs);
-      if (c === 0x7b || c === 0x5b) return (i + 1 < k ? (stack[i + 1] as Frame) : f).cs === g.cs ? k - 1 : k;
+      const g = this.stack[i] as Frame;
+      const c = this.text.charCodeAt(g.contentFrom);
+      if (c === 0x7b || c === 0x5b) return (i + 1 < k ? (this.stack[i + 1] as Frame) : f).contentFrom === g.contentFrom ? k - 1 : k;
     }
     return k;
-  };
+  }
 
   /**
    * True when `f` (closing) looks like an entry of a sequence: its parent (the nearest open frame
@@ -492,159 +551,136 @@ export function indexDocuments(text: string, opts: IndexOptions = {}): DocumentI
    * compacting it first would pack its scalars twice. A wrong guess costs only time or memory: the
    * index says the same either way.
    */
-  const inSequence = (f: Frame): boolean => {
-    for (let i = stack.length - 1; i >= 0; i--) {
-      const g = stack[i] as Frame;
-      if (g.cs === f.cs) continue;
-      const c = text.charCodeAt(g.cs);
+  private inSequence(f: Frame): boolean {
+    for (let i = this.stack.length - 1; i >= 0; i--) {
+      const g = this.stack[i] as Frame;
+      if (g.contentFrom === f.contentFrom) continue;
+      const c = this.text.charCodeAt(g.contentFrom);
       if (c === 0x5b) return true;
       if (c !== 0x2d) return false;
-      const d = text.charCodeAt(g.cs + 1);
+      const d = this.text.charCodeAt(g.contentFrom + 1);
       return d === 0x20 || d === 0x0a || d === 0x0d || d === 0x09 || Number.isNaN(d);
     }
     return false;
-  };
+  }
 
   /**
-   * Replace `f`'s subtree (checked) by its string scalars in `table`. Compacted descendants are
-   * merged: their blocks are the last ones of the table (they closed after `f` opened), so the
+   * Replace `f`'s subtree (checked) by its string scalars in `this.table`. Compacted descendants are
+   * merged: their this.blocks are the last ones of the this.table (they closed after `f` opened), so the
    * merged block replaces them.
    */
-  const compact = (f: Frame): void => {
+  private compact(f: Frame): void {
     const keys: string[] = [];
     const cs: number[] = [];
     const ce: number[] = [];
     const st: number[] = [];
-    let reuse = table.length;
+    let reuse = this.table.length;
     const join = (prefix: string | undefined, part: string): string => (prefix === undefined ? part : prefix + SEP + part);
     const collect = (g: Frame | null | undefined, prefix: string | undefined): void => {
       if (g === null || g === undefined) return;
-      if (g.k === SCALAR) {
-        if (typeof g.r === 'string' && prefix !== undefined) {
+      if (g.kind === SCALAR) {
+        if (typeof g.value === 'string' && prefix !== undefined) {
           keys.push(prefix);
-          cs.push(g.cs);
-          ce.push(g.ce);
-          st.push(g.st);
+          cs.push(g.contentFrom);
+          ce.push(g.contentTo);
+          st.push(g.style);
         }
-      } else if (g.t !== undefined) {
-        const { from, to } = g.t;
+      } else if (g.packed !== undefined) {
+        const { from, to } = g.packed;
         if (from < reuse) reuse = from;
         for (let i = from; i < to; i++) {
-          keys.push(join(prefix, table.paths[table.ids[i] as number] as string));
-          cs.push(table.starts[i] as number);
-          ce.push(table.ends[i] as number);
-          st.push(table.styles[i] as number);
+          keys.push(join(prefix, this.table.paths[this.table.ids[i] as number] as string));
+          cs.push(this.table.starts[i] as number);
+          ce.push(this.table.ends[i] as number);
+          st.push(this.table.styles[i] as number);
         }
-      } else if (g.k === MAP && g.keys !== undefined && g.vals !== undefined) {
+      } else if (g.kind === MAP && g.keys !== undefined && g.vals !== undefined) {
         for (let i = 0; i < g.keys.length; i++) {
           const key = g.keys[i] as string;
           if (key.includes(SEP) || key.includes(NUMBER)) continue; // never found: setImage escalates
           collect(g.vals[i], join(prefix, key));
         }
-      } else if (g.k === SEQ && g.items !== undefined) {
+      } else if (g.kind === SEQ && g.items !== undefined) {
         for (let i = 0; i < g.items.length; i++) collect(g.items[i], join(prefix, NUMBER + String(i)));
       }
     };
     collect(f, undefined);
-    table.truncate(reuse);
-    f.t = { table, ...table.append(keys, cs, ce, st) };
+    this.table.truncate(reuse);
+    f.packed = { table: this.table, ...this.table.append(keys, cs, ce, st) };
     f.keys = undefined;
     f.keyFrames = undefined;
     f.vals = undefined;
     f.items = undefined;
-  };
+  }
 
-  const listener = (ev: string, state: { position: number; kind: unknown; result: unknown; tag?: unknown; anchor?: unknown }): void => {
+  private listener(ev: string, state: ListenerState): void {
     if (ev === 'open') {
-      stack.push({ s: state.position, e: 0, k: NONE, r: null, cs: contentStart(state.position), ce: -1, st: 0 });
+      this.stack.push({ openedAt: state.position, closedAt: 0, kind: NONE, value: null, contentFrom: this.contentStart(state.position), contentTo: -1, style: 0 });
       return;
     }
-    let f = stack.pop() as Frame;
+    let f = this.stack.pop() as Frame;
     if (state.anchor !== null && state.anchor !== undefined) throw ABORT;
     const kind = isKindName(state.kind);
-    const only = f.c !== undefined && f.c.length === 1 ? f.c[0] : undefined;
-    if (only !== undefined && only.k === kind && Object.is(only.r, state.result)) {
+    const only = f.children !== undefined && f.children.length === 1 ? f.children[0] : undefined;
+    if (only !== undefined && only.kind === kind && Object.is(only.value, state.result)) {
       f = only; // js-yaml read the node as a candidate key, then kept it as the whole node
     } else {
       // A block scalar sequence entry: js-yaml first tried (and failed) to read a node where it starts.
-      const tried = f.c !== undefined && f.c.length === 1 ? f.c[0] : undefined;
-      if (kind === SCALAR && opts.blockScalars === true && tried !== undefined && tried.k === NONE && tried.e <= f.cs && (text.charCodeAt(f.cs) === 0x7c || text.charCodeAt(f.cs) === 0x3e)) f.c = undefined;
-      if (f.c !== undefined && kind === SCALAR) throw ABORT;
-      f.e = Math.min(state.position, n);
-      f.k = kind;
-      f.r = state.result;
+      const tried = f.children !== undefined && f.children.length === 1 ? f.children[0] : undefined;
+      if (kind === SCALAR && this.opts.blockScalars === true && tried !== undefined && tried.kind === NONE && tried.closedAt <= f.contentFrom && (this.text.charCodeAt(f.contentFrom) === 0x7c || this.text.charCodeAt(f.contentFrom) === 0x3e)) f.children = undefined;
+      if (f.children !== undefined && kind === SCALAR) throw ABORT;
+      f.closedAt = Math.min(state.position, this.size);
+      f.kind = kind;
+      f.value = state.result;
       if (kind !== NONE) {
-        const c = text.charCodeAt(f.cs);
+        const c = this.text.charCodeAt(f.contentFrom);
         // anchors, tags, aliases, reserved indicators; block scalars unless asked for
-        if (c === 0x26 || c === 0x21 || c === 0x2a || c === 0x25 || c === 0x40 || c === 0x60 || f.cs >= f.e) throw ABORT;
+        if (c === 0x26 || c === 0x21 || c === 0x2a || c === 0x25 || c === 0x40 || c === 0x60 || f.contentFrom >= f.closedAt) throw ABORT;
         if (c === 0x7c || c === 0x3e) {
-          if (kind !== SCALAR || opts.blockScalars !== true || typeof f.r !== 'string') throw ABORT;
+          if (kind !== SCALAR || this.opts.blockScalars !== true || typeof f.value !== 'string') throw ABORT;
           // not re-read here: `buildFast` verifies the document / item around it with `yaml`
-          f.st = BLOCK;
-          f.ce = trimBack(f.e, f.cs);
-          if (f.ce > lastContent) lastContent = f.ce;
-          if (f.ce > blockEnd) blockEnd = f.ce;
-          blocks.push({ doc: roots.length, at: f.cs });
-        } else if (kind === SCALAR) scalar(f, state.tag);
-        else if (kind === MAP) mapping(f);
-        else sequence(f);
-      } else if (f.c !== undefined) throw ABORT;
-      f.c = undefined;
+          f.style = BLOCK;
+          f.contentTo = this.trimBack(f.closedAt, f.contentFrom);
+          if (f.contentTo > this.lastContent) this.lastContent = f.contentTo;
+          if (f.contentTo > this.blockEnd) this.blockEnd = f.contentTo;
+          this.blocks.push({ doc: this.roots.length, at: f.contentFrom });
+        } else if (kind === SCALAR) this.scalar(f, state.tag);
+        else if (kind === MAP) this.mapping(f);
+        else this.sequence(f);
+      } else if (f.children !== undefined) throw ABORT;
+      f.children = undefined;
     }
-    if ((f.k === MAP || f.k === SEQ) && f.t === undefined && stack.length <= 3) {
-      const depth = depthOf(f);
-      if ((depth === 2 && (opts.compactRoots !== true || inSequence(f))) || (depth === 0 && opts.compactRoots === true && f.k === MAP && (f.r as Record<string, unknown>).kind !== 'ResourceList')) compact(f);
+    if ((f.kind === MAP || f.kind === SEQ) && f.packed === undefined && this.stack.length <= 3) {
+      const depth = this.depthOf(f);
+      if ((depth === 2 && (this.opts.compactRoots !== true || this.inSequence(f))) || (depth === 0 && this.opts.compactRoots === true && f.kind === MAP && (f.value as Record<string, unknown>).kind !== 'ResourceList')) this.compact(f);
     }
-    const parent = stack[stack.length - 1];
+    const parent = this.stack[this.stack.length - 1];
     if (parent === undefined) {
-      if (opts.onRoot !== undefined) root(f, state as unknown as { documents?: unknown });
-      roots.push(f);
-    } else (parent.c ??= []).push(f);
-  };
+      if (this.opts.onRoot !== undefined) this.root(f, state as unknown as { documents?: unknown });
+      this.roots.push(f);
+    } else (parent.children ??= []).push(f);
+  }
 
-  // Documents released by `onRoot`. js-yaml appends each document to `state.documents` right after
-  // its root closes; a released one is taken out of that list at the next root's close (checked to
+  // Documents this.released by `onRoot`. js-yaml appends each document to `state.documents` right after
+  // its root closes; a this.released one is taken out of that list at the next root's close (checked to
   // be the very value the index saw), so js-yaml does not hold it either. When the list is not
-  // what is expected, nothing is released (the memory is kept, the result is the same).
-  const released = new Set<number>();
-  let lastResult: unknown;
-  const root = (f: Frame, state: { documents?: unknown }): void => {
-    const n = roots.length;
+  // what is expected, nothing is this.released (the memory is kept, the result is the same).
+  private root(f: Frame, state: { documents?: unknown }): void {
+    const doc = this.roots.length;
     const docs = state.documents;
-    if (n > 0 && released.has(n - 1) && Array.isArray(docs)) {
-      if (docs.length !== n || !Object.is(docs[n - 1], lastResult)) throw ABORT;
+    if (doc > 0 && this.released.has(doc - 1) && Array.isArray(docs)) {
+      if (docs.length !== doc || !Object.is(docs[doc - 1], this.lastResult)) throw ABORT;
       docs[docs.length - 1] = undefined;
-      lastResult = undefined;
+      this.lastResult = undefined;
     }
-    const result = f.r;
-    const hasBlocks = blocks.length > 0 && (blocks[blocks.length - 1] as { doc: number }).doc === n;
-    if ((opts.onRoot as NonNullable<IndexOptions['onRoot']>)(f, n, hasBlocks) && Array.isArray(docs)) {
-      released.add(n);
-      lastResult = result;
-      f.r = undefined;
+    const result = f.value;
+    const hasBlocks = this.blocks.length > 0 && (this.blocks[this.blocks.length - 1] as { doc: number }).doc === doc;
+    if ((this.opts.onRoot as NonNullable<IndexOptions['onRoot']>)(f, doc, hasBlocks) && Array.isArray(docs)) {
+      this.released.add(doc);
+      this.lastResult = result;
+      f.value = undefined;
     }
-  };
-
-  let docs: unknown[];
-  try {
-    docs = loadAll(text, null, {
-      schema: CORE_SCHEMA,
-      listener: listener as never,
-      onWarning: () => {
-        throw ABORT;
-      },
-    });
-  } catch {
-    return undefined;
   }
-  if (stack.length !== 0 || roots.length !== docs.length) return undefined;
-  const last = roots.length - 1;
-  if (released.has(last)) {
-    if (!Object.is(docs[last], lastResult)) return undefined;
-    docs[last] = undefined;
-  }
-  for (let i = 0; i < docs.length; i++) if (!Object.is((roots[i] as Frame).r, docs[i])) return undefined;
-  return { docs, roots, lastContent, table, blocks, lastIsBlock: blockEnd >= lastContent };
 }
 
 /**
@@ -657,22 +693,23 @@ export function frameAt(root: Frame, path: FieldPath): Frame | undefined {
   for (let p = 0; p < path.length; p++) {
     const seg = path[p];
     if (f === undefined) return undefined;
-    if (f.t !== undefined) {
-      const { table, from, to } = f.t;
+    if (f.packed !== undefined) {
+      const { table, from, to } = f.packed;
       const key = pathKey(path, p);
       const i = key === undefined ? -1 : table.find(from, to, key);
       if (i < 0) return undefined;
-      const cs = table.starts[i] as number;
-      const ce = table.ends[i] as number;
-      const st = table.styles[i] as number;
+      const contentFrom = table.starts[i] as number;
+      const contentTo = table.ends[i] as number;
+      const style = table.styles[i] as number;
       // a block scalar's value is not kept: undefined makes `setImage` escalate
-      return { s: cs, e: ce, k: SCALAR, r: notDecodable(st) ? undefined : decodeScalar(table.text, cs, ce, st), cs, ce, st };
+      const value = notDecodable(style) ? undefined : decodeScalar(table.text, contentFrom, contentTo, style);
+      return { openedAt: contentFrom, closedAt: contentTo, kind: SCALAR, value, contentFrom, contentTo, style };
     }
     if (typeof seg === 'number') {
-      if (f.k !== SEQ || f.items === undefined) return undefined;
+      if (f.kind !== SEQ || f.items === undefined) return undefined;
       f = f.items[seg];
     } else {
-      if (f.k !== MAP || f.keys === undefined || f.vals === undefined) return undefined;
+      if (f.kind !== MAP || f.keys === undefined || f.vals === undefined) return undefined;
       const i = f.keys.indexOf(seg as string);
       if (i < 0) return undefined;
       f = f.vals[i] ?? undefined;
@@ -682,9 +719,9 @@ export function frameAt(root: Frame, path: FieldPath): Frame | undefined {
 }
 
 export const isMapFrame = (f: Frame | null | undefined): f is Frame & { keys: string[]; vals: (Frame | null)[]; keyFrames: Frame[] } =>
-  f !== null && f !== undefined && f.k === MAP && f.keys !== undefined;
-export const isSeqFrame = (f: Frame | null | undefined): f is Frame & { items: Frame[] } => f !== null && f !== undefined && f.k === SEQ && f.items !== undefined;
-export const isScalarFrame = (f: Frame | null | undefined): f is Frame => f !== null && f !== undefined && f.k === SCALAR;
+  f !== null && f !== undefined && f.kind === MAP && f.keys !== undefined;
+export const isSeqFrame = (f: Frame | null | undefined): f is Frame & { items: Frame[] } => f !== null && f !== undefined && f.kind === SEQ && f.items !== undefined;
+export const isScalarFrame = (f: Frame | null | undefined): f is Frame => f !== null && f !== undefined && f.kind === SCALAR;
 
 // ------------------------------------------------------------------ the fast model
 
@@ -737,10 +774,10 @@ export function escalate(st: FastState): Manifest {
  * does not read as one mapping.
  */
 export function rereadDocument(text: string, root: Frame): Record<string, unknown> | undefined {
-  const start = lineStartOf(text, root.cs);
-  if (!/^ *$/.test(text.slice(start, root.cs))) return undefined;
+  const start = lineStartOf(text, root.contentFrom);
+  if (!/^ *$/.test(text.slice(start, root.contentFrom))) return undefined;
   // `indexDocuments` lets through no line starting with `---` but a bare document marker
-  const marker = text.indexOf('\n---', Math.max(root.e - 1, root.cs));
+  const marker = text.indexOf('\n---', Math.max(root.closedAt - 1, root.contentFrom));
   const end = marker < 0 ? text.length : marker + 1;
   try {
     const docs = loadAll(text.slice(start, end), null, { schema: CORE_SCHEMA });
@@ -810,17 +847,17 @@ class FastItem implements Item {
   private tryRecord(path: FieldPath, value: string): boolean | undefined {
     const st = this.st;
     const f = frameAt(this.root, path);
-    if (!isScalarFrame(f) || notDecodable(f.st) || typeof f.r !== 'string') return undefined;
-    const start = f.cs;
-    const end = f.ce;
+    if (!isScalarFrame(f) || notDecodable(f.style) || typeof f.value !== 'string') return undefined;
+    const start = f.contentFrom;
+    const end = f.contentTo;
     const previous = st.edits.get(start);
     if (previous !== undefined) {
       if (previous.value === value) return false;
       return undefined; // the full model reports the conflict
     }
-    if (f.r === value) return false;
+    if (f.value === value) return false;
     const original = st.text.slice(start, end);
-    const type = f.st === 1 ? Scalar.QUOTE_SINGLE : f.st === 2 ? Scalar.QUOTE_DOUBLE : Scalar.PLAIN;
+    const type = f.style === 1 ? Scalar.QUOTE_SINGLE : f.style === 2 ? Scalar.QUOTE_DOUBLE : Scalar.PLAIN;
     st.edits.set(start, { start, end, text: renderScalar({ type } as Scalar, value, original), value });
     return true;
   }
@@ -861,11 +898,11 @@ function yamlFirstValue(src: string): { value: unknown } | undefined {
 
 /** `verifyBlockScalars` for one stream document (its root frame, value not released yet). */
 function verifyStreamDocument(text: string, root: Frame): boolean {
-  if (root.k !== MAP || root.st !== 0) return false;
-  const start = lineStartOf(text, root.cs);
-  if (!/^ *$/.test(text.slice(start, root.cs))) return false;
-  const got = yamlFirstValue(text.slice(start, nextContentLineEnd(text, root.e)));
-  return got !== undefined && isDeepStrictEqual(got.value, root.r);
+  if (root.kind !== MAP || root.style !== 0) return false;
+  const start = lineStartOf(text, root.contentFrom);
+  if (!/^ *$/.test(text.slice(start, root.contentFrom))) return false;
+  const got = yamlFirstValue(text.slice(start, nextContentLineEnd(text, root.closedAt)));
+  return got !== undefined && isDeepStrictEqual(got.value, root.value);
 }
 
 /**
@@ -895,12 +932,12 @@ function verifyBlockScalars(text: string, idx: DocumentIndex): boolean {
     }
     return true;
   }
-  if (!isMapFrame(rl) || rl.st !== 0) return false;
+  if (!isMapFrame(rl) || rl.style !== 0) return false;
   const k = rl.keys.indexOf('items');
   const itemsFrame = rl.vals[k];
   const itemsKey = rl.keyFrames[k];
-  if (k < 0 || itemsKey === undefined || !isSeqFrame(itemsFrame) || itemsFrame.st !== 0) return false;
-  const prefix = `${' '.repeat(columnOf(text, itemsKey.cs))}items:\n`;
+  if (k < 0 || itemsKey === undefined || !isSeqFrame(itemsFrame) || itemsFrame.style !== 0) return false;
+  const prefix = `${' '.repeat(columnOf(text, itemsKey.contentFrom))}items:\n`;
   const items = itemsFrame.items;
   let last = -1;
   for (const { doc, at } of idx.blocks) {
@@ -911,20 +948,20 @@ function verifyBlockScalars(text: string, idx: DocumentIndex): boolean {
     let found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      if ((items[mid] as Frame).cs <= at) {
+      if ((items[mid] as Frame).contentFrom <= at) {
         found = mid;
         lo = mid + 1;
       } else hi = mid - 1;
     }
     const item = items[found];
-    if (item === undefined || at >= item.e || item.k !== MAP || item.st !== 0) return false;
+    if (item === undefined || at >= item.closedAt || item.kind !== MAP || item.style !== 0) return false;
     if (found === last) continue;
     last = found;
-    const start = lineStartOf(text, item.cs);
-    if (!/^ *- +$/.test(text.slice(start, item.cs))) return false;
-    const got = yamlFirstValue(prefix + text.slice(start, nextContentLineEnd(text, item.e)));
+    const start = lineStartOf(text, item.contentFrom);
+    if (!/^ *- +$/.test(text.slice(start, item.contentFrom))) return false;
+    const got = yamlFirstValue(prefix + text.slice(start, nextContentLineEnd(text, item.closedAt)));
     const list = got !== undefined && got.value !== null && typeof got.value === 'object' ? (got.value as Record<string, unknown>).items : undefined;
-    if (!Array.isArray(list) || list.length === 0 || !isDeepStrictEqual(list[0], item.r)) return false;
+    if (!Array.isArray(list) || list.length === 0 || !isDeepStrictEqual(list[0], item.value)) return false;
   }
   return true;
 }
@@ -958,8 +995,8 @@ export function buildFast(b: FastBuild): Manifest | undefined {
   const strings = new Interner();
   let resourceList = false;
   const onRoot = (f: Frame, n: number, hasBlocks: boolean): boolean => {
-    const o = f.r as Record<string, unknown>;
-    if (f.k !== MAP) throw ABORT; // null documents, scalars, lists: full path
+    const o = f.value as Record<string, unknown>;
+    if (f.kind !== MAP) throw ABORT; // null documents, scalars, lists: full path
     if (o.kind === 'ResourceList') {
       if (n > 0) throw ABORT;
       resourceList = true;
@@ -970,11 +1007,11 @@ export function buildFast(b: FastBuild): Manifest | undefined {
     (visit as NonNullable<typeof visit>)(o, n);
     return true;
   };
-  const idx = indexDocuments(b.text, { compactRoots: true, blockScalars: true, ...(visit !== undefined && { onRoot }) });
+  const idx = indexDocuments(b.text, { compactRoots: true, blockScalars: true, onRoot: visit !== undefined ? onRoot : undefined });
   if (idx === undefined) return undefined;
   const { docs, roots } = idx;
   if (docs.length === 0) return undefined;
-  for (const r of roots) if (r.k !== MAP) return undefined; // null documents, scalars, lists: full path
+  for (const r of roots) if (r.kind !== MAP) return undefined; // null documents, scalars, lists: full path
   const streamVisited = visit !== undefined && !resourceList; // its block scalars were checked in onRoot
   if (!streamVisited && !verifyBlockScalars(b.text, idx)) return undefined;
   const st: FastState = { text: b.text, eol: b.eol, edits: new Map(), calls: [], lastContent: idx.lastContent, lastIsBlock: idx.lastIsBlock, full: b.full };
@@ -993,7 +1030,7 @@ export function buildFast(b: FastBuild): Manifest | undefined {
     if (typeof rl.apiVersion !== 'string' || !b.resourceListApiVersions.includes(rl.apiVersion)) return undefined;
     const itemsFrame = frameAt(root, ['items']);
     let itemFrames: Frame[] = [];
-    if (itemsFrame !== undefined && itemsFrame.k !== NONE && !(itemsFrame.k === SCALAR && itemsFrame.r === null)) {
+    if (itemsFrame !== undefined && itemsFrame.kind !== NONE && !(itemsFrame.kind === SCALAR && itemsFrame.value === null)) {
       if (!isSeqFrame(itemsFrame)) return undefined;
       itemFrames = itemsFrame.items;
     } else if (rl.items !== undefined && rl.items !== null) return undefined;
@@ -1001,20 +1038,11 @@ export function buildFast(b: FastBuild): Manifest | undefined {
     const items: Item[] = [];
     for (let i = 0; i < itemFrames.length; i++) {
       const f = itemFrames[i] as Frame;
-      if (f.k !== MAP || !isResource(f.r)) return undefined;
-      items.push(new FastItem(state, f, i, 0, f.r, b.refOf(f.r)));
+      if (f.kind !== MAP || !isResource(f.value)) return undefined;
+      items.push(new FastItem(state, f, i, 0, f.value, b.refOf(f.value)));
     }
     if (visit !== undefined) for (const item of items) visit(item.object, item.index);
-    const fc = rl.functionConfig;
-    const model: Manifest = {
-      form: 'resourceList',
-      items,
-      apiVersion: rl.apiVersion,
-      ...(fc !== undefined && fc !== null && { functionConfig: fc }),
-      ...(rl.results !== undefined && { existingResults: rl.results }),
-      documentCount: 1,
-      source: b.text,
-    };
+    const model = resourceListManifest({ items, apiVersion: rl.apiVersion, functionConfig: rl.functionConfig, existingResults: rl.results, documentCount: 1, source: b.text });
     FAST.set(model, state);
     return model;
   }
@@ -1038,16 +1066,16 @@ const columnOf = (text: string, offset: number): number => offset - (text.lastIn
  */
 export function fastResultsEdit(st: FastState, results: unknown[] | ResultSource): TextEdit | undefined {
   const root = st.resourceList;
-  if (!isMapFrame(root) || root.st !== 0 || root.keys.includes('results') || st.lastIsBlock === true) return undefined;
+  if (!isMapFrame(root) || root.style !== 0 || root.keys.includes('results') || st.lastIsBlock === true) return undefined;
   const text = st.text;
   const first = root.keyFrames[0];
   if (first === undefined) return undefined;
-  const col = columnOf(text, first.cs);
+  const col = columnOf(text, first.contentFrom);
   let indentSeq = false;
   for (let i = 0; i < root.keys.length; i++) {
     const v = root.vals[i];
-    if (v !== null && v !== undefined && v.k === SEQ && v.st === 0) {
-      indentSeq = columnOf(text, v.cs) > columnOf(text, (root.keyFrames[i] as Frame).cs);
+    if (v !== null && v !== undefined && v.kind === SEQ && v.style === 0) {
+      indentSeq = columnOf(text, v.contentFrom) > columnOf(text, (root.keyFrames[i] as Frame).contentFrom);
       break;
     }
   }

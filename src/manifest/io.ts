@@ -21,7 +21,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, visit } from 'yaml';
 import type { Document, Node, YAMLMap } from 'yaml';
 import { PinError, type ResourceRef } from '../errors/errors.js';
-import { attachState, ManifestItem, stateOf, type DocState, type SourceState } from './model.js';
+import { attachState, ManifestItem, resourceListManifest, stateOf, type DocState, type SourceState } from './model.js';
 import { buildFast, escalate, fastResultsEdit, fastStateOf, resultList, type FastState, type ResultSource } from './fast.js';
 import { resultsEdit, type TextEdit } from './results.js';
 import { isProvablyPlainPinned, nodeAt } from './rewrite.js';
@@ -87,10 +87,10 @@ export interface SerializeOptions {
 }
 
 const yamlOptions = (lineCounter?: LineCounter) =>
-  ({ merge: true, uniqueKeys: true, strict: true, prettyErrors: true, ...(lineCounter && { lineCounter }) }) as const;
+  ({ merge: true, uniqueKeys: true, strict: true, prettyErrors: true, lineCounter }) as const;
 
 const invalid = (message: string, hint: string, cause?: unknown): PinError =>
-  new PinError({ code: 'INPUT_INVALID', message, hint, ...(cause !== undefined && { cause }) });
+  new PinError({ code: 'INPUT_INVALID', message, hint, cause });
 
 function decode(input: string | Uint8Array, maxBytes: number): string {
   const tooLarge = (size: string) =>
@@ -251,7 +251,7 @@ export function parseInput(input: string | Uint8Array, opts: ParseOptions = {}):
       resourceListApiVersions: RESOURCE_LIST_API_VERSIONS,
       refOf: resourceRefOf,
       full: () => parseFull(text, maxAliasCount),
-      ...(opts.onResource !== undefined && { visit: opts.onResource }),
+      visit: opts.onResource,
     });
     if (fast !== undefined) return fast;
   }
@@ -345,16 +345,7 @@ function buildResourceList(
     checkResource(o, `ResourceList ${label}`);
     return new ManifestItem({ source: text, doc: st.doc, root: node, rootPath: ['items', i], edits: st.edits }, i, rl.n, o, resourceRefOf(o));
   });
-  const fc = rl.obj.functionConfig;
-  const model: Manifest = {
-    form: 'resourceList',
-    items,
-    apiVersion,
-    ...(fc !== undefined && fc !== null && { functionConfig: fc }),
-    ...(rl.obj.results !== undefined && { existingResults: rl.obj.results }),
-    documentCount: states.length,
-    source: text,
-  };
+  const model = resourceListManifest({ items, apiVersion, functionConfig: rl.obj.functionConfig, existingResults: rl.obj.results, documentCount: states.length, source: text });
   attachState(model, { text, docs: states, eol, resourceList: rl.root, maxAliasCount });
   return model;
 }
@@ -502,7 +493,7 @@ function verify(st: SourceState, out: string, results: unknown[] | undefined): b
     const before = st.docs[i] as DocState;
     if (now.errors.length > 0 || now.warnings.length > 0) return false;
     const isRl = skip !== undefined && before.doc.contents === st.resourceList;
-    const opts = { ...(isRl && { skipRootKey: skip }) };
+    const opts = { skipRootKey: isRl ? skip : undefined };
     if (!sameFingerprint(fingerprint(before.doc, { ...opts, substitute: before.edits }), fingerprint(now, opts))) return false;
     if (isRl) {
       let written: unknown;
