@@ -8,10 +8,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PinError } from '../errors/errors.js';
-import { fastStateOf, foldWrappedPlain, frameAt, indexDocuments, renderResults, yamlCoreValue, type Frame } from './fast.js';
+import { fastStateOf, renderResults } from './indexed-reader.js';
+import { frameAt, indexDocuments, type Frame } from './position-index.js';
+import { foldWrappedPlain, yamlCoreValue } from './plain-scalar.js';
 import { renderBlock } from './results.js';
 import { createHash } from 'node:crypto';
-import { parseInput, parsePathOf, serialize } from './io.js';
+import { parseInput, parsePathOf } from './read.js';
+import { serialize } from './write.js';
 import type { KrmResult, Manifest } from './types.js';
 import { findImages } from './walk.js';
 
