@@ -1,8 +1,8 @@
 /**
- * Manifest I/O: reads a KRM `ResourceList` (kpt / kustomize functions) or a plain multi-document
- * stream of objects (`kustomize build . | notary-pin`, JSON included), and writes it back with only
- * the changed image scalars replaced — every byte that was not changed comes out as it came in
- * (comments, key order, quoting, anchors, flow style, `---` / `...`, CRLF, null documents).
+ * Reads a KRM `ResourceList` (kpt / kustomize functions) or a plain multi-document stream of
+ * objects (`kustomize build . | notary-pin`, JSON included) into a `Manifest` (write.ts writes it
+ * back). Two readers behind `parseInput`: the indexed reader (indexed-reader.ts) for plain input,
+ * and the `yaml` Document reader here, the reference, which reports every input error.
  *
  * Input rules (all violations are PinError INPUT_INVALID, or INPUT_TOO_LARGE):
  * - the size cap (`maxBytes`, default `DEFAULT_MAX_INPUT`) is checked before parsing;
