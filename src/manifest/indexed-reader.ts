@@ -322,28 +322,7 @@ export function buildFast(b: FastBuild): Manifest | undefined {
     const items: Item[] = roots.map((root, i) => new FastItem(st, root, i, i, undefined, refs[i] as ResourceRef));
     return new IndexedManifest({ form: 'stream', items, documentCount: docs.length, source: b.text }, st);
   }
-  if (objs.some((o) => o?.kind === 'ResourceList')) {
-    if (objs.length !== 1) return undefined;
-    const rl = objs[0] as Record<string, unknown>;
-    const root = roots[0] as Frame;
-    if (typeof rl.apiVersion !== 'string' || !b.resourceListApiVersions.includes(rl.apiVersion)) return undefined;
-    const itemsFrame = frameAt(root, ['items']);
-    let itemFrames: Frame[] = [];
-    if (itemsFrame !== undefined && itemsFrame.kind !== NONE && !(itemsFrame.kind === SCALAR && itemsFrame.value === null)) {
-      if (!isSeqFrame(itemsFrame)) return undefined;
-      itemFrames = itemsFrame.items;
-    } else if (rl.items !== undefined && rl.items !== null) return undefined;
-    const state: FastState = { ...st, resourceList: root };
-    const items: Item[] = [];
-    for (let i = 0; i < itemFrames.length; i++) {
-      const f = itemFrames[i] as Frame;
-      if (f.kind !== MAP || !isResource(f.value)) return undefined;
-      items.push(new FastItem(state, f, i, 0, f.value, b.refOf(f.value)));
-    }
-    if (visit !== undefined) for (const item of items) visit(item.object, item.index);
-    const fields = { form: 'resourceList' as const, items, apiVersion: rl.apiVersion, functionConfig: rl.functionConfig, existingResults: rl.results, documentCount: 1, source: b.text };
-    return new IndexedManifest(fields, state);
-  }
+  if (objs.some((o) => o?.kind === 'ResourceList')) return objs.length === 1 ? resourceListModel(b, objs[0] as Record<string, unknown>, roots[0] as Frame, st) : undefined;
   const items: Item[] = [];
   for (let i = 0; i < objs.length; i++) {
     const o = objs[i];
@@ -351,6 +330,27 @@ export function buildFast(b: FastBuild): Manifest | undefined {
     items.push(new FastItem(st, roots[i] as Frame, i, i, o, b.refOf(o)));
   }
   return new IndexedManifest({ form: 'stream', items, documentCount: docs.length, source: b.text }, st);
+}
+
+/** The model of a ResourceList (`rl`, the only document, `root` its frame); undefined when not plain. */
+function resourceListModel(b: FastBuild, rl: Record<string, unknown>, root: Frame, st: FastState): Manifest | undefined {
+  if (typeof rl.apiVersion !== 'string' || !b.resourceListApiVersions.includes(rl.apiVersion)) return undefined;
+  const itemsFrame = frameAt(root, ['items']);
+  let itemFrames: Frame[] = [];
+  if (itemsFrame !== undefined && itemsFrame.kind !== NONE && !(itemsFrame.kind === SCALAR && itemsFrame.value === null)) {
+    if (!isSeqFrame(itemsFrame)) return undefined;
+    itemFrames = itemsFrame.items;
+  } else if (rl.items !== undefined && rl.items !== null) return undefined;
+  const state: FastState = { ...st, resourceList: root };
+  const items: Item[] = [];
+  for (let i = 0; i < itemFrames.length; i++) {
+    const f = itemFrames[i] as Frame;
+    if (f.kind !== MAP || !isResource(f.value)) return undefined;
+    items.push(new FastItem(state, f, i, 0, f.value, b.refOf(f.value)));
+  }
+  if (b.visit !== undefined) for (const item of items) b.visit(item.object, item.index);
+  const fields = { form: 'resourceList' as const, items, apiVersion: rl.apiVersion, functionConfig: rl.functionConfig, existingResults: rl.results, documentCount: 1, source: b.text };
+  return new IndexedManifest(fields, state);
 }
 
 const columnOf = (text: string, offset: number): number => offset - (text.lastIndexOf('\n', offset - 1) + 1);

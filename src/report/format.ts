@@ -76,17 +76,7 @@ export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLook
         });
         break;
       case 'pinned':
-        results.push({
-          severity: 'info',
-          message: !o.changed
-            ? `${image}: already pinned to ${o.resolution.digest}, signed by ${o.resolution.role}`
-            : written
-              ? `${image}: pinned to ${o.resolution.digest} (signed by ${o.resolution.role})`
-              : `${image}: would pin to ${o.resolution.digest} (signed by ${o.resolution.role}; not written: the run failed)`,
-          ...base,
-          field: o.changed ? { path: o.use.field, currentValue: o.use.image, proposedValue: o.newValue } : { path: o.use.field, currentValue: o.use.image },
-          tags: { outcome: !o.changed ? 'unchanged' : written ? 'pinned' : 'would-pin', role: o.resolution.role },
-        });
+        results.push(pinnedResult(o, image, base, written));
         break;
       case 'verified':
         results.push({
@@ -110,6 +100,21 @@ export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLook
     });
   }
   return results;
+}
+
+/** The result of a pinned image; `written: false` when the run failed and the pin was not written. */
+function pinnedResult(o: Extract<ImageOutcome, { status: 'pinned' }>, image: string, base: Pick<KrmResult, 'resourceRef' | 'file'>, written: boolean): KrmResult {
+  const { digest, role } = o.resolution;
+  if (!o.changed) {
+    return { severity: 'info', message: `${image}: already pinned to ${digest}, signed by ${role}`, ...base, field: { path: o.use.field, currentValue: o.use.image }, tags: { outcome: 'unchanged', role } };
+  }
+  return {
+    severity: 'info',
+    message: written ? `${image}: pinned to ${digest} (signed by ${role})` : `${image}: would pin to ${digest} (signed by ${role}; not written: the run failed)`,
+    ...base,
+    field: { path: o.use.field, currentValue: o.use.image, proposedValue: o.newValue },
+    tags: { outcome: written ? 'pinned' : 'would-pin', role },
+  };
 }
 
 /**
