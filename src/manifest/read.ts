@@ -219,28 +219,57 @@ function checkResource(obj: Record<string, unknown>, label: string): void {
   }
 }
 
+/** What a reader gets: the decoded text and the caller's options. */
+interface ReadRequest {
+  readonly text: string;
+  readonly maxAliasCount: number;
+  readonly onResource: ParseOptions['onResource'];
+}
+
+/**
+ * One YAML reader. `read` gives the model of the text, or undefined when the reader cannot prove it
+ * reads this input as the reference (the Document reader) does; the next reader then reads it from
+ * the start, and hands out every resource again from index 0.
+ */
+interface ManifestReader {
+  read(request: ReadRequest): Manifest | undefined;
+}
+
+/** The indexed js-yaml reader (indexed-reader.ts): plain input, fast, streaming. */
+const indexedReader: ManifestReader = {
+  read: (r) =>
+    buildFast({
+      text: r.text,
+      eol: detectEol(r.text),
+      resourceListApiVersions: RESOURCE_LIST_API_VERSIONS,
+      refOf: resourceRefOf,
+      full: () => parseFull(r.text, r.maxAliasCount),
+      visit: r.onResource,
+    }),
+};
+
+/** The `yaml` Document reader: every input, and every input error. */
+const documentReader: ManifestReader = {
+  read: (r) => {
+    const model = parseFull(r.text, r.maxAliasCount);
+    if (r.onResource !== undefined) for (const item of model.items) r.onResource(item.object, item.index);
+    return model;
+  },
+};
+
 /**
  * Parse the input into a ResourceList or stream model. `input` may be a string or UTF-8 bytes
  * (bytes are size-checked before they are decoded).
  */
 export function parseInput(input: string | Uint8Array, opts: ParseOptions = {}): Manifest {
-  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_INPUT;
-  const maxAliasCount = opts.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT;
-  const text = decode(input, maxBytes);
-  if (yamlPathOf(opts) !== 'full') {
-    const fast = buildFast({
-      text,
-      eol: detectEol(text),
-      resourceListApiVersions: RESOURCE_LIST_API_VERSIONS,
-      refOf: resourceRefOf,
-      full: () => parseFull(text, maxAliasCount),
-      visit: opts.onResource,
-    });
-    if (fast !== undefined) return fast;
+  const text = decode(input, opts.maxBytes ?? DEFAULT_MAX_INPUT);
+  const request: ReadRequest = { text, maxAliasCount: opts.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT, onResource: opts.onResource };
+  const readers = yamlPathOf(opts) === 'full' ? [documentReader] : [indexedReader, documentReader];
+  for (const reader of readers) {
+    const model = reader.read(request);
+    if (model !== undefined) return model;
   }
-  const model = parseFull(text, maxAliasCount);
-  if (opts.onResource !== undefined) for (const item of model.items) opts.onResource(item.object, item.index);
-  return model;
+  throw new PinError({ code: 'INTERNAL', message: 'no YAML reader read the input' });
 }
 
 /** The `yaml` Document path: the reference parser, and the one that reports every input error. */
