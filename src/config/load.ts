@@ -63,6 +63,7 @@ const SCALAR_KEYS: Record<string, 'string' | 'number'> = {
   mode: 'string',
   reference: 'string',
   cacheDir: 'string',
+  provenance: 'string',
   concurrency: 'number',
   cacheTTLSeconds: 'number',
   cacheMaxEntries: 'number',

@@ -806,6 +806,14 @@ class FastItem implements Item {
     if (this.#object !== undefined) setInObject(this.#object, path, value);
   }
 
+  /** An annotation is written by the full model (annotate.ts): the item escalates. */
+  setAnnotation(key: string, value: string): void {
+    const item = escalate(this.st).items[this.index] as Item;
+    item.setAnnotation(key, value);
+    if (item.changed) this.#changed = true;
+    this.#object = item.object;
+  }
+
   /** Record the edit like rewrite.ts `recordScalarEdit`; undefined: escalate. */
   private tryRecord(path: FieldPath, value: string): boolean | undefined {
     const st = this.st;

@@ -274,7 +274,7 @@ function parseFull(text: string, maxAliasCount: number): Manifest {
     throw invalid('input can not be parsed as YAML', 'check that the input is YAML or JSON');
   }
   const eol = detectEol(text);
-  const states: DocState[] = docs.map((doc) => ({ doc, edits: new Map() }));
+  const states: DocState[] = docs.map((doc) => ({ doc, edits: new Map(), inserts: new Map() }));
   const live: { n: number; obj: Record<string, unknown>; root: YAMLMap }[] = [];
   docs.forEach((doc, n) => {
     checkDocument(doc, n, lc);
@@ -302,7 +302,7 @@ function parseFull(text: string, maxAliasCount: number): Manifest {
   const items: Item[] = live.map(({ n, obj, root }, index) => {
     checkResource(obj, `document ${n + 1}${where(lc, root.range?.[0])}`);
     const st = states[n] as DocState;
-    return new ManifestItem({ source: text, doc: st.doc, root, rootPath: [], edits: st.edits }, index, n, obj, resourceRefOf(obj));
+    return new ManifestItem({ source: text, doc: st.doc, root, rootPath: [], edits: st.edits, inserts: st.inserts }, index, n, obj, resourceRefOf(obj));
   });
   const model: Manifest = { form: 'stream', items, documentCount: docs.length, source: text };
   attachState(model, { text, docs: states, eol, maxAliasCount });
@@ -343,7 +343,7 @@ function buildResourceList(
     }
     const o = obj as Record<string, unknown>;
     checkResource(o, `ResourceList ${label}`);
-    return new ManifestItem({ source: text, doc: st.doc, root: node, rootPath: ['items', i], edits: st.edits }, i, rl.n, o, resourceRefOf(o));
+    return new ManifestItem({ source: text, doc: st.doc, root: node, rootPath: ['items', i], edits: st.edits, inserts: st.inserts }, i, rl.n, o, resourceRefOf(o));
   });
   const fc = rl.obj.functionConfig;
   const model: Manifest = {
@@ -396,6 +396,7 @@ function applyEditsParts(text: string, edits: TextEdit[]): string[] | undefined 
 function surgical(st: SourceState, results: unknown[] | undefined): string | undefined {
   const edits: TextEdit[] = [];
   for (const d of st.docs) for (const e of d.edits.values()) edits.push(e);
+  for (const d of st.docs) for (const e of d.inserts.values()) edits.push(e);
   if (results !== undefined && st.resourceList !== undefined) {
     const r = resultsEdit(st.text, st.resourceList, results, st.eol);
     if (r === undefined) return undefined;
@@ -503,7 +504,7 @@ function verify(st: SourceState, out: string, results: unknown[] | undefined): b
     if (now.errors.length > 0 || now.warnings.length > 0) return false;
     const isRl = skip !== undefined && before.doc.contents === st.resourceList;
     const opts = { ...(isRl && { skipRootKey: skip }) };
-    if (!sameFingerprint(fingerprint(before.doc, { ...opts, substitute: before.edits }), fingerprint(now, opts))) return false;
+    if (!sameFingerprint(fingerprint(before.doc, { ...opts, substitute: before.edits, prepend: before.inserts }), fingerprint(now, opts))) return false;
     if (isRl) {
       let written: unknown;
       try {
@@ -579,13 +580,15 @@ function serializeFast(st: FastState, finalResults: ResultSource | undefined, op
 function serializeState(st: SourceState, finalResults: unknown[] | undefined, opts: SerializeOptions): string {
   const changed = new Set<number>();
   st.docs.forEach((d, i) => {
-    if (d.edits.size > 0 || (finalResults !== undefined && d.doc.contents === st.resourceList)) changed.add(i);
+    if (d.edits.size > 0 || d.inserts.size > 0 || (finalResults !== undefined && d.doc.contents === st.resourceList)) changed.add(i);
   });
   if (changed.size === 0) return st.text;
 
   if (opts.strategy !== 'restringify') {
     const out = surgical(st, finalResults);
-    if (out !== undefined && (opts.verify === 'full' ? verify(st, out, finalResults) : editsReadBack(st))) return out;
+    // an inserted entry is checked by a full parse of the output (annotate.ts)
+    const full = opts.verify === 'full' || st.docs.some((d) => d.inserts.size > 0);
+    if (out !== undefined && (full ? verify(st, out, finalResults) : editsReadBack(st))) return out;
   }
   const out = restringify(st, changed, finalResults);
   if (out !== undefined && verify(st, out, finalResults)) return out;
