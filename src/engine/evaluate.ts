@@ -7,7 +7,7 @@
 import { compilePolicy, type CompiledPolicy } from '../config/rules.js';
 import type { ImageField, Spec, TrustRule } from '../config/schema.js';
 import { PinError, toPinError, type ResourceRef, type Result } from '../errors/errors.js';
-import { resourceRefOf } from '../manifest/io.js';
+import { resourceRefOf } from '../manifest/read.js';
 import { findImages } from '../manifest/walk.js';
 import { parseReference, withDigest } from '../reference/parse.js';
 import type { ImageReference } from '../reference/types.js';

@@ -7,7 +7,7 @@
 import type { Spec } from '../config/schema.js';
 import { collectImageUses, collectResourceImageUses, evaluateUses, startEvaluation, type ImageOutcome, type ImageUse } from '../engine/evaluate.js';
 import type { Resolver } from '../engine/port.js';
-import { fileOf } from '../manifest/io.js';
+import { fileOf } from '../manifest/read.js';
 import type { FileRef, Manifest } from '../manifest/types.js';
 import { Interner } from '../util/intern.js';
 

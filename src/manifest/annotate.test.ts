@@ -1,7 +1,8 @@
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { PinError } from '../errors/errors.js';
-import { parseInput, serialize } from './io.js';
+import { parseInput } from './read.js';
+import { serialize } from './write.js';
 
 const KEY = 'notary-pin.dev/images';
 const VALUE = '[{"path":"spec.image","ref":"x.io/a:1","signer":"O\'Reilly"}]';
@@ -119,7 +120,7 @@ describe('setAnnotation (surgical insert)', () => {
 
 describe('setAnnotation: the insert is checked before anything is written', () => {
   it('an insert that would not read back as exactly the new entry is INTERNAL, not output', async () => {
-    const { stateOf } = await import('./model.js');
+    const { stateOf } = await import('./document-model.js');
     const m = parseInput('apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n', { yamlPath: 'full' });
     m.items[0]!.setAnnotation(KEY, VALUE);
     const inserts = stateOf(m).docs[0]!.inserts;

@@ -77,3 +77,18 @@ export class ManifestItem implements Item {
     }
   }
 }
+
+/** A ResourceList model; `functionConfig` and `existingResults` are present only when the input has them. */
+export function resourceListManifest(m: {
+  items: readonly Item[];
+  apiVersion: string;
+  functionConfig: unknown;
+  existingResults: unknown;
+  documentCount: number;
+  source: string;
+}): Manifest {
+  const model: { -readonly [K in keyof Manifest]: Manifest[K] } = { form: 'resourceList', items: m.items, apiVersion: m.apiVersion, documentCount: m.documentCount, source: m.source };
+  if (m.functionConfig !== undefined && m.functionConfig !== null) model.functionConfig = m.functionConfig;
+  if (m.existingResults !== undefined) model.existingResults = m.existingResults;
+  return model;
+}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PinError } from '../errors/errors.js';
-import { fileOf, parseInput, resourceRefOf, serialize } from './io.js';
+import { fileOf, parseInput, resourceRefOf } from './read.js';
+import { serialize } from './write.js';
 import { findImages } from './walk.js';
 
 const D = 'sha256:' + 'd'.repeat(64);
