@@ -29,6 +29,11 @@ export const AuthSchema = z.strictObject({
   tokenEnv: z.string().min(1).optional(),
   /** Docker config.json to take `auths` from; default `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`. */
   dockerConfig: z.string().min(1).optional(),
+  /**
+   * Token realms on other hosts that may receive these credentials (hosts, `host:port`, or URLs
+   * matched by origin). A realm on the server's own host always may; any other is asked anonymously.
+   */
+  tokenRealms: z.array(z.string().min(1)).max(16).optional(),
 });
 export type AuthConfig = z.infer<typeof AuthSchema>;
 
@@ -96,6 +101,12 @@ export const SpecSchema = z.strictObject({
   /** How many repositories (GUNs) have their trust data fetched at once. */
   concurrency: z.number().int().min(1).max(256).default(64),
   /**
+   * Webhook: most distinct image repositories one admission review may name; a review with more is
+   * denied (TOO_MANY_IMAGES) before any trust data is fetched. The default, 64, is one round of
+   * `concurrency` fetches and far above what real Pods name.
+   */
+  maxRepositoriesPerReview: z.number().int().min(1).max(10_000).default(64),
+  /**
    * How long verified trust data is reused (the webhook keeps it in memory): until the earliest
    * expiry among its roles or this TTL, whichever is sooner. 0 disables reuse across requests.
    */
@@ -109,6 +120,18 @@ export const SpecSchema = z.strictObject({
    * annotation (field, reference, digest, trust system, signer; see krm/provenance.ts). Pin mode only.
    */
   provenance: z.enum(['none', 'annotation']).default('none'),
+}).superRefine((spec, ctx) => {
+  // A first use that cannot be remembered is no trust: refused when the config is loaded, not per image.
+  if (spec.cacheDir !== undefined) return;
+  spec.trust.forEach((rule, i) => {
+    if (rule.tofu && !rule.rootKeys?.length && rule.rootCA === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['trust', i, 'tofu'],
+        message: 'tofu: true needs spec.cacheDir (a first use that cannot be remembered is no trust): set spec.cacheDir, or pin rootKeys / rootCA instead',
+      });
+    }
+  });
 });
 export type Spec = z.infer<typeof SpecSchema>;
 export type SpecInput = z.input<typeof SpecSchema>;

@@ -1,5 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { realmMayReceiveCredentials } from './token.js';
 import { createHttpClient, redactUrl, type HttpClient, type HttpClientOptions } from './client.js';
 import { createTestCA, type TestCertAuthority } from '../demo/pki.js';
 import { startTestServer, type TestServer } from '../../test/support/http-server.js';
@@ -290,6 +292,107 @@ describe('http client: auth', () => {
     expect(e.code).toBe('TRUST_FETCH');
     expect(e.message).toContain('403');
     expect(e.hint).toMatch(/check credentials/);
+  });
+});
+
+describe("http client: credentials only to the server's own token realm (auth.tokenRealms)", () => {
+  const creds = { username: 'alice', password: 's3cret-pw', source: 'test' };
+  const basic = `Basic ${Buffer.from('alice:s3cret-pw').toString('base64')}`;
+
+  /** A token service on `localhost` (another host name than the 127.0.0.1 server) that records what it got. */
+  async function foreignRealm(anonymousOk: boolean) {
+    const seen: (string | undefined)[] = [];
+    const srv = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      if (req.headers.authorization !== basic && !anonymousOk) return json(res, 401, {});
+      json(res, 200, { token: req.headers.authorization ? 'tok-auth' : 'tok-anon' });
+    });
+    await new Promise<void>((r) => srv.listen(0, 'localhost', r));
+    const port = (srv.address() as AddressInfo).port;
+    realms.push(srv);
+    return { seen, host: `localhost:${port}`, url: `http://localhost:${port}/token` };
+  }
+  const realms: Server[] = [];
+  afterEach(async () => {
+    await Promise.all(realms.splice(0).map((r) => new Promise((res) => r.close(res))));
+  });
+  async function serverWithRealm(realmUrl: string) {
+    return server((req, res) => {
+      if (req.headers.authorization?.startsWith('Bearer tok-')) return json(res, 200, { who: req.headers.authorization });
+      json(res, 401, {}, { 'www-authenticate': `Bearer realm="${realmUrl}",service="svc"` });
+    });
+  }
+
+  it('does not send Basic credentials to a realm on another host; asks it anonymously', async () => {
+    const realm = await foreignRealm(true);
+    const s = await serverWithRealm(realm.url);
+    const body = await client({ credentials: creds }).get(`${s.url}/v2/x/root.json`, { maxBytes: 1000 });
+    expect(JSON.parse(Buffer.from(body).toString())).toEqual({ who: 'Bearer tok-anon' });
+    expect(realm.seen).toEqual([undefined]);
+  });
+
+  it('fails with the realm host and the auth.tokenRealms fix when the foreign realm refuses anonymous access', async () => {
+    const realm = await foreignRealm(false);
+    const s = await serverWithRealm(realm.url);
+    const e = await failure(client({ credentials: creds }).get(`${s.url}/v2/x/root.json`, { maxBytes: 1000 }));
+    expect(e.code).toBe('TRUST_FETCH');
+    expect(e.message).toContain(realm.host);
+    expect(e.hint).toContain(`add "${realm.host}" to trust.auth.tokenRealms`);
+    expect(realm.seen).toEqual([undefined]);
+  });
+
+  it('sends credentials to a realm listed in tokenRealms (host:port or URL)', async () => {
+    for (const entry of ['HOST', 'URL']) {
+      const realm = await foreignRealm(false);
+      const s = await serverWithRealm(realm.url);
+      const tokenRealms = [entry === 'HOST' ? realm.host : realm.url];
+      const body = await client({ credentials: { ...creds, tokenRealms } }).get(`${s.url}/v2/x/root.json`, { maxBytes: 1000 });
+      expect(JSON.parse(Buffer.from(body).toString())).toEqual({ who: 'Bearer tok-auth' });
+      expect(realm.seen).toEqual([basic]);
+    }
+  });
+
+  it('matches realms: own host name (any port), listed host, host:port, URL origin', () => {
+    const srv = new URL('https://reg.example.com:5000/v2/');
+    const m = (realm: string, allowed?: string[]) => realmMayReceiveCredentials(new URL(realm), srv, allowed);
+    expect(m('https://reg.example.com:5001/token')).toBe(true);
+    expect(m('https://evil.example.net/token')).toBe(false);
+    expect(m('https://auth.example.com/token', ['auth.example.com'])).toBe(true);
+    expect(m('https://auth.example.com:8443/token', ['auth.example.com'])).toBe(true);
+    expect(m('https://auth.example.com:8443/token', ['auth.example.com:9443'])).toBe(false);
+    expect(m('https://auth.example.com/token', ['https://auth.example.com/other'])).toBe(true);
+    expect(m('http://auth.example.com/token', ['https://auth.example.com'])).toBe(false);
+    expect(m('https://auth.example.com.evil.net/token', ['auth.example.com'])).toBe(false);
+  });
+});
+
+describe('http client: request (status, headers, HEAD)', () => {
+  it('returns any status with headers, and no body for HEAD', async () => {
+    const s = await server((req, res) => {
+      if (req.url === '/missing') return json(res, 404, { errors: [] });
+      res.writeHead(200, { 'docker-content-digest': 'sha256:abc', 'content-length': '5' });
+      res.end(req.method === 'HEAD' ? undefined : 'hello');
+    });
+    const c = client();
+    const head = await c.request(`${s.url}/m`, { method: 'HEAD', maxBytes: 10 });
+    expect(head.status).toBe(200);
+    expect(head.headers['docker-content-digest']).toBe('sha256:abc');
+    expect(head.body).toHaveLength(0);
+    const get = await c.request(`${s.url}/m`, { maxBytes: 10 });
+    expect(Buffer.from(get.body).toString()).toBe('hello');
+    const missing = await c.request(`${s.url}/missing`, { maxBytes: 10 });
+    expect(missing.status).toBe(404);
+    expect(s.requests.map((r) => r.method)).toEqual(['HEAD', 'GET', 'GET']);
+  });
+
+  it('says "cancelled" when the caller aborts', async () => {
+    const s = await server(() => undefined);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 50);
+    const started = Date.now();
+    const e = await failure(client({ timeoutMs: 5000 }).request(`${s.url}/m`, { maxBytes: 10, signal: ac.signal }));
+    expect(e.message).toMatch(/cancelled/);
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 });
 

@@ -78,6 +78,19 @@ describe('resolveCredentials', () => {
     writeFileSync(join(d, 'pw'), 'filepw\n');
     expect(resolveCredentials({ auth: { username: 'u', passwordFile: join(d, 'pw') }, hosts: [], env: {} })?.password).toBe('filepw');
   });
+  it('carries auth.tokenRealms with the credentials, whatever their source', () => {
+    const c = resolveCredentials({
+      auth: { username: 'u', passwordEnv: 'PW', tokenRealms: ['auth.example.com'] },
+      hosts: ['r.example.com'],
+      env: { PW: 'p' },
+    });
+    expect(c?.tokenRealms).toEqual(['auth.example.com']);
+    const d = tmp();
+    writeFileSync(join(d, 'config.json'), JSON.stringify({ auths: { 'r.example.com': { auth: b64('a:b') } } }));
+    const fromDocker = resolveCredentials({ auth: { tokenRealms: ['https://auth.example.com'] }, hosts: ['r.example.com'], env: { DOCKER_CONFIG: d } });
+    expect(fromDocker).toMatchObject({ username: 'a', tokenRealms: ['https://auth.example.com'] });
+  });
+
   it('takes a ready token from tokenEnv', () => {
     expect(resolveCredentials({ auth: { tokenEnv: 'TOK' }, hosts: [], env: { TOK: 't' } })).toEqual({ token: 't', source: 'trust.auth.tokenEnv' });
   });

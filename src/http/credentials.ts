@@ -19,6 +19,11 @@ export interface Credentials {
   readonly token?: string;
   /** Where they came from, for debug messages: `trust.auth`, `/home/u/.docker/config.json (ghcr.io)`. */
   readonly source: string;
+  /**
+   * Token realms on other hosts that may receive these credentials (`auth.tokenRealms`: hosts,
+   * `host:port` or URLs); a realm on the server's own host always may.
+   */
+  readonly tokenRealms?: readonly string[];
 }
 
 export interface ResolveCredentialsOptions {
@@ -168,6 +173,12 @@ function envValue(env: NodeJS.ProcessEnv, name: string, field: string): string {
  * default docker config means anonymous access; a missing explicit one is an error.
  */
 export function resolveCredentials(opts: ResolveCredentialsOptions): Credentials | undefined {
+  const creds = resolveSecret(opts);
+  const realms = opts.auth?.tokenRealms;
+  return creds && realms !== undefined && realms.length > 0 ? { ...creds, tokenRealms: realms } : creds;
+}
+
+function resolveSecret(opts: ResolveCredentialsOptions): Credentials | undefined {
   const env = opts.env ?? process.env;
   const debug = opts.debug ?? (() => {});
   const auth = opts.auth ?? {};

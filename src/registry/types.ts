@@ -35,8 +35,15 @@ export interface RequestOptions {
 export interface ReferrersOptions extends RequestOptions {
   /** Only referrers of this artifact type (filtered by the client when the registry did not). */
   readonly artifactType?: string;
-  /** Stop (and fail) past this many referrers; a bound on hostile indexes. */
+  /** Stop (and fail) past this many referrers; a bound on hostile indexes. Default 1,000. */
   readonly maxEntries?: number;
+  /**
+   * With `artifactType`: also keep descriptors that carry no `artifactType` at all (the caller
+   * fetches their manifests to tell), instead of dropping them. Default false.
+   */
+  readonly keepUntyped?: boolean;
+  /** Most referrers API pages followed (`Link: rel="next"`); more is an error. Default 50. */
+  readonly maxPages?: number;
 }
 
 export interface RegistryClient {

@@ -207,7 +207,7 @@ async function startNotaryServer(
   throw lastErr;
 }
 
-async function startRegistry(
+export async function startRegistry(
   dir: string,
   readyTimeoutMs: number,
   orphanCleanupDir: string | undefined,

@@ -1,0 +1,254 @@
+/**
+ * A small in-process OCI registry (distribution spec v1.1) for tests and the embedded demo, on
+ * 127.0.0.1 over HTTP or HTTPS: pull (HEAD/GET manifests by tag or digest, blobs), push (blob upload
+ * monolithic or POST+PUT, manifest PUT), the referrers API (artifactType filter, `Link` pages) that
+ * can be switched off (404, like distribution 2.8), optional Bearer token auth with a realm, and a
+ * hook for hostile behaviour in tests. Storage is in memory.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+
+const INDEX = 'application/vnd.oci.image.index.v1+json';
+const MAX_BODY = 64 * 1024 * 1024;
+
+export interface OciRegistryAuth {
+  readonly username: string;
+  readonly password: string;
+  /** Token realm URL sent in challenges; default this registry's `/token`. */
+  readonly realm?: string;
+  readonly service?: string;
+}
+
+export interface OciRegistryOptions {
+  /** Serve HTTPS with this key pair (e.g. from `createTestCA().issue()`). */
+  readonly tls?: { readonly certPem: string; readonly keyPem: string };
+  /** Answer the referrers API (default true); false = 404 like distribution 2.8. */
+  readonly referrersApi?: boolean;
+  /** Referrers per page; more pages are linked with `Link: <…>; rel="next"` (default 100). */
+  readonly referrersPageSize?: number;
+  /** Apply the `artifactType` filter and say so in `OCI-Filters-Applied` (default true). */
+  readonly referrersFilter?: boolean;
+  /** Require `Authorization: Bearer` on /v2/ (tokens from the realm for these Basic credentials). */
+  readonly auth?: OciRegistryAuth;
+  /** Runs first for every request; return true when it answered (tests: stall, lie, oversize). */
+  readonly hook?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+  /** Rewrites the Docker-Content-Digest header (undefined = leave it out); tests for lying registries. */
+  readonly digestHeader?: (real: string) => string | undefined;
+}
+
+interface Manifest {
+  readonly bytes: Buffer;
+  readonly mediaType: string;
+}
+
+interface Repo {
+  readonly blobs: Map<string, Buffer>;
+  readonly manifests: Map<string, Manifest>;
+  readonly tags: Map<string, string>;
+}
+
+export interface OciRegistry {
+  /** `127.0.0.1:PORT`, the host in image references. */
+  readonly host: string;
+  /** `http(s)://127.0.0.1:PORT`. */
+  readonly url: string;
+  /** Every request: method, path+query, Authorization header present. */
+  readonly requests: { method: string; url: string; authorization?: string }[];
+  /** Stores a blob; returns its digest. */
+  putBlob(repo: string, bytes: Uint8Array): string;
+  /** Stores a manifest (optionally tagged); returns its digest. `digest` overrides the key (tests: lies). */
+  putManifest(repo: string, bytes: Uint8Array, mediaType: string, tag?: string, digest?: string): string;
+  close(): Promise<void>;
+}
+
+const sha256 = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+function send(res: ServerResponse, status: number, body: Buffer | string = '', headers: Record<string, string> = {}, head = false): void {
+  const buf = typeof body === 'string' ? Buffer.from(body) : body;
+  res.writeHead(status, { 'content-length': String(buf.length), ...headers });
+  res.end(head ? undefined : buf);
+}
+
+function error(res: ServerResponse, status: number, code: string, headers: Record<string, string> = {}): void {
+  send(res, status, JSON.stringify({ errors: [{ code, message: code.toLowerCase() }] }), { 'content-type': 'application/json', ...headers });
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    n += c.length;
+    if (n > MAX_BODY) throw new Error('body too large');
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The referrer descriptor of a stored manifest whose `subject` is `digest`, or undefined. */
+function referrerOf(digest: string, m: Manifest, subject: string): Record<string, unknown> | undefined {
+  let j: { subject?: { digest?: string }; artifactType?: string; config?: { mediaType?: string }; annotations?: Record<string, string> };
+  try {
+    j = JSON.parse(m.bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (j.subject?.digest !== subject) return undefined;
+  const artifactType = j.artifactType ?? j.config?.mediaType;
+  return { mediaType: m.mediaType, digest, size: m.bytes.length, artifactType, annotations: j.annotations };
+}
+
+/** Starts the registry on 127.0.0.1 (port 0 = a free one). */
+export async function startOciRegistry(opts: OciRegistryOptions = {}, port = 0): Promise<OciRegistry> {
+  // Long: one closure over the registry's in-memory state; each route is a small function inside.
+  const repos = new Map<string, Repo>();
+  const tokens = new Set<string>();
+  const uploads = new Map<string, string>();
+  const requests: OciRegistry['requests'] = [];
+  const repo = (name: string): Repo => {
+    let r = repos.get(name);
+    if (!r) repos.set(name, (r = { blobs: new Map(), manifests: new Map(), tags: new Map() }));
+    return r;
+  };
+  const digestHeaders = (d: string): Record<string, string> => {
+    const v = opts.digestHeader ? opts.digestHeader(d) : d;
+    return v === undefined ? {} : { 'docker-content-digest': v };
+  };
+  let base = '';
+
+  function authorized(req: IncomingMessage, res: ServerResponse, name: string | undefined): boolean {
+    const a = opts.auth;
+    if (!a) return true;
+    const h = req.headers.authorization ?? '';
+    if (h.startsWith('Bearer ') && tokens.has(h.slice(7))) return true;
+    const realm = a.realm ?? `${base}/token`;
+    const scope = name ? `,scope="repository:${name}:pull"` : '';
+    error(res, 401, 'UNAUTHORIZED', { 'www-authenticate': `Bearer realm="${realm}",service="${a.service ?? 'oci-registry'}"${scope}` });
+    return false;
+  }
+
+  function token(req: IncomingMessage, res: ServerResponse): void {
+    const a = opts.auth;
+    const expected = a ? `Basic ${Buffer.from(`${a.username}:${a.password}`).toString('base64')}` : undefined;
+    if (!a || req.headers.authorization !== expected) return error(res, 401, 'UNAUTHORIZED');
+    const t = randomBytes(16).toString('hex');
+    tokens.add(t);
+    send(res, 200, JSON.stringify({ token: t, expires_in: 300 }), { 'content-type': 'application/json' });
+  }
+
+  function referrers(req: IncomingMessage, res: ServerResponse, name: string, subject: string, query: URLSearchParams): void {
+    if (opts.referrersApi === false) return error(res, 404, 'NAME_UNKNOWN');
+    const r = repos.get(name);
+    let all: Record<string, unknown>[] = [];
+    for (const [d, m] of r?.manifests ?? []) {
+      const ref = referrerOf(d, m, subject);
+      if (ref) all.push(ref);
+    }
+    const want = query.get('artifactType');
+    const filter = want !== null && opts.referrersFilter !== false;
+    if (filter) all = all.filter((d) => d.artifactType === want);
+    const size = opts.referrersPageSize ?? 100;
+    const start = Number(query.get('last') ?? '0') || 0;
+    const page = all.slice(start, start + size);
+    const headers: Record<string, string> = { 'content-type': INDEX };
+    if (filter) headers['oci-filters-applied'] = 'artifactType';
+    if (start + size < all.length) {
+      const next = new URLSearchParams(query);
+      next.set('last', String(start + size));
+      headers.link = `</v2/${name}/referrers/${subject}?${next}>; rel="next"`;
+    }
+    send(res, 200, JSON.stringify({ schemaVersion: 2, mediaType: INDEX, manifests: page }), headers, req.method === 'HEAD');
+  }
+
+  function manifests(req: IncomingMessage, res: ServerResponse, name: string, ref: string): void | Promise<void> {
+    const r = repo(name);
+    if (req.method === 'PUT') return putManifestReq(req, res, name, ref);
+    const digest = ref.includes(':') ? ref : r.tags.get(ref);
+    const m = digest === undefined ? undefined : r.manifests.get(digest);
+    if (!m || digest === undefined) return error(res, 404, 'MANIFEST_UNKNOWN');
+    send(res, 200, m.bytes, { 'content-type': m.mediaType, ...digestHeaders(digest) }, req.method === 'HEAD');
+  }
+
+  async function putManifestReq(req: IncomingMessage, res: ServerResponse, name: string, ref: string): Promise<void> {
+    const bytes = await readBody(req);
+    const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+    const d = api.putManifest(name, bytes, mediaType, ref.includes(':') ? undefined : ref);
+    if (ref.includes(':') && ref !== d) return error(res, 400, 'DIGEST_INVALID');
+    send(res, 201, '', { location: `/v2/${name}/manifests/${d}`, 'docker-content-digest': d });
+  }
+
+  async function uploadsReq(req: IncomingMessage, res: ServerResponse, name: string, id: string, q: URLSearchParams): Promise<void> {
+    const digest = q.get('digest');
+    if (req.method === 'POST' && !digest) {
+      const u = randomBytes(8).toString('hex');
+      uploads.set(u, name);
+      return send(res, 202, '', { location: `/v2/${name}/blobs/uploads/${u}`, 'docker-upload-uuid': u, range: '0-0' });
+    }
+    if ((req.method === 'PUT' && uploads.get(id) === name) || (req.method === 'POST' && digest)) {
+      const bytes = await readBody(req);
+      if (sha256(bytes) !== digest) return error(res, 400, 'DIGEST_INVALID');
+      uploads.delete(id);
+      api.putBlob(name, bytes);
+      return send(res, 201, '', { location: `/v2/${name}/blobs/${digest}`, 'docker-content-digest': digest });
+    }
+    error(res, 404, 'BLOB_UPLOAD_UNKNOWN');
+  }
+
+  // The router: /v2/, /token, then /v2/<name>/{manifests,blobs,referrers,blobs/uploads}/<ref>.
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    requests.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization });
+    if (opts.hook && (await opts.hook(req, res))) return;
+    const u = new URL(req.url ?? '/', 'http://x');
+    if (u.pathname === '/token') return token(req, res);
+    if (u.pathname === '/v2/' || u.pathname === '/v2') return authorized(req, res, undefined) ? send(res, 200, '{}') : undefined;
+    const up = /^\/v2\/(.+)\/blobs\/uploads\/([^/]*)$/.exec(u.pathname);
+    const m = up ? null : /^\/v2\/(.+)\/(manifests|blobs|referrers)\/([^/]+)$/.exec(u.pathname);
+    const name = up?.[1] ?? m?.[1];
+    if (!name) return error(res, 404, 'NAME_UNKNOWN');
+    if (!authorized(req, res, name)) return;
+    if (up) return uploadsReq(req, res, name, up[2]!, u.searchParams);
+    const [, , kind, ref] = m!;
+    if (kind === 'manifests') return manifests(req, res, name, ref!);
+    if (kind === 'referrers') return referrers(req, res, name, ref!, u.searchParams);
+    const blob = repos.get(name)?.blobs.get(ref!);
+    if (!blob) return error(res, 404, 'BLOB_UNKNOWN');
+    send(res, 200, blob, { 'content-type': 'application/octet-stream', ...digestHeaders(ref!) }, req.method === 'HEAD');
+  }
+
+  const listener = (req: IncomingMessage, res: ServerResponse) => void handle(req, res).catch(() => res.destroy());
+  const server: Server = opts.tls ? createHttpsServer({ cert: opts.tls.certPem, key: opts.tls.keyPem }, listener) : createHttpServer(listener);
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = `${opts.tls ? 'https' : 'http'}://${host}`;
+  const api: OciRegistry = {
+    host,
+    url: base,
+    requests,
+    putBlob(name, bytes) {
+      const d = sha256(bytes);
+      repo(name).blobs.set(d, Buffer.from(bytes));
+      return d;
+    },
+    putManifest(name, bytes, mediaType, tag, digest) {
+      const d = digest ?? sha256(bytes);
+      const r = repo(name);
+      r.manifests.set(d, { bytes: Buffer.from(bytes), mediaType });
+      if (tag !== undefined) r.tags.set(tag, d);
+      return d;
+    },
+    close() {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return api;
+}

@@ -1,0 +1,119 @@
+/**
+ * Verifies one Notary Project signature against a subject and a trust policy statement: the spec's
+ * validations in order, each enforced, logged or skipped as the statement's level says.
+ * Notary Project trust-store-trust-policy §Signature Verification (steps 2-7).
+ */
+import { PinError, err, ok, type ErrorCode } from '../../errors/errors.js';
+import { chainNotAfter } from './cert-chain.js';
+import type { SignatureToVerify, ValidationType, VerifiedSignature, VerifySignature, VerifyContext } from './contracts.js';
+import { authenticity, expiry, integrity, type VerifyState } from './steps.js';
+import { actionFor, authenticTimestamp, revocation } from './time-steps.js';
+
+/** The validations in the order the spec runs them. */
+export const STEPS: ReadonlyArray<{ readonly type: ValidationType; readonly code: ErrorCode; readonly run: (s: VerifyState) => Promise<void> }> = [
+  { type: 'integrity', code: 'NOTATION_INTEGRITY', run: integrity },
+  { type: 'authenticity', code: 'NOTATION_AUTHENTICITY', run: authenticity },
+  { type: 'expiry', code: 'NOTATION_EXPIRED', run: expiry },
+  { type: 'authenticTimestamp', code: 'NOTATION_TIMESTAMP', run: authenticTimestamp },
+  { type: 'revocation', code: 'NOTATION_REVOCATION_UNKNOWN', run: revocation },
+];
+
+/** Errors that are about configuration, not about the signature: never merely logged. */
+const CONFIG_CODES: ReadonlySet<ErrorCode> = new Set(['NOTATION_TRUST_STORE', 'NOTATION_POLICY', 'INTERNAL']);
+
+/** Names the check in the message; an unexpected exception becomes the step's error (fail closed). */
+function asStepError(type: ValidationType, code: ErrorCode, e: unknown): PinError {
+  if (e instanceof PinError) {
+    if (CONFIG_CODES.has(e.code)) return e;
+    return new PinError({ code: e.code, message: `${type}: ${e.message}`, hint: e.hint, cause: e.cause });
+  }
+  return new PinError({ code, message: `${type}: check failed: ${(e as Error)?.message ?? String(e)}`, hint: 'the signature could not be verified', cause: e });
+}
+
+/** validUntil: signature expiry (when enforced) and, without a timestamp, the chain's notAfter. */
+function validUntil(s: VerifyState, ctx: VerifyContext): Date | undefined {
+  const times: number[] = [];
+  if (s.env?.expiry !== undefined && actionFor(ctx, 'expiry') === 'enforce') times.push(s.env.expiry.getTime());
+  const reliesOnNow = s.env?.signingScheme === 'notary.x509' && s.timestamped === undefined;
+  if (reliesOnNow && s.chain !== undefined && actionFor(ctx, 'authenticTimestamp') === 'enforce') times.push(chainNotAfter(s.chain).getTime());
+  return times.length === 0 ? undefined : new Date(Math.min(...times));
+}
+
+const cancelled = (type: ValidationType): PinError =>
+  new PinError({ code: 'DEADLINE', message: `signature verification was cancelled (during ${type})`, hint: 'allow more time for the run' });
+
+/** Verifies one signature; the first enforced failure is returned, logged failures ride along. */
+export const verifySignature: VerifySignature = async (sig: SignatureToVerify, ctx: VerifyContext) => {
+  if (ctx.statement.signatureVerification.level === 'skip')
+    return err(
+      new PinError({
+        code: 'INTERNAL',
+        message: `trust policy statement "${ctx.statement.name}" has level skip; the resolver must not verify signatures under it`,
+      }),
+    );
+  const state: VerifyState = { sig, ctx };
+  const logged: PinError[] = [];
+  for (const step of STEPS) {
+    const action = actionFor(ctx, step.type);
+    if (action === 'skip') continue;
+    if (ctx.signal?.aborted) return err(cancelled(step.type));
+    try {
+      await step.run(state);
+    } catch (e) {
+      // A step cut short by the caller's deadline is not a verdict, not even a logged one.
+      if (ctx.signal?.aborted) return err(cancelled(step.type));
+      const error = asStepError(step.type, step.code, e);
+      if (action === 'enforce' || CONFIG_CODES.has(error.code)) return err(error);
+      logged.push(error);
+    }
+  }
+  const env = state.env!;
+  const chain = state.chain!;
+  return ok<VerifiedSignature>({
+    signer: chain[0]!.subject,
+    signingScheme: env.signingScheme,
+    signingTime: env.signingTime ?? env.authenticSigningTime,
+    expiry: env.expiry,
+    validUntil: validUntil(state, ctx),
+    chain: chain.map((c) => c.der),
+    logged,
+  });
+};
+
+/** Most failures {@link combineFailures} spells out. */
+export const MAX_LISTED = 10;
+
+/** One failed signature, for {@link combineFailures}. */
+export interface SignatureFailure {
+  readonly sig: Pick<SignatureToVerify, 'source'>;
+  readonly error: PinError;
+}
+
+/**
+ * One PinError for a subject none of whose signatures passed: which signature failed which check.
+ * The code is the first failure's (signatures are tried in order); no signatures → UNSIGNED.
+ */
+export function combineFailures(subjectDigest: string, statementName: string, failures: readonly SignatureFailure[]): PinError {
+  if (failures.length === 0)
+    return new PinError({
+      code: 'UNSIGNED',
+      message: `${subjectDigest} has no Notation signature`,
+      hint: 'sign the image with notation (notation sign), then push the signature to the registry',
+    });
+  const first = failures[0]!.error;
+  if (failures.length === 1) {
+    const where = failures[0]!.sig.source ?? 'the only signature';
+    return new PinError({
+      code: first.code,
+      message: `Notation signature ${where} of ${subjectDigest} fails trust policy statement "${statementName}": ${first.message}`,
+      hint: first.hint,
+    });
+  }
+  const parts = failures.slice(0, MAX_LISTED).map((f, i) => `signature ${f.sig.source ?? `#${i + 1}`}: ${f.error.message}`);
+  if (failures.length > MAX_LISTED) parts.push(`and ${failures.length - MAX_LISTED} more`);
+  return new PinError({
+    code: first.code,
+    message: `none of the ${failures.length} Notation signatures of ${subjectDigest} passes trust policy statement "${statementName}": ${parts.join('; ')}`,
+    hint: first.hint,
+  });
+}
