@@ -94,6 +94,35 @@ describeWithTools(['kpt', ...NOTARY_ENV_TOOLS], 'kpt kit (real kpt, real notary-
     expect(await readAll(pkg, [...WORKLOAD_FILES, 'unsigned.yaml'])).toEqual(before);
   }, KPT_TIMEOUT_MS + 10_000);
 
+  it('--lock-file through the exec wrapper: the lock beside the Kptfile (in .krmignore) is written, and --locked fails on a moved digest', async () => {
+    const pkg = await examplePackage('eval-lock');
+    const lock = join(pkg, 'images.lock.yaml');
+    await writeFile(join(pkg, '.krmignore'), 'images.lock.yaml\n');
+    const kpt = (args: string) =>
+      run('kpt', ['fn', 'eval', pkg, '--exec', `${WRAPPER} ${args}`, '--fn-config', join(pkg, 'notary-pin.yaml')], {
+        env: { NOTARY_PIN_BUNDLE: ctx.bundle },
+        timeoutMs: KPT_TIMEOUT_MS,
+      });
+    const write = await kpt(`--lock-file ${lock}`);
+    expect(write.code, write.stderr).toBe(0);
+    expectPinnedExample(await readAll(pkg, WORKLOAD_FILES), ctx.env);
+    const text = await readFile(lock, 'utf8');
+    expect(text).toContain(`"${ctx.env.images[WEB]!.reference}": {digest: "${ctx.env.images[WEB]!.digest}", system: notary, signer: "targets"}`);
+    expect(text).toContain(`"${ctx.env.images[API]!.reference}": {digest: "${ctx.env.images[API]!.digest}", system: notary, signer: "targets/releases"}`);
+    const locked = await kpt(`--lock-file ${lock} --locked`);
+    expect(locked.code, locked.stderr).toBe(0);
+
+    const stale = `sha256:${'0'.repeat(64)}`;
+    await writeFile(lock, text.replace(ctx.env.images[WEB]!.digest, stale));
+    const before = await readAll(pkg, WORKLOAD_FILES);
+    const moved = await kpt(`--lock-file ${lock} --locked`);
+    expect(moved.code).not.toBe(0);
+    expect(moved.stderr).toContain(stale);
+    expect(moved.stderr).toContain(ctx.env.images[WEB]!.digest);
+    expect(await readAll(pkg, WORKLOAD_FILES)).toEqual(before);
+    expect(await readFile(lock, 'utf8')).toBe(text.replace(ctx.env.images[WEB]!.digest, stale));
+  }, 3 * KPT_TIMEOUT_MS + 10_000);
+
   /**
    * The repository's root Kptfile, .krmignore and wrapper, laid out as in the checkout (with the
    * bundle at dist/ where the wrapper looks by default) plus deliberately broken YAML that the
