@@ -86,6 +86,23 @@ describe('spec.provenance: annotation', () => {
     expect(failing.stdout).not.toContain(PROVENANCE_ANNOTATION);
   });
 
+  it('metadata shared through an anchor is refused (INPUT_INVALID) and the input comes back unchanged', async () => {
+    const rl = [
+      'apiVersion: config.kubernetes.io/v1',
+      'kind: ResourceList',
+      'items:',
+      '- {apiVersion: v1, kind: Pod, metadata: &m {name: a}, spec: {containers: [{name: c, image: "x.io/a:1"}]}}',
+      '- {apiVersion: v1, kind: Pod, metadata: *m, spec: {containers: [{name: c, image: "x.io/a:1"}]}}',
+      '',
+    ].join('\n');
+    const r = await runKrm(rl, { resolverFor: () => resolver, spec: specOf({ provenance: 'annotation' }) });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout.startsWith(rl)).toBe(true); // the items as they were, then the results
+    expect(r.stdout).not.toContain(PROVENANCE_ANNOTATION);
+    expect(r.stderr.join('\n')).toContain('cannot add the provenance annotation: metadata has a YAML anchor or tag');
+    expect(r.stderr.join('\n')).toContain('INPUT_INVALID');
+  });
+
   it('renders deterministically whatever the order of the entries', () => {
     const a = { path: 'b', ref: 'r', digest: D1, system: 'notary' as const, signer: 's' };
     const b = { ...a, path: 'a' };

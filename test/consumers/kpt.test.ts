@@ -5,6 +5,7 @@
 import { cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { run } from '../support/exec.js';
 import type { NotaryEnv } from '../support/notary-env.js';
 import { describeWithTools, NOTARY_ENV_TOOLS } from '../support/tools.js';
@@ -93,6 +94,27 @@ describeWithTools(['kpt', ...NOTARY_ENV_TOOLS], 'kpt kit (real kpt, real notary-
     expect(res.stderr).toMatch(new RegExp(`\\[error\\] apps/v1/Deployment/unsigned [^\\n]*${escapeRe(ctx.env.images[UNSIGNED]!.reference)}`));
     expect(await readAll(pkg, [...WORKLOAD_FILES, 'unsigned.yaml'])).toEqual(before);
   }, KPT_TIMEOUT_MS + 10_000);
+
+  it('spec.provenance: annotation through kpt: the annotation lands in the files, a second eval changes no byte', async () => {
+    const pkg = await examplePackage('eval-provenance');
+    const cfgFile = join(pkg, 'notary-pin.yaml');
+    const cfg = parse(await readFile(cfgFile, 'utf8')) as { spec: Record<string, unknown> };
+    cfg.spec.provenance = 'annotation';
+    await writeFile(cfgFile, stringify(cfg));
+    const kpt = () => run('kpt', ['fn', 'eval', pkg, '--exec', WRAPPER, '--fn-config', cfgFile], { env: { NOTARY_PIN_BUNDLE: ctx.bundle }, timeoutMs: KPT_TIMEOUT_MS });
+    const first = await kpt();
+    expect(first.code, first.stderr).toBe(0);
+    const files = await readAll(pkg, WORKLOAD_FILES);
+    expectPinnedExample(files, ctx.env);
+    const api = parse(files['api.yaml']!) as { metadata: { annotations: Record<string, string> } };
+    expect(JSON.parse(api.metadata.annotations['notary-pin.dev/images']!)).toEqual([
+      { path: 'spec.template.spec.containers[0].image', ref: ctx.env.images[API]!.reference, digest: ctx.env.images[API]!.digest, system: 'notary', signer: 'targets/releases' },
+    ]);
+    expect(files['api.yaml']).not.toContain('config.kubernetes.io/index');
+    const second = await kpt();
+    expect(second.code, second.stderr).toBe(0);
+    expect(await readAll(pkg, WORKLOAD_FILES)).toEqual(files);
+  }, 2 * KPT_TIMEOUT_MS + 10_000);
 
   it('--lock-file through the exec wrapper: the lock beside the Kptfile (in .krmignore) is written, and --locked fails on a moved digest', async () => {
     const pkg = await examplePackage('eval-lock');
