@@ -435,7 +435,11 @@ async function main(): Promise<void> {
         ...notes.map((n) => `- ${n}`),
         '',
       ].join('\n');
-      await writeFile(join(ROOT, 'bench', 'RESULTS.md'), md);
+      // the YAML reader measurements (bench/yaml-readers.ts, written by hand) are kept
+      const file = join(ROOT, 'bench', 'RESULTS.md');
+      const previous = await readFile(file, 'utf8').catch(() => '');
+      const kept = previous.indexOf('\n## YAML readers');
+      await writeFile(file, kept >= 0 ? `${md}${previous.slice(kept)}` : md);
     }
   } finally {
     for (const c of children) c.kill('SIGKILL');

@@ -1,6 +1,7 @@
 /**
- * The parsed input's internal state (the original text, the yaml Documents and the recorded edits)
- * and the `Item` implementation. Only `io.ts` creates these.
+ * The models of a parsed input: `ParsedManifest` (the public fields), the `yaml` Document reader's
+ * model and state (the original text, the Documents and the recorded edits), and its `Item`.
+ * Only the readers (read.ts, indexed-reader.ts) create these.
  */
 import type { Document, YAMLMap } from 'yaml';
 import type { ResourceRef } from '../errors/errors.js';
@@ -29,19 +30,55 @@ export interface SourceState {
   readonly maxAliasCount: number;
 }
 
-const STATES = new WeakMap<Manifest, SourceState>();
-
-export function attachState(model: Manifest, state: SourceState): void {
-  STATES.set(model, state);
+/** The public fields of a parsed input (`apiVersion`, `functionConfig`, `existingResults` for a ResourceList). */
+export interface ManifestFields {
+  form: 'resourceList' | 'stream';
+  items: readonly Item[];
+  documentCount: number;
+  source: string;
+  apiVersion?: string;
+  functionConfig?: unknown;
+  existingResults?: unknown;
 }
 
-/** The internal state of a model made by `parseInput`. */
+/** A parsed input; the optional fields are present only when the input has them. */
+export abstract class ParsedManifest implements Manifest {
+  readonly form: 'resourceList' | 'stream';
+  readonly items: readonly Item[];
+  readonly documentCount: number;
+  readonly source: string;
+  declare readonly apiVersion?: string;
+  declare readonly functionConfig?: unknown;
+  declare readonly existingResults?: unknown;
+
+  constructor(fields: ManifestFields) {
+    this.form = fields.form;
+    this.items = fields.items;
+    this.documentCount = fields.documentCount;
+    this.source = fields.source;
+    const optional = this as { apiVersion?: string; functionConfig?: unknown; existingResults?: unknown };
+    if (fields.apiVersion !== undefined) optional.apiVersion = fields.apiVersion;
+    if (fields.functionConfig !== undefined && fields.functionConfig !== null) optional.functionConfig = fields.functionConfig;
+    if (fields.existingResults !== undefined) optional.existingResults = fields.existingResults;
+  }
+}
+
+/** A model read by the `yaml` Document reader, with what `serialize` needs. */
+export class DocumentManifest extends ParsedManifest {
+  constructor(
+    fields: ManifestFields,
+    readonly state: SourceState,
+  ) {
+    super(fields);
+  }
+}
+
+/** The internal state of a model made by the `yaml` Document reader. */
 export function stateOf(model: Manifest): SourceState {
-  const st = STATES.get(model);
-  if (st === undefined) {
+  if (!(model instanceof DocumentManifest)) {
     throw new PinError({ code: 'INTERNAL', message: 'serialize() needs a model returned by parseInput()' });
   }
-  return st;
+  return model.state;
 }
 
 /** A resource of the input; `setImage` records a surgical text edit (see `rewrite.ts`). */
@@ -76,19 +113,4 @@ export class ManifestItem implements Item {
       throw e instanceof PinError ? e.with({ resource: this.ref }) : e;
     }
   }
-}
-
-/** A ResourceList model; `functionConfig` and `existingResults` are present only when the input has them. */
-export function resourceListManifest(m: {
-  items: readonly Item[];
-  apiVersion: string;
-  functionConfig: unknown;
-  existingResults: unknown;
-  documentCount: number;
-  source: string;
-}): Manifest {
-  const model: { -readonly [K in keyof Manifest]: Manifest[K] } = { form: 'resourceList', items: m.items, apiVersion: m.apiVersion, documentCount: m.documentCount, source: m.source };
-  if (m.functionConfig !== undefined && m.functionConfig !== null) model.functionConfig = m.functionConfig;
-  if (m.existingResults !== undefined) model.existingResults = m.existingResults;
-  return model;
 }

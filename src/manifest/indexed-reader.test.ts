@@ -1,5 +1,5 @@
 /**
- * Differential tests of the js-yaml fast path (fast.ts) against the `yaml` Document path: for every
+ * Differential tests of the indexed reader (indexed-reader.ts, position-index.ts) against the `yaml` Document path: for every
  * input, when the fast path builds a model it must equal the full model (items, objects, refs,
  * metadata) and give the same bytes after the same `setImage` calls and results, and the same errors.
  */
@@ -371,7 +371,7 @@ describe('fast path: plain scalars wrapped over several lines', () => {
   });
 });
 
-describe('fast.ts helpers', () => {
+describe('indexed reader helpers', () => {
   it('yamlCoreValue resolves like the yaml core schema', () => {
     expect(yamlCoreValue('')).toBeNull();
     expect(yamlCoreValue('~')).toBeNull();

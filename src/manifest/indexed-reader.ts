@@ -12,7 +12,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { parseAllDocuments, Scalar, type Document } from 'yaml';
 import type { ResourceRef } from '../errors/errors.js';
 import { compactRef, Interner } from '../util/intern.js';
-import { resourceListManifest } from './document-model.js';
+import { ParsedManifest, type ManifestFields } from './document-model.js';
 import { ABORT, frameAt, indexDocuments, isMapFrame, isScalarFrame, isSeqFrame, MAP, NONE, notDecodable, SCALAR, SEQ, type DocumentIndex, type Frame } from './position-index.js';
 import { renderBlock, type TextEdit } from './results.js';
 import { renderScalar, setInObject } from './rewrite.js';
@@ -43,11 +43,19 @@ export interface FastState {
   escalated?: Manifest;
 }
 
-const FAST = new WeakMap<Manifest, FastState>();
+/** A model read by the indexed reader, with what it needs to serialise or escalate. */
+class IndexedManifest extends ParsedManifest {
+  constructor(
+    fields: ManifestFields,
+    readonly state: FastState,
+  ) {
+    super(fields);
+  }
+}
 
-/** The fast state of a model made by the fast path (undefined for full models). */
+/** The state of a model made by the indexed reader (undefined for Document models). */
 export function fastStateOf(model: Manifest): FastState | undefined {
-  return FAST.get(model);
+  return model instanceof IndexedManifest ? model.state : undefined;
 }
 
 /** The full model behind a fast model, built (and the `setImage` calls replayed) on first use. */
@@ -164,7 +172,7 @@ class FastItem implements Item {
   }
 }
 
-/** `yaml` options of the full path (io.ts `yamlOptions`). */
+/** `yaml` options of the full path (read.ts `yamlOptions`). */
 const YAML_OPTIONS = { merge: true, uniqueKeys: true, strict: true } as const;
 
 /** The end of the line holding the first content character at or after `p` (comments skipped); the input's end when none. */
@@ -267,7 +275,7 @@ function verifyBlockScalars(text: string, idx: DocumentIndex): boolean {
   return true;
 }
 
-/** Parameters of `buildFast` supplied by io.ts (its validation helpers). */
+/** Parameters of `buildFast` supplied by read.ts (its validation helpers). */
 export interface FastBuild {
   text: string;
   eol: '\n' | '\r\n';
@@ -275,7 +283,7 @@ export interface FastBuild {
   refOf: (obj: unknown) => ResourceRef;
   full: () => Manifest;
   /**
-   * Called with every resource, in order, as soon as it has been read and checked (io.ts
+   * Called with every resource, in order, as soon as it has been read and checked (read.ts
    * `ParseOptions.onResource`). When given, the documents of a stream are not kept: each is
    * released once visited, and `item.object` reads the document's source again on first use.
    */
@@ -320,9 +328,7 @@ export function buildFast(b: FastBuild): Manifest | undefined {
   if (streamVisited) {
     if (refs.length !== roots.length) return undefined;
     const items: Item[] = roots.map((root, i) => new FastItem(st, root, i, i, undefined, refs[i] as ResourceRef));
-    const model: Manifest = { form: 'stream', items, documentCount: docs.length, source: b.text };
-    FAST.set(model, st);
-    return model;
+    return new IndexedManifest({ form: 'stream', items, documentCount: docs.length, source: b.text }, st);
   }
   if (objs.some((o) => o?.kind === 'ResourceList')) {
     if (objs.length !== 1) return undefined;
@@ -343,9 +349,8 @@ export function buildFast(b: FastBuild): Manifest | undefined {
       items.push(new FastItem(state, f, i, 0, f.value, b.refOf(f.value)));
     }
     if (visit !== undefined) for (const item of items) visit(item.object, item.index);
-    const model = resourceListManifest({ items, apiVersion: rl.apiVersion, functionConfig: rl.functionConfig, existingResults: rl.results, documentCount: 1, source: b.text });
-    FAST.set(model, state);
-    return model;
+    const fields = { form: 'resourceList' as const, items, apiVersion: rl.apiVersion, functionConfig: rl.functionConfig, existingResults: rl.results, documentCount: 1, source: b.text };
+    return new IndexedManifest(fields, state);
   }
   const items: Item[] = [];
   for (let i = 0; i < objs.length; i++) {
@@ -353,9 +358,7 @@ export function buildFast(b: FastBuild): Manifest | undefined {
     if (o === undefined || !isResource(o)) return undefined;
     items.push(new FastItem(st, roots[i] as Frame, i, i, o, b.refOf(o)));
   }
-  const model: Manifest = { form: 'stream', items, documentCount: docs.length, source: b.text };
-  FAST.set(model, st);
-  return model;
+  return new IndexedManifest({ form: 'stream', items, documentCount: docs.length, source: b.text }, st);
 }
 
 const columnOf = (text: string, offset: number): number => offset - (text.lastIndexOf('\n', offset - 1) + 1);
@@ -394,7 +397,7 @@ export function fastResultsEdit(st: FastState, results: unknown[] | ResultSource
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * A list of results produced one entry at a time (io.ts validates and JSON-normalises each result
+ * A list of results produced one entry at a time (write.ts validates and JSON-normalises each result
  * only when it is written), so tens of thousands of results are never all held in written form.
  */
 export interface ResultSource {

@@ -20,7 +20,7 @@
 import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, visit } from 'yaml';
 import type { Document, Node, YAMLMap } from 'yaml';
 import { PinError, type ResourceRef } from '../errors/errors.js';
-import { attachState, ManifestItem, resourceListManifest, type DocState } from './document-model.js';
+import { DocumentManifest, ManifestItem, type DocState } from './document-model.js';
 import { buildFast, fastStateOf } from './indexed-reader.js';
 import { nodeAt } from './rewrite.js';
 import type { FileRef, Item, Manifest } from './types.js';
@@ -38,7 +38,7 @@ export interface ParseOptions {
   /** yaml `maxAliasCount` (alias expansion limit). Default 100. */
   maxAliasCount?: number;
   /**
-   * Which parser builds the model. `auto` (default): the js-yaml fast path (fast.ts) for plain
+   * Which parser builds the model. `auto` (default): the indexed js-yaml reader (indexed-reader.ts) for plain
    * input, the `yaml` Document path otherwise; `full`: always the `yaml` path; `fast`: like auto
    * (the fast path is tried for every input; what it can not prove still goes the full path).
    * Default from the environment variable NOTARY_PIN_YAML_PATH, else `auto`.
@@ -63,7 +63,7 @@ function yamlPathOf(opts: ParseOptions): YamlPath {
   return env === 'full' || env === 'fast' ? env : 'auto';
 }
 
-/** Which parse path built `model`: `fast` (js-yaml index, fast.ts) or `full` (`yaml` Documents). */
+/** Which parse path built `model`: `fast` (the indexed reader) or `full` (`yaml` Documents). */
 export function parsePathOf(model: Manifest): 'fast' | 'full' {
   return fastStateOf(model) !== undefined ? 'fast' : 'full';
 }
@@ -287,9 +287,7 @@ function parseFull(text: string, maxAliasCount: number): Manifest {
     const st = states[n] as DocState;
     return new ManifestItem({ source: text, doc: st.doc, root, rootPath: [], edits: st.edits, inserts: st.inserts }, index, n, obj, resourceRefOf(obj));
   });
-  const model: Manifest = { form: 'stream', items, documentCount: docs.length, source: text };
-  attachState(model, { text, docs: states, eol, maxAliasCount });
-  return model;
+  return new DocumentManifest({ form: 'stream', items, documentCount: docs.length, source: text }, { text, docs: states, eol, maxAliasCount });
 }
 
 function buildResourceList(
@@ -328,7 +326,6 @@ function buildResourceList(
     checkResource(o, `ResourceList ${label}`);
     return new ManifestItem({ source: text, doc: st.doc, root: node, rootPath: ['items', i], edits: st.edits, inserts: st.inserts }, i, rl.n, o, resourceRefOf(o));
   });
-  const model = resourceListManifest({ items, apiVersion, functionConfig: rl.obj.functionConfig, existingResults: rl.obj.results, documentCount: states.length, source: text });
-  attachState(model, { text, docs: states, eol, resourceList: rl.root, maxAliasCount });
-  return model;
+  const fields = { form: 'resourceList' as const, items, apiVersion, functionConfig: rl.obj.functionConfig, existingResults: rl.obj.results, documentCount: states.length, source: text };
+  return new DocumentManifest(fields, { text, docs: states, eol, resourceList: rl.root, maxAliasCount });
 }
