@@ -89,7 +89,9 @@ function renderInsert(text: string, map: YAMLMap, keys: readonly string[], value
  */
 export function recordAnnotation(target: EditTarget, inserts: InsertMap, object: Record<string, unknown>, key: string, value: string): boolean {
   if (!/^[\x20-\x7e]*$/.test(value)) throw new PinError({ code: 'INTERNAL', message: 'an annotation value must be printable ASCII' });
-  const eol = target.source.includes('\r\n') ? '\r\n' : '\n';
+  // the input's line break, read from its first line (as the reader does): O(1) per resource
+  const nl = target.source.indexOf('\n');
+  const eol = nl > 0 && target.source[nl - 1] === '\r' ? '\r\n' : '\n';
   const root = ownMap(target.root, 'the resource');
   const md = entryOf(root, 'metadata', 'the resource');
   let changed: boolean;
