@@ -74,7 +74,7 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
   const uses = new UseCollector(early.spec, opts.resolverFor);
   try {
     await prefetchTrust(input, early.spec, uses.earlyResolver, opts);
-    run.model = readInput(input, opts, uses);
+    run.model = readInput(input, opts, uses, early.spec);
     const spec = loadPolicy(run.model, early, opts);
     run.outcomes = await checkLock(await evaluate(uses, spec), opts.lock);
     if (tally(run.outcomes).failed > 0) return failClosed(run, uses);
@@ -126,11 +126,12 @@ async function prefetchTrust(input: string | Uint8Array, spec: Spec | undefined,
 }
 
 /** Stage 1: the input, parsed and checked (INPUT_INVALID / INPUT_TOO_LARGE). */
-function readInput(input: string | Uint8Array, opts: KrmRunOptions, uses: UseCollector): Manifest {
+function readInput(input: string | Uint8Array, opts: KrmRunOptions, uses: UseCollector, spec: Spec | undefined): Manifest {
   let model: Manifest;
   try {
-    const onResource = uses.onResource;
-    model = onResource !== undefined ? parseInput(input, { maxBytes: opts.maxBytes, onResource }) : parseInput(input, { maxBytes: opts.maxBytes });
+    // the provenance annotation is written by the yaml Document model: read it that way at once
+    const yamlPath = spec?.provenance === 'annotation' && spec.mode === 'pin' ? 'full' : undefined;
+    model = parseInput(input, { maxBytes: opts.maxBytes, onResource: uses.onResource, yamlPath: yamlPath });
   } catch (e) {
     throw toPinError(e, 'INPUT_INVALID');
   }
