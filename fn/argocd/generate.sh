@@ -14,6 +14,9 @@
 #   notary-pin.yaml               default
 # App-chosen paths must be relative and stay inside the app directory.
 # Mode (pin | verify): PARAM_MODE, else ARGOCD_ENV_NOTARY_PIN_MODE, else the config's spec.mode.
+# Lock file: when images.lock.yaml is in the app directory (committed beside the kustomization),
+# the render must match it (`--lock-file images.lock.yaml --locked`): a re-signed tag fails the
+# sync until the lock is updated in Git. Argo CD never writes the lock.
 # Tools: NOTARY_PIN_BUNDLE (run `node $NOTARY_PIN_BUNDLE`) else `notary-pin` on PATH; KUSTOMIZE
 # (default `kustomize`, else `kubectl kustomize`).
 set -eu
@@ -63,6 +66,7 @@ else
     # The NotaryPin config (and the discover file) is not a manifest to deploy.
     [ "$f" = "./${config#./}" ] && continue
     [ "$f" = ./notary-pin.yaml ] && continue
+    [ "$f" = ./images.lock.yaml ] && continue
     printf -- '---\n' >>"$work/in.yaml"
     cat -- "$f" >>"$work/in.yaml"
     printf '\n' >>"$work/in.yaml"
@@ -74,12 +78,13 @@ fi
 # 2. Pin. Output goes to a file first: stdout gets all the manifests or nothing.
 set -- --config "$config" --input "$work/in.yaml" --output "$work/out.yaml"
 [ -z "$mode" ] || set -- "$@" --mode "$mode"
+[ ! -f images.lock.yaml ] || set -- "$@" --lock-file images.lock.yaml --locked
 status=0
 if [ -n "${NOTARY_PIN_BUNDLE:-}" ]; then
   "${NODE:-node}" "$NOTARY_PIN_BUNDLE" "$@" || status=$?
 else
   notary-pin "$@" || status=$?
 fi
-[ "$status" -eq 0 ] || die "images are not all signed (notary-pin exit $status): refusing to render; see the messages above"
+[ "$status" -eq 0 ] || die "images are not all signed (or do not match images.lock.yaml) (notary-pin exit $status): refusing to render; see the messages above"
 [ -f "$work/out.yaml" ] || die "notary-pin wrote no output"
 cat -- "$work/out.yaml"

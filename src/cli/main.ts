@@ -91,6 +91,8 @@ interface FnFlags {
   output?: string;
   maxInputBytes?: number;
   quiet?: boolean;
+  lockFile?: string;
+  locked?: boolean;
 }
 
 async function runFunction(flags: FnFlags): Promise<number> {
@@ -116,6 +118,7 @@ async function runFunction(flags: FnFlags): Promise<number> {
     ...(flags.config !== undefined && { configFile: flags.config }),
     ...(flags.configBase !== undefined && { configBase: flags.configBase }),
     ...(Object.keys(overrides).length > 0 && { overrides }),
+    lock: flags.lockFile !== undefined ? { file: flags.lockFile, locked: flags.locked === true } : undefined,
   });
   if (!flags.quiet || result.exitCode !== 0) for (const line of result.stderr) process.stderr.write(`${line}\n`);
   const parts = result.stdoutParts ?? (result.stdout ? [result.stdout] : []);
@@ -146,7 +149,10 @@ export function buildProgram(): Command {
     .option('-o, --output <file>', 'write output to a file instead of stdout')
     .option('--max-input-bytes <n>', 'reject larger input (default: 16 MiB)', positiveInt)
     .option('-q, --quiet', 'print the summary on stderr only when something failed')
-    .action(async (flags: FnFlags) => {
+    .option('--lock-file <file>', 'write every image → digest, trust system, signer to this lock file after a successful run')
+    .option('--locked', 'with --lock-file: fail when an image resolves to another digest than the lock file says, or is not in it (the file is not written)')
+    .action(async (flags: FnFlags, cmd: Command) => {
+      if (flags.locked && flags.lockFile === undefined) cmd.error('error: --locked needs --lock-file <file>', { exitCode: 2, code: 'commander.usage' });
       process.exitCode = await runFunction(flags);
     });
 

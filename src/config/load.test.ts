@@ -115,6 +115,13 @@ describe('parseFunctionConfig', () => {
     expect(spec.trust[0]!.tofu).toBe(true);
   });
 
+  it('decodes provenance (off by default) from a NotaryPin spec and a ConfigMap, and rejects unknown values', () => {
+    expect(parseFunctionConfig(undefined).provenance).toBe('none');
+    expect(parseFunctionConfig({ apiVersion: 'notary-pin.dev/v1alpha1', kind: 'NotaryPin', spec: { provenance: 'annotation' } }).provenance).toBe('annotation');
+    expect(parseFunctionConfig({ apiVersion: 'v1', kind: 'ConfigMap', data: { provenance: ' annotation\n' } }).provenance).toBe('annotation');
+    expect(codeOf(() => parseFunctionConfig({ apiVersion: 'v1', kind: 'ConfigMap', data: { provenance: 'labels' } })).message).toContain('provenance');
+  });
+
   it('rejects unknown ConfigMap keys and non-string values', () => {
     expect(codeOf(() => parseFunctionConfig({ kind: 'ConfigMap', data: { trsut: '[]' } })).message).toContain(
       'data.trsut: unknown field (did you mean "trust"?)',

@@ -65,6 +65,7 @@ const SCALAR_KEYS: Record<string, 'string' | 'number'> = {
   coverage: 'string',
   reference: 'string',
   cacheDir: 'string',
+  provenance: 'string',
   concurrency: 'number',
   cacheTTLSeconds: 'number',
   cacheMaxEntries: 'number',

@@ -154,6 +154,11 @@ export const SpecSchema = z.strictObject({
   cacheMaxEntries: z.number().int().min(1).max(100_000).default(1000),
   /** Directory for TOFU roots and the optional on-disk metadata cache. */
   cacheDir: z.string().min(1).optional(),
+  /**
+   * `annotation`: every resource whose images were pinned gets the `notary-pin.dev/images`
+   * annotation (field, reference, digest, trust system, signer; see krm/provenance.ts). Pin mode only.
+   */
+  provenance: z.enum(['none', 'annotation']).default('none'),
 }).superRefine((spec, ctx) => {
   // A first use that cannot be remembered is no trust: refused when the config is loaded, not per image.
   if (spec.cacheDir !== undefined) return;

@@ -18,6 +18,7 @@ export const ErrorCodes = [
   'NOT_PINNED', // verify mode / webhook: image is by tag, not by digest
   'UNSIGNED', // no accepted role signs the tag (or the digest)
   'DIGEST_MISMATCH', // the input's digest is not what the trust data signs for its tag
+  'LOCK_MISMATCH', // --locked: the image resolves to another digest than the lock file says, or is not in it
   // trust data
   'TRUST_FETCH', // transport: connect, TLS, timeout, HTTP status
   'TRUST_NOT_FOUND', // the server has no trust data for the GUN (404)

@@ -1,7 +1,8 @@
 /**
  * The KRM function: a ResourceList (or plain YAML stream) in, the pinned ResourceList (or stream)
  * out. `runKrm` is its stages in order: read input → load policy → collect uses → evaluate →
- * apply pins → write. Any failure ends in `failClosed`, the one place that says what is written.
+ * check the lock (`--locked`) → apply pins → provenance annotation → write → update the lock file.
+ * Any failure ends in `failClosed`, the one place that says what is written.
  */
 import { loadConfigFile, parseFunctionConfig } from '../config/load.js';
 import type { Spec } from '../config/schema.js';
@@ -16,6 +17,8 @@ import { errorLine, summaryLines, tally, toKrmResults } from '../report/format.j
 import { startEvaluation } from '../engine/evaluate.js';
 import { mark } from '../util/timings.js';
 import { UseCollector } from './collect.js';
+import { checkLocked, lockEntriesOf, readLock, renderLock, writeLock, type LockOptions } from './lockfile.js';
+import { annotateProvenance } from './provenance.js';
 
 export { DEFAULT_MAX_INPUT };
 
@@ -41,6 +44,8 @@ export interface KrmRunOptions {
   overrides?: Partial<Pick<Spec, 'mode' | 'reference'>>;
   /** Inputs at least this long fetch trust data before they are parsed (default `PREFETCH_MIN_BYTES`). */
   prefetchMinBytes?: number;
+  /** `--lock-file FILE [--locked]`: check the run against the lock, or write it after a successful run. */
+  lock?: LockOptions;
 }
 
 export interface KrmRunResult {
@@ -69,13 +74,16 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
   const uses = new UseCollector(early.spec, opts.resolverFor);
   try {
     await prefetchTrust(input, early.spec, uses.earlyResolver, opts);
-    run.model = readInput(input, opts, uses);
+    run.model = readInput(input, opts, uses, early.spec);
     const spec = loadPolicy(run.model, early, opts);
-    run.outcomes = await evaluate(uses, spec);
+    run.outcomes = await checkLock(await evaluate(uses, spec), opts.lock);
     if (tally(run.outcomes).failed > 0) return failClosed(run, uses);
     run.pinsApplied = true; // before the first edit: a failure part-way must not write a half-pinned model
     applyPins(run.model, run.outcomes);
-    return write(run.model, run.outcomes, uses);
+    if (spec.provenance === 'annotation' && spec.mode === 'pin') annotateProvenance(run.model, run.outcomes);
+    const written = write(run.model, run.outcomes, uses);
+    await updateLock(run.outcomes, opts.lock);
+    return written;
   } catch (e) {
     await uses.close().catch(() => {}); // the run fails anyway
     return failClosed(run, uses, toPinError(e));
@@ -118,11 +126,12 @@ async function prefetchTrust(input: string | Uint8Array, spec: Spec | undefined,
 }
 
 /** Stage 1: the input, parsed and checked (INPUT_INVALID / INPUT_TOO_LARGE). */
-function readInput(input: string | Uint8Array, opts: KrmRunOptions, uses: UseCollector): Manifest {
+function readInput(input: string | Uint8Array, opts: KrmRunOptions, uses: UseCollector, spec: Spec | undefined): Manifest {
   let model: Manifest;
   try {
-    const onResource = uses.onResource;
-    model = onResource !== undefined ? parseInput(input, { maxBytes: opts.maxBytes, onResource }) : parseInput(input, { maxBytes: opts.maxBytes });
+    // the provenance annotation is written by the yaml Document model: read it that way at once
+    const yamlPath = spec?.provenance === 'annotation' && spec.mode === 'pin' ? 'full' : undefined;
+    model = parseInput(input, { maxBytes: opts.maxBytes, onResource: uses.onResource, yamlPath: yamlPath });
   } catch (e) {
     throw toPinError(e, 'INPUT_INVALID');
   }
@@ -167,6 +176,12 @@ async function evaluate(uses: UseCollector, spec: Spec): Promise<ImageOutcome[]>
   return outcomes;
 }
 
+/** Stage 4b, `--locked`: an image whose digest is not the lock file's fails (the lock is only read). */
+async function checkLock(outcomes: ImageOutcome[], lock: LockOptions | undefined): Promise<ImageOutcome[]> {
+  if (lock === undefined || !lock.locked) return outcomes;
+  return checkLocked(outcomes, await readLock(lock.file), lock.file);
+}
+
 /** Stage 5: every pinned image's new value recorded in the model (pin mode; verify mode changes nothing). */
 function applyPins(model: Manifest, outcomes: readonly ImageOutcome[]): void {
   for (const o of outcomes) {
@@ -194,6 +209,13 @@ function write(model: Manifest, outcomes: ImageOutcome[], uses: UseCollector): K
       return resultsOf();
     },
   };
+}
+
+/** Stage 7, `--lock-file` without `--locked`: the lock file rewritten from this (successful) run. */
+async function updateLock(outcomes: readonly ImageOutcome[], lock: LockOptions | undefined): Promise<void> {
+  if (lock === undefined || lock.locked) return;
+  await writeLock(lock.file, renderLock(lockEntriesOf(outcomes)));
+  mark('write lock file');
 }
 
 /** The summary lines and the closing count line. */

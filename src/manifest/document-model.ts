@@ -8,12 +8,15 @@ import type { ResourceRef } from '../errors/errors.js';
 import { PinError } from '../errors/errors.js';
 import { recordScalarEdit, setInObject, type EditTarget, type ScalarEdit } from './rewrite.js';
 import type { FieldPath, Item, Manifest } from './types.js';
+import { recordAnnotation, type InsertMap } from './annotate.js';
 
 /** One YAML document of the input and the scalar edits recorded against it. */
 export interface DocState {
   readonly doc: Document.Parsed;
   /** Scalar edits keyed by the scalar's start offset in the input text. */
   readonly edits: Map<number, ScalarEdit>;
+  /** Inserted mapping entries (the provenance annotation), keyed by the mapping's start offset. */
+  readonly inserts: InsertMap;
 }
 
 /** Everything `serialize` needs besides the public model. */
@@ -101,5 +104,13 @@ export class ManifestItem implements Item {
       throw e instanceof PinError ? e.with({ resource: this.ref }) : e;
     }
     setInObject(this.object, path, value);
+  }
+
+  setAnnotation(key: string, value: string): void {
+    try {
+      if (recordAnnotation(this.target, this.target.inserts, this.object, key, value)) this.#changed = true;
+    } catch (e) {
+      throw e instanceof PinError ? e.with({ resource: this.ref }) : e;
+    }
   }
 }

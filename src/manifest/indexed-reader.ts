@@ -144,7 +144,15 @@ class FastItem implements Item {
     if (this.#object !== undefined) setInObject(this.#object, path, value);
   }
 
-  /** Record the edit like rewrite.ts `recordScalarEdit`; undefined: escalate. */
+  /** An annotation is written by the full model (annotate.ts): the item escalates. */
+  setAnnotation(key: string, value: string): void {
+    const item = escalate(this.st).items[this.index] as Item;
+    item.setAnnotation(key, value);
+    if (item.changed) this.#changed = true;
+    this.#object = item.object;
+  }
+
+    /** Record the edit like rewrite.ts `recordScalarEdit`; undefined: escalate. */
   private tryRecord(path: FieldPath, value: string): boolean | undefined {
     const st = this.st;
     const f = frameAt(this.root, path);

@@ -12,6 +12,8 @@ export interface FingerprintOptions {
   skipRootKey?: string;
   /** New values for scalars, keyed by their start offset. */
   substitute?: ReadonlyMap<number, { value: string }>;
+  /** Entries inserted at the start of a mapping, keyed by the mapping's start offset: their tokens. */
+  prepend?: ReadonlyMap<number, { tokens: readonly string[] }>;
 }
 
 function scalarToken(value: unknown): string {
@@ -50,6 +52,8 @@ export function fingerprint(doc: Document, opts: FingerprintOptions = {}): strin
     }
     if (isMap(node)) {
       out.push(`M${props(node)}`);
+      const added = node.range ? opts.prepend?.get(node.range[0]) : undefined;
+      if (added !== undefined) out.push(...added.tokens);
       for (const pair of node.items) {
         if (isRoot && opts.skipRootKey !== undefined && isScalar(pair.key) && pair.key.value === opts.skipRootKey) continue;
         walk(pair, false);

@@ -243,7 +243,7 @@ function parseFull(text: string, maxAliasCount: number): Manifest {
     throw invalid('input can not be parsed as YAML', 'check that the input is YAML or JSON');
   }
   const eol = detectEol(text);
-  const states: DocState[] = docs.map((doc) => ({ doc, edits: new Map() }));
+  const states: DocState[] = docs.map((doc) => ({ doc, edits: new Map(), inserts: new Map() }));
   const live: { n: number; obj: Record<string, unknown>; root: YAMLMap }[] = [];
   docs.forEach((doc, n) => {
     checkDocument(doc, n, lc);
@@ -271,7 +271,7 @@ function parseFull(text: string, maxAliasCount: number): Manifest {
   const items: Item[] = live.map(({ n, obj, root }, index) => {
     checkResource(obj, `document ${n + 1}${where(lc, root.range?.[0])}`);
     const st = states[n] as DocState;
-    return new ManifestItem({ source: text, doc: st.doc, root, rootPath: [], edits: st.edits }, index, n, obj, resourceRefOf(obj));
+    return new ManifestItem({ source: text, doc: st.doc, root, rootPath: [], edits: st.edits, inserts: st.inserts }, index, n, obj, resourceRefOf(obj));
   });
   return new DocumentManifest({ form: 'stream', items, documentCount: docs.length, source: text }, { text, docs: states, eol, maxAliasCount });
 }
@@ -310,7 +310,7 @@ function buildResourceList(
     }
     const o = obj as Record<string, unknown>;
     checkResource(o, `ResourceList ${label}`);
-    return new ManifestItem({ source: text, doc: st.doc, root: node, rootPath: ['items', i], edits: st.edits }, i, rl.n, o, resourceRefOf(o));
+    return new ManifestItem({ source: text, doc: st.doc, root: node, rootPath: ['items', i], edits: st.edits, inserts: st.inserts }, i, rl.n, o, resourceRefOf(o));
   });
   const fields = { form: 'resourceList' as const, items, apiVersion, functionConfig: rl.obj.functionConfig, existingResults: rl.obj.results, documentCount: states.length, source: text };
   return new DocumentManifest(fields, { text, docs: states, eol, resourceList: rl.root, maxAliasCount });

@@ -17,6 +17,7 @@ import { PinError } from '../errors/errors.js';
 import { boundedMemo } from '../util/memo.js';
 import type { FieldPath, Item } from './types.js';
 import { formatField } from '../workload/path.js';
+import type { InsertMap } from './annotate.js';
 
 /** One recorded scalar replacement. */
 export interface ScalarEdit {
@@ -41,6 +42,8 @@ export interface EditTarget {
   readonly rootPath: readonly (string | number)[];
   /** Edits of this document, keyed by scalar start offset. */
   readonly edits: Map<number, ScalarEdit>;
+  /** Inserted mapping entries of this document (annotate.ts). */
+  readonly inserts: InsertMap;
 }
 
 /**

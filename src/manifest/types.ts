@@ -63,6 +63,11 @@ export interface Item {
    * and comments. See `rewrite.ts` for the alias rules.
    */
   setImage(path: FieldPath, value: string): void;
+  /**
+   * Set `metadata.annotations[key]` to `value` (printable ASCII), inserting the entry (and the
+   * mappings it needs) when absent, with the same surgical text edits (see `annotate.ts`).
+   */
+  setAnnotation(key: string, value: string): void;
 }
 
 /** The parsed input: a KRM ResourceList or a plain multi-document stream of objects. */

@@ -69,6 +69,7 @@ function applyEditsParts(text: string, edits: TextEdit[]): string[] | undefined 
 function surgical(st: SourceState, results: unknown[] | undefined): string | undefined {
   const edits: TextEdit[] = [];
   for (const d of st.docs) for (const e of d.edits.values()) edits.push(e);
+  for (const d of st.docs) for (const e of d.inserts.values()) edits.push(e);
   if (results !== undefined && st.resourceList !== undefined) {
     const r = resultsEdit(st.text, st.resourceList, results, st.eol);
     if (r === undefined) return undefined;
@@ -176,7 +177,7 @@ function verify(st: SourceState, out: string, results: unknown[] | undefined): b
     if (now.errors.length > 0 || now.warnings.length > 0) return false;
     const isRl = skip !== undefined && before.doc.contents === st.resourceList;
     const opts = { skipRootKey: isRl ? skip : undefined };
-    if (!sameFingerprint(fingerprint(before.doc, { ...opts, substitute: before.edits }), fingerprint(now, opts))) return false;
+    if (!sameFingerprint(fingerprint(before.doc, { ...opts, substitute: before.edits, prepend: before.inserts }), fingerprint(now, opts))) return false;
     if (isRl) {
       let written: unknown;
       try {
@@ -252,13 +253,15 @@ function serializeFast(st: FastState, finalResults: ResultSource | undefined, op
 function serializeState(st: SourceState, finalResults: unknown[] | undefined, opts: SerializeOptions): string {
   const changed = new Set<number>();
   st.docs.forEach((d, i) => {
-    if (d.edits.size > 0 || (finalResults !== undefined && d.doc.contents === st.resourceList)) changed.add(i);
+    if (d.edits.size > 0 || d.inserts.size > 0 || (finalResults !== undefined && d.doc.contents === st.resourceList)) changed.add(i);
   });
   if (changed.size === 0) return st.text;
 
   if (opts.strategy !== 'restringify') {
     const out = surgical(st, finalResults);
-    if (out !== undefined && (opts.verify === 'full' ? verify(st, out, finalResults) : editsReadBack(st))) return out;
+    // an inserted entry is checked by a full parse of the output (annotate.ts)
+    const full = opts.verify === 'full' || st.docs.some((d) => d.inserts.size > 0);
+    if (out !== undefined && (full ? verify(st, out, finalResults) : editsReadBack(st))) return out;
   }
   const out = restringify(st, changed, finalResults);
   if (out !== undefined && verify(st, out, finalResults)) return out;

@@ -8,6 +8,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { renderLock } from '../../src/krm/lockfile.js';
 import { run, type RunResult } from '../support/exec.js';
 import { describeWithTools, NOTARY_ENV_TOOLS } from '../support/tools.js';
 import {
@@ -143,6 +144,35 @@ describeWithTools(['kubectl', ...NOTARY_ENV_TOOLS], 'Argo CD kit (CMP generate a
     expect(res.stdout).toBe('');
     expect(res.stderr).toContain(ctx.env.images[UNSIGNED]!.reference);
   }, TIMEOUT_MS + 10_000);
+
+  it('images.lock.yaml beside the kustomization: --locked renders when the digests match, fails the sync when a tag moved; never a manifest', async () => {
+    const lock = (webDigest: string) =>
+      renderLock(
+        new Map([
+          [ctx.env.images[WEB]!.reference, { digest: webDigest, system: 'notary' as const, signer: 'targets' }],
+          [ctx.env.images[API]!.reference, { digest: ctx.env.images[API]!.digest, system: 'notary' as const, signer: 'targets' }],
+        ]),
+      );
+    const dir = await app('kustomize-app', 'kustomize-locked');
+    await writeFile(join(dir, 'images.lock.yaml'), lock(ctx.env.images[WEB]!.digest));
+    const ok = await generate(dir);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(images(parseAllDocuments(ok.stdout)[0]!.toJS() as Doc)).toEqual([pinned(ctx.env, API), pinned(ctx.env, WEB)]);
+    const stale = `sha256:${'0'.repeat(64)}`;
+    await writeFile(join(dir, 'images.lock.yaml'), lock(stale));
+    const moved = await generate(dir);
+    expect(moved.code).not.toBe(0);
+    expect(moved.stdout).toBe('');
+    expect(moved.stderr).toContain('LOCK_MISMATCH');
+    expect(moved.stderr).toContain(stale);
+    expect(moved.stderr).toContain(ctx.env.images[WEB]!.digest);
+
+    const plain = await app('plain-app', 'plain-locked');
+    await writeFile(join(plain, 'images.lock.yaml'), lock(ctx.env.images[WEB]!.digest));
+    const res = await generate(plain);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).not.toContain('ImageLock');
+  }, 2 * TIMEOUT_MS + 10_000);
 
   it('the mode parameter (PARAM_MODE) wins over ARGOCD_ENV_NOTARY_PIN_MODE: verify rejects tags', async () => {
     const dir = await app('plain-app', 'verify');

@@ -5,6 +5,7 @@
 import { cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { run } from '../support/exec.js';
 import type { NotaryEnv } from '../support/notary-env.js';
 import { describeWithTools, NOTARY_ENV_TOOLS } from '../support/tools.js';
@@ -93,6 +94,56 @@ describeWithTools(['kpt', ...NOTARY_ENV_TOOLS], 'kpt kit (real kpt, real notary-
     expect(res.stderr).toMatch(new RegExp(`\\[error\\] apps/v1/Deployment/unsigned [^\\n]*${escapeRe(ctx.env.images[UNSIGNED]!.reference)}`));
     expect(await readAll(pkg, [...WORKLOAD_FILES, 'unsigned.yaml'])).toEqual(before);
   }, KPT_TIMEOUT_MS + 10_000);
+
+  it('spec.provenance: annotation through kpt: the annotation lands in the files, a second eval changes no byte', async () => {
+    const pkg = await examplePackage('eval-provenance');
+    const cfgFile = join(pkg, 'notary-pin.yaml');
+    const cfg = parse(await readFile(cfgFile, 'utf8')) as { spec: Record<string, unknown> };
+    cfg.spec.provenance = 'annotation';
+    await writeFile(cfgFile, stringify(cfg));
+    const kpt = () => run('kpt', ['fn', 'eval', pkg, '--exec', WRAPPER, '--fn-config', cfgFile], { env: { NOTARY_PIN_BUNDLE: ctx.bundle }, timeoutMs: KPT_TIMEOUT_MS });
+    const first = await kpt();
+    expect(first.code, first.stderr).toBe(0);
+    const files = await readAll(pkg, WORKLOAD_FILES);
+    expectPinnedExample(files, ctx.env);
+    const api = parse(files['api.yaml']!) as { metadata: { annotations: Record<string, string> } };
+    expect(JSON.parse(api.metadata.annotations['notary-pin.dev/images']!)).toEqual([
+      { path: 'spec.template.spec.containers[0].image', ref: ctx.env.images[API]!.reference, digest: ctx.env.images[API]!.digest, system: 'notary', signer: 'targets/releases' },
+    ]);
+    expect(files['api.yaml']).not.toContain('config.kubernetes.io/index');
+    const second = await kpt();
+    expect(second.code, second.stderr).toBe(0);
+    expect(await readAll(pkg, WORKLOAD_FILES)).toEqual(files);
+  }, 2 * KPT_TIMEOUT_MS + 10_000);
+
+  it('--lock-file through the exec wrapper: the lock beside the Kptfile (in .krmignore) is written, and --locked fails on a moved digest', async () => {
+    const pkg = await examplePackage('eval-lock');
+    const lock = join(pkg, 'images.lock.yaml');
+    await writeFile(join(pkg, '.krmignore'), 'images.lock.yaml\n');
+    const kpt = (args: string) =>
+      run('kpt', ['fn', 'eval', pkg, '--exec', `${WRAPPER} ${args}`, '--fn-config', join(pkg, 'notary-pin.yaml')], {
+        env: { NOTARY_PIN_BUNDLE: ctx.bundle },
+        timeoutMs: KPT_TIMEOUT_MS,
+      });
+    const write = await kpt(`--lock-file ${lock}`);
+    expect(write.code, write.stderr).toBe(0);
+    expectPinnedExample(await readAll(pkg, WORKLOAD_FILES), ctx.env);
+    const text = await readFile(lock, 'utf8');
+    expect(text).toContain(`"${ctx.env.images[WEB]!.reference}": {digest: "${ctx.env.images[WEB]!.digest}", system: notary, signer: "targets"}`);
+    expect(text).toContain(`"${ctx.env.images[API]!.reference}": {digest: "${ctx.env.images[API]!.digest}", system: notary, signer: "targets/releases"}`);
+    const locked = await kpt(`--lock-file ${lock} --locked`);
+    expect(locked.code, locked.stderr).toBe(0);
+
+    const stale = `sha256:${'0'.repeat(64)}`;
+    await writeFile(lock, text.replace(ctx.env.images[WEB]!.digest, stale));
+    const before = await readAll(pkg, WORKLOAD_FILES);
+    const moved = await kpt(`--lock-file ${lock} --locked`);
+    expect(moved.code).not.toBe(0);
+    expect(moved.stderr).toContain(stale);
+    expect(moved.stderr).toContain(ctx.env.images[WEB]!.digest);
+    expect(await readAll(pkg, WORKLOAD_FILES)).toEqual(before);
+    expect(await readFile(lock, 'utf8')).toBe(text.replace(ctx.env.images[WEB]!.digest, stale));
+  }, 3 * KPT_TIMEOUT_MS + 10_000);
 
   /**
    * The repository's root Kptfile, .krmignore and wrapper, laid out as in the checkout (with the

@@ -57,9 +57,9 @@ describeWithTools(['kubectl', ...NOTARY_ENV_TOOLS], 'kustomize kit (real kubectl
     return run(process.execPath, [ctx.bundle, '--config', cfg, '--mode', 'verify'], { input: rendered, timeoutMs: TIMEOUT_MS });
   };
 
-  const kustomize = (overlay: string) =>
+  const kustomize = (overlay: string, env: Record<string, string> = {}) =>
     run('kubectl', ['kustomize', '--enable-alpha-plugins', overlay], {
-      env: { KUSTOMIZE_PLUGIN_HOME: PLUGIN_HOME, NOTARY_PIN_BUNDLE: ctx.bundle },
+      env: { KUSTOMIZE_PLUGIN_HOME: PLUGIN_HOME, NOTARY_PIN_BUNDLE: ctx.bundle, ...env },
       timeoutMs: TIMEOUT_MS,
     });
 
@@ -92,6 +92,26 @@ describeWithTools(['kubectl', ...NOTARY_ENV_TOOLS], 'kustomize kit (real kubectl
     const docs = parseAllDocuments(res.stdout).map((d) => d.toJS() as Doc);
     expect(images(docs[0]!)).toEqual([pinned(ctx.env, API), pinned(ctx.env, WEB)]);
   }, TIMEOUT_MS + 10_000);
+
+  it('images.lock.yaml beside the kustomization: NOTARY_PIN_UPDATE_LOCK=1 writes it, a build then must match it', async () => {
+    const dir = await example('plugin-lock');
+    const lock = join(dir, 'overlay', 'images.lock.yaml');
+    const update = await kustomize(join(dir, 'overlay'), { NOTARY_PIN_UPDATE_LOCK: '1' });
+    expect(update.code, update.stderr).toBe(0);
+    const text = await readFile(lock, 'utf8');
+    expect(text).toContain(`"${ctx.env.images[WEB]!.reference}": {digest: "${ctx.env.images[WEB]!.digest}"`);
+    expect(text).toContain(`"${ctx.env.images[API]!.reference}": {digest: "${ctx.env.images[API]!.digest}"`);
+    const checked = await kustomize(join(dir, 'overlay'));
+    expect(checked.code, checked.stderr).toBe(0);
+    expect(checked.stdout).toBe(update.stdout);
+    const stale = `sha256:${'0'.repeat(64)}`;
+    await writeFile(lock, text.replace(ctx.env.images[API]!.digest, stale));
+    const moved = await kustomize(join(dir, 'overlay'));
+    expect(moved.code).not.toBe(0);
+    expect(moved.stdout).toBe('');
+    expect(moved.stderr).toContain('LOCK_MISMATCH');
+    expect(moved.stderr).toContain(stale);
+  }, 3 * TIMEOUT_MS + 10_000);
 
   it('an unsigned image fails the build: non-zero exit, the reason on stderr, nothing on stdout', async () => {
     const dir = await example('plugin-unsigned');
