@@ -250,7 +250,7 @@ describe('build placeholders', () => {
     const bad = codes(r, 'REFERENCE_INVALID');
     expect(bad).toHaveLength(1);
     expect(bad[0]?.message).toContain('a spec.exclude pattern that matches it as written (e.g. "ko://**") leaves it alone');
-    expect(r.results.find((x) => x.resourceRef?.name === 'web')?.tags?.outcome).toBe('pinned');
+    expect(r.results.find((x) => x.resourceRef?.name === 'web')?.tags?.outcome).toBe('would-pin') // the run failed, so nothing was written;
   });
 
   it('a raw-value pattern never excludes a real image reference', async () => {
