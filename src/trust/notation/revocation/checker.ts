@@ -11,7 +11,7 @@ import type { RevocationChecker, RevocationResult } from '../contracts.js';
 import { OID, crlUrls, extension, isCA, nameString, ocspUrls, parseCertificate, serialHex } from '../timestamp/pkix.js';
 import { CrlCache, OcspCache, type CachedCrl } from './cache.js';
 import { CrlProblem, crlIssuerProblem, crlScopeProblem, crlVerdict, deltaProblem, deltaUrl, serialKey } from './crl.js';
-import { OcspProblem, ocspRequest, ocspVerdict } from './ocsp.js';
+import { OcspProblem, decideOcsp, ocspRequest, parseOcsp, type OcspRequest, type ParsedOcsp } from './ocsp.js';
 import { createBundleFetcher, createNetworkFetcher, isHttpUrl, type NetworkFetcherOptions, type RevocationFetcher } from './source.js';
 
 /** A result with the time until which it holds (the deciding CRL's or OCSP response's nextUpdate). */
@@ -73,7 +73,22 @@ export function createRevocationChecker(opts: RevocationCheckerOptions = {}): Re
   const fetcher = opts.fetcher ?? (opts.bundleDir ? createBundleFetcher(opts.bundleDir) : createNetworkFetcher(opts));
   const crls = new CrlCache({ fetcher, cacheDir: opts.bundleDir ? undefined : opts.cacheDir, maxEntries: opts.maxCachedCrls, refreshAheadMs: opts.refreshAheadMs, debug: opts.debug });
   const ocsps = new OcspCache(fetcher);
+  // Parsed responses by the cached bytes (same object while the OCSP cache holds it), and requests by certificate pair.
+  const parsedOcsp = new WeakMap<Uint8Array, { key: string; parsed: ParsedOcsp }>();
+  const requests = new Map<string, OcspRequest>();
   const maxUrls = Math.max(1, opts.maxUrls ?? 3);
+
+  function requestFor(cert: pkijs.Certificate, issuer: pkijs.Certificate): OcspRequest {
+    const k = `${serialHex(cert)}|${keyId(issuer)}|${keyId(cert)}`;
+    let r = requests.get(k);
+    if (!r) {
+      r = ocspRequest(cert, issuer);
+      requests.set(k, r);
+      if (requests.size > 1024) requests.delete(requests.keys().next().value as string);
+    }
+    return r;
+  }
+
   const skew = opts.skewMs ?? 5 * 60_000;
 
   /** A CRL verified against `issuer` (signature checked once per issuer key per cached copy). */
@@ -131,7 +146,7 @@ export function createRevocationChecker(opts: RevocationCheckerOptions = {}): Re
   async function viaOcsp(cert: pkijs.Certificate, issuer: pkijs.Certificate, ctx: Ctx, notes: string[]): Promise<Outcome | undefined> {
     const urls = ocspUrls(cert);
     if (urls.length === 0) return undefined;
-    const req = ocspRequest(cert, issuer);
+    const req = requestFor(cert, issuer);
     for (const url of urls.slice(0, maxUrls)) {
       if (!isHttpUrl(url)) {
         notes.push(`OCSP ${redactUrl(url)}: not an http:// URL, ignored`);
@@ -139,7 +154,10 @@ export function createRevocationChecker(opts: RevocationCheckerOptions = {}): Re
       }
       try {
         const der = await ocsps.get(url, req, ctx.now, ctx.signal);
-        const v = ocspVerdict(der, req, issuer, ctx.now, ctx.signingTime, skew);
+        const memo = parsedOcsp.get(der);
+        const parsed = memo?.key === req.key ? memo.parsed : parseOcsp(der, req, issuer);
+        parsedOcsp.set(der, { key: req.key, parsed });
+        const v = decideOcsp(parsed, ctx.now, ctx.signingTime, skew);
         if (fetcher.offline && !v.nextUpdate) {
           notes.push(`OCSP ${redactUrl(url)}: the bundled response has no nextUpdate, so its age cannot be bounded`);
           continue;
