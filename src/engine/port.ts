@@ -31,6 +31,11 @@ export interface Resolution {
    * level `skip`): why, for people. Reports must show it (a warning), never pass it silently.
    */
   readonly unverified?: string;
+  /**
+   * Checks that failed but that the trust policy only logs (a Notation level `permissive` or
+   * `audit`, or a `log` override), as `CODE: message`. Reports show them as warnings.
+   */
+  readonly logged?: readonly string[];
 }
 
 export interface ResolveOptions {

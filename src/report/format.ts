@@ -79,12 +79,13 @@ export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLook
         const by = signedBy(o.resolution);
         const unverified = o.resolution.unverified !== undefined;
         results.push({
-          severity: unverified ? 'warning' : 'info',
-          message: unverified
-            ? `${image}: pinned to ${o.resolution.digest} WITHOUT signature verification (${by})`
-            : o.changed
-              ? `${image}: pinned to ${o.resolution.digest} (signed by ${by})`
-              : `${image}: already pinned to ${o.resolution.digest}, signed by ${by}`,
+          severity: unverified || hasLogged(o.resolution) ? 'warning' : 'info',
+          message:
+            (unverified
+              ? `${image}: pinned to ${o.resolution.digest} WITHOUT signature verification (${by})`
+              : o.changed
+                ? `${image}: pinned to ${o.resolution.digest} (signed by ${by})`
+                : `${image}: already pinned to ${o.resolution.digest}, signed by ${by}`) + loggedText(o.resolution),
           ...base,
           field: { path: o.use.field, currentValue: o.use.image, ...(o.changed && { proposedValue: o.newValue }) },
           tags: { outcome: o.changed ? 'pinned' : 'unchanged', ...resolutionTags(o.resolution) },
@@ -94,8 +95,10 @@ export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLook
       case 'verified': {
         const unverified = o.resolution.unverified !== undefined;
         results.push({
-          severity: unverified ? 'warning' : 'info',
-          message: unverified ? `${image}: digest admitted WITHOUT signature verification (${signedBy(o.resolution)})` : `${image}: digest signed by ${signedBy(o.resolution)}`,
+          severity: unverified || hasLogged(o.resolution) ? 'warning' : 'info',
+          message:
+            (unverified ? `${image}: digest admitted WITHOUT signature verification (${signedBy(o.resolution)})` : `${image}: digest signed by ${signedBy(o.resolution)}`) +
+            loggedText(o.resolution),
           ...base,
           field: { path: o.use.field, currentValue: o.use.image },
           tags: { outcome: 'verified', ...resolutionTags(o.resolution) },
@@ -117,12 +120,22 @@ export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLook
   return results;
 }
 
+function hasLogged(r: Resolution): boolean {
+  return r.logged !== undefined && r.logged.length > 0;
+}
+
+/** `; the trust policy only logs these failed checks: …` (empty when none). */
+export function loggedText(r: Resolution): string {
+  return hasLogged(r) ? clean(`; the trust policy only logs these failed checks: ${r.logged!.join('; ')}`) : '';
+}
+
 /** Result tags: the role as before; Notation adds the trust system, and `unverified` when nothing was checked. */
 function resolutionTags(r: Resolution): Record<string, string> {
   const tags: Record<string, string> = { role: clean(r.role) };
   if (r.system === 'notation') tags.system = 'notation';
   if (r.signer !== undefined && r.system === 'notation') tags.signer = clean(r.signer);
   if (r.unverified !== undefined) tags.unverified = 'true';
+  if (hasLogged(r)) tags.logged = r.logged!.map((l) => clean(l.split(':')[0] ?? '')).join(',');
   return tags;
 }
 
@@ -150,6 +163,7 @@ export function summaryLines(outcomes: readonly ImageOutcome[]): string[] {
         line = `${o.resolution.unverified !== undefined ? 'UNVERIFIED' : 'verified '} ${image} (${signedBy(o.resolution)})`;
         break;
     }
+    if (o.status !== 'failed' && o.status !== 'excluded' && hasLogged(o.resolution)) line += ` [logged: ${resolutionTags(o.resolution).logged}]`;
     const g = groups.get(line);
     if (g === undefined) groups.set(line, { line, first: `${resourceLabel(o.use.resource)} ${o.use.field}`, count: 1 });
     else g.count++;

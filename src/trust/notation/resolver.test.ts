@@ -20,20 +20,20 @@ const statement = (level: TrustPolicyStatement['signatureVerification']['level']
 });
 
 /** Envelopes of the fake verifier: JSON saying how the "verification" goes. */
-const envelope = (e: { pass?: string; fail?: PinError['code']; validUntil?: number }): Uint8Array => Buffer.from(JSON.stringify(e));
+const envelope = (e: { pass?: string; fail?: PinError['code']; validUntil?: number; logged?: PinError['code'] }): Uint8Array => Buffer.from(JSON.stringify(e));
 
 /** A verifier that reads its verdict from the envelope, and records what it was given. */
 function fakeVerifier(): { verify: VerifySignature; seen: { source?: string; subject: string; level: string }[] } {
   const seen: { source?: string; subject: string; level: string }[] = [];
   const verify: VerifySignature = async (sig, ctx): Promise<Result<VerifiedSignature, PinError>> => {
     seen.push({ source: sig.source, subject: ctx.subject.digest, level: ctx.statement.signatureVerification.level });
-    const e = JSON.parse(Buffer.from(sig.envelope).toString()) as { pass?: string; fail?: PinError['code']; validUntil?: number };
+    const e = JSON.parse(Buffer.from(sig.envelope).toString()) as { pass?: string; fail?: PinError['code']; validUntil?: number; logged?: PinError['code'] };
     if (e.fail) return err(new PinError({ code: e.fail, message: `check ${e.fail} failed`, hint: `fix ${e.fail}` }));
     return ok({
       signer: e.pass!,
       signingScheme: 'notary.x509',
       chain: [],
-      logged: [],
+      logged: e.logged ? [new PinError({ code: e.logged, message: `check ${e.logged} failed` })] : [],
       ...(e.validUntil !== undefined && { validUntil: new Date(e.validUntil) }),
     });
   };
@@ -253,6 +253,17 @@ describe('Notation resolver cache', () => {
     t += 2;
     await resolved(resolver.resolve(digestRef, rule()));
     expect(v.seen).toHaveLength(2);
+  });
+
+  it('failed checks the policy only logs ride along in the resolution (reports show them as warnings)', async () => {
+    const { registry, resolver } = setup();
+    const img = registry.addImage(REPO, 'v1', 'a');
+    registry.addSignature(REPO, img, envelope({ pass: 'CN=x', logged: 'NOTATION_REVOKED' }));
+    const r = await resolved(resolver.resolve(parseReference(`${REPO}:v1`), rule()));
+    expect(r.digest).toBe(img.digest);
+    expect(r.logged).toEqual(['NOTATION_REVOKED: check NOTATION_REVOKED failed']);
+    // and again from the verdict cache
+    expect((await resolved(resolver.resolve(parseReference(`${REPO}@${img.digest}`), rule()))).logged).toEqual(['NOTATION_REVOKED: check NOTATION_REVOKED failed']);
   });
 
   it('a moved tag is seen after the TTL', async () => {

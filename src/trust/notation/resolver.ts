@@ -215,7 +215,9 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
           ro.signal,
         );
         for (const l of verified.logged) debug(`${repository}@${digest}: logged by trust policy "${statement.name}": ${l.code}: ${l.message}`);
+        const logged = verified.logged.map((l) => `${l.code}: ${l.message}`);
         const resolution: Resolution = { digest, tag: subject.tag, system: 'notation', signer: verified.signer, role: verified.signingScheme, gun: repository };
+        if (logged.length > 0) return ok({ ...resolution, logged });
         return ok(resolution);
       } catch (e) {
         return err(toPinError(e).with({ image: ref.original }));
