@@ -44,7 +44,7 @@ export function checkRevocationResults(results: readonly RevocationResult[], wha
     fail(
       'NOTATION_REVOCATION_UNKNOWN',
       `the revocation status of ${what} certificate #${unknown.index} (${unknown.subject}) could not be determined: ${unknown.message}`,
-      'make the OCSP responder / CRL distribution point reachable, or set revocation to log in the trust policy',
+      'make the OCSP responder / CRL distribution point reachable (with spec.revocation.bundleDir: refresh the bundle with `notary-pin revocation fetch`), or set the trust policy\'s revocation override to log',
     );
 }
 
