@@ -4,11 +4,12 @@
  * orders it. Data comes through the caches (no network on a warm run) from the network or from an
  * offline bundle.
  */
+import { createHash } from 'node:crypto';
 import type * as pkijs from 'pkijs';
 import { PinError } from '../../../errors/errors.js';
 import { redactUrl } from '../../../http/client.js';
 import type { RevocationChecker, RevocationResult } from '../contracts.js';
-import { OID, crlUrls, extension, isCA, nameString, ocspUrls, parseCertificate, serialHex } from '../timestamp/pkix.js';
+import { OID, certDer, crlUrls, extension, isCA, nameString, ocspUrls, parseCertificate, serialHex } from '../timestamp/pkix.js';
 import { CrlCache, OcspCache, type CachedCrl } from './cache.js';
 import { CrlProblem, crlIssuerProblem, crlScopeProblem, crlVerdict, deltaProblem, deltaUrl, serialKey } from './crl.js';
 import { OcspProblem, decideOcsp, ocspRequest, parseOcsp, type OcspRequest, type ParsedOcsp } from './ocsp.js';
@@ -57,8 +58,15 @@ interface Ctx {
   readonly signal?: AbortSignal;
 }
 
-function keyId(c: pkijs.Certificate): string {
-  return Buffer.from(c.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView).toString('base64');
+/** Identity of a whole certificate (SHA-256 of its DER), memoised per parsed object. */
+const certIds = new WeakMap<pkijs.Certificate, string>();
+function certId(c: pkijs.Certificate): string {
+  let id = certIds.get(c);
+  if (!id) {
+    id = createHash('sha256').update(certDer(c)).digest('base64');
+    certIds.set(c, id);
+  }
+  return id;
 }
 
 function problemText(e: unknown): string {
@@ -75,9 +83,10 @@ export function createRevocationChecker(opts: RevocationCheckerOptions = {}): Re
   const parsedOcsp = new WeakMap<Uint8Array, { key: string; parsed: ParsedOcsp }>();
   const requests = new Map<string, OcspRequest>();
   const maxUrls = Math.max(1, opts.maxUrls ?? 3);
+  const skew = opts.skewMs ?? 5 * 60_000;
 
   function requestFor(cert: pkijs.Certificate, issuer: pkijs.Certificate): OcspRequest {
-    const k = `${serialHex(cert)}|${keyId(issuer)}|${keyId(cert)}`;
+    const k = `${certId(cert)}|${certId(issuer)}`;
     let r = requests.get(k);
     if (!r) {
       r = ocspRequest(cert, issuer);
@@ -87,12 +96,10 @@ export function createRevocationChecker(opts: RevocationCheckerOptions = {}): Re
     return r;
   }
 
-  const skew = opts.skewMs ?? 5 * 60_000;
-
-  /** A CRL verified against `issuer` (signature checked once per issuer key per cached copy). */
+  /** A CRL verified against `issuer` (checked once per issuer certificate per cached copy). */
   async function verifiedCrl(url: string, issuer: pkijs.Certificate, ctx: Ctx): Promise<CachedCrl> {
     const c = await crls.get(url, ctx.now, ctx.signal);
-    const k = keyId(issuer);
+    const k = certId(issuer);
     if (!c.verifiedFor.has(k)) {
       const p = crlIssuerProblem(c.parsed, issuer);
       if (p) throw new CrlProblem(p);
