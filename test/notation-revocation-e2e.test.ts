@@ -292,14 +292,26 @@ describeWithTools(['docker-registry', 'openssl'], 'Notation timestamps and revoc
       expect(readdirSync(join(bundleDir(), 'crl'))).toHaveLength(1);
     });
 
+    it('`revocation fetch --config … --image …` finds the chains in the images\' signatures (and trusted timestamps)', async () => {
+      const out = join(dir, 'bundle-images');
+      const images = [`${repo('rev/good')}:1`, `${repo('rev/revoked')}:1`, `${repo('ts/trusted')}:1`];
+      const r = await cli.run(['revocation', 'fetch', '-o', out, '--config', writeConfig('plain.yaml'), '--image', ...images], { timeoutMs: 60_000 });
+      expect(r.stdout).not.toContain('FAILED');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`wrote ${bundleCrlFile(crlUrl)}`);
+      const missing = await cli.run(['revocation', 'fetch', '-o', join(dir, 'bundle-x'), '--config', join(dir, 'plain.yaml'), '--image', `${repo('rev/nothing')}:1`], { timeoutMs: 60_000 });
+      expect(missing.code).toBe(1);
+      expect(missing.stdout).toMatch(/FAILED .*rev\/nothing:1: .*INCOMPLETE/s);
+    });
+
     it('with the network cut, the bundle decides: good pins, revoked fails', async () => {
       await crlServer.close();
       const before = crlRequests();
-      const r = await runCli(writeConfig('offline.yaml', ['revocation: {bundleDir: bundle}']), [`${repo('rev/good')}:1`, `${repo('rev/revoked')}:1`]);
+      const r = await runCli(writeConfig('offline.yaml', ['revocation: {bundleDir: bundle-images}']), [`${repo('rev/good')}:1`, `${repo('rev/revoked')}:1`]);
       expect(r.code).toBe(1);
       expect(failedLine(r.stderr, 'rev/good')).toBe('');
       expect(failedLine(r.stderr, 'rev/revoked')).toContain('[NOTATION_REVOKED]');
-      expect(failedLine(r.stderr, 'rev/revoked')).toContain(`from bundle ${bundleDir()}`);
+      expect(failedLine(r.stderr, 'rev/revoked')).toContain(`from bundle ${join(dir, 'bundle-images')}`);
       const alone = await runCli(join(dir, 'offline.yaml'), [`${repo('rev/good')}:1`]);
       expect(alone.code).toBe(0);
       expect(crlRequests()).toBe(before);
