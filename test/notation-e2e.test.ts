@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { productionResolver, settleCacheWrites, webhookResolverFor } from '../src/cli/resolver.js';
+import { productionResolver, webhookResolverFor } from '../src/cli/resolver.js';
 import { SpecSchema, type Spec } from '../src/config/schema.js';
 import { createTestCA, writeTestPki, type TestCertAuthority } from '../src/demo/pki.js';
 import { runKrm } from '../src/krm/run.js';
@@ -294,7 +294,6 @@ describeWithTools(['docker-registry'], 'Notation end to end (real docker-registr
       });
     const pin = async (image: string) => {
       const res = await runKrm(stream([image]), { resolverFor: (s) => productionResolver(s, {}), spec: spec() });
-      await settleCacheWrites();
       return res;
     };
 

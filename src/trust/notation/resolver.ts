@@ -100,7 +100,7 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
   const idOf = (n: NotationRule): number => {
     let id = ruleIdOf.get(n);
     if (id === undefined) {
-      const identity = JSON.stringify([n.trustPolicy ?? null, n.trustStore ?? null]);
+      const identity = JSON.stringify([n.trustPolicy ?? null, n.trustStore ?? null, n.maxSignatures]);
       id = ruleIds.get(identity);
       if (id === undefined) ruleIds.set(identity, (id = ruleIds.size));
       ruleIdOf.set(n, id);
