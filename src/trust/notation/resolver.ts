@@ -34,8 +34,10 @@ export interface NotationResolverOptions {
   readonly verifySignature: VerifySignature;
   /** Loads a rule's trust policy and store (see `loadNotationTrust`). */
   readonly loadTrust: (notation: NotationRule) => Promise<NotationTrust>;
-  readonly timestamp?: TimestampVerifier;
-  readonly revocation?: RevocationChecker;
+  /** Required: a policy with a `tsa:` store must never lose timestamp verification. */
+  readonly timestamp: TimestampVerifier;
+  /** Required: the verifier skips revocation without one; the policy's level decides enforce/log/skip. */
+  readonly revocation: RevocationChecker;
   readonly cache: {
     readonly ttlMs: number;
     readonly maxEntries: number;
