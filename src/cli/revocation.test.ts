@@ -53,9 +53,19 @@ describe('notary-pin revocation fetch', () => {
     expect(lines.join('\n')).toMatch(/FAILED crl .*ca\.crl: the CRL signature does not verify[\s\S]*INCOMPLETE/);
   });
 
-  it('is a commander command with required --out and --chain', async () => {
+  it('is a commander command with a required --out', async () => {
     const cmd = revocationCommand().exitOverride();
     cmd.commands.forEach((c) => c.exitOverride().configureOutput({ writeErr: () => undefined }));
-    await expect(cmd.parseAsync(['fetch', '--out', '/tmp/x'], { from: 'user' })).rejects.toMatchObject({ code: 'commander.missingMandatoryOptionValue' });
+    await expect(cmd.parseAsync(['fetch', '--chain', '/tmp/x.pem'], { from: 'user' })).rejects.toMatchObject({ code: 'commander.missingMandatoryOptionValue' });
+  });
+
+  it('needs chains or images (images with a config): a usage error (2) otherwise', async () => {
+    const lines: string[] = [];
+    expect(await runRevocationFetch({ out: '/nonexistent/bundle' }, (l) => lines.push(l))).toBe(2);
+    expect(await runRevocationFetch({ out: '/nonexistent/bundle', image: ['reg.example/app:1'] }, (l) => lines.push(l))).toBe(2);
+    expect(lines).toEqual([
+      'notary-pin revocation fetch: give --chain <files...>, or --config <file> with --image <refs...>',
+      'notary-pin revocation fetch: --image needs --config (the registries and Notation trust rules to use)',
+    ]);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * `notary-pin revocation fetch`: download the current CRLs (and optionally OCSP responses) for
- * certificate chains into an offline revocation bundle directory, so CI can refresh the bundle an
- * air-gapped cluster uses (`revocation.bundleDir`). Exit codes: 0 complete, 1 something could not
- * be fetched or verified (the bundle is incomplete), 2 usage error.
+ * certificate chains — given as PEM files, or read from the Notation signatures of images under a
+ * config's trust rules — into an offline revocation bundle directory, so CI can refresh the bundle
+ * an air-gapped cluster uses (`revocation.bundleDir`). Exit codes: 0 complete, 1 something could
+ * not be fetched or verified (the bundle is incomplete), 2 usage error.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { parseCertificates, loadPemSource } from '../http/tls.js';
@@ -11,7 +12,10 @@ import { createNetworkFetcher } from '../trust/notation/revocation/source.js';
 
 export interface RevocationFetchFlags {
   readonly out: string;
-  readonly chain: readonly string[];
+  readonly chain?: readonly string[];
+  /** A notary-pin config: its registries and Notation trust rules are used for `image`. */
+  readonly config?: string;
+  readonly image?: readonly string[];
   readonly ocsp?: boolean;
   readonly crlTimeout?: number;
 }
@@ -23,19 +27,39 @@ function positiveInt(v: string): number {
 }
 
 /** Runs the fetch and prints one line per file written or failed; returns the exit code. */
-export async function runRevocationFetch(flags: RevocationFetchFlags, write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
-  const chains = flags.chain.map((file) => parseCertificates(loadPemSource(file, `--chain ${file}`), `--chain ${file}`).map((c) => new Uint8Array(c.raw)));
+export async function runRevocationFetch(
+  flags: RevocationFetchFlags,
+  write: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const images = flags.image ?? [];
+  if ((flags.chain ?? []).length === 0 && images.length === 0) return usage(write, 'give --chain <files...>, or --config <file> with --image <refs...>');
+  if (images.length > 0 && flags.config === undefined) return usage(write, '--image needs --config (the registries and Notation trust rules to use)');
+  const chains: Uint8Array[][] = (flags.chain ?? []).map((file) => parseCertificates(loadPemSource(file, `--chain ${file}`), `--chain ${file}`).map((c) => new Uint8Array(c.raw)));
+  const problems: string[] = [];
+  if (images.length > 0) {
+    const [{ loadConfigFile }, { chainsOfImages }] = await Promise.all([import('../config/load.js'), import('./revocation-images.js')]);
+    const found = await chainsOfImages(await loadConfigFile(flags.config as string), images, env);
+    chains.push(...found.chains);
+    problems.push(...found.problems);
+  }
   const fetcher = createNetworkFetcher({ crlTimeoutMs: flags.crlTimeout });
   try {
     const report = await fetchRevocationBundle(chains, flags.out, { fetcher, ocsp: flags.ocsp });
     for (const f of report.files) write(`wrote ${f.file} (${f.kind} ${f.url}, valid until ${f.nextUpdate ?? '?'})`);
+    for (const p of problems) write(`FAILED ${p}`);
     for (const f of report.failures) write(`FAILED ${f.kind} ${f.url}: ${f.message}`);
-    const crlFailed = report.failures.some((f) => f.kind !== 'ocsp');
-    write(`${report.files.length} file(s) in ${flags.out}${crlFailed ? '; the bundle is INCOMPLETE' : ''}`);
-    return crlFailed ? 1 : 0;
+    const incomplete = problems.length > 0 || report.failures.some((f) => f.kind !== 'ocsp');
+    write(`${report.files.length} file(s) in ${flags.out}${incomplete ? '; the bundle is INCOMPLETE' : ''}`);
+    return incomplete ? 1 : 0;
   } finally {
     await fetcher.close();
   }
+}
+
+function usage(write: (line: string) => void, message: string): number {
+  write(`notary-pin revocation fetch: ${message}`);
+  return 2;
 }
 
 /** The `revocation` command group (wired in main.ts with `program.addCommand(revocationCommand())`). */
@@ -45,7 +69,9 @@ export function revocationCommand(): Command {
     .command('fetch')
     .description('download and verify the current CRLs for certificate chains into an offline revocation bundle directory')
     .requiredOption('-o, --out <dir>', 'bundle directory (created if missing; files are replaced atomically)')
-    .requiredOption('--chain <files...>', 'PEM file(s), each a certificate chain leaf first (a signing certificate with its CA chain)')
+    .option('--chain <files...>', 'PEM file(s), each a certificate chain leaf first (a signing certificate with its CA chain)')
+    .option('--config <file>', 'notary-pin config whose registries and Notation trust rules (trust policy, tsa: stores) --image uses')
+    .option('--image <refs...>', 'image(s) whose Notation signatures in the registry name the chains (signing chains, and TSA chains of trusted timestamps)')
     .option('--ocsp', 'also store OCSP responses that carry a nextUpdate (they usually expire within hours)')
     .option('--crl-timeout <ms>', 'timeout per CRL URL in ms (default 5000)', positiveInt)
     .action(async (flags: RevocationFetchFlags) => {

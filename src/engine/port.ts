@@ -32,6 +32,11 @@ export interface Resolution {
    */
   readonly unverified?: string;
   /**
+   * Checks that failed but that the trust policy only logs (a Notation level `permissive` or
+   * `audit`, or a `log` override), as `CODE: message`. Reports show them as warnings.
+   */
+  readonly logged?: readonly string[];
+  /**
    * When the trust data behind this answer was fetched and verified (a cached answer is as old as
    * its cache entry); absent when unknown. The webhook reports the age in its metrics.
    */

@@ -126,13 +126,20 @@ export function errorMessage(subject: Subject, error: PinError): string {
   return `notary-pin: could not verify the images of ${showSubject(subject)}: ${error.code}: ${oneLine(error.message)}${hint}; denied (fail closed).`;
 }
 
-/** One warning per image admitted without signature verification (a Notation policy at level `skip`); `unverified` says why in a few words. */
+/**
+ * One warning per image admitted without signature verification (a Notation policy at level `skip`;
+ * `unverified` says why in a few words), or with failed checks the policy only logs.
+ */
 export function unverifiedWarnings(outcomes: readonly ImageOutcome[]): string[] {
   const out: string[] = [];
   for (const o of outcomes) {
     if (o.status === 'verified' && o.resolution.unverified !== undefined) {
       // What matters first: the API server may cut long warnings.
       out.push(`notary-pin: admitted WITHOUT signature verification (${oneLine(o.resolution.unverified)}): ${showLocation(o.use)}: ${showImage(o.use.image)}`);
+    }
+    if (o.status === 'verified' && o.resolution.logged !== undefined && o.resolution.logged.length > 0) {
+      // What matters first: the API server may cut long warnings.
+      out.push(`notary-pin: admitted with failed checks the trust policy only logs (${oneLine(o.resolution.logged.join('; '))}): ${showLocation(o.use)}: ${showImage(o.use.image)}`);
     }
   }
   return out;

@@ -52,4 +52,18 @@ describe('results and summary', () => {
     ]);
     expect(unverifiedWarnings([{ status: 'verified', use, resolution: notation }])).toEqual([]);
   });
+
+  it('a pin whose failed checks the policy only logs (permissive) is a warning that names them', () => {
+    const logged: Resolution = { ...notation, logged: ['NOTATION_REVOKED: revocation: signing certificate #0 (CN=ci) is revoked'] };
+    const [r] = toKrmResults([pinned(logged)], () => undefined);
+    expect(r!.severity).toBe('warning');
+    expect(r!.message).toContain(`pinned to ${D} (signed by C=US, ST=WA, O=Acme, CN=ci (Notation, notary.x509)); the trust policy only logs these failed checks: NOTATION_REVOKED: `);
+    expect(r!.tags!.logged).toBe('NOTATION_REVOKED');
+    expect(summaryLines([pinned(logged)])[0]).toContain('[logged: NOTATION_REVOKED]');
+    const verified: ImageOutcome = { status: 'verified', use, resolution: logged };
+    expect(toKrmResults([verified], () => undefined)[0]!.severity).toBe('warning');
+    expect(unverifiedWarnings([verified])).toEqual([
+      'notary-pin: admitted with failed checks the trust policy only logs (NOTATION_REVOKED: revocation: signing certificate #0 (CN=ci) is revoked): spec.containers[0].image: "reg.example/app:v1"',
+    ]);
+  });
 });

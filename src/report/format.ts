@@ -101,8 +101,10 @@ export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLook
       case 'verified': {
         const unverified = o.resolution.unverified !== undefined;
         results.push({
-          severity: unverified ? 'warning' : 'info',
-          message: unverified ? `${image}: digest admitted WITHOUT signature verification (${signedBy(o.resolution)})` : `${image}: digest signed by ${signedBy(o.resolution)}`,
+          severity: unverified || hasLogged(o.resolution) ? 'warning' : 'info',
+          message:
+            (unverified ? `${image}: digest admitted WITHOUT signature verification (${signedBy(o.resolution)})` : `${image}: digest signed by ${signedBy(o.resolution)}`) +
+            loggedText(o.resolution),
           ...base,
           field: { path: o.use.field, currentValue: o.use.image },
           tags: { outcome: 'verified', ...resolutionTags(o.resolution) },
@@ -124,12 +126,22 @@ export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLook
   return results;
 }
 
+function hasLogged(r: Resolution): boolean {
+  return r.logged !== undefined && r.logged.length > 0;
+}
+
+/** `; the trust policy only logs these failed checks: …` (empty when none). */
+export function loggedText(r: Resolution): string {
+  return hasLogged(r) ? clean(`; the trust policy only logs these failed checks: ${r.logged!.join('; ')}`) : '';
+}
+
 /** Result tags: the role as before; Notation adds the trust system, and `unverified` when nothing was checked. */
 function resolutionTags(r: Resolution): Record<string, string> {
   const tags: Record<string, string> = { role: clean(r.role) };
   if (r.system === 'notation') tags.system = 'notation';
   if (r.signer !== undefined && r.system === 'notation') tags.signer = clean(r.signer);
   if (r.unverified !== undefined) tags.unverified = 'true';
+  if (hasLogged(r)) tags.logged = r.logged!.map((l) => clean(l.split(':')[0] ?? '')).join(',');
   return tags;
 }
 
@@ -138,15 +150,16 @@ function pinnedResult(o: Extract<ImageOutcome, { status: 'pinned' }>, image: str
   const by = signedBy(o.resolution);
   const tags = resolutionTags(o.resolution);
   const unverified = o.resolution.unverified !== undefined;
-  const severity = unverified ? 'warning' : 'info';
+  const severity = unverified || hasLogged(o.resolution) ? 'warning' : 'info';
+  const logged = loggedText(o.resolution);
   const { digest } = o.resolution;
   if (!o.changed) {
-    return { severity, message: `${image}: already pinned to ${digest}, signed by ${by}`, ...base, field: { path: o.use.field, currentValue: o.use.image }, tags: { outcome: 'unchanged', ...tags } };
+    return { severity, message: `${image}: already pinned to ${digest}, signed by ${by}${logged}`, ...base, field: { path: o.use.field, currentValue: o.use.image }, tags: { outcome: 'unchanged', ...tags } };
   }
   const what = unverified ? `${digest} WITHOUT signature verification (${by}` : `${digest} (signed by ${by}`;
   return {
     severity,
-    message: written ? `${image}: pinned to ${what})` : `${image}: would pin to ${what}; not written: the run failed)`,
+    message: (written ? `${image}: pinned to ${what})` : `${image}: would pin to ${what}; not written: the run failed)`) + logged,
     ...base,
     field: { path: o.use.field, currentValue: o.use.image, proposedValue: o.newValue },
     tags: { outcome: written ? 'pinned' : 'would-pin', ...tags },
@@ -183,6 +196,7 @@ export function summaryLines(outcomes: readonly ImageOutcome[], opts: ReportOpti
         line = `${o.resolution.unverified !== undefined ? 'UNVERIFIED' : 'verified '} ${image} (${signedBy(o.resolution)})`;
         break;
     }
+    if ((o.status === 'pinned' || o.status === 'verified') && hasLogged(o.resolution)) line += ` [logged: ${resolutionTags(o.resolution).logged}]`;
     const g = groups.get(line);
     if (g === undefined) groups.set(line, { line, first: `${resourceLabel(o.use.resource)} ${o.use.field}`, count: 1 });
     else g.count++;

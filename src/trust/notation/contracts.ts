@@ -75,6 +75,8 @@ export interface RevocationResult {
   readonly revokedAt?: Date;
   readonly reason?: string;
   readonly message: string;
+  /** Until when this answer holds: the deciding CRL's or OCSP response's nextUpdate (bounds cached verdicts). */
+  readonly validUntil?: Date;
 }
 
 /** OCSP then CRL per certificate (signing chain or TSA chain), cached and bounded. */

@@ -6,6 +6,7 @@ import { SpecSchema, type TrustRule } from '../../config/schema.js';
 import { parseReference } from '../../reference/parse.js';
 import { MediaTypes } from '../../registry/types.js';
 import { createFakeRegistry, type FakeRegistry } from '../../../test/support/fake-registry.js';
+import { fixedRevocation, fixedTimestamp } from '../../../test/support/notation/doubles.js';
 import type { TrustPolicyStatement, VerifiedSignature, VerifySignature } from './contracts.js';
 import { createNotationResolver, type NotationResolverOptions, type NotationTrust } from './resolver.js';
 
@@ -20,20 +21,20 @@ const statement = (level: TrustPolicyStatement['signatureVerification']['level']
 });
 
 /** Envelopes of the fake verifier: JSON saying how the "verification" goes. */
-const envelope = (e: { pass?: string; fail?: PinError['code']; validUntil?: number }): Uint8Array => Buffer.from(JSON.stringify(e));
+const envelope = (e: { pass?: string; fail?: PinError['code']; validUntil?: number; logged?: PinError['code'] }): Uint8Array => Buffer.from(JSON.stringify(e));
 
 /** A verifier that reads its verdict from the envelope, and records what it was given. */
-function fakeVerifier(): { verify: VerifySignature; seen: { source?: string; subject: string; level: string }[] } {
-  const seen: { source?: string; subject: string; level: string }[] = [];
+function fakeVerifier(): { verify: VerifySignature; seen: { source?: string; subject: string; level: string; checkers?: boolean }[] } {
+  const seen: { source?: string; subject: string; level: string; checkers?: boolean }[] = [];
   const verify: VerifySignature = async (sig, ctx): Promise<Result<VerifiedSignature, PinError>> => {
-    seen.push({ source: sig.source, subject: ctx.subject.digest, level: ctx.statement.signatureVerification.level });
-    const e = JSON.parse(Buffer.from(sig.envelope).toString()) as { pass?: string; fail?: PinError['code']; validUntil?: number };
+    seen.push({ source: sig.source, subject: ctx.subject.digest, level: ctx.statement.signatureVerification.level, checkers: ctx.revocation !== undefined && ctx.timestamp !== undefined });
+    const e = JSON.parse(Buffer.from(sig.envelope).toString()) as { pass?: string; fail?: PinError['code']; validUntil?: number; logged?: PinError['code'] };
     if (e.fail) return err(new PinError({ code: e.fail, message: `check ${e.fail} failed`, hint: `fix ${e.fail}` }));
     return ok({
       signer: e.pass!,
       signingScheme: 'notary.x509',
       chain: [],
-      logged: [],
+      logged: e.logged ? [new PinError({ code: e.logged, message: `check ${e.logged} failed` })] : [],
       ...(e.validUntil !== undefined && { validUntil: new Date(e.validUntil) }),
     });
   };
@@ -59,6 +60,8 @@ function setup(o: { level?: TrustPolicyStatement['signatureVerification']['level
     registry,
     verifySignature: v.verify,
     loadTrust: async (n) => (loads.push(n), trust),
+    timestamp: fixedTimestamp({ genTime: new Date('2026-01-01T00:00:00Z') }),
+    revocation: fixedRevocation('good'),
     cache: { ttlMs: 60_000, maxEntries: 100, ...o.cache },
     now: o.now,
   });
@@ -85,7 +88,7 @@ describe('Notation resolver', () => {
     registry.addSignature(REPO, img, envelope({ pass: 'CN=ci,O=Team,ST=WA,C=US' }));
     const r = await resolved(resolver.resolve(parseReference(`${REPO}:v1`), rule()));
     expect(r).toEqual({ digest: img.digest, tag: 'v1', system: 'notation', signer: 'CN=ci,O=Team,ST=WA,C=US', role: 'notary.x509', gun: REPO });
-    expect(v.seen).toEqual([{ source: expect.stringMatching(/^sha256:/), subject: img.digest, level: 'strict' }]);
+    expect(v.seen).toEqual([{ source: expect.stringMatching(/^sha256:/), subject: img.digest, level: 'strict', checkers: true }]);
     expect(ops(registry, 'referrers')).toEqual([img.digest]);
   });
 
@@ -176,6 +179,8 @@ describe('Notation resolver', () => {
       registry: lying,
       verifySignature: fakeVerifier().verify,
       loadTrust: async () => ({ statementFor: () => statement(), store: { load: async () => [] } }),
+      timestamp: fixedTimestamp({ genTime: new Date('2026-01-01T00:00:00Z') }),
+      revocation: fixedRevocation('good'),
       cache: { ttlMs: 0, maxEntries: 1 },
     });
     const e = await failed(liar.resolve(parseReference(`${REPO}@${other.digest}`), rule()));
@@ -256,6 +261,25 @@ describe('Notation resolver cache', () => {
     t += 2;
     await resolved(resolver.resolve(digestRef, rule()));
     expect(v.seen).toHaveLength(2);
+  });
+
+  it('every verification gets the timestamp verifier and the revocation checker (the policy decides what they enforce)', async () => {
+    const { registry, v, resolver } = setup({ level: 'permissive' });
+    const img = registry.addImage(REPO, 'v1', 'a');
+    registry.addSignature(REPO, img, envelope({ pass: 'CN=x' }));
+    await resolved(resolver.resolve(parseReference(`${REPO}:v1`), rule()));
+    expect(v.seen.map((s) => s.checkers)).toEqual([true]);
+  });
+
+  it('failed checks the policy only logs ride along in the resolution (reports show them as warnings)', async () => {
+    const { registry, resolver } = setup();
+    const img = registry.addImage(REPO, 'v1', 'a');
+    registry.addSignature(REPO, img, envelope({ pass: 'CN=x', logged: 'NOTATION_REVOKED' }));
+    const r = await resolved(resolver.resolve(parseReference(`${REPO}:v1`), rule()));
+    expect(r.digest).toBe(img.digest);
+    expect(r.logged).toEqual(['NOTATION_REVOKED: check NOTATION_REVOKED failed']);
+    // and again from the verdict cache
+    expect((await resolved(resolver.resolve(parseReference(`${REPO}@${img.digest}`), rule()))).logged).toEqual(['NOTATION_REVOKED: check NOTATION_REVOKED failed']);
   });
 
   it('a moved tag is seen after the TTL', async () => {

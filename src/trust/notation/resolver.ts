@@ -34,8 +34,10 @@ export interface NotationResolverOptions {
   readonly verifySignature: VerifySignature;
   /** Loads a rule's trust policy and store (see `loadNotationTrust`). */
   readonly loadTrust: (notation: NotationRule) => Promise<NotationTrust>;
-  readonly timestamp?: TimestampVerifier;
-  readonly revocation?: RevocationChecker;
+  /** Required: a policy with a `tsa:` store must never lose timestamp verification. */
+  readonly timestamp: TimestampVerifier;
+  /** Required: the verifier skips revocation without one; the policy's level decides enforce/log/skip. */
+  readonly revocation: RevocationChecker;
   readonly cache: {
     readonly ttlMs: number;
     readonly maxEntries: number;
@@ -213,7 +215,9 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
           ro.signal,
         );
         for (const l of verified.logged) debug(`${repository}@${digest}: logged by trust policy "${statement.name}": ${l.code}: ${l.message}`);
+        const logged = verified.logged.map((l) => `${l.code}: ${l.message}`);
         const resolution: Resolution = { digest, tag, system: 'notation', signer: verified.signer, role: verified.signingScheme, gun: repository };
+        if (logged.length > 0) return ok({ ...resolution, logged });
         return ok(resolution);
       } catch (e) {
         return err(toPinError(e).with({ image: ref.original }));

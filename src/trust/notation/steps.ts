@@ -34,6 +34,8 @@ export interface VerifyState {
   chain?: ParsedCert[];
   /** The time-stamped signing time (TSA genTime), when the verdict relies on a timestamp. */
   timestamped?: Date;
+  /** Earliest nextUpdate of the revocation data the verdict relied on (signing and TSA chains). */
+  revocationUntil?: Date;
 }
 
 export const HASH_OF: Readonly<Record<SignatureAlg, HashName>> = {

@@ -21,6 +21,14 @@ function timestampRequired(ctx: VerifyContext, chain: readonly ParsedCert[]): bo
   return chain.some((c) => c.notAfter.getTime() < ctx.now.getTime());
 }
 
+/** Remembers the earliest `validUntil` among the results: the verdict must not outlive that data. */
+function noteRevocationUntil(s: VerifyState, results: readonly RevocationResult[]): void {
+  for (const r of results) {
+    if (r.validUntil === undefined) continue;
+    if (s.revocationUntil === undefined || r.validUntil.getTime() < s.revocationUntil.getTime()) s.revocationUntil = r.validUntil;
+  }
+}
+
 /** Checks a revocation answer; throws NOTATION_REVOKED / NOTATION_REVOCATION_UNKNOWN for the first bad one. */
 export function checkRevocationResults(results: readonly RevocationResult[], what: string): void {
   const revoked = results.find((r) => r.status === 'revoked');
@@ -36,7 +44,7 @@ export function checkRevocationResults(results: readonly RevocationResult[], wha
     fail(
       'NOTATION_REVOCATION_UNKNOWN',
       `the revocation status of ${what} certificate #${unknown.index} (${unknown.subject}) could not be determined: ${unknown.message}`,
-      'make the OCSP responder / CRL distribution point reachable, or set revocation to log in the trust policy',
+      'make the OCSP responder / CRL distribution point reachable (with spec.revocation.bundleDir: refresh the bundle with `notary-pin revocation fetch`), or set the trust policy\'s revocation override to log',
     );
 }
 
@@ -62,6 +70,7 @@ async function verifyTimestamp(s: VerifyState, chain: readonly ParsedCert[]): Pr
     const parsed = parseChain(tsaChain);
     if (typeof parsed === 'string') fail('NOTATION_TIMESTAMP', `TSA certificate chain: ${parsed}`, hint);
     const results = await ctx.revocation.check(tsaChain, { purpose: 'timestamping', now: ctx.now, signal: ctx.signal });
+    noteRevocationUntil(s, results);
     checkRevocationResults(results, 'TSA');
   }
   s.timestamped = genTime;
@@ -96,6 +105,7 @@ export async function revocation(s: VerifyState): Promise<void> {
     chain.map((c) => c.der),
     { purpose: 'codeSigning', signingTime, now: s.ctx.now, signal: s.ctx.signal },
   );
+  noteRevocationUntil(s, results);
   checkRevocationResults(results, 'signing');
 }
 

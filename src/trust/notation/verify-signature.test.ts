@@ -311,6 +311,14 @@ describe('verifySignature: revocation', () => {
     expect(!r.ok && r.error.code).toBe('DEADLINE');
   });
   it('good status passes', async () => expect((await verify({ format: 'cose' }, { revocation: fixedRevocation('good') })).ok).toBe(true));
+  it('the verdict holds no longer than the revocation data it relied on (its nextUpdate)', async () => {
+    const nextUpdate = new Date('2026-12-07T00:00:00Z');
+    const r = await verify({ format: 'jws', expiry: new Date('2030-01-01T00:00:00Z') }, { revocation: fixedRevocation('good', nextUpdate) });
+    expect(r.ok && r.value.validUntil).toEqual(nextUpdate);
+    // Data that outlives the signature's expiry does not extend it.
+    const later = await verify({ format: 'jws', expiry: new Date('2030-01-01T00:00:00Z') }, { revocation: fixedRevocation('good', new Date('2031-01-01T00:00:00Z')) });
+    expect(later.ok && later.value.validUntil).toEqual(new Date('2030-01-01T00:00:00Z'));
+  });
 });
 
 describe('combineFailures', () => {

@@ -30,9 +30,13 @@ function asStepError(type: ValidationType, code: ErrorCode, e: unknown): PinErro
   return new PinError({ code, message: `${type}: check failed: ${(e as Error)?.message ?? String(e)}`, hint: 'the signature could not be verified', cause: e });
 }
 
-/** validUntil: signature expiry (when enforced) and, without a timestamp, the chain's notAfter. */
+/**
+ * validUntil: signature expiry (when enforced), without a timestamp the chain's notAfter, and the
+ * nextUpdate of the revocation data checked (a CRL or OCSP answer past it may have changed).
+ */
 function validUntil(s: VerifyState, ctx: VerifyContext): Date | undefined {
   const times: number[] = [];
+  if (s.revocationUntil !== undefined) times.push(s.revocationUntil.getTime());
   if (s.env?.expiry !== undefined && actionFor(ctx, 'expiry') === 'enforce') times.push(s.env.expiry.getTime());
   const reliesOnNow = s.env?.signingScheme === 'notary.x509' && s.timestamped === undefined;
   if (reliesOnNow && s.chain !== undefined && actionFor(ctx, 'authenticTimestamp') === 'enforce') times.push(chainNotAfter(s.chain).getTime());

@@ -130,11 +130,10 @@ export async function makeCrl(issuer: TestCert, o: CrlOptions): Promise<Uint8Arr
       const exts: pkijs.Extension[] = [];
       if (e.reason !== undefined) exts.push(ext('2.5.29.21', new asn1js.Enumerated({ value: e.reason })));
       if (e.invalidity) exts.push(ext('2.5.29.24', new asn1js.GeneralizedTime({ valueDate: e.invalidity })));
-      return new pkijs.RevokedCertificate({
-        userCertificate: serialInt(e.serial),
-        revocationDate: new pkijs.Time({ type: 0, value: e.date }),
-        crlEntryExtensions: exts.length ? new pkijs.Extensions({ extensions: exts }) : undefined,
-      });
+      // No extensions → no crlEntryExtensions field (pkijs would write an empty SEQUENCE, which RFC 5280 forbids).
+      const entry = new pkijs.RevokedCertificate({ userCertificate: serialInt(e.serial), revocationDate: new pkijs.Time({ type: 0, value: e.date }) });
+      if (exts.length) entry.crlEntryExtensions = new pkijs.Extensions({ extensions: exts });
+      return entry;
     });
   }
   const exts = [ext('2.5.29.20', new asn1js.Integer({ value: o.number }))];

@@ -50,7 +50,7 @@ export function fixedTimestamp(answer: { genTime: Date; accuracyMs?: number } | 
 }
 
 /** Answers `status` for every certificate of the chain it is given. */
-export function fixedRevocation(status: RevocationResult['status']): RevocationChecker & { calls: Array<{ chain: readonly Uint8Array[]; purpose: string; signingTime?: Date }> } {
+export function fixedRevocation(status: RevocationResult['status'], validUntil?: Date): RevocationChecker & { calls: Array<{ chain: readonly Uint8Array[]; purpose: string; signingTime?: Date }> } {
   const calls: Array<{ chain: readonly Uint8Array[]; purpose: string; signingTime?: Date }> = [];
   return {
     calls,
@@ -63,6 +63,7 @@ export function fixedRevocation(status: RevocationResult['status']): RevocationC
         source: 'http://127.0.0.1/test.crl',
         revokedAt: status === 'revoked' ? new Date('2024-06-01T00:00:00Z') : undefined,
         message: status === 'good' ? 'not revoked' : status === 'revoked' ? 'revoked (keyCompromise)' : 'OCSP and CRL unreachable',
+        validUntil,
       }));
     },
   };

@@ -48,6 +48,8 @@ export interface SignOptions {
   /** Replaces the payload bytes (default: `{"targetArtifact": subject}`). */
   payload?: Uint8Array;
   timestampToken?: Uint8Array;
+  /** Countersigns the raw signature bytes (e.g. an RFC 3161 TSA) when `timestampToken` is not given. */
+  timestamper?: (signature: Uint8Array) => Uint8Array;
   /** Attacks applied after signing. */
   tamper?: 'payload' | 'protected' | 'signature';
   /** COSE only: leave out CBOR tag 18. */
@@ -148,7 +150,8 @@ function signJws(o: SignOptions, attrs: Attributes, payload: Uint8Array, key: Ke
   if (o.tamper === 'protected') protectedB64 = Buffer.from(jwsProtectedHeader({ ...attrs, signingTime: new Date('2024-01-02T00:00:00Z') })).toString('base64url');
   if (o.tamper === 'signature') signature = flip(signature);
   const header: Record<string, unknown> = { x5c: o.chain.map((c) => Buffer.from(c.der).toString('base64')), 'io.cncf.notary.signingAgent': 'notary-pin-test/1.0' };
-  if (o.timestampToken) header['io.cncf.notary.timestampSignature'] = Buffer.from(o.timestampToken).toString('base64');
+  const token = o.timestampToken ?? o.timestamper?.(signature);
+  if (token) header['io.cncf.notary.timestampSignature'] = Buffer.from(token).toString('base64');
   const env = { payload: payloadB64, protected: protectedB64, header, signature: Buffer.from(signature).toString('base64url') };
   return { mediaType: 'application/jose+json', envelope: Buffer.from(JSON.stringify(env)), signature };
 }
@@ -164,7 +167,8 @@ function signCose(o: SignOptions, attrs: Attributes, payload: Uint8Array, key: K
     [33, o.chain.map((c) => c.der)],
     ['io.cncf.notary.signingAgent', 'notary-pin-test/1.0'],
   ]);
-  if (o.timestampToken) unprotected.set('io.cncf.notary.timestampSignature', o.timestampToken);
+  const token = o.timestampToken ?? o.timestamper?.(signature);
+  if (token) unprotected.set('io.cncf.notary.timestampSignature', token);
   const msg = [prot, unprotected, body, signature];
   return { mediaType: 'application/cose', envelope: encode(o.untagged ? msg : new Tagged(18, msg)), signature };
 }

@@ -15,10 +15,8 @@ import { CrlProblem, crlIssuerProblem, crlScopeProblem, crlVerdict, deltaProblem
 import { OcspProblem, decideOcsp, ocspRequest, parseOcsp, type OcspRequest, type ParsedOcsp } from './ocsp.js';
 import { createBundleFetcher, createNetworkFetcher, isHttpUrl, type NetworkFetcherOptions, type RevocationFetcher } from './source.js';
 
-/** A result with the time until which it holds (the deciding CRL's or OCSP response's nextUpdate). */
-export interface RevocationResultEx extends RevocationResult {
-  readonly validUntil?: Date;
-}
+/** The contract's result (which carries `validUntil`, the deciding CRL's or OCSP response's nextUpdate). */
+export type RevocationResultEx = RevocationResult;
 
 export interface RevocationCheckerOptions extends NetworkFetcherOptions {
   /** Offline bundle directory: used instead of the network. */
