@@ -5,6 +5,7 @@
 import type { Spec } from '../config/schema.js';
 import { createNotaryResolver, type NotaryResolver } from '../trust/notary/resolver.js';
 import { clean } from '../report/format.js';
+import { createRegistryClient } from '../registry/client.js';
 import type { Resolver } from '../engine/port.js';
 import type { NotationWiring, NotationWiringOptions } from './notation.js';
 
@@ -28,6 +29,8 @@ export function notaryResolverFor(
     cache: { ttlMs, maxEntries: spec.cacheMaxEntries, ...(opts.cacheFailures && { failureTtlMs: ttlMs }) },
     ...(debug && { debug }),
     env,
+    // rules with platforms/pinPlatform read the signed index from the registry (spec.registries)
+    registry: () => createRegistryClient({ registries: spec.registries, env, debug }),
   });
 }
 
@@ -84,7 +87,7 @@ export function productionResolver(spec: Spec, env: NodeJS.ProcessEnv = process.
   // One run asks about a GUN once: a failure is remembered for the run too (not fetched again).
   const r = notaryResolverFor(spec, env, { deferStoreWrites: true, cacheFailures: true });
   const notary: Resolver = {
-    resolve: (ref, rule) => r.resolve(ref, rule),
+    resolve: (ref, rule, o) => r.resolve(ref, rule, o),
     async close() {
       try {
         await r.close({ detachWrites: true });

@@ -31,6 +31,11 @@ export interface Resolution {
    * level `skip`): why, for people. Reports must show it (a warning), never pass it silently.
    */
   readonly unverified?: string;
+  /**
+   * A rule's `platforms`/`pinPlatform`, for people: which platform manifests were verified, or which
+   * platform was pinned and whether the index or the platform manifest carries the signature.
+   */
+  readonly platform?: string;
 }
 
 export interface ResolveOptions {

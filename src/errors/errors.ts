@@ -18,6 +18,7 @@ export const ErrorCodes = [
   'NOT_PINNED', // verify mode / webhook: image is by tag, not by digest
   'UNSIGNED', // no accepted role signs the tag (or the digest)
   'DIGEST_MISMATCH', // the input's digest is not what the trust data signs for its tag
+  'PLATFORM', // a rule's platforms/pinPlatform: not an index, a platform missing or matched twice, a child not listed
   // trust data
   'TRUST_FETCH', // transport: connect, TLS, timeout, HTTP status
   'TRUST_NOT_FOUND', // the server has no trust data for the GUN (404)

@@ -21,6 +21,8 @@ import { createMetadataDiskCache, type MetadataDiskCache } from './disk-cache.js
 import { gunOf, hostOf, trustServerFor } from './servers.js';
 import { createDirSource, createHttpSource, type MetadataSource } from './source.js';
 import { createTofuStore, type TofuStore } from './tofu.js';
+import type { RegistryClient } from '../../registry/types.js';
+import { platformResolution } from './platforms.js';
 
 /** Docker content trust's signer preference. */
 export const DEFAULT_SIGNERS: readonly string[] = Object.freeze(['targets/releases', 'targets']);
@@ -56,6 +58,8 @@ export interface NotaryResolverOptions {
   readonly sourceFor?: (server: string, rule: TrustRule) => MetadataSource;
   /** Observes every metadata fetch. */
   readonly onFetch?: (gun: string, role: string, byChecksum: boolean) => void;
+  /** The OCI registry client for rules with `platforms`/`pinPlatform`, built on first use and closed with the resolver. */
+  readonly registry?: () => RegistryClient;
 }
 
 export interface NotaryResolver extends Resolver {
@@ -186,6 +190,13 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
     opts.cacheDir && opts.diskCache !== false ? createMetadataDiskCache({ cacheDir: opts.cacheDir, debug }) : undefined;
   const clients = new Map<string, HttpClient>();
   const rootCAs = new Map<string, X509Certificate[] | undefined>();
+  let registry: RegistryClient | undefined;
+  const registryClient = (): RegistryClient => {
+    if (opts.registry === undefined) {
+      throw new PinError({ code: 'INTERNAL', message: 'a trust rule names platforms but the Notary resolver has no registry client', hint: 'report this bug' });
+    }
+    return (registry ??= opts.registry());
+  };
 
   function httpClientFor(ref: ImageReference, rule: TrustRule, server: string): HttpClient {
     const key = JSON.stringify([rule.ca ?? null, rule.timeoutSeconds, rule.auth ?? null, hostOf(server), ref.domain]);
@@ -233,7 +244,7 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
       const c = cache.stats();
       return { cacheHits: c.hits, cacheMisses: c.misses, fetchErrors: c.errors };
     },
-    async resolve(ref, rule) {
+    async resolve(ref, rule, ro = {}) {
       try {
         const gun = gunOf(ref);
         const signers = rule.signers ?? DEFAULT_SIGNERS;
@@ -262,7 +273,9 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
           },
           (v) => v.state().expires,
         );
-        return ok(selectResolution(verifier, ref, gun, signers));
+        if (rule.platforms === undefined && rule.pinPlatform === undefined) return ok(selectResolution(verifier, ref, gun, signers));
+        const select = (r: ImageReference) => selectResolution(verifier, r, gun, signers);
+        return ok(await platformResolution(registryClient(), ref, rule, select, ro.signal));
       } catch (e) {
         return err(toPinError(e).with({ image: ref.original }));
       }
@@ -273,7 +286,9 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
     async close(o = {}) {
       const all = [...clients.values()];
       clients.clear();
-      await Promise.all([...all.map((c) => c.close()), o.detachWrites ? undefined : disk?.flush()]);
+      const r = registry;
+      registry = undefined;
+      await Promise.all([...all.map((c) => c.close()), r?.close(), o.detachWrites ? undefined : disk?.flush()]);
       await store?.flush(); // a queued TOFU/version write that failed fails the caller
     },
   };

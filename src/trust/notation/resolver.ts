@@ -20,6 +20,8 @@ import type {
 } from './contracts.js';
 import { noneVerified, unsigned, type SignatureFailure } from './messages.js';
 import { createVerdictCache, type VerdictCache } from './verdict-cache.js';
+import { fetchIndex, selectPlatform } from '../../registry/platform.js';
+import { pinPlatformOf, verifyIndexPlatforms, verifyPinnedPlatform, type PlatformContext, type PlatformVerdict } from '../platforms.js';
 
 /** A rule's trust policy and store, loaded once per resolver. */
 export interface NotationTrust {
@@ -183,6 +185,11 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
     );
   }
 
+  /** The platform manifest's digest of the index `digest` names (bytes verified), without any signature check. */
+  async function platformOf(repo: RepositoryRef, repository: string, digest: string, platform: string, signal: AbortSignal | undefined): Promise<string> {
+    return selectPlatform(await fetchIndex(opts.registry, repo, digest, repository, { signal }), platform, repository).digest;
+  }
+
   return {
     stats() {
       const v = verdicts.stats();
@@ -203,8 +210,28 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
         const subject = (signal: AbortSignal | undefined) => (known !== undefined ? Promise.resolve(known) : descriptorOfDigest(repo, digest, repository, signal));
         if (statement.signatureVerification.level === 'skip') {
           await subject(ro.signal); // the digest must exist, even when nothing about it is verified
-          debug(`${repository}@${digest}: NOT verified (trust policy "${statement.name}" has level skip)`);
-          return ok(skipped(digest, tag, repository, statement));
+          const pinned = rule.pinPlatform !== undefined && ref.digest === undefined ? await platformOf(repo, repository, digest, rule.pinPlatform, ro.signal) : digest;
+          debug(`${repository}@${pinned}: NOT verified (trust policy "${statement.name}" has level skip)`);
+          return ok(skipped(pinned, tag, repository, statement));
+        }
+        if (rule.platforms !== undefined || rule.pinPlatform !== undefined) {
+          const ctx: PlatformContext<VerifiedSignature> = {
+            registry: opts.registry,
+            repo,
+            repository,
+            signal: ro.signal,
+            verify: (d) => verdicts.get(`${idOf(n)}\u0000${repository}\u0000${d.digest}`, (signal) => verifySubject(repo, repository, d, n, statement, trust.store, signal), (v) => v.validUntil, ro.signal),
+          };
+          const indexOfTag = tag === undefined ? undefined : async () => (await descriptorOfTag(repo, tag, repository, ro.signal)).digest;
+          const v: PlatformVerdict<VerifiedSignature> =
+            rule.platforms !== undefined
+              ? await verifyIndexPlatforms(ctx, digest, rule.platforms)
+              : ref.digest === undefined
+                ? await pinPlatformOf(ctx, digest, rule.pinPlatform!)
+                : await verifyPinnedPlatform(ctx, digest, rule.pinPlatform!, indexOfTag);
+          debug(`${repository}@${v.digest}: ${v.note}`);
+          const signer = [...new Set(v.verified.map((x) => x.signer))].join('; ');
+          return ok({ digest: v.digest, tag, system: 'notation', signer, role: v.verified[0]!.signingScheme, gun: repository, platform: v.note });
         }
         const verified = await verdicts.get(
           `${idOf(n)}\u0000${repository}\u0000${digest}`,
