@@ -120,8 +120,11 @@ export async function verifyPinnedPlatform<V>(
   const own = await attempt(ctx, d);
   if (own.ok) return { digest, verified: [own.value], note: `platform manifest (${platform}) signed` };
   if (indexOfTag === undefined) {
-    throw own.error.with({
-      hint: `sign the platform manifest, or write the tag too (repo:tag@${short(digest)}…) so the index's signature can be checked: an index signature cannot be found from a platform manifest's digest alone`,
+    throw new PinError({
+      code: own.error.code,
+      message: `platform ${platform}'s manifest ${digest}: ${own.error.message}`,
+      hint: `sign the platform manifest, or write the tag too (repo:tag@sha256:…) so the index's signature can be checked: an index signature cannot be found from a platform manifest's digest alone`,
+      role: own.error.role,
     });
   }
   const index = await fetchIndex(ctx.registry, ctx.repo, await indexOfTag(), ctx.repository, { signal: ctx.signal });
