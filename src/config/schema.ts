@@ -116,6 +116,10 @@ export const ImageFieldSchema = z.strictObject({
 });
 export type ImageField = z.infer<typeof ImageFieldSchema>;
 
+/** Presets of image fields for common CRDs (defined in src/workload/presets.ts). */
+export const PRESET_NAMES = ['argo-rollouts', 'knative-serving', 'prometheus-operator', 'openkruise', 'tekton'] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
+
 export const SpecSchema = z.strictObject({
   /** `pin` rewrites tags to signed digests; `verify` changes nothing and fails unless every image is pinned and signed. */
   mode: z.enum(['pin', 'verify']).default('pin'),
@@ -140,8 +144,20 @@ export const SpecSchema = z.strictObject({
   trust: z.array(TrustRuleSchema).default([]),
   /** Extra image field paths for custom resources. */
   imageFields: z.array(ImageFieldSchema).default([]),
+  /** Image fields of common CRDs, turned on by name (README "What is checked"). */
+  presets: z.array(z.enum(PRESET_NAMES)).default([]),
+  /** String fields named `image` that are not images: not reported as unchecked (same form as imageFields). */
+  ignoreImageFields: z.array(ImageFieldSchema).default([]),
+  /** An `image` field nothing declares is a warning (`warn`) or an error (`strict`). */
+  coverage: z.enum(['warn', 'strict']).default('warn'),
   /** How many repositories (GUNs) have their trust data fetched at once. */
   concurrency: z.number().int().min(1).max(256).default(64),
+  /**
+   * Webhook: most distinct image repositories one admission review may name; a review with more is
+   * denied (TOO_MANY_IMAGES) before any trust data is fetched. The default, 64, is one round of
+   * `concurrency` fetches and far above what real Pods name.
+   */
+  maxRepositoriesPerReview: z.number().int().min(1).max(10_000).default(64),
   /**
    * How long verified trust data is reused (the webhook keeps it in memory): until the earliest
    * expiry among its roles or this TTL, whichever is sooner. 0 disables reuse across requests.
@@ -151,6 +167,18 @@ export const SpecSchema = z.strictObject({
   cacheMaxEntries: z.number().int().min(1).max(100_000).default(1000),
   /** Directory for TOFU roots and the optional on-disk metadata cache. */
   cacheDir: z.string().min(1).optional(),
+}).superRefine((spec, ctx) => {
+  // A first use that cannot be remembered is no trust: refused when the config is loaded, not per image.
+  if (spec.cacheDir !== undefined) return;
+  spec.trust.forEach((rule, i) => {
+    if (rule.tofu && !rule.rootKeys?.length && rule.rootCA === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['trust', i, 'tofu'],
+        message: 'tofu: true needs spec.cacheDir (a first use that cannot be remembered is no trust): set spec.cacheDir, or pin rootKeys / rootCA instead',
+      });
+    }
+  });
 });
 export type Spec = z.infer<typeof SpecSchema>;
 export type SpecInput = z.input<typeof SpecSchema>;

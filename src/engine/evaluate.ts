@@ -5,10 +5,12 @@
  * turns outcomes into results, messages and denials, and `src/krm/` applies rewrites.
  */
 import { compilePolicy, type CompiledPolicy } from '../config/rules.js';
-import type { ImageField, Spec, TrustRule } from '../config/schema.js';
-import { PinError, toPinError, type ResourceRef, type Result } from '../errors/errors.js';
-import { resourceRefOf } from '../manifest/io.js';
-import { findImages } from '../manifest/walk.js';
+import type { Spec, TrustRule } from '../config/schema.js';
+import { err, PinError, toPinError, type ResourceRef, type Result } from '../errors/errors.js';
+import { findImages } from '../workload/find.js';
+import { resourceRefOf } from '../workload/ref.js';
+import type { WorkloadConfig } from '../workload/types.js';
+import { uncheckedFieldError } from './coverage.js';
 import { parseReference, withDigest } from '../reference/parse.js';
 import type { ImageReference } from '../reference/types.js';
 import type { Resolution, Resolver } from './port.js';
@@ -26,6 +28,8 @@ export interface ImageUse {
   container?: string;
   /** The value found in the manifest (not necessarily a string). */
   image: unknown;
+  /** A string field named `image` that nothing declares an image field: reported, never resolved. */
+  unchecked?: true;
 }
 
 export type ImageOutcome =
@@ -34,19 +38,32 @@ export type ImageOutcome =
   /** verify mode: pinned by digest and the digest is signed. */
   | { status: 'verified'; use: ImageUse; resolution: Resolution }
   | { status: 'excluded'; use: ImageUse }
+  /** an unchecked `image` field (a warning; under `spec.coverage: strict` it is `failed` instead). */
+  | { status: 'unchecked'; use: ImageUse; error: PinError }
   | { status: 'failed'; use: ImageUse; error: PinError };
 
 export interface EvaluateOptions {
   mode: 'pin' | 'verify';
   /** A policy compiled once by a long-running caller (the webhook); compiled from `spec` when absent. */
   policy?: CompiledPolicy;
+  /**
+   * Aborted when the caller stops waiting (a webhook review's deadline): no resolution starts after
+   * it, running ones get the signal, and every image not resolved by then fails with DEADLINE.
+   */
+  signal?: AbortSignal;
+  /**
+   * Most distinct repositories one evaluation may resolve (the webhook's
+   * `spec.maxRepositoriesPerReview`). With it, nothing is resolved before `finish`, and over it
+   * `finish` rejects with TOO_MANY_IMAGES having fetched nothing.
+   */
+  maxRepositories?: number;
 }
 
-/** Every image field of every resource, in document order. */
-export function collectImageUses(resources: readonly unknown[], imageFields: readonly ImageField[]): ImageUse[] {
+/** Every image field of every resource, in document order (`config`: a `Spec`, or its image field settings). */
+export function collectImageUses(resources: readonly unknown[], config: WorkloadConfig): ImageUse[] {
   const uses: ImageUse[] = [];
   const strings = new Interner();
-  resources.forEach((resource, resourceIndex) => collectResourceImageUses(resource, resourceIndex, imageFields, uses, strings));
+  resources.forEach((resource, resourceIndex) => collectResourceImageUses(resource, resourceIndex, config, uses, strings));
   return uses;
 }
 
@@ -58,29 +75,39 @@ export function collectImageUses(resources: readonly unknown[], imageFields: rea
 export function collectResourceImageUses(
   resource: unknown,
   resourceIndex: number,
-  imageFields: readonly ImageField[],
+  config: WorkloadConfig,
   into: ImageUse[],
   strings: Interner = new Interner(),
 ): void {
-  const locs = findImages(resource, imageFields);
+  const locs = findImages(resource, config);
   if (locs.length === 0) return;
   // Uses live until the run ends: their strings are owned or pooled, never slices of the input.
-  const ref = compactRef(resourceRefOf(resource), strings);
+  // The ref is shared by the uses of one resource, or of one List item (results copy it).
+  const top = compactRef(resourceRefOf(resource), strings);
+  const itemRefs = new Map<ResourceRef, ResourceRef>();
+  const refOf = (r: ResourceRef | undefined): ResourceRef => {
+    if (r === undefined) return top;
+    let c = itemRefs.get(r);
+    if (c === undefined) itemRefs.set(r, (c = compactRef(r, strings)));
+    return c;
+  };
   for (const loc of locs) {
-    into.push({
+    const use: ImageUse = {
       resourceIndex,
-      // shared by the uses of one resource (results copy it: they never share objects)
-      resource: ref,
+      resource: refOf(loc.resource),
       field: strings.intern(loc.field),
       path: loc.path.map((seg) => (typeof seg === 'string' ? strings.intern(seg) : seg)),
-      ...(loc.container !== undefined && { container: strings.intern(loc.container) }),
       image: typeof loc.value === 'string' ? strings.intern(loc.value) : loc.value,
-    });
+    };
+    if (loc.container !== undefined) use.container = strings.intern(loc.container);
+    if (loc.kind === 'unchecked') use.unchecked = true;
+    into.push(use);
   }
 }
 
 type Plan =
   | { kind: 'excluded' }
+  | { kind: 'unchecked'; error: PinError }
   | { kind: 'failed'; error: PinError }
   | {
       kind: 'resolve';
@@ -100,6 +127,21 @@ function canonicalKey(ruleIndex: number, ref: ImageReference): string {
   return `${ruleIndex}\u0000${ref.repository}\u0000${ref.tag ?? ''}\u0000${ref.digest ?? ''}`;
 }
 
+const PLACEHOLDER_HINT =
+  'if the value is a build placeholder and not an image, a spec.exclude pattern that matches it as written (e.g. "ko://**") leaves it alone';
+
+/**
+ * A field value that is no image reference: excluded only by a pattern that matches it as written
+ * (a build placeholder such as `ko://...`), else REFERENCE_INVALID with a hint that says so.
+ */
+function notAReference(e: unknown, value: string, policy: CompiledPolicy): Plan {
+  if (policy.isExcludedValue(value)) return { kind: 'excluded' };
+  const error = toPinError(e, 'REFERENCE_INVALID');
+  if (error.code !== 'REFERENCE_INVALID') return { kind: 'failed', error };
+  const hint = error.hint !== undefined ? `${error.hint}; ${PLACEHOLDER_HINT}` : PLACEHOLDER_HINT;
+  return { kind: 'failed', error: new PinError({ code: error.code, message: error.message, hint, image: error.image, cause: error }) };
+}
+
 function plan(use: ImageUse, policy: CompiledPolicy, mode: 'pin' | 'verify'): Plan {
   if (typeof use.image !== 'string') {
     return {
@@ -115,7 +157,7 @@ function plan(use: ImageUse, policy: CompiledPolicy, mode: 'pin' | 'verify'): Pl
   try {
     ref = parseReference(use.image);
   } catch (e) {
-    return { kind: 'failed', error: toPinError(e, 'REFERENCE_INVALID') };
+    return notAReference(e, use.image, policy);
   }
   if (policy.isExcluded(ref)) return { kind: 'excluded' };
   const match = policy.ruleFor(ref);
@@ -150,7 +192,7 @@ export async function evaluate(
   resolver: Resolver,
   opts: EvaluateOptions,
 ): Promise<ImageOutcome[]> {
-  return evaluateUses(collectImageUses(resources, spec.imageFields), spec, resolver, opts);
+  return evaluateUses(collectImageUses(resources, spec), spec, resolver, opts);
 }
 
 /** `evaluate` for image uses already collected (with `spec.imageFields`): one outcome per use, in order. */
@@ -168,6 +210,116 @@ export interface Evaluation {
   finish(): Promise<ImageOutcome[]>;
 }
 
+type ResolvePlan = Extract<Plan, { kind: 'resolve' }>;
+type Resolved = Result<Resolution, PinError>;
+
+/** Where `p`'s trust data comes from, for messages: the resolver's answer, else what the rule says. */
+function sourceOf(resolver: Resolver, p: ResolvePlan): string {
+  try {
+    const s = resolver.sourceOf?.(p.query, p.rule);
+    if (s !== undefined && s !== '') return s;
+  } catch {
+    // a message detail only: fall back to the rule
+  }
+  return p.rule.server ?? p.rule.trustDir ?? `the default trust server for ${p.ref.domain}`;
+}
+
+/** The DEADLINE failure of images waiting for `source` (one error per source: the denial names each image). */
+function deadlineError(source: string): PinError {
+  return new PinError({
+    code: 'DEADLINE',
+    message: `no verified trust data before the deadline: still waiting for ${source}`,
+    hint: "check that this trust server is reachable and fast; keep the trust rule's timeoutSeconds well below the webhook's",
+  });
+}
+
+function tooManyRepositories(images: number, max: number): PinError {
+  return new PinError({
+    code: 'TOO_MANY_IMAGES',
+    message: `its ${images} images name more than ${max} distinct repositories, the most verified per review (spec.maxRepositoriesPerReview)`,
+    hint: `split the workload, or raise spec.maxRepositoriesPerReview (now ${max}) in the NotaryPin config`,
+  });
+}
+
+/**
+ * Resolves each unique (rule, image) once. The bound counts repositories (GUNs), not images: the
+ * first image of a repository loads its trust data in one of `concurrency` slots; the others start
+ * once it is done and are answered from the resolver's cache. Once `signal` aborts nothing more
+ * reaches the resolver, and every resolution not settled by then settles as DEADLINE.
+ */
+function createResolutions(resolver: Resolver, concurrency: number, signal: AbortSignal | undefined) {
+  const limit = createLimiter(concurrency);
+  const pending = new Map<string, Promise<Resolved>>();
+  const firstOfRepository = new Map<string, Promise<void>>();
+  const aborted =
+    signal === undefined
+      ? undefined
+      : new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+  const deadlines = new Map<string, Resolved>();
+  const deadline = (p: ResolvePlan): Resolved => {
+    const source = sourceOf(resolver, p);
+    let d = deadlines.get(source);
+    if (d === undefined) deadlines.set(source, (d = err(deadlineError(source))));
+    return d;
+  };
+  const resolveOne = (p: ResolvePlan): Promise<Resolved> => {
+    if (signal?.aborted === true) return Promise.resolve(deadline(p));
+    const answer = signal === undefined ? resolver.resolve(p.query, p.rule) : resolver.resolve(p.query, p.rule, { signal });
+    return answer.catch((e: unknown) => ({ ok: false as const, error: toPinError(e) }));
+  };
+  return {
+    schedule(p: ResolvePlan): void {
+      if (pending.has(p.key)) return;
+      const group = `${p.ruleIndex}\u0000${p.ref.repository}`;
+      const first = firstOfRepository.get(group);
+      let result: Promise<Resolved>;
+      if (first === undefined) {
+        result = limit(() => resolveOne(p));
+        firstOfRepository.set(
+          group,
+          result.then(() => undefined),
+        );
+      } else {
+        result = first.then(() => limit(() => resolveOne(p)));
+      }
+      if (aborted !== undefined) result = Promise.race([result, aborted.then(() => deadline(p))]);
+      pending.set(p.key, result);
+    },
+    result: (key: string): Promise<Resolved> => pending.get(key)!,
+  };
+}
+
+/** One outcome per use, in order, once every resolution has settled. */
+function outcomesOf(
+  uses: readonly ImageUse[],
+  plans: readonly Plan[],
+  resolved: (key: string) => Promise<Resolved>,
+  spec: Spec,
+  mode: 'pin' | 'verify',
+): Promise<ImageOutcome[]> {
+  // The pinned string depends only on the plan and its resolution: format it once per image.
+  const pinnedValue = new Map<Plan, string>();
+  const keepTag = spec.reference === 'tag-and-digest';
+  return Promise.all(
+    uses.map(async (use, i): Promise<ImageOutcome> => {
+      const p = plans[i]!;
+      if (p.kind === 'excluded') return { status: 'excluded', use };
+      if (p.kind === 'unchecked') {
+        const error = p.error.with({ image: String(use.image) });
+        return spec.coverage === 'strict' ? { status: 'failed', use, error } : { status: 'unchecked', use, error };
+      }
+      if (p.kind === 'failed') return { status: 'failed', use, error: p.error.with({ image: String(use.image) }) };
+      const result = await resolved(p.key);
+      if (!result.ok) return { status: 'failed', use, error: result.error.with({ image: p.ref.original }) };
+      const resolution = result.value;
+      if (mode === 'verify') return { status: 'verified', use, resolution };
+      let newValue = pinnedValue.get(p);
+      if (newValue === undefined) pinnedValue.set(p, (newValue = withDigest(p.ref, resolution.digest, keepTag)));
+      return { status: 'pinned', use, resolution, newValue, changed: newValue !== use.image };
+    }),
+  );
+}
+
 /**
  * `evaluateUses`, incrementally: the KRM function adds each resource's image uses while it is still
  * parsing the input, so resolution (in a resolver thread) overlaps the parse. The outcomes are the
@@ -180,37 +332,22 @@ export function startEvaluation(spec: Spec, resolver: Resolver, opts: EvaluateOp
   const planFor = new Map<string, Plan>();
   const uses: ImageUse[] = [];
   const plans: Plan[] = [];
-
-  // Resolve each unique (rule, image) once. The bound counts repositories (GUNs), not images: the
-  // first image of a repository loads its trust data in one of `spec.concurrency` slots; the others
-  // start once it is done and are answered from the resolver's cache.
-  const limit = createLimiter(spec.concurrency);
-  const pending = new Map<string, Promise<Result<Resolution, PinError>>>();
-  const firstOfRepository = new Map<string, Promise<void>>();
-  const resolveOne = (p: Extract<Plan, { kind: 'resolve' }>): Promise<Result<Resolution, PinError>> =>
-    resolver.resolve(p.query, p.rule).catch((e: unknown) => ({ ok: false as const, error: toPinError(e) }));
-
-  const schedule = (p: Extract<Plan, { kind: 'resolve' }>): void => {
-    if (pending.has(p.key)) return;
-    const group = `${p.ruleIndex}\u0000${p.ref.repository}`;
-    const first = firstOfRepository.get(group);
-    let result: Promise<Result<Resolution, PinError>>;
-    if (first === undefined) {
-      result = limit(() => resolveOne(p));
-      firstOfRepository.set(
-        group,
-        result.then(() => undefined),
-      );
-    } else {
-      result = first.then(() => limit(() => resolveOne(p)));
-    }
-    pending.set(p.key, result);
-  };
+  const resolutions = createResolutions(resolver, spec.concurrency, opts.signal);
+  // With a repository cap nothing starts before finish(): a review over the cap costs no fetch,
+  // and the uses after the one that crossed it are only counted, not parsed.
+  const max = opts.maxRepositories;
+  const repositories = new Set<string>();
+  let overCapUses = 0;
 
   return {
     add(use) {
+      if (max !== undefined && repositories.size > max) {
+        overCapUses++;
+        return;
+      }
       let p: Plan;
-      if (typeof use.image !== 'string') p = plan(use, policy, opts.mode);
+      if (use.unchecked === true) p = { kind: 'unchecked', error: uncheckedFieldError(use) };
+      else if (typeof use.image !== 'string') p = plan(use, policy, opts.mode);
       else {
         const known = planFor.get(use.image);
         if (known === undefined) planFor.set(use.image, (p = plan(use, policy, opts.mode)));
@@ -218,26 +355,16 @@ export function startEvaluation(spec: Spec, resolver: Resolver, opts: EvaluateOp
       }
       uses.push(use);
       plans.push(p);
-      if (p.kind === 'resolve') schedule(p);
+      if (p.kind !== 'resolve') return;
+      if (max === undefined) resolutions.schedule(p);
+      else repositories.add(p.ref.repository);
     },
     finish() {
-      // The pinned string depends only on the plan and its resolution: format it once per image.
-      const pinnedValue = new Map<Plan, string>();
-      const keepTag = spec.reference === 'tag-and-digest';
-      return Promise.all(
-        uses.map(async (use, i): Promise<ImageOutcome> => {
-          const p = plans[i]!;
-          if (p.kind === 'excluded') return { status: 'excluded', use };
-          if (p.kind === 'failed') return { status: 'failed', use, error: p.error.with({ image: String(use.image) }) };
-          const result = await pending.get(p.key)!;
-          if (!result.ok) return { status: 'failed', use, error: result.error.with({ image: p.ref.original }) };
-          const resolution = result.value;
-          if (opts.mode === 'verify') return { status: 'verified', use, resolution };
-          let newValue = pinnedValue.get(p);
-          if (newValue === undefined) pinnedValue.set(p, (newValue = withDigest(p.ref, resolution.digest, keepTag)));
-          return { status: 'pinned', use, resolution, newValue, changed: newValue !== use.image };
-        }),
-      );
+      if (max !== undefined) {
+        if (repositories.size > max) return Promise.reject(tooManyRepositories(uses.length + overCapUses, max));
+        for (const p of plans) if (p.kind === 'resolve') resolutions.schedule(p);
+      }
+      return outcomesOf(uses, plans, resolutions.result, spec, opts.mode);
     },
   };
 }

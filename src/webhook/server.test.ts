@@ -103,7 +103,7 @@ describe('webhook server: admission reviews over HTTPS', () => {
       { field: 'spec.template.spec.containers[0].image', image: '127.0.0.1:5000/shop/api:2.0.0', code: 'NOT_PINNED' },
       { field: 'spec.template.spec.containers[1].image', image: `127.0.0.1:5000/shop/exporter@sha256:${'b'.repeat(64)}`, code: 'UNSIGNED' },
     ]);
-    expect(lines.find((l) => l.uid === 'c0ffee00-6666-4a1b-9c2d-3e4f5a6b7c06')).toMatchObject({ allowed: true, reason: 'skipped' });
+    expect(lines.find((l) => l.uid === 'c0ffee00-6666-4a1b-9c2d-3e4f5a6b7c06')).toMatchObject({ allowed: true, reason: 'verified' }); // a ConfigMap is looked at too (its data.image is a warning)
     expect(JSON.stringify(lines)).not.toContain('hunter2');
   });
 
@@ -235,6 +235,27 @@ describe('webhook server: deadlines', () => {
     expect(body.response.status.message).toContain('did not finish in time (webhook timeout 1s); denied (fail closed)');
     const m = await send(`${s.url}/metrics`, { method: 'GET', ca: ca.certPem });
     expect(m.body).toMatch(/notary_pin_webhook_requests_total\{outcome="error",reason="timeout"\} 1/);
+  });
+});
+
+describe('webhook server: age of the trust data behind admissions', () => {
+  it('observes the oldest verifiedAt of an admitted review in notary_pin_webhook_trust_data_age_seconds', async () => {
+    const inner = new FakeResolver({ signed: [SIGNED] });
+    const verifiedAt = new Date(Date.now() - 100_000);
+    const resolver: Resolver = {
+      resolve: async (ref, rule) => {
+        const r = await inner.resolve(ref, rule);
+        return r.ok ? { ok: true, value: { ...r.value, verifiedAt } } : r;
+      },
+    };
+    const s = await start({ resolver });
+    expect((await postReview(s.url, fixture('pod-create.v1'), { ca: ca.certPem })).json().response.allowed).toBe(true);
+    expect((await postReview(s.url, fixture('deployment-update.v1'), { ca: ca.certPem })).json().response.allowed).toBe(false);
+    const m = (await send(`${s.url}/metrics`, { method: 'GET', ca: ca.certPem })).body;
+    // one admission, about 100 s old: in the 120 s bucket, not in the 60 s one; the denial is not counted
+    expect(m).toContain('notary_pin_webhook_trust_data_age_seconds_count 1');
+    expect(m).toContain('notary_pin_webhook_trust_data_age_seconds_bucket{le="60"} 0');
+    expect(m).toContain('notary_pin_webhook_trust_data_age_seconds_bucket{le="120"} 1');
   });
 });
 

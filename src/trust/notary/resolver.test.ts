@@ -41,8 +41,8 @@ const repo = () =>
 describe('notary resolver (stub verifier)', () => {
   it('resolves a tag, preferring targets/releases, then targets', async () => {
     const { r, rule } = await setup(repo());
-    expect(value(await r.resolve(ref(`${GUN}:v1`), rule()))).toEqual({ digest: D2, tag: 'v1', role: 'targets/releases', gun: GUN });
-    expect(value(await r.resolve(ref(`${GUN}:v2`), rule()))).toEqual({ digest: D3, tag: 'v2', role: 'targets', gun: GUN });
+    expect(value(await r.resolve(ref(`${GUN}:v1`), rule()))).toEqual({ digest: D2, tag: 'v1', role: 'targets/releases', gun: GUN, verifiedAt: expect.any(Date) });
+    expect(value(await r.resolve(ref(`${GUN}:v2`), rule()))).toEqual({ digest: D3, tag: 'v2', role: 'targets', gun: GUN, verifiedAt: expect.any(Date) });
   });
 
   it('uses rule.signers exactly', async () => {
@@ -70,7 +70,7 @@ describe('notary resolver (stub verifier)', () => {
 
   it('confirms digest references', async () => {
     const { r, rule } = await setup(repo());
-    expect(value(await r.resolve(ref(`${GUN}@${D3}`), rule()))).toEqual({ digest: D3, tag: 'v2', role: 'targets', gun: GUN });
+    expect(value(await r.resolve(ref(`${GUN}@${D3}`), rule()))).toEqual({ digest: D3, tag: 'v2', role: 'targets', gun: GUN, verifiedAt: expect.any(Date) });
     expect(value(await r.resolve(ref(`${GUN}@${D2}`), rule()))).toMatchObject({ role: 'targets/releases', tag: 'v1' });
     const e = error(await r.resolve(ref(`${GUN}@sha256:${'9'.repeat(64)}`), rule()));
     expect(e.code).toBe('UNSIGNED');
@@ -79,7 +79,7 @@ describe('notary resolver (stub verifier)', () => {
 
   it('checks tag@digest against the signed digest of the tag', async () => {
     const { r, rule } = await setup(repo());
-    expect(value(await r.resolve(ref(`${GUN}:v1@${D2}`), rule()))).toEqual({ digest: D2, tag: 'v1', role: 'targets/releases', gun: GUN });
+    expect(value(await r.resolve(ref(`${GUN}:v1@${D2}`), rule()))).toEqual({ digest: D2, tag: 'v1', role: 'targets/releases', gun: GUN, verifiedAt: expect.any(Date) });
     const e = error(await r.resolve(ref(`${GUN}:v1@${D1}`), rule()));
     expect(e.code).toBe('DIGEST_MISMATCH');
     expect(e.role).toBe('targets/releases');
@@ -207,5 +207,32 @@ describe('notary resolver (stub verifier)', () => {
     expect(e.code).toBe('TRUST_FETCH');
     expect(e.hint).toMatch(/check credentials/);
     expect(JSON.stringify(e.toJSON())).not.toContain('wrong-secret');
+  });
+});
+
+describe('notary resolver: messages that say what was tried', () => {
+  it('a connect error at a server the rule did not name says it was defaulted to the registry host and how to set it', async () => {
+    // A port nothing listens on: bind one, then close it.
+    const s = await startTestServer(() => {});
+    const port = new URL(s.url).port;
+    await s.close();
+    const r = createNotaryResolver({ createVerifier: createStubVerifier, env: {}, homeDir: '/nonexistent', http: { retries: 0 } });
+    cleanup.push(() => r.close());
+    const rule = TrustRuleSchema.parse({ images: ['**'], rootKeys: ['a'.repeat(64)], timeoutSeconds: 5 });
+    const e = error(await r.resolve(ref(`127.0.0.1:${port}/team/app:v1`), rule));
+    expect(e.code).toBe('TRUST_FETCH');
+    expect(e.message).toContain(`trust.server is not set: it defaulted to https://127.0.0.1:${port}, from the registry host`);
+    expect(e.hint).toMatch(/set trust.server in the rule .* trust.ca/);
+    // A rule that names its server gets no such note.
+    const named = error(await r.resolve(ref(`127.0.0.1:${port}/team/app:v1`), { ...rule, server: `https://127.0.0.1:${port}` }));
+    expect(named.message).not.toContain('defaulted');
+  });
+
+  it('a relative ca that cannot be read names the absolute path tried and what relative paths resolve against', async () => {
+    const { r, rule } = await setup(repo());
+    const e = error(await r.resolve(ref(`${GUN}:v1`), rule({ server: 'https://127.0.0.1:1', ca: 'certs/notary-ca.pem' })));
+    expect(e.code).toBe('CONFIG_INVALID');
+    expect(e.message).toContain(`cannot read ${join(process.cwd(), 'certs/notary-ca.pem')} ("certs/notary-ca.pem" resolved against the working directory ${process.cwd()})`);
+    expect(e.hint).toContain("relative paths resolve against the config file's directory with --config");
   });
 });

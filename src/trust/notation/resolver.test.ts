@@ -188,7 +188,7 @@ describe('Notation resolver', () => {
     const img = registry.addImage(REPO, 'v1', 'a');
     const r = await resolved(resolver.resolve(parseReference(`${REPO}:v1`), rule()));
     expect(r.digest).toBe(img.digest);
-    expect(r.unverified).toBe('NOT VERIFIED: trust policy "team" has signatureVerification level skip');
+    expect(r.unverified).toBe('NOT VERIFIED: trust policy "team" is level skip');
     expect(r.role).toContain('NOT VERIFIED');
     expect(ops(registry, 'referrers')).toEqual([]);
     expect(v.seen).toEqual([]);

@@ -102,7 +102,7 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
   const idOf = (n: NotationRule): number => {
     let id = ruleIdOf.get(n);
     if (id === undefined) {
-      const identity = JSON.stringify([n.trustPolicy ?? null, n.trustStore ?? null]);
+      const identity = JSON.stringify([n.trustPolicy ?? null, n.trustStore ?? null, n.maxSignatures]);
       id = ruleIds.get(identity);
       if (id === undefined) ruleIds.set(identity, (id = ruleIds.size));
       ruleIdOf.set(n, id);
@@ -251,6 +251,6 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
 
 /** A digest pinned without verification (level `skip`): it says so wherever it is shown. */
 function skipped(digest: string, tag: string | undefined, repository: string, statement: TrustPolicyStatement): Resolution {
-  const why = `NOT VERIFIED: trust policy "${statement.name}" has signatureVerification level skip`;
+  const why = `NOT VERIFIED: trust policy "${statement.name}" is level skip`;
   return { digest, tag, system: 'notation', signer: why, role: why, gun: repository, unverified: why };
 }
