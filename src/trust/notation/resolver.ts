@@ -185,6 +185,32 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
     );
   }
 
+  /** A rule with `platforms` or `pinPlatform`: which manifests' signatures must pass is decided in trust/platforms.ts. */
+  async function platformResolution(a: {
+    ref: ImageReference; rule: TrustRule; n: NotationRule; repo: RepositoryRef; statement: TrustPolicyStatement; store: TrustStore;
+    tag: string | undefined; digest: string; signal: AbortSignal | undefined;
+  }): Promise<Resolution> {
+    const { ref, rule, n, repo, statement, tag, digest, signal } = a;
+    const repository = ref.repository;
+    const ctx: PlatformContext<VerifiedSignature> = {
+      registry: opts.registry,
+      repo,
+      repository,
+      signal,
+      verify: (d) => verdicts.get(`${idOf(n)}\u0000${repository}\u0000${d.digest}`, (s) => verifySubject(repo, repository, d, n, statement, a.store, s), (v) => v.validUntil, signal),
+    };
+    const indexOfTag = tag === undefined ? undefined : async () => (await descriptorOfTag(repo, tag, repository, signal)).digest;
+    const v: PlatformVerdict<VerifiedSignature> =
+      rule.platforms !== undefined
+        ? await verifyIndexPlatforms(ctx, digest, rule.platforms)
+        : ref.digest === undefined
+          ? await pinPlatformOf(ctx, digest, rule.pinPlatform!)
+          : await verifyPinnedPlatform(ctx, digest, rule.pinPlatform!, indexOfTag);
+    debug(`${repository}@${v.digest}: ${v.note}`);
+    const signer = [...new Set(v.verified.map((x) => x.signer))].join('; ');
+    return { digest: v.digest, tag, system: 'notation', signer, role: v.verified[0]!.signingScheme, gun: repository, platform: v.note };
+  }
+
   /** The platform manifest's digest of the index `digest` names (bytes verified), without any signature check. */
   async function platformOf(repo: RepositoryRef, repository: string, digest: string, platform: string, signal: AbortSignal | undefined): Promise<string> {
     return selectPlatform(await fetchIndex(opts.registry, repo, digest, repository, { signal }), platform, repository).digest;
@@ -215,23 +241,7 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
           return ok(skipped(pinned, tag, repository, statement));
         }
         if (rule.platforms !== undefined || rule.pinPlatform !== undefined) {
-          const ctx: PlatformContext<VerifiedSignature> = {
-            registry: opts.registry,
-            repo,
-            repository,
-            signal: ro.signal,
-            verify: (d) => verdicts.get(`${idOf(n)}\u0000${repository}\u0000${d.digest}`, (signal) => verifySubject(repo, repository, d, n, statement, trust.store, signal), (v) => v.validUntil, ro.signal),
-          };
-          const indexOfTag = tag === undefined ? undefined : async () => (await descriptorOfTag(repo, tag, repository, ro.signal)).digest;
-          const v: PlatformVerdict<VerifiedSignature> =
-            rule.platforms !== undefined
-              ? await verifyIndexPlatforms(ctx, digest, rule.platforms)
-              : ref.digest === undefined
-                ? await pinPlatformOf(ctx, digest, rule.pinPlatform!)
-                : await verifyPinnedPlatform(ctx, digest, rule.pinPlatform!, indexOfTag);
-          debug(`${repository}@${v.digest}: ${v.note}`);
-          const signer = [...new Set(v.verified.map((x) => x.signer))].join('; ');
-          return ok({ digest: v.digest, tag, system: 'notation', signer, role: v.verified[0]!.signingScheme, gun: repository, platform: v.note });
+          return ok(await platformResolution({ ref, rule, n, repo, statement, store: trust.store, tag, digest, signal: ro.signal }));
         }
         const verified = await verdicts.get(
           `${idOf(n)}\u0000${repository}\u0000${digest}`,
