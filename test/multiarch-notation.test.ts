@@ -62,6 +62,7 @@ describeWithTools(['docker-registry'], 'multi-platform images with Notation (rea
     ix.amd64Only = await pushPlatformIndex(target, 'ma/amd64-only', '1', ['linux/amd64', 'linux/arm/v7']);
     await sign('ma/amd64-only', ix.amd64Only.index);
     ix.unsigned = await pushPlatformIndex(target, 'ma/unsigned', '1', BOTH);
+    ix.skipped = await pushPlatformIndex(target, 'ma/skipped', '1', ['linux/amd64']);
     single = await pushImage(target, 'ma/single', '1');
     await sign('ma/single', single);
 
@@ -71,7 +72,10 @@ describeWithTools(['docker-registry'], 'multi-platform images with Notation (rea
       join(dir, 'trustpolicy.json'),
       JSON.stringify({
         version: '1.0',
-        trustPolicies: [{ name: 'team', registryScopes: ['*'], signatureVerification: { level: 'strict' }, trustStores: ['ca:team'], trustedIdentities: ['*'] }],
+        trustPolicies: [
+          { name: 'team', registryScopes: ['*'], signatureVerification: { level: 'strict' }, trustStores: ['ca:team'], trustedIdentities: ['*'] },
+          { name: 'legacy', registryScopes: [repo('ma/skipped')], signatureVerification: { level: 'skip' } },
+        ],
       }),
     );
     notation = { trustPolicy: join(dir, 'trustpolicy.json'), trustStore: join(dir, 'truststore') };
@@ -171,7 +175,20 @@ describeWithTools(['docker-registry'], 'multi-platform images with Notation (rea
       expect(out.stdout).toContain(`image: ${repo('ma/index-signed')}:1@${ix.indexSigned!.children['linux/amd64']!.digest}`);
       expect(out.results[0]!.message).toContain(`linux/amd64 of index ${ix.indexSigned!.index.digest.slice(0, 19)}; the index is signed`);
       expect(out.results[0]!.tags?.platform).toContain('linux/amd64');
+      // re-running on pinned output changes nothing, and verify mode passes it (through the tag's index)
+      const again = await runKrm(out.stdout, { spec: s, resolverFor: (x) => productionResolver(x, {}) });
+      expect(again.exitCode).toBe(0);
+      expect(again.stdout).toBe(out.stdout);
+      const verified = await runKrm(out.stdout, { spec: s, overrides: { mode: 'verify' }, resolverFor: (x) => productionResolver(x, {}) });
+      expect(verified.exitCode).toBe(0);
     });
+  });
+
+  it('a trust policy at level skip verifies nothing, but still pins pinPlatform\'s manifest and checks the listed platforms', async () => {
+    const r = await pass(`${repo('ma/skipped')}:1`, { pinPlatform: 'linux/amd64' });
+    expect(r.digest).toBe(ix.skipped!.children['linux/amd64']!.digest);
+    expect(r.unverified).toContain('NOT VERIFIED');
+    expect((await fail(`${repo('ma/skipped')}:1`, { platforms: BOTH })).message).toContain('platform linux/arm64 is missing');
   });
 
   describe('verify mode (what the webhook asks): a digest that names an index or a platform manifest', () => {
@@ -209,7 +226,10 @@ describeWithTools(['docker-registry'], 'multi-platform images with Notation (rea
       const tlsDir = mkdtempSync(join(tmpdir(), 'np-multiarch-webhook-'));
       const ca = createTestCA();
       const { certFile, keyFile } = writeTestPki(tlsDir, ca);
-      const s = spec([{ images: [`${registry.host}/**`], notation, platforms: BOTH }], 'verify');
+      const s = spec([
+        { images: [`${registry.host}/ma/index-signed`], notation, pinPlatform: 'linux/amd64' },
+        { images: [`${registry.host}/**`], notation, platforms: BOTH },
+      ], 'verify');
       let webhook: WebhookServer | undefined;
       try {
         webhook = await startWebhookServer({ spec: s, resolver: webhookResolverFor(s, {}), certFile, keyFile, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }) });
@@ -231,6 +251,12 @@ describeWithTools(['docker-registry'], 'multi-platform images with Notation (rea
         const denied = await post(`${repo('ma/some-children')}:1@${ix.someChildren!.index.digest}`);
         expect(denied.allowed).toBe(false);
         expect(denied.status.message).toContain("platform linux/arm64's manifest");
+        // pinPlatform: the platform manifest only the index signs is admitted with its tag, denied without it
+        const amd = ix.indexSigned!.children['linux/amd64']!.digest;
+        expect((await post(`${repo('ma/index-signed')}:1@${amd}`)).allowed).toBe(true);
+        const bare = await post(`${repo('ma/index-signed')}@${amd}`);
+        expect(bare.allowed).toBe(false);
+        expect(bare.status.message).toContain('write the tag too');
       } finally {
         await webhook?.close();
         rmSync(tlsDir, { recursive: true, force: true });

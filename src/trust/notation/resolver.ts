@@ -211,9 +211,16 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
     return { digest: v.digest, tag, system: 'notation', signer, role: v.verified[0]!.signingScheme, gun: repository, platform: v.note };
   }
 
-  /** The platform manifest's digest of the index `digest` names (bytes verified), without any signature check. */
-  async function platformOf(repo: RepositoryRef, repository: string, digest: string, platform: string, signal: AbortSignal | undefined): Promise<string> {
-    return selectPlatform(await fetchIndex(opts.registry, repo, digest, repository, { signal }), platform, repository).digest;
+  /**
+   * Level skip under a platform rule: nothing is verified, but the index must still list the rule's
+   * platforms, and pin mode pins `pinPlatform`'s manifest. The digest to pin.
+   */
+  async function unverifiedPlatform(repo: RepositoryRef, repository: string, rule: TrustRule, pin: boolean, digest: string, signal: AbortSignal | undefined): Promise<string> {
+    const wanted = rule.platforms ?? (rule.pinPlatform !== undefined && pin ? [rule.pinPlatform] : []);
+    if (wanted.length === 0) return digest;
+    const index = await fetchIndex(opts.registry, repo, digest, repository, { signal });
+    const children = wanted.map((p) => selectPlatform(index, p, repository));
+    return rule.pinPlatform !== undefined ? children[0]!.digest : digest;
   }
 
   return {
@@ -236,7 +243,7 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
         const subject = (signal: AbortSignal | undefined) => (known !== undefined ? Promise.resolve(known) : descriptorOfDigest(repo, digest, repository, signal));
         if (statement.signatureVerification.level === 'skip') {
           await subject(ro.signal); // the digest must exist, even when nothing about it is verified
-          const pinned = rule.pinPlatform !== undefined && ref.digest === undefined ? await platformOf(repo, repository, digest, rule.pinPlatform, ro.signal) : digest;
+          const pinned = await unverifiedPlatform(repo, repository, rule, ref.digest === undefined, digest, ro.signal);
           debug(`${repository}@${pinned}: NOT verified (trust policy "${statement.name}" has level skip)`);
           return ok(skipped(pinned, tag, repository, statement));
         }
