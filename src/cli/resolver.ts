@@ -6,6 +6,7 @@ import type { Spec } from '../config/schema.js';
 import { createNotaryResolver, type NotaryResolver, type NotaryResolverOptions } from '../trust/notary/resolver.js';
 import type { TrustStates } from '../trust/notary/trust-state.js';
 import { clean } from '../report/format.js';
+import { createRegistryClient } from '../registry/client.js';
 import type { Resolver, ResolverStats } from '../engine/port.js';
 import type { NotationWiring, NotationWiringOptions } from './notation.js';
 
@@ -16,7 +17,14 @@ function debugSink(env: NodeJS.ProcessEnv): ((message: string) => void) | undefi
 }
 
 function optionsFor(spec: Spec, env: NodeJS.ProcessEnv): NotaryResolverOptions & { debug?: (m: string) => void } {
-  return { cache: { ttlMs: spec.cacheTTLSeconds * 1000, maxEntries: spec.cacheMaxEntries }, debug: debugSink(env), env };
+  const debug = debugSink(env);
+  return {
+    cache: { ttlMs: spec.cacheTTLSeconds * 1000, maxEntries: spec.cacheMaxEntries },
+    debug,
+    env,
+    // rules with platforms/pinPlatform read the signed index from the registry (spec.registries)
+    registry: () => createRegistryClient({ registries: spec.registries, env, debug }),
+  };
 }
 
 /**

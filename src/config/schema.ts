@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { AuthSchema } from './auth.js';
 import { RegistryConfigSchema } from '../registry/config.js';
+import { PLATFORM_PATTERN } from '../registry/platform.js';
 
 export const API_VERSION = 'notary-pin.dev/v1alpha1';
 export const KIND = 'NotaryPin';
@@ -19,6 +20,8 @@ const pemSource = z
 const roleName = z
   .string()
   .regex(/^targets(\/[A-Za-z0-9_.-]+)*$/, 'a targets role such as "targets" or "targets/releases"');
+
+const platform = z.string().regex(PLATFORM_PATTERN, 'a platform such as "linux/amd64" or "linux/arm/v7"');
 
 export { AuthSchema, type AuthConfig } from './auth.js';
 
@@ -74,7 +77,17 @@ export const TrustRuleSchema = z.strictObject({
   maxDelegationDepth: z.number().int().min(0).max(16).default(4),
   /** Verify Notary Project signatures stored in the registry instead of Notary v1 trust data. */
   notation: NotationRuleSchema.optional(),
+  /**
+   * Multi-platform images: the index must list each of these platforms. Notation: an index without a
+   * passing signature of its own passes when every listed platform's manifest has one.
+   */
+  platforms: z.array(platform).min(1).max(32).optional(),
+  /** Pin this platform's manifest instead of the index (like `kbld --platform`); its signature or the index's is required. */
+  pinPlatform: platform.optional(),
 }).superRefine((rule, ctx) => {
+  if (rule.platforms !== undefined && rule.pinPlatform !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['pinPlatform'], message: 'a rule has either platforms (pin the index) or pinPlatform (pin one platform\'s manifest), not both' });
+  }
   if (rule.notation === undefined) return;
   const v1: string[] = NOTARY_V1_FIELDS.filter((f) => rule[f] !== undefined);
   if (rule.tofu) v1.push('tofu');

@@ -41,6 +41,11 @@ export interface Resolution {
    * its cache entry); absent when unknown. The webhook reports the age in its metrics.
    */
   readonly verifiedAt?: Date;
+  /**
+   * A rule's `platforms`/`pinPlatform`, for people: which platform manifests were verified, or which
+   * platform was pinned and whether the index or the platform manifest carries the signature.
+   */
+  readonly platform?: string;
 }
 
 export interface ResolveOptions {

@@ -19,6 +19,7 @@ export const ErrorCodes = [
   'UNSIGNED', // no accepted role signs the tag (or the digest)
   'DIGEST_MISMATCH', // the input's digest is not what the trust data signs for its tag
   'LOCK_MISMATCH', // --locked: the image resolves to another digest than the lock file says, or is not in it
+  'PLATFORM', // a rule's platforms/pinPlatform: not an index, a platform missing or matched twice, a child not listed
   // trust data
   'TRUST_FETCH', // transport: connect, TLS, timeout, HTTP status
   'TRUST_NOT_FOUND', // the server has no trust data for the GUN (404)

@@ -52,8 +52,9 @@ function imageText(image: unknown): string {
  */
 export function signedBy(r: Resolution): string {
   if (r.unverified !== undefined) return clean(r.unverified);
-  if (r.system === 'notation') return clean(`${r.signer ?? 'unknown signer'} (Notation, ${r.role})`);
-  return clean(r.signer ?? r.role);
+  const platform = r.platform === undefined ? '' : `; ${r.platform}`;
+  if (r.system === 'notation') return clean(`${r.signer ?? 'unknown signer'} (Notation, ${r.role})${platform}`);
+  return clean(`${r.signer ?? r.role}${platform}`);
 }
 
 /** One result per image use, plus results for errors that concern no single image. */
@@ -142,6 +143,7 @@ function resolutionTags(r: Resolution): Record<string, string> {
   if (r.signer !== undefined && r.system === 'notation') tags.signer = clean(r.signer);
   if (r.unverified !== undefined) tags.unverified = 'true';
   if (hasLogged(r)) tags.logged = r.logged!.map((l) => clean(l.split(':')[0] ?? '')).join(',');
+  if (r.platform !== undefined) tags.platform = clean(r.platform);
   return tags;
 }
 

@@ -101,3 +101,34 @@ export async function addToReferrersTag(t: PushTarget, repo: string, subjectDige
   const index = json({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [...manifests, entry] });
   return pushManifest(t, repo, tag, index, MediaTypes.ociIndex);
 }
+
+/** A pushed multi-platform index and its per-platform manifests (pushed by digest, untagged). */
+export interface PushedIndex {
+  readonly index: Descriptor & { bytes: Buffer };
+  /** Keyed by platform, e.g. `linux/arm64`. */
+  readonly children: Record<string, Descriptor>;
+}
+
+/**
+ * Pushes one small image per platform (`os/arch[/variant]`, its config naming the platform) by digest,
+ * then an index listing them with their platforms under `tag`: an OCI index, or a Docker manifest list.
+ */
+export async function pushPlatformIndex(t: PushTarget, repo: string, tag: string, platforms: readonly string[], o: { dockerList?: boolean } = {}): Promise<PushedIndex> {
+  const children: Record<string, Descriptor> = {};
+  const entries: unknown[] = [];
+  const manifestType = o.dockerList ? MediaTypes.dockerManifest : MediaTypes.ociManifest;
+  for (const p of platforms) {
+    const [os, architecture, variant] = p.split('/');
+    const platform = variant === undefined ? { os, architecture } : { os, architecture, variant };
+    const content = randomUUID();
+    const config = await pushBlob(t, repo, json({ ...platform, config: { Labels: { content } } }), o.dockerList ? 'application/vnd.docker.container.image.v1+json' : 'application/vnd.oci.image.config.v1+json');
+    const layer = await pushBlob(t, repo, Buffer.from(`layer ${p} ${content}\n`), o.dockerList ? 'application/vnd.docker.image.rootfs.diff.tar.gzip' : 'application/vnd.oci.image.layer.v1.tar');
+    const bytes = json({ schemaVersion: 2, mediaType: manifestType, config, layers: [layer] });
+    const d = await pushManifest(t, repo, sha256(bytes), bytes, manifestType);
+    children[p] = d;
+    entries.push({ ...d, platform });
+  }
+  const indexType = o.dockerList ? MediaTypes.dockerManifestList : MediaTypes.ociIndex;
+  const bytes = json({ schemaVersion: 2, mediaType: indexType, manifests: entries });
+  return { index: { ...(await pushManifest(t, repo, tag, bytes, indexType)), bytes }, children };
+}

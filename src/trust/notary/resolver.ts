@@ -20,6 +20,8 @@ import { loadTrust, type CreateVerifier, type FetchTrustOptions } from './load-t
 import { createFetchLimiter } from './fetch-limit.js';
 import { gunOf, hostOf, trustServerFor } from './servers.js';
 import { createDirSource, createHttpSource, type MetadataSource } from './source.js';
+import type { RegistryClient } from '../../registry/types.js';
+import { platformResolution } from './platforms.js';
 import { openTrustState, type TrustState } from './trust-state.js';
 
 /** Metadata fetches in flight per trust server across all callers (`maxFetchesPerServer`). */
@@ -82,6 +84,8 @@ export interface NotaryResolverOptions {
   readonly sourceFor?: (server: string, rule: TrustRule) => MetadataSource;
   /** Observes every metadata fetch. */
   readonly onFetch?: (gun: string, role: string, byChecksum: boolean) => void;
+  /** The OCI registry client for rules with `platforms`/`pinPlatform`, built on first use and closed with the resolver. */
+  readonly registry?: () => RegistryClient;
 }
 
 export interface NotaryResolver extends Resolver {
@@ -210,6 +214,13 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
   const limiter = createFetchLimiter(opts.maxFetchesPerServer ?? DEFAULT_FETCHES_PER_SERVER);
   const clients = new Map<string, HttpClient>();
   const rootCAs = new Map<string, X509Certificate[] | undefined>();
+  let registry: RegistryClient | undefined;
+  const registryClient = (): RegistryClient => {
+    if (opts.registry === undefined) {
+      throw new PinError({ code: 'INTERNAL', message: 'a trust rule names platforms but the Notary resolver has no registry client', hint: 'report this bug' });
+    }
+    return (registry ??= opts.registry());
+  };
   // When each verifier's trust data was fetched (its load started): the age of a cached answer.
   const verifiedAt = new WeakMap<TrustVerifier, Date>();
 
@@ -307,9 +318,11 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
           (v) => v.state().expires,
           ro.signal,
         );
-        const resolution = selectResolution(verifier, ref, gun, signers);
         const at = verifiedAt.get(verifier);
-        return ok(at === undefined ? resolution : { ...resolution, verifiedAt: at });
+        const stamp = (r: Resolution): Resolution => (at === undefined ? r : { ...r, verifiedAt: at });
+        if (rule.platforms === undefined && rule.pinPlatform === undefined) return ok(stamp(selectResolution(verifier, ref, gun, signers)));
+        const select = (r: ImageReference) => selectResolution(verifier, r, gun, signers);
+        return ok(stamp(await platformResolution(registryClient(), ref, rule, select, ro.signal)));
       } catch (e) {
         let error = ro.signal?.aborted && where ? cancelled(where.gun, where.server, e) : toPinError(e);
         if (!ro.signal?.aborted && where && rule.server === undefined && !rule.trustDir) error = defaultedServer(error, where.server, env);
@@ -322,7 +335,9 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
     async close() {
       const all = [...clients.values()];
       clients.clear();
-      await Promise.all(all.map((c) => c.close()));
+      const r = registry;
+      registry = undefined;
+      await Promise.all([...all.map((c) => c.close()), r?.close()]);
       // A TOFU/version write that failed fails the caller; the owner of the trust state flushes the rest.
       await (ownState ? ownState.flush() : state?.stored());
     },

@@ -20,6 +20,8 @@ import type {
 } from './contracts.js';
 import { noneVerified, unsigned, type SignatureFailure } from './messages.js';
 import { createVerdictCache, type VerdictCache } from './verdict-cache.js';
+import { fetchIndex, selectPlatform } from '../../registry/platform.js';
+import { pinPlatformOf, verifyIndexPlatforms, verifyPinnedPlatform, type PlatformContext, type PlatformVerdict } from '../platforms.js';
 
 /** A rule's trust policy and store, loaded once per resolver. */
 export interface NotationTrust {
@@ -185,6 +187,44 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
     );
   }
 
+  /** A rule with `platforms` or `pinPlatform`: which manifests' signatures must pass is decided in trust/platforms.ts. */
+  async function platformResolution(a: {
+    ref: ImageReference; rule: TrustRule; n: NotationRule; repo: RepositoryRef; statement: TrustPolicyStatement; store: TrustStore;
+    tag: string | undefined; digest: string; signal: AbortSignal | undefined;
+  }): Promise<Resolution> {
+    const { ref, rule, n, repo, statement, tag, digest, signal } = a;
+    const repository = ref.repository;
+    const ctx: PlatformContext<VerifiedSignature> = {
+      registry: opts.registry,
+      repo,
+      repository,
+      signal,
+      verify: (d) => verdicts.get(`${idOf(n)}\u0000${repository}\u0000${d.digest}`, (s) => verifySubject(repo, repository, d, n, statement, a.store, s), (v) => v.validUntil, signal),
+    };
+    const indexOfTag = tag === undefined ? undefined : async () => (await descriptorOfTag(repo, tag, repository, signal)).digest;
+    const v: PlatformVerdict<VerifiedSignature> =
+      rule.platforms !== undefined
+        ? await verifyIndexPlatforms(ctx, digest, rule.platforms)
+        : ref.digest === undefined
+          ? await pinPlatformOf(ctx, digest, rule.pinPlatform!)
+          : await verifyPinnedPlatform(ctx, digest, rule.pinPlatform!, indexOfTag);
+    debug(`${repository}@${v.digest}: ${v.note}`);
+    const signer = [...new Set(v.verified.map((x) => x.signer))].join('; ');
+    return { digest: v.digest, tag, system: 'notation', signer, role: v.verified[0]!.signingScheme, gun: repository, platform: v.note };
+  }
+
+  /**
+   * Level skip under a platform rule: nothing is verified, but the index must still list the rule's
+   * platforms, and pin mode pins `pinPlatform`'s manifest. The digest to pin.
+   */
+  async function unverifiedPlatform(repo: RepositoryRef, repository: string, rule: TrustRule, pin: boolean, digest: string, signal: AbortSignal | undefined): Promise<string> {
+    const wanted = rule.platforms ?? (rule.pinPlatform !== undefined && pin ? [rule.pinPlatform] : []);
+    if (wanted.length === 0) return digest;
+    const index = await fetchIndex(opts.registry, repo, digest, repository, { signal });
+    const children = wanted.map((p) => selectPlatform(index, p, repository));
+    return rule.pinPlatform !== undefined ? children[0]!.digest : digest;
+  }
+
   return {
     stats() {
       const v = verdicts.stats();
@@ -205,8 +245,12 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
         const subject = (signal: AbortSignal | undefined) => (known !== undefined ? Promise.resolve(known) : descriptorOfDigest(repo, digest, repository, signal));
         if (statement.signatureVerification.level === 'skip') {
           await subject(ro.signal); // the digest must exist, even when nothing about it is verified
-          debug(`${repository}@${digest}: NOT verified (trust policy "${statement.name}" has level skip)`);
-          return ok(skipped(digest, tag, repository, statement));
+          const pinned = await unverifiedPlatform(repo, repository, rule, ref.digest === undefined, digest, ro.signal);
+          debug(`${repository}@${pinned}: NOT verified (trust policy "${statement.name}" has level skip)`);
+          return ok(skipped(pinned, tag, repository, statement));
+        }
+        if (rule.platforms !== undefined || rule.pinPlatform !== undefined) {
+          return ok(await platformResolution({ ref, rule, n, repo, statement, store: trust.store, tag, digest, signal: ro.signal }));
         }
         const verified = await verdicts.get(
           `${idOf(n)}\u0000${repository}\u0000${digest}`,

@@ -1,0 +1,48 @@
+/**
+ * Notary v1 and multi-platform images: the trust data signs a tag's digest (the index's); the
+ * registry is asked for that index by digest (its bytes must hash to the signed digest) to check a
+ * rule's `platforms` or to pick `pinPlatform`'s manifest, which the verified index bytes bind to
+ * the signed digest. A platform manifest counts as signed on its own only when the trust data names
+ * its digest as a target.
+ */
+import type { TrustRule } from '../../config/schema.js';
+import type { Resolution } from '../../engine/port.js';
+import type { ImageReference } from '../../reference/types.js';
+import type { RegistryClient } from '../../registry/types.js';
+import { pinPlatformOf, verifyIndexPlatforms, verifyPinnedPlatform, type PlatformContext } from '../platforms.js';
+
+/** The answer for `ref` from trust data alone (see `selectResolution`). */
+export type Select = (ref: ImageReference) => Resolution;
+
+/** The resolution for a rule with `platforms` or `pinPlatform`. */
+export async function platformResolution(
+  registry: RegistryClient,
+  ref: ImageReference,
+  rule: TrustRule,
+  select: Select,
+  signal: AbortSignal | undefined,
+): Promise<Resolution> {
+  const byDigest = (digest: string): ImageReference => ({ ...ref, tag: undefined, digest });
+  const byTag: ImageReference = { ...ref, digest: undefined };
+  const ctx: PlatformContext<Resolution> = {
+    registry,
+    repo: { host: ref.domain, name: ref.path },
+    repository: ref.repository,
+    signal,
+    verify: async (d) => select(byDigest(d.digest)),
+  };
+  if (rule.platforms !== undefined) {
+    const signed = select(ref);
+    const v = await verifyIndexPlatforms(ctx, signed.digest, rule.platforms);
+    return { ...signed, platform: v.note };
+  }
+  const platform = rule.pinPlatform!;
+  if (ref.digest === undefined) {
+    const signed = select(ref);
+    const v = await pinPlatformOf(ctx, signed.digest, platform);
+    return { ...v.verified[0]!, digest: v.digest, tag: signed.tag, platform: v.note };
+  }
+  const indexOfTag = ref.tag === undefined ? undefined : async () => select(byTag).digest;
+  const v = await verifyPinnedPlatform(ctx, ref.digest.toLowerCase(), platform, indexOfTag);
+  return { ...v.verified[0]!, digest: v.digest, tag: ref.tag ?? v.verified[0]!.tag, platform: v.note };
+}
