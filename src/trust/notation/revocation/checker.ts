@@ -75,50 +75,164 @@ function problemText(e: unknown): string {
 
 /** Creates the checker; `close()` releases its HTTP pools. */
 export function createRevocationChecker(opts: RevocationCheckerOptions = {}): RevocationCheckerHandle {
-  // Long: one closure holds the fetcher and caches that the small per-step helpers below share.
-  const fetcher = opts.fetcher ?? (opts.bundleDir ? createBundleFetcher(opts.bundleDir) : createNetworkFetcher(opts));
-  const crls = new CrlCache({ fetcher, cacheDir: opts.bundleDir ? undefined : opts.cacheDir, maxEntries: opts.maxCachedCrls, refreshAheadMs: opts.refreshAheadMs, debug: opts.debug });
-  const ocsps = new OcspCache(fetcher);
-  // Parsed responses by the cached bytes (same object while the OCSP cache holds it), and requests by certificate pair.
-  const parsedOcsp = new WeakMap<Uint8Array, { key: string; parsed: ParsedOcsp }>();
-  const requests = new Map<string, OcspRequest>();
-  const maxUrls = Math.max(1, opts.maxUrls ?? 3);
-  const skew = opts.skewMs ?? 5 * 60_000;
+  return new Checker(opts);
+}
 
-  function requestFor(cert: pkijs.Certificate, issuer: pkijs.Certificate): OcspRequest {
+/** One checker: the fetcher and caches that every per-certificate step shares. */
+class Checker implements RevocationCheckerHandle {
+  private readonly fetcher: RevocationFetcher;
+  private readonly crls: CrlCache;
+  private readonly ocsps: OcspCache;
+  /** Parsed responses by the cached bytes (same object while the OCSP cache holds it). */
+  private readonly parsedOcsp = new WeakMap<Uint8Array, { key: string; parsed: ParsedOcsp }>();
+  /** OCSP requests by certificate pair. */
+  private readonly requests = new Map<string, OcspRequest>();
+  private readonly maxUrls: number;
+  private readonly maxChain: number;
+  private readonly skew: number;
+
+  constructor(opts: RevocationCheckerOptions) {
+    this.fetcher = opts.fetcher ?? (opts.bundleDir ? createBundleFetcher(opts.bundleDir) : createNetworkFetcher(opts));
+    this.crls = new CrlCache({ fetcher: this.fetcher, cacheDir: opts.bundleDir ? undefined : opts.cacheDir, maxEntries: opts.maxCachedCrls, refreshAheadMs: opts.refreshAheadMs, debug: opts.debug });
+    this.ocsps = new OcspCache(this.fetcher);
+    this.maxUrls = Math.max(1, opts.maxUrls ?? 3);
+    this.maxChain = opts.maxChain ?? 10;
+    this.skew = opts.skewMs ?? 5 * 60_000;
+  }
+
+  async check(chain: readonly Uint8Array[], copts: Parameters<RevocationChecker['check']>[1]): Promise<RevocationResultEx[]> {
+    const ctx: Ctx = { now: copts.now, signingTime: copts.signingTime, signal: copts.signal };
+    let certs: pkijs.Certificate[];
+    try {
+      if (chain.length > this.maxChain) throw new Error(`the chain has ${chain.length} certificates (at most ${this.maxChain})`);
+      certs = chain.map((d, i) => parseCertificate(d, `certificate #${i}`));
+    } catch (e) {
+      return chain.slice(0, Math.max(1, chain.length - 1)).map((_, index) => ({ index, subject: '', status: 'unknown' as const, message: problemText(e) }));
+    }
+    // Every certificate but the root, each against the next one in the chain (its issuer).
+    const purpose = copts.purpose === 'timestamping' ? 'TSA' : 'signing';
+    return Promise.all(certs.slice(0, -1).map((c, i) => this.checkOne(i, c, certs[i + 1] as pkijs.Certificate, purpose, ctx)));
+  }
+
+  settle(): Promise<void> {
+    return this.crls.settle();
+  }
+
+  async close(): Promise<void> {
+    await this.crls.settle();
+    await this.fetcher.close();
+  }
+
+  private async checkOne(index: number, cert: pkijs.Certificate, issuer: pkijs.Certificate, purpose: string, ctx: Ctx): Promise<RevocationResultEx> {
+    const subject = nameString(cert.subject);
+    const who = `${purpose} certificate #${index} ${subject} (serial ${serialHex(cert)})`;
+    if (ocspUrls(cert).length === 0 && crlUrls(cert).length === 0) {
+      // trust-store-trust-policy §Certificate Revocation Evaluation: no OCSP/CRL information → not revoked.
+      return { index, subject, status: 'good', message: `${who}: no OCSP or CRL location; not checked, as the specification allows` };
+    }
+    const notes: string[] = [];
+    const o = (await this.viaOcsp(cert, issuer, ctx, notes)) ?? (await this.viaCrl(cert, issuer, ctx, notes));
+    if (!o) {
+      return { index, subject, status: 'unknown', message: `${who}: revocation status unavailable via ${this.fetcher.kind} at ${ctx.now.toISOString()}: ${notes.join('; ') || 'no usable OCSP or CRL URL'}` };
+    }
+    return {
+      index,
+      subject,
+      status: o.status,
+      source: o.source,
+      revokedAt: o.revokedAt,
+      reason: o.reason,
+      validUntil: o.validUntil,
+      message: `${who}: ${o.detail} (${o.source ?? ''}${this.fetcher.offline ? ` from ${this.fetcher.kind}` : ''})`,
+    };
+  }
+
+  /** trust-store-trust-policy §Revocation Checking with OCSP, for each AIA OCSP URL in turn. */
+  private async viaOcsp(cert: pkijs.Certificate, issuer: pkijs.Certificate, ctx: Ctx, notes: string[]): Promise<Outcome | undefined> {
+    const urls = ocspUrls(cert);
+    if (urls.length === 0) return undefined;
+    const req = this.requestFor(cert, issuer);
+    for (const url of urls.slice(0, this.maxUrls)) {
+      if (!isHttpUrl(url)) {
+        notes.push(`OCSP ${redactUrl(url)}: not an http:// URL, ignored`);
+        continue;
+      }
+      try {
+        const o = await this.viaOcspUrl(url, req, issuer, ctx, notes);
+        if (o) return o;
+      } catch (e) {
+        notes.push(`OCSP ${redactUrl(url)}: ${e instanceof OcspProblem ? e.message : problemText(e)}`);
+      }
+    }
+    return undefined;
+  }
+
+  /** One OCSP URL: a decided outcome, or undefined (with a note) to try the next URL. */
+  private async viaOcspUrl(url: string, req: OcspRequest, issuer: pkijs.Certificate, ctx: Ctx, notes: string[]): Promise<Outcome | undefined> {
+    const der = await this.ocsps.get(url, req, ctx.now, ctx.signal);
+    const memo = this.parsedOcsp.get(der);
+    const parsed = memo?.key === req.key ? memo.parsed : parseOcsp(der, req, issuer);
+    this.parsedOcsp.set(der, { key: req.key, parsed });
+    const v = decideOcsp(parsed, ctx.now, ctx.signingTime, this.skew);
+    if (this.fetcher.offline && !v.nextUpdate) {
+      notes.push(`OCSP ${redactUrl(url)}: the bundled response has no nextUpdate, so its age cannot be bounded`);
+      return undefined;
+    }
+    if (v.status === 'unknown') {
+      notes.push(`OCSP ${redactUrl(url)}: ${v.detail}`);
+      return undefined;
+    }
+    // Step 4: a delegated responder without id-pkix-ocsp-nocheck is itself checked with CRLs.
+    if (v.delegate) {
+      const d = await this.viaCrl(v.delegate, issuer, ctx, []);
+      if (d?.status !== 'good' && crlUrls(v.delegate).length > 0) {
+        notes.push(`OCSP ${redactUrl(url)}: the delegated responder ${nameString(v.delegate.subject)} is ${d?.status ?? 'of unknown revocation status'}`);
+        return undefined;
+      }
+    }
+    this.ocsps.put(url, req, der, v.nextUpdate);
+    return { status: v.status, detail: v.detail, source: redactUrl(url), revokedAt: v.revokedAt, reason: v.reason, validUntil: v.nextUpdate };
+  }
+
+  private requestFor(cert: pkijs.Certificate, issuer: pkijs.Certificate): OcspRequest {
     const k = `${certId(cert)}|${certId(issuer)}`;
-    let r = requests.get(k);
+    let r = this.requests.get(k);
     if (!r) {
       r = ocspRequest(cert, issuer);
-      requests.set(k, r);
-      if (requests.size > 1024) requests.delete(requests.keys().next().value as string);
+      this.requests.set(k, r);
+      if (this.requests.size > 1024) this.requests.delete(this.requests.keys().next().value as string);
     }
     return r;
   }
 
-  /** A CRL verified against `issuer` (checked once per issuer certificate per cached copy). */
-  async function verifiedCrl(url: string, issuer: pkijs.Certificate, ctx: Ctx): Promise<CachedCrl> {
-    const c = await crls.get(url, ctx.now, ctx.signal);
-    const k = certId(issuer);
-    if (!c.verifiedFor.has(k)) {
-      const p = crlIssuerProblem(c.parsed, issuer);
-      if (p) throw new CrlProblem(p);
-      c.verifiedFor.add(k);
+  private async viaCrl(cert: pkijs.Certificate, issuer: pkijs.Certificate, ctx: Ctx, notes: string[]): Promise<Outcome | undefined> {
+    for (const url of crlUrls(cert).slice(0, this.maxUrls)) {
+      if (!isHttpUrl(url)) {
+        notes.push(`CRL ${redactUrl(url)}: not an http:// URL, ignored`);
+        continue;
+      }
+      try {
+        const o = await this.viaCrlUrl(url, cert, issuer, ctx);
+        if (o.status !== 'unknown') return o;
+        notes.push(`CRL ${o.source}: ${o.detail}`);
+      } catch (e) {
+        notes.push(`CRL ${redactUrl(url)}: ${problemText(e)}`);
+      }
     }
-    return c;
+    return undefined;
   }
 
   /** trust-store-trust-policy §Revocation Checking with CRL and with Delta CRLs, for one URL. */
-  async function viaCrlUrl(url: string, cert: pkijs.Certificate, issuer: pkijs.Certificate, ctx: Ctx): Promise<Outcome> {
-    const base = await verifiedCrl(url, issuer, ctx);
+  private async viaCrlUrl(url: string, cert: pkijs.Certificate, issuer: pkijs.Certificate, ctx: Ctx): Promise<Outcome> {
+    const base = await this.verifiedCrl(url, issuer, ctx);
     const scope = crlScopeProblem(base.parsed, isCA(cert));
     if (scope) throw new CrlProblem(scope);
-    if (base.parsed.thisUpdate.getTime() > ctx.now.getTime() + skew) throw new CrlProblem(`the CRL thisUpdate ${base.parsed.thisUpdate.toISOString()} is in the future`);
+    if (base.parsed.thisUpdate.getTime() > ctx.now.getTime() + this.skew) throw new CrlProblem(`the CRL thisUpdate ${base.parsed.thisUpdate.toISOString()} is in the future`);
     const dUrl = deltaUrl(extension(cert, OID.freshestCrl), base.parsed);
     let delta: CachedCrl | undefined;
     if (dUrl !== undefined) {
       if (!isHttpUrl(dUrl)) throw new CrlProblem(`delta CRL URL ${redactUrl(dUrl)} is not http://`);
-      delta = await verifiedCrl(dUrl, issuer, ctx);
+      delta = await this.verifiedCrl(dUrl, issuer, ctx);
       const dp = deltaProblem(base.parsed, delta.parsed);
       if (dp) throw new CrlProblem(dp);
     }
@@ -129,110 +243,17 @@ export function createRevocationChecker(opts: RevocationCheckerOptions = {}): Re
     return { status: v.status, detail: `CRL: ${v.detail}`, source, revokedAt: v.revokedAt, reason: v.reason, validUntil };
   }
 
-  async function viaCrl(cert: pkijs.Certificate, issuer: pkijs.Certificate, ctx: Ctx, notes: string[]): Promise<Outcome | undefined> {
-    const urls = crlUrls(cert);
-    for (const url of urls.slice(0, maxUrls)) {
-      if (!isHttpUrl(url)) {
-        notes.push(`CRL ${redactUrl(url)}: not an http:// URL, ignored`);
-        continue;
-      }
-      try {
-        const o = await viaCrlUrl(url, cert, issuer, ctx);
-        if (o.status !== 'unknown') return o;
-        notes.push(`CRL ${o.source}: ${o.detail}`);
-      } catch (e) {
-        notes.push(`CRL ${redactUrl(url)}: ${problemText(e)}`);
-      }
+  /** A CRL verified against `issuer` (checked once per issuer certificate per cached copy). */
+  private async verifiedCrl(url: string, issuer: pkijs.Certificate, ctx: Ctx): Promise<CachedCrl> {
+    const c = await this.crls.get(url, ctx.now, ctx.signal);
+    const k = certId(issuer);
+    if (!c.verifiedFor.has(k)) {
+      const p = crlIssuerProblem(c.parsed, issuer);
+      if (p) throw new CrlProblem(p);
+      c.verifiedFor.add(k);
     }
-    return undefined;
+    return c;
   }
-
-  /** trust-store-trust-policy §Revocation Checking with OCSP, for each AIA OCSP URL in turn. */
-  async function viaOcsp(cert: pkijs.Certificate, issuer: pkijs.Certificate, ctx: Ctx, notes: string[]): Promise<Outcome | undefined> {
-    const urls = ocspUrls(cert);
-    if (urls.length === 0) return undefined;
-    const req = requestFor(cert, issuer);
-    for (const url of urls.slice(0, maxUrls)) {
-      if (!isHttpUrl(url)) {
-        notes.push(`OCSP ${redactUrl(url)}: not an http:// URL, ignored`);
-        continue;
-      }
-      try {
-        const der = await ocsps.get(url, req, ctx.now, ctx.signal);
-        const memo = parsedOcsp.get(der);
-        const parsed = memo?.key === req.key ? memo.parsed : parseOcsp(der, req, issuer);
-        parsedOcsp.set(der, { key: req.key, parsed });
-        const v = decideOcsp(parsed, ctx.now, ctx.signingTime, skew);
-        if (fetcher.offline && !v.nextUpdate) {
-          notes.push(`OCSP ${redactUrl(url)}: the bundled response has no nextUpdate, so its age cannot be bounded`);
-          continue;
-        }
-        if (v.status === 'unknown') {
-          notes.push(`OCSP ${redactUrl(url)}: ${v.detail}`);
-          continue;
-        }
-        // Step 4: a delegated responder without id-pkix-ocsp-nocheck is itself checked with CRLs.
-        if (v.delegate) {
-          const d = await viaCrl(v.delegate, issuer, ctx, []);
-          if (d?.status !== 'good' && crlUrls(v.delegate).length > 0) {
-            notes.push(`OCSP ${redactUrl(url)}: the delegated responder ${nameString(v.delegate.subject)} is ${d?.status ?? 'of unknown revocation status'}`);
-            continue;
-          }
-        }
-        ocsps.put(url, req, der, v.nextUpdate);
-        return { status: v.status, detail: v.detail, source: redactUrl(url), revokedAt: v.revokedAt, reason: v.reason, validUntil: v.nextUpdate };
-      } catch (e) {
-        notes.push(`OCSP ${redactUrl(url)}: ${e instanceof OcspProblem ? e.message : problemText(e)}`);
-      }
-    }
-    return undefined;
-  }
-
-  async function checkOne(index: number, cert: pkijs.Certificate, issuer: pkijs.Certificate, purpose: string, ctx: Ctx): Promise<RevocationResultEx> {
-    const subject = nameString(cert.subject);
-    const who = `${purpose} certificate #${index} ${subject} (serial ${serialHex(cert)})`;
-    if (ocspUrls(cert).length === 0 && crlUrls(cert).length === 0) {
-      // trust-store-trust-policy §Certificate Revocation Evaluation: no OCSP/CRL information → not revoked.
-      return { index, subject, status: 'good', message: `${who}: no OCSP or CRL location; not checked, as the specification allows` };
-    }
-    const notes: string[] = [];
-    const o = (await viaOcsp(cert, issuer, ctx, notes)) ?? (await viaCrl(cert, issuer, ctx, notes));
-    if (!o) {
-      return { index, subject, status: 'unknown', message: `${who}: revocation status unavailable via ${fetcher.kind} at ${ctx.now.toISOString()}: ${notes.join('; ') || 'no usable OCSP or CRL URL'}` };
-    }
-    return {
-      index,
-      subject,
-      status: o.status,
-      source: o.source,
-      revokedAt: o.revokedAt,
-      reason: o.reason,
-      validUntil: o.validUntil,
-      message: `${who}: ${o.detail} (${o.source ?? ''}${fetcher.offline ? ` from ${fetcher.kind}` : ''})`,
-    };
-  }
-
-  return {
-    async check(chain, copts) {
-      const max = opts.maxChain ?? 10;
-      const ctx: Ctx = { now: copts.now, signingTime: copts.signingTime, signal: copts.signal };
-      let certs: pkijs.Certificate[];
-      try {
-        if (chain.length > max) throw new Error(`the chain has ${chain.length} certificates (at most ${max})`);
-        certs = chain.map((d, i) => parseCertificate(d, `certificate #${i}`));
-      } catch (e) {
-        return chain.slice(0, Math.max(1, chain.length - 1)).map((_, index) => ({ index, subject: '', status: 'unknown' as const, message: problemText(e) }));
-      }
-      // Every certificate but the root, each against the next one in the chain (its issuer).
-      const jobs = certs.slice(0, -1).map((c, i) => checkOne(i, c, certs[i + 1] as pkijs.Certificate, copts.purpose === 'timestamping' ? 'TSA' : 'signing', ctx));
-      return Promise.all(jobs);
-    },
-    settle: () => crls.settle(),
-    async close() {
-      await crls.settle();
-      await fetcher.close();
-    },
-  };
 }
 
 /**
