@@ -99,56 +99,93 @@ function referrerOf(digest: string, m: Manifest, subject: string): Record<string
   return { mediaType: m.mediaType, digest, size: m.bytes.length, artifactType, annotations: j.annotations };
 }
 
-/** Starts the registry on 127.0.0.1 (port 0 = a free one). */
-export async function startOciRegistry(opts: OciRegistryOptions = {}, port = 0): Promise<OciRegistry> {
-  // Long: one closure over the registry's in-memory state; each route is a small function inside.
-  const repos = new Map<string, Repo>();
-  const tokens = new Set<string>();
-  const uploads = new Map<string, string>();
-  const requests: OciRegistry['requests'] = [];
-  const repo = (name: string): Repo => {
-    let r = repos.get(name);
-    if (!r) repos.set(name, (r = { blobs: new Map(), manifests: new Map(), tags: new Map() }));
-    return r;
-  };
-  const digestHeaders = (d: string): Record<string, string> => {
-    const v = opts.digestHeader ? opts.digestHeader(d) : d;
-    return v === undefined ? {} : { 'docker-content-digest': v };
-  };
-  let base = '';
+/** The registry's in-memory state and its routes, one method each. */
+class Registry {
+  readonly repos = new Map<string, Repo>();
+  readonly tokens = new Set<string>();
+  readonly uploads = new Map<string, string>();
+  readonly requests: OciRegistry['requests'] = [];
+  /** `http(s)://127.0.0.1:PORT`, set once the server listens. */
+  base = '';
 
-  function authorized(req: IncomingMessage, res: ServerResponse, name: string | undefined): boolean {
-    const a = opts.auth;
+  constructor(private readonly opts: OciRegistryOptions) {}
+
+  repo(name: string): Repo {
+    let r = this.repos.get(name);
+    if (!r) this.repos.set(name, (r = { blobs: new Map(), manifests: new Map(), tags: new Map() }));
+    return r;
+  }
+
+  putBlob(name: string, bytes: Uint8Array): string {
+    const d = sha256(bytes);
+    this.repo(name).blobs.set(d, Buffer.from(bytes));
+    return d;
+  }
+
+  putManifest(name: string, bytes: Uint8Array, mediaType: string, tag?: string, digest?: string): string {
+    const d = digest ?? sha256(bytes);
+    const r = this.repo(name);
+    r.manifests.set(d, { bytes: Buffer.from(bytes), mediaType });
+    if (tag !== undefined) r.tags.set(tag, d);
+    return d;
+  }
+
+  // The router: /v2/, /token, then /v2/<name>/{manifests,blobs,referrers,blobs/uploads}/<ref>.
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.requests.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization });
+    if (this.opts.hook && (await this.opts.hook(req, res))) return;
+    const u = new URL(req.url ?? '/', 'http://x');
+    if (u.pathname === '/token') return this.token(req, res);
+    if (u.pathname === '/v2/' || u.pathname === '/v2') return this.authorized(req, res, undefined) ? send(res, 200, '{}') : undefined;
+    const up = /^\/v2\/(.+)\/blobs\/uploads\/([^/]*)$/.exec(u.pathname);
+    const m = up ? null : /^\/v2\/(.+)\/(manifests|blobs|referrers)\/([^/]+)$/.exec(u.pathname);
+    const name = up?.[1] ?? m?.[1];
+    if (!name) return error(res, 404, 'NAME_UNKNOWN');
+    if (!this.authorized(req, res, name)) return;
+    if (up) return this.uploadsReq(req, res, name, up[2]!, u.searchParams);
+    const [, , kind, ref] = m!;
+    if (kind === 'manifests') return this.manifests(req, res, name, ref!);
+    if (kind === 'referrers') return this.referrers(req, res, name, ref!, u.searchParams);
+    return this.blob(req, res, name, ref!);
+  }
+
+  private digestHeaders(d: string): Record<string, string> {
+    const v = this.opts.digestHeader ? this.opts.digestHeader(d) : d;
+    return v === undefined ? {} : { 'docker-content-digest': v };
+  }
+
+  private authorized(req: IncomingMessage, res: ServerResponse, name: string | undefined): boolean {
+    const a = this.opts.auth;
     if (!a) return true;
     const h = req.headers.authorization ?? '';
-    if (h.startsWith('Bearer ') && tokens.has(h.slice(7))) return true;
-    const realm = a.realm ?? `${base}/token`;
+    if (h.startsWith('Bearer ') && this.tokens.has(h.slice(7))) return true;
+    const realm = a.realm ?? `${this.base}/token`;
     const scope = name ? `,scope="repository:${name}:pull"` : '';
     error(res, 401, 'UNAUTHORIZED', { 'www-authenticate': `Bearer realm="${realm}",service="${a.service ?? 'oci-registry'}"${scope}` });
     return false;
   }
 
-  function token(req: IncomingMessage, res: ServerResponse): void {
-    const a = opts.auth;
+  private token(req: IncomingMessage, res: ServerResponse): void {
+    const a = this.opts.auth;
     const expected = a ? `Basic ${Buffer.from(`${a.username}:${a.password}`).toString('base64')}` : undefined;
     if (!a || req.headers.authorization !== expected) return error(res, 401, 'UNAUTHORIZED');
     const t = randomBytes(16).toString('hex');
-    tokens.add(t);
+    this.tokens.add(t);
     send(res, 200, JSON.stringify({ token: t, expires_in: 300 }), { 'content-type': 'application/json' });
   }
 
-  function referrers(req: IncomingMessage, res: ServerResponse, name: string, subject: string, query: URLSearchParams): void {
-    if (opts.referrersApi === false) return error(res, 404, 'NAME_UNKNOWN');
-    const r = repos.get(name);
+  private referrers(req: IncomingMessage, res: ServerResponse, name: string, subject: string, query: URLSearchParams): void {
+    if (this.opts.referrersApi === false) return error(res, 404, 'NAME_UNKNOWN');
+    const r = this.repos.get(name);
     let all: Record<string, unknown>[] = [];
     for (const [d, m] of r?.manifests ?? []) {
       const ref = referrerOf(d, m, subject);
       if (ref) all.push(ref);
     }
     const want = query.get('artifactType');
-    const filter = want !== null && opts.referrersFilter !== false;
+    const filter = want !== null && this.opts.referrersFilter !== false;
     if (filter) all = all.filter((d) => d.artifactType === want);
-    const size = opts.referrersPageSize ?? 100;
+    const size = this.opts.referrersPageSize ?? 100;
     const start = Number(query.get('last') ?? '0') || 0;
     const page = all.slice(start, start + size);
     const headers: Record<string, string> = { 'content-type': INDEX };
@@ -161,62 +198,51 @@ export async function startOciRegistry(opts: OciRegistryOptions = {}, port = 0):
     send(res, 200, JSON.stringify({ schemaVersion: 2, mediaType: INDEX, manifests: page }), headers, req.method === 'HEAD');
   }
 
-  function manifests(req: IncomingMessage, res: ServerResponse, name: string, ref: string): void | Promise<void> {
-    const r = repo(name);
-    if (req.method === 'PUT') return putManifestReq(req, res, name, ref);
+  private manifests(req: IncomingMessage, res: ServerResponse, name: string, ref: string): void | Promise<void> {
+    const r = this.repo(name);
+    if (req.method === 'PUT') return this.putManifestReq(req, res, name, ref);
     const digest = ref.includes(':') ? ref : r.tags.get(ref);
     const m = digest === undefined ? undefined : r.manifests.get(digest);
     if (!m || digest === undefined) return error(res, 404, 'MANIFEST_UNKNOWN');
-    send(res, 200, m.bytes, { 'content-type': m.mediaType, ...digestHeaders(digest) }, req.method === 'HEAD');
+    send(res, 200, m.bytes, { 'content-type': m.mediaType, ...this.digestHeaders(digest) }, req.method === 'HEAD');
   }
 
-  async function putManifestReq(req: IncomingMessage, res: ServerResponse, name: string, ref: string): Promise<void> {
+  private async putManifestReq(req: IncomingMessage, res: ServerResponse, name: string, ref: string): Promise<void> {
     const bytes = await readBody(req);
     const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-    const d = api.putManifest(name, bytes, mediaType, ref.includes(':') ? undefined : ref);
+    const d = this.putManifest(name, bytes, mediaType, ref.includes(':') ? undefined : ref);
     if (ref.includes(':') && ref !== d) return error(res, 400, 'DIGEST_INVALID');
     send(res, 201, '', { location: `/v2/${name}/manifests/${d}`, 'docker-content-digest': d });
   }
 
-  async function uploadsReq(req: IncomingMessage, res: ServerResponse, name: string, id: string, q: URLSearchParams): Promise<void> {
+  private blob(req: IncomingMessage, res: ServerResponse, name: string, ref: string): void {
+    const blob = this.repos.get(name)?.blobs.get(ref);
+    if (!blob) return error(res, 404, 'BLOB_UNKNOWN');
+    send(res, 200, blob, { 'content-type': 'application/octet-stream', ...this.digestHeaders(ref) }, req.method === 'HEAD');
+  }
+
+  private async uploadsReq(req: IncomingMessage, res: ServerResponse, name: string, id: string, q: URLSearchParams): Promise<void> {
     const digest = q.get('digest');
     if (req.method === 'POST' && !digest) {
       const u = randomBytes(8).toString('hex');
-      uploads.set(u, name);
+      this.uploads.set(u, name);
       return send(res, 202, '', { location: `/v2/${name}/blobs/uploads/${u}`, 'docker-upload-uuid': u, range: '0-0' });
     }
-    if ((req.method === 'PUT' && uploads.get(id) === name) || (req.method === 'POST' && digest)) {
+    if ((req.method === 'PUT' && this.uploads.get(id) === name) || (req.method === 'POST' && digest)) {
       const bytes = await readBody(req);
       if (sha256(bytes) !== digest) return error(res, 400, 'DIGEST_INVALID');
-      uploads.delete(id);
-      api.putBlob(name, bytes);
+      this.uploads.delete(id);
+      this.putBlob(name, bytes);
       return send(res, 201, '', { location: `/v2/${name}/blobs/${digest}`, 'docker-content-digest': digest });
     }
     error(res, 404, 'BLOB_UPLOAD_UNKNOWN');
   }
+}
 
-  // The router: /v2/, /token, then /v2/<name>/{manifests,blobs,referrers,blobs/uploads}/<ref>.
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    requests.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization });
-    if (opts.hook && (await opts.hook(req, res))) return;
-    const u = new URL(req.url ?? '/', 'http://x');
-    if (u.pathname === '/token') return token(req, res);
-    if (u.pathname === '/v2/' || u.pathname === '/v2') return authorized(req, res, undefined) ? send(res, 200, '{}') : undefined;
-    const up = /^\/v2\/(.+)\/blobs\/uploads\/([^/]*)$/.exec(u.pathname);
-    const m = up ? null : /^\/v2\/(.+)\/(manifests|blobs|referrers)\/([^/]+)$/.exec(u.pathname);
-    const name = up?.[1] ?? m?.[1];
-    if (!name) return error(res, 404, 'NAME_UNKNOWN');
-    if (!authorized(req, res, name)) return;
-    if (up) return uploadsReq(req, res, name, up[2]!, u.searchParams);
-    const [, , kind, ref] = m!;
-    if (kind === 'manifests') return manifests(req, res, name, ref!);
-    if (kind === 'referrers') return referrers(req, res, name, ref!, u.searchParams);
-    const blob = repos.get(name)?.blobs.get(ref!);
-    if (!blob) return error(res, 404, 'BLOB_UNKNOWN');
-    send(res, 200, blob, { 'content-type': 'application/octet-stream', ...digestHeaders(ref!) }, req.method === 'HEAD');
-  }
-
-  const listener = (req: IncomingMessage, res: ServerResponse) => void handle(req, res).catch(() => res.destroy());
+/** Starts the registry on 127.0.0.1 (port 0 = a free one). */
+export async function startOciRegistry(opts: OciRegistryOptions = {}, port = 0): Promise<OciRegistry> {
+  const registry = new Registry(opts);
+  const listener = (req: IncomingMessage, res: ServerResponse) => void registry.handle(req, res).catch(() => res.destroy());
   const server: Server = opts.tls ? createHttpsServer({ cert: opts.tls.certPem, key: opts.tls.keyPem }, listener) : createHttpServer(listener);
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
@@ -228,27 +254,16 @@ export async function startOciRegistry(opts: OciRegistryOptions = {}, port = 0):
     server.listen(port, '127.0.0.1', resolve);
   });
   const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-  base = `${opts.tls ? 'https' : 'http'}://${host}`;
-  const api: OciRegistry = {
+  registry.base = `${opts.tls ? 'https' : 'http'}://${host}`;
+  return {
     host,
-    url: base,
-    requests,
-    putBlob(name, bytes) {
-      const d = sha256(bytes);
-      repo(name).blobs.set(d, Buffer.from(bytes));
-      return d;
-    },
-    putManifest(name, bytes, mediaType, tag, digest) {
-      const d = digest ?? sha256(bytes);
-      const r = repo(name);
-      r.manifests.set(d, { bytes: Buffer.from(bytes), mediaType });
-      if (tag !== undefined) r.tags.set(tag, d);
-      return d;
-    },
+    url: registry.base,
+    requests: registry.requests,
+    putBlob: (name, bytes) => registry.putBlob(name, bytes),
+    putManifest: (name, bytes, mediaType, tag, digest) => registry.putManifest(name, bytes, mediaType, tag, digest),
     close() {
       for (const s of sockets) s.destroy();
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-  return api;
 }
