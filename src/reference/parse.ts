@@ -139,6 +139,23 @@ export function parseReference(s: string): ImageReference {
 }
 
 function parse(s: string, allowIdentifier: boolean): ImageReference {
+  checkWholeString(s, allowIdentifier);
+  const parts = splitParts(s);
+  checkParts(s, parts);
+  const { domain, path } = checkName(s, parts.name);
+  const ref: { -readonly [K in keyof ImageReference]: ImageReference[K] } = {
+    original: s,
+    domain,
+    path,
+    repository: `${domain}/${path}`,
+  };
+  if (parts.tag !== undefined) ref.tag = parts.tag;
+  if (parts.digest !== undefined) ref.digest = parts.digest;
+  return ref;
+}
+
+/** Checks on the whole string before it is split: type, length, characters, image IDs, URLs. */
+function checkWholeString(s: string, allowIdentifier: boolean): void {
   if (typeof s !== 'string') {
     throw new PinError({ code: 'REFERENCE_INVALID', message: `invalid image reference: expected a string, got ${s === null ? 'null' : typeof s}`, hint: HINT });
   }
@@ -157,8 +174,10 @@ function parse(s: string, allowIdentifier: boolean): ImageReference {
     fail(s, 'it looks like a URL; image references have no scheme', 'drop the "scheme://" prefix, e.g. "ghcr.io/org/app:v1"');
   if (s.startsWith('[') && !s.includes('/'))
     fail(s, 'it starts with an IPv6 registry address but has no "/repository" after it');
+}
 
-  const parts = splitParts(s);
+/** Checks on the split parts: a name is present, the digest and tag are well formed. */
+function checkParts(s: string, parts: Parts): void {
   if (parts.name === '') {
     fail(s, parts.tag !== undefined ? 'there is no repository name before ":"' : 'there is no repository name before "@"');
   }
@@ -172,9 +191,12 @@ function parse(s: string, allowIdentifier: boolean): ImageReference {
     if (reason !== undefined)
       fail(s, `it ${reason}`, 'a tag is 1-128 of A-Z a-z 0-9 _ . - and starts with a letter, digit or _ (e.g. "app:1.25-alpine")');
   }
+}
 
-  const { domain, path, explicitDomain } = splitDockerDomain(parts.name);
-  const writtenPath = explicitDomain ? parts.name.slice(parts.name.indexOf('/') + 1) : parts.name;
+/** Splits the name into registry and normalised path, and checks both (case, host syntax, path, length). */
+function checkName(s: string, name: string): { domain: string; path: string } {
+  const { domain, path, explicitDomain } = splitDockerDomain(name);
+  const writtenPath = explicitDomain ? name.slice(name.indexOf('/') + 1) : name;
   if (path.toLowerCase() !== path) {
     fail(
       s,
@@ -193,16 +215,7 @@ function parse(s: string, allowIdentifier: boolean): ImageReference {
     const normalisedNote = path === writtenPath ? '' : ` (normalised to ${JSON.stringify(`${path.slice(0, 40)}…`)})`;
     fail(s, `its repository path is ${path.length} characters long${normalisedNote}; at most ${MAX_PATH_LENGTH} are allowed`);
   }
-
-  const ref: { -readonly [K in keyof ImageReference]: ImageReference[K] } = {
-    original: s,
-    domain,
-    path,
-    repository: `${domain}/${path}`,
-  };
-  if (parts.tag !== undefined) ref.tag = parts.tag;
-  if (parts.digest !== undefined) ref.digest = parts.digest;
-  return ref;
+  return { domain, path };
 }
 
 // ---------------------------------------------------------------------------------------------
