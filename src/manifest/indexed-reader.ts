@@ -13,10 +13,14 @@ import { parseAllDocuments, Scalar, type Document } from 'yaml';
 import type { ResourceRef } from '../errors/errors.js';
 import { compactRef, Interner } from '../util/intern.js';
 import { ParsedManifest, type ManifestFields } from './document-model.js';
-import { ABORT, frameAt, indexDocuments, isMapFrame, isScalarFrame, isSeqFrame, MAP, NONE, notDecodable, SCALAR, SEQ, type DocumentIndex, type Frame } from './position-index.js';
-import { renderBlock, type TextEdit } from './results.js';
+import { columnOf } from './indexed-results.js';
+import { ABORT, frameAt, indexDocuments, isMapFrame, isScalarFrame, isSeqFrame, MAP, NONE, notDecodable, SCALAR, type DocumentIndex, type Frame } from './position-index.js';
+import type { TextEdit } from './results.js';
 import { renderScalar, setInObject } from './rewrite.js';
 import type { FieldPath, Item, Manifest } from './types.js';
+
+// The results edit lives in indexed-results.ts; its renderer is re-exported for the existing unit tests.
+export { renderResults } from './indexed-results.js';
 
 /** A recorded scalar edit of the fast model (same shape as the full model's). */
 export interface FastEdit extends TextEdit {
@@ -359,75 +363,4 @@ function resourceListModel(b: FastBuild, rl: Record<string, unknown>, root: Fram
   if (b.visit !== undefined) for (const item of items) b.visit(item.object, item.index);
   const fields = { form: 'resourceList' as const, items, apiVersion: rl.apiVersion, functionConfig: rl.functionConfig, existingResults: rl.results, documentCount: 1, source: b.text };
   return new IndexedManifest(fields, state);
-}
-
-const columnOf = (text: string, offset: number): number => offset - (text.lastIndexOf('\n', offset - 1) + 1);
-
-/**
- * The `results` edit for a fast ResourceList, for the one layout the index explains exactly: a
- * block root mapping without a `results` key (results are appended after the mapping's last
- * content line). Undefined otherwise (the caller escalates).
- */
-export function fastResultsEdit(st: FastState, results: unknown[] | ResultSource): TextEdit | undefined {
-  const root = st.resourceList;
-  if (!isMapFrame(root) || root.style !== 0 || root.keys.includes('results') || st.lastIsBlock === true) return undefined;
-  const text = st.text;
-  const first = root.keyFrames[0];
-  if (first === undefined) return undefined;
-  const col = columnOf(text, first.contentFrom);
-  let indentSeq = false;
-  for (let i = 0; i < root.keys.length; i++) {
-    const v = root.vals[i];
-    if (v !== null && v !== undefined && v.kind === SEQ && v.style === 0) {
-      indentSeq = columnOf(text, v.contentFrom) > columnOf(text, (root.keyFrames[i] as Frame).contentFrom);
-      break;
-    }
-  }
-  // The mapping ends with the line of its last content character (a trailing comment on that line
-  // included); only blank and comment lines may follow it.
-  const nl = text.indexOf('\n', st.lastContent);
-  const at = nl < 0 ? text.length : nl + 1;
-  // (only blank lines and comments in column 0: where `yaml` puts an indented comment is not modelled)
-  if (!/^(?:(?:#[^\n]*)?\n)*(?:#[^\n]*)?$/.test(text.slice(at).replace(/\r\n/g, '\n'))) return undefined;
-  if (nl >= 0 && !/^[ \r]*(?:#[^\n]*)?$/.test(text.slice(st.lastContent, nl))) return undefined;
-  const needsBreak = at > 0 && text[at - 1] !== '\n';
-  return { start: at, end: at, text: (needsBreak ? st.eol : '') + renderResults(results, indentSeq, ' '.repeat(col), st.eol) };
-}
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/**
- * A list of results produced one entry at a time (write.ts validates and JSON-normalises each result
- * only when it is written), so tens of thousands of results are never all held in written form.
- */
-export interface ResultSource {
-  readonly length: number;
-  /** Entry `i` (0 <= i < length), JSON-normalised; may throw (an invalid result). */
-  entry(i: number): unknown;
-  /** True when every entry is a mapping (then they are written one by one). */
-  readonly mappings: boolean;
-}
-
-/** All entries of `src`, in order. */
-export function resultList(src: unknown[] | ResultSource): unknown[] {
-  return Array.isArray(src) ? src : Array.from({ length: src.length }, (_, i) => src.entry(i));
-}
-
-/**
- * `renderBlock('results', results, indentSeq)`, each line indented by `indent` and ended by `eol`,
- * as one string. A non-empty list of mappings is rendered one entry at a time (`renderBlock` writes
- * each entry of such a list on its own, so the text is the same): no array of all lines, nor of
- * all entries, is ever held.
- */
-export function renderResults(results: unknown[] | ResultSource, indentSeq: boolean, indent: string, eol: string): string {
-  const mappings = Array.isArray(results) ? results.every(isPlainObject) : results.mappings;
-  if (results.length === 0 || !mappings) return renderBlock('results', resultList(results), indentSeq).map((l) => indent + l + eol).join('');
-  const entry = Array.isArray(results) ? (i: number): unknown => results[i] : (i: number): unknown => results.entry(i);
-  let out = '';
-  for (let n = 0; n < results.length; n++) {
-    // line 0 is the `results:` line, written once
-    const lines = renderBlock('results', [entry(n)], indentSeq);
-    out += (n === 0 ? lines : lines.slice(1)).map((l) => indent + l + eol).join('');
-  }
-  return out;
 }
