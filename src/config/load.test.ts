@@ -201,3 +201,19 @@ describe('readYaml (config files)', () => {
     expect(() => readYaml('a: 1\n---\nb: 2\n')).toThrow();
   });
 });
+
+describe('image field coverage settings', () => {
+  it('takes presets by name, ignoreImageFields and coverage, in both config forms', () => {
+    const spec = parseFunctionConfig({ ...base, spec: { presets: ['tekton', 'argo-rollouts'], ignoreImageFields: [{ kind: 'ConfigMap', path: 'data.image' }], coverage: 'strict' } });
+    expect([spec.presets, spec.ignoreImageFields, spec.coverage]).toEqual([['tekton', 'argo-rollouts'], [{ kind: 'ConfigMap', path: 'data.image' }], 'strict']);
+    const cm = parseFunctionConfig({ apiVersion: 'v1', kind: 'ConfigMap', data: { presets: '[knative-serving]', coverage: 'strict' } });
+    expect([cm.presets, cm.coverage]).toEqual([['knative-serving'], 'strict']);
+    expect([defaultSpec().presets, defaultSpec().ignoreImageFields, defaultSpec().coverage]).toEqual([[], [], 'warn']);
+  });
+
+  it('refuses an unknown preset, coverage mode or ignoreImageFields key', () => {
+    expect(codeOf(() => parseFunctionConfig({ ...base, spec: { presets: ['argo'] } })).code).toBe('CONFIG_INVALID');
+    expect(codeOf(() => parseFunctionConfig({ ...base, spec: { coverage: 'lenient' } })).code).toBe('CONFIG_INVALID');
+    expect(codeOf(() => parseFunctionConfig({ ...base, spec: { ignoreImageFields: [{ kind: 'X', path: 'a', extra: 1 }] } })).code).toBe('CONFIG_INVALID');
+  });
+});

@@ -61,6 +61,7 @@ function parseConfigMap(obj: Record<string, unknown>, source: string): Spec {
 
 const SCALAR_KEYS: Record<string, 'string' | 'number'> = {
   mode: 'string',
+  coverage: 'string',
   reference: 'string',
   cacheDir: 'string',
   concurrency: 'number',

@@ -87,6 +87,10 @@ export const ImageFieldSchema = z.strictObject({
 });
 export type ImageField = z.infer<typeof ImageFieldSchema>;
 
+/** Presets of image fields for common CRDs (defined in src/workload/presets.ts). */
+export const PRESET_NAMES = ['argo-rollouts', 'knative-serving', 'prometheus-operator', 'openkruise', 'tekton'] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
+
 export const SpecSchema = z.strictObject({
   /** `pin` rewrites tags to signed digests; `verify` changes nothing and fails unless every image is pinned and signed. */
   mode: z.enum(['pin', 'verify']).default('pin'),
@@ -98,6 +102,12 @@ export const SpecSchema = z.strictObject({
   trust: z.array(TrustRuleSchema).default([]),
   /** Extra image field paths for custom resources. */
   imageFields: z.array(ImageFieldSchema).default([]),
+  /** Image fields of common CRDs, turned on by name (README "What is checked"). */
+  presets: z.array(z.enum(PRESET_NAMES)).default([]),
+  /** String fields named `image` that are not images: not reported as unchecked (same form as imageFields). */
+  ignoreImageFields: z.array(ImageFieldSchema).default([]),
+  /** An `image` field nothing declares is a warning (`warn`) or an error (`strict`). */
+  coverage: z.enum(['warn', 'strict']).default('warn'),
   /** How many repositories (GUNs) have their trust data fetched at once. */
   concurrency: z.number().int().min(1).max(256).default(64),
   /**
