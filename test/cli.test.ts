@@ -47,6 +47,19 @@ describe('notary-pin CLI (built bundle, subprocess)', () => {
     for (const flag of ['--config', '--mode', '--reference', '--input', '--output', '--max-input-bytes', '--quiet']) expect(fnHelp.stdout).toContain(flag);
   });
 
+  it('`revocation fetch` is reachable (loaded on use): usage errors exit 2, an empty chain makes an empty bundle', async () => {
+    const usage = await cli.run(['revocation', 'fetch']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain("required option '-o, --out <dir>'");
+    const pemFile = join(work, 'chain.pem');
+    const { createTestCA } = await import('../src/demo/pki.js');
+    await writeFile(pemFile, createTestCA().certPem);
+    const out = join(work, 'bundle');
+    const r = await cli.run(['revocation', 'fetch', '-o', out, '--chain', pemFile]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`0 file(s) in ${out}`);
+  });
+
   it('--version prints the package version and exits 0', async () => {
     const r = await cli.run(['--version']);
     expect(r.code).toBe(0);
@@ -110,6 +123,10 @@ describe('notary-pin CLI (built bundle, subprocess)', () => {
     expect(pinnedResults.length).toBeGreaterThanOrEqual(3);
     for (const p of pinnedResults) expect(images).toContain(p.field?.proposedValue);
     expect(r.stderr).toMatch(/pinned/);
+    // a Notation-signed image pinned beside the Notary v1 ones, and an unsigned one refused
+    expect(pinnedResults.some((p) => p.tags?.system === 'notation')).toBe(true);
+    expect(r.stderr).toMatch(/^pinned +127\.0\.0\.1:\d+\/shop\/checkout:2\.0\.0 -> \S+@sha256:[0-9a-f]{64} \(CN=notary-pin demo release signer \(Notation, notary\.x509\)\)/m);
+    expect(r.stderr).toMatch(/^FAILED +127\.0\.0\.1:\d+\/shop\/experimental:0\.1: no Notation signature in the registry .*\[UNSIGNED\]/m);
   });
 
   it('a missing --config file → CONFIG_INVALID (stream: nothing on stdout; ResourceList: unchanged items + results)', async () => {

@@ -164,12 +164,26 @@ export function buildProgram(): Command {
       });
     });
 
+  // Loaded only when used: the revocation code (pkijs) would slow every start-up.
+  program
+    .command('revocation')
+    .description('revocation data (CRLs, OCSP responses) for Notation signatures; see `notary-pin revocation fetch --help`')
+    .helpOption(false)
+    .allowUnknownOption()
+    .argument('[args...]')
+    .action(async (args: string[]) => {
+      const { revocationCommand } = await import('./revocation.js');
+      const cmd = revocationCommand();
+      for (const c of [cmd, ...cmd.commands]) c.exitOverride();
+      await cmd.parseAsync(args, { from: 'user' });
+    });
+
   program
     .command('demo')
     .description('pin an example ResourceList against an embedded, freshly signed trust server (no network needed)')
     .action(async () => {
-      const { runDemo } = await import('../demo/demo.js');
-      process.exitCode = await runDemo();
+      const [{ runDemo }, { productionResolver }] = await Promise.all([import('../demo/demo.js'), import('./resolver.js')]);
+      process.exitCode = await runDemo({ resolverFor: (spec) => productionResolver(spec, process.env) });
     });
 
   return program;

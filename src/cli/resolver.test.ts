@@ -87,3 +87,62 @@ describe('productionResolver', () => {
     await r.close();
   });
 });
+
+describe('dispatchingResolver', () => {
+  it('sends notation rules to the Notation resolver and the others to Notary v1; closes both and the registry client', async () => {
+    const { dispatchingResolver } = await import('./resolver.js');
+    const { createFakeRegistry } = await import('../../test/support/fake-registry.js');
+    const registry = createFakeRegistry();
+    const notarySeen: string[] = [];
+    let notaryClosed = false;
+    const notary = {
+      resolve: async (r: { original: string }) => (notarySeen.push(r.original), { ok: true as const, value: { digest: D(1), role: 'targets', gun: 'x' } }),
+      close: async () => void (notaryClosed = true),
+    };
+    const spec = SpecSchema.parse({
+      trust: [
+        { images: ['n.example/**'], notation: { trustPolicy: '/nonexistent/trustpolicy.json', trustStore: '/nonexistent' } },
+        { images: ['**'], server: 'https://notary.example' },
+      ],
+    });
+    const r = dispatchingResolver(notary, spec, { env: {}, registry });
+    expect(value(await r.resolve(ref('v.example/app:v1'), spec.trust[1]!)).digest).toBe(D(1));
+    const e = await r.resolve(ref('n.example/app:v1'), spec.trust[0]!);
+    expect(e.ok).toBe(false);
+    expect(!e.ok && e.error.code).toBe('NOTATION_POLICY');
+    expect(notarySeen).toEqual(['v.example/app:v1']);
+    await r.close?.();
+    expect(notaryClosed).toBe(true);
+    expect(registry.closed).toBe(true);
+  });
+
+  it('builds nothing for Notation when no notation rule is used', async () => {
+    const { dispatchingResolver } = await import('./resolver.js');
+    const { createFakeRegistry } = await import('../../test/support/fake-registry.js');
+    const registry = createFakeRegistry();
+    const spec = SpecSchema.parse({ trust: [{ images: ['**'], server: 'https://notary.example' }] });
+    const r = dispatchingResolver({ resolve: async () => ({ ok: true as const, value: { digest: D(1), role: 'targets', gun: 'x' } }) }, spec, { env: {}, registry });
+    await r.resolve(ref('v.example/app:v1'), spec.trust[0]!);
+    await r.close?.();
+    expect(registry.closed).toBe(false);
+    expect(registry.calls).toEqual([]);
+  });
+});
+
+describe('Docker Content Trust retirement, through the function', () => {
+  it('a docker.io image under a rule with no server fails with TRUST_SERVER_RETIRED (no request is made), and so does a rule naming notary.docker.io', async () => {
+    const { runKrm } = await import('../krm/run.js');
+    const pod = (image: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: ${image}}]}\n`;
+    for (const rule of [{ images: ['docker.io/**'], rootKeys: ['a'.repeat(64)] }, { images: ['**'], server: 'https://notary.docker.io', rootKeys: ['a'.repeat(64)] }]) {
+      const spec = SpecSchema.parse({ trust: [rule] });
+      const res = await runKrm(pod('nginx:1.25'), { resolverFor: (s) => productionResolver(s, {}), spec });
+      await settleCacheWrites();
+      expect(res.exitCode).toBe(1);
+      expect(res.stdout).toBe('');
+      const text = res.stderr.join('\n');
+      expect(text).toContain('[TRUST_SERVER_RETIRED]');
+      expect(text).toContain('retired Docker Content Trust\'s trust server notary.docker.io on 2026-12-08');
+      expect(text).toContain('README "Migrating from Docker Content Trust"');
+    }
+  });
+});

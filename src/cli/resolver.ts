@@ -1,8 +1,12 @@
-/** The production resolver: Notary v1 trust data over HTTPS (or a vendored trustDir), verified by src/trust/notary/tuf. */
+/**
+ * The production resolvers: by rule, Notary v1 trust data over HTTPS (or a vendored trustDir),
+ * verified by src/trust/notary/tuf, or Notary Project signatures in the registry (src/trust/notation).
+ */
 import type { Spec } from '../config/schema.js';
 import { createNotaryResolver, type NotaryResolver } from '../trust/notary/resolver.js';
 import { clean } from '../report/format.js';
-import type { Resolver } from '../engine/port.js';
+import type { Resolver, ResolverStats } from '../engine/port.js';
+import type { NotationWiring, NotationWiringOptions } from './notation.js';
 
 /** `NOTARY_PIN_DEBUG=1` prints what is fetched and from where on stderr (never credentials). */
 function debugSink(env: NodeJS.ProcessEnv): ((message: string) => void) | undefined {
@@ -27,6 +31,48 @@ export function notaryResolverFor(
   });
 }
 
+/**
+ * A resolver that sends rules with `notation` to the Notation resolver and the others to `notary`.
+ * The Notation side (a registry client, the verifier's modules) is built on first use, once.
+ */
+export function dispatchingResolver(
+  notary: Resolver,
+  spec: Spec,
+  o: NotationWiringOptions,
+): Resolver & { stats(): ResolverStats } {
+  let notation: Promise<NotationWiring> | undefined;
+  let wired: NotationWiring | undefined;
+  const notationSide = (): Promise<NotationWiring> =>
+    (notation ??= import('./notation.js').then((m) => (wired = m.createNotationWiring(spec, o))));
+  return {
+    async resolve(ref, rule, opts) {
+      if (rule.notation === undefined) return notary.resolve(ref, rule, opts);
+      return (await notationSide()).resolver.resolve(ref, rule, opts);
+    },
+    stats() {
+      const a: ResolverStats = notary.stats?.() ?? {};
+      const b: ResolverStats = wired?.resolver.stats() ?? {};
+      const sum = (k: keyof ResolverStats): number => (a[k] ?? 0) + (b[k] ?? 0);
+      return { cacheHits: sum('cacheHits'), cacheMisses: sum('cacheMisses'), fetchErrors: sum('fetchErrors'), cacheEntries: sum('cacheEntries') };
+    },
+    sourceOf(ref, rule) {
+      if (rule.notation === undefined) return notary.sourceOf?.(ref, rule) ?? '';
+      return `the registry ${ref.domain}`;
+    },
+    async close() {
+      // Both sides close even when one fails; the first failure is reported.
+      const results = await Promise.allSettled([notary.close?.(), notation?.then((w) => w.close())]);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+  };
+}
+
+/** The webhook's resolver for `spec` (built again with each config reload): Notary v1 or Notation by rule. */
+export function webhookResolverFor(spec: Spec, env: NodeJS.ProcessEnv = process.env): Resolver {
+  return dispatchingResolver(notaryResolverFor(spec, env), spec, { env, debug: debugSink(env) });
+}
+
 /** Cache writes of closed resolvers still running (see `settleCacheWrites`). */
 const detached = new Set<Promise<void>>();
 
@@ -40,7 +86,7 @@ export function productionResolver(spec: Spec, env: NodeJS.ProcessEnv = process.
   // it could not be written (runKrm then fails the run).
   // One run asks about a GUN once: a failure is remembered for the run too (not fetched again).
   const r = notaryResolverFor(spec, env, { deferStoreWrites: true, cacheFailures: true });
-  return {
+  const notary: Resolver = {
     resolve: (ref, rule) => r.resolve(ref, rule),
     async close() {
       try {
@@ -52,6 +98,7 @@ export function productionResolver(spec: Spec, env: NodeJS.ProcessEnv = process.
       }
     },
   };
+  return dispatchingResolver(notary, spec, { env, cacheFailures: true, debug: debugSink(env) });
 }
 
 /** Waits for the cache writes of every closed production resolver. Never rejects. */

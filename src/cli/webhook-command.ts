@@ -7,7 +7,7 @@ import { loadConfigFile } from '../config/load.js';
 import type { Spec } from '../config/schema.js';
 import type { Resolver } from '../engine/port.js';
 import { startWebhookServer } from '../webhook/server.js';
-import { notaryResolverFor } from './resolver.js';
+import { webhookResolverFor } from './resolver.js';
 
 export interface RunWebhookOptions {
   configPath: string;
@@ -15,7 +15,7 @@ export interface RunWebhookOptions {
   keyFile: string;
   port: number;
   host: string;
-  /** Builds the resolver for the loaded spec; default: the production (Notary) resolver. */
+  /** Builds the resolver for the loaded spec; default: the CLI's (Notary v1 or Notation, by rule). */
   resolverFor?: (spec: Spec) => Resolver;
   /** Default 5 s: keep serving after SIGTERM while the Service endpoints drain. */
   shutdownDelayMs?: number;
@@ -38,7 +38,7 @@ export async function runWebhook(opts: RunWebhookOptions): Promise<void> {
   const logger = pino({ base: { component: 'notary-pin-webhook' } });
   const spec = await loadConfigFile(opts.configPath);
   if (spec.mode === 'pin') logger.info('spec.mode is "pin"; the webhook never mutates and always verifies');
-  const resolverFor = opts.resolverFor ?? ((s: Spec) => notaryResolverFor(s));
+  const resolverFor = opts.resolverFor ?? ((s: Spec) => webhookResolverFor(s));
   const resolver = resolverFor(spec);
   const delayMs = opts.shutdownDelayMs ?? 5000;
   const graceMs = opts.shutdownGraceMs ?? 15_000;

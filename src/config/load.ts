@@ -10,7 +10,8 @@ import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { PinError } from '../errors/errors.js';
-import { API_VERSION, KIND, NotaryPinConfigSchema, SpecSchema, type Spec } from './schema.js';
+import { API_VERSION, AuthSchema, KIND, NotaryPinConfigSchema, SpecSchema, type AuthConfig, type Spec } from './schema.js';
+import { RegistryConfigSchema } from '../registry/config.js';
 
 const CONFIG_HINT = `write functionConfig as "apiVersion: ${API_VERSION}, kind: ${KIND}, spec: {...}" or a ConfigMap with the same keys in data; see README "Configuration"`;
 
@@ -127,21 +128,30 @@ const isPem = (s: string): boolean => s.includes('-----BEGIN');
 export function resolvePaths(spec: Spec, baseDir: string): Spec {
   const abs = (p: string | undefined): string | undefined => (p === undefined || isAbsolute(p) ? p : resolve(baseDir, p));
   const absFileOrPem = (p: string | undefined): string | undefined => (p === undefined || isPem(p) ? p : abs(p));
+  const absAuth = (a: AuthConfig): AuthConfig => ({
+    ...a,
+    ...(a.passwordFile !== undefined && { passwordFile: abs(a.passwordFile) }),
+    ...(a.dockerConfig !== undefined && { dockerConfig: abs(a.dockerConfig) }),
+  });
   return {
     ...spec,
     ...(spec.cacheDir !== undefined && { cacheDir: abs(spec.cacheDir) }),
+    ...(spec.revocation?.bundleDir !== undefined && { revocation: { ...spec.revocation, bundleDir: abs(spec.revocation.bundleDir) } }),
+    registries: spec.registries.map((r) => ({ ...r, ca: absFileOrPem(r.ca), auth: r.auth === undefined ? undefined : absAuth(r.auth) })),
     trust: spec.trust.map((rule) => ({
       ...rule,
       ...(rule.ca !== undefined && { ca: absFileOrPem(rule.ca) }),
       ...(rule.rootCA !== undefined && { rootCA: absFileOrPem(rule.rootCA) }),
       ...(rule.trustDir !== undefined && { trustDir: abs(rule.trustDir) }),
-      ...(rule.auth !== undefined && {
-        auth: {
-          ...rule.auth,
-          ...(rule.auth.passwordFile !== undefined && { passwordFile: abs(rule.auth.passwordFile) }),
-          ...(rule.auth.dockerConfig !== undefined && { dockerConfig: abs(rule.auth.dockerConfig) }),
+      ...(rule.notation !== undefined && {
+        notation: {
+          ...rule.notation,
+          // an inline policy document is an object; a string is a file
+          trustPolicy: typeof rule.notation.trustPolicy === 'string' ? abs(rule.notation.trustPolicy) : rule.notation.trustPolicy,
+          trustStore: abs(rule.notation.trustStore),
         },
       }),
+      ...(rule.auth !== undefined && { auth: absAuth(rule.auth) }),
     })),
   };
 }
@@ -171,7 +181,10 @@ function suggestForPath(path: readonly PropertyKey[], key: string): string {
   if (p.length === 0) shape = NotaryPinConfigSchema.shape;
   else if (last === 'spec' || last === undefined) shape = SpecSchema.shape;
   else if (last === 'trust') shape = SpecSchema.shape.trust.unwrap().element.shape;
-  else if (last === 'auth') shape = SpecSchema.shape.trust.unwrap().element.shape.auth.unwrap().shape;
+  else if (last === 'auth') shape = AuthSchema.shape;
+  else if (last === 'registries') shape = RegistryConfigSchema.shape;
+  else if (last === 'revocation') shape = SpecSchema.shape.revocation.unwrap().shape;
+  else if (last === 'notation') shape = SpecSchema.shape.trust.unwrap().element.shape.notation.unwrap().shape;
   else if (last === 'imageFields') shape = SpecSchema.shape.imageFields.unwrap().element.shape;
   return shape ? suggest(key, new Set(Object.keys(shape))) : '';
 }

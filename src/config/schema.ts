@@ -4,6 +4,8 @@
  * silently ignored.
  */
 import { z } from 'zod';
+import { AuthSchema } from './auth.js';
+import { RegistryConfigSchema } from '../registry/config.js';
 
 export const API_VERSION = 'notary-pin.dev/v1alpha1';
 export const KIND = 'NotaryPin';
@@ -18,24 +20,24 @@ const roleName = z
   .string()
   .regex(/^targets(\/[A-Za-z0-9_.-]+)*$/, 'a targets role such as "targets" or "targets/releases"');
 
-export const AuthSchema = z.strictObject({
-  /** Basic auth / token-realm user name. */
-  username: z.string().min(1).optional(),
-  /** Name of an environment variable holding the password. Secrets are never inline. */
-  passwordEnv: z.string().min(1).optional(),
-  /** File holding the password. */
-  passwordFile: z.string().min(1).optional(),
-  /** Environment variable holding a ready bearer token. */
-  tokenEnv: z.string().min(1).optional(),
-  /** Docker config.json to take `auths` from; default `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`. */
-  dockerConfig: z.string().min(1).optional(),
-  /**
-   * Token realms on other hosts that may receive these credentials (hosts, `host:port`, or URLs
-   * matched by origin). A realm on the server's own host always may; any other is asked anonymously.
-   */
-  tokenRealms: z.array(z.string().min(1)).max(16).optional(),
+export { AuthSchema, type AuthConfig } from './auth.js';
+
+/**
+ * A rule's Notation (Notary Project signatures) settings. Left out, `trustPolicy` and `trustStore`
+ * come from notation's user-level directory (`$XDG_CONFIG_HOME/notation`, default `~/.config/notation`).
+ */
+export const NotationRuleSchema = z.strictObject({
+  /** A `trustpolicy.json` file, or the document inline (validated with notation's rules when first used). */
+  trustPolicy: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+  /** A trust store directory in notation's layout (`x509/<ca|signingAuthority|tsa>/<name>/*.pem`). */
+  trustStore: z.string().min(1).optional(),
+  /** Most signatures tried per image (stops at the first that passes). */
+  maxSignatures: z.number().int().min(1).max(100).default(10),
 });
-export type AuthConfig = z.infer<typeof AuthSchema>;
+export type NotationRule = z.infer<typeof NotationRuleSchema>;
+
+/** The Notary v1 fields that make no sense beside `notation` (until a rule may require both). */
+const NOTARY_V1_FIELDS = ['server', 'ca', 'rootKeys', 'rootCA', 'signers', 'trustDir', 'auth'] as const;
 
 export const TrustRuleSchema = z.strictObject({
   /** Optional name, used in messages. */
@@ -70,6 +72,20 @@ export const TrustRuleSchema = z.strictObject({
   maxMetadataBytes: z.number().int().positive().max(256 * 1024 * 1024).default(4 * 1024 * 1024),
   /** Depth limit for delegations below `targets`. */
   maxDelegationDepth: z.number().int().min(0).max(16).default(4),
+  /** Verify Notary Project signatures stored in the registry instead of Notary v1 trust data. */
+  notation: NotationRuleSchema.optional(),
+}).superRefine((rule, ctx) => {
+  if (rule.notation === undefined) return;
+  const v1: string[] = NOTARY_V1_FIELDS.filter((f) => rule[f] !== undefined);
+  if (rule.tofu) v1.push('tofu');
+  if (v1.length === 0) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['notation'],
+    message:
+      `a rule uses either Notary v1 (${v1.join(', ')}) or notation, not both: split it into two rules with different images ` +
+      '(registry credentials for Notation go in spec.registries[].auth)',
+  });
 });
 export type TrustRule = z.infer<typeof TrustRuleSchema>;
 export type TrustRuleInput = z.input<typeof TrustRuleSchema>;
@@ -98,6 +114,19 @@ export const SpecSchema = z.strictObject({
   reference: z.enum(['tag-and-digest', 'digest']).default('tag-and-digest'),
   /** Image patterns left untouched (reported as info). */
   exclude: z.array(z.string().min(1)).default([]),
+  /** How to reach registries (tag → digest, Notation signatures): one entry per host. */
+  registries: z
+    .array(RegistryConfigSchema)
+    .max(256)
+    .default([])
+    .refine((list) => new Set(list.map((r) => r.host.toLowerCase())).size === list.length, 'two entries name the same host'),
+  /** Certificate revocation checks of Notation signatures (OCSP, then CRL). */
+  revocation: z
+    .strictObject({
+      /** Read CRLs and OCSP responses from this offline bundle (`notary-pin revocation fetch`) instead of the network. */
+      bundleDir: z.string().min(1).optional(),
+    })
+    .optional(),
   /** Trust rules, first match wins. An image no rule matches is an error. */
   trust: z.array(TrustRuleSchema).default([]),
   /** Extra image field paths for custom resources. */

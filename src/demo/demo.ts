@@ -3,20 +3,28 @@
  *
  * It signs trust data for three made-up repositories at start-up (root certificates issued by a
  * demo CA, one tag signed in `targets`, two in the `targets/releases` delegation), serves it from an
- * in-process HTTPS trust server on 127.0.0.1, and runs the real KRM function — the real HTTP client
- * and the full TUF verification — over an example ResourceList. The pinned ResourceList goes to
- * stdout, the summary to stderr. Nothing about the demo path is special-cased in the product code:
- * the demo is only a config (rootCA pinning, a CA for TLS, an exclude) and a server.
+ * in-process HTTPS trust server on 127.0.0.1; it also pushes an image with a Notation signature
+ * (and an unsigned one) to an in-process OCI registry. Then it runs the real KRM function — the
+ * real HTTP clients, the full TUF and Notary Project verification — over an example ResourceList
+ * (pinned ResourceList on stdout, summary on stderr), and once more over the unsigned image, which
+ * is refused. Nothing about the demo path is special-cased in the product code: the demo is only a
+ * config (rootCA pinning, a CA for TLS, a Notation trust policy and store, an exclude) and servers.
  */
 import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { parseFunctionConfig } from '../config/load.js';
+import type { Spec } from '../config/schema.js';
+import type { Resolver } from '../engine/port.js';
 import { runKrm } from '../krm/run.js';
-import { createNotaryResolver } from '../trust/notary/resolver.js';
 import { generateCA, generateRootKey } from '../trust/notary/sign/keys.js';
 import { TufRepoBuilder } from '../trust/notary/sign/repo.js';
 import { createTestCA } from './pki.js';
-import { DEMO_INPUT, DEMO_REGISTRY } from './example.js';
+import { DEMO_INPUT, DEMO_REGISTRY, notationDemoItem, unsignedDemoInput } from './example.js';
+import { createDemoNotationSigner, putDemoImage, putDemoSignature } from './notation-signer.js';
+import { startOciRegistry, type OciRegistry } from './oci-registry.js';
 import { startTrustServer } from './trust-server.js';
 
 interface DemoImage {
@@ -46,15 +54,37 @@ function manifestBytes(image: DemoImage): Uint8Array {
 }
 
 export interface DemoOptions {
+  /** The production resolver (Notary v1 or Notation by rule), from the CLI. */
+  readonly resolverFor: (spec: Spec) => Resolver;
   readonly stdout?: Writable;
   readonly stderr?: Writable;
 }
 
-export async function runDemo(opts: DemoOptions = {}): Promise<number> {
-  const out = opts.stdout ?? process.stdout;
-  const err = opts.stderr ?? process.stderr;
-  const now = new Date();
+/** The Notation side: a signed and an unsigned image in an in-process registry, and the trust store on disk. */
+async function startNotationSide(now: Date, storeDir: string): Promise<{ registry: OciRegistry; policy: Record<string, unknown> }> {
+  const signer = createDemoNotationSigner(now);
+  const registry = await startOciRegistry();
+  putDemoSignature(registry, 'shop/checkout', putDemoImage(registry, 'shop/checkout', '2.0.0', 'checkout'), signer);
+  putDemoImage(registry, 'shop/experimental', '0.1', 'experimental');
+  mkdirSync(join(storeDir, 'x509', 'ca', 'demo'), { recursive: true });
+  writeFileSync(join(storeDir, 'x509', 'ca', 'demo', 'root.pem'), signer.rootPem);
+  const policy = {
+    version: '1.0',
+    trustPolicies: [
+      {
+        name: 'demo',
+        registryScopes: [`${registry.host}/shop/checkout`, `${registry.host}/shop/experimental`],
+        signatureVerification: { level: 'strict' },
+        trustStores: ['ca:demo'],
+        trustedIdentities: ['*'],
+      },
+    ],
+  };
+  return { registry, policy };
+}
 
+/** The Notary v1 side: signed trust data for IMAGES, served over HTTPS; the CAs the config pins. */
+async function startNotarySide(now: Date) {
   // A CA that issues the repositories' root certificates (what `spec.trust[].rootCA` pins) ...
   const signingCA = generateCA('notary-pin demo root CA', now);
   const repos = new Map<string, Record<string, Uint8Array>>();
@@ -74,13 +104,26 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
   const tlsCA = createTestCA('notary-pin demo TLS CA');
   const serverTls = tlsCA.issue(); // for 127.0.0.1
   const server = await startTrustServer({ repos, cert: serverTls.certPem, key: serverTls.keyPem });
+  return { server, tlsCA, signingCA };
+}
+
+export async function runDemo(opts: DemoOptions): Promise<number> {
+  const out = opts.stdout ?? process.stdout;
+  const err = opts.stderr ?? process.stderr;
+  const now = new Date();
+  const { server, tlsCA, signingCA } = await startNotarySide(now);
+  const storeDir = mkdtempSync(join(tmpdir(), 'notary-pin-demo-'));
+  let notation: OciRegistry | undefined;
 
   try {
+    const side = await startNotationSide(now, storeDir);
+    notation = side.registry;
     const spec = parseFunctionConfig({
       apiVersion: 'notary-pin.dev/v1alpha1',
       kind: 'NotaryPin',
       spec: {
         exclude: ['busybox:*'],
+        registries: [{ host: notation.host, plainHTTP: true }],
         trust: [
           {
             name: 'demo registry',
@@ -89,24 +132,29 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
             ca: tlsCA.certPem,
             rootCA: signingCA.certPem,
           },
+          { name: 'demo notation', images: [`${notation.host}/**`], notation: { trustPolicy: side.policy, trustStore: storeDir } },
         ],
       },
     });
     err.write(
       [
-        `notary-pin demo: signed trust data for ${IMAGES.length} repositories on ${DEMO_REGISTRY}, served by an in-process trust server at ${server.url}.`,
+        `notary-pin demo: signed trust data for ${IMAGES.length} repositories on ${DEMO_REGISTRY}, served by an in-process trust server at ${server.url};`,
+        `notary-pin demo: a Notation-signed image (and an unsigned one) in an in-process OCI registry at ${notation.url}.`,
         'notary-pin demo: running the KRM function over an example ResourceList (stdout), summary below (stderr).',
         '',
       ].join('\n'),
     );
-    const result = await runKrm(DEMO_INPUT, {
-      resolverFor: () => createNotaryResolver({}),
-      spec,
-    });
+    const result = await runKrm(`${DEMO_INPUT}${notationDemoItem(notation.host)}`, { resolverFor: opts.resolverFor, spec });
     for (const line of result.stderr) err.write(`${line}\n`);
     out.write(result.stdout);
-    return result.exitCode;
+
+    err.write('\nnotary-pin demo: and an image with no Notation signature is refused (a failed run pins nothing; its output is not shown):\n');
+    const refused = await runKrm(unsignedDemoInput(notation.host), { resolverFor: opts.resolverFor, spec });
+    for (const line of refused.stderr) err.write(`${line}\n`);
+    // The refusal is part of the demo: an unsigned image that passed would be a bug.
+    return result.exitCode === 0 && refused.exitCode === 1 ? 0 : 1;
   } finally {
-    await server.close();
+    await Promise.all([server.close(), notation?.close()]);
+    rmSync(storeDir, { recursive: true, force: true });
   }
 }

@@ -59,3 +59,39 @@ items:
   data:
     currency: EUR
 `;
+
+/** A Deployment whose image on the demo's OCI registry (`host`) carries a Notation signature. */
+export function notationDemoItem(host: string): string {
+  return `# The checkout service: signed with Notation (a Notary Project signature stored in the registry).
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: checkout
+    namespace: shop
+    annotations:
+      config.kubernetes.io/path: 'shop/checkout.yaml'
+  spec:
+    template:
+      spec:
+        containers:
+        - name: checkout
+          image: ${host}/shop/checkout:2.0.0 # Notation-signed
+`;
+}
+
+/** A ResourceList with one image on the demo's OCI registry that nobody signed. */
+export function unsignedDemoInput(host: string): string {
+  return `apiVersion: config.kubernetes.io/v1
+kind: ResourceList
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: experiment
+    namespace: shop
+  spec:
+    containers:
+    - name: experiment
+      image: ${host}/shop/experimental:0.1 # pushed, never signed
+`;
+}

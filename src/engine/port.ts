@@ -31,6 +31,11 @@ export interface Resolution {
    * its cache entry); absent when unknown. The webhook reports the age in its metrics.
    */
   readonly verifiedAt?: Date;
+  /**
+   * Set when the digest was pinned or admitted WITHOUT verification (a Notation trust policy at
+   * level `skip`): why, for people. Reports must show it (a warning), never pass it silently.
+   */
+  readonly unverified?: string;
 }
 
 export interface ResolveOptions {

@@ -4,7 +4,7 @@
  * system CAs, `~/.docker/config.json` credentials.
  */
 import { z } from 'zod';
-import { AuthSchema } from '../config/schema.js';
+import { AuthSchema } from '../config/auth.js';
 
 /** `127.0.0.0/8`, `localhost`, `[::1]` (with or without a port). */
 export function isLoopbackHost(hostPort: string): boolean {

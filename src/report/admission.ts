@@ -125,3 +125,14 @@ export function errorMessage(subject: Subject, error: PinError): string {
   const hint = error.hint !== undefined ? ` (${oneLine(error.hint)})` : '';
   return `notary-pin: could not verify the images of ${showSubject(subject)}: ${error.code}: ${oneLine(error.message)}${hint}; denied (fail closed).`;
 }
+
+/** One warning per image admitted without signature verification (a Notation policy at level `skip`). */
+export function unverifiedWarnings(outcomes: readonly ImageOutcome[]): string[] {
+  const out: string[] = [];
+  for (const o of outcomes) {
+    if (o.status === 'verified' && o.resolution.unverified !== undefined) {
+      out.push(`notary-pin: ${showLocation(o.use)}: image ${showImage(o.use.image)} admitted WITHOUT signature verification: ${oneLine(o.resolution.unverified)}`);
+    }
+  }
+  return out;
+}

@@ -4,6 +4,7 @@
  * warnings (`admission.ts`).
  */
 import type { ImageOutcome } from '../engine/evaluate.js';
+import type { Resolution } from '../engine/port.js';
 import type { PinError, ResourceRef } from '../errors/errors.js';
 import type { KrmResult } from '../manifest/types.js';
 
@@ -33,6 +34,16 @@ export function errorText(error: PinError): string {
 
 function imageText(image: unknown): string {
   return clean(typeof image === 'string' ? image : (JSON.stringify(image) ?? String(image)));
+}
+
+/**
+ * Who vouched for a digest, for people: the Notary role (`targets/releases`), or the Notation
+ * signer and signing scheme; a digest pinned without verification says so.
+ */
+export function signedBy(r: Resolution): string {
+  if (r.unverified !== undefined) return clean(r.unverified);
+  if (r.system === 'notation') return clean(`${r.signer ?? 'unknown signer'} (Notation, ${r.role})`);
+  return clean(r.signer ?? r.role);
 }
 
 /** One result per image use, plus results for errors that concern no single image. */
@@ -73,26 +84,33 @@ export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLook
           tags: { outcome: 'excluded' },
         });
         break;
-      case 'pinned':
+      case 'pinned': {
+        const by = signedBy(o.resolution);
+        const unverified = o.resolution.unverified !== undefined;
         results.push({
-          severity: 'info',
-          message: o.changed
-            ? `${image}: pinned to ${o.resolution.digest} (signed by ${o.resolution.role})`
-            : `${image}: already pinned to ${o.resolution.digest}, signed by ${o.resolution.role}`,
+          severity: unverified ? 'warning' : 'info',
+          message: unverified
+            ? `${image}: pinned to ${o.resolution.digest} WITHOUT signature verification (${by})`
+            : o.changed
+              ? `${image}: pinned to ${o.resolution.digest} (signed by ${by})`
+              : `${image}: already pinned to ${o.resolution.digest}, signed by ${by}`,
           ...base,
           field: { path: o.use.field, currentValue: o.use.image, ...(o.changed && { proposedValue: o.newValue }) },
-          tags: { outcome: o.changed ? 'pinned' : 'unchanged', role: o.resolution.role },
+          tags: { outcome: o.changed ? 'pinned' : 'unchanged', ...resolutionTags(o.resolution) },
         });
         break;
-      case 'verified':
+      }
+      case 'verified': {
+        const unverified = o.resolution.unverified !== undefined;
         results.push({
-          severity: 'info',
-          message: `${image}: digest signed by ${o.resolution.role}`,
+          severity: unverified ? 'warning' : 'info',
+          message: unverified ? `${image}: digest admitted WITHOUT signature verification (${signedBy(o.resolution)})` : `${image}: digest signed by ${signedBy(o.resolution)}`,
           ...base,
           field: { path: o.use.field, currentValue: o.use.image },
-          tags: { outcome: 'verified', role: o.resolution.role },
+          tags: { outcome: 'verified', ...resolutionTags(o.resolution) },
         });
         break;
+      }
     }
   }
   for (const e of extra) {
@@ -106,6 +124,15 @@ export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLook
     });
   }
   return results;
+}
+
+/** Result tags: the role as before; Notation adds the trust system, and `unverified` when nothing was checked. */
+function resolutionTags(r: Resolution): Record<string, string> {
+  const tags: Record<string, string> = { role: clean(r.role) };
+  if (r.system === 'notation') tags.system = 'notation';
+  if (r.signer !== undefined && r.system === 'notation') tags.signer = clean(r.signer);
+  if (r.unverified !== undefined) tags.unverified = 'true';
+  return tags;
 }
 
 /**
@@ -128,10 +155,11 @@ export function summaryLines(outcomes: readonly ImageOutcome[]): string[] {
         line = `UNCHECKED ${image}: ${errorText(o.error)} [${o.error.code}]`;
         break;
       case 'pinned':
-        line = o.changed ? `pinned    ${image} -> ${o.newValue} (${o.resolution.role})` : `unchanged ${image} (${o.resolution.role})`;
+        line = o.changed ? `pinned    ${image} -> ${o.newValue} (${signedBy(o.resolution)})` : `unchanged ${image} (${signedBy(o.resolution)})`;
+        if (o.resolution.unverified !== undefined) line = `UNVERIFIED ${line.trimStart()}`;
         break;
       case 'verified':
-        line = `verified  ${image} (${o.resolution.role})`;
+        line = `${o.resolution.unverified !== undefined ? 'UNVERIFIED' : 'verified '} ${image} (${signedBy(o.resolution)})`;
         break;
     }
     const g = groups.get(line);

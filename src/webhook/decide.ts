@@ -9,7 +9,7 @@ import type { Spec } from '../config/schema.js';
 import type { EvaluateOptions, ImageOutcome } from '../engine/evaluate.js';
 import { PinError, toPinError } from '../errors/errors.js';
 import type { Resolver } from '../engine/port.js';
-import { deadlineMessage, denialMessage, errorMessage, exclusionWarnings, timeoutMessage, uncheckedWarnings, type Subject } from '../report/admission.js';
+import { deadlineMessage, denialMessage, errorMessage, exclusionWarnings, timeoutMessage, uncheckedWarnings, unverifiedWarnings, type Subject } from '../report/admission.js';
 import { apiVersionOf } from '../workload/kinds.js';
 import { allowResponse, denyResponse, type AdmissionRequest, type AdmissionReviewRequest, type AdmissionReviewResponse } from './review.js';
 
@@ -196,7 +196,7 @@ function fromOutcomes(review: AdmissionReviewRequest, subject: Subject, outcomes
       });
     }
   }
-  const warnings = [...uncheckedWarnings(unchecked), ...exclusionWarnings(excluded)];
+  const warnings = [...uncheckedWarnings(unchecked), ...exclusionWarnings(excluded), ...unverifiedWarnings(outcomes)];
   const images = outcomes.length;
   if (failures.some((f) => f.error.code === 'DEADLINE')) {
     const message = deadlineMessage(subject, opts.timeoutMs ?? opts.budgetMs, failures);

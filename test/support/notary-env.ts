@@ -207,6 +207,7 @@ async function startNotaryServer(
   throw lastErr;
 }
 
+/** Starts a real `docker-registry` (distribution 2.8: no referrers API) on 127.0.0.1, storing under `dir`. */
 export async function startRegistry(
   dir: string,
   readyTimeoutMs: number,

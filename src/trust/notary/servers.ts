@@ -1,14 +1,27 @@
 /**
  * Which trust server and GUN serve an image, as Docker content trust decides
  * (docker/cli `trust.Server`): `$DOCKER_CONTENT_TRUST_SERVER` when set (https only, as Docker
- * requires), else `https://notary.docker.io` for Docker Hub, else `https://<registry host>`.
- * A rule's `server` overrides all of these.
+ * requires), else `https://<registry host>`. A rule's `server` overrides both. Docker Hub's
+ * notary.docker.io is retired: naming it, or a docker.io image with no server, is refused.
  */
 import { PinError } from '../../errors/errors.js';
 import type { TrustRule } from '../../config/schema.js';
 import type { ImageReference } from '../../reference/types.js';
 
+/** Docker Hub's trust server (Docker Content Trust), retired on 2026-12-08. */
 export const DOCKER_HUB_NOTARY = 'https://notary.docker.io';
+const RETIRED_HOST = 'notary.docker.io';
+
+/** TRUST_SERVER_RETIRED for `why` (the rule names notary.docker.io, or it was docker.io's default). */
+function retired(why: string): PinError {
+  return new PinError({
+    code: 'TRUST_SERVER_RETIRED',
+    message: `${why}: Docker retired Docker Content Trust's trust server notary.docker.io on 2026-12-08; it serves no trust data any more`,
+    hint:
+      'move the repository to Notary Project signatures (a trust rule with `notation:`), see README "Migrating from Docker Content Trust"; ' +
+      'or name a Notary v1 server you run in the rule\'s `server`, or vendor its trust data in `trustDir`',
+  });
+}
 
 /** The Notary GUN of an image: its normalised repository (`docker.io/library/nginx`). */
 export function gunOf(ref: ImageReference): string {
@@ -28,7 +41,7 @@ export function trustServerFor(
   rule: Pick<TrustRule, 'server'>,
   env: NodeJS.ProcessEnv = process.env,
 ): string {
-  if (rule.server) return withoutTrailingSlashes(rule.server);
+  if (rule.server) return notRetired(withoutTrailingSlashes(rule.server), 'the rule\'s server');
   const fromEnv = env.DOCKER_CONTENT_TRUST_SERVER;
   if (fromEnv) {
     let u: URL | undefined;
@@ -44,10 +57,15 @@ export function trustServerFor(
         hint: 'fix DOCKER_CONTENT_TRUST_SERVER, or set trust.server in the rule (which may be http)',
       });
     }
-    return withoutTrailingSlashes(fromEnv);
+    return notRetired(withoutTrailingSlashes(fromEnv), 'DOCKER_CONTENT_TRUST_SERVER');
   }
-  if (ref.domain === 'docker.io') return DOCKER_HUB_NOTARY;
+  if (ref.domain === 'docker.io') throw retired('docker.io images used to default to https://notary.docker.io and no trust server is set');
   return `https://${ref.domain}`;
+}
+
+function notRetired(server: string, from: string): string {
+  if (new URL(server).hostname.toLowerCase().replace(/\.$/, '') === RETIRED_HOST) throw retired(`${from} is ${server}`);
+  return server;
 }
 
 /** The host (with port) of a server URL, for credential lookup. */

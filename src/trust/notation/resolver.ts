@@ -1,0 +1,231 @@
+/**
+ * The Notation resolver: image reference + trust rule with `notation` → the digest the registry
+ * serves, which must carry a Notary Project signature that passes the rule's trust policy.
+ * Tags are resolved by the registry (Notation signs digests, not tags); signatures are found as
+ * referrers of that digest and tried one at a time, the first that passes wins. Fails closed.
+ */
+import { PinError, err, ok, toPinError } from '../../errors/errors.js';
+import type { NotationRule, TrustRule } from '../../config/schema.js';
+import type { ImageReference } from '../../reference/types.js';
+import type { Resolution, ResolveOptions, Resolver } from '../../engine/port.js';
+import { signatureManifests, type SignatureManifest } from '../../registry/signatures.js';
+import type { Descriptor, RegistryClient, RepositoryRef } from '../../registry/types.js';
+import type {
+  RevocationChecker,
+  TimestampVerifier,
+  TrustPolicyStatement,
+  TrustStore,
+  VerifiedSignature,
+  VerifySignature,
+} from './contracts.js';
+import { noneVerified, unsigned, type SignatureFailure } from './messages.js';
+import { createVerdictCache, type VerdictCache } from './verdict-cache.js';
+
+/** A rule's trust policy and store, loaded once per resolver. */
+export interface NotationTrust {
+  /** The policy statement for a repository (`host/name`); throws NOTATION_POLICY when none applies. */
+  statementFor(repository: string): TrustPolicyStatement;
+  readonly store: TrustStore;
+}
+
+export interface NotationResolverOptions {
+  /** One client for the run (the webhook: per config); closed by the caller. */
+  readonly registry: RegistryClient;
+  readonly verifySignature: VerifySignature;
+  /** Loads a rule's trust policy and store (see `loadNotationTrust`). */
+  readonly loadTrust: (notation: NotationRule) => Promise<NotationTrust>;
+  readonly timestamp?: TimestampVerifier;
+  readonly revocation?: RevocationChecker;
+  readonly cache: {
+    readonly ttlMs: number;
+    readonly maxEntries: number;
+    /** Remember failures this long (a function run asks once per image); default 0. */
+    readonly failureTtlMs?: number;
+  };
+  /** Most referrers read for one subject; beyond it the image fails (a bound on hostile indexes). */
+  readonly maxReferrers?: number;
+  /** Envelope size cap (notation-go: 32 MiB). */
+  readonly maxEnvelopeBytes?: number;
+  readonly now?: () => Date;
+  readonly debug?: (message: string) => void;
+}
+
+export interface NotationResolver extends Resolver {
+  stats(): { cacheHits: number; cacheMisses: number; fetchErrors: number };
+}
+
+const DEFAULT_MAX_REFERRERS = 1024;
+const DEFAULT_MAX_ENVELOPE = 32 * 1024 * 1024;
+const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/** What the registry serves for the reference: the subject every signature must sign. */
+interface Subject {
+  readonly descriptor: Descriptor;
+  /** The tag that was resolved, or the one written beside the digest. */
+  readonly tag?: string;
+}
+
+function digestMismatch(asked: string, got: string, repository: string): PinError {
+  return new PinError({
+    code: 'REGISTRY_DIGEST_MISMATCH',
+    message: `the registry answered ${got} when asked for ${repository}@${asked}`,
+    hint: 'the registry (or a proxy in front of it) is broken or hostile: check what serves this repository',
+  });
+}
+
+function notANotationRule(rule: TrustRule): PinError {
+  return new PinError({
+    code: 'INTERNAL',
+    message: `trust rule ${rule.name ?? rule.images.join(', ')} has no notation settings but was given to the Notation resolver`,
+    hint: 'report this bug',
+  });
+}
+
+export function createNotationResolver(opts: NotationResolverOptions): NotationResolver {
+  // Long: one closure over the resolver's caches and options; each step is a small inner function.
+  const now = opts.now ?? (() => new Date());
+  const debug = opts.debug ?? (() => {});
+  const clockMs = () => now().getTime();
+  const maxReferrers = opts.maxReferrers ?? DEFAULT_MAX_REFERRERS;
+  const maxEnvelope = opts.maxEnvelopeBytes ?? DEFAULT_MAX_ENVELOPE;
+  const cacheOpts = { maxEntries: opts.cache.maxEntries, ttlMs: opts.cache.ttlMs, failureTtlMs: opts.cache.failureTtlMs ?? 0, now: clockMs };
+  const verdicts: VerdictCache<VerifiedSignature> = createVerdictCache(cacheOpts);
+  // Tags move: a tag's descriptor is reused for the TTL only.
+  const tags: VerdictCache<Descriptor> = createVerdictCache(cacheOpts);
+  const trusts = new WeakMap<NotationRule, Promise<NotationTrust>>();
+  const ruleIds = new Map<string, number>();
+  const ruleIdOf = new WeakMap<NotationRule, number>();
+
+  // Loaded once per resolver (a run; the webhook builds a resolver per config), failures included.
+  const trustFor = (n: NotationRule): Promise<NotationTrust> => {
+    let t = trusts.get(n);
+    if (t === undefined) trusts.set(n, (t = opts.loadTrust(n)));
+    return t;
+  };
+
+  // Rules with the same notation settings share verdicts.
+  const idOf = (n: NotationRule): number => {
+    let id = ruleIdOf.get(n);
+    if (id === undefined) {
+      const identity = JSON.stringify([n.trustPolicy ?? null, n.trustStore ?? null]);
+      id = ruleIds.get(identity);
+      if (id === undefined) ruleIds.set(identity, (id = ruleIds.size));
+      ruleIdOf.set(n, id);
+    }
+    return id;
+  };
+
+  async function subjectOf(ref: ImageReference, repo: RepositoryRef, signal: AbortSignal | undefined): Promise<Subject> {
+    if (ref.digest !== undefined) {
+      const digest = ref.digest.toLowerCase();
+      const d = await opts.registry.resolve(repo, digest, { signal });
+      if (d.digest !== digest) throw digestMismatch(digest, d.digest, ref.repository);
+      return { descriptor: d, tag: ref.tag };
+    }
+    const tag = ref.tag ?? 'latest';
+    const d = await tags.get(`${ref.repository}:${tag}`, (s) => opts.registry.resolve(repo, tag, { signal: s }), () => undefined, signal);
+    if (!SHA256_DIGEST.test(d.digest)) {
+      throw new PinError({
+        code: 'REGISTRY_MALFORMED',
+        message: `the registry names ${JSON.stringify(d.digest)} as the digest of ${ref.repository}:${tag}, not a sha256 digest`,
+        hint: 'pin by a sha256 digest, or push the image with a sha256 digest',
+      });
+    }
+    return { descriptor: d, tag };
+  }
+
+  /** Tries the subject's signatures in the order the registry lists them; the first that passes wins. */
+  async function verifySubject(
+    repo: RepositoryRef,
+    repository: string,
+    subject: Descriptor,
+    n: NotationRule,
+    statement: TrustPolicyStatement,
+    store: TrustStore,
+    signal: AbortSignal,
+  ): Promise<VerifiedSignature> {
+    const failures: SignatureFailure[] = [];
+    const candidates = signatureManifests(opts.registry, repo, subject.digest, { maxSignatures: n.maxSignatures, maxEntries: maxReferrers, signal });
+    for await (const c of candidates) {
+      if (!c.ok) {
+        failures.push({ source: c.descriptor.digest, error: c.error });
+        continue;
+      }
+      try {
+        const verified = await verifyOne(repo, subject, c.signature, statement, store, signal);
+        if (verified.ok) return verified.value;
+        failures.push({ source: c.descriptor.digest, error: verified.error });
+      } catch (e) {
+        if (signal.aborted) throw e;
+        failures.push({ source: c.descriptor.digest, error: toPinError(e) });
+      }
+    }
+    debug(`${repository}@${subject.digest}: ${failures.length} Notation signature(s), none passed`);
+    if (failures.length === 0) throw unsigned(repository, subject.digest, `${repository}@${subject.digest}`);
+    throw noneVerified(repository, subject.digest, statement, failures, failures.length >= n.maxSignatures);
+  }
+
+  async function verifyOne(repo: RepositoryRef, subject: Descriptor, sig: SignatureManifest, statement: TrustPolicyStatement, store: TrustStore, signal: AbortSignal) {
+    const { envelope } = sig;
+    if (envelope.size > maxEnvelope) {
+      throw new PinError({
+        code: 'REGISTRY_TOO_LARGE',
+        message: `signature envelope ${envelope.digest} is ${envelope.size} bytes, over the ${maxEnvelope}-byte cap`,
+        hint: 'a Notation envelope is a few KiB: this signature is not one notation made',
+      });
+    }
+    const bytes = await opts.registry.fetchBlob(repo, envelope, { signal, maxBytes: maxEnvelope });
+    return opts.verifySignature(
+      { envelopeMediaType: envelope.mediaType, envelope: bytes, annotations: sig.annotations, source: sig.descriptor.digest },
+      {
+        subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+        statement,
+        store,
+        now: now(),
+        timestamp: opts.timestamp,
+        revocation: opts.revocation,
+        signal,
+      },
+    );
+  }
+
+  return {
+    stats() {
+      const v = verdicts.stats();
+      return { cacheHits: v.hits, cacheMisses: v.misses, fetchErrors: v.errors };
+    },
+    async resolve(ref: ImageReference, rule: TrustRule, ro: ResolveOptions = {}) {
+      try {
+        const n = rule.notation;
+        if (n === undefined) throw notANotationRule(rule);
+        const repository = ref.repository;
+        const repo: RepositoryRef = { host: ref.domain, name: ref.path };
+        const trust = await trustFor(n);
+        const statement = trust.statementFor(repository);
+        const subject = await subjectOf(ref, repo, ro.signal);
+        const digest = subject.descriptor.digest;
+        if (statement.signatureVerification.level === 'skip') {
+          debug(`${repository}@${digest}: NOT verified (trust policy "${statement.name}" has level skip)`);
+          return ok(skipped(digest, subject.tag, repository, statement));
+        }
+        const verified = await verdicts.get(
+          `${idOf(n)}\u0000${repository}\u0000${digest}`,
+          (signal) => verifySubject(repo, repository, subject.descriptor, n, statement, trust.store, signal),
+          (v) => v.validUntil,
+          ro.signal,
+        );
+        for (const l of verified.logged) debug(`${repository}@${digest}: logged by trust policy "${statement.name}": ${l.code}: ${l.message}`);
+        const resolution: Resolution = { digest, tag: subject.tag, system: 'notation', signer: verified.signer, role: verified.signingScheme, gun: repository };
+        return ok(resolution);
+      } catch (e) {
+        return err(toPinError(e).with({ image: ref.original }));
+      }
+    },
+  };
+}
+
+/** A digest pinned without verification (level `skip`): it says so wherever it is shown. */
+function skipped(digest: string, tag: string | undefined, repository: string, statement: TrustPolicyStatement): Resolution {
+  const why = `NOT VERIFIED: trust policy "${statement.name}" has signatureVerification level skip`;
+  return { digest, tag, system: 'notation', signer: why, role: why, gun: repository, unverified: why };
+}
