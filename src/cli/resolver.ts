@@ -2,7 +2,8 @@
  * The production resolvers: by rule, Notary v1 trust data over HTTPS (or a vendored trustDir),
  * verified by src/trust/notary/tuf, or Notary Project signatures in the registry (src/trust/notation).
  */
-import type { Spec } from '../config/schema.js';
+import { usesNotaryV1, type Spec } from '../config/schema.js';
+import { combinedResolver } from '../trust/combine.js';
 import { createNotaryResolver, type NotaryResolver } from '../trust/notary/resolver.js';
 import { clean } from '../report/format.js';
 import type { Resolver, ResolverStats } from '../engine/port.js';
@@ -32,7 +33,8 @@ export function notaryResolverFor(
 }
 
 /**
- * A resolver that sends rules with `notation` to the Notation resolver and the others to `notary`.
+ * A resolver that sends rules with `notation` to the Notation resolver, rules with both to both
+ * (src/trust/combine.ts), and the others to `notary`.
  * The Notation side (a registry client, the verifier's modules) is built on first use, once.
  */
 export function dispatchingResolver(
@@ -47,7 +49,10 @@ export function dispatchingResolver(
   return {
     async resolve(ref, rule, opts) {
       if (rule.notation === undefined) return notary.resolve(ref, rule, opts);
-      return (await notationSide()).resolver.resolve(ref, rule, opts);
+      const n = (await notationSide()).resolver;
+      // Both systems on one rule (moving from Docker Content Trust): combined by rule.require.
+      if (usesNotaryV1(rule)) return combinedResolver(notary, n).resolve(ref, rule, opts);
+      return n.resolve(ref, rule, opts);
     },
     stats() {
       const a: ResolverStats = notary.stats?.() ?? {};
@@ -56,8 +61,9 @@ export function dispatchingResolver(
       return { cacheHits: sum('cacheHits'), cacheMisses: sum('cacheMisses'), fetchErrors: sum('fetchErrors'), cacheEntries: sum('cacheEntries') };
     },
     sourceOf(ref, rule) {
-      if (rule.notation === undefined) return notary.sourceOf?.(ref, rule) ?? '';
-      return `the registry ${ref.domain}`;
+      const v1 = notary.sourceOf?.(ref, rule) ?? '';
+      if (rule.notation === undefined) return v1;
+      return usesNotaryV1(rule) && v1 !== '' ? `${v1} and the registry ${ref.domain}` : `the registry ${ref.domain}`;
     },
     async close() {
       // Both sides close even when one fails; the first failure is reported.

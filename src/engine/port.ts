@@ -36,6 +36,8 @@ export interface Resolution {
    * level `skip`): why, for people. Reports must show it (a warning), never pass it silently.
    */
   readonly unverified?: string;
+  /** A rule with both trust systems: which one(s) verified the digest, for people (`require: any | all`). */
+  readonly via?: string;
 }
 
 export interface ResolveOptions {

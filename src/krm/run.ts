@@ -216,6 +216,7 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
     ...summaryLines(outcomes),
     `notary-pin: ${outcomes.length} image field${outcomes.length === 1 ? '' : 's'} in ${model.items.length} resource${model.items.length === 1 ? '' : 's'}: ` +
       `${counts.pinned} pinned, ${counts.verified} verified, ${counts.excluded} excluded, ${counts.failed} failed` +
+      (counts.waived > 0 ? `, ${counts.waived} failed but not enforced (warnings)` : '') +
       (counts.unchecked > 0 ? `, ${counts.unchecked} image field(s) not checked (warnings)` : ''),
   ];
   if (counts.failed > 0) return unchangedWith(resultsOf(), stderr, outcomes);

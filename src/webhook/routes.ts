@@ -55,6 +55,16 @@ function logFields(review: AdmissionReviewRequest, d: Decision, ms: number): Rec
       code: f.error.code,
     }));
   }
+  if (d.waived !== undefined && d.waived.length > 0) {
+    // Failures let through by enforcement: warn | audit are logged like denials, with the rule that waived them.
+    fields.notEnforced = d.waived.slice(0, 20).map((w) => ({
+      field: w.use.field,
+      image: typeof w.use.image === 'string' ? w.use.image.slice(0, 256) : typeof w.use.image,
+      code: w.error.code,
+      rule: w.rule,
+      enforcement: w.enforcement,
+    }));
+  }
   if (d.error !== undefined) fields.error = { code: d.error.code, message: d.error.message };
   fields.ms = Math.round(ms);
   return fields;
@@ -74,6 +84,7 @@ async function validate(ctx: RouterContext, req: IncomingMessage, res: ServerRes
   const fields = logFields(review, decision, ms);
   if (decision.reason === 'timeout' || decision.reason === 'error') ctx.logger.warn(fields, 'admission request denied: verification did not complete');
   else if (decision.reason === 'policy') ctx.logger.info(fields, 'admission request denied');
+  else if (decision.reason === 'not_enforced') ctx.logger.warn(fields, 'admission request allowed: images failed verification but are not enforced');
   else ctx.logger.info(fields, 'admission request allowed');
   sendJson(res, 200, decision.response, ctx.state() === 'shutting down' ? { connection: 'close' } : {});
 }
