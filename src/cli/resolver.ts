@@ -26,7 +26,7 @@ export function notaryResolverFor(
   return createNotaryResolver({
     ...(opts.deferStoreWrites && { deferStoreWrites: true }),
     ...(spec.cacheDir !== undefined && { cacheDir: spec.cacheDir }),
-    cache: { ttlMs, maxEntries: spec.cacheMaxEntries, ...(opts.cacheFailures && { failureTtlMs: ttlMs }) },
+    cache: { ttlMs, maxEntries: spec.cacheMaxEntries, failureTtlMs: opts.cacheFailures === true ? ttlMs : 0, staleIfErrorMs: spec.staleIfErrorSeconds * 1000 },
     ...(debug && { debug }),
     env,
   });

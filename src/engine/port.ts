@@ -38,6 +38,11 @@ export interface Resolution {
   readonly unverified?: string;
   /** A rule with both trust systems: which one(s) verified the digest, for people (`require: any | all`). */
   readonly via?: string;
+  /**
+   * Set when the answer came from trust data verified earlier because the trust server or registry
+   * could not be reached (spec.staleIfErrorSeconds): the transport error, for logs and metrics.
+   */
+  readonly stale?: string;
 }
 
 export interface ResolveOptions {

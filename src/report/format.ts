@@ -147,6 +147,7 @@ function resolutionTags(r: Resolution): Record<string, string> {
   if (r.signer !== undefined && r.system === 'notation') tags.signer = clean(r.signer);
   if (r.unverified !== undefined) tags.unverified = 'true';
   if (r.via !== undefined) tags.via = clean(r.via);
+  if (r.stale !== undefined) tags.stale = 'true';
   return tags;
 }
 

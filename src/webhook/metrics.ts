@@ -61,6 +61,12 @@ export function createMetrics(opts: MetricsOptions = {}): WebhookMetrics {
     labelNames: ['rule', 'outcome', 'enforcement'] as const,
     registers: [registry],
   });
+  const staleImages = new Counter({
+    name: 'notary_pin_webhook_stale_images_total',
+    help: 'Images decided from trust data verified earlier because the trust server or registry could not be reached (spec.staleIfErrorSeconds), by trust rule',
+    labelNames: ['rule'] as const,
+    registers: [registry],
+  });
   const fetchErrors = new Counter({
     name: 'notary_pin_trust_fetch_errors_total',
     help: 'Images whose trust data could not be fetched (TRUST_FETCH: connect, TLS, timeout, HTTP status)',
@@ -113,6 +119,7 @@ export function createMetrics(opts: MetricsOptions = {}): WebhookMetrics {
       for (const o of decision.outcomes ?? []) {
         const labels = imageLabels(o);
         if (labels !== undefined) images.inc(labels);
+        if ((o.status === 'verified' || o.status === 'pinned') && o.resolution.stale !== undefined) staleImages.inc({ rule: o.rule ?? '(no rule)' });
       }
       if (decision.reason === 'verified' && decision.trustVerifiedAt !== undefined) {
         trustAge.observe(Math.max(0, (now() - decision.trustVerifiedAt.getTime()) / 1000));

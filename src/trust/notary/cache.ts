@@ -8,7 +8,11 @@
  * - LRU-bounded: at most `maxEntries` keys, least recently used evicted first;
  * - failures are not cached by default (`failureTtlMs: 0`): the next `get` tries again. A webhook
  *   may set a short `failureTtlMs` (a few seconds) so a broken or slow server is not hammered by
- *   every admission request; such a cached failure is rethrown as is.
+ *   every admission request; such a cached failure is rethrown as is;
+ * - stale if error (`staleIfErrorMs`, default 0 = off): an expired entry is kept that much longer
+ *   past its TTL, never past the earliest expiry signed into the data, and is answered only when a
+ *   new load fails with an error `isTransportError` accepts (the server cannot be reached); never
+ *   for a verification failure.
  */
 
 export interface TrustCacheOptions {
@@ -18,6 +22,10 @@ export interface TrustCacheOptions {
   readonly ttlMs?: number;
   /** How long a failure is remembered; default 0 (not cached). */
   readonly failureTtlMs?: number;
+  /** How long past the TTL an entry may answer when its server cannot be reached; default 0 (never). */
+  readonly staleIfErrorMs?: number;
+  /** Which load failures allow a stale answer; default none. */
+  readonly isTransportError?: (error: unknown) => boolean;
   /** Clock in ms; default Date.now. */
   readonly now?: () => number;
 }
@@ -25,40 +33,71 @@ export interface TrustCacheOptions {
 export interface TrustCache<V> {
   /**
    * The cached value for `key`, or the result of `load` (shared with concurrent callers).
-   * `expiresOf` gives the verified data's earliest expiry.
+   * `expiresOf` gives the verified data's earliest expiry. `onStale` is called (with the load's
+   * error) when the answer is a stale entry served because its server could not be reached.
    */
-  get(key: string, load: () => Promise<V>, expiresOf: (value: V) => Date | undefined): Promise<V>;
+  get(key: string, load: () => Promise<V>, expiresOf: (value: V) => Date | undefined, onStale?: (error: unknown) => void): Promise<V>;
   delete(key: string): void;
   clear(): void;
   /** Entries held (loads in flight not counted). */
   readonly size: number;
   /**
    * Counters since creation: `hits` answered from a held entry or a load already in flight,
-   * `misses` started a load, `errors` loads that failed.
+   * `misses` started a load, `errors` loads that failed, `stale` answers from stale entries.
    */
-  stats(): { hits: number; misses: number; errors: number };
+  stats(): { hits: number; misses: number; errors: number; stale: number };
 }
 
-type Entry<V> = { readonly ok: true; readonly value: V; readonly until: number } | { readonly ok: false; readonly error: unknown; readonly until: number };
+/** `until`: fresh until; `keep`: held (stale, for errors only) until. */
+type Entry<V> =
+  | { readonly ok: true; readonly value: V; readonly until: number; readonly keep: number }
+  | { readonly ok: false; readonly error: unknown; readonly until: number; readonly keep: number };
+
+type Loaded<V> = { value: V; staleBecause?: unknown };
 
 export function createTrustCache<V>(opts: TrustCacheOptions = {}): TrustCache<V> {
   const maxEntries = Math.max(1, opts.maxEntries ?? 1000);
   const ttlMs = opts.ttlMs ?? 60_000;
   const failureTtlMs = opts.failureTtlMs ?? 0;
+  const staleIfErrorMs = opts.staleIfErrorMs ?? 0;
+  const isTransportError = opts.isTransportError ?? (() => false);
   const now = opts.now ?? Date.now;
   const entries = new Map<string, Entry<V>>();
-  const inflight = new Map<string, Promise<V>>();
-  const counters = { hits: 0, misses: 0, errors: 0 };
+  const inflight = new Map<string, Promise<Loaded<V>>>();
+  const counters = { hits: 0, misses: 0, errors: 0, stale: 0 };
 
   const put = (key: string, e: Entry<V>) => {
     entries.delete(key);
-    if (e.until <= now()) return;
+    if (e.keep <= now()) return;
     entries.set(key, e);
     while (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
   };
 
+  /** Loads `key`; on a transport error, answers the stale entry still held for it (if any). */
+  const loadInto = async (key: string, load: () => Promise<V>, expiresOf: (value: V) => Date | undefined): Promise<Loaded<V>> => {
+    try {
+      const value = await load();
+      const t = now();
+      const exp = expiresOf(value)?.getTime() ?? Infinity;
+      const until = Math.min(t + ttlMs, exp);
+      put(key, { ok: true, value, until, keep: Math.min(until + staleIfErrorMs, exp) });
+      return { value };
+    } catch (error) {
+      counters.errors++;
+      const old = entries.get(key);
+      if (old?.ok === true && old.keep > now() && isTransportError(error)) return { value: old.value, staleBecause: error };
+      if (failureTtlMs > 0) {
+        const until = now() + failureTtlMs;
+        put(key, { ok: false, error, until, keep: until });
+      }
+      throw error;
+    } finally {
+      inflight.delete(key);
+    }
+  };
+
   return {
-    get(key, load, expiresOf) {
+    get(key, load, expiresOf, onStale) {
       const hit = entries.get(key);
       if (hit) {
         if (hit.until > now()) {
@@ -67,31 +106,22 @@ export function createTrustCache<V>(opts: TrustCacheOptions = {}): TrustCache<V>
           counters.hits++;
           return hit.ok ? Promise.resolve(hit.value) : Promise.reject(hit.error);
         }
-        entries.delete(key);
+        if (!hit.ok || hit.keep <= now()) entries.delete(key);
       }
-      const running = inflight.get(key);
-      if (running) {
-        counters.hits++;
-        return running;
+      let running = inflight.get(key);
+      if (running) counters.hits++;
+      else {
+        counters.misses++;
+        running = loadInto(key, load, expiresOf);
+        inflight.set(key, running);
       }
-      counters.misses++;
-      const p = (async () => {
-        try {
-          const value = await load();
-          const t = now();
-          const exp = expiresOf(value)?.getTime();
-          put(key, { ok: true, value, until: Math.min(t + ttlMs, exp ?? Infinity) });
-          return value;
-        } catch (error) {
-          counters.errors++;
-          if (failureTtlMs > 0) put(key, { ok: false, error, until: now() + failureTtlMs });
-          throw error;
-        } finally {
-          inflight.delete(key);
+      return running.then((l) => {
+        if (l.staleBecause !== undefined) {
+          counters.stale++;
+          onStale?.(l.staleBecause);
         }
-      })();
-      inflight.set(key, p);
-      return p;
+        return l.value;
+      });
     },
     delete(key) {
       entries.delete(key);

@@ -22,6 +22,11 @@ import { gunOf, hostOf, trustServerFor } from './servers.js';
 import { createDirSource, createHttpSource, type MetadataSource } from './source.js';
 import { createTofuStore, type TofuStore } from './tofu.js';
 
+/** The failures that mean the trust server could not be reached (stale-if-error may answer them). */
+export function isTransportError(e: unknown): boolean {
+  return e instanceof PinError && e.code === 'TRUST_FETCH';
+}
+
 /** Docker content trust's signer preference. */
 export const DEFAULT_SIGNERS: readonly string[] = Object.freeze(['targets/releases', 'targets']);
 
@@ -180,7 +185,7 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
   const env = opts.env ?? process.env;
   const now = opts.now ?? (() => new Date());
   const debug = opts.debug ?? (() => {});
-  const cache = isCache(opts.cache) ? opts.cache : createTrustCache<TrustVerifier>({ ...opts.cache, now: () => now().getTime() });
+  const cache = isCache(opts.cache) ? opts.cache : createTrustCache<TrustVerifier>({ isTransportError, ...opts.cache, now: () => now().getTime() });
   const store: TofuStore | undefined = opts.cacheDir ? createTofuStore(opts.cacheDir) : undefined;
   const disk: MetadataDiskCache | undefined =
     opts.cacheDir && opts.diskCache !== false ? createMetadataDiskCache({ cacheDir: opts.cacheDir, debug }) : undefined;
@@ -248,6 +253,7 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
         const signers = rule.signers ?? DEFAULT_SIGNERS;
         const server = rule.trustDir ? `file://${resolvePath(rule.trustDir)}` : trustServerFor(ref, rule, env);
         const key = JSON.stringify([server, gun, identities.idOf(rule, signers)]);
+        let stale: string | undefined;
         const verifier = await cache.get(
           key,
           () => {
@@ -271,10 +277,16 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
             }).then((v) => (verifiedAt.set(v, started), v));
           },
           (v) => v.state().expires,
+          (e) => (stale = toPinError(e).message),
         );
-        const resolution = selectResolution(verifier, ref, gun, signers);
+        let resolution = selectResolution(verifier, ref, gun, signers);
         const at = verifiedAt.get(verifier);
-        return ok(at === undefined ? resolution : { ...resolution, verifiedAt: at });
+        if (at !== undefined) resolution = { ...resolution, verifiedAt: at };
+        if (stale !== undefined) {
+          debug(`${server} unreachable: answering ${gun} from trust data verified earlier (staleIfErrorSeconds)`);
+          resolution = { ...resolution, stale };
+        }
+        return ok(resolution);
       } catch (e) {
         return err(toPinError(e).with({ image: ref.original }));
       }
