@@ -81,6 +81,16 @@ describe('parseFunctionConfig', () => {
     ).toContain('spec.trust[0].images');
   });
 
+  it('rejects tofu: true without spec.cacheDir when the config is loaded (not per image), unless the rule pins', () => {
+    const e = codeOf(() => parseFunctionConfig({ ...base, spec: { trust: [{ images: ['x'] }, { images: ['y'], tofu: true }] } }));
+    expect(e.code).toBe('CONFIG_INVALID');
+    expect(e.message).toContain('spec.trust[1].tofu: tofu: true needs spec.cacheDir');
+    expect(parseFunctionConfig({ ...base, spec: { cacheDir: '/c', trust: [{ images: ['y'], tofu: true }] } }).trust[0]!.tofu).toBe(true);
+    expect(parseFunctionConfig({ ...base, spec: { trust: [{ images: ['y'], tofu: true, rootKeys: ['ab'.repeat(32)] }] } }).trust).toHaveLength(1);
+    const cm = codeOf(() => parseFunctionConfig({ apiVersion: 'v1', kind: 'ConfigMap', data: { trust: '- images: ["**"]\n  tofu: true\n' } }));
+    expect(cm.message).toContain('data: trust[0].tofu');
+  });
+
   it('rejects a wrong kind, a list and a scalar', () => {
     expect(codeOf(() => parseFunctionConfig({ apiVersion: 'v1', kind: 'Secret' })).message).toContain('"Secret"');
     expect(codeOf(() => parseFunctionConfig([1, 2])).message).toContain('a list');
@@ -98,6 +108,7 @@ describe('parseFunctionConfig', () => {
         concurrency: '4',
         exclude: '- gcr.io/**\n- quay.io/*\n',
         trust: '- images: ["**"]\n  tofu: true\n',
+        cacheDir: '/var/cache/notary-pin',
       },
     });
     expect(spec).toMatchObject({ mode: 'verify', reference: 'digest', concurrency: 4, exclude: ['gcr.io/**', 'quay.io/*'] });

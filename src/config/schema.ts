@@ -191,6 +191,18 @@ export const SpecSchema = z.strictObject({
   staleIfErrorSeconds: z.number().int().min(0).max(7 * 86_400).default(0),
   /** Directory for TOFU roots and the optional on-disk metadata cache. */
   cacheDir: z.string().min(1).optional(),
+}).superRefine((spec, ctx) => {
+  // A first use that cannot be remembered is no trust: refused when the config is loaded, not per image.
+  if (spec.cacheDir !== undefined) return;
+  spec.trust.forEach((rule, i) => {
+    if (rule.tofu && !rule.rootKeys?.length && rule.rootCA === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['trust', i, 'tofu'],
+        message: 'tofu: true needs spec.cacheDir (a first use that cannot be remembered is no trust): set spec.cacheDir, or pin rootKeys / rootCA instead',
+      });
+    }
+  });
 });
 export type Spec = z.infer<typeof SpecSchema>;
 export type SpecInput = z.input<typeof SpecSchema>;

@@ -127,12 +127,13 @@ export function errorMessage(subject: Subject, error: PinError): string {
   return `notary-pin: could not verify the images of ${showSubject(subject)}: ${error.code}: ${oneLine(error.message)}${hint}; denied (fail closed).`;
 }
 
-/** One warning per image admitted without signature verification (a Notation policy at level `skip`). */
+/** One warning per image admitted without signature verification (a Notation policy at level `skip`); `unverified` says why in a few words. */
 export function unverifiedWarnings(outcomes: readonly ImageOutcome[]): string[] {
   const out: string[] = [];
   for (const o of outcomes) {
     if (o.status === 'verified' && o.resolution.unverified !== undefined) {
-      out.push(`notary-pin: ${showLocation(o.use)}: image ${showImage(o.use.image)} admitted WITHOUT signature verification: ${oneLine(o.resolution.unverified)}`);
+      // What matters first: the API server may cut long warnings.
+      out.push(`notary-pin: admitted WITHOUT signature verification (${oneLine(o.resolution.unverified)}): ${showLocation(o.use)}: ${showImage(o.use.image)}`);
     }
   }
   return out;

@@ -116,7 +116,7 @@ describe('fn/webhook manifests', () => {
     const spec = parseFunctionConfig(parse(cm.data['config.yaml']), 'fn/webhook/base/configmap.yaml');
     expect(spec.trust.length).toBeGreaterThan(0);
     const c = load('deployment.yaml').spec.template.spec.containers[0];
-    expect(c.volumeMounts.map((m: any) => m.mountPath)).toContain(spec.cacheDir);
+    expect(c.volumeMounts.some((m: any) => spec.cacheDir!.startsWith(`${m.mountPath}/`))).toBe(true);
   });
 
   it.runIf(hasKubectl() || process.env.CI === 'true')('kustomize builds the cert-manager default and the manual-CA overlay', () => {
