@@ -71,6 +71,7 @@ describeWithTools(NOTARY_ENV_TOOLS, 'notary resolver against real notary-server 
       tag: '1.0',
       role: 'targets',
       gun: img.gun,
+      verifiedAt: expect.any(Date),
     });
     expect(fetches.map((f) => f.split(' ')[1]).sort()).toEqual(['root', 'snapshot', 'targets', 'timestamp']);
     expect(value(await resolver.resolve(ref('library/app', '2.0'), rule('library/app'))).digest).toBe(env.images['library/app:2.0']!.digest);

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { toPinError } from '../errors/errors.js';
-import { errorText } from '../report/format.js';
+import { errorLine } from '../report/format.js';
 import { VERSION } from './version.js';
 import { mark, timingLines } from '../util/timings.js';
 
@@ -208,7 +208,7 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     const error = toPinError(e);
-    process.stderr.write(`notary-pin: error: ${errorText(error)} [${error.code}]\n`);
+    process.stderr.write(`${errorLine(error)}\n`);
     process.exitCode = 1;
   }
 }

@@ -8,8 +8,8 @@ import { parseFunctionConfig } from '../config/load.js';
 import { PinError, ok } from '../errors/errors.js';
 import type { Resolver } from '../engine/port.js';
 
-vi.mock('../manifest/io.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../manifest/io.js')>();
+vi.mock('../manifest/write.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../manifest/write.js')>();
   let calls = 0;
   return {
     ...real,

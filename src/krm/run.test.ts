@@ -187,3 +187,41 @@ describe('runKrm: enforcement', () => {
     expect(enforce.stdout).toContain('image: "x.io/a:1"}');
   });
 });
+
+describe('runKrm: a failed run says its pins were not written', () => {
+  const failing: Resolver = {
+    resolve: async (ref) => (ref.tag === '2' ? { ok: false, error: new PinError({ code: 'UNSIGNED', message: 'no trust data' }) } : ok({ digest: D1, role: 'targets', gun: ref.repository })),
+  };
+  const pod = (image: string, name: string) => `- apiVersion: v1\n  kind: Pod\n  metadata: {name: ${name}}\n  spec:\n    containers:\n    - {name: a, image: "${image}"}\n`;
+
+  it('ResourceList: the good image "would pin" in results and on stderr; nothing says "pinned"', async () => {
+    const input = `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n${pod('x.io/a:1', 'good')}${pod('x.io/b:2', 'bad')}`;
+    const r = await runKrm(input, { resolverFor: () => failing, spec });
+    expect(r.exitCode).toBe(1);
+    expect(parse(r.stdout).items[0].spec.containers[0].image).toBe('x.io/a:1');
+    const good = r.results.find((x) => x.resourceRef?.name === 'good')!;
+    expect(good.message).toBe(`x.io/a:1: would pin to ${D1} (signed by targets; not written: the run failed)`);
+    expect(good.tags?.outcome).toBe('would-pin');
+    expect(good.field?.proposedValue).toBe(`x.io/a:1@${D1}`);
+    const text = r.stderr.join('\n');
+    expect(text).toContain(`would pin x.io/a:1 -> x.io/a:1@${D1} (targets; not written: the run failed)`);
+    expect(text).toContain('1 would pin (not written: the run failed), 0 verified, 0 excluded, 1 failed');
+    expect(text).not.toMatch(/\bpinned\b/);
+  });
+
+  it('stream: nothing on stdout, and stderr says "would pin"', async () => {
+    const stream = `apiVersion: v1\nkind: Pod\nmetadata: {name: good}\nspec:\n  containers:\n  - {name: a, image: "x.io/a:1"}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec:\n  containers:\n  - {name: a, image: "x.io/b:2"}\n`;
+    const r = await runKrm(stream, { resolverFor: () => failing, spec });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.join('\n')).toContain('would pin x.io/a:1');
+    expect(r.stderr.join('\n')).not.toMatch(/\bpinned\b/);
+  });
+
+  it('a successful run still says "pinned"', async () => {
+    const r = await runKrm(`apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n${pod('x.io/a:1', 'good')}`, { resolverFor: () => failing, spec });
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr.join('\n')).toContain(`pinned    x.io/a:1 -> x.io/a:1@${D1} (targets)`);
+    expect(r.results[0]!.message).toBe(`x.io/a:1: pinned to ${D1} (signed by targets)`);
+  });
+});

@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { ImageField } from '../config/schema.js';
-import { parseInput, serialize } from './io.js';
+import { parseInput } from './read.js';
+import { serialize } from './write.js';
 import type { KrmResult } from './types.js';
 import { findImages } from '../workload/find.js';
 

@@ -68,7 +68,7 @@ describe('renderBlock', () => {
 
 describe('scalarReadsBack (the local check of a surgical edit)', () => {
   it('accepts image references, plain or quoted', async () => {
-    const { scalarReadsBack } = await import('./io.js');
+    const { scalarReadsBack } = await import('./write.js');
     const v = 'registry.example.com:5000/a/b:1.0@sha256:' + 'a'.repeat(64);
     expect(scalarReadsBack(v, v)).toBe(true);
     expect(scalarReadsBack(JSON.stringify(v), v)).toBe(true);
@@ -77,7 +77,7 @@ describe('scalarReadsBack (the local check of a surgical edit)', () => {
   });
 
   it('rejects replacements that would not read back as the one intended string', async () => {
-    const { scalarReadsBack } = await import('./io.js');
+    const { scalarReadsBack } = await import('./write.js');
     expect(scalarReadsBack('a: b', 'a: b')).toBe(false); // a mapping, not a scalar
     expect(scalarReadsBack('x #c', 'x #c')).toBe(false); // a comment
     expect(scalarReadsBack('x, y', 'x, y')).toBe(false); // two items in flow context
@@ -88,7 +88,7 @@ describe('scalarReadsBack (the local check of a surgical edit)', () => {
   });
 
   it('proves plain digest-pinned references without a parse, and the parse agrees on generated values', async () => {
-    const { readsBackByParse } = await import('./io.js');
+    const { readsBackByParse } = await import('./write.js');
     const { isProvablyPlainPinned, isSafePlain } = await import('./rewrite.js');
     const hex = (n: number) => Array.from({ length: 64 }, (_, i) => '0123456789abcdef'[(n * 7 + i * 13) % 16]).join('');
     const chars = 'abcxyzABZ0129._/:@-';

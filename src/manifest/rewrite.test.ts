@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Scalar } from 'yaml';
 import { PinError } from '../errors/errors.js';
-import { parseInput, serialize } from './io.js';
+import { parseInput } from './read.js';
+import { serialize } from './write.js';
 import { isSafePlain, renderScalar, setImage } from './rewrite.js';
 import { findImages } from '../workload/find.js';
 

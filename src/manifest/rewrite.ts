@@ -113,7 +113,7 @@ const safePlainMemo = boundedMemo<boolean>(10_000);
  * holds no space, quote, `#`, `,`, `[ ] { }` or line break (so no comment, flow indicator or `: `
  * mapping separator), ends in a hex digit (no trailing `:`), and its `@` rules out every non-string
  * YAML 1.1 / 1.2 type (null, bool, int incl. sexagesimal, float, timestamp, `<<`, `=`). Anything
- * else takes a parse check (`isSafePlain`, io.ts `scalarReadsBack`); a test compares both on generated values.
+ * else takes a parse check (`isSafePlain`, write.ts `scalarReadsBack`); a test compares both on generated values.
  */
 const PLAIN_PINNED = /^[A-Za-z0-9][A-Za-z0-9._\/:@-]*@sha256:[0-9a-f]{64}$/;
 export const isProvablyPlainPinned = (value: string): boolean => PLAIN_PINNED.test(value);

@@ -32,6 +32,16 @@ export function errorText(error: PinError): string {
   return clean(error.hint ? `${error.message}; hint: ${error.hint}` : error.message);
 }
 
+/** The CLI's error line: `notary-pin: error: <message>; hint: <hint> [CODE]`. */
+export function errorLine(error: PinError): string {
+  return `notary-pin: error: ${errorText(error)} [${error.code}]`;
+}
+
+/** `written: false` when the run failed: its pins were not written, so they read "would pin". */
+export interface ReportOptions {
+  written?: boolean;
+}
+
 function imageText(image: unknown): string {
   return clean(typeof image === 'string' ? image : (JSON.stringify(image) ?? String(image)));
 }
@@ -51,8 +61,9 @@ function signerText(r: Resolution): string {
 }
 
 /** One result per image use, plus results for errors that concern no single image. */
-export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLookup, extra: readonly PinError[] = []): KrmResult[] {
+export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLookup, extra: readonly PinError[] = [], opts: ReportOptions = {}): KrmResult[] {
   const results: KrmResult[] = [];
+  const written = opts.written !== false;
   for (const o of outcomes) {
     const file = fileOf(o.use.resourceIndex);
     const base = {
@@ -98,22 +109,9 @@ export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLook
           tags: { outcome: 'excluded' },
         });
         break;
-      case 'pinned': {
-        const by = signedBy(o.resolution);
-        const unverified = o.resolution.unverified !== undefined;
-        results.push({
-          severity: unverified ? 'warning' : 'info',
-          message: unverified
-            ? `${image}: pinned to ${o.resolution.digest} WITHOUT signature verification (${by})`
-            : o.changed
-              ? `${image}: pinned to ${o.resolution.digest} (signed by ${by})`
-              : `${image}: already pinned to ${o.resolution.digest}, signed by ${by}`,
-          ...base,
-          field: { path: o.use.field, currentValue: o.use.image, ...(o.changed && { proposedValue: o.newValue }) },
-          tags: { outcome: o.changed ? 'pinned' : 'unchanged', ...resolutionTags(o.resolution) },
-        });
+      case 'pinned':
+        results.push(pinnedResult(o, image, base, written));
         break;
-      }
       case 'verified': {
         const unverified = o.resolution.unverified !== undefined;
         results.push({
@@ -151,11 +149,32 @@ function resolutionTags(r: Resolution): Record<string, string> {
   return tags;
 }
 
+/** The result of a pinned image; `written: false` when the run failed and the pin was not written. */
+function pinnedResult(o: Extract<ImageOutcome, { status: 'pinned' }>, image: string, base: Pick<KrmResult, 'resourceRef' | 'file'>, written: boolean): KrmResult {
+  const by = signedBy(o.resolution);
+  const tags = resolutionTags(o.resolution);
+  const unverified = o.resolution.unverified !== undefined;
+  const severity = unverified ? 'warning' : 'info';
+  const { digest } = o.resolution;
+  if (!o.changed) {
+    return { severity, message: `${image}: already pinned to ${digest}, signed by ${by}`, ...base, field: { path: o.use.field, currentValue: o.use.image }, tags: { outcome: 'unchanged', ...tags } };
+  }
+  const what = unverified ? `${digest} WITHOUT signature verification (${by}` : `${digest} (signed by ${by}`;
+  return {
+    severity,
+    message: written ? `${image}: pinned to ${what})` : `${image}: would pin to ${what}; not written: the run failed)`,
+    ...base,
+    field: { path: o.use.field, currentValue: o.use.image, proposedValue: o.newValue },
+    tags: { outcome: written ? 'pinned' : 'would-pin', ...tags },
+  };
+}
+
 /**
  * The human summary: one line per unique (image, outcome), with where it is used.
- * `pinned  nginx:1.25 -> nginx:1.25@sha256:… (targets/releases) [2 uses]`
+ * `pinned    nginx:1.25 -> nginx:1.25@sha256:… (targets/releases)  <- Deployment default/web … and 1 more`
  */
-export function summaryLines(outcomes: readonly ImageOutcome[]): string[] {
+export function summaryLines(outcomes: readonly ImageOutcome[], opts: ReportOptions = {}): string[] {
+  const written = opts.written !== false;
   const groups = new Map<string, { line: string; first: string; count: number }>();
   for (const o of outcomes) {
     const image = imageText(o.use.image);
@@ -174,7 +193,9 @@ export function summaryLines(outcomes: readonly ImageOutcome[]): string[] {
         line = `NOT ENFORCED ${image}: ${errorText(o.error)} [${o.error.code}; ${clean(o.why)}]`;
         break;
       case 'pinned':
-        line = o.changed ? `pinned    ${image} -> ${o.newValue} (${signedBy(o.resolution)})` : `unchanged ${image} (${signedBy(o.resolution)})`;
+        if (!o.changed) line = `unchanged ${image} (${signedBy(o.resolution)})`;
+        else if (written) line = `pinned    ${image} -> ${o.newValue} (${signedBy(o.resolution)})`;
+        else line = `would pin ${image} -> ${o.newValue} (${signedBy(o.resolution)}; not written: the run failed)`;
         if (o.resolution.unverified !== undefined) line = `UNVERIFIED ${line.trimStart()}`;
         break;
       case 'verified':

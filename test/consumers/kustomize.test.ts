@@ -51,6 +51,12 @@ describeWithTools(['kubectl', ...NOTARY_ENV_TOOLS], 'kustomize kit (real kubectl
     return dir;
   }
 
+  /** The README's CI gate: the rendered output through `notary-pin --mode verify` (stdout discarded). */
+  const verifyGate = async (rendered: string) => {
+    const cfg = await writeConfig(join(ctx.work, `gate-${Math.random().toString(36).slice(2)}.yaml`), ctx.env);
+    return run(process.execPath, [ctx.bundle, '--config', cfg, '--mode', 'verify'], { input: rendered, timeoutMs: TIMEOUT_MS });
+  };
+
   const kustomize = (overlay: string) =>
     run('kubectl', ['kustomize', '--enable-alpha-plugins', overlay], {
       env: { KUSTOMIZE_PLUGIN_HOME: PLUGIN_HOME, NOTARY_PIN_BUNDLE: ctx.bundle },
@@ -69,6 +75,9 @@ describeWithTools(['kubectl', ...NOTARY_ENV_TOOLS], 'kustomize kit (real kubectl
     expect(res.stdout).not.toContain('kustomize.config.k8s.io/id');
     // The transformer config is not emitted.
     expect(res.stdout).not.toContain('NotaryPin');
+    // the defence-in-depth gate passes the pinned output
+    const gate = await verifyGate(res.stdout);
+    expect(gate.code, gate.stderr).toBe(0);
   }, TIMEOUT_MS + 10_000);
 
   it('relative paths in the plugin config resolve against the kustomization directory', async () => {
@@ -107,6 +116,13 @@ describeWithTools(['kubectl', ...NOTARY_ENV_TOOLS], 'kustomize kit (real kubectl
     expect(res.code, res.stderr).toBe(0);
     const docs = parseAllDocuments(res.stdout).map((d) => d.toJS() as Doc);
     expect(images(docs.find((d) => d.kind === 'Deployment')!)).toEqual([ctx.env.images[API]!.reference, ctx.env.images[WEB]!.reference]);
+    // ... and the README's `--mode verify` gate on the rendered output catches it: exit 1, NOT_PINNED for each image
+    const gate = await verifyGate(res.stdout);
+    expect(gate.code).toBe(1);
+    expect(gate.stdout).toBe('');
+    expect(gate.stderr).toContain('NOT_PINNED');
+    expect(gate.stderr).toContain(ctx.env.images[API]!.reference);
+    expect(gate.stderr).toContain(ctx.env.images[WEB]!.reference);
   }, TIMEOUT_MS + 10_000);
 });
 

@@ -147,8 +147,8 @@ function describeProblem(p: CertProblem, now: Date): string {
 }
 
 /**
- * notary `validRootLeafCerts`: leaf certificates whose CN matches the GUN and that pass
- * `ValidateCertificate` (with expiry when `now` is given). Throws when none is left, with the most
+ * Step 2 of `validateRootTrust`, notary `validRootLeafCerts`: leaf certificates whose CN matches
+ * the GUN and that pass `ValidateCertificate` (with expiry when `now` is given). Throws when none is left, with the most
  * telling reason: wrong GUN (TRUST_MISMATCH), expired / not yet valid (TRUST_EXPIRED), else
  * TRUST_ROOT_UNTRUSTED.
  */
@@ -227,110 +227,115 @@ export interface RootTrustInput {
 }
 
 /**
- * notary `trustpinning.ValidateRoot`: decides whether `root` is trusted.
- *
- * 1. With a previously trusted root, the new root must be signed by a threshold (the trusted root's
- *    root threshold) of the trusted root's root certificates, expired or not (root rotation;
- *    TUF 5.3.4 "signed by a threshold of keys specified in the trusted root metadata").
- * 2. Leaf certificates of the new root must name the GUN and be valid now (notary
- *    `validRootLeafCerts` with expiry).
- * 3. Trust pinning (`NewTrustPinChecker`): pinned key IDs, else pinned CAs, else the previous root
- *    (already checked in 1) or TOFU; without any of those the root is not trusted.
- * 4. The new root must be signed by a threshold (its own root threshold) of the pinned certificates
- *    (TUF 5.3.4 "signed by a threshold of keys specified in the new root metadata itself").
+ * notary `trustpinning.ValidateRoot`: decides whether `root` is trusted, in the four steps below
+ * (TUF 5.3.4: signed by a threshold of the trusted root's keys and of its own).
  */
 export function validateRootTrust(root: ParsedRoot, input: RootTrustInput, what = 'root.json'): void {
-  const { gun, now } = input;
-  const rootThreshold = root.roles.get('root')?.threshold ?? 1;
+  if (input.trusted) requireSignedByTrustedRoot(root, input.trusted, input.gun);
+  const certs = validRootLeafCerts(parseAllCerts(root), input.gun, input.now, what);
+  const pinned = pinnedRootCerts(root, certs, input, what);
+  requireSignedByOwnRootKeys(root, pinned, input);
+}
 
-  // Step 1: rotation from a trusted root (ValidateRoot "havePrevRoot").
-  if (input.trusted) {
-    const prev = input.trusted;
-    const prevCerts = parseAllCerts(prev).filter(
-      (c) => matchCNToGun(c.leaf.subjectCN, gun) && validateCertificate(c.leaf, undefined) === undefined,
-    );
-    const prevKeys = certsToKeys(prevCerts, (c) => c.intermediates);
-    requireThreshold(
-      root.env,
-      { name: 'root', keys: prevKeys, threshold: prev.roles.get('root')?.threshold ?? 1 },
-      {
-        gun,
-        role: 'root',
-        label: `the trusted root (version ${prev.version})`,
-        hint:
-          'a new root must be signed by the root keys trusted before (root rotation); this one is not: ' +
-          'it may be an attack — if the owner really replaced the root keys without cross-signing, remove the cached root after verifying the new keys out of band',
-      },
-    );
-  }
+/**
+ * Step 1, rotation from a trusted root (ValidateRoot "havePrevRoot"): the new root is signed by a
+ * threshold (the trusted root's root threshold) of the trusted root's root certificates, expired
+ * or not (TUF 5.3.4 "signed by a threshold of keys specified in the trusted root metadata").
+ */
+function requireSignedByTrustedRoot(root: ParsedRoot, prev: ParsedRoot, gun: string): void {
+  const prevCerts = parseAllCerts(prev).filter(
+    (c) => matchCNToGun(c.leaf.subjectCN, gun) && validateCertificate(c.leaf, undefined) === undefined,
+  );
+  const prevKeys = certsToKeys(prevCerts, (c) => c.intermediates);
+  requireThreshold(
+    root.env,
+    { name: 'root', keys: prevKeys, threshold: prev.roles.get('root')?.threshold ?? 1 },
+    {
+      gun,
+      role: 'root',
+      label: `the trusted root (version ${prev.version})`,
+      hint:
+        'a new root must be signed by the root keys trusted before (root rotation); this one is not: ' +
+        'it may be an attack — if the owner really replaced the root keys without cross-signing, remove the cached root after verifying the new keys out of band',
+    },
+  );
+}
 
-  // Step 2: leaf certificates valid for this GUN, now.
-  const certs = validRootLeafCerts(parseAllCerts(root), gun, now, what);
-
-  // Step 3: trust pinning.
-  let pinned: RootCert[];
+/**
+ * Step 3, trust pinning (`NewTrustPinChecker`): pinned key IDs, else pinned CAs, else the previous
+ * root (checked in step 1) or TOFU; without any of those the root is not trusted.
+ */
+function pinnedRootCerts(root: ParsedRoot, certs: RootCert[], input: RootTrustInput, what: string): RootCert[] {
   const pins = input.rootKeyIds ?? [];
   const cas = input.rootCAs ?? [];
-  if (pins.length > 0) {
-    // trustPinChecker.certsCheck: the ID of the cert bundle key; canonical IDs are accepted too.
-    const wanted = new Set(pins.map((p) => p.toLowerCase()));
-    pinned = certs.filter((c) => {
-      const k = bundleKey(c.leaf, validInts(c, now));
-      const canon = canonicalKeyId(c.key);
-      return (k && wanted.has(k.id)) || wanted.has(c.key.id) || (canon !== undefined && wanted.has(canon));
-    });
-    if (pinned.length === 0) {
-      const { keyIds, canonicalIds } = rootKeyIdsForHint(root);
-      throw new PinError({
-        code: 'TRUST_ROOT_UNTRUSTED',
-        role: 'root',
-        message: `${gun}: none of the root keys in ${what} is pinned (pinned: ${pins.join(', ')}; root.json key IDs: ${keyIds.join(', ')})`,
-        hint:
-          `the root keys changed or the pin is wrong; if the new root is genuine (verify out of band), pin its root.json key ID ${keyIds.join(', ')}` +
-          ` in trust.rootKeys (the ID notary's trust_pinning accepts; the \`notary key list\` ID ${canonicalIds.join(', ')} is accepted too)`,
-      });
-    }
-  } else if (cas.length > 0) {
-    // trustPinChecker.caCheck with the CA certificates that pass ValidateCertificate(ca, true).
-    const validCAs = cas
-      .map((c) => parseCert(new Uint8Array(c.raw)))
-      .filter((c): c is ParsedCert => c !== undefined && validateCertificate(c, now) === undefined);
-    if (validCAs.length === 0) {
-      throw new PinError({
-        code: 'TRUST_ROOT_UNTRUSTED',
-        role: 'root',
-        message: `${gun}: none of the pinned root CAs is valid now`,
-        hint: 'trust.rootCA must hold a CA certificate that is not expired and not signed with SHA-1',
-      });
-    }
-    pinned = certs.filter((c) => chainsToCA(c.leaf, validInts(c, now), validCAs, now));
-    if (pinned.length === 0) {
-      throw new PinError({
-        code: 'TRUST_ROOT_UNTRUSTED',
-        role: 'root',
-        message: `${gun}: no root certificate in ${what} chains to the pinned CA (${validCAs.map((c) => c.subjectCN).join(', ')})`,
-        hint: 'the root was not issued by the pinned CA: check trust.rootCA, or the trust data was replaced',
-      });
-    }
-  } else if (input.trusted || input.tofu) {
-    // trustPinChecker.tofusCheck: allowed with a previous root, or when TOFU is enabled.
-    pinned = certs;
-  } else {
-    const { keyIds, canonicalIds } = rootKeyIdsForHint(root);
+  if (pins.length > 0) return pinnedByKeyId(root, certs, pins, input, what);
+  if (cas.length > 0) return pinnedByCA(certs, cas, input, what);
+  // trustPinChecker.tofusCheck: allowed with a previous root, or when TOFU is enabled.
+  if (input.trusted || input.tofu) return certs;
+  const { keyIds, canonicalIds } = rootKeyIdsForHint(root);
+  throw new PinError({
+    code: 'TRUST_ROOT_UNTRUSTED',
+    role: 'root',
+    message: `${input.gun}: the root of trust is not pinned and trust on first use is off`,
+    hint:
+      `pin the root key ID from root.json in trust.rootKeys, after verifying it out of band: ${keyIds.join(', ')} ` +
+      `(the ID notary's trust_pinning accepts; the \`notary key list\` ID ${canonicalIds.join(', ')} is accepted too), or set tofu: true`,
+  });
+}
+
+/** trustPinChecker.certsCheck: the ID of the cert bundle key; canonical IDs are accepted too. */
+function pinnedByKeyId(root: ParsedRoot, certs: RootCert[], pins: readonly string[], input: RootTrustInput, what: string): RootCert[] {
+  const wanted = new Set(pins.map((p) => p.toLowerCase()));
+  const pinned = certs.filter((c) => {
+    const k = bundleKey(c.leaf, validInts(c, input.now));
+    const canon = canonicalKeyId(c.key);
+    return (k && wanted.has(k.id)) || wanted.has(c.key.id) || (canon !== undefined && wanted.has(canon));
+  });
+  if (pinned.length > 0) return pinned;
+  const { keyIds, canonicalIds } = rootKeyIdsForHint(root);
+  throw new PinError({
+    code: 'TRUST_ROOT_UNTRUSTED',
+    role: 'root',
+    message: `${input.gun}: none of the root keys in ${what} is pinned (pinned: ${pins.join(', ')}; root.json key IDs: ${keyIds.join(', ')})`,
+    hint:
+      `the root keys changed or the pin is wrong; if the new root is genuine (verify out of band), pin its root.json key ID ${keyIds.join(', ')}` +
+      ` in trust.rootKeys (the ID notary's trust_pinning accepts; the \`notary key list\` ID ${canonicalIds.join(', ')} is accepted too)`,
+  });
+}
+
+/** trustPinChecker.caCheck with the CA certificates that pass ValidateCertificate(ca, true). */
+function pinnedByCA(certs: RootCert[], cas: readonly X509Certificate[], input: RootTrustInput, what: string): RootCert[] {
+  const { gun, now } = input;
+  const validCAs = cas
+    .map((c) => parseCert(new Uint8Array(c.raw)))
+    .filter((c): c is ParsedCert => c !== undefined && validateCertificate(c, now) === undefined);
+  if (validCAs.length === 0) {
     throw new PinError({
       code: 'TRUST_ROOT_UNTRUSTED',
       role: 'root',
-      message: `${gun}: the root of trust is not pinned and trust on first use is off`,
-      hint:
-        `pin the root key ID from root.json in trust.rootKeys, after verifying it out of band: ${keyIds.join(', ')} ` +
-        `(the ID notary's trust_pinning accepts; the \`notary key list\` ID ${canonicalIds.join(', ')} is accepted too), or set tofu: true`,
+      message: `${gun}: none of the pinned root CAs is valid now`,
+      hint: 'trust.rootCA must hold a CA certificate that is not expired and not signed with SHA-1',
     });
   }
+  const pinned = certs.filter((c) => chainsToCA(c.leaf, validInts(c, now), validCAs, now));
+  if (pinned.length > 0) return pinned;
+  throw new PinError({
+    code: 'TRUST_ROOT_UNTRUSTED',
+    role: 'root',
+    message: `${gun}: no root certificate in ${what} chains to the pinned CA (${validCAs.map((c) => c.subjectCN).join(', ')})`,
+    hint: 'the root was not issued by the pinned CA: check trust.rootCA, or the trust data was replaced',
+  });
+}
 
-  // Step 4: the new root is signed by a threshold of its own (pinned) root keys.
-  const keys = certsToKeys(pinned, (c) => validInts(c, now));
-  requireThreshold(root.env, { name: 'root', keys, threshold: rootThreshold }, {
-    gun,
+/**
+ * Step 4: the new root is signed by a threshold (its own root threshold) of the pinned
+ * certificates (TUF 5.3.4 "signed by a threshold of keys specified in the new root metadata itself").
+ */
+function requireSignedByOwnRootKeys(root: ParsedRoot, pinned: readonly RootCert[], input: RootTrustInput): void {
+  const keys = certsToKeys(pinned, (c) => validInts(c, input.now));
+  const threshold = root.roles.get('root')?.threshold ?? 1;
+  requireThreshold(root.env, { name: 'root', keys, threshold }, {
+    gun: input.gun,
     role: 'root',
     label: 'its own trusted root keys',
     hint: 'the root is not signed by its own root keys as notary requires; it is corrupt or tampered with',

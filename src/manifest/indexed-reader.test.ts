@@ -1,5 +1,5 @@
 /**
- * Differential tests of the js-yaml fast path (fast.ts) against the `yaml` Document path: for every
+ * Differential tests of the indexed reader (indexed-reader.ts, position-index.ts) against the `yaml` Document path: for every
  * input, when the fast path builds a model it must equal the full model (items, objects, refs,
  * metadata) and give the same bytes after the same `setImage` calls and results, and the same errors.
  */
@@ -8,10 +8,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PinError } from '../errors/errors.js';
-import { fastStateOf, frameAt, indexDocuments, renderResults, yamlCoreValue, type Frame } from './fast.js';
+import { fastStateOf, renderResults } from './indexed-reader.js';
+import { frameAt, indexDocuments, type Frame } from './position-index.js';
+import { foldWrappedPlain, yamlCoreValue } from './plain-scalar.js';
 import { renderBlock } from './results.js';
 import { createHash } from 'node:crypto';
-import { parseInput, parsePathOf, serialize } from './io.js';
+import { parseInput, parsePathOf } from './read.js';
+import { serialize } from './write.js';
 import type { KrmResult, Manifest } from './types.js';
 import { findImages } from '../workload/find.js';
 
@@ -325,7 +328,50 @@ describe('fast path: edge inputs agree or fall back', () => {
   });
 });
 
-describe('fast.ts helpers', () => {
+describe('fast path: plain scalars wrapped over several lines', () => {
+  const dep = (image: string, extra = '') =>
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n  annotations:\n    note: a long note\n      wrapped over\n\n      three lines\nspec:\n  template:\n    spec:\n      containers:\n      - name: a\n        image: ${image}\n${extra}`;
+  const crd = (wrapped: string) =>
+    `apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: x\nspec:\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:\n        description: ${wrapped}\n        type: object\n`;
+
+  it('are read by the fast path (stream, ResourceList, with onResource) and agree with the yaml path', () => {
+    const text = `${dep('nginx:1.25')}---\n${crd('Application is a definition\n          of Application resource.\n\n\n          Second paragraph - with dashes.')}`;
+    expect(differential(text)).toBe('fast');
+    const seen: unknown[] = [];
+    const m = parseInput(text, { onResource: (o) => seen.push(o) });
+    expect(parsePathOf(m)).toBe('fast');
+    expect(seen).toEqual(parseInput(text, { yamlPath: 'full' }).items.map((i) => i.object));
+    expect((seen[0] as { metadata: { annotations: { note: string } } }).metadata.annotations.note).toBe('a long note wrapped over\nthree lines');
+    const list = `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n${dep('nginx:1.25').replace(/^(?=.)/gm, '  ').replace(/^  /, '- ')}`;
+    expect(differential(list)).toBe('fast');
+  });
+
+  it('a wrapped image is never edited by the fast model: setImage escalates and matches the full path', () => {
+    expect(differential(dep('registry.example.com/a\n          b:1'))).toBe('fast');
+    expect(differential(crd('a\n          b # a comment after the scalar'))).toBe('fast');
+    const m = parseInput(dep('nginx\n          1.25'));
+    expect(m.items[0]!.object).toMatchObject({ spec: { template: { spec: { containers: [{ image: 'nginx 1.25' }] } } } });
+    m.items[0]!.setImage(['spec', 'template', 'spec', 'containers', 0, 'image'], 'nginx:1.25@sha256:' + '0'.repeat(64));
+    expect(fastStateOf(m)?.escalated).toBeDefined();
+  });
+
+  it('falls back (and agrees) for what the fast reader does not read itself', () => {
+    for (const wrapped of [
+      'a\n          # comment\n          b', // comment line
+      'a\n          - b', // continuation starting with an indicator
+      'a\n          b: c', // `: ` inside
+      'a\n          \'b\'', // quote at a line start
+    ]) {
+      const path = differential(crd(wrapped));
+      expect(path === 'full' || path === 'error', wrapped).toBe(true);
+    }
+    expect(differential(`a: [x\n  y]\napiVersion: v1\nkind: ConfigMap\n`)).not.toBe('fast'); // flow context
+    expect(foldWrappedPlain('a\n  b\n\n  c', 0)).toBe('a b\nc');
+    expect(foldWrappedPlain('a\nb', 0)).toBeUndefined(); // not indented deeper than its first line
+  });
+});
+
+describe('indexed reader helpers', () => {
   it('yamlCoreValue resolves like the yaml core schema', () => {
     expect(yamlCoreValue('')).toBeNull();
     expect(yamlCoreValue('~')).toBeNull();
@@ -344,10 +390,10 @@ describe('fast.ts helpers', () => {
     const idx = indexDocuments(text);
     expect(idx).toBeDefined();
     const root = idx!.roots[0]!;
-    const ranges = root.vals!.map((v) => text.slice(v!.cs, v!.ce));
+    const ranges = root.vals!.map((v) => text.slice(v!.contentFrom, v!.contentTo));
     expect(ranges.slice(0, 3)).toEqual(['x', '"q\\"r"', "[ 's' , t ]"]);
-    expect(root.vals![3]!.items!.map((f) => text.slice(f.cs, f.ce))).toEqual(['u']);
-    expect(root.vals![2]!.items!.map((f) => text.slice(f.cs, f.ce))).toEqual(["'s'", 't']);
+    expect(root.vals![3]!.items!.map((f) => text.slice(f.contentFrom, f.contentTo))).toEqual(['u']);
+    expect(root.vals![2]!.items!.map((f) => text.slice(f.contentFrom, f.contentTo))).toEqual(["'s'", 't']);
   });
 });
 
@@ -363,21 +409,21 @@ describe('fast path: compact index (memory)', () => {
     const its = items(root);
     expect(its).toHaveLength(3);
     for (const it of its) {
-      expect(it.t).toBeDefined();
+      expect(it.packed).toBeDefined();
       expect(it.keys).toBeUndefined();
       expect(it.vals).toBeUndefined();
     }
     // 24 string scalars per item (values, not keys), 1 in functionConfig.spec: nothing else is kept
     expect(idx.table.length).toBe(3 * 24 + 1);
     const f = frameAt(its[1]!, image)!;
-    expect(text.slice(f.cs, f.ce)).toBe('registry.example.com/team1/app1:1.1');
-    expect(f.r).toBe('registry.example.com/team1/app1:1.1');
+    expect(text.slice(f.contentFrom, f.contentTo)).toBe('registry.example.com/team1/app1:1.1');
+    expect(f.value).toBe('registry.example.com/team1/app1:1.1');
     const side = frameAt(its[1]!, ['spec', 'template', 'spec', 'containers', 1, 'image'])!;
-    expect([text.slice(side.cs, side.ce), side.st, side.r]).toEqual(['"registry.example.com/team8/side:2.0"', 2, 'registry.example.com/team8/side:2.0']);
+    expect([text.slice(side.contentFrom, side.contentTo), side.style, side.value]).toEqual(['"registry.example.com/team8/side:2.0"', 2, 'registry.example.com/team8/side:2.0']);
     const note = frameAt(its[0]!, ['metadata', 'annotations', 'note'])!;
-    expect(note.r).toBe('it\'s "quoted" \u00e9');
+    expect(note.value).toBe('it\'s "quoted" \u00e9');
     const empty = frameAt(its[0]!, ['spec', 'template', 'spec', 'containers', 0, 'env', 1, 'value'])!;
-    expect([text.slice(empty.cs, empty.ce), empty.st, empty.r]).toEqual(["''", 1, '']);
+    expect([text.slice(empty.contentFrom, empty.contentTo), empty.style, empty.value]).toEqual(["''", 1, '']);
     // not string scalars, or not there: the index can not say (setImage escalates)
     expect(frameAt(its[0]!, ['spec', 'replicas'])).toBeUndefined();
     expect(frameAt(its[0]!, ['spec', 'template'])).toBeUndefined();
@@ -392,26 +438,26 @@ describe('fast path: compact index (memory)', () => {
     const root = idx.roots[0]!;
     expect(root.keys).toEqual(['apiVersion', 'kind', 'items']);
     const its = items(root);
-    expect(its.map((f) => f.t !== undefined)).toEqual([true, true]);
-    expect(text.slice(frameAt(its[0]!, ['spec', 'containers', 1, 'image'])!.cs, frameAt(its[0]!, ['spec', 'containers', 1, 'image'])!.ce)).toBe('"b:2"');
+    expect(its.map((f) => f.packed !== undefined)).toEqual([true, true]);
+    expect(text.slice(frameAt(its[0]!, ['spec', 'containers', 1, 'image'])!.contentFrom, frameAt(its[0]!, ['spec', 'containers', 1, 'image'])!.contentTo)).toBe('"b:2"');
     const block = indexDocuments('apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: [{apiVersion: v1, kind: Pod, spec: {image: x}}]\n')!;
     const bi = items(block.roots[0]!);
     expect(bi).toHaveLength(1);
-    expect(frameAt(bi[0]!, ['spec', 'image'])!.r).toBe('x');
+    expect(frameAt(bi[0]!, ['spec', 'image'])!.value).toBe('x');
   });
 
   it('compacts stream documents whole when asked', () => {
     const text = bundle(2, { resourceList: false });
     const idx = indexDocuments(text, { compactRoots: true })!;
-    expect(idx.roots.map((r) => [r.t !== undefined, r.keys])).toEqual([
+    expect(idx.roots.map((r) => [r.packed !== undefined, r.keys])).toEqual([
       [true, undefined],
       [true, undefined],
     ]);
     expect(idx.table.length).toBe(2 * 24);
     // packed once, with the root: no block of their own for spec.template and the like first
     expect(idx.table.paths).toHaveLength(24);
-    expect(frameAt(idx.roots[1]!, image)!.r).toBe('registry.example.com/team1/app1:1.1');
-    expect(frameAt(idx.roots[1]!, ['kind'])!.r).toBe('Deployment');
+    expect(frameAt(idx.roots[1]!, image)!.value).toBe('registry.example.com/team1/app1:1.1');
+    expect(frameAt(idx.roots[1]!, ['kind'])!.value).toBe('Deployment');
   });
 
   it('keys the table can not hold (NUL, \\u0001, empty) agree with the full path', () => {
@@ -594,7 +640,7 @@ describe('fast path: block scalars', () => {
     expect(idx.lastIsBlock).toBe(false);
     expect(indexDocuments(cm('  a: |\n    x\n'), { blockScalars: true })!.lastIsBlock).toBe(true);
     const f = frameAt(idx.roots[0]!, ['data', 'a'])!;
-    expect([f.st, f.r]).toEqual([3, 'x\n']); // not compacted: the frame keeps js-yaml's value
+    expect([f.style, f.value]).toEqual([3, 'x\n']); // not compacted: the frame keeps js-yaml's value
   });
 
   /** A bundle of n resources: Deployments and ConfigMaps with block scalars of every style. */

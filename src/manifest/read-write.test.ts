@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PinError } from '../errors/errors.js';
-import { parseInput, serialize } from './io.js';
+import { parseInput } from './read.js';
+import { serialize } from './write.js';
 import { fileOf } from '../workload/ref.js';
 import { findImages } from '../workload/find.js';
 

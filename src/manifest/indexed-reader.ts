@@ -1,0 +1,425 @@
+/**
+ * The indexed reader: the fast path for plain YAML/JSON manifests. js-yaml builds the objects and
+ * the position index (position-index.ts) says where each node's text is, so image scalars are
+ * edited in place. It never reports a user-facing error: whatever the index does not prove makes it
+ * return undefined (the caller reads the input with the `yaml` Document reader, read.ts, which
+ * reports every input error), and a model escalates to a Document model (built from the same text,
+ * with the same `setImage` calls replayed) whenever an operation needs more than the index explains.
+ * With a visitor (`FastBuild.visit`), a stream's documents are visited and released one by one.
+ */
+import { CORE_SCHEMA, loadAll } from 'js-yaml';
+import { isDeepStrictEqual } from 'node:util';
+import { parseAllDocuments, Scalar, type Document } from 'yaml';
+import type { ResourceRef } from '../errors/errors.js';
+import { compactRef, Interner } from '../util/intern.js';
+import { ParsedManifest, type ManifestFields } from './document-model.js';
+import { ABORT, frameAt, indexDocuments, isMapFrame, isScalarFrame, isSeqFrame, MAP, NONE, notDecodable, SCALAR, SEQ, type DocumentIndex, type Frame } from './position-index.js';
+import { renderBlock, type TextEdit } from './results.js';
+import { renderScalar, setInObject } from './rewrite.js';
+import type { FieldPath, Item, Manifest } from './types.js';
+
+/** A recorded scalar edit of the fast model (same shape as the full model's). */
+export interface FastEdit extends TextEdit {
+  value: string;
+}
+
+/** What a fast model needs to serialise or to escalate to the full model. */
+export interface FastState {
+  readonly text: string;
+  readonly eol: '\n' | '\r\n';
+  /** Scalar edits keyed by start offset (like the full model, shared by all items). */
+  readonly edits: Map<number, FastEdit>;
+  /** `setImage` calls in order, to replay on the full model. */
+  readonly calls: { item: number; path: FieldPath; value: string }[];
+  /** The ResourceList root mapping, for the ResourceList form. */
+  readonly resourceList?: Frame;
+  /** End of the last content character of the input. */
+  readonly lastContent: number;
+  /** The last content is a block scalar (its trailing line breaks: `results` escalates). */
+  readonly lastIsBlock?: boolean;
+  /** Builds the full (`yaml` Document) model from the same text. */
+  readonly full: () => Manifest;
+  /** The full model once built: from then on every item delegates to it. */
+  escalated?: Manifest;
+}
+
+/** A model read by the indexed reader, with what it needs to serialise or escalate. */
+class IndexedManifest extends ParsedManifest {
+  constructor(
+    fields: ManifestFields,
+    readonly state: FastState,
+  ) {
+    super(fields);
+  }
+}
+
+/** The state of a model made by the indexed reader (undefined for Document models). */
+export function fastStateOf(model: Manifest): FastState | undefined {
+  return model instanceof IndexedManifest ? model.state : undefined;
+}
+
+/** The full model behind a fast model, built (and the `setImage` calls replayed) on first use. */
+export function escalate(st: FastState): Manifest {
+  if (st.escalated === undefined) {
+    const full = st.full();
+    for (const c of st.calls) (full.items[c.item] as Item).setImage(c.path, c.value);
+    st.escalated = full;
+  }
+  return st.escalated;
+}
+
+/**
+ * The value of stream document `root` read again from its source: from the start of its first
+ * line to the `---` line of the next document (or the end of the input), so every line keeps its
+ * column and a block scalar ends where it did in the whole input. Undefined when that source
+ * does not read as one mapping.
+ */
+export function rereadDocument(text: string, root: Frame): Record<string, unknown> | undefined {
+  const start = lineStartOf(text, root.contentFrom);
+  if (!/^ *$/.test(text.slice(start, root.contentFrom))) return undefined;
+  // `indexDocuments` lets through no line starting with `---` but a bare document marker
+  const marker = text.indexOf('\n---', Math.max(root.closedAt - 1, root.contentFrom));
+  const end = marker < 0 ? text.length : marker + 1;
+  try {
+    const docs = loadAll(text.slice(start, end), null, { schema: CORE_SCHEMA });
+    const v = docs.length === 1 ? docs[0] : undefined;
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+class FastItem implements Item {
+  #changed = false;
+  #object: Record<string, unknown> | undefined;
+
+  /** `object` undefined: a released stream document, read again on first use (`rereadDocument`). */
+  constructor(
+    private readonly st: FastState,
+    private readonly root: Frame,
+    readonly index: number,
+    readonly docIndex: number,
+    object: Record<string, unknown> | undefined,
+    readonly ref: ResourceRef,
+  ) {
+    this.#object = object;
+  }
+
+  get object(): Record<string, unknown> {
+    if (this.#object === undefined) {
+      const st = this.st;
+      const again = st.escalated === undefined ? rereadDocument(st.text, this.root) : undefined;
+      if (again !== undefined) {
+        for (const c of st.calls) if (c.item === this.index) setInObject(again, c.path, c.value);
+        this.#object = again;
+      } else {
+        // the full model has the same value, with the `setImage` calls replayed
+        this.#object = (escalate(st).items[this.index] as Item).object;
+      }
+    }
+    return this.#object;
+  }
+
+  get changed(): boolean {
+    return this.#changed;
+  }
+
+  setImage(path: FieldPath, value: string): void {
+    const st = this.st;
+    if (st.escalated === undefined && typeof value === 'string') {
+      const r = this.tryRecord(path, value);
+      if (r !== undefined) {
+        if (r) this.#changed = true;
+        st.calls.push({ item: this.index, path: [...path], value });
+        if (this.#object !== undefined) setInObject(this.#object, path, value);
+        return;
+      }
+    }
+    // Anything the index can not explain (and every error): the full model decides.
+    const full = escalate(st);
+    const item = full.items[this.index] as Item;
+    item.setImage(path, value);
+    if (item.changed) this.#changed = true;
+    st.calls.push({ item: this.index, path: [...path], value });
+    if (this.#object !== undefined) setInObject(this.#object, path, value);
+  }
+
+  /** Record the edit like rewrite.ts `recordScalarEdit`; undefined: escalate. */
+  private tryRecord(path: FieldPath, value: string): boolean | undefined {
+    const st = this.st;
+    const f = frameAt(this.root, path);
+    if (!isScalarFrame(f) || notDecodable(f.style) || typeof f.value !== 'string') return undefined;
+    const start = f.contentFrom;
+    const end = f.contentTo;
+    const previous = st.edits.get(start);
+    if (previous !== undefined) {
+      if (previous.value === value) return false;
+      return undefined; // the full model reports the conflict
+    }
+    if (f.value === value) return false;
+    const original = st.text.slice(start, end);
+    const type = f.style === 1 ? Scalar.QUOTE_SINGLE : f.style === 2 ? Scalar.QUOTE_DOUBLE : Scalar.PLAIN;
+    st.edits.set(start, { start, end, text: renderScalar({ type } as Scalar, value, original), value });
+    return true;
+  }
+}
+
+/** `yaml` options of the full path (read.ts `yamlOptions`). */
+const YAML_OPTIONS = { merge: true, uniqueKeys: true, strict: true } as const;
+
+/** The end of the line holding the first content character at or after `p` (comments skipped); the input's end when none. */
+function nextContentLineEnd(text: string, p: number): number {
+  const n = text.length;
+  while (p < n) {
+    const c = text.charCodeAt(p);
+    if (c === 0x20 || c === 0x0a || c === 0x0d) p++;
+    else if (c === 0x23) {
+      const nl = text.indexOf('\n', p);
+      p = nl < 0 ? n : nl;
+    } else break;
+  }
+  if (p >= n) return n;
+  const nl = text.indexOf('\n', p);
+  return nl < 0 ? n : nl + 1;
+}
+
+const lineStartOf = (text: string, p: number): number => text.lastIndexOf('\n', p - 1) + 1;
+
+/** `yaml`'s value of the first document of `src`; undefined on any error or warning in any document. */
+function yamlFirstValue(src: string): { value: unknown } | undefined {
+  try {
+    const docs = parseAllDocuments(src, YAML_OPTIONS) as Document.Parsed[];
+    if (!Array.isArray(docs) || docs.length === 0) return undefined;
+    for (const d of docs) if (d.errors.length > 0 || d.warnings.length > 0) return undefined;
+    return { value: (docs[0] as Document.Parsed).toJS() };
+  } catch {
+    return undefined;
+  }
+}
+
+/** `verifyBlockScalars` for one stream document (its root frame, value not released yet). */
+function verifyStreamDocument(text: string, root: Frame): boolean {
+  if (root.kind !== MAP || root.style !== 0) return false;
+  const start = lineStartOf(text, root.contentFrom);
+  if (!/^ *$/.test(text.slice(start, root.contentFrom))) return false;
+  const got = yamlFirstValue(text.slice(start, nextContentLineEnd(text, root.closedAt)));
+  return got !== undefined && isDeepStrictEqual(got.value, root.value);
+}
+
+/**
+ * The check of the block scalars `indexDocuments` let through (js-yaml's reading of them is not
+ * trusted): every stream document holding one, or every ResourceList item holding one, is read
+ * again by `yaml` (the full path's parser and options) from its exact source, in the same
+ * indentation context, and must give a value deeply and strictly equal (`Object.is` on primitives)
+ * to js-yaml's. The source runs from the start of the node's first line through the whole line of
+ * the next content after it (the `---` of the next document, the next item's `- ` line, the next
+ * root key), so where `yaml` ends a block scalar (and the node) is decided by the same text as in
+ * the whole input. An item is read as `items:` (at the column of the ResourceList's `items` key)
+ * followed by its lines: the column of every line is kept, so indentation indicators mean the same.
+ * Block scalars anywhere else in a ResourceList (functionConfig, results, ...) are not checked:
+ * false (the full path). A document (or item) is read once, whatever number of block scalars it holds.
+ */
+function verifyBlockScalars(text: string, idx: DocumentIndex): boolean {
+  if (idx.blocks.length === 0) return true;
+  const { roots } = idx;
+  const rl = roots.length === 1 && (idx.docs[0] as Record<string, unknown>).kind === 'ResourceList' ? (roots[0] as Frame) : undefined;
+  if (rl === undefined) {
+    let last = -1;
+    for (const { doc } of idx.blocks) {
+      if (doc === last) continue;
+      last = doc;
+      const root = roots[doc];
+      if (root === undefined || !verifyStreamDocument(text, root)) return false;
+    }
+    return true;
+  }
+  if (!isMapFrame(rl) || rl.style !== 0) return false;
+  const k = rl.keys.indexOf('items');
+  const itemsFrame = rl.vals[k];
+  const itemsKey = rl.keyFrames[k];
+  if (k < 0 || itemsKey === undefined || !isSeqFrame(itemsFrame) || itemsFrame.style !== 0) return false;
+  const prefix = `${' '.repeat(columnOf(text, itemsKey.contentFrom))}items:\n`;
+  const items = itemsFrame.items;
+  let last = -1;
+  for (const { doc, at } of idx.blocks) {
+    if (doc !== 0) return false;
+    // the item holding `at`: the last one starting at or before it (items are in source order)
+    let lo = 0;
+    let hi = items.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((items[mid] as Frame).contentFrom <= at) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    const item = items[found];
+    if (item === undefined || at >= item.closedAt || item.kind !== MAP || item.style !== 0) return false;
+    if (found === last) continue;
+    last = found;
+    const start = lineStartOf(text, item.contentFrom);
+    if (!/^ *- +$/.test(text.slice(start, item.contentFrom))) return false;
+    const got = yamlFirstValue(prefix + text.slice(start, nextContentLineEnd(text, item.closedAt)));
+    const list = got !== undefined && got.value !== null && typeof got.value === 'object' ? (got.value as Record<string, unknown>).items : undefined;
+    if (!Array.isArray(list) || list.length === 0 || !isDeepStrictEqual(list[0], item.value)) return false;
+  }
+  return true;
+}
+
+/** Parameters of `buildFast` supplied by read.ts (its validation helpers). */
+export interface FastBuild {
+  text: string;
+  eol: '\n' | '\r\n';
+  resourceListApiVersions: readonly string[];
+  refOf: (obj: unknown) => ResourceRef;
+  full: () => Manifest;
+  /**
+   * Called with every resource, in order, as soon as it has been read and checked (read.ts
+   * `ParseOptions.onResource`). When given, the documents of a stream are not kept: each is
+   * released once visited, and `item.object` reads the document's source again on first use.
+   */
+  visit?: (object: Record<string, unknown>, index: number) => void;
+}
+
+const isResource = (o: unknown): o is Record<string, unknown> =>
+  o !== null && typeof o === 'object' && !Array.isArray(o) && typeof (o as Record<string, unknown>).apiVersion === 'string' && (o as Record<string, unknown>).apiVersion !== '' && typeof (o as Record<string, unknown>).kind === 'string' && (o as Record<string, unknown>).kind !== '';
+
+/**
+ * The fast model of `b.text`, or undefined when the input is not plain enough (the caller then
+ * runs the full path, which also reports every input error).
+ */
+export function buildFast(b: FastBuild): Manifest | undefined {
+  const visit = b.visit;
+  // With a visitor, each stream document is checked, visited and released as its root closes.
+  const refs: ResourceRef[] = [];
+  const strings = new Interner();
+  let resourceList = false;
+  const onRoot = (f: Frame, n: number, hasBlocks: boolean): boolean => {
+    const o = f.value as Record<string, unknown>;
+    if (f.kind !== MAP) throw ABORT; // null documents, scalars, lists: full path
+    if (o.kind === 'ResourceList') {
+      if (n > 0) throw ABORT;
+      resourceList = true;
+      return false;
+    }
+    if (resourceList || !isResource(o) || (hasBlocks && !verifyStreamDocument(b.text, f))) throw ABORT;
+    refs.push(compactRef(b.refOf(o), strings));
+    (visit as NonNullable<typeof visit>)(o, n);
+    return true;
+  };
+  const idx = indexDocuments(b.text, { compactRoots: true, blockScalars: true, onRoot: visit !== undefined ? onRoot : undefined });
+  if (idx === undefined) return undefined;
+  const { docs, roots } = idx;
+  if (docs.length === 0) return undefined;
+  for (const r of roots) if (r.kind !== MAP) return undefined; // null documents, scalars, lists: full path
+  const streamVisited = visit !== undefined && !resourceList; // its block scalars were checked in onRoot
+  if (!streamVisited && !verifyBlockScalars(b.text, idx)) return undefined;
+  const st: FastState = { text: b.text, eol: b.eol, edits: new Map(), calls: [], lastContent: idx.lastContent, lastIsBlock: idx.lastIsBlock, full: b.full };
+  const objs = docs as (Record<string, unknown> | undefined)[];
+  if (streamVisited) {
+    if (refs.length !== roots.length) return undefined;
+    const items: Item[] = roots.map((root, i) => new FastItem(st, root, i, i, undefined, refs[i] as ResourceRef));
+    return new IndexedManifest({ form: 'stream', items, documentCount: docs.length, source: b.text }, st);
+  }
+  if (objs.some((o) => o?.kind === 'ResourceList')) return objs.length === 1 ? resourceListModel(b, objs[0] as Record<string, unknown>, roots[0] as Frame, st) : undefined;
+  const items: Item[] = [];
+  for (let i = 0; i < objs.length; i++) {
+    const o = objs[i];
+    if (o === undefined || !isResource(o)) return undefined;
+    items.push(new FastItem(st, roots[i] as Frame, i, i, o, b.refOf(o)));
+  }
+  return new IndexedManifest({ form: 'stream', items, documentCount: docs.length, source: b.text }, st);
+}
+
+/** The model of a ResourceList (`rl`, the only document, `root` its frame); undefined when not plain. */
+function resourceListModel(b: FastBuild, rl: Record<string, unknown>, root: Frame, st: FastState): Manifest | undefined {
+  if (typeof rl.apiVersion !== 'string' || !b.resourceListApiVersions.includes(rl.apiVersion)) return undefined;
+  const itemsFrame = frameAt(root, ['items']);
+  let itemFrames: Frame[] = [];
+  if (itemsFrame !== undefined && itemsFrame.kind !== NONE && !(itemsFrame.kind === SCALAR && itemsFrame.value === null)) {
+    if (!isSeqFrame(itemsFrame)) return undefined;
+    itemFrames = itemsFrame.items;
+  } else if (rl.items !== undefined && rl.items !== null) return undefined;
+  const state: FastState = { ...st, resourceList: root };
+  const items: Item[] = [];
+  for (let i = 0; i < itemFrames.length; i++) {
+    const f = itemFrames[i] as Frame;
+    if (f.kind !== MAP || !isResource(f.value)) return undefined;
+    items.push(new FastItem(state, f, i, 0, f.value, b.refOf(f.value)));
+  }
+  if (b.visit !== undefined) for (const item of items) b.visit(item.object, item.index);
+  const fields = { form: 'resourceList' as const, items, apiVersion: rl.apiVersion, functionConfig: rl.functionConfig, existingResults: rl.results, documentCount: 1, source: b.text };
+  return new IndexedManifest(fields, state);
+}
+
+const columnOf = (text: string, offset: number): number => offset - (text.lastIndexOf('\n', offset - 1) + 1);
+
+/**
+ * The `results` edit for a fast ResourceList, for the one layout the index explains exactly: a
+ * block root mapping without a `results` key (results are appended after the mapping's last
+ * content line). Undefined otherwise (the caller escalates).
+ */
+export function fastResultsEdit(st: FastState, results: unknown[] | ResultSource): TextEdit | undefined {
+  const root = st.resourceList;
+  if (!isMapFrame(root) || root.style !== 0 || root.keys.includes('results') || st.lastIsBlock === true) return undefined;
+  const text = st.text;
+  const first = root.keyFrames[0];
+  if (first === undefined) return undefined;
+  const col = columnOf(text, first.contentFrom);
+  let indentSeq = false;
+  for (let i = 0; i < root.keys.length; i++) {
+    const v = root.vals[i];
+    if (v !== null && v !== undefined && v.kind === SEQ && v.style === 0) {
+      indentSeq = columnOf(text, v.contentFrom) > columnOf(text, (root.keyFrames[i] as Frame).contentFrom);
+      break;
+    }
+  }
+  // The mapping ends with the line of its last content character (a trailing comment on that line
+  // included); only blank and comment lines may follow it.
+  const nl = text.indexOf('\n', st.lastContent);
+  const at = nl < 0 ? text.length : nl + 1;
+  // (only blank lines and comments in column 0: where `yaml` puts an indented comment is not modelled)
+  if (!/^(?:(?:#[^\n]*)?\n)*(?:#[^\n]*)?$/.test(text.slice(at).replace(/\r\n/g, '\n'))) return undefined;
+  if (nl >= 0 && !/^[ \r]*(?:#[^\n]*)?$/.test(text.slice(st.lastContent, nl))) return undefined;
+  const needsBreak = at > 0 && text[at - 1] !== '\n';
+  return { start: at, end: at, text: (needsBreak ? st.eol : '') + renderResults(results, indentSeq, ' '.repeat(col), st.eol) };
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A list of results produced one entry at a time (write.ts validates and JSON-normalises each result
+ * only when it is written), so tens of thousands of results are never all held in written form.
+ */
+export interface ResultSource {
+  readonly length: number;
+  /** Entry `i` (0 <= i < length), JSON-normalised; may throw (an invalid result). */
+  entry(i: number): unknown;
+  /** True when every entry is a mapping (then they are written one by one). */
+  readonly mappings: boolean;
+}
+
+/** All entries of `src`, in order. */
+export function resultList(src: unknown[] | ResultSource): unknown[] {
+  return Array.isArray(src) ? src : Array.from({ length: src.length }, (_, i) => src.entry(i));
+}
+
+/**
+ * `renderBlock('results', results, indentSeq)`, each line indented by `indent` and ended by `eol`,
+ * as one string. A non-empty list of mappings is rendered one entry at a time (`renderBlock` writes
+ * each entry of such a list on its own, so the text is the same): no array of all lines, nor of
+ * all entries, is ever held.
+ */
+export function renderResults(results: unknown[] | ResultSource, indentSeq: boolean, indent: string, eol: string): string {
+  const mappings = Array.isArray(results) ? results.every(isPlainObject) : results.mappings;
+  if (results.length === 0 || !mappings) return renderBlock('results', resultList(results), indentSeq).map((l) => indent + l + eol).join('');
+  const entry = Array.isArray(results) ? (i: number): unknown => results[i] : (i: number): unknown => results.entry(i);
+  let out = '';
+  for (let n = 0; n < results.length; n++) {
+    // line 0 is the `results:` line, written once
+    const lines = renderBlock('results', [entry(n)], indentSeq);
+    out += (n === 0 ? lines : lines.slice(1)).map((l) => indent + l + eol).join('');
+  }
+  return out;
+}

@@ -1,0 +1,537 @@
+/**
+ * The position index of the indexed reader (indexed-reader.ts): while js-yaml (`CORE_SCHEMA`) loads
+ * the text, its parse listener (`open`/`close` around every node) gives each node's source range,
+ * key → child and index → child. Every node is checked as it closes; once a resource has closed,
+ * only the ranges of its string scalars are kept (`ScalarTable`). `indexDocuments` returns
+ * undefined whenever the input holds anything it does not prove, which is:
+ * - no BOM, tabs, lone CR, control/non-printable characters, `%` directives, `...` markers, markers
+ *   with content, js-yaml errors or warnings, duplicate keys;
+ * - no node starts with an anchor, tag or alias (`& ! *`), no `<<` key;
+ * - every flow scalar's source, re-read by the rules here (plain: the `yaml` core schema; plain
+ *   wrapped over lines: YAML 1.2 line folding; 'single': `''` unescaping; "double": JSON), equals
+ *   js-yaml's value, so the objects are what `yaml`'s `toJS` gives;
+ * - block scalars (`|`, `>`) only with `blockScalars`, as values: the caller re-reads them with `yaml`;
+ * - every mapping's pairs and every sequence's entries match js-yaml's result one to one.
+ */
+import { CORE_SCHEMA, loadAll } from 'js-yaml';
+import { foldWrappedPlain, STRING, yamlCoreValue } from './plain-scalar.js';
+import { decodeScalar, NUMBER, pathKey, ScalarTable, SEP } from './scalar-table.js';
+import type { FieldPath } from './types.js';
+
+/** Kinds of an indexed node. */
+export const NONE = 0;
+export const SCALAR = 1;
+export const MAP = 2;
+export const SEQ = 3;
+export type Kind = typeof NONE | typeof SCALAR | typeof MAP | typeof SEQ;
+/** Scalar style of a block scalar (`|` / `>`): its value is not re-read from the index, never edited fast. */
+export const BLOCK = 3;
+/** Scalar style of a plain scalar wrapped over several lines: checked when read, never edited fast. */
+const WRAPPED = 4;
+/** Styles whose value `decodeScalar` cannot give back from the source range alone. */
+export const notDecodable = (style: number): boolean => style === BLOCK || style === WRAPPED;
+
+/** One node of the position index. */
+export interface Frame {
+  /** Where js-yaml opened the node (may be before separation space). */
+  openedAt: number;
+  /** Where js-yaml closed it. */
+  closedAt: number;
+  kind: Kind;
+  /** The js-yaml value. */
+  value: unknown;
+  /** Content start (first character of the node's own text). */
+  contentFrom: number;
+  /** Scalars and flow collections: content end (exclusive). Block collections: -1. */
+  contentTo: number;
+  /** Scalar style: 0 plain, 1 'single', 2 "double", 3 block (`BLOCK`), 4 wrapped plain (`WRAPPED`). Collections: 1 when flow. */
+  style: number;
+  /** Children while building; dropped once resolved. */
+  children?: Frame[] | undefined;
+  /** Mapping: keys and value frames (null: no value node). */
+  keys?: string[];
+  keyFrames?: Frame[];
+  vals?: (Frame | null)[];
+  /** Sequence entries. */
+  items?: Frame[];
+  /**
+   * A compacted collection: its descendants' frames are dropped and only its string scalars are
+   * kept, as entries `[from, to)` of `table` (see `ScalarTable`).
+   */
+  packed?: { table: ScalarTable; from: number; to: number };
+}
+
+export const ABORT = new Error('not plain');
+
+/** Characters that make the fast path give up when they appear anywhere in the input. */
+const UNPLAIN_TEXT = /[\t\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]|\r(?!\n)|^%|^\.\.\.|^---[^\r\n]*\S|[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/m;
+
+const isKindName = (k: unknown): Kind => (k === 'scalar' ? SCALAR : k === 'mapping' ? MAP : k === 'sequence' ? SEQ : NONE);
+
+/** The result of `indexDocuments`. */
+export interface DocumentIndex {
+  /** The js-yaml documents. */
+  docs: unknown[];
+  /** The index of each document's root node. */
+  roots: Frame[];
+  /** End of the last content character of the input. */
+  lastContent: number;
+  /** The string scalars of the compacted collections. */
+  table: ScalarTable;
+  /** Block scalars (only with `blockScalars`): the document they are in and their content start. */
+  blocks: { doc: number; at: number }[];
+  /** True when the last content of the input is a block scalar. */
+  lastIsBlock: boolean;
+}
+
+/** Options of `indexDocuments`. */
+export interface IndexOptions {
+  /**
+   * Also compact every root mapping that is not a `kind: ResourceList` (a stream's resources): it
+   * keeps no frames below it, only its string scalars. Default false.
+   */
+  compactRoots?: boolean;
+  /**
+   * Accept block scalars (`|`, `>`) as mapping values and sequence entries, listed in `blocks` for
+   * the caller to verify (js-yaml's value of them is not checked here). Default false.
+   */
+  blockScalars?: boolean;
+  /**
+   * Called as each document's root closes (after its checks and compaction), with the index of the
+   * document and whether it holds a block scalar. It may throw (the input is then not plain). When
+   * it returns true the document's js-yaml value is released: neither the index nor js-yaml keeps
+   * it (`DocumentIndex.docs` holds undefined for it, `Frame.r` of the root is cleared), so the
+   * documents of a stream are not all held at once.
+   */
+  onRoot?: (root: Frame, doc: number, hasBlocks: boolean) => boolean;
+}
+
+/**
+ * Build the index while js-yaml loads `text`; undefined when the input is not plain.
+ *
+ * Memory: every node is checked when it closes, and a collection at depth 2 (a ResourceList item;
+ * without `compactRoots`, anything two levels below a document root) is compacted as soon as it
+ * closes: its frames are dropped and only its string scalars stay, packed in the `ScalarTable`;
+ * with `compactRoots`, a stream's resources are compacted whole when their root closes. Frames are
+ * kept only for the roots and their direct children, which is what `buildFast` and
+ * `fastResultsEdit` read.
+ */
+export function indexDocuments(text: string, opts: IndexOptions = {}): DocumentIndex | undefined {
+  return new PositionIndexer(text, opts).index();
+}
+
+/** What js-yaml's parse listener passes on each event. */
+interface ListenerState {
+  position: number;
+  kind: unknown;
+  result: unknown;
+  tag?: unknown;
+  anchor?: unknown;
+}
+
+/** The state of one `indexDocuments` run: js-yaml's listener calls `listener` for every node. */
+class PositionIndexer {
+  private readonly size: number;
+  /** The frames of the nodes js-yaml has opened and not yet closed. */
+  private readonly stack: Frame[] = [];
+  /** The root frame of each document read so far. */
+  private readonly roots: Frame[] = [];
+  private readonly table: ScalarTable;
+  /** End of the last content character seen. */
+  private lastContent = 0;
+  /** Block scalars (with `blockScalars`): the document they are in and their content start. */
+  private readonly blocks: { doc: number; at: number }[] = [];
+  /** Content end of the last block scalar. */
+  private blockEnd = -1;
+  /**
+   * Documents released by `onRoot`. js-yaml appends each document to `state.documents` right after
+   * its root closes; a released one is taken out of that list at the next root's close (checked to
+   * be the very value the index saw), so js-yaml does not hold it either. When the list is not what
+   * is expected, nothing is released (the memory is kept, the result is the same).
+   */
+  private readonly released = new Set<number>();
+  private lastResult: unknown;
+
+  constructor(
+    private readonly text: string,
+    private readonly opts: IndexOptions,
+  ) {
+    this.size = text.length;
+    this.table = new ScalarTable(text);
+  }
+
+  index(): DocumentIndex | undefined {
+    if (UNPLAIN_TEXT.test(this.text)) return undefined;
+    let docs: unknown[];
+    try {
+      docs = loadAll(this.text, null, {
+        schema: CORE_SCHEMA,
+        listener: ((ev: string, state: ListenerState) => this.listener(ev, state)) as never,
+        onWarning: () => {
+          throw ABORT;
+        },
+      });
+    } catch {
+      return undefined;
+    }
+    if (this.stack.length !== 0 || this.roots.length !== docs.length) return undefined;
+    const last = this.roots.length - 1;
+    if (this.released.has(last)) {
+      if (!Object.is(docs[last], this.lastResult)) return undefined;
+      docs[last] = undefined;
+    }
+    for (let i = 0; i < docs.length; i++) if (!Object.is((this.roots[i] as Frame).value, docs[i])) return undefined;
+    return { docs, roots: this.roots, lastContent: this.lastContent, table: this.table, blocks: this.blocks, lastIsBlock: this.blockEnd >= this.lastContent };
+  }
+
+  private contentStart(p: number): number {
+    while (p < this.size) {
+      const c = this.text.charCodeAt(p);
+      if (c === 0x20 || c === 0x0a || c === 0x0d) p++;
+      else if (c === 0x23) {
+        const nl = this.text.indexOf('\n', p);
+        p = nl < 0 ? this.size : nl;
+      } else break;
+    }
+    return p;
+  }
+  private trimBack(p: number, min: number): number {
+    while (p > min) {
+      const c = this.text.charCodeAt(p - 1);
+      if (c === 0x20 || c === 0x0a || c === 0x0d) p--;
+      else break;
+    }
+    return p;
+  }
+  /** True when the next non-space character after `p` is `:` (the frame is a mapping key). */
+  private colonAfter(p: number): boolean {
+    while (p < this.size && this.text.charCodeAt(p) === 0x20) p++;
+    return this.text.charCodeAt(p) === 0x3a;
+  }
+
+  private scalar(f: Frame, tag: unknown): void {
+    const q = this.text.charCodeAt(f.contentFrom);
+    let end: number;
+    if (q === 0x27) {
+      let p = f.contentFrom + 1;
+      for (;;) {
+        const i = this.text.indexOf("'", p);
+        if (i < 0) throw ABORT;
+        if (this.text.charCodeAt(i + 1) === 0x27) p = i + 2;
+        else {
+          end = i + 1;
+          break;
+        }
+      }
+      f.style = 1;
+      const raw = this.text.slice(f.contentFrom, end);
+      if (/[\r\n]/.test(raw) || f.value !== raw.slice(1, -1).replace(/''/g, "'") || f.closedAt !== end) throw ABORT;
+    } else if (q === 0x22) {
+      let p = f.contentFrom + 1;
+      for (;;) {
+        const c = this.text.charCodeAt(p);
+        if (p >= this.size || c === 0x0a || c === 0x0d) throw ABORT;
+        if (c === 0x5c) p += 2;
+        else if (c === 0x22) {
+          end = p + 1;
+          break;
+        } else p++;
+      }
+      f.style = 2;
+      const raw = this.text.slice(f.contentFrom, end);
+      let v: unknown;
+      if (raw.includes('\\')) {
+        try {
+          v = JSON.parse(raw) as unknown;
+        } catch {
+          throw ABORT;
+        }
+      } else v = raw.slice(1, -1);
+      if (f.value !== v || f.closedAt !== end) throw ABORT;
+    } else {
+      end = this.trimBack(f.closedAt, f.contentFrom);
+      f.style = 0;
+      const raw = this.text.slice(f.contentFrom, end);
+      if (raw === '') throw ABORT;
+      if (raw.includes('\n')) {
+        if (tag !== '?' || typeof f.value !== 'string' || this.inFlow() || f.value !== foldWrappedPlain(raw, this.lineIndentAt(f.contentFrom))) throw ABORT;
+        f.style = WRAPPED;
+        f.contentTo = end;
+        if (end > this.lastContent) this.lastContent = end;
+        return;
+      }
+      const core = yamlCoreValue(raw);
+      if (tag === '?') {
+        if (core !== STRING || f.value !== raw) throw ABORT;
+      } else if (core === STRING || !Object.is(core, f.value)) throw ABORT;
+    }
+    f.contentTo = end;
+    if (end > this.lastContent) this.lastContent = end;
+  }
+
+  /** True when an open ancestor is a flow collection (wrapped plain scalars are read in block context only). */
+  private inFlow(): boolean {
+    for (const g of this.stack) {
+      const c = this.text.charCodeAt(g.contentFrom);
+      if (c === 0x7b || c === 0x5b) return true;
+    }
+    return false;
+  }
+  private lineIndentAt(p: number): number {
+    const start = this.text.lastIndexOf('\n', p - 1) + 1;
+    let i = start;
+    while (this.text.charCodeAt(i) === 0x20) i++;
+    return i - start;
+  }
+
+  private mapping(f: Frame): void {
+    const ch = f.children ?? [];
+    f.style = this.text.charCodeAt(f.contentFrom) === 0x7b ? 1 : 0;
+    const keys: string[] = [];
+    const keyFrames: Frame[] = [];
+    const vals: (Frame | null)[] = [];
+    for (let i = 0; i < ch.length; ) {
+      const k = ch[i] as Frame;
+      if (k.kind === SCALAR && this.colonAfter(k.closedAt)) {
+        if (typeof k.value !== 'string' || notDecodable(k.style) || k.value === '<<' || k.contentTo - k.contentFrom > 1000) throw ABORT;
+        const next = ch[i + 1];
+        const hasValue = next !== undefined && !(next.kind === SCALAR && this.colonAfter(next.closedAt));
+        keys.push(k.value);
+        keyFrames.push(k);
+        vals.push(hasValue ? (next as Frame) : null);
+        i += hasValue ? 2 : 1;
+      } else if (k.kind === NONE && i === ch.length - 1) {
+        i++; // js-yaml's attempt to read one more key at the end of a block mapping
+      } else throw ABORT;
+    }
+    const r = f.value as Record<string, unknown>;
+    if (r === null || typeof r !== 'object' || Array.isArray(r) || Object.keys(r).length !== keys.length) throw ABORT;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const v = vals[i];
+      if (!Object.prototype.hasOwnProperty.call(r, key) || !Object.is(r[key], v ? v.value : null)) throw ABORT;
+    }
+    f.keys = keys;
+    f.keyFrames = keyFrames;
+    f.vals = vals;
+    if (f.style === 1) {
+      f.contentTo = f.closedAt;
+      if (this.text.charCodeAt(f.closedAt - 1) !== 0x7d) throw ABORT;
+      if (f.closedAt > this.lastContent) this.lastContent = f.closedAt;
+    }
+  }
+
+  private sequence(f: Frame): void {
+    const ch = f.children ?? [];
+    f.style = this.text.charCodeAt(f.contentFrom) === 0x5b ? 1 : 0;
+    const r = f.value as unknown[];
+    if (!Array.isArray(r) || r.length !== ch.length) throw ABORT;
+    for (let i = 0; i < ch.length; i++) {
+      const it = ch[i] as Frame;
+      if (it.kind === NONE || !Object.is(it.value, r[i]) || (f.style === 1 && it.kind === SCALAR && this.colonAfter(it.closedAt))) throw ABORT;
+    }
+    f.items = ch;
+    if (f.style === 1) {
+      f.contentTo = f.closedAt;
+      if (this.text.charCodeAt(f.closedAt - 1) !== 0x5d) throw ABORT;
+      if (f.closedAt > this.lastContent) this.lastContent = f.closedAt;
+    }
+  }
+
+  /**
+   * The depth of `f` (closing, `this.stack` holds its open ancestors) in the document: the number of
+   * its ancestors, less the wrapper js-yaml opens around a flow collection in block context (it reads
+   * the collection as a candidate key, then keeps it as the node: the wrapper closes with it as its
+   * only child, see the listener). Only flow collections have such a wrapper, at most one per path
+   * (nothing in flow context is wrapped), and it starts where the collection does.
+   */
+  private depthOf(f: Frame): number {
+    const k = this.stack.length;
+    for (let i = 0; i < k; i++) {
+      const g = this.stack[i] as Frame;
+      const c = this.text.charCodeAt(g.contentFrom);
+      if (c === 0x7b || c === 0x5b) return (i + 1 < k ? (this.stack[i + 1] as Frame) : f).contentFrom === g.contentFrom ? k - 1 : k;
+    }
+    return k;
+  }
+
+  /**
+   * True when `f` (closing) looks like an entry of a sequence: its parent (the nearest open frame
+   * not starting where `f` does, which would be js-yaml's wrapper around a flow collection) starts
+   * with `[` or a `- ` entry indicator. With `compactRoots`, only such a node at depth 2 (a
+   * ResourceList item, an entry of a root's top-level list) is compacted on its own: anything else
+   * there (a Deployment's `spec.template`) is compacted with its document root moments later, and
+   * compacting it first would pack its scalars twice. A wrong guess costs only time or memory: the
+   * index says the same either way.
+   */
+  private inSequence(f: Frame): boolean {
+    for (let i = this.stack.length - 1; i >= 0; i--) {
+      const g = this.stack[i] as Frame;
+      if (g.contentFrom === f.contentFrom) continue;
+      const c = this.text.charCodeAt(g.contentFrom);
+      if (c === 0x5b) return true;
+      if (c !== 0x2d) return false;
+      const d = this.text.charCodeAt(g.contentFrom + 1);
+      return d === 0x20 || d === 0x0a || d === 0x0d || d === 0x09 || Number.isNaN(d);
+    }
+    return false;
+  }
+
+  /**
+   * Replace `f`'s subtree (checked) by its string scalars in `this.table`. Compacted descendants are
+   * merged: their this.blocks are the last ones of the this.table (they closed after `f` opened), so the
+   * merged block replaces them.
+   */
+  private compact(f: Frame): void {
+    const keys: string[] = [];
+    const cs: number[] = [];
+    const ce: number[] = [];
+    const st: number[] = [];
+    let reuse = this.table.length;
+    const join = (prefix: string | undefined, part: string): string => (prefix === undefined ? part : prefix + SEP + part);
+    const collect = (g: Frame | null | undefined, prefix: string | undefined): void => {
+      if (g === null || g === undefined) return;
+      if (g.kind === SCALAR) {
+        if (typeof g.value === 'string' && prefix !== undefined) {
+          keys.push(prefix);
+          cs.push(g.contentFrom);
+          ce.push(g.contentTo);
+          st.push(g.style);
+        }
+      } else if (g.packed !== undefined) {
+        const { from, to } = g.packed;
+        if (from < reuse) reuse = from;
+        for (let i = from; i < to; i++) {
+          keys.push(join(prefix, this.table.paths[this.table.ids[i] as number] as string));
+          cs.push(this.table.starts[i] as number);
+          ce.push(this.table.ends[i] as number);
+          st.push(this.table.styles[i] as number);
+        }
+      } else if (g.kind === MAP && g.keys !== undefined && g.vals !== undefined) {
+        for (let i = 0; i < g.keys.length; i++) {
+          const key = g.keys[i] as string;
+          if (key.includes(SEP) || key.includes(NUMBER)) continue; // never found: setImage escalates
+          collect(g.vals[i], join(prefix, key));
+        }
+      } else if (g.kind === SEQ && g.items !== undefined) {
+        for (let i = 0; i < g.items.length; i++) collect(g.items[i], join(prefix, NUMBER + String(i)));
+      }
+    };
+    collect(f, undefined);
+    this.table.truncate(reuse);
+    f.packed = { table: this.table, ...this.table.append(keys, cs, ce, st) };
+    f.keys = undefined;
+    f.keyFrames = undefined;
+    f.vals = undefined;
+    f.items = undefined;
+  }
+
+  private listener(ev: string, state: ListenerState): void {
+    if (ev === 'open') {
+      this.stack.push({ openedAt: state.position, closedAt: 0, kind: NONE, value: null, contentFrom: this.contentStart(state.position), contentTo: -1, style: 0 });
+      return;
+    }
+    let f = this.stack.pop() as Frame;
+    if (state.anchor !== null && state.anchor !== undefined) throw ABORT;
+    const kind = isKindName(state.kind);
+    const only = f.children !== undefined && f.children.length === 1 ? f.children[0] : undefined;
+    if (only !== undefined && only.kind === kind && Object.is(only.value, state.result)) {
+      f = only; // js-yaml read the node as a candidate key, then kept it as the whole node
+    } else {
+      // A block scalar sequence entry: js-yaml first tried (and failed) to read a node where it starts.
+      const tried = f.children !== undefined && f.children.length === 1 ? f.children[0] : undefined;
+      if (kind === SCALAR && this.opts.blockScalars === true && tried !== undefined && tried.kind === NONE && tried.closedAt <= f.contentFrom && (this.text.charCodeAt(f.contentFrom) === 0x7c || this.text.charCodeAt(f.contentFrom) === 0x3e)) f.children = undefined;
+      if (f.children !== undefined && kind === SCALAR) throw ABORT;
+      f.closedAt = Math.min(state.position, this.size);
+      f.kind = kind;
+      f.value = state.result;
+      if (kind !== NONE) {
+        const c = this.text.charCodeAt(f.contentFrom);
+        // anchors, tags, aliases, reserved indicators; block scalars unless asked for
+        if (c === 0x26 || c === 0x21 || c === 0x2a || c === 0x25 || c === 0x40 || c === 0x60 || f.contentFrom >= f.closedAt) throw ABORT;
+        if (c === 0x7c || c === 0x3e) {
+          if (kind !== SCALAR || this.opts.blockScalars !== true || typeof f.value !== 'string') throw ABORT;
+          // not re-read here: `buildFast` verifies the document / item around it with `yaml`
+          f.style = BLOCK;
+          f.contentTo = this.trimBack(f.closedAt, f.contentFrom);
+          if (f.contentTo > this.lastContent) this.lastContent = f.contentTo;
+          if (f.contentTo > this.blockEnd) this.blockEnd = f.contentTo;
+          this.blocks.push({ doc: this.roots.length, at: f.contentFrom });
+        } else if (kind === SCALAR) this.scalar(f, state.tag);
+        else if (kind === MAP) this.mapping(f);
+        else this.sequence(f);
+      } else if (f.children !== undefined) throw ABORT;
+      f.children = undefined;
+    }
+    if ((f.kind === MAP || f.kind === SEQ) && f.packed === undefined && this.stack.length <= 3) {
+      const depth = this.depthOf(f);
+      if ((depth === 2 && (this.opts.compactRoots !== true || this.inSequence(f))) || (depth === 0 && this.opts.compactRoots === true && f.kind === MAP && (f.value as Record<string, unknown>).kind !== 'ResourceList')) this.compact(f);
+    }
+    const parent = this.stack[this.stack.length - 1];
+    if (parent === undefined) {
+      if (this.opts.onRoot !== undefined) this.root(f, state as unknown as { documents?: unknown });
+      this.roots.push(f);
+    } else (parent.children ??= []).push(f);
+  }
+
+  // Documents this.released by `onRoot`. js-yaml appends each document to `state.documents` right after
+  // its root closes; a this.released one is taken out of that list at the next root's close (checked to
+  // be the very value the index saw), so js-yaml does not hold it either. When the list is not
+  // what is expected, nothing is this.released (the memory is kept, the result is the same).
+  private root(f: Frame, state: { documents?: unknown }): void {
+    const doc = this.roots.length;
+    const docs = state.documents;
+    if (doc > 0 && this.released.has(doc - 1) && Array.isArray(docs)) {
+      if (docs.length !== doc || !Object.is(docs[doc - 1], this.lastResult)) throw ABORT;
+      docs[docs.length - 1] = undefined;
+      this.lastResult = undefined;
+    }
+    const result = f.value;
+    const hasBlocks = this.blocks.length > 0 && (this.blocks[this.blocks.length - 1] as { doc: number }).doc === doc;
+    if ((this.opts.onRoot as NonNullable<IndexOptions['onRoot']>)(f, doc, hasBlocks) && Array.isArray(docs)) {
+      this.released.add(doc);
+      this.lastResult = result;
+      f.value = undefined;
+    }
+  }
+}
+
+/**
+ * The value frame at `path` below `root` (undefined when the index can not say). Below a compacted
+ * collection only string scalars are found (as a scalar frame made from the table entry); anything
+ * else there is undefined.
+ */
+export function frameAt(root: Frame, path: FieldPath): Frame | undefined {
+  let f: Frame | undefined = root;
+  for (let p = 0; p < path.length; p++) {
+    const seg = path[p];
+    if (f === undefined) return undefined;
+    if (f.packed !== undefined) {
+      const { table, from, to } = f.packed;
+      const key = pathKey(path, p);
+      const i = key === undefined ? -1 : table.find(from, to, key);
+      if (i < 0) return undefined;
+      const contentFrom = table.starts[i] as number;
+      const contentTo = table.ends[i] as number;
+      const style = table.styles[i] as number;
+      // a block scalar's value is not kept: undefined makes `setImage` escalate
+      const value = notDecodable(style) ? undefined : decodeScalar(table.text, contentFrom, contentTo, style);
+      return { openedAt: contentFrom, closedAt: contentTo, kind: SCALAR, value, contentFrom, contentTo, style };
+    }
+    if (typeof seg === 'number') {
+      if (f.kind !== SEQ || f.items === undefined) return undefined;
+      f = f.items[seg];
+    } else {
+      if (f.kind !== MAP || f.keys === undefined || f.vals === undefined) return undefined;
+      const i = f.keys.indexOf(seg as string);
+      if (i < 0) return undefined;
+      f = f.vals[i] ?? undefined;
+    }
+  }
+  return f;
+}
+
+export const isMapFrame = (f: Frame | null | undefined): f is Frame & { keys: string[]; vals: (Frame | null)[]; keyFrames: Frame[] } =>
+  f !== null && f !== undefined && f.kind === MAP && f.keys !== undefined;
+export const isSeqFrame = (f: Frame | null | undefined): f is Frame & { items: Frame[] } => f !== null && f !== undefined && f.kind === SEQ && f.items !== undefined;
+export const isScalarFrame = (f: Frame | null | undefined): f is Frame => f !== null && f !== undefined && f.kind === SCALAR;
