@@ -4,9 +4,11 @@
  * is measured from the scheduled send time). At most `maxInFlight` requests are outstanding; a
  * request that would exceed it is counted as dropped, not queued. Every request has a timeout.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { histogramDelta, histogramQuantile, parseHistogram } from './prom-histogram.js';
 
 export interface LoadOptions {
   /** `https://127.0.0.1:PORT`. */
@@ -136,11 +138,39 @@ export interface LoadPhase {
 export interface IsolatedLoadOptions extends Pick<LoadOptions, 'origin' | 'path' | 'ca' | 'timeoutMs' | 'connections'> {
   /** Run one after another in the same child (warm-ups first: the generator's JIT is warm too). */
   readonly phases: readonly LoadPhase[];
-  /** `allowed`: a 2xx answer counts only if it is an AdmissionReview with `response.allowed: true`. */
-  readonly check?: 'allowed';
+  /** A 2xx answer counts only if it is an AdmissionReview with `response.allowed` true (`allowed`) or false (`denied`). */
+  readonly check?: 'allowed' | 'denied';
+  /** Run the generator on this CPU only (`taskset -c`), when the machine allows it. */
+  readonly cpu?: number;
+  /**
+   * The server's own latency histogram: scraped from `path` (GET, same origin) before and after
+   * each phase, so each result carries the server-side p50/p99 of that phase's requests.
+   */
+  readonly serverHistogram?: { readonly path: string; readonly name: string; readonly labels?: Readonly<Record<string, string>> };
 }
 
-const allowedCheck = (body: string): boolean => (JSON.parse(body) as { response?: { allowed?: boolean } }).response?.allowed === true;
+/** A phase's result with, when `serverHistogram` was given, the server's own view of it. */
+export interface IsolatedLoadResult extends LoadResult {
+  readonly serverP50Ms?: number;
+  readonly serverP99Ms?: number;
+  /** Requests the server counted in the histogram during the phase. */
+  readonly serverCount?: number;
+}
+
+const allowedIs = (want: boolean) => (body: string): boolean => (JSON.parse(body) as { response?: { allowed?: boolean } }).response?.allowed === want;
+
+let tasksetWorks: boolean | undefined;
+
+/**
+ * `command args` run on CPU `cpu` only: prefixed with `taskset -c <cpu>` when taskset works here
+ * and the machine has that CPU; unchanged (and `pinned: false`) otherwise.
+ */
+export function onCpu(cpu: number | undefined, command: string, args: readonly string[]): { command: string; args: string[]; pinned: boolean } {
+  if (cpu === undefined || cpu >= cpus().length) return { command, args: [...args], pinned: false };
+  tasksetWorks ??= spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+  if (!tasksetWorks) return { command, args: [...args], pinned: false };
+  return { command: 'taskset', args: ['-c', String(cpu), command, ...args], pinned: true };
+}
 
 /**
  * The phases of `runLoad` in a child process of its own: the generator's timers and GC then do not
@@ -149,8 +179,9 @@ const allowedCheck = (body: string): boolean => (JSON.parse(body) as { response?
  * child is killed if it has not answered within the phases' durations plus the request timeout and
  * a margin.
  */
-export async function runLoadIsolated(o: IsolatedLoadOptions): Promise<LoadResult[]> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child'], {
+export async function runLoadIsolated(o: IsolatedLoadOptions): Promise<IsolatedLoadResult[]> {
+  const cmd = onCpu(o.cpu, process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child']);
+  const child = spawn(cmd.command, cmd.args, {
     cwd: fileURLToPath(new URL('..', import.meta.url)), // where `tsx` resolves
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -163,17 +194,45 @@ export async function runLoadIsolated(o: IsolatedLoadOptions): Promise<LoadResul
     child.once('exit', (c) => (clearTimeout(timer), resolve(c)));
   });
   if (code !== 0) throw new Error(`load generator exited with ${code}`);
-  return JSON.parse(Buffer.concat(out).toString('utf8')) as LoadResult[];
+  return JSON.parse(Buffer.concat(out).toString('utf8')) as IsolatedLoadResult[];
+}
+
+/** GETs `path` from the origin (the server's metrics), bounded by a timeout. */
+async function scrape(o: IsolatedLoadOptions, path: string): Promise<string> {
+  const pool = new Pool(o.origin, { connections: 1, connect: { ca: o.ca, rejectUnauthorized: true } });
+  try {
+    const res = await pool.request({ path, method: 'GET', signal: AbortSignal.timeout(o.timeoutMs ?? 10_000) });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`GET ${path}: ${res.statusCode}`);
+    return text;
+  } finally {
+    await pool.close();
+  }
+}
+
+/** One phase, with the server-side latency of its requests when asked for. */
+async function runPhase(o: IsolatedLoadOptions, phase: LoadPhase): Promise<IsolatedLoadResult> {
+  const { bodies, ...rest } = phase;
+  const accept = o.check === undefined ? undefined : allowedIs(o.check === 'allowed');
+  const { phases: _phases, check: _check, cpu: _cpu, serverHistogram: h, ...common } = o;
+  const before = h === undefined ? undefined : parseHistogram(await scrape(o, h.path), h.name, h.labels);
+  const result = await runLoad({ ...common, ...rest, body: (i) => bodies[i % bodies.length]!, check: accept });
+  if (h === undefined || before === undefined) return result;
+  const delta = histogramDelta(before, parseHistogram(await scrape(o, h.path), h.name, h.labels));
+  return {
+    ...result,
+    serverP50Ms: histogramQuantile(0.5, delta) * 1000,
+    serverP99Ms: histogramQuantile(0.99, delta) * 1000,
+    serverCount: delta.at(-1)?.count ?? 0,
+  };
 }
 
 async function childMain(): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  const { phases, check, ...common } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as IsolatedLoadOptions;
-  const results: LoadResult[] = [];
-  for (const { bodies, ...phase } of phases) {
-    results.push(await runLoad({ ...common, ...phase, body: (i) => bodies[i % bodies.length]!, ...(check === 'allowed' && { check: allowedCheck }) }));
-  }
+  const o = JSON.parse(Buffer.concat(chunks).toString('utf8')) as IsolatedLoadOptions;
+  const results: IsolatedLoadResult[] = [];
+  for (const phase of o.phases) results.push(await runPhase(o, phase));
   process.stdout.write(JSON.stringify(results));
 }
 

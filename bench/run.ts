@@ -11,7 +11,8 @@
  * - both under an injected 20 ms round trip (bench/delay-proxy.ts), in round trips;
  * - peak RSS of the notary-pin process (/usr/bin/time) for the bundle and the 10× bundle;
  * - cold start of `node dist/notary-pin.mjs --version` vs `node -e 0`;
- * - the webhook (`notary-pin webhook`, warm) at a fixed request rate (bench/load.ts).
+ * - the webhook (`notary-pin webhook`, warm) at a fixed request rate, alone and during an attack by
+ *   reviews naming many repositories of a stalling trust server (bench/webhook.ts).
  *
  * Prints one table with targets and PASS/MISS, and the machine. `--write-results` also writes
  * bench/RESULTS.md; `--webhook-only` measures just the webhook (after the same set-up); `--hold`
@@ -24,7 +25,6 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../test/support/daemon.js';
 import { run, type RunResult } from '../test/support/exec.js';
 import { startNotaryEnv, type ImageInfo, type NotaryEnv } from '../test/support/notary-env.js';
 /** The delay proxy in a child process (bench/delay-proxy.ts). */
@@ -53,7 +53,7 @@ async function startProxyProcess(targetPort: number, delayMs: number): Promise<{
 import { TrustRuleSchema } from '../src/config/schema.js';
 import { createNotaryResolver } from '../src/trust/notary/resolver.js';
 import { parseReference } from '../src/reference/parse.js';
-import { runLoadIsolated } from './load.js';
+import { figureLines, HOSTILE_RATE, HOSTILE_REPOSITORIES, webhookBench, WEBHOOK_RATE, WEBHOOK_SECONDS, type WebhookFigures } from './webhook.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist', 'notary-pin.mjs');
@@ -65,9 +65,6 @@ const ONE_WAY_DELAY_MS = 10;
 const RTT_MS = 2 * ONE_WAY_DELAY_MS;
 const RUNS = 7;
 const COLD_START_RUNS = 10;
-const WEBHOOK_RATE = 500;
-const WEBHOOK_SECONDS = 10;
-const WEBHOOK_WARMUP_SECONDS = 3;
 /** spec.concurrency for the bench runs: undefined = the product's default. */
 const CONCURRENCY: number | undefined = undefined;
 const DEADLINE_MS = 5 * 60_000;
@@ -135,7 +132,7 @@ function bundle(images: readonly ImageInfo[], n: number): string {
   return docs.join('---\n');
 }
 
-function configYaml(o: { server: string; caFile: string; registryHost: string; pins: string[]; cacheDir?: string; mode?: string }): string {
+function configYaml(o: { server: string; caFile: string; registryHost: string; pins: string[]; cacheDir?: string; mode?: string; extraRule?: string }): string {
   return [
     'apiVersion: notary-pin.dev/v1alpha1',
     'kind: NotaryPin',
@@ -152,7 +149,7 @@ function configYaml(o: { server: string; caFile: string; registryHost: string; p
     `    ca: ${JSON.stringify(o.caFile)}`,
     `    rootKeys: [${o.pins.map((p) => JSON.stringify(p)).join(', ')}]`,
     '',
-  ].join('\n');
+  ].join('\n') + (o.extraRule ?? '');
 }
 
 interface PinRun {
@@ -234,81 +231,6 @@ async function coldStart(): Promise<{ cli: number; cliNoCache: number; node: num
   return { cli: median(cli), cliNoCache: median(cliNoCache), node: median(node) };
 }
 
-function review(i: number, img: ImageInfo): string {
-  return JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      name: `p${i}`,
-      namespace: 'bench',
-      operation: 'CREATE',
-      userInfo: { username: 'bench' },
-      object: {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: `p${i}`, namespace: 'bench' },
-        spec: { containers: [{ name: 'main', image: `${img.reference}@${img.digest}` }] },
-      },
-    },
-  });
-}
-
-async function webhookBench(env: NotaryEnv, work: string, images: readonly ImageInfo[], config: string) {
-  const port = await freePort();
-  const certFile = join(env.tempDir, 'server.pem');
-  const keyFile = join(env.tempDir, 'server.key');
-  const logFile = join(work, 'webhook.log');
-  const { openSync, closeSync } = await import('node:fs');
-  const fd = openSync(logFile, 'w');
-  const child = spawn(
-    process.execPath,
-    [DIST, 'webhook', '--config', config, '--tls-cert-file', certFile, '--tls-private-key-file', keyFile, '--port', String(port), '--host', '127.0.0.1'],
-    { stdio: ['ignore', fd, fd] },
-  );
-  closeSync(fd);
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  const origin = `https://127.0.0.1:${port}`;
-  try {
-    const { Pool } = await import('undici');
-    const probe = new Pool(origin, { connect: { ca: env.caPem } });
-    const deadline = performance.now() + 15_000;
-    for (;;) {
-      const ok = await probe
-        .request({ path: '/readyz', method: 'GET' })
-        .then(async (r) => (await r.body.text(), r.statusCode === 200))
-        .catch(() => false);
-      if (ok) break;
-      if (performance.now() > deadline || child.exitCode !== null) throw new Error(`webhook did not become ready: ${await readFile(logFile, 'utf8').catch(() => '')}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    await probe.close();
-    // Warm-up: every image (the trust cache then holds every GUN), then the measured load itself for
-    // a while, so the JIT has compiled the request path: the figures are the steady state. The
-    // generator runs in a process of its own (bench/load.ts runLoadIsolated).
-    const bodies = (n: number, step: number) => Array.from({ length: n }, (_, i) => review(i, images[(i * step) % images.length]!));
-    const [warm, steady, measured] = await runLoadIsolated({
-      origin,
-      path: '/validate?timeout=10s',
-      ca: env.caPem,
-      check: 'allowed',
-      phases: [
-        { rate: 200, durationMs: 1000, bodies: bodies(200, 1) },
-        { rate: WEBHOOK_RATE, durationMs: WEBHOOK_WARMUP_SECONDS * 1000, bodies: bodies(WEBHOOK_RATE * WEBHOOK_WARMUP_SECONDS, 3), maxInFlight: 2000 },
-        { rate: WEBHOOK_RATE, durationMs: WEBHOOK_SECONDS * 1000, bodies: bodies(WEBHOOK_RATE * WEBHOOK_SECONDS, 7), maxInFlight: 2000 },
-      ],
-    });
-    if (warm!.errors > 0) throw new Error(`webhook warm-up: ${warm!.errors} errors (see ${logFile})`);
-    if (steady!.errors > 0) throw new Error(`webhook warm-up at ${WEBHOOK_RATE} req/s: ${steady!.errors} errors (see ${logFile})`);
-    return measured!;
-  } finally {
-    child.kill('SIGKILL');
-  }
-}
-
 async function main(): Promise<void> {
   const writeResults = process.argv.includes('--write-results');
   if (!existsSync(DIST)) {
@@ -361,9 +283,21 @@ async function main(): Promise<void> {
       return;
     }
 
+    const runWebhookBench = async (): Promise<WebhookFigures> => {
+      const cacheDir = await freshCache('webhook');
+      const config = async (extraRule: string) => {
+        const file = join(work, 'webhook.yaml');
+        await writeFile(file, configYaml({ server: env!.notaryUrl, caFile: env!.caFile, registryHost: env!.registryHost, pins, cacheDir, mode: 'verify', extraRule }));
+        return file;
+      };
+      const track = (c: ChildProcess) => {
+        children.add(c);
+        c.on('exit', () => children.delete(c));
+      };
+      return webhookBench({ dist: DIST, env: env!, work, images, config, pins, track, log });
+    };
     if (process.argv.includes('--webhook-only')) {
-      const wh = await webhookBench(env, work, images, await cfg('webhook', env.notaryUrl, await freshCache('webhook'), 'verify'));
-      console.log(`webhook @ ${WEBHOOK_RATE} req/s, ${WEBHOOK_SECONDS} s, warm: ${wh.ok}/${wh.sent} ok, ${wh.errors} errors, ${wh.dropped} dropped; p50 ${wh.p50Ms.toFixed(2)} ms, p99 ${wh.p99Ms.toFixed(2)} ms, max ${wh.maxMs.toFixed(2)} ms`);
+      for (const line of figureLines(await runWebhookBench())) console.log(line);
       return;
     }
 
@@ -445,7 +379,9 @@ async function main(): Promise<void> {
 
     log(`webhook: ${WEBHOOK_RATE} req/s for ${WEBHOOK_SECONDS} s`);
     checkDeadline('webhook');
-    const wh = await webhookBench(env, work, images, await cfg('webhook', env.notaryUrl, await freshCache('webhook'), 'verify'));
+    const whFigures = await runWebhookBench();
+    const wh = whFigures.normal;
+    const attacked = whFigures.underAttack;
 
     // ------------------------------------------------------------------ report
     const rows: [string, string, string, boolean | undefined][] = [];
@@ -478,6 +414,14 @@ async function main(): Promise<void> {
     add(`webhook @ ${WEBHOOK_RATE} req/s, ${WEBHOOK_SECONDS} s, warm: throughput`, `${wh.throughput.toFixed(0)} req/s (${wh.ok}/${wh.sent} ok, ${wh.errors} errors, ${wh.dropped} dropped)`, `${WEBHOOK_RATE} req/s, 0 errors`, wh.throughput >= WEBHOOK_RATE * 0.98 && wh.errors === 0);
     add('webhook latency p50', `${wh.p50Ms.toFixed(2)} ms`, '', undefined);
     add('webhook latency p99', `${wh.p99Ms.toFixed(2)} ms`, '< 5 ms', wh.p99Ms < 5);
+    add('webhook latency p99, server side (its own histogram)', `${wh.serverP99Ms?.toFixed(2)} ms`, '', undefined);
+    add(
+      `webhook during an attack (${HOSTILE_RATE} hostile reviews/s of ${HOSTILE_REPOSITORIES} or 64 repositories, stalling trust server): honest p99 client / server`,
+      `${attacked.p99Ms.toFixed(2)} ms / ${attacked.serverP99Ms?.toFixed(2)} ms (${attacked.errors} errors)`,
+      '< 5 ms, 0 errors',
+      attacked.p99Ms < 5 && attacked.errors === 0,
+    );
+    add('hostile reviews denied / trust requests they caused', `${whFigures.hostile.ok}/${whFigures.hostile.sent} / ${whFigures.stalledRequests}`, 'all denied', whFigures.hostile.ok === whFigures.hostile.sent);
 
     const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.toString().length), ['metric', 'value', 'target'][i]!.length));
     const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(w[i] ?? 4)).join(' | ')} |`;
@@ -496,7 +440,8 @@ async function main(): Promise<void> {
       `baseline: one \`notary -s … --tlscacert … -d <shared fresh trust dir> lookup GUN TAG\` process per image use of the bundle (all ${RESOURCES}, not sampled, one after another, as the OPA notary-wrapper is called per image of each resource); deduplicated: once per unique image (${images.length}), serially and ${BASELINE_PARALLEL} at a time`,
       `resolve only: createNotaryResolver (the CLI's resolver) in the bench process, all 200 images at once, a fresh resolver (new TLS connections) per run, median of ${RUNS}`,
       `latency: bench/delay-proxy.ts delays every chunk ${ONE_WAY_DELAY_MS} ms each way (RTT ≈ ${RTT_MS} ms), in its own process; wall includes node start-up and local work; each run through the proxy is paired with a loopback run right before or after it, and "added" is the median of the pairs' differences`,
-      `webhook: \`notary-pin webhook\` (verify mode, cacheDir), open-loop generator bench/load.ts in a process of its own on the same machine, 32 keep-alive connections, one Pod with one pinned image per request, warmed with every image and then ${WEBHOOK_WARMUP_SECONDS} s at the same rate (steady state)`,
+      `webhook: \`notary-pin webhook\` (verify mode, cacheDir), open-loop generator bench/load.ts in a process of its own on the same machine, 32 keep-alive connections, one Pod with one pinned image per request, warmed with every image and then 3 s at the same rate (steady state); ${whFigures.pinned ? 'webhook on CPU 1, generators on CPU 0 (taskset)' : 'not pinned to CPUs (no taskset)'}; server side = the webhook's own request duration histogram (allowed reviews, interpolated in its buckets), scraped before and after the phase`,
+      `webhook under attack: the same honest load while a second generator sends ${HOSTILE_RATE} reviews/s (timeout 2 s) alternately naming ${HOSTILE_REPOSITORIES} distinct repositories (over spec.maxRepositoriesPerReview) and 64 never-seen ones (at it) of a trust server that never answers`,
       `total bench time: ${((performance.now() - started) / 1000).toFixed(0)} s`,
     ];
     process.stdout.write(`\n${table}\n\n${notes.join('\n')}\n`);

@@ -253,6 +253,8 @@ describeWithTools(NOTARY_ENV_TOOLS, 'webhook end to end (real notary-server behi
     expect((await post(web, w)).allowed).toBe(true);
     const metrics = await send(`${w.url}/metrics`, { method: 'GET', ca: ca.certPem });
     expect(metrics.body).toMatch(/notary_pin_webhook_requests_total\{outcome="denied",reason="policy"\} [1-9]/);
+    // both admissions of the Pod relied on trust data fetched before the server went away: its age is observed
+    expect(metrics.body).toContain('notary_pin_webhook_trust_data_age_seconds_count 2');
 
     await fwd.up();
     expect((await post(cron, w)).allowed).toBe(true);

@@ -153,7 +153,7 @@ export function buildProgram(): Command {
     .option('--host <host>', 'address to listen on', '0.0.0.0')
     .option('--max-in-flight <n>', 'most reviews handled at once; beyond it 429 (the failurePolicy then denies)', positiveInt, 512)
     .action(async (flags: { config: string; tlsCertFile: string; tlsPrivateKeyFile: string; port: number; host: string; maxInFlight: number }) => {
-      const { runWebhook } = await import('../webhook/server.js');
+      const { runWebhook } = await import('./webhook-command.js');
       await runWebhook({
         configPath: flags.config,
         certFile: flags.tlsCertFile,

@@ -5,7 +5,7 @@
 import type { Spec } from '../config/schema.js';
 import { createNotaryResolver, type NotaryResolver } from '../trust/notary/resolver.js';
 import { clean } from '../report/format.js';
-import type { Resolver } from '../engine/port.js';
+import type { Resolver, ResolverStats } from '../engine/port.js';
 import type { NotationWiring, NotationWiringOptions } from './notation.js';
 
 /** `NOTARY_PIN_DEBUG=1` prints what is fetched and from where on stderr (never credentials). */
@@ -31,14 +31,14 @@ export function notaryResolverFor(
   });
 }
 
-type Stats = { cacheHits: number; cacheMisses: number; fetchErrors: number };
+type Stats = { cacheHits: number; cacheMisses: number; fetchErrors: number; cacheEntries?: number };
 
 /**
  * A resolver that sends rules with `notation` to the Notation resolver and the others to `notary`.
  * The Notation side (a registry client, the verifier's modules) is built on first use, once.
  */
 export function dispatchingResolver(
-  notary: Resolver & { stats?(): Stats },
+  notary: Resolver & { stats?(): ResolverStats },
   spec: Spec,
   o: NotationWiringOptions,
 ): Resolver & { stats(): Stats } {
@@ -47,14 +47,24 @@ export function dispatchingResolver(
   const notationSide = (): Promise<NotationWiring> =>
     (notation ??= import('./notation.js').then((m) => (wired = m.createNotationWiring(spec, o))));
   return {
+    sourceOf(ref, rule) {
+      return rule.notation === undefined ? (notary.sourceOf?.(ref, rule) ?? '') : `registry ${ref.domain}`;
+    },
     async resolve(ref, rule, opts) {
       if (rule.notation === undefined) return notary.resolve(ref, rule, opts);
       return (await notationSide()).resolver.resolve(ref, rule, opts);
     },
     stats() {
-      const a = notary.stats?.() ?? { cacheHits: 0, cacheMisses: 0, fetchErrors: 0 };
+      const a = notary.stats?.() ?? {};
       const b = wired?.resolver.stats() ?? { cacheHits: 0, cacheMisses: 0, fetchErrors: 0 };
-      return { cacheHits: a.cacheHits + b.cacheHits, cacheMisses: a.cacheMisses + b.cacheMisses, fetchErrors: a.fetchErrors + b.fetchErrors };
+      const stats: Stats = {
+        cacheHits: (a.cacheHits ?? 0) + b.cacheHits,
+        cacheMisses: (a.cacheMisses ?? 0) + b.cacheMisses,
+        fetchErrors: (a.fetchErrors ?? 0) + b.fetchErrors,
+      };
+      // Entries held: the Notary side counts them; the Notation side keeps no count.
+      if (a.cacheEntries !== undefined) stats.cacheEntries = a.cacheEntries;
+      return stats;
     },
     async close() {
       // Both sides close even when one fails; the first failure is reported.

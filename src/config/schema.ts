@@ -123,6 +123,12 @@ export const SpecSchema = z.strictObject({
   /** How many repositories (GUNs) have their trust data fetched at once. */
   concurrency: z.number().int().min(1).max(256).default(64),
   /**
+   * Webhook: most distinct image repositories one admission review may name; a review with more is
+   * denied (TOO_MANY_IMAGES) before any trust data is fetched. The default, 64, is one round of
+   * `concurrency` fetches and far above what real Pods name.
+   */
+  maxRepositoriesPerReview: z.number().int().min(1).max(10_000).default(64),
+  /**
    * How long verified trust data is reused (the webhook keeps it in memory): until the earliest
    * expiry among its roles or this TTL, whichever is sooner. 0 disables reuse across requests.
    */

@@ -176,3 +176,80 @@ describe('startEvaluation (incremental)', () => {
     expect(r.calls.sort()).toEqual(['docker.io/library/nginx:1.25@', 'docker.io/library/redis:7@', 'docker.io/library/redis:8@']);
   });
 });
+
+describe('evaluate: deadline (signal) and the repository cap', () => {
+  /** A resolver that never answers for repositories under `stall/`, and records what it was asked and with which signal. */
+  function stallingResolver() {
+    const calls: { repository: string; signal?: AbortSignal }[] = [];
+    const r: Resolver = {
+      resolve(ref, _rule, opts) {
+        calls.push({ repository: ref.repository, signal: opts?.signal });
+        if (ref.repository.includes('/stall/')) return new Promise(() => undefined);
+        return Promise.resolve(ok({ digest: ref.digest ?? D1, role: 'targets', gun: ref.repository }));
+      },
+      sourceOf: (ref) => `https://trust.example/${ref.domain}`,
+    };
+    return { r, calls };
+  }
+  const images = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `reg.example/${prefix}/app${i}@${D1}`);
+
+  it('once aborted, starts nothing more and fails every unresolved image with DEADLINE naming its trust server', async () => {
+    const { r, calls } = stallingResolver();
+    const controller = new AbortController();
+    const resources = [deployment('hostile', ...images(200, 'stall')), deployment('ok', `reg.example/fine/app@${D1}`)];
+    const done = evaluate(resources, spec({ concurrency: 8 }), r, { mode: 'verify', signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // the first 8 repositories hold every slot; the rest wait
+    expect(calls).toHaveLength(8);
+    expect(calls.every((c) => c.signal === controller.signal)).toBe(true);
+    controller.abort();
+    const out = await done;
+    expect(calls).toHaveLength(8);
+    const failed = out.filter((o) => o.status === 'failed');
+    expect(failed).toHaveLength(201);
+    for (const f of failed.slice(0, 200)) {
+      if (f.status !== 'failed') continue;
+      expect(f.error.code).toBe('DEADLINE');
+      expect(f.error.message).toBe('no verified trust data before the deadline: still waiting for https://trust.example/reg.example');
+      expect(f.error.image).toMatch(/^reg\.example\/stall\/app\d+@/);
+    }
+    // the image behind the stalled ones in the queue never started either
+    expect(out.at(-1)).toMatchObject({ status: 'failed', error: { code: 'DEADLINE', image: `reg.example/fine/app@${D1}` } });
+  });
+
+  it('an already-aborted signal reaches no resolver at all', async () => {
+    const { r, calls } = stallingResolver();
+    const out = await evaluate([deployment('x', ...images(3, 'fine'))], spec(), r, { mode: 'verify', signal: AbortSignal.abort() });
+    expect(calls).toEqual([]);
+    expect(out.map((o) => (o.status === 'failed' ? o.error.code : o.status))).toEqual(['DEADLINE', 'DEADLINE', 'DEADLINE']);
+  });
+
+  it('answers resolved before the abort keep their outcome', async () => {
+    const { r } = stallingResolver();
+    const controller = new AbortController();
+    const done = evaluate([deployment('x', `reg.example/fine/a@${D1}`, `reg.example/stall/b@${D1}`)], spec(), r, { mode: 'verify', signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort();
+    expect((await done).map((o) => (o.status === 'failed' ? o.error.code : o.status))).toEqual(['verified', 'DEADLINE']);
+  });
+
+  it('over maxRepositories: rejects with TOO_MANY_IMAGES (count, cap, how to raise it) before asking the resolver anything', async () => {
+    const { r, calls } = stallingResolver();
+    // 3,000 distinct repositories; repeats of one repository count once
+    const resources = [deployment('hostile', ...images(3000, 'stall'), `reg.example/stall/app0:v2@${D1}`)];
+    const e = await evaluate(resources, spec(), r, { mode: 'verify', maxRepositories: 64 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(PinError);
+    expect((e as PinError).code).toBe('TOO_MANY_IMAGES');
+    expect((e as PinError).message).toBe('3000 distinct image repositories, more than the 64 verified at most per review (spec.maxRepositoriesPerReview)');
+    expect((e as PinError).hint).toContain('raise spec.maxRepositoriesPerReview (now 64)');
+    expect(calls).toEqual([]);
+  });
+
+  it('at maxRepositories: resolves as usual (repeated repositories and unresolved images do not count)', async () => {
+    const { r, calls } = stallingResolver();
+    const uses = [...images(3, 'fine'), `reg.example/fine/app0:v1@${D1}`, 'not a ref!', `reg.example/fine/app1@${D1}`];
+    const out = await evaluate([deployment('x', ...uses)], spec(), r, { mode: 'verify', maxRepositories: 3 });
+    expect(out.map((o) => o.status)).toEqual(['verified', 'verified', 'verified', 'verified', 'failed', 'verified']);
+    expect(new Set(calls.map((c) => c.repository)).size).toBe(3);
+  });
+});

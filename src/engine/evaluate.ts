@@ -6,7 +6,7 @@
  */
 import { compilePolicy, type CompiledPolicy } from '../config/rules.js';
 import type { ImageField, Spec, TrustRule } from '../config/schema.js';
-import { PinError, toPinError, type ResourceRef, type Result } from '../errors/errors.js';
+import { err, PinError, toPinError, type ResourceRef, type Result } from '../errors/errors.js';
 import { resourceRefOf } from '../manifest/io.js';
 import { findImages } from '../manifest/walk.js';
 import { parseReference, withDigest } from '../reference/parse.js';
@@ -40,6 +40,17 @@ export interface EvaluateOptions {
   mode: 'pin' | 'verify';
   /** A policy compiled once by a long-running caller (the webhook); compiled from `spec` when absent. */
   policy?: CompiledPolicy;
+  /**
+   * Aborted when the caller stops waiting (a webhook review's deadline): no resolution starts after
+   * it, running ones get the signal, and every image not resolved by then fails with DEADLINE.
+   */
+  signal?: AbortSignal;
+  /**
+   * Most distinct repositories one evaluation may resolve (the webhook's
+   * `spec.maxRepositoriesPerReview`). With it, nothing is resolved before `finish`, and over it
+   * `finish` rejects with TOO_MANY_IMAGES having fetched nothing.
+   */
+  maxRepositories?: number;
 }
 
 /** Every image field of every resource, in document order. */
@@ -168,6 +179,112 @@ export interface Evaluation {
   finish(): Promise<ImageOutcome[]>;
 }
 
+type ResolvePlan = Extract<Plan, { kind: 'resolve' }>;
+type Resolved = Result<Resolution, PinError>;
+
+/** Where `p`'s trust data comes from, for messages: the resolver's answer, else what the rule says. */
+function sourceOf(resolver: Resolver, p: ResolvePlan): string {
+  try {
+    const s = resolver.sourceOf?.(p.query, p.rule);
+    if (s !== undefined && s !== '') return s;
+  } catch {
+    // a message detail only: fall back to the rule
+  }
+  return p.rule.server ?? p.rule.trustDir ?? `the default trust server for ${p.ref.domain}`;
+}
+
+/** The DEADLINE failure of images waiting for `source` (one error per source: the denial names each image). */
+function deadlineError(source: string): PinError {
+  return new PinError({
+    code: 'DEADLINE',
+    message: `no verified trust data before the deadline: still waiting for ${source}`,
+    hint: "check that this trust server is reachable and fast; keep the trust rule's timeoutSeconds well below the webhook's",
+  });
+}
+
+function tooManyRepositories(count: number, max: number): PinError {
+  return new PinError({
+    code: 'TOO_MANY_IMAGES',
+    message: `${count} distinct image repositories, more than the ${max} verified at most per review (spec.maxRepositoriesPerReview)`,
+    hint: `split the workload, or raise spec.maxRepositoriesPerReview (now ${max}) in the NotaryPin config`,
+  });
+}
+
+/**
+ * Resolves each unique (rule, image) once. The bound counts repositories (GUNs), not images: the
+ * first image of a repository loads its trust data in one of `concurrency` slots; the others start
+ * once it is done and are answered from the resolver's cache. Once `signal` aborts nothing more
+ * reaches the resolver, and every resolution not settled by then settles as DEADLINE.
+ */
+function createResolutions(resolver: Resolver, concurrency: number, signal: AbortSignal | undefined) {
+  const limit = createLimiter(concurrency);
+  const pending = new Map<string, Promise<Resolved>>();
+  const firstOfRepository = new Map<string, Promise<void>>();
+  const aborted =
+    signal === undefined
+      ? undefined
+      : new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+  const deadlines = new Map<string, Resolved>();
+  const deadline = (p: ResolvePlan): Resolved => {
+    const source = sourceOf(resolver, p);
+    let d = deadlines.get(source);
+    if (d === undefined) deadlines.set(source, (d = err(deadlineError(source))));
+    return d;
+  };
+  const resolveOne = (p: ResolvePlan): Promise<Resolved> => {
+    if (signal?.aborted === true) return Promise.resolve(deadline(p));
+    const answer = signal === undefined ? resolver.resolve(p.query, p.rule) : resolver.resolve(p.query, p.rule, { signal });
+    return answer.catch((e: unknown) => ({ ok: false as const, error: toPinError(e) }));
+  };
+  return {
+    schedule(p: ResolvePlan): void {
+      if (pending.has(p.key)) return;
+      const group = `${p.ruleIndex}\u0000${p.ref.repository}`;
+      const first = firstOfRepository.get(group);
+      let result: Promise<Resolved>;
+      if (first === undefined) {
+        result = limit(() => resolveOne(p));
+        firstOfRepository.set(
+          group,
+          result.then(() => undefined),
+        );
+      } else {
+        result = first.then(() => limit(() => resolveOne(p)));
+      }
+      if (aborted !== undefined) result = Promise.race([result, aborted.then(() => deadline(p))]);
+      pending.set(p.key, result);
+    },
+    result: (key: string): Promise<Resolved> => pending.get(key)!,
+  };
+}
+
+/** One outcome per use, in order, once every resolution has settled. */
+function outcomesOf(
+  uses: readonly ImageUse[],
+  plans: readonly Plan[],
+  resolved: (key: string) => Promise<Resolved>,
+  spec: Spec,
+  mode: 'pin' | 'verify',
+): Promise<ImageOutcome[]> {
+  // The pinned string depends only on the plan and its resolution: format it once per image.
+  const pinnedValue = new Map<Plan, string>();
+  const keepTag = spec.reference === 'tag-and-digest';
+  return Promise.all(
+    uses.map(async (use, i): Promise<ImageOutcome> => {
+      const p = plans[i]!;
+      if (p.kind === 'excluded') return { status: 'excluded', use };
+      if (p.kind === 'failed') return { status: 'failed', use, error: p.error.with({ image: String(use.image) }) };
+      const result = await resolved(p.key);
+      if (!result.ok) return { status: 'failed', use, error: result.error.with({ image: p.ref.original }) };
+      const resolution = result.value;
+      if (mode === 'verify') return { status: 'verified', use, resolution };
+      let newValue = pinnedValue.get(p);
+      if (newValue === undefined) pinnedValue.set(p, (newValue = withDigest(p.ref, resolution.digest, keepTag)));
+      return { status: 'pinned', use, resolution, newValue, changed: newValue !== use.image };
+    }),
+  );
+}
+
 /**
  * `evaluateUses`, incrementally: the KRM function adds each resource's image uses while it is still
  * parsing the input, so resolution (in a resolver thread) overlaps the parse. The outcomes are the
@@ -180,32 +297,10 @@ export function startEvaluation(spec: Spec, resolver: Resolver, opts: EvaluateOp
   const planFor = new Map<string, Plan>();
   const uses: ImageUse[] = [];
   const plans: Plan[] = [];
-
-  // Resolve each unique (rule, image) once. The bound counts repositories (GUNs), not images: the
-  // first image of a repository loads its trust data in one of `spec.concurrency` slots; the others
-  // start once it is done and are answered from the resolver's cache.
-  const limit = createLimiter(spec.concurrency);
-  const pending = new Map<string, Promise<Result<Resolution, PinError>>>();
-  const firstOfRepository = new Map<string, Promise<void>>();
-  const resolveOne = (p: Extract<Plan, { kind: 'resolve' }>): Promise<Result<Resolution, PinError>> =>
-    resolver.resolve(p.query, p.rule).catch((e: unknown) => ({ ok: false as const, error: toPinError(e) }));
-
-  const schedule = (p: Extract<Plan, { kind: 'resolve' }>): void => {
-    if (pending.has(p.key)) return;
-    const group = `${p.ruleIndex}\u0000${p.ref.repository}`;
-    const first = firstOfRepository.get(group);
-    let result: Promise<Result<Resolution, PinError>>;
-    if (first === undefined) {
-      result = limit(() => resolveOne(p));
-      firstOfRepository.set(
-        group,
-        result.then(() => undefined),
-      );
-    } else {
-      result = first.then(() => limit(() => resolveOne(p)));
-    }
-    pending.set(p.key, result);
-  };
+  const resolutions = createResolutions(resolver, spec.concurrency, opts.signal);
+  // With a repository cap nothing starts before finish(): a review over the cap costs no fetch.
+  const max = opts.maxRepositories;
+  const repositories = new Set<string>();
 
   return {
     add(use) {
@@ -218,26 +313,16 @@ export function startEvaluation(spec: Spec, resolver: Resolver, opts: EvaluateOp
       }
       uses.push(use);
       plans.push(p);
-      if (p.kind === 'resolve') schedule(p);
+      if (p.kind !== 'resolve') return;
+      if (max === undefined) resolutions.schedule(p);
+      else repositories.add(p.ref.repository);
     },
     finish() {
-      // The pinned string depends only on the plan and its resolution: format it once per image.
-      const pinnedValue = new Map<Plan, string>();
-      const keepTag = spec.reference === 'tag-and-digest';
-      return Promise.all(
-        uses.map(async (use, i): Promise<ImageOutcome> => {
-          const p = plans[i]!;
-          if (p.kind === 'excluded') return { status: 'excluded', use };
-          if (p.kind === 'failed') return { status: 'failed', use, error: p.error.with({ image: String(use.image) }) };
-          const result = await pending.get(p.key)!;
-          if (!result.ok) return { status: 'failed', use, error: result.error.with({ image: p.ref.original }) };
-          const resolution = result.value;
-          if (opts.mode === 'verify') return { status: 'verified', use, resolution };
-          let newValue = pinnedValue.get(p);
-          if (newValue === undefined) pinnedValue.set(p, (newValue = withDigest(p.ref, resolution.digest, keepTag)));
-          return { status: 'pinned', use, resolution, newValue, changed: newValue !== use.image };
-        }),
-      );
+      if (max !== undefined) {
+        if (repositories.size > max) return Promise.reject(tooManyRepositories(repositories.size, max));
+        for (const p of plans) if (p.kind === 'resolve') resolutions.schedule(p);
+      }
+      return outcomesOf(uses, plans, resolutions.result, spec, opts.mode);
     },
   };
 }

@@ -31,6 +31,11 @@ export interface Resolution {
    * level `skip`): why, for people. Reports must show it (a warning), never pass it silently.
    */
   readonly unverified?: string;
+  /**
+   * When the trust data behind this answer was fetched and verified (a cached answer is as old as
+   * its cache entry); absent when unknown. The webhook reports the age in its metrics.
+   */
+  readonly verifiedAt?: Date;
 }
 
 export interface ResolveOptions {
@@ -48,4 +53,17 @@ export interface Resolver {
   resolve(ref: ImageReference, rule: TrustRule, opts?: ResolveOptions): Promise<Result<Resolution, PinError>>;
   /** Release pools and other resources. */
   close?(): Promise<void>;
+  /** Cache and fetch counters, for a long-running caller's metrics (the webhook's /metrics). */
+  stats?(): ResolverStats;
+  /** Where trust data for `ref` comes from (a server URL, a directory), for messages; never throws. */
+  sourceOf?(ref: ImageReference, rule: TrustRule): string;
+}
+
+/** What a caching resolver reports through `stats()`. */
+export interface ResolverStats {
+  readonly cacheHits?: number;
+  readonly cacheMisses?: number;
+  readonly fetchErrors?: number;
+  /** Verified trust data entries held in memory. */
+  readonly cacheEntries?: number;
 }

@@ -87,6 +87,25 @@ export function timeoutMessage(subject: Subject, timeoutMs: number): string {
   return `notary-pin: trust verification for ${showSubject(subject)} did not finish in time (webhook timeout ${t}); denied (fail closed). Retry; if it persists, check that the trust server is reachable and fast.`;
 }
 
+/**
+ * The deadline denial: the timeout head, then each image still waiting with the trust server it
+ * waits for, then the images that failed for other reasons.
+ */
+export function deadlineMessage(subject: Subject, timeoutMs: number, failed: readonly Failed[]): string {
+  const waiting = failed.filter((f) => f.error.code === 'DEADLINE');
+  const other = failed.filter((f) => f.error.code !== 'DEADLINE');
+  const lines = [timeoutMessage(subject, timeoutMs), `Still waiting for trust data (${waiting.length} image(s)):`];
+  for (const f of waiting.slice(0, MAX_LISTED_FAILURES)) lines.push(`- ${showLocation(f.use)}: ${showImage(f.use.image)}: ${oneLine(f.error.message)}`);
+  if (waiting.length > MAX_LISTED_FAILURES) lines.push(`- ... and ${waiting.length - MAX_LISTED_FAILURES} more`);
+  if (waiting[0]?.error.hint !== undefined) lines.push(`(${oneLine(waiting[0].error.hint)})`);
+  if (other.length > 0) {
+    lines.push(`Failed as well (${other.length} image(s)):`);
+    for (const f of other.slice(0, MAX_LISTED_FAILURES)) lines.push(`- ${showLocation(f.use)}: ${showImage(f.use.image)}: ${failureReason(f.error)}`);
+    if (other.length > MAX_LISTED_FAILURES) lines.push(`- ... and ${other.length - MAX_LISTED_FAILURES} more`);
+  }
+  return lines.join('\n');
+}
+
 /** The message when evaluation itself failed (bad object, internal error). */
 export function errorMessage(subject: Subject, error: PinError): string {
   const hint = error.hint !== undefined ? ` (${oneLine(error.hint)})` : '';

@@ -166,6 +166,55 @@ describe('decide: fail closed', () => {
     expect(res.response.response.status?.message).toMatch(/trust verification for Pod shop\/web did not finish in time \(webhook timeout 0\.1s\); denied \(fail closed\)/);
   });
 
+  it('at the deadline, aborts the review and lists every image still waiting with its trust server', async () => {
+    const signals: AbortSignal[] = [];
+    const hang = new FakeResolver({ signed: [SIGNED], hang: true });
+    const resolver = { resolve: (ref: any, rule: any, o?: { signal?: AbortSignal }) => (o?.signal && signals.push(o.signal), hang.resolve(ref, rule)) };
+    const t0 = performance.now();
+    const res = await decide(review(fixture('deployment-update.v1')), deps({ resolver: resolver as never }), { budgetMs: 100, timeoutMs: 1000 });
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(res.reason).toBe('timeout');
+    expect(signals.length).toBeGreaterThan(0);
+    expect(signals.every((s) => s.aborted)).toBe(true);
+    const msg = res.response.response.status!.message;
+    expect(msg).toContain('did not finish in time (webhook timeout 1s); denied (fail closed)');
+    expect(msg).toContain('Still waiting for trust data (1 image(s)):');
+    expect(msg).toContain(`- spec.template.spec.containers[1].image (container "metrics"): "127.0.0.1:5000/shop/exporter@${UNSIGNED}": no verified trust data before the deadline: still waiting for https://127.0.0.1:4443`);
+    // the image that failed on its own is listed too
+    expect(msg).toContain('Failed as well (1 image(s)):');
+    expect(msg).toContain('not pinned by digest: pin it with notary-pin');
+    expect(res.failures.map((f) => f.error.code).sort()).toEqual(['DEADLINE', 'NOT_PINNED']);
+  });
+
+  it('denies a review naming more repositories than spec.maxRepositoriesPerReview, before any trust lookup', async () => {
+    const d = deps({ spec: testSpec({ maxRepositoriesPerReview: 1 }) });
+    const res = await run('pod-create.v1', undefined, d);
+    expect(res.reason).toBe('policy');
+    expect(res.error?.code).toBe('TOO_MANY_IMAGES');
+    expect(res.response.response.status?.message).toContain(
+      'TOO_MANY_IMAGES: 2 distinct image repositories, more than the 1 verified at most per review (spec.maxRepositoriesPerReview)',
+    );
+    expect(res.response.response.status?.message).toContain('raise spec.maxRepositoriesPerReview (now 1)');
+    expect(d.resolver.calls).toBe(0);
+    // at the default cap (64) the same review is verified
+    expect((await run('pod-create.v1')).reason).toBe('verified');
+  });
+
+  it('reports when the oldest trust data behind an admission was verified', async () => {
+    const old = new Date(Date.now() - 45_000);
+    const inner = new FakeResolver({ signed: [SIGNED] });
+    const resolver = {
+      resolve: async (ref: any, rule: any) => {
+        const r = await inner.resolve(ref, rule);
+        return r.ok ? { ok: true as const, value: { ...r.value, verifiedAt: ref.repository.endsWith('web') ? old : new Date() } } : r;
+      },
+    };
+    const res = await run('pod-create.v1', undefined, deps({ resolver: resolver as never }));
+    expect(res.reason).toBe('verified');
+    expect(res.trustVerifiedAt).toEqual(old);
+    expect((await run('pod-create.v1')).trustVerifiedAt).toBeUndefined(); // the fake resolver does not say
+  });
+
   it('denies when the engine throws', async () => {
     const evaluate: EvaluateFn = () => Promise.reject(new PinError({ code: 'INTERNAL', message: 'boom', hint: 'report it' }));
     const res = await run('pod-create.v1', undefined, deps({ evaluate }));

@@ -9,7 +9,7 @@ import type { Spec } from '../config/schema.js';
 import type { EvaluateOptions, ImageOutcome } from '../engine/evaluate.js';
 import { PinError, toPinError } from '../errors/errors.js';
 import type { Resolver } from '../engine/port.js';
-import { denialMessage, errorMessage, exclusionWarnings, timeoutMessage, unverifiedWarnings, type Subject } from '../report/admission.js';
+import { deadlineMessage, denialMessage, errorMessage, exclusionWarnings, timeoutMessage, unverifiedWarnings, type Subject } from '../report/admission.js';
 import { allowResponse, denyResponse, type AdmissionRequest, type AdmissionReviewRequest, type AdmissionReviewResponse } from './review.js';
 
 /** The engine's `evaluate` (src/engine/evaluate.ts), injectable for tests. */
@@ -48,10 +48,12 @@ export type DecisionReason = 'skipped' | 'verified' | 'policy' | 'timeout' | 'er
 export interface Decision {
   response: AdmissionReviewResponse;
   reason: DecisionReason;
-  /** Failed images (for logs and metrics); empty unless reason is `policy`. */
+  /** Failed images (for logs and metrics); empty unless reason is `policy` or `timeout`. */
   failures: Failed[];
   /** Number of images checked (all outcomes). */
   images: number;
+  /** When the oldest trust data behind a `verified` decision was verified (when the resolver says). */
+  trustVerifiedAt?: Date;
   /** Error behind an `error` decision. */
   error?: PinError;
 }
@@ -128,6 +130,8 @@ export function objectForEngine(request: AdmissionRequest): Record<string, unkno
 }
 
 const TIMED_OUT = Symbol('timed out');
+/** How long the engine may take to hand back its outcomes once aborted, before the bare timeout denial. */
+const ABORT_GRACE_MS = 50;
 
 /** Runs `p` against a deadline; a late rejection is swallowed so it cannot crash the process. */
 async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
@@ -144,31 +148,43 @@ async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | typeof TI
 }
 
 /**
- * Decides one AdmissionReview. Never throws and never takes (much) longer than `opts.budgetMs`:
- * when the engine does not answer in time the request is denied with a message saying so.
- * dryRun requests are checked exactly like real ones (the webhook has no side effects).
+ * The engine's outcomes for `object`. At `budgetMs` the review's AbortController is aborted: the
+ * engine stops starting resolutions, cancels running ones and answers with DEADLINE failures; an
+ * engine that does not answer within a short grace after that gives TIMED_OUT.
  */
-export async function decide(review: AdmissionReviewRequest, deps: DecideDeps, opts: DecideOptions): Promise<Decision> {
-  const { request } = review;
-  const subject = subjectOf(request);
-  if (!isChecked(request, deps.spec)) {
-    return { response: allowResponse(review), reason: 'skipped', failures: [], images: 0 };
-  }
-  let outcomes: ImageOutcome[] | typeof TIMED_OUT;
+async function evaluateWithin(object: Record<string, unknown>, deps: DecideDeps, budgetMs: number): Promise<ImageOutcome[] | typeof TIMED_OUT> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), budgetMs);
+  let answered = false;
   try {
-    const object = objectForEngine(request);
-    outcomes = await withDeadline(
-      Promise.resolve().then(() => deps.evaluate([object], deps.spec, deps.resolver, { mode: 'verify', ...(deps.policy !== undefined && { policy: deps.policy }) })),
-      opts.budgetMs,
+    const opts: EvaluateOptions = { mode: 'verify', policy: deps.policy, signal: controller.signal, maxRepositories: deps.spec.maxRepositoriesPerReview };
+    const outcomes = await withDeadline(
+      Promise.resolve().then(() => deps.evaluate([object], deps.spec, deps.resolver, opts)),
+      budgetMs + ABORT_GRACE_MS,
     );
-  } catch (e) {
-    const error = toPinError(e);
-    return { response: denyResponse(review, errorMessage(subject, error)), reason: 'error', failures: [], images: 0, error };
+    answered = outcomes !== TIMED_OUT;
+    return outcomes;
+  } finally {
+    clearTimeout(timer);
+    // After a throw or an engine that ignored the abort, whatever still runs is no longer needed.
+    if (!answered) controller.abort();
   }
-  if (outcomes === TIMED_OUT) {
-    return { response: denyResponse(review, timeoutMessage(subject, opts.timeoutMs ?? opts.budgetMs)), reason: 'timeout', failures: [], images: 0 };
-  }
+}
 
+/** The oldest `verifiedAt` among the resolutions, when every one has it. */
+function oldestVerification(outcomes: readonly ImageOutcome[]): Date | undefined {
+  let oldest: Date | undefined;
+  for (const o of outcomes) {
+    if (o.status !== 'verified') continue;
+    const at = o.resolution.verifiedAt;
+    if (at === undefined) return undefined;
+    if (oldest === undefined || at < oldest) oldest = at;
+  }
+  return oldest;
+}
+
+/** The decision from the engine's outcomes (verify mode). */
+function fromOutcomes(review: AdmissionReviewRequest, subject: Subject, outcomes: readonly ImageOutcome[], opts: DecideOptions): Decision {
   const failures: Failed[] = [];
   const excluded: Extract<ImageOutcome, { status: 'excluded' }>[] = [];
   for (const o of outcomes) {
@@ -184,8 +200,42 @@ export async function decide(review: AdmissionReviewRequest, deps: DecideDeps, o
     }
   }
   const warnings = [...exclusionWarnings(excluded), ...unverifiedWarnings(outcomes)];
-  if (failures.length > 0) {
-    return { response: denyResponse(review, denialMessage(subject, failures), warnings), reason: 'policy', failures, images: outcomes.length };
+  const images = outcomes.length;
+  if (failures.some((f) => f.error.code === 'DEADLINE')) {
+    const message = deadlineMessage(subject, opts.timeoutMs ?? opts.budgetMs, failures);
+    return { response: denyResponse(review, message, warnings), reason: 'timeout', failures, images };
   }
-  return { response: allowResponse(review, warnings), reason: 'verified', failures: [], images: outcomes.length };
+  if (failures.length > 0) {
+    return { response: denyResponse(review, denialMessage(subject, failures), warnings), reason: 'policy', failures, images };
+  }
+  const decision: Decision = { response: allowResponse(review, warnings), reason: 'verified', failures: [], images };
+  const at = oldestVerification(outcomes);
+  if (at !== undefined) decision.trustVerifiedAt = at;
+  return decision;
+}
+
+/**
+ * Decides one AdmissionReview. Never throws and never takes (much) longer than `opts.budgetMs`:
+ * when the engine does not answer in time the request is denied with a message saying so.
+ * dryRun requests are checked exactly like real ones (the webhook has no side effects).
+ */
+export async function decide(review: AdmissionReviewRequest, deps: DecideDeps, opts: DecideOptions): Promise<Decision> {
+  const { request } = review;
+  const subject = subjectOf(request);
+  if (!isChecked(request, deps.spec)) {
+    return { response: allowResponse(review), reason: 'skipped', failures: [], images: 0 };
+  }
+  let outcomes: ImageOutcome[] | typeof TIMED_OUT;
+  try {
+    outcomes = await evaluateWithin(objectForEngine(request), deps, opts.budgetMs);
+  } catch (e) {
+    const error = toPinError(e);
+    // Over the repository cap is a refusal by policy, not a failure to verify.
+    const reason = error.code === 'TOO_MANY_IMAGES' ? 'policy' : 'error';
+    return { response: denyResponse(review, errorMessage(subject, error)), reason, failures: [], images: 0, error };
+  }
+  if (outcomes === TIMED_OUT) {
+    return { response: denyResponse(review, timeoutMessage(subject, opts.timeoutMs ?? opts.budgetMs)), reason: 'timeout', failures: [], images: 0 };
+  }
+  return fromOutcomes(review, subject, outcomes, opts);
 }

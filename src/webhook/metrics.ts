@@ -3,25 +3,13 @@
  * in one process — tests — do not collide).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { DecisionReason } from './decide.js';
+import type { ResolverStats } from '../engine/port.js';
+import type { Decision, DecisionReason } from './decide.js';
 
 /** Request outcome as counted: allowed, denied by policy, or an error (timeout, bad request, internal). */
 export type RequestOutcome = 'allowed' | 'denied' | 'error';
 /** Finer reason: the decision's reason, or why the HTTP request itself was refused. */
 export type RequestReason = DecisionReason | 'bad_request' | 'internal';
-
-/** What a caching resolver may expose (optional: `resolver.stats()`). */
-export interface ResolverStats {
-  cacheHits?: number;
-  cacheMisses?: number;
-  fetchErrors?: number;
-}
-
-function statsOf(resolver: unknown): (() => ResolverStats) | undefined {
-  if (typeof resolver !== 'object' || resolver === null) return undefined;
-  const fn = (resolver as { stats?: unknown }).stats;
-  return typeof fn === 'function' ? () => (fn as () => ResolverStats).call(resolver) : undefined;
-}
 
 export interface WebhookMetrics {
   registry: Registry;
@@ -29,12 +17,23 @@ export interface WebhookMetrics {
   observe(outcome: RequestOutcome, reason: RequestReason, seconds: number): void;
   /** Counts per-image failures by error code (TRUST_FETCH also feeds the fetch-error counter). */
   imageFailures(codes: readonly string[]): void;
+  /** `observe` and `imageFailures` for a decided review, plus the age of the trust data it relied on. */
+  observeDecision(decision: Decision, outcome: RequestOutcome, seconds: number): void;
   inFlight: Gauge;
   tlsReloads: Counter<'result'>;
   configReloads: Counter<'result'>;
 }
 
-export function createMetrics(opts: { resolver?: unknown; defaultMetrics?: boolean } = {}): WebhookMetrics {
+export interface MetricsOptions {
+  /** The current resolver's counters (mirrored as counters, read at scrape time). */
+  resolverStats?: () => ResolverStats | undefined;
+  defaultMetrics?: boolean;
+  /** Clock for trust data ages; default `Date.now`. */
+  now?: () => number;
+}
+
+export function createMetrics(opts: MetricsOptions = {}): WebhookMetrics {
+  // Long but flat: one declaration per metric, then the recording functions.
   const registry = new Registry();
   const requests = new Counter({
     name: 'notary_pin_webhook_requests_total',
@@ -46,7 +45,7 @@ export function createMetrics(opts: { resolver?: unknown; defaultMetrics?: boole
     name: 'notary_pin_webhook_request_duration_seconds',
     help: 'Time to answer an admission request, by outcome',
     labelNames: ['outcome'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
   const failures = new Counter({
@@ -79,41 +78,17 @@ export function createMetrics(opts: { resolver?: unknown; defaultMetrics?: boole
     registers: [registry],
   });
 
-  const stats = statsOf(opts.resolver);
-  if (stats !== undefined) {
-    const mirror = (name: string, help: string, pick: (s: ResolverStats) => number | undefined): void => {
-      new Counter({
-        name,
-        help,
-        registers: [registry],
-        collect() {
-          const v = pick(stats());
-          if (typeof v === 'number' && Number.isFinite(v) && v >= 0) {
-            this.reset();
-            this.inc(v);
-          }
-        },
-      });
-    };
-    mirror('notary_pin_trust_cache_hits_total', 'Trust data lookups answered from the resolver cache', (s) => s.cacheHits);
-    mirror('notary_pin_trust_cache_misses_total', 'Trust data lookups that had to fetch', (s) => s.cacheMisses);
-    mirror('notary_pin_resolver_fetch_errors_total', 'Trust data fetch errors counted by the resolver', (s) => s.fetchErrors);
-  }
-  const cache = (opts.resolver as { cache?: { size?: unknown } } | undefined)?.cache;
-  if (cache !== undefined && typeof cache.size === 'number') {
-    new Gauge({
-      name: 'notary_pin_trust_cache_entries',
-      help: 'Verified trust data entries held by the resolver cache',
-      registers: [registry],
-      collect() {
-        const n = cache.size;
-        if (typeof n === 'number') this.set(n);
-      },
-    });
-  }
+  if (opts.resolverStats !== undefined) mirrorResolverStats(registry, opts.resolverStats);
+  const trustAge = new Histogram({
+    name: 'notary_pin_webhook_trust_data_age_seconds',
+    help: 'Age of the oldest trust data an admitted review relied on (cached answers are reused up to spec.cacheTTLSeconds)',
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 21_600, 86_400],
+    registers: [registry],
+  });
+  const now = opts.now ?? Date.now;
   if (opts.defaultMetrics === true) collectDefaultMetrics({ register: registry, prefix: 'notary_pin_' });
 
-  return {
+  const metrics: WebhookMetrics = {
     registry,
     observe(outcome, reason, seconds) {
       requests.inc({ outcome, reason });
@@ -125,8 +100,48 @@ export function createMetrics(opts: { resolver?: unknown; defaultMetrics?: boole
         if (code === 'TRUST_FETCH') fetchErrors.inc();
       }
     },
+    observeDecision(decision, outcome, seconds) {
+      metrics.observe(outcome, decision.reason, seconds);
+      metrics.imageFailures(decision.failures.map((f) => f.error.code));
+      if (decision.reason === 'verified' && decision.trustVerifiedAt !== undefined) {
+        trustAge.observe(Math.max(0, (now() - decision.trustVerifiedAt.getTime()) / 1000));
+      }
+    },
     inFlight,
     tlsReloads,
     configReloads,
   };
+  return metrics;
+}
+
+/** The resolver's counters as Prometheus counters (and its cache size as a gauge, when it reports one). */
+function mirrorResolverStats(registry: Registry, stats: () => ResolverStats | undefined): void {
+  const mirror = (name: string, help: string, pick: (s: ResolverStats) => number | undefined): void => {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const s = stats();
+        const v = s === undefined ? undefined : pick(s);
+        if (typeof v === 'number' && Number.isFinite(v) && v >= 0) {
+          this.reset();
+          this.inc(v);
+        }
+      },
+    });
+  };
+  mirror('notary_pin_trust_cache_hits_total', 'Trust data lookups answered from the resolver cache', (s) => s.cacheHits);
+  mirror('notary_pin_trust_cache_misses_total', 'Trust data lookups that had to fetch', (s) => s.cacheMisses);
+  mirror('notary_pin_resolver_fetch_errors_total', 'Trust data fetch errors counted by the resolver', (s) => s.fetchErrors);
+  if (typeof stats()?.cacheEntries !== 'number') return;
+  new Gauge({
+    name: 'notary_pin_trust_cache_entries',
+    help: 'Verified trust data entries held by the resolver cache',
+    registers: [registry],
+    collect() {
+      const n = stats()?.cacheEntries;
+      if (typeof n === 'number') this.set(n);
+    },
+  });
 }

@@ -238,6 +238,27 @@ describe('webhook server: deadlines', () => {
   });
 });
 
+describe('webhook server: age of the trust data behind admissions', () => {
+  it('observes the oldest verifiedAt of an admitted review in notary_pin_webhook_trust_data_age_seconds', async () => {
+    const inner = new FakeResolver({ signed: [SIGNED] });
+    const verifiedAt = new Date(Date.now() - 100_000);
+    const resolver: Resolver = {
+      resolve: async (ref, rule) => {
+        const r = await inner.resolve(ref, rule);
+        return r.ok ? { ok: true, value: { ...r.value, verifiedAt } } : r;
+      },
+    };
+    const s = await start({ resolver });
+    expect((await postReview(s.url, fixture('pod-create.v1'), { ca: ca.certPem })).json().response.allowed).toBe(true);
+    expect((await postReview(s.url, fixture('deployment-update.v1'), { ca: ca.certPem })).json().response.allowed).toBe(false);
+    const m = (await send(`${s.url}/metrics`, { method: 'GET', ca: ca.certPem })).body;
+    // one admission, about 100 s old: in the 120 s bucket, not in the 60 s one; the denial is not counted
+    expect(m).toContain('notary_pin_webhook_trust_data_age_seconds_count 1');
+    expect(m).toContain('notary_pin_webhook_trust_data_age_seconds_bucket{le="60"} 0');
+    expect(m).toContain('notary_pin_webhook_trust_data_age_seconds_bucket{le="120"} 1');
+  });
+});
+
 describe('webhook server: bounded in-flight requests', () => {
   it('answers 429 beyond maxInFlight while the others are busy, and serves again once they finish', async () => {
     let release!: () => void;

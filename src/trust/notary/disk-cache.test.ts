@@ -100,7 +100,7 @@ describe('on-disk metadata cache', () => {
     const n = env.s.requests.length;
     const warm = env.run();
     const [x, y] = await Promise.all([warm.resolve(ref(`${GUN}:v1`), rule), warm.resolve(ref(`${GUN2}:v1`), rule)]);
-    expect(value(x)).toEqual({ digest: D(2), tag: 'v1', role: 'targets/releases', gun: GUN });
+    expect(value(x)).toEqual({ digest: D(2), tag: 'v1', role: 'targets/releases', gun: GUN, verifiedAt: expect.any(Date) });
     expect(value(y).digest).toBe(D(2));
     expect(names(env.s, n)).toEqual(['timestamp.json', 'timestamp.json']);
   });

@@ -49,7 +49,7 @@ describe('notary resolver end to end (real verifier, builder metadata)', () => {
     const b = builder();
     const { r, rule, s } = await setup(new Map([[GUN, asFiles(b.build())]]));
     const rl = rule({ rootKeys: b.rootKeyIds().keyIds });
-    expect(value(await r.resolve(ref(`${GUN}:v1`), rl))).toEqual({ digest: D(2), tag: 'v1', role: 'targets/releases', gun: GUN });
+    expect(value(await r.resolve(ref(`${GUN}:v1`), rl))).toEqual({ digest: D(2), tag: 'v1', role: 'targets/releases', gun: GUN, verifiedAt: expect.any(Date) });
     expect(value(await r.resolve(ref(GUN), rl))).toMatchObject({ digest: D(1), tag: 'latest', role: 'targets' });
     expect(value(await r.resolve(ref(`${GUN}@${D(1)}`), rl))).toMatchObject({ role: 'targets' });
     expect(value(await r.resolve(ref(`${GUN}:v1@${D(2)}`), rl)).role).toBe('targets/releases');

@@ -41,8 +41,8 @@ const repo = () =>
 describe('notary resolver (stub verifier)', () => {
   it('resolves a tag, preferring targets/releases, then targets', async () => {
     const { r, rule } = await setup(repo());
-    expect(value(await r.resolve(ref(`${GUN}:v1`), rule()))).toEqual({ digest: D2, tag: 'v1', role: 'targets/releases', gun: GUN });
-    expect(value(await r.resolve(ref(`${GUN}:v2`), rule()))).toEqual({ digest: D3, tag: 'v2', role: 'targets', gun: GUN });
+    expect(value(await r.resolve(ref(`${GUN}:v1`), rule()))).toEqual({ digest: D2, tag: 'v1', role: 'targets/releases', gun: GUN, verifiedAt: expect.any(Date) });
+    expect(value(await r.resolve(ref(`${GUN}:v2`), rule()))).toEqual({ digest: D3, tag: 'v2', role: 'targets', gun: GUN, verifiedAt: expect.any(Date) });
   });
 
   it('uses rule.signers exactly', async () => {
@@ -70,7 +70,7 @@ describe('notary resolver (stub verifier)', () => {
 
   it('confirms digest references', async () => {
     const { r, rule } = await setup(repo());
-    expect(value(await r.resolve(ref(`${GUN}@${D3}`), rule()))).toEqual({ digest: D3, tag: 'v2', role: 'targets', gun: GUN });
+    expect(value(await r.resolve(ref(`${GUN}@${D3}`), rule()))).toEqual({ digest: D3, tag: 'v2', role: 'targets', gun: GUN, verifiedAt: expect.any(Date) });
     expect(value(await r.resolve(ref(`${GUN}@${D2}`), rule()))).toMatchObject({ role: 'targets/releases', tag: 'v1' });
     const e = error(await r.resolve(ref(`${GUN}@sha256:${'9'.repeat(64)}`), rule()));
     expect(e.code).toBe('UNSIGNED');
@@ -79,7 +79,7 @@ describe('notary resolver (stub verifier)', () => {
 
   it('checks tag@digest against the signed digest of the tag', async () => {
     const { r, rule } = await setup(repo());
-    expect(value(await r.resolve(ref(`${GUN}:v1@${D2}`), rule()))).toEqual({ digest: D2, tag: 'v1', role: 'targets/releases', gun: GUN });
+    expect(value(await r.resolve(ref(`${GUN}:v1@${D2}`), rule()))).toEqual({ digest: D2, tag: 'v1', role: 'targets/releases', gun: GUN, verifiedAt: expect.any(Date) });
     const e = error(await r.resolve(ref(`${GUN}:v1@${D1}`), rule()));
     expect(e.code).toBe('DIGEST_MISMATCH');
     expect(e.role).toBe('targets/releases');

@@ -61,7 +61,7 @@ export interface NotaryResolverOptions {
 export interface NotaryResolver extends Resolver {
   readonly cache: TrustCache<TrustVerifier>;
   /** Trust cache counters, for the webhook's metrics. */
-  stats(): { cacheHits: number; cacheMisses: number; fetchErrors: number };
+  stats(): { cacheHits: number; cacheMisses: number; fetchErrors: number; cacheEntries: number };
   /** Waits for the on-disk cache writes still running in the background (close() does too). */
   flush(): Promise<void>;
   /**
@@ -186,6 +186,8 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
     opts.cacheDir && opts.diskCache !== false ? createMetadataDiskCache({ cacheDir: opts.cacheDir, debug }) : undefined;
   const clients = new Map<string, HttpClient>();
   const rootCAs = new Map<string, X509Certificate[] | undefined>();
+  // When each verifier's trust data was fetched (its load started): the age of a cached answer.
+  const verifiedAt = new WeakMap<TrustVerifier, Date>();
 
   function httpClientFor(ref: ImageReference, rule: TrustRule, server: string): HttpClient {
     const key = JSON.stringify([rule.ca ?? null, rule.timeoutSeconds, rule.auth ?? null, hostOf(server), ref.domain]);
@@ -231,7 +233,14 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
     cache,
     stats() {
       const c = cache.stats();
-      return { cacheHits: c.hits, cacheMisses: c.misses, fetchErrors: c.errors };
+      return { cacheHits: c.hits, cacheMisses: c.misses, fetchErrors: c.errors, cacheEntries: cache.size };
+    },
+    sourceOf(ref, rule) {
+      try {
+        return rule.trustDir ? `file://${resolvePath(rule.trustDir)}` : trustServerFor(ref, rule, env);
+      } catch {
+        return rule.server ?? `the default trust server for ${ref.domain}`;
+      }
     },
     async resolve(ref, rule) {
       try {
@@ -245,6 +254,7 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
             const onFetch: FetchTrustOptions['onFetch'] = opts.onFetch && ((role, byChecksum) => opts.onFetch!(gun, role, byChecksum));
             const rootCAsParsed = rootCAsFor(rule);
             debug(`loading trust data for ${gun} from ${server}`);
+            const started = now();
             return loadTrust({
               gun,
               rule,
@@ -258,11 +268,13 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
               ...(rootCAsParsed && { rootCAs: rootCAsParsed }),
               debug,
               ...(onFetch && { onFetch }),
-            });
+            }).then((v) => (verifiedAt.set(v, started), v));
           },
           (v) => v.state().expires,
         );
-        return ok(selectResolution(verifier, ref, gun, signers));
+        const resolution = selectResolution(verifier, ref, gun, signers);
+        const at = verifiedAt.get(verifier);
+        return ok(at === undefined ? resolution : { ...resolution, verifiedAt: at });
       } catch (e) {
         return err(toPinError(e).with({ image: ref.original }));
       }
