@@ -47,16 +47,22 @@ export async function setUpNotation(o: { registryHost: string; dir: string; log:
   const target: PushTarget = { url: `http://${o.registryHost}` };
   const chain: TestChain = makeChain(testKey('rsa2048'));
   const { names, tags } = notationNames();
-  const jobs = names.flatMap((name) => tags.map((tag) => ({ name, tag })));
   let done = 0;
-  const images = await mapLimit(jobs, PUSH_CONCURRENCY, async ({ name, tag }) => {
-    const img = await pushImage(target, name, tag);
-    const subject = { mediaType: img.mediaType, digest: img.digest, size: img.size };
-    const env = signEnvelope({ format: 'jws', subject, chain: chain.chain });
-    await pushSignature(target, name, img, { form: 'artifactType', envelope: env.envelope, envelopeMediaType: env.mediaType });
-    if (++done % 50 === 0) o.log(`Notation: pushed and signed ${done} images`);
-    return { reference: `${o.registryHost}/${name}:${tag}`, name, tag, digest: img.digest };
+  // Repositories in parallel, a repository's images one after another: docker-registry can lose a
+  // blob (the signatures' shared empty config) uploaded twice at once to one repository.
+  const perRepository = await mapLimit(names, PUSH_CONCURRENCY, async (name) => {
+    const out: NotationImage[] = [];
+    for (const tag of tags) {
+      const img = await pushImage(target, name, tag);
+      const subject = { mediaType: img.mediaType, digest: img.digest, size: img.size };
+      const env = signEnvelope({ format: 'jws', subject, chain: chain.chain });
+      await pushSignature(target, name, img, { form: 'artifactType', envelope: env.envelope, envelopeMediaType: env.mediaType });
+      out.push({ reference: `${o.registryHost}/${name}:${tag}`, name, tag, digest: img.digest });
+    }
+    if (++done % 10 === 0) o.log(`Notation: pushed and signed ${done * tags.length} images`);
+    return out;
   });
+  const images = perRepository.flat();
   const trustStore = join(o.dir, 'truststore');
   await mkdir(join(trustStore, 'x509', 'ca', 'bench'), { recursive: true });
   await writeFile(join(trustStore, 'x509', 'ca', 'bench', 'root.pem'), pem(chain.root.der));
