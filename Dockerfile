@@ -8,8 +8,11 @@
 # Build stage: install exact dependencies from the lockfile and bundle the CLI: notary-pin.mjs (the
 # entry point, a small loader) and notary-pin.cjs (everything else; the loader keeps V8's compiled
 # code of it on disk between runs, see src/cli/code-cache.ts).
-ARG NODE_MAJOR=24
-FROM node:${NODE_MAJOR}-bookworm-slim AS build
+#
+# Base images are pinned by digest (the tag stays for reading), like every image notary-pin pins.
+# Refresh both with `bash scripts/refresh-base-images.sh` (skopeo reads the registries' current
+# digests and rewrites the two FROM lines), then review the diff.
+FROM node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
@@ -19,7 +22,7 @@ COPY src/ src/
 RUN node scripts/build.mjs && node dist/notary-pin.mjs --version
 
 # Run stage: distroless Node (current LTS line), no shell, no package manager, non-root.
-FROM gcr.io/distroless/nodejs${NODE_MAJOR}-debian12:nonroot
+FROM gcr.io/distroless/nodejs24-debian12:nonroot@sha256:14d42e2511532589a7c7e01a753667a74fcc96266e137e8125006b87b0c32d0a
 LABEL org.opencontainers.image.title="notary-pin" \
       org.opencontainers.image.description="Pin container images to Notary v1 signed digests (KRM function and admission webhook)" \
       org.opencontainers.image.licenses="Apache-2.0"

@@ -8,7 +8,7 @@
  * metadata written by notary-server and the notary CLI.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -330,7 +330,36 @@ describe('attack matrix through runKrm + the production resolver (TufRepoBuilder
       const evil = new TufRepoBuilder({ gun: GUN });
       evil.addTarget('v1', { digest: D(6), length: 6 });
       evil.setVersion('root', 2);
-      expectClosed(await attack({ files: files(evil.build()), rule: { tofu: true }, spec: { cacheDir: dir } }), 'TRUST_SIGNATURE', 'root');
+      const e = expectClosed(await attack({ files: files(evil.build()), rule: { tofu: true }, spec: { cacheDir: dir } }), 'TRUST_SIGNATURE', 'root');
+      // How to forget this one repository's remembered root after a legitimate re-initialisation.
+      const remembered = join(dir, 'tofu', createHash('sha256').update(GUN).digest('hex'));
+      expect(e.message).toContain(`rm -r ${remembered}`);
+    });
+
+    it('a world-writable cacheDir with a planted TOFU root → CONFIG_INVALID, nothing trusted; a foreign-owned one too', async () => {
+      const dir = await cacheDir();
+      const evil = new TufRepoBuilder({ gun: GUN });
+      evil.addTarget('v1', { digest: D(6), length: 6 });
+      const planted = join(dir, 'tofu', createHash('sha256').update(GUN).digest('hex'));
+      await mkdir(planted, { recursive: true });
+      const f = evil.build();
+      await writeFile(join(planted, 'root.json'), f['root']!);
+      await writeFile(join(planted, 'versions.json'), JSON.stringify({ gun: GUN, root: 1 }));
+      await chmod(dir, 0o777);
+      const e = expectClosed(await attack({ files: files(f), rule: { tofu: true }, spec: { cacheDir: dir } }), 'CONFIG_INVALID');
+      expect(e.message).toContain(`${dir} is writable by group and others (mode 0777)`);
+      expect(e.message).toContain(`chmod 700 ${dir}`);
+      await chmod(dir, 0o700);
+      await chmod(planted, 0o770);
+      const e2 = expectClosed(await attack({ files: files(f), rule: { tofu: true }, spec: { cacheDir: dir } }), 'CONFIG_INVALID');
+      expect(e2.message).toContain(`${planted} is writable by its group (mode 0770)`);
+      await chmod(planted, 0o700);
+      if (process.getuid?.() === 0) {
+        await chown(dir, 4242, 4242);
+        const e3 = expectClosed(await attack({ files: files(f), rule: { tofu: true }, spec: { cacheDir: dir } }), 'CONFIG_INVALID');
+        expect(e3.message).toContain(`${dir} is owned by uid 4242, not by this user (uid 0)`);
+        expect(e3.message).toContain(`chown -R 0 ${dir}`);
+      }
     });
   });
 
@@ -350,6 +379,42 @@ describe('attack matrix through runKrm + the production resolver (TufRepoBuilder
         await attack({ files: files(b.build()), rule: { ...pinned(b), signers: ['targets/releases'] }, image: `${GUN}:2.0` }),
         'UNSIGNED',
       );
+    });
+
+    it('a delegation targets still declares, dropped from a new validly signed snapshot → TRUST_MISMATCH, with or without cacheDir', async () => {
+      const b = builder();
+      for (const r of ['snapshot', 'timestamp']) b.setVersion(r, 5);
+      const good = b.build();
+      const dir = await cacheDir();
+      const first = await attack({ files: files(good), rule: pinned(b), spec: { cacheDir: dir } });
+      expect(imagesIn(parseList(first.res.stdout).items)).toEqual([`${GUN}:v1@${D(2)}`]);
+      // The snapshot/timestamp key holder (the server) signs a newer snapshot without targets/releases.
+      const f: RepoFiles = { ...good };
+      f['snapshot'] = resign(
+        tamper(good['snapshot']!, (s) => {
+          delete (s['meta'] as Record<string, unknown>)['targets/releases'];
+          s['version'] = 6;
+        }),
+        [b.keys.snapshot],
+      );
+      f['timestamp'] = resign(
+        tamper(good['timestamp']!, (s) => {
+          (s['meta'] as Record<string, unknown>)['snapshot'] = fileMeta(f['snapshot']!);
+          s['version'] = 6;
+        }),
+        [b.keys.timestamp],
+      );
+      delete f['targets/releases'];
+      for (const spec of [{}, { cacheDir: dir }]) {
+        const e = expectClosed(await attack({ files: files(f), rule: pinned(b), spec }), 'TRUST_MISMATCH', 'targets/releases');
+        expect(e.message).toMatch(/targets delegates to targets\/releases, but snapshot version 6 does not list/);
+      }
+      // The targets key holder removing the delegation is legal: targets' own v1 is pinned.
+      b.removeDelegation('targets/releases');
+      for (const r of ['targets', 'snapshot', 'timestamp']) b.setVersion(r, 7);
+      const removed = await attack({ files: files(b.build()), rule: pinned(b), spec: { cacheDir: dir } });
+      expect(removed.res.exitCode).toBe(0);
+      expect(imagesIn(parseList(removed.res.stdout).items)).toEqual([`${GUN}:v1@${D(1)}`]);
     });
 
     it('verify mode: a digest other than the one signed for the tag → DIGEST_MISMATCH; an unsigned digest → UNSIGNED', async () => {

@@ -47,6 +47,19 @@ describe('notary-pin CLI (built bundle, subprocess)', () => {
     for (const flag of ['--config', '--mode', '--reference', '--input', '--output', '--max-input-bytes', '--quiet']) expect(fnHelp.stdout).toContain(flag);
   });
 
+  it('`revocation fetch` is reachable (loaded on use): usage errors exit 2, an empty chain makes an empty bundle', async () => {
+    const usage = await cli.run(['revocation', 'fetch']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain("required option '-o, --out <dir>'");
+    const pemFile = join(work, 'chain.pem');
+    const { createTestCA } = await import('../src/demo/pki.js');
+    await writeFile(pemFile, createTestCA().certPem);
+    const out = join(work, 'bundle');
+    const r = await cli.run(['revocation', 'fetch', '-o', out, '--chain', pemFile]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`0 file(s) in ${out}`);
+  });
+
   it('--version prints the package version and exits 0', async () => {
     const r = await cli.run(['--version']);
     expect(r.code).toBe(0);

@@ -4,7 +4,9 @@
  * server-held snapshot key with root v2), resolved by this resolver with the real TUF verifier.
  * Skipped when the tools are not installed.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -16,6 +18,8 @@ import { startTestServer } from './support/http-server.js';
 import { createNotaryResolver, type NotaryResolver } from '../src/trust/notary/resolver.js';
 import { notaryHandler } from '../src/demo/notary-handler.js';
 import { error, value } from './support/notary/helpers.js';
+
+const execFileP = promisify(execFile);
 
 describeWithTools(NOTARY_ENV_TOOLS, 'notary resolver against real notary-server data', () => {
   let env: NotaryEnv;
@@ -135,6 +139,39 @@ describeWithTools(NOTARY_ENV_TOOLS, 'notary resolver against real notary-server 
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('a delegation real notary declares but never published (delegation add + publish, nothing signed in it) fails closed until something is signed in it', async () => {
+    await env.addRepos([{ name: 'team/pending', tags: ['1.0'], sign: 'targets' }]);
+    const gun = env.gunOf('team/pending');
+    const pub = join(env.tempDir, 'pending-delegate.pem');
+    await execFileP('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(env.tempDir, 'pending-delegate.key'), '-out', pub, '-days', '30', '-subj', '/CN=pending']);
+    for (const args of [['delegation', 'add', gun, 'targets/releases', pub, '--all-paths'], ['publish', gun]]) {
+      expect((await env.notary(args)).code).toBe(0);
+    }
+    // What notary-server serves now: targets declares targets/releases, the snapshot does not list it.
+    const snapshot = JSON.parse((await env.fetchMetadata(gun, 'snapshot')).toString('utf8')) as { signed: { meta: Record<string, unknown> } };
+    expect(Object.keys(snapshot.signed.meta).sort()).toEqual(['root', 'targets']);
+    const r = createNotaryResolver({ env: {}, homeDir: cacheDir });
+    try {
+      const e = error(await r.resolve(ref('team/pending', '1.0'), rule('team/pending')));
+      expect(e.code).toBe('TRUST_MISMATCH');
+      expect(e.role).toBe('targets/releases');
+      expect(e.hint).toContain('--roles targets/releases');
+      // A rule that does not ask for the delegation is unaffected.
+      expect(value(await r.resolve(ref('team/pending', '1.0'), rule('team/pending', { signers: ['targets'] }))).digest).toBe(env.images['team/pending:1.0']!.digest);
+    } finally {
+      await r.close();
+    }
+    // Once something is signed in the delegation, the snapshot lists it and the repository resolves.
+    const signed = await env.sign('team/pending', '2.0', { role: 'targets/releases' });
+    const again = createNotaryResolver({ env: {}, homeDir: cacheDir });
+    try {
+      expect(value(await again.resolve(ref('team/pending', '2.0'), rule('team/pending'))).digest).toBe(signed.digest);
+      expect(value(await again.resolve(ref('team/pending', '1.0'), rule('team/pending'))).digest).toBe(env.images['team/pending:1.0']!.digest);
+    } finally {
+      await again.close();
+    }
+  }, 120_000);
 
   it('rejects the trust data of another GUN served for this one', async () => {
     const victim = env.gunOf('library/rel');

@@ -12,13 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { productionResolver, settleCacheWrites, webhookResolverFor } from '../src/cli/resolver.js';
+import { productionResolver, webhookResolverFor } from '../src/cli/resolver.js';
 import { SpecSchema, type Spec } from '../src/config/schema.js';
 import { createTestCA, writeTestPki, type TestCertAuthority } from '../src/demo/pki.js';
 import { runKrm } from '../src/krm/run.js';
 import { MediaTypes, type Descriptor } from '../src/registry/types.js';
 import { startWebhookServer, type WebhookServer } from '../src/webhook/server.js';
-import { buildCliBundle, type Bundle } from './support/attack/cli.js';
+import { buildCliBundle, imagesIn, parseList, type Bundle } from './support/attack/cli.js';
 import { registerTempDir, type Daemon } from './support/daemon.js';
 import { startTestServer, type TestServer } from './support/http-server.js';
 import { startRegistry } from './support/notary-env.js';
@@ -142,6 +142,26 @@ describeWithTools(['docker-registry'], 'Notation end to end (real docker-registr
       expect(r.stderr).toContain('(CN=signer, O=notary-pin test, L=Seattle, ST=WA, C=US (Notation, notary.x509))');
     });
 
+    it('a ResourceList with the config as functionConfig: items pinned, results name the Notation signer', async () => {
+      const fc = {
+        apiVersion: 'notary-pin.dev/v1alpha1',
+        kind: 'NotaryPin',
+        spec: {
+          registries: [{ host: registry.host, plainHTTP: true }],
+          trust: [{ images: [`${registry.host}/**`], notation: { trustPolicy: join(dir, 'notation/trustpolicy.json'), trustStore: join(dir, 'notation/truststore') } }],
+        },
+      };
+      const items = `${stream([`${repo('shop/migrate')}:1`]).trimEnd().replace(/^/gm, '  ')}\n`.replace(/^ {2}apiVersion: apps/m, '- apiVersion: apps');
+      const input = `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n${items}functionConfig: ${JSON.stringify(fc)}\n`;
+      const r = await cli.run([], { input, env: { HOME: dir, XDG_CONFIG_HOME: join(dir, 'xdg') } });
+      expect(r.code).toBe(0);
+      const list = parseList(r.stdout);
+      expect(imagesIn(list.items)).toEqual([`${repo('shop/migrate')}:1@${img['shop/migrate']!.digest}`]);
+      expect(list.results).toEqual([
+        expect.objectContaining({ severity: 'info', tags: { outcome: 'pinned', role: 'notary.x509', system: 'notation', signer: 'CN=signer, O=notary-pin test, L=Seattle, ST=WA, C=US' } }),
+      ]);
+    });
+
     it('unsigned, wrong signer, a signature of another image: failed results saying why, nothing written', async () => {
       const r = await runCli([`${repo('shop/unsigned')}:1`, `${repo('shop/wrong')}:1`, `${repo('shop/stolen')}:1`, `${repo('shop/web')}:1.4.2`]);
       expect(r.code).toBe(1);
@@ -168,7 +188,7 @@ describeWithTools(['docker-registry'], 'Notation end to end (real docker-registr
       const r = await runCli([`${repo('shop/skipped')}:1`]);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`${repo('shop/skipped')}:1@${img['shop/skipped']!.digest}`);
-      expect(r.stderr).toMatch(/^UNVERIFIED pinned .*NOT VERIFIED: trust policy "legacy" has signatureVerification level skip/m);
+      expect(r.stderr).toMatch(/^UNVERIFIED pinned .*NOT VERIFIED: trust policy "legacy" is level skip/m);
     });
   });
 
@@ -222,6 +242,14 @@ describeWithTools(['docker-registry'], 'Notation end to end (real docker-registr
       expect(denied.status.message).not.toContain(`shop/web:1.4.2@`);
     });
 
+    it('a digest under a level-skip statement is admitted with a warning saying nothing was verified', async () => {
+      const res = await post(review(img['shop/migrate']!.digest, img['shop/skipped']!.digest, 'shop/skipped:1'));
+      expect(res.allowed).toBe(true);
+      expect(res.warnings).toEqual([
+        `notary-pin: admitted WITHOUT signature verification (NOT VERIFIED: trust policy "legacy" is level skip): spec.containers[0].image (container "web"): "${repo('shop/skipped')}:1@${img['shop/skipped']!.digest}"`,
+      ]);
+    });
+
     it('denies a digest whose only signature belongs to another image', async () => {
       const denied = await post(review(img['shop/migrate']!.digest, img['shop/stolen']!.digest, 'shop/stolen:1'));
       expect(denied.allowed).toBe(false);
@@ -266,7 +294,6 @@ describeWithTools(['docker-registry'], 'Notation end to end (real docker-registr
       });
     const pin = async (image: string) => {
       const res = await runKrm(stream([image]), { resolverFor: (s) => productionResolver(s, {}), spec: spec() });
-      await settleCacheWrites();
       return res;
     };
 

@@ -95,7 +95,13 @@ interface FnFlags {
 
 async function runFunction(flags: FnFlags): Promise<number> {
   // Loaded here, not at the top: `--version`, `--help`, `webhook` and `demo` do not pay for them.
-  const [{ DEFAULT_MAX_INPUT, runKrm }, { productionResolver, settleCacheWrites }] = await Promise.all([import('../krm/run.js'), import('./resolver.js')]);
+  const [{ DEFAULT_MAX_INPUT, runKrm }, { productionResolver }, { createTrustStates }] = await Promise.all([
+    import('../krm/run.js'),
+    import('./resolver.js'),
+    import('../trust/notary/trust-state.js'),
+  ]);
+  // The on-disk trust state (spec.cacheDir) has one owner: this command, which flushes it at its end.
+  const trustStates = createTrustStates();
   const maxBytes = flags.maxInputBytes ?? DEFAULT_MAX_INPUT;
   mark('start');
   const input = await readInput(flags.input, maxBytes);
@@ -105,7 +111,7 @@ async function runFunction(flags: FnFlags): Promise<number> {
     ...(flags.reference && { reference: flags.reference }),
   };
   const result = await runKrm(input, {
-    resolverFor: (spec) => productionResolver(spec, process.env),
+    resolverFor: (spec) => productionResolver(spec, process.env, trustStates),
     maxBytes,
     ...(flags.config !== undefined && { configFile: flags.config }),
     ...(flags.configBase !== undefined && { configBase: flags.configBase }),
@@ -115,7 +121,8 @@ async function runFunction(flags: FnFlags): Promise<number> {
   const parts = result.stdoutParts ?? (result.stdout ? [result.stdout] : []);
   if (parts.some((p) => p.length > 0)) await writeOut(parts, flags.output);
   mark('write output');
-  await settleCacheWrites();
+  // The run already failed if a TOFU/version write did (resolver close); what is left only saves downloads.
+  await trustStates.flush().catch(() => {});
   mark('cache writes settled');
   for (const line of timingLines()) process.stderr.write(`${line}\n`);
   return result.exitCode;
@@ -162,6 +169,20 @@ export function buildProgram(): Command {
         host: flags.host,
         maxInFlight: flags.maxInFlight,
       });
+    });
+
+  // Loaded only when used: the revocation code (pkijs) would slow every start-up.
+  program
+    .command('revocation')
+    .description('revocation data (CRLs, OCSP responses) for Notation signatures; see `notary-pin revocation fetch --help`')
+    .helpOption(false)
+    .allowUnknownOption()
+    .argument('[args...]')
+    .action(async (args: string[]) => {
+      const { revocationCommand } = await import('./revocation.js');
+      const cmd = revocationCommand();
+      for (const c of [cmd, ...cmd.commands]) c.exitOverride();
+      await cmd.parseAsync(args, { from: 'user' });
     });
 
   program

@@ -32,7 +32,8 @@ export interface NotationWiringOptions {
 
 export function createNotationWiring(spec: Spec, o: NotationWiringOptions): NotationWiring {
   const registry = o.registry ?? createRegistryClient({ registries: spec.registries, env: o.env, homeDir: o.homeDir, debug: o.debug });
-  const revocation = createRevocationChecker({ cacheDir: spec.cacheDir, debug: o.debug });
+  // CRLs are cached under cacheDir; with an offline bundle, nothing goes to the network.
+  const revocation = createRevocationChecker({ cacheDir: spec.cacheDir, bundleDir: spec.revocation?.bundleDir, debug: o.debug });
   const ttlMs = spec.cacheTTLSeconds * 1000;
   const resolver = createNotationResolver({
     registry,

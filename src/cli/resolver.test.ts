@@ -1,20 +1,21 @@
-/** The CLI's resolver: cache writes do not hold up close(); settleCacheWrites() waits for them. */
+/** The CLI's resolver: metadata cache writes do not hold up close(); the command's trust states flush them. */
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SpecSchema } from '../config/schema.js';
 import { startTestServer } from '../../test/support/http-server.js';
 import { notaryHandler } from '../demo/notary-handler.js';
 import { D, asFiles, ref, useTestTls, value } from '../../test/support/notary/helpers.js';
 import { TufRepoBuilder } from '../trust/notary/sign/repo.js';
-import { notaryResolverFor, productionResolver, settleCacheWrites } from './resolver.js';
+import { createTrustStates } from '../trust/notary/trust-state.js';
+import { notaryResolverFor, productionResolver } from './resolver.js';
 
 const GUN = 'registry.example:5000/team/app';
 const tls = useTestTls();
 
 describe('productionResolver', () => {
-  it('close() leaves the disk cache writes running; settleCacheWrites() waits for them', async () => {
+  it("close() leaves the disk cache writes running; the command's trust states flush waits for them", async () => {
     const b = new TufRepoBuilder({ gun: GUN });
     b.addTarget('v1', { digest: D(1), length: 100 });
     const s = await startTestServer(notaryHandler(new Map([[GUN, asFiles(b.build())]])), tls.leaf);
@@ -24,32 +25,36 @@ describe('productionResolver', () => {
       cacheDir,
       trust: [{ images: ['**'], server: s.url, ca: tls.ca.certPem, rootKeys: b.rootKeyIds().keyIds, signers: ['targets'] }],
     });
-    const r = productionResolver(spec, {});
+    const states = createTrustStates();
+    const r = productionResolver(spec, {}, states);
     expect(value(await r.resolve(ref(`${GUN}:v1`), spec.trust[0]!)).digest).toBe(D(1));
     await r.close?.();
-    await settleCacheWrites();
+    await states.flush();
     const dir = join(cacheDir, 'metadata');
     expect(existsSync(dir)).toBe(true);
     expect(readdirSync(dir).filter((f) => f.endsWith('.json'))).toHaveLength(1);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toHaveLength(0);
-    await settleCacheWrites(); // nothing left: returns at once
+    await states.flush(); // nothing left: returns at once
   });
 
   it('a TOFU/version store that cannot be written makes close() fail (the run then fails); the answer itself did not wait', async () => {
     const b = new TufRepoBuilder({ gun: GUN });
     b.addTarget('v1', { digest: D(1), length: 100 });
     const s = await startTestServer(notaryHandler(new Map([[GUN, asFiles(b.build())]])), tls.leaf);
-    const cacheDir = join(mkdtempSync(join(tmpdir(), 'np-cli-resolver-')), 'not-a-dir');
-    writeFileSync(cacheDir, 'a file where spec.cacheDir should be');
-    tls.cleanup.push(() => s.close(), () => rmSync(dirname(cacheDir), { recursive: true, force: true }));
+    // Cannot be created, even by root: a path under a file.
+    const parent = mkdtempSync(join(tmpdir(), 'np-cli-resolver-'));
+    writeFileSync(join(parent, 'file'), 'a file where a directory should be');
+    const cacheDir = join(parent, 'file', 'cache');
+    tls.cleanup.push(() => s.close(), () => rmSync(parent, { recursive: true, force: true }));
     const spec = SpecSchema.parse({
       cacheDir,
       trust: [{ images: ['**'], server: s.url, ca: tls.ca.certPem, rootKeys: b.rootKeyIds().keyIds, signers: ['targets'] }],
     });
-    const r = productionResolver(spec, {});
+    const states = createTrustStates();
+    const r = productionResolver(spec, {}, states);
     expect(value(await r.resolve(ref(`${GUN}:v1`), spec.trust[0]!)).digest).toBe(D(1));
     await expect(r.close?.()).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
-    await settleCacheWrites();
+    await states.flush();
   });
 
   /** A trust server holding one signed GUN, and a spec trusting it with no cache directory. */
@@ -74,7 +79,6 @@ describe('productionResolver', () => {
     expect((await r.resolve(ref(`${missing}:v2`), rule)).ok).toBe(false);
     expect(s.requests.length).toBe(seen);
     await r.close?.();
-    await settleCacheWrites();
   });
 
   it("the webhook's resolver (notaryResolverFor) does not remember a failure: it asks again", async () => {
@@ -126,5 +130,22 @@ describe('dispatchingResolver', () => {
     await r.close?.();
     expect(registry.closed).toBe(false);
     expect(registry.calls).toEqual([]);
+  });
+});
+
+describe('Docker Content Trust retirement, through the function', () => {
+  it('a docker.io image under a rule with no server fails with TRUST_SERVER_RETIRED (no request is made), and so does a rule naming notary.docker.io', async () => {
+    const { runKrm } = await import('../krm/run.js');
+    const pod = (image: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: ${image}}]}\n`;
+    for (const rule of [{ images: ['docker.io/**'], rootKeys: ['a'.repeat(64)] }, { images: ['**'], server: 'https://notary.docker.io', rootKeys: ['a'.repeat(64)] }]) {
+      const spec = SpecSchema.parse({ trust: [rule] });
+      const res = await runKrm(pod('nginx:1.25'), { resolverFor: (s) => productionResolver(s, {}), spec });
+      expect(res.exitCode).toBe(1);
+      expect(res.stdout).toBe('');
+      const text = res.stderr.join('\n');
+      expect(text).toContain('[TRUST_SERVER_RETIRED]');
+      expect(text).toContain('retired Docker Content Trust\'s trust server notary.docker.io on 2026-12-08');
+      expect(text).toContain('README "Migrating from Docker Content Trust"');
+    }
   });
 });

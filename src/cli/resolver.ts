@@ -3,7 +3,8 @@
  * verified by src/trust/notary/tuf, or Notary Project signatures in the registry (src/trust/notation).
  */
 import type { Spec } from '../config/schema.js';
-import { createNotaryResolver, type NotaryResolver } from '../trust/notary/resolver.js';
+import { createNotaryResolver, type NotaryResolver, type NotaryResolverOptions } from '../trust/notary/resolver.js';
+import type { TrustStates } from '../trust/notary/trust-state.js';
 import { clean } from '../report/format.js';
 import type { Resolver, ResolverStats } from '../engine/port.js';
 import type { NotationWiring, NotationWiringOptions } from './notation.js';
@@ -14,57 +15,45 @@ function debugSink(env: NodeJS.ProcessEnv): ((message: string) => void) | undefi
   return (message) => process.stderr.write(`notary-pin: debug: ${clean(message)}\n`);
 }
 
-/** The Notary resolver for `spec`, in this thread; close() waits for its cache writes. */
-export function notaryResolverFor(
-  spec: Spec,
-  env: NodeJS.ProcessEnv = process.env,
-  opts: { deferStoreWrites?: boolean; cacheFailures?: boolean } = {},
-): NotaryResolver {
-  const debug = debugSink(env);
-  const ttlMs = spec.cacheTTLSeconds * 1000;
-  return createNotaryResolver({
-    ...(opts.deferStoreWrites && { deferStoreWrites: true }),
-    ...(spec.cacheDir !== undefined && { cacheDir: spec.cacheDir }),
-    cache: { ttlMs, maxEntries: spec.cacheMaxEntries, ...(opts.cacheFailures && { failureTtlMs: ttlMs }) },
-    ...(debug && { debug }),
-    env,
-  });
+function optionsFor(spec: Spec, env: NodeJS.ProcessEnv): NotaryResolverOptions & { debug?: (m: string) => void } {
+  return { cache: { ttlMs: spec.cacheTTLSeconds * 1000, maxEntries: spec.cacheMaxEntries }, debug: debugSink(env), env };
 }
 
-type Stats = { cacheHits: number; cacheMisses: number; fetchErrors: number; cacheEntries?: number };
+/**
+ * The webhook's resolver: every answer waits until its TOFU/version state is stored (it opens the
+ * trust state of spec.cacheDir itself and flushes it at close()); a failure is not remembered.
+ */
+export function notaryResolverFor(spec: Spec, env: NodeJS.ProcessEnv = process.env): NotaryResolver {
+  return createNotaryResolver({ ...optionsFor(spec, env), cacheDir: spec.cacheDir });
+}
 
 /**
  * A resolver that sends rules with `notation` to the Notation resolver and the others to `notary`.
  * The Notation side (a registry client, the verifier's modules) is built on first use, once.
  */
-export function dispatchingResolver(
-  notary: Resolver & { stats?(): ResolverStats },
-  spec: Spec,
-  o: NotationWiringOptions,
-): Resolver & { stats(): Stats } {
+export function dispatchingResolver(notary: Resolver, spec: Spec, o: NotationWiringOptions): Resolver & { stats(): ResolverStats } {
   let notation: Promise<NotationWiring> | undefined;
   let wired: NotationWiring | undefined;
   const notationSide = (): Promise<NotationWiring> =>
     (notation ??= import('./notation.js').then((m) => (wired = m.createNotationWiring(spec, o))));
+  const add = (a?: number, b?: number): number | undefined => (a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0));
   return {
-    sourceOf(ref, rule) {
-      return rule.notation === undefined ? (notary.sourceOf?.(ref, rule) ?? '') : `registry ${ref.domain}`;
-    },
     async resolve(ref, rule, opts) {
       if (rule.notation === undefined) return notary.resolve(ref, rule, opts);
       return (await notationSide()).resolver.resolve(ref, rule, opts);
     },
     stats() {
       const a = notary.stats?.() ?? {};
-      const b = wired?.resolver.stats() ?? { cacheHits: 0, cacheMisses: 0, fetchErrors: 0 };
-      const stats: Stats = {
-        cacheHits: (a.cacheHits ?? 0) + b.cacheHits,
-        cacheMisses: (a.cacheMisses ?? 0) + b.cacheMisses,
-        fetchErrors: (a.fetchErrors ?? 0) + b.fetchErrors,
+      const b: ResolverStats = wired?.resolver.stats() ?? {};
+      return {
+        cacheHits: add(a.cacheHits, b.cacheHits),
+        cacheMisses: add(a.cacheMisses, b.cacheMisses),
+        fetchErrors: add(a.fetchErrors, b.fetchErrors),
+        cacheEntries: add(a.cacheEntries, b.cacheEntries),
       };
-      // Entries held: the Notary side counts them; the Notation side keeps no count.
-      if (a.cacheEntries !== undefined) stats.cacheEntries = a.cacheEntries;
-      return stats;
+    },
+    sourceOf(ref, rule) {
+      return rule.notation === undefined ? (notary.sourceOf?.(ref, rule) ?? '') : `the registry ${ref.domain}`;
     },
     async close() {
       // Both sides close even when one fails; the first failure is reported.
@@ -80,35 +69,31 @@ export function webhookResolverFor(spec: Spec, env: NodeJS.ProcessEnv = process.
   return dispatchingResolver(notaryResolverFor(spec, env), spec, { env, debug: debugSink(env) });
 }
 
-/** Cache writes of closed resolvers still running (see `settleCacheWrites`). */
-const detached = new Set<Promise<void>>();
+/**
+ * Per trust server: one KRM run has one caller, so the bound on fetches in flight is the transport's
+ * own (connections × pipelining, resolver.ts DEFAULT_TRANSPORT).
+ */
+const RUN_FETCHES_PER_SERVER = 256;
 
 /**
- * The function's resolver. Its close() does not wait for the on-disk cache writes (they only save
- * downloads for the next run): the output is produced meanwhile, and the CLI awaits
- * `settleCacheWrites()` before it ends.
+ * The function's resolver for one run. The trust state of spec.cacheDir comes from `states`, which
+ * the command opened and flushes once at its end (after writing the output: metadata cache writes
+ * never delay it); TOFU/version writes run in the background and close() rejects when one failed
+ * (runKrm then fails the run). Without `states` the resolver opens and flushes its own.
+ * One run asks about a GUN once: a failure is remembered for the run too (not fetched again).
  */
-export function productionResolver(spec: Spec, env: NodeJS.ProcessEnv = process.env): Resolver {
-  // The TOFU/version store is written in the background too, but close() waits for it and fails if
-  // it could not be written (runKrm then fails the run).
-  // One run asks about a GUN once: a failure is remembered for the run too (not fetched again).
-  const r = notaryResolverFor(spec, env, { deferStoreWrites: true, cacheFailures: true });
-  const notary: Resolver = {
-    resolve: (ref, rule) => r.resolve(ref, rule),
-    async close() {
-      try {
-        await r.close({ detachWrites: true });
-      } finally {
-        const writes = r.flush();
-        detached.add(writes);
-        void writes.finally(() => detached.delete(writes));
-      }
-    },
-  };
-  return dispatchingResolver(notary, spec, { env, cacheFailures: true, debug: debugSink(env) });
-}
-
-/** Waits for the cache writes of every closed production resolver. Never rejects. */
-export async function settleCacheWrites(): Promise<void> {
-  while (detached.size > 0) await Promise.all([...detached]);
+export function productionResolver(spec: Spec, env: NodeJS.ProcessEnv = process.env, states?: TrustStates): Resolver {
+  const o = optionsFor(spec, env);
+  const trustState =
+    states && spec.cacheDir !== undefined
+      ? states.open({ cacheDir: spec.cacheDir, storeWrites: 'background', debug: o.debug })
+      : undefined;
+  const notary = createNotaryResolver({
+    ...o,
+    cache: { ...o.cache, failureTtlMs: spec.cacheTTLSeconds * 1000 },
+    trustState,
+    cacheDir: trustState ? undefined : spec.cacheDir,
+    maxFetchesPerServer: RUN_FETCHES_PER_SERVER,
+  });
+  return dispatchingResolver(notary, spec, { env, cacheFailures: true, debug: o.debug });
 }

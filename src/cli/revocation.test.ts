@@ -8,7 +8,8 @@ import { startTestServer, type TestServer } from '../../test/support/http-server
 import { makeCert, makeCrl } from '../../test/support/notation-revocation/pki.js';
 
 function pem(der: Uint8Array): string {
-  return `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`;
+  const lines = Buffer.from(der).toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
 }
 
 const cleanup: (() => Promise<void> | void)[] = [];

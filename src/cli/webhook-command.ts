@@ -15,7 +15,7 @@ export interface RunWebhookOptions {
   keyFile: string;
   port: number;
   host: string;
-  /** Builds the resolver for the loaded spec; default: the CLI's (Notary v1 or Notation, by rule). */
+  /** Builds the resolver for the loaded spec; default: the production one (Notary v1 or Notation, by rule). */
   resolverFor?: (spec: Spec) => Resolver;
   /** Default 5 s: keep serving after SIGTERM while the Service endpoints drain. */
   shutdownDelayMs?: number;

@@ -81,6 +81,16 @@ describe('parseFunctionConfig', () => {
     ).toContain('spec.trust[0].images');
   });
 
+  it('rejects tofu: true without spec.cacheDir when the config is loaded (not per image), unless the rule pins', () => {
+    const e = codeOf(() => parseFunctionConfig({ ...base, spec: { trust: [{ images: ['x'] }, { images: ['y'], tofu: true }] } }));
+    expect(e.code).toBe('CONFIG_INVALID');
+    expect(e.message).toContain('spec.trust[1].tofu: tofu: true needs spec.cacheDir');
+    expect(parseFunctionConfig({ ...base, spec: { cacheDir: '/c', trust: [{ images: ['y'], tofu: true }] } }).trust[0]!.tofu).toBe(true);
+    expect(parseFunctionConfig({ ...base, spec: { trust: [{ images: ['y'], tofu: true, rootKeys: ['ab'.repeat(32)] }] } }).trust).toHaveLength(1);
+    const cm = codeOf(() => parseFunctionConfig({ apiVersion: 'v1', kind: 'ConfigMap', data: { trust: '- images: ["**"]\n  tofu: true\n' } }));
+    expect(cm.message).toContain('data: trust[0].tofu');
+  });
+
   it('rejects a wrong kind, a list and a scalar', () => {
     expect(codeOf(() => parseFunctionConfig({ apiVersion: 'v1', kind: 'Secret' })).message).toContain('"Secret"');
     expect(codeOf(() => parseFunctionConfig([1, 2])).message).toContain('a list');
@@ -98,6 +108,7 @@ describe('parseFunctionConfig', () => {
         concurrency: '4',
         exclude: '- gcr.io/**\n- quay.io/*\n',
         trust: '- images: ["**"]\n  tofu: true\n',
+        cacheDir: '/var/cache/notary-pin',
       },
     });
     expect(spec).toMatchObject({ mode: 'verify', reference: 'digest', concurrency: 4, exclude: ['gcr.io/**', 'quay.io/*'] });
@@ -199,5 +210,21 @@ describe('readYaml (config files)', () => {
     expect(() => readYaml(bomb)).toThrow(/alias/i);
     expect(() => readYaml('a: 1\na: 2\n')).toThrow();
     expect(() => readYaml('a: 1\n---\nb: 2\n')).toThrow();
+  });
+});
+
+describe('image field coverage settings', () => {
+  it('takes presets by name, ignoreImageFields and coverage, in both config forms', () => {
+    const spec = parseFunctionConfig({ ...base, spec: { presets: ['tekton', 'argo-rollouts'], ignoreImageFields: [{ kind: 'ConfigMap', path: 'data.image' }], coverage: 'strict' } });
+    expect([spec.presets, spec.ignoreImageFields, spec.coverage]).toEqual([['tekton', 'argo-rollouts'], [{ kind: 'ConfigMap', path: 'data.image' }], 'strict']);
+    const cm = parseFunctionConfig({ apiVersion: 'v1', kind: 'ConfigMap', data: { presets: '[knative-serving]', coverage: 'strict' } });
+    expect([cm.presets, cm.coverage]).toEqual([['knative-serving'], 'strict']);
+    expect([defaultSpec().presets, defaultSpec().ignoreImageFields, defaultSpec().coverage]).toEqual([[], [], 'warn']);
+  });
+
+  it('refuses an unknown preset, coverage mode or ignoreImageFields key', () => {
+    expect(codeOf(() => parseFunctionConfig({ ...base, spec: { presets: ['argo'] } })).code).toBe('CONFIG_INVALID');
+    expect(codeOf(() => parseFunctionConfig({ ...base, spec: { coverage: 'lenient' } })).code).toBe('CONFIG_INVALID');
+    expect(codeOf(() => parseFunctionConfig({ ...base, spec: { ignoreImageFields: [{ kind: 'X', path: 'a', extra: 1 }] } })).code).toBe('CONFIG_INVALID');
   });
 });

@@ -62,6 +62,7 @@ function parseConfigMap(obj: Record<string, unknown>, source: string): Spec {
 
 const SCALAR_KEYS: Record<string, 'string' | 'number'> = {
   mode: 'string',
+  coverage: 'string',
   reference: 'string',
   cacheDir: 'string',
   concurrency: 'number',
@@ -135,6 +136,7 @@ export function resolvePaths(spec: Spec, baseDir: string): Spec {
   return {
     ...spec,
     ...(spec.cacheDir !== undefined && { cacheDir: abs(spec.cacheDir) }),
+    ...(spec.revocation?.bundleDir !== undefined && { revocation: { ...spec.revocation, bundleDir: abs(spec.revocation.bundleDir) } }),
     registries: spec.registries.map((r) => ({ ...r, ca: absFileOrPem(r.ca), auth: r.auth === undefined ? undefined : absAuth(r.auth) })),
     trust: spec.trust.map((rule) => ({
       ...rule,
@@ -181,6 +183,7 @@ function suggestForPath(path: readonly PropertyKey[], key: string): string {
   else if (last === 'trust') shape = SpecSchema.shape.trust.unwrap().element.shape;
   else if (last === 'auth') shape = AuthSchema.shape;
   else if (last === 'registries') shape = RegistryConfigSchema.shape;
+  else if (last === 'revocation') shape = SpecSchema.shape.revocation.unwrap().shape;
   else if (last === 'notation') shape = SpecSchema.shape.trust.unwrap().element.shape.notation.unwrap().shape;
   else if (last === 'imageFields') shape = SpecSchema.shape.imageFields.unwrap().element.shape;
   return shape ? suggest(key, new Set(Object.keys(shape))) : '';

@@ -60,6 +60,14 @@ describe('Notation configuration', () => {
     expect(spec.trust[1]!.notation).toEqual({ trustPolicy: undefined, trustStore: undefined, maxSignatures: 10 });
   });
 
+  it('revocation.bundleDir (an offline revocation bundle) resolves like the other paths', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'np-notation-cfg-'));
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, 'apiVersion: notary-pin.dev/v1alpha1\nkind: NotaryPin\nspec:\n  revocation: {bundleDir: revocation-bundle}\n');
+    expect((await loadConfigFile(file)).revocation).toEqual({ bundleDir: join(dir, 'revocation-bundle') });
+    expect(configError(() => parseFunctionConfig({ ...base, spec: { revocation: { bundledir: 'x' } } })).message).toContain('did you mean "bundleDir"?');
+  });
+
   it('a ConfigMap carries registries and notation rules as YAML text', () => {
     const spec = parseFunctionConfig({
       apiVersion: 'v1',

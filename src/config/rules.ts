@@ -10,6 +10,8 @@ import type { Spec, TrustRule } from './schema.js';
 export interface CompiledPolicy {
   readonly spec: Spec;
   isExcluded(ref: ImageReference): boolean;
+  /** Whether an exclude pattern matches `value` as written: for field values that are not image references. */
+  isExcludedValue(value: string): boolean;
   /** The first rule whose `images` match, with its index; undefined when none does. */
   ruleFor(ref: ImageReference): { rule: TrustRule; index: number } | undefined;
 }
@@ -20,6 +22,7 @@ export function compilePolicy(spec: Spec): CompiledPolicy {
   return {
     spec,
     isExcluded: (ref) => exclude.length > 0 && matchesAny(exclude, ref),
+    isExcludedValue: (value) => exclude.some((p) => p.matchesString(value)),
     ruleFor(ref) {
       for (const r of rules) if (matchesAny(r.patterns, ref)) return { rule: r.rule, index: r.index };
       return undefined;

@@ -103,6 +103,10 @@ export const ImageFieldSchema = z.strictObject({
 });
 export type ImageField = z.infer<typeof ImageFieldSchema>;
 
+/** Presets of image fields for common CRDs (defined in src/workload/presets.ts). */
+export const PRESET_NAMES = ['argo-rollouts', 'knative-serving', 'prometheus-operator', 'openkruise', 'tekton'] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
+
 export const SpecSchema = z.strictObject({
   /** `pin` rewrites tags to signed digests; `verify` changes nothing and fails unless every image is pinned and signed. */
   mode: z.enum(['pin', 'verify']).default('pin'),
@@ -116,10 +120,23 @@ export const SpecSchema = z.strictObject({
     .max(256)
     .default([])
     .refine((list) => new Set(list.map((r) => r.host.toLowerCase())).size === list.length, 'two entries name the same host'),
+  /** Certificate revocation checks of Notation signatures (OCSP, then CRL). */
+  revocation: z
+    .strictObject({
+      /** Read CRLs and OCSP responses from this offline bundle (`notary-pin revocation fetch`) instead of the network. */
+      bundleDir: z.string().min(1).optional(),
+    })
+    .optional(),
   /** Trust rules, first match wins. An image no rule matches is an error. */
   trust: z.array(TrustRuleSchema).default([]),
   /** Extra image field paths for custom resources. */
   imageFields: z.array(ImageFieldSchema).default([]),
+  /** Image fields of common CRDs, turned on by name (README "What is checked"). */
+  presets: z.array(z.enum(PRESET_NAMES)).default([]),
+  /** String fields named `image` that are not images: not reported as unchecked (same form as imageFields). */
+  ignoreImageFields: z.array(ImageFieldSchema).default([]),
+  /** An `image` field nothing declares is a warning (`warn`) or an error (`strict`). */
+  coverage: z.enum(['warn', 'strict']).default('warn'),
   /** How many repositories (GUNs) have their trust data fetched at once. */
   concurrency: z.number().int().min(1).max(256).default(64),
   /**
@@ -137,6 +154,18 @@ export const SpecSchema = z.strictObject({
   cacheMaxEntries: z.number().int().min(1).max(100_000).default(1000),
   /** Directory for TOFU roots and the optional on-disk metadata cache. */
   cacheDir: z.string().min(1).optional(),
+}).superRefine((spec, ctx) => {
+  // A first use that cannot be remembered is no trust: refused when the config is loaded, not per image.
+  if (spec.cacheDir !== undefined) return;
+  spec.trust.forEach((rule, i) => {
+    if (rule.tofu && !rule.rootKeys?.length && rule.rootCA === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['trust', i, 'tofu'],
+        message: 'tofu: true needs spec.cacheDir (a first use that cannot be remembered is no trust): set spec.cacheDir, or pin rootKeys / rootCA instead',
+      });
+    }
+  });
 });
 export type Spec = z.infer<typeof SpecSchema>;
 export type SpecInput = z.input<typeof SpecSchema>;

@@ -83,11 +83,8 @@ async function startNotationSide(now: Date, storeDir: string): Promise<{ registr
   return { registry, policy };
 }
 
-export async function runDemo(opts: DemoOptions): Promise<number> {
-  const out = opts.stdout ?? process.stdout;
-  const err = opts.stderr ?? process.stderr;
-  const now = new Date();
-
+/** The Notary v1 side: signed trust data for IMAGES, served over HTTPS; the CAs the config pins. */
+async function startNotarySide(now: Date) {
   // A CA that issues the repositories' root certificates (what `spec.trust[].rootCA` pins) ...
   const signingCA = generateCA('notary-pin demo root CA', now);
   const repos = new Map<string, Record<string, Uint8Array>>();
@@ -107,6 +104,14 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const tlsCA = createTestCA('notary-pin demo TLS CA');
   const serverTls = tlsCA.issue(); // for 127.0.0.1
   const server = await startTrustServer({ repos, cert: serverTls.certPem, key: serverTls.keyPem });
+  return { server, tlsCA, signingCA };
+}
+
+export async function runDemo(opts: DemoOptions): Promise<number> {
+  const out = opts.stdout ?? process.stdout;
+  const err = opts.stderr ?? process.stderr;
+  const now = new Date();
+  const { server, tlsCA, signingCA } = await startNotarySide(now);
   const storeDir = mkdtempSync(join(tmpdir(), 'notary-pin-demo-'));
   let notation: OciRegistry | undefined;
 

@@ -192,7 +192,7 @@ describe('startEvaluation (incremental)', () => {
     const resources = [deployment('a', 'nginx:1.25', 'redis:7'), deployment('b', 'nginx:1.25'), deployment('c', 'redis:8')];
     const r = tableResolver(table);
     const ev = startEvaluation(spec(), r, { mode: 'pin' });
-    const uses = collectImageUses(resources, spec().imageFields);
+    const uses = collectImageUses(resources, spec());
     ev.add(uses[0]!);
     await Promise.resolve();
     await Promise.resolve();
@@ -268,7 +268,7 @@ describe('evaluate: deadline (signal) and the repository cap', () => {
     const e = await evaluate(resources, spec(), r, { mode: 'verify', maxRepositories: 64 }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(PinError);
     expect((e as PinError).code).toBe('TOO_MANY_IMAGES');
-    expect((e as PinError).message).toBe('3000 distinct image repositories, more than the 64 verified at most per review (spec.maxRepositoriesPerReview)');
+    expect((e as PinError).message).toBe('its 3001 images name more than 64 distinct repositories, the most verified per review (spec.maxRepositoriesPerReview)');
     expect((e as PinError).hint).toContain('raise spec.maxRepositoriesPerReview (now 64)');
     expect(calls).toEqual([]);
   });
@@ -279,5 +279,45 @@ describe('evaluate: deadline (signal) and the repository cap', () => {
     const out = await evaluate([deployment('x', ...uses)], spec(), r, { mode: 'verify', maxRepositories: 3 });
     expect(out.map((o) => o.status)).toEqual(['verified', 'verified', 'verified', 'verified', 'failed', 'verified']);
     expect(new Set(calls.map((c) => c.repository)).size).toBe(3);
+  });
+});
+
+describe('evaluate: coverage, placeholders, Lists', () => {
+  const prometheus = { apiVersion: 'monitoring.coreos.com/v1', kind: 'Prometheus', metadata: { name: 'k8s' }, spec: { image: 'quay.io/prometheus/prometheus:v2.54.1' } };
+
+  it('an undeclared image field is a warning outcome, never resolved; strict makes it a failure', async () => {
+    const r = tableResolver({});
+    const warn = await evaluate([prometheus], spec(), r, { mode: 'pin' });
+    expect(warn.map((o) => [o.status, o.use.field, o.status === 'unchecked' && o.error.code])).toEqual([['unchecked', 'spec.image', 'UNCHECKED_IMAGE_FIELD']]);
+    expect(r.calls).toEqual([]);
+    const strict = await evaluate([prometheus], spec({ coverage: 'strict' }), r, { mode: 'pin' });
+    expect(strict.map((o) => [o.status, o.status === 'failed' && o.error.code])).toEqual([['failed', 'UNCHECKED_IMAGE_FIELD']]);
+    const o = strict[0] as Extract<(typeof strict)[number], { status: 'failed' }>;
+    expect(o.error.message).toBe('spec.image of Prometheus (monitoring.coreos.com/v1) is a string field named "image" that notary-pin does not check: nothing declares it an image field');
+    expect(o.error.hint).toBe(
+      'to check it, turn on spec.presets: [prometheus-operator] or declare it in spec.imageFields: {kind: Prometheus, apiVersion: monitoring.coreos.com, path: spec.image}; ' +
+        'if it is not an image, list {kind: Prometheus, apiVersion: monitoring.coreos.com, path: spec.image} in spec.ignoreImageFields; spec.coverage: strict makes unchecked fields errors',
+    );
+    const preset = await evaluate([prometheus], spec({ presets: ['prometheus-operator'] }), r, { mode: 'pin' });
+    expect(preset.map((x) => x.status)).toEqual(['failed']);
+    expect(r.calls).toEqual(['quay.io/prometheus/prometheus:v2.54.1@']);
+  });
+
+  it('exclude patterns match a value that is not an image reference as written', async () => {
+    const r = tableResolver({ 'docker.io/library/nginx:1.25': D1 });
+    const res = [deployment('a', 'ko://knative.dev/serving/cmd/activator', 'nginx:1.25')];
+    const out = await evaluate(res, spec({ exclude: ['ko://**'] }), r, { mode: 'pin' });
+    expect(out.map((o) => o.status)).toEqual(['excluded', 'pinned']);
+    const none = await evaluate(res, spec(), r, { mode: 'pin' });
+    expect(none.map((o) => o.status)).toEqual(['failed', 'pinned']);
+    expect((none[0] as Extract<(typeof none)[number], { status: 'failed' }>).error.hint).toContain('"ko://**"');
+  });
+
+  it('attributes the images of a List to the item that holds them', () => {
+    const list = { apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'List', items: [deployment('inner', 'nginx:1')] }] };
+    const uses = collectImageUses([list], spec());
+    expect(uses.map((u) => [u.resource, u.field, u.resourceIndex])).toEqual([
+      [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'inner', namespace: 'prod' }, 'items[0].items[0].spec.template.spec.containers[0].image', 0],
+    ]);
   });
 });

@@ -5,10 +5,12 @@
  * turns outcomes into results, messages and denials, and `src/krm/` applies rewrites.
  */
 import { compilePolicy, type CompiledPolicy } from '../config/rules.js';
-import type { ImageField, Spec, TrustRule } from '../config/schema.js';
+import type { Spec, TrustRule } from '../config/schema.js';
 import { err, PinError, toPinError, type ResourceRef, type Result } from '../errors/errors.js';
-import { resourceRefOf } from '../manifest/io.js';
-import { findImages } from '../manifest/walk.js';
+import { findImages } from '../workload/find.js';
+import { resourceRefOf } from '../workload/ref.js';
+import type { WorkloadConfig } from '../workload/types.js';
+import { uncheckedFieldError } from './coverage.js';
 import { parseReference, withDigest } from '../reference/parse.js';
 import type { ImageReference } from '../reference/types.js';
 import type { Resolution, Resolver } from './port.js';
@@ -26,6 +28,8 @@ export interface ImageUse {
   container?: string;
   /** The value found in the manifest (not necessarily a string). */
   image: unknown;
+  /** A string field named `image` that nothing declares an image field: reported, never resolved. */
+  unchecked?: true;
 }
 
 export type ImageOutcome =
@@ -34,6 +38,8 @@ export type ImageOutcome =
   /** verify mode: pinned by digest and the digest is signed. */
   | { status: 'verified'; use: ImageUse; resolution: Resolution }
   | { status: 'excluded'; use: ImageUse }
+  /** an unchecked `image` field (a warning; under `spec.coverage: strict` it is `failed` instead). */
+  | { status: 'unchecked'; use: ImageUse; error: PinError }
   | { status: 'failed'; use: ImageUse; error: PinError };
 
 export interface EvaluateOptions {
@@ -53,11 +59,11 @@ export interface EvaluateOptions {
   maxRepositories?: number;
 }
 
-/** Every image field of every resource, in document order. */
-export function collectImageUses(resources: readonly unknown[], imageFields: readonly ImageField[]): ImageUse[] {
+/** Every image field of every resource, in document order (`config`: a `Spec`, or its image field settings). */
+export function collectImageUses(resources: readonly unknown[], config: WorkloadConfig): ImageUse[] {
   const uses: ImageUse[] = [];
   const strings = new Interner();
-  resources.forEach((resource, resourceIndex) => collectResourceImageUses(resource, resourceIndex, imageFields, uses, strings));
+  resources.forEach((resource, resourceIndex) => collectResourceImageUses(resource, resourceIndex, config, uses, strings));
   return uses;
 }
 
@@ -69,29 +75,39 @@ export function collectImageUses(resources: readonly unknown[], imageFields: rea
 export function collectResourceImageUses(
   resource: unknown,
   resourceIndex: number,
-  imageFields: readonly ImageField[],
+  config: WorkloadConfig,
   into: ImageUse[],
   strings: Interner = new Interner(),
 ): void {
-  const locs = findImages(resource, imageFields);
+  const locs = findImages(resource, config);
   if (locs.length === 0) return;
   // Uses live until the run ends: their strings are owned or pooled, never slices of the input.
-  const ref = compactRef(resourceRefOf(resource), strings);
+  // The ref is shared by the uses of one resource, or of one List item (results copy it).
+  const top = compactRef(resourceRefOf(resource), strings);
+  const itemRefs = new Map<ResourceRef, ResourceRef>();
+  const refOf = (r: ResourceRef | undefined): ResourceRef => {
+    if (r === undefined) return top;
+    let c = itemRefs.get(r);
+    if (c === undefined) itemRefs.set(r, (c = compactRef(r, strings)));
+    return c;
+  };
   for (const loc of locs) {
-    into.push({
+    const use: ImageUse = {
       resourceIndex,
-      // shared by the uses of one resource (results copy it: they never share objects)
-      resource: ref,
+      resource: refOf(loc.resource),
       field: strings.intern(loc.field),
       path: loc.path.map((seg) => (typeof seg === 'string' ? strings.intern(seg) : seg)),
-      ...(loc.container !== undefined && { container: strings.intern(loc.container) }),
       image: typeof loc.value === 'string' ? strings.intern(loc.value) : loc.value,
-    });
+    };
+    if (loc.container !== undefined) use.container = strings.intern(loc.container);
+    if (loc.kind === 'unchecked') use.unchecked = true;
+    into.push(use);
   }
 }
 
 type Plan =
   | { kind: 'excluded' }
+  | { kind: 'unchecked'; error: PinError }
   | { kind: 'failed'; error: PinError }
   | {
       kind: 'resolve';
@@ -111,6 +127,21 @@ function canonicalKey(ruleIndex: number, ref: ImageReference): string {
   return `${ruleIndex}\u0000${ref.repository}\u0000${ref.tag ?? ''}\u0000${ref.digest ?? ''}`;
 }
 
+const PLACEHOLDER_HINT =
+  'if the value is a build placeholder and not an image, a spec.exclude pattern that matches it as written (e.g. "ko://**") leaves it alone';
+
+/**
+ * A field value that is no image reference: excluded only by a pattern that matches it as written
+ * (a build placeholder such as `ko://...`), else REFERENCE_INVALID with a hint that says so.
+ */
+function notAReference(e: unknown, value: string, policy: CompiledPolicy): Plan {
+  if (policy.isExcludedValue(value)) return { kind: 'excluded' };
+  const error = toPinError(e, 'REFERENCE_INVALID');
+  if (error.code !== 'REFERENCE_INVALID') return { kind: 'failed', error };
+  const hint = error.hint !== undefined ? `${error.hint}; ${PLACEHOLDER_HINT}` : PLACEHOLDER_HINT;
+  return { kind: 'failed', error: new PinError({ code: error.code, message: error.message, hint, image: error.image, cause: error }) };
+}
+
 function plan(use: ImageUse, policy: CompiledPolicy, mode: 'pin' | 'verify'): Plan {
   if (typeof use.image !== 'string') {
     return {
@@ -126,7 +157,7 @@ function plan(use: ImageUse, policy: CompiledPolicy, mode: 'pin' | 'verify'): Pl
   try {
     ref = parseReference(use.image);
   } catch (e) {
-    return { kind: 'failed', error: toPinError(e, 'REFERENCE_INVALID') };
+    return notAReference(e, use.image, policy);
   }
   if (policy.isExcluded(ref)) return { kind: 'excluded' };
   const match = policy.ruleFor(ref);
@@ -161,7 +192,7 @@ export async function evaluate(
   resolver: Resolver,
   opts: EvaluateOptions,
 ): Promise<ImageOutcome[]> {
-  return evaluateUses(collectImageUses(resources, spec.imageFields), spec, resolver, opts);
+  return evaluateUses(collectImageUses(resources, spec), spec, resolver, opts);
 }
 
 /** `evaluate` for image uses already collected (with `spec.imageFields`): one outcome per use, in order. */
@@ -202,10 +233,10 @@ function deadlineError(source: string): PinError {
   });
 }
 
-function tooManyRepositories(count: number, max: number): PinError {
+function tooManyRepositories(images: number, max: number): PinError {
   return new PinError({
     code: 'TOO_MANY_IMAGES',
-    message: `${count} distinct image repositories, more than the ${max} verified at most per review (spec.maxRepositoriesPerReview)`,
+    message: `its ${images} images name more than ${max} distinct repositories, the most verified per review (spec.maxRepositoriesPerReview)`,
     hint: `split the workload, or raise spec.maxRepositoriesPerReview (now ${max}) in the NotaryPin config`,
   });
 }
@@ -275,6 +306,10 @@ function outcomesOf(
     uses.map(async (use, i): Promise<ImageOutcome> => {
       const p = plans[i]!;
       if (p.kind === 'excluded') return { status: 'excluded', use };
+      if (p.kind === 'unchecked') {
+        const error = p.error.with({ image: String(use.image) });
+        return spec.coverage === 'strict' ? { status: 'failed', use, error } : { status: 'unchecked', use, error };
+      }
       if (p.kind === 'failed') return { status: 'failed', use, error: p.error.with({ image: String(use.image) }) };
       const result = await resolved(p.key);
       if (!result.ok) return { status: 'failed', use, error: result.error.with({ image: p.ref.original }) };
@@ -300,14 +335,21 @@ export function startEvaluation(spec: Spec, resolver: Resolver, opts: EvaluateOp
   const uses: ImageUse[] = [];
   const plans: Plan[] = [];
   const resolutions = createResolutions(resolver, spec.concurrency, opts.signal);
-  // With a repository cap nothing starts before finish(): a review over the cap costs no fetch.
+  // With a repository cap nothing starts before finish(): a review over the cap costs no fetch,
+  // and the uses after the one that crossed it are only counted, not parsed.
   const max = opts.maxRepositories;
   const repositories = new Set<string>();
+  let overCapUses = 0;
 
   return {
     add(use) {
+      if (max !== undefined && repositories.size > max) {
+        overCapUses++;
+        return;
+      }
       let p: Plan;
-      if (typeof use.image !== 'string') p = plan(use, policy, opts.mode);
+      if (use.unchecked === true) p = { kind: 'unchecked', error: uncheckedFieldError(use) };
+      else if (typeof use.image !== 'string') p = plan(use, policy, opts.mode);
       else {
         const known = planFor.get(use.image);
         if (known === undefined) planFor.set(use.image, (p = plan(use, policy, opts.mode)));
@@ -321,7 +363,7 @@ export function startEvaluation(spec: Spec, resolver: Resolver, opts: EvaluateOp
     },
     finish() {
       if (max !== undefined) {
-        if (repositories.size > max) return Promise.reject(tooManyRepositories(repositories.size, max));
+        if (repositories.size > max) return Promise.reject(tooManyRepositories(uses.length + overCapUses, max));
         for (const p of plans) if (p.kind === 'resolve') resolutions.schedule(p);
       }
       return outcomesOf(uses, plans, resolutions.result, spec, opts.mode);

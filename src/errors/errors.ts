@@ -21,7 +21,7 @@ export const ErrorCodes = [
   // trust data
   'TRUST_FETCH', // transport: connect, TLS, timeout, HTTP status
   'TRUST_NOT_FOUND', // the server has no trust data for the GUN (404)
-  'TRUST_TOO_LARGE', // a response exceeded its size cap
+  'TRUST_TOO_LARGE', // a response exceeded its size cap, or a file its signature/key count bounds
   'TRUST_MALFORMED', // not JSON / does not match the TUF schema
   'TRUST_ROOT_UNTRUSTED', // root not pinned, does not chain to a pinned CA, TOFU not allowed ...
   'TRUST_SIGNATURE', // bad signature / threshold not met / key not in role

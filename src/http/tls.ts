@@ -3,8 +3,14 @@
  * certificate parsing.
  */
 import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { PinError } from '../errors/errors.js';
+
+/** Where relative file paths in the configuration resolve, for messages. */
+export const RELATIVE_PATHS =
+  "relative paths resolve against the config file's directory with --config (or --config-base), " +
+  "and against the working directory in a ResourceList's functionConfig (kpt --fn-config, a Kptfile configPath)";
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
@@ -15,13 +21,16 @@ const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/
 export function loadPemSource(source: string, what: string): string {
   if (source.trimStart().startsWith('-----BEGIN')) return source;
   let text: string;
+  const path = resolve(source);
   try {
-    text = readFileSync(source, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (e) {
+    // A config file's relative paths arrive resolved; one still relative came from a functionConfig.
+    const tried = isAbsolute(source) ? path : `${path} ("${source}" resolved against the working directory ${process.cwd()})`;
     throw new PinError({
       code: 'CONFIG_INVALID',
-      message: `${what}: cannot read ${source}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-      hint: `${what} must be a readable PEM file or an inline PEM block`,
+      message: `${what}: cannot read ${tried}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      hint: `${what} must be a readable PEM file or an inline PEM block; ${RELATIVE_PATHS}`,
       cause: e,
     });
   }

@@ -14,7 +14,8 @@ import { loadConfigFile, parseFunctionConfig } from '../config/load.js';
 import type { Spec } from '../config/schema.js';
 import { collectImageUses, collectResourceImageUses, evaluateUses, startEvaluation, type ImageOutcome, type ImageUse } from '../engine/evaluate.js';
 import { PinError, toPinError } from '../errors/errors.js';
-import { fileOf, parseInput, serialize, serializeParts } from '../manifest/io.js';
+import { parseInput, serialize, serializeParts } from '../manifest/io.js';
+import { fileOf } from '../workload/ref.js';
 import { prescanImages } from '../manifest/prescan.js';
 import type { FileRef, Manifest } from '../manifest/types.js';
 import { errorText, summaryLines, tally, toKrmResults } from '../report/format.js';
@@ -111,7 +112,7 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
       evaluation = startOver();
     }
     const from = (collected as ImageUse[]).length;
-    collectResourceImageUses(object, index, imageFields as NonNullable<typeof imageFields>, collected as ImageUse[], strings);
+    collectResourceImageUses(object, index, earlySpec as Spec, collected as ImageUse[], strings);
     for (let i = from; i < (collected as ImageUse[]).length; i++) evaluation?.add((collected as ImageUse[])[i]!);
     const file = fileOf(object);
     if (file !== undefined) files.set(index, { ...file, path: strings.intern(file.path) });
@@ -184,7 +185,7 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
       outcomes = await evaluation.finish();
     } else {
       resolver = opts.resolverFor(spec);
-      const uses = collected ?? collectImageUses(model.items.map((item) => item.object), spec.imageFields);
+      const uses = collected ?? collectImageUses(model.items.map((item) => item.object), spec);
       outcomes = await evaluateUses(uses, spec, resolver, { mode: spec.mode });
     }
   } catch (e) {
@@ -214,7 +215,8 @@ export async function runKrm(input: string | Uint8Array, opts: KrmRunOptions): P
   const stderr = [
     ...summaryLines(outcomes),
     `notary-pin: ${outcomes.length} image field${outcomes.length === 1 ? '' : 's'} in ${model.items.length} resource${model.items.length === 1 ? '' : 's'}: ` +
-      `${counts.pinned} pinned, ${counts.verified} verified, ${counts.excluded} excluded, ${counts.failed} failed`,
+      `${counts.pinned} pinned, ${counts.verified} verified, ${counts.excluded} excluded, ${counts.failed} failed` +
+      (counts.unchecked > 0 ? `, ${counts.unchecked} image field(s) not checked (warnings)` : ''),
   ];
   if (counts.failed > 0) return unchangedWith(resultsOf(), stderr, outcomes);
 

@@ -13,7 +13,7 @@ import { renderBlock } from './results.js';
 import { createHash } from 'node:crypto';
 import { parseInput, parsePathOf, serialize } from './io.js';
 import type { KrmResult, Manifest } from './types.js';
-import { findImages } from './walk.js';
+import { findImages } from '../workload/find.js';
 
 const pinned = (image: string): string => `${image}@sha256:${createHash('sha256').update(image).digest('hex')}`;
 const here = fileURLToPath(new URL('./', import.meta.url));

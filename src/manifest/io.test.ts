@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PinError } from '../errors/errors.js';
-import { fileOf, parseInput, resourceRefOf, serialize } from './io.js';
-import { findImages } from './walk.js';
+import { parseInput, serialize } from './io.js';
+import { fileOf } from '../workload/ref.js';
+import { findImages } from '../workload/find.js';
 
 const D = 'sha256:' + 'd'.repeat(64);
 
@@ -86,7 +87,11 @@ describe('parseInput: forms', () => {
     const m = parseInput(text);
     const item = m.items[0]!;
     const locs = findImages(item.object);
-    expect(locs.map((l) => [l.field, l.container, l.value])).toEqual([['spec.containers[0].image', 'c2', 'nginx:1']]);
+    expect(locs.map((l) => [l.field, l.container, l.value])).toEqual([
+      ['spec.containers[0].image', 'c2', 'nginx:1'],
+      ['x-base.image', undefined, 'nginx:1'], // reported as unchecked: nothing declares x-base
+    ]);
+    expect(locs[1]?.kind).toBe('unchecked');
     item.setImage(locs[0]!.path, `nginx:1@${D}`);
     expect(serialize(m)).toBe(text.replace('"nginx:1"', `"nginx:1@${D}"`));
   });
@@ -292,17 +297,6 @@ describe('serialize', () => {
 });
 
 describe('annotations', () => {
-  const withAnn = (ann: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', annotations: ann } });
-
-  it('reads path and index from kpt / kustomize annotations (internal ones first)', () => {
-    expect(fileOf(withAnn({ 'config.kubernetes.io/path': 'a.yaml', 'config.kubernetes.io/index': '2' }))).toEqual({ path: 'a.yaml', index: 2 });
-    expect(fileOf(withAnn({ 'internal.config.kubernetes.io/path': 'b.yaml', 'config.kubernetes.io/path': 'old.yaml', 'internal.config.kubernetes.io/index': '0' }))).toEqual({ path: 'b.yaml', index: 0 });
-    expect(fileOf(withAnn({ 'config.kubernetes.io/path': 'c.yaml', 'config.kubernetes.io/index': 'x' }))).toEqual({ path: 'c.yaml' });
-    expect(fileOf(withAnn({ 'config.kubernetes.io/index': '1' }))).toBeUndefined();
-    expect(fileOf({ metadata: null })).toBeUndefined();
-    expect(fileOf({})).toBeUndefined();
-  });
-
   it('works on items and leaves the annotations untouched in the output', () => {
     const text = `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p\n    annotations:\n      config.kubernetes.io/index: '3'\n      internal.config.kubernetes.io/path: "x/p.yaml"\n  spec:\n    containers: [{name: c, image: nginx}]\n`;
     const m = parseInput(text);
@@ -310,10 +304,5 @@ describe('annotations', () => {
     expect(fileOf(item)).toEqual({ path: 'x/p.yaml', index: 3 });
     item.setImage(['spec', 'containers', 0, 'image'], `nginx@${D}`);
     expect(serialize(m)).toBe(text.replace('image: nginx}', `image: nginx@${D}}`));
-  });
-
-  it('resourceRefOf takes only string fields', () => {
-    expect(resourceRefOf({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 1, namespace: 'n' } })).toEqual({ apiVersion: 'v1', kind: 'Pod', namespace: 'n' });
-    expect(resourceRefOf(null)).toEqual({});
   });
 });

@@ -20,13 +20,14 @@
 import { isDeepStrictEqual } from 'node:util';
 import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, visit } from 'yaml';
 import type { Document, Node, YAMLMap } from 'yaml';
-import { PinError, type ResourceRef } from '../errors/errors.js';
+import { PinError } from '../errors/errors.js';
 import { attachState, ManifestItem, stateOf, type DocState, type SourceState } from './model.js';
 import { buildFast, escalate, fastResultsEdit, fastStateOf, resultList, type FastState, type ResultSource } from './fast.js';
 import { resultsEdit, type TextEdit } from './results.js';
 import { isProvablyPlainPinned, nodeAt } from './rewrite.js';
-import { KrmResultSchema, type FileRef, type Item, type KrmResult, type Manifest } from './types.js';
+import { KrmResultSchema, type Item, type KrmResult, type Manifest } from './types.js';
 import { fingerprint, sameFingerprint } from './verify.js';
+import { resourceRefOf } from '../workload/ref.js';
 
 /** Default input size cap: 64 MiB. */
 export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
@@ -119,50 +120,6 @@ export function detectEol(text: string): '\n' | '\r\n' {
   return i > 0 && text[i - 1] === '\r' ? '\r\n' : '\n';
 }
 
-function nameOf(obj: unknown): string | undefined {
-  if (obj === null || typeof obj !== 'object') return undefined;
-  const md = (obj as Record<string, unknown>).metadata;
-  if (md === null || typeof md !== 'object') return undefined;
-  const name = (md as Record<string, unknown>).name;
-  return typeof name === 'string' ? name : undefined;
-}
-
-/** apiVersion / kind / name / namespace of a resource, as far as they are strings. */
-export function resourceRefOf(obj: unknown): ResourceRef {
-  const ref: ResourceRef = {};
-  if (obj === null || typeof obj !== 'object') return ref;
-  const o = obj as Record<string, unknown>;
-  if (typeof o.apiVersion === 'string') ref.apiVersion = o.apiVersion;
-  if (typeof o.kind === 'string') ref.kind = o.kind;
-  const name = nameOf(o);
-  if (name !== undefined) ref.name = name;
-  const md = o.metadata as Record<string, unknown> | undefined;
-  if (md && typeof md === 'object' && typeof md.namespace === 'string') ref.namespace = md.namespace;
-  return ref;
-}
-
-const PATH_ANNOTATIONS = ['internal.config.kubernetes.io/path', 'config.kubernetes.io/path'];
-const INDEX_ANNOTATIONS = ['internal.config.kubernetes.io/index', 'config.kubernetes.io/index'];
-
-/**
- * The file a resource came from, from the annotations kpt and kustomize set
- * (`internal.config.kubernetes.io/path|index`, legacy `config.kubernetes.io/path|index`).
- * These annotations are never modified by notary-pin.
- */
-export function fileOf(item: Item | Record<string, unknown>): FileRef | undefined {
-  const obj: Record<string, unknown> = typeof (item as Partial<Item>).setImage === 'function' ? (item as Item).object : (item as Record<string, unknown>);
-  const md = obj.metadata;
-  if (md === null || typeof md !== 'object') return undefined;
-  const ann = (md as Record<string, unknown>).annotations;
-  if (ann === null || typeof ann !== 'object') return undefined;
-  const a = ann as Record<string, unknown>;
-  const path = PATH_ANNOTATIONS.map((k) => a[k]).find((v): v is string => typeof v === 'string' && v !== '');
-  if (path === undefined) return undefined;
-  const indexStr = INDEX_ANNOTATIONS.map((k) => a[k]).find((v) => typeof v === 'string' || typeof v === 'number');
-  const index = typeof indexStr === 'number' ? indexStr : typeof indexStr === 'string' && /^\d{1,9}$/.test(indexStr) ? Number(indexStr) : undefined;
-  return index !== undefined && Number.isInteger(index) && index >= 0 ? { path, index } : { path };
-}
-
 function where(lc: LineCounter, offset: number | undefined): string {
   if (offset === undefined) return '';
   const { line, col } = lc.linePos(offset);
@@ -223,7 +180,7 @@ function describe(node: unknown): string {
 }
 
 function checkResource(obj: Record<string, unknown>, label: string): void {
-  const name = nameOf(obj);
+  const name = resourceRefOf(obj).name;
   const named = name !== undefined ? ` (name "${name}")` : '';
   for (const key of ['apiVersion', 'kind'] as const) {
     const v = obj[key];

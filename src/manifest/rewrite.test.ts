@@ -3,7 +3,7 @@ import { Scalar } from 'yaml';
 import { PinError } from '../errors/errors.js';
 import { parseInput, serialize } from './io.js';
 import { isSafePlain, renderScalar, setImage } from './rewrite.js';
-import { findImages } from './walk.js';
+import { findImages } from '../workload/find.js';
 
 const D = 'sha256:' + 'e'.repeat(64);
 const scalar = (type: Scalar.Type) => Object.assign(new Scalar('x'), { type });

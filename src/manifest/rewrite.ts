@@ -16,7 +16,7 @@ import type { Document, Node, YAMLMap } from 'yaml';
 import { PinError } from '../errors/errors.js';
 import { boundedMemo } from '../util/memo.js';
 import type { FieldPath, Item } from './types.js';
-import { formatField } from './walk.js';
+import { formatField } from '../workload/path.js';
 
 /** One recorded scalar replacement. */
 export interface ScalarEdit {

@@ -1,6 +1,6 @@
 /**
- * Types shared by the manifest reader/writer (`io.ts`), the image walker (`walk.ts`) and the
- * comment-preserving rewriter (`rewrite.ts`).
+ * Types shared by the manifest reader/writer (`io.ts`) and the comment-preserving rewriter
+ * (`rewrite.ts`).
  */
 import { z } from 'zod';
 import type { ResourceRef } from '../errors/errors.js';
@@ -8,20 +8,7 @@ import type { ResourceRef } from '../errors/errors.js';
 /** A path inside a resource: map keys are strings, list indexes are numbers. */
 export type FieldPath = readonly (string | number)[];
 
-/** Where an image reference lives inside one resource. */
-export interface ImageLocation {
-  /** e.g. `['spec','template','spec','containers',0,'image']` */
-  path: (string | number)[];
-  /** The KRM result field path, e.g. `spec.template.spec.containers[0].image`. */
-  field: string;
-  /** The value found. Callers validate it: it may be a number, null, a map ... */
-  value: unknown;
-  /** Container name, for container / initContainer / ephemeralContainer locations. */
-  container?: string;
-  /** Volume name, for `volumes[].image.reference` locations. */
-  volume?: string;
-  kind: 'container' | 'initContainer' | 'ephemeralContainer' | 'volume' | 'custom';
-}
+export type { FileRef } from '../workload/ref.js';
 
 /** The KRM functions spec severity of a result (`error` when not given). */
 export const SeveritySchema = z.enum(['error', 'warning', 'info']);
@@ -59,12 +46,6 @@ export const KrmResultSchema = z.strictObject({
 });
 export type KrmResult = z.infer<typeof KrmResultSchema>;
 
-/** The file a resource came from, from the kpt / kustomize path and index annotations. */
-export interface FileRef {
-  path: string;
-  index?: number;
-}
-
 /** One Kubernetes resource of the input: a ResourceList item or a document of a stream. */
 export interface Item {
   /** 0-based position among the resources (ResourceList `items` order, or stream order without null documents). */
@@ -78,7 +59,7 @@ export interface Item {
   /** True once `setImage` changed something in this resource. */
   readonly changed: boolean;
   /**
-   * Replace the scalar at `path` (a path from `findImages`) with `value`, keeping its quoting style
+   * Replace the scalar at `path` (a path from `workload/find.ts` `findImages`) with `value`, keeping its quoting style
    * and comments. See `rewrite.ts` for the alias rules.
    */
   setImage(path: FieldPath, value: string): void;

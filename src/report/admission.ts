@@ -14,6 +14,7 @@ const MAX_DETAIL_CHARS = 400;
 
 type Failed = Extract<ImageOutcome, { status: 'failed' }>;
 type Excluded = Extract<ImageOutcome, { status: 'excluded' }>;
+type Unchecked = Extract<ImageOutcome, { status: 'unchecked' }>;
 
 /** Renders the image value as written (it may not even be a string in a hostile object). */
 export function showImage(image: unknown): string {
@@ -48,6 +49,8 @@ export function failureReason(error: PinError): string {
       return `not a valid image reference: ${detail}${hint}`;
     case 'NO_TRUST_RULE':
       return `no trust rule covers this image: ${detail}${hint}`;
+    case 'UNCHECKED_IMAGE_FIELD':
+      return `not checked (spec.coverage: strict): ${detail}${hint}`;
     default:
       if (error.code.startsWith('TRUST_')) return `trust data failed (${error.code}): ${detail}${hint}`;
       return `verification failed (${error.code}): ${detail}${hint}`;
@@ -81,6 +84,17 @@ export function exclusionWarnings(excluded: readonly Excluded[]): string[] {
   return excluded.map((e) => `notary-pin: ${showLocation(e.use)}: image ${showImage(e.use.image)} is excluded from signature verification by policy`);
 }
 
+/**
+ * One warning per `image` field nothing declares (short: the API server cuts warnings at 255
+ * characters; the KRM results carry the full hint).
+ */
+export function uncheckedWarnings(unchecked: readonly Unchecked[]): string[] {
+  return unchecked.map(
+    (u) =>
+      `notary-pin: ${u.use.field} is not checked as an image (UNCHECKED_IMAGE_FIELD; declare it in spec.imageFields or spec.presets, or list it in spec.ignoreImageFields): ${showImage(u.use.image)}`,
+  );
+}
+
 /** The message when verification did not end before the API server's deadline. */
 export function timeoutMessage(subject: Subject, timeoutMs: number): string {
   const t = Number.isInteger(timeoutMs / 1000) ? `${timeoutMs / 1000}s` : `${(timeoutMs / 1000).toFixed(1)}s`;
@@ -112,12 +126,13 @@ export function errorMessage(subject: Subject, error: PinError): string {
   return `notary-pin: could not verify the images of ${showSubject(subject)}: ${error.code}: ${oneLine(error.message)}${hint}; denied (fail closed).`;
 }
 
-/** One warning per image admitted without signature verification (a Notation policy at level `skip`). */
+/** One warning per image admitted without signature verification (a Notation policy at level `skip`); `unverified` says why in a few words. */
 export function unverifiedWarnings(outcomes: readonly ImageOutcome[]): string[] {
   const out: string[] = [];
   for (const o of outcomes) {
     if (o.status === 'verified' && o.resolution.unverified !== undefined) {
-      out.push(`notary-pin: ${showLocation(o.use)}: image ${showImage(o.use.image)} admitted WITHOUT signature verification: ${oneLine(o.resolution.unverified)}`);
+      // What matters first: the API server may cut long warnings.
+      out.push(`notary-pin: admitted WITHOUT signature verification (${oneLine(o.resolution.unverified)}): ${showLocation(o.use)}: ${showImage(o.use.image)}`);
     }
   }
   return out;

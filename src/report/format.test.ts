@@ -9,7 +9,7 @@ const D = `sha256:${'a'.repeat(64)}`;
 const use: ImageUse = { resourceIndex: 0, resource: { kind: 'Pod', name: 'p' }, field: 'spec.containers[0].image', path: [], image: 'reg.example/app:v1' };
 const notary: Resolution = { digest: D, tag: 'v1', role: 'targets/releases', gun: 'reg.example/app' };
 const notation: Resolution = { digest: D, tag: 'v1', system: 'notation', signer: 'C=US, ST=WA, O=Acme, CN=ci', role: 'notary.x509', gun: 'reg.example/app' };
-const why = 'NOT VERIFIED: trust policy "dev" has signatureVerification level skip';
+const why = 'NOT VERIFIED: trust policy "dev" is level skip';
 const skipped: Resolution = { digest: D, tag: 'v1', system: 'notation', signer: why, role: why, gun: 'reg.example/app', unverified: why };
 const pinned = (resolution: Resolution): ImageOutcome => ({ status: 'pinned', use, resolution, newValue: `reg.example/app:v1@${D}`, changed: true });
 
@@ -48,7 +48,7 @@ describe('results and summary', () => {
     expect(toKrmResults([verified], () => undefined)[0]!.severity).toBe('warning');
     expect(summaryLines([verified])[0]).toMatch(/^UNVERIFIED reg\.example\/app:v1 \(NOT VERIFIED/);
     expect(unverifiedWarnings([verified])).toEqual([
-      `notary-pin: spec.containers[0].image: image "reg.example/app:v1" admitted WITHOUT signature verification: ${why}`,
+      `notary-pin: admitted WITHOUT signature verification (${why}): spec.containers[0].image: "reg.example/app:v1"`,
     ]);
     expect(unverifiedWarnings([{ status: 'verified', use, resolution: notation }])).toEqual([]);
   });

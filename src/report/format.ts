@@ -66,6 +66,15 @@ export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLook
           tags: { code: o.error.code, ...(o.error.role && { role: o.error.role }) },
         });
         break;
+      case 'unchecked':
+        results.push({
+          severity: 'warning',
+          message: `${image}: ${errorText(o.error)}`,
+          ...base,
+          field: { path: o.use.field, currentValue: o.use.image },
+          tags: { code: o.error.code },
+        });
+        break;
       case 'excluded':
         results.push({
           severity: 'info',
@@ -142,6 +151,9 @@ export function summaryLines(outcomes: readonly ImageOutcome[]): string[] {
       case 'excluded':
         line = `excluded  ${image}`;
         break;
+      case 'unchecked':
+        line = `UNCHECKED ${image}: ${errorText(o.error)} [${o.error.code}]`;
+        break;
       case 'pinned':
         line = o.changed ? `pinned    ${image} -> ${o.newValue} (${signedBy(o.resolution)})` : `unchanged ${image} (${signedBy(o.resolution)})`;
         if (o.resolution.unverified !== undefined) line = `UNVERIFIED ${line.trimStart()}`;
@@ -159,7 +171,7 @@ export function summaryLines(outcomes: readonly ImageOutcome[]): string[] {
 
 /** Counts for the closing line of the summary. */
 export function tally(outcomes: readonly ImageOutcome[]): Record<ImageOutcome['status'], number> {
-  const t = { pinned: 0, verified: 0, excluded: 0, failed: 0 };
+  const t = { pinned: 0, verified: 0, excluded: 0, unchecked: 0, failed: 0 };
   for (const o of outcomes) t[o.status]++;
   return t;
 }

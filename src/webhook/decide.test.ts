@@ -122,13 +122,59 @@ describe('decide: checked workloads', () => {
     expect(none.response.response.status?.message).toContain('no trust rule covers this image');
   });
 
-  it('checks custom kinds named in spec.imageFields', () => {
-    const spec = testSpec({ imageFields: [{ kind: 'MyApp', apiVersion: 'example.com/v1', path: 'spec.image' }] });
+  it('checks CREATE and UPDATE of every kind a webhook rule sends', () => {
     const f = fixture('configmap-create.v1');
-    f.request.kind = { group: 'example.com', version: 'v1', kind: 'MyApp' };
-    expect(isChecked(review(f).request, spec)).toBe(true);
     f.request.kind = { group: 'example.com', version: 'v2', kind: 'MyApp' };
-    expect(isChecked(review(f).request, spec)).toBe(false);
+    expect(isChecked(review(f).request)).toBe(true);
+    f.request.operation = 'DELETE';
+    expect(isChecked(review(f).request)).toBe(false);
+  });
+
+  it('honours imageFields[].apiVersion given as a group only (argoproj.io), as the function does', async () => {
+    const spec = testSpec({ imageFields: [{ kind: 'Workflow', apiVersion: 'argoproj.io', path: 'spec.image' }] });
+    const f = fixture('configmap-create.v1');
+    f.request.kind = { group: 'argoproj.io', version: 'v1alpha1', kind: 'Workflow' };
+    f.request.resource = { group: 'argoproj.io', version: 'v1alpha1', resource: 'workflows' };
+    f.request.object = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'w', namespace: 'shop' }, spec: { image: '127.0.0.1:5000/shop/a:1' } };
+    const res = await decide(review(f), deps({ spec }), BUDGET);
+    expect(res.response.response.allowed).toBe(false);
+    expect(res.response.response.status?.message).toContain('- spec.image: "127.0.0.1:5000/shop/a:1": not pinned by digest');
+  });
+
+  it('checks a pod spec in a kind nobody listed (an Argo Rollout), by its shape', async () => {
+    const f = fixture('configmap-create.v1');
+    f.request.kind = { group: 'argoproj.io', version: 'v1alpha1', kind: 'Rollout' };
+    f.request.resource = { group: 'argoproj.io', version: 'v1alpha1', resource: 'rollouts' };
+    f.request.object = {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Rollout',
+      metadata: { name: 'r', namespace: 'shop' },
+      spec: { template: { spec: { containers: [{ name: 'app', image: `127.0.0.1:5000/shop/web@${UNSIGNED}` }] } } },
+    };
+    const res = await decide(review(f), deps(), BUDGET);
+    expect(res.response.response.allowed).toBe(false);
+    expect(res.response.response.status?.message).toContain('spec.template.spec.containers[0].image (container "app")');
+  });
+
+  it('warns about an image field nobody declared, and denies it under spec.coverage: strict', async () => {
+    const f = fixture('configmap-create.v1');
+    f.request.kind = { group: 'monitoring.coreos.com', version: 'v1', kind: 'Prometheus' };
+    f.request.resource = { group: 'monitoring.coreos.com', version: 'v1', resource: 'prometheuses' };
+    f.request.object = { apiVersion: 'monitoring.coreos.com/v1', kind: 'Prometheus', metadata: { name: 'k8s', namespace: 'mon' }, spec: { image: 'quay.io/prometheus/prometheus:v2.54.1' } };
+    const warn = await decide(review(f), deps(), BUDGET);
+    expect(warn.response.response.allowed).toBe(true);
+    expect(warn.response.response.warnings).toEqual([
+      'notary-pin: spec.image is not checked as an image (UNCHECKED_IMAGE_FIELD; declare it in spec.imageFields or spec.presets, or list it in spec.ignoreImageFields): "quay.io/prometheus/prometheus:v2.54.1"',
+    ]);
+    const strict = await decide(review(f), deps({ spec: testSpec({ coverage: 'strict' }) }), BUDGET);
+    expect(strict.response.response.allowed).toBe(false);
+    expect(strict.response.response.status?.message).toContain('- spec.image: "quay.io/prometheus/prometheus:v2.54.1": not checked (spec.coverage: strict)');
+    expect(strict.response.response.status?.message).toContain('spec.presets: [prometheus-operator]');
+    const ignored = await decide(review(f), deps({ spec: testSpec({ coverage: 'strict', ignoreImageFields: [{ kind: 'Prometheus', path: 'spec.image' }] }) }), BUDGET);
+    expect(ignored.response.response).toEqual({ uid: f.request.uid, allowed: true });
+    const preset = await decide(review(f), deps({ spec: testSpec({ coverage: 'strict', presets: ['prometheus-operator'] }) }), BUDGET);
+    expect(preset.response.response.allowed).toBe(false);
+    expect(preset.response.response.status?.message).toContain('- spec.image: "quay.io/prometheus/prometheus:v2.54.1": no trust rule covers this image');
   });
 
   it('verifies the image field of such a custom kind through the engine', async () => {
@@ -143,8 +189,16 @@ describe('decide: checked workloads', () => {
 });
 
 describe('decide: requests left alone', () => {
+  it('allows a ConfigMap after looking at it: its data.image is a warning, not an image', async () => {
+    const res = await run('configmap-create.v1');
+    expect(res.reason).toBe('verified');
+    expect(res.response.response.allowed).toBe(true);
+    expect(res.response.response.warnings).toEqual([expect.stringContaining('notary-pin: data.image is not checked as an image (UNCHECKED_IMAGE_FIELD')]);
+    const ignored = await run('configmap-create.v1', undefined, deps({ spec: testSpec({ ignoreImageFields: [{ kind: 'ConfigMap', apiVersion: 'v1', path: 'data.image' }] }) }));
+    expect(ignored.response.response).toEqual({ uid: fixture('configmap-create.v1').request.uid, allowed: true });
+  });
+
   it.each<[string, FixtureName, ((f: any) => void) | undefined]>([
-    ['a ConfigMap', 'configmap-create.v1', undefined],
     ['a DELETE', 'pod-delete.v1', undefined],
     ['a CONNECT', 'pod-create.v1', (f) => (f.request.operation = 'CONNECT')],
     ['pods/status', 'pod-create.v1', (f) => ((f.request.subResource = 'status'), (f.request.operation = 'UPDATE'))],
@@ -192,7 +246,7 @@ describe('decide: fail closed', () => {
     expect(res.reason).toBe('policy');
     expect(res.error?.code).toBe('TOO_MANY_IMAGES');
     expect(res.response.response.status?.message).toContain(
-      'TOO_MANY_IMAGES: 2 distinct image repositories, more than the 1 verified at most per review (spec.maxRepositoriesPerReview)',
+      'TOO_MANY_IMAGES: its 2 images name more than 1 distinct repositories, the most verified per review (spec.maxRepositoriesPerReview)',
     );
     expect(res.response.response.status?.message).toContain('raise spec.maxRepositoriesPerReview (now 1)');
     expect(d.resolver.calls).toBe(0);
@@ -236,6 +290,19 @@ describe('decide: fail closed', () => {
     const res = await run('pod-create.v1', undefined, deps({ evaluate }));
     expect(res.response.response.allowed).toBe(false);
     expect(res.failures.every((f) => f.error.code === 'INTERNAL')).toBe(true);
+  });
+
+  it('decides from request.kind: a Pod review whose object claims to be a ConfigMap is denied', async () => {
+    const res = await run('pod-create.v1', (f) => (f.request.object.kind = 'ConfigMap'));
+    expect(res.reason).toBe('error');
+    expect(res.response.response.allowed).toBe(false);
+    expect(res.response.response.status?.message).toContain(`the object's kind "ConfigMap" does not match the request's kind "Pod"`);
+    const other = await run('pod-create.v1', (f) => (f.request.object.apiVersion = 'example.com/v1'));
+    expect(other.response.response.allowed).toBe(false);
+    expect(other.response.response.status?.message).toContain(`the object's apiVersion "example.com/v1" does not match the request's apiVersion "v1"`);
+    // and the other way round: a ConfigMap review carrying a Pod is refused too
+    const cm = await run('configmap-create.v1', (f) => (f.request.object.kind = 'Pod'));
+    expect(cm.response.response.allowed).toBe(false);
   });
 
   it('fills namespace, apiVersion and kind from the request when the object lacks them', () => {

@@ -9,7 +9,8 @@ import type { Spec } from '../config/schema.js';
 import type { EvaluateOptions, ImageOutcome } from '../engine/evaluate.js';
 import { PinError, toPinError } from '../errors/errors.js';
 import type { Resolver } from '../engine/port.js';
-import { deadlineMessage, denialMessage, errorMessage, exclusionWarnings, timeoutMessage, unverifiedWarnings, type Subject } from '../report/admission.js';
+import { deadlineMessage, denialMessage, errorMessage, exclusionWarnings, timeoutMessage, uncheckedWarnings, unverifiedWarnings, type Subject } from '../report/admission.js';
+import { apiVersionOf } from '../workload/kinds.js';
 import { allowResponse, denyResponse, type AdmissionRequest, type AdmissionReviewRequest, type AdmissionReviewResponse } from './review.js';
 
 /** The engine's `evaluate` (src/engine/evaluate.ts), injectable for tests. */
@@ -58,34 +59,21 @@ export interface Decision {
   error?: PinError;
 }
 
-/** Built-in workload kinds by API group (`extensions` for clusters still serving the old groups). */
-const CHECKED_KINDS: Readonly<Record<string, readonly string[]>> = {
-  '': ['Pod', 'ReplicationController', 'PodTemplate'],
-  apps: ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'],
-  extensions: ['Deployment', 'DaemonSet', 'ReplicaSet'],
-  batch: ['Job', 'CronJob'],
-};
-
 const CHECKED_OPERATIONS = new Set(['CREATE', 'UPDATE']);
 
 /**
- * Whether this request is one the webhook verifies. CREATE and UPDATE of the workload kinds, the
- * `pods/ephemeralcontainers` subresource, and custom kinds named in `spec.imageFields` (when a
- * webhook rule sends them). Everything else — other kinds, other subresources (`pods/status`,
- * `deployments/scale` ...), DELETE and CONNECT — is allowed untouched.
+ * Whether this request is one the webhook verifies: CREATE and UPDATE of any kind a webhook rule
+ * sends (which fields carry images is `src/workload/`'s definition, the same as the function's),
+ * and the `pods/ephemeralcontainers` subresource. Other subresources (`pods/status`,
+ * `deployments/scale` ...), DELETE and CONNECT are allowed untouched.
  */
-export function isChecked(request: AdmissionRequest, spec: Spec): boolean {
+export function isChecked(request: AdmissionRequest): boolean {
   if (!CHECKED_OPERATIONS.has(request.operation)) return false;
-  const { group, version, kind } = request.kind;
   const sub = request.subResource ?? '';
-  if (sub !== '') {
-    // Adding ephemeral containers is an update of this subresource; its object is the Pod
-    // (or, on API servers before 1.22, an EphemeralContainers object).
-    return request.resource.group === '' && request.resource.resource === 'pods' && sub === 'ephemeralcontainers';
-  }
-  if (CHECKED_KINDS[group]?.includes(kind) === true) return true;
-  const apiVersion = group === '' ? version : `${group}/${version}`;
-  return spec.imageFields.some((f) => f.kind === kind && (f.apiVersion === undefined || f.apiVersion === apiVersion));
+  if (sub === '') return true;
+  // Adding ephemeral containers is an update of this subresource; its object is the Pod
+  // (or, on API servers before 1.22, an EphemeralContainers object).
+  return request.resource.group === '' && request.resource.resource === 'pods' && sub === 'ephemeralcontainers';
 }
 
 function subjectOf(request: AdmissionRequest): Subject {
@@ -100,8 +88,10 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * The object the engine sees: the request's object with apiVersion/kind/namespace filled from the
- * request where missing, and a pre-1.22 `EphemeralContainers` object turned into the Pod shape.
+ * The object the engine sees, typed by `request.kind` (never by what the object says): its
+ * apiVersion/kind are the request's, an object claiming another kind or apiVersion is refused
+ * (INPUT_INVALID), the namespace is filled from the request where missing, and a pre-1.22
+ * `EphemeralContainers` object is turned into the Pod shape.
  */
 export function objectForEngine(request: AdmissionRequest): Record<string, unknown> {
   const obj = request.object;
@@ -113,7 +103,17 @@ export function objectForEngine(request: AdmissionRequest): Record<string, unkno
     });
   }
   const { group, version, kind } = request.kind;
-  const apiVersion = group === '' ? version : `${group}/${version}`;
+  const apiVersion = apiVersionOf(group, version);
+  for (const [field, want] of [['kind', kind], ['apiVersion', apiVersion]] as const) {
+    const got = obj[field];
+    if (got !== undefined && got !== want) {
+      throw new PinError({
+        code: 'INPUT_INVALID',
+        message: `the object's ${field} ${JSON.stringify(got)} does not match the request's ${field} ${JSON.stringify(want)}`,
+        hint: 'the API server sends the object in the kind and version of the request; check what is calling the webhook',
+      });
+    }
+  }
   const metadata = isRecord(obj.metadata) ? { ...obj.metadata } : {};
   if (metadata.namespace === undefined && request.namespace !== undefined && request.namespace !== '') {
     metadata.namespace = request.namespace;
@@ -121,12 +121,7 @@ export function objectForEngine(request: AdmissionRequest): Record<string, unkno
   if (kind === 'EphemeralContainers') {
     return { apiVersion: 'v1', kind: 'Pod', metadata, spec: { ephemeralContainers: obj.ephemeralContainers ?? [] } };
   }
-  return {
-    ...obj,
-    apiVersion: typeof obj.apiVersion === 'string' ? obj.apiVersion : apiVersion,
-    kind: typeof obj.kind === 'string' ? obj.kind : kind,
-    metadata,
-  };
+  return { ...obj, apiVersion, kind, metadata };
 }
 
 const TIMED_OUT = Symbol('timed out');
@@ -187,9 +182,11 @@ function oldestVerification(outcomes: readonly ImageOutcome[]): Date | undefined
 function fromOutcomes(review: AdmissionReviewRequest, subject: Subject, outcomes: readonly ImageOutcome[], opts: DecideOptions): Decision {
   const failures: Failed[] = [];
   const excluded: Extract<ImageOutcome, { status: 'excluded' }>[] = [];
+  const unchecked: Extract<ImageOutcome, { status: 'unchecked' }>[] = [];
   for (const o of outcomes) {
     if (o.status === 'failed') failures.push(o);
     else if (o.status === 'excluded') excluded.push(o);
+    else if (o.status === 'unchecked') unchecked.push(o);
     else if (o.status === 'pinned') {
       // Verify mode never rewrites; an engine that says "pinned" here is a bug: fail closed.
       failures.push({
@@ -199,7 +196,7 @@ function fromOutcomes(review: AdmissionReviewRequest, subject: Subject, outcomes
       });
     }
   }
-  const warnings = [...exclusionWarnings(excluded), ...unverifiedWarnings(outcomes)];
+  const warnings = [...uncheckedWarnings(unchecked), ...exclusionWarnings(excluded), ...unverifiedWarnings(outcomes)];
   const images = outcomes.length;
   if (failures.some((f) => f.error.code === 'DEADLINE')) {
     const message = deadlineMessage(subject, opts.timeoutMs ?? opts.budgetMs, failures);
@@ -222,7 +219,7 @@ function fromOutcomes(review: AdmissionReviewRequest, subject: Subject, outcomes
 export async function decide(review: AdmissionReviewRequest, deps: DecideDeps, opts: DecideOptions): Promise<Decision> {
   const { request } = review;
   const subject = subjectOf(request);
-  if (!isChecked(request, deps.spec)) {
+  if (!isChecked(request)) {
     return { response: allowResponse(review), reason: 'skipped', failures: [], images: 0 };
   }
   let outcomes: ImageOutcome[] | typeof TIMED_OUT;

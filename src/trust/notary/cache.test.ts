@@ -90,3 +90,73 @@ describe('trust cache', () => {
     expect(n).toBe(2);
   });
 });
+
+describe('trust cache: callers that abort', () => {
+  /** A load that waits for `release` or its own abort; records whether it was aborted. */
+  function gatedLoad() {
+    const seen = { loads: 0, aborted: false };
+    let release!: (v: number) => void;
+    const gate = new Promise<number>((r) => (release = r));
+    const load = (signal: AbortSignal) => {
+      seen.loads++;
+      return new Promise<number>((resolve, reject) => {
+        signal.addEventListener('abort', () => {
+          seen.aborted = true;
+          reject(signal.reason);
+        });
+        void gate.then(resolve);
+      });
+    };
+    return { seen, load, release: (v: number) => release(v) };
+  }
+
+  it('an aborted waiter stops waiting at once; the shared load goes on for the others', async () => {
+    const c = createTrustCache<number>({ failureTtlMs: 60_000 });
+    const g = gatedLoad();
+    const a = new AbortController();
+    const b = new AbortController();
+    const first = c.get('k', g.load, () => later(1e6), a.signal);
+    const second = c.get('k', g.load, () => later(1e6), b.signal);
+    a.abort(new Error('deadline of review A'));
+    await expect(first).rejects.toThrow('deadline of review A');
+    expect(g.seen.aborted).toBe(false);
+    g.release(42);
+    expect(await second).toBe(42);
+    expect(g.seen.loads).toBe(1);
+  });
+
+  it('the shared load is aborted when every waiter aborted, and that failure is not remembered', async () => {
+    const c = createTrustCache<number>({ failureTtlMs: 60_000 });
+    const g = gatedLoad();
+    const ctrls = [new AbortController(), new AbortController()];
+    const waits = ctrls.map((x) => c.get('k', g.load, () => later(1e6), x.signal));
+    ctrls[0]!.abort(new Error('a'));
+    expect(g.seen.aborted).toBe(false);
+    ctrls[1]!.abort(new Error('b'));
+    await expect(waits[1]).rejects.toThrow('b');
+    expect(g.seen.aborted).toBe(true);
+    await expect(waits[0]).rejects.toThrow('a');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await c.get('k', async () => 7, () => later(1e6))).toBe(7); // not a cached failure
+  });
+
+  it('a waiter without a signal keeps the shared load running', async () => {
+    const c = createTrustCache<number>();
+    const g = gatedLoad();
+    const x = new AbortController();
+    const aborting = c.get('k', g.load, () => later(1e6), x.signal);
+    const patient = c.get('k', g.load, () => later(1e6));
+    x.abort(new Error('gone'));
+    await expect(aborting).rejects.toThrow('gone');
+    expect(g.seen.aborted).toBe(false);
+    g.release(5);
+    expect(await patient).toBe(5);
+  });
+
+  it('an already aborted signal starts nothing', async () => {
+    const c = createTrustCache<number>();
+    const g = gatedLoad();
+    await expect(c.get('k', g.load, () => later(1e6), AbortSignal.abort(new Error('late')))).rejects.toThrow('late');
+    expect(g.seen.loads).toBe(0);
+  });
+});

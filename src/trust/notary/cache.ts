@@ -2,7 +2,9 @@
  * The verified-trust cache, shared by a KRM run and the long-running webhook. Keyed by
  * (server, GUN, rule identity):
  *
- * - single flight: concurrent `get`s of one key share one load (one fetch per role);
+ * - single flight: concurrent `get`s of one key share one load (one fetch per role); a caller whose
+ *   signal aborts stops waiting at once, and the shared load is aborted only when every caller
+ *   waiting for it has aborted (a caller without a signal keeps it running);
  * - an entry is valid until the earliest role expiry of the verified data or the TTL, whichever
  *   comes first (so revocations and new signatures show up within the TTL);
  * - LRU-bounded: at most `maxEntries` keys, least recently used evicted first;
@@ -27,7 +29,7 @@ export interface TrustCache<V> {
    * The cached value for `key`, or the result of `load` (shared with concurrent callers).
    * `expiresOf` gives the verified data's earliest expiry.
    */
-  get(key: string, load: () => Promise<V>, expiresOf: (value: V) => Date | undefined): Promise<V>;
+  get(key: string, load: (signal: AbortSignal) => Promise<V>, expiresOf: (value: V) => Date | undefined, signal?: AbortSignal): Promise<V>;
   delete(key: string): void;
   clear(): void;
   /** Entries held (loads in flight not counted). */
@@ -39,6 +41,41 @@ export interface TrustCache<V> {
   stats(): { hits: number; misses: number; errors: number };
 }
 
+/** A load in flight: aborted when every waiter has aborted, unless one waits without a signal. */
+interface Flight<V> {
+  readonly promise: Promise<V>;
+  readonly controller: AbortController;
+  waiting: number;
+  unabortable: boolean;
+}
+
+/** `flight`'s promise for one caller: rejects with the caller's abort reason when `signal` aborts first. */
+function join<V>(flight: Flight<V>, signal: AbortSignal | undefined): Promise<V> {
+  if (signal === undefined) {
+    flight.unabortable = true;
+    return flight.promise;
+  }
+  flight.waiting++;
+  return new Promise<V>((resolve, reject) => {
+    const onAbort = (): void => {
+      flight.waiting--;
+      if (flight.waiting === 0 && !flight.unabortable) flight.controller.abort(signal.reason);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    flight.promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
 type Entry<V> = { readonly ok: true; readonly value: V; readonly until: number } | { readonly ok: false; readonly error: unknown; readonly until: number };
 
 export function createTrustCache<V>(opts: TrustCacheOptions = {}): TrustCache<V> {
@@ -47,7 +84,7 @@ export function createTrustCache<V>(opts: TrustCacheOptions = {}): TrustCache<V>
   const failureTtlMs = opts.failureTtlMs ?? 0;
   const now = opts.now ?? Date.now;
   const entries = new Map<string, Entry<V>>();
-  const inflight = new Map<string, Promise<V>>();
+  const inflight = new Map<string, Flight<V>>();
   const counters = { hits: 0, misses: 0, errors: 0 };
 
   const put = (key: string, e: Entry<V>) => {
@@ -58,7 +95,8 @@ export function createTrustCache<V>(opts: TrustCacheOptions = {}): TrustCache<V>
   };
 
   return {
-    get(key, load, expiresOf) {
+    get(key, load, expiresOf, signal) {
+      if (signal?.aborted) return Promise.reject(signal.reason);
       const hit = entries.get(key);
       if (hit) {
         if (hit.until > now()) {
@@ -72,26 +110,30 @@ export function createTrustCache<V>(opts: TrustCacheOptions = {}): TrustCache<V>
       const running = inflight.get(key);
       if (running) {
         counters.hits++;
-        return running;
+        return join(running, signal);
       }
       counters.misses++;
+      const controller = new AbortController();
       const p = (async () => {
         try {
-          const value = await load();
+          const value = await load(controller.signal);
           const t = now();
           const exp = expiresOf(value)?.getTime();
           put(key, { ok: true, value, until: Math.min(t + ttlMs, exp ?? Infinity) });
           return value;
         } catch (error) {
           counters.errors++;
-          if (failureTtlMs > 0) put(key, { ok: false, error, until: now() + failureTtlMs });
+          // A load its callers abandoned says nothing about the server: not remembered.
+          if (failureTtlMs > 0 && !controller.signal.aborted) put(key, { ok: false, error, until: now() + failureTtlMs });
           throw error;
         } finally {
           inflight.delete(key);
         }
       })();
-      inflight.set(key, p);
-      return p;
+      p.catch(() => {}); // every caller gets its own rejection through join()
+      const flight: Flight<V> = { promise: p, controller, waiting: 0, unabortable: false };
+      inflight.set(key, flight);
+      return join(flight, signal);
     },
     delete(key) {
       entries.delete(key);

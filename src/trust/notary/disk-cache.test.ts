@@ -14,6 +14,7 @@ import { generateRootKey } from './sign/keys.js';
 import { TufRepoBuilder, fileMeta, parseFile, resign, serializeFile, tamper, type RepoFiles } from './sign/repo.js';
 import { createMetadataDiskCache } from './disk-cache.js';
 import { createNotaryResolver, type NotaryResolverOptions } from './resolver.js';
+import { openTrustState } from './trust-state.js';
 import { notaryHandler, type TrustData } from '../../demo/notary-handler.js';
 import { D, asFiles, error, names, value, ref , useTestTls } from '../../../test/support/notary/helpers.js';
 
@@ -359,13 +360,14 @@ describe('on-disk metadata cache', () => {
     expect(names(env.s, n)).toEqual(['timestamp.json']);
   });
 
-  it('diskCache: false keeps only the TOFU/version store', async () => {
+  it('a trust state without the metadata cache keeps only the TOFU/version store', async () => {
     const a = builder();
     const env = await setup(new Map([[GUN, asFiles(a.build())]]));
     const rule = env.rule({ rootKeys: a.rootKeyIds().keyIds });
-    value(await env.run({ diskCache: false }).resolve(ref(`${GUN}:v1`), rule));
+    const noCache = () => ({ trustState: openTrustState({ cacheDir: env.cacheDir, metadataCache: false }) });
+    value(await env.run(noCache()).resolve(ref(`${GUN}:v1`), rule));
     const n = env.s.requests.length;
-    value(await env.run({ diskCache: false }).resolve(ref(`${GUN}:v1`), rule));
+    value(await env.run(noCache()).resolve(ref(`${GUN}:v1`), rule));
     expect(names(env.s, n)).toHaveLength(5);
     expect(readdirSync(env.cacheDir)).toEqual(['tofu']);
   });

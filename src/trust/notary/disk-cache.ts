@@ -22,11 +22,11 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import type { VerifiedState } from './tuf/verifier-contract.js';
 import { writeFileAtomic } from '../../util/fs.js';
+import { ensureSafeDir } from './cache-dir.js';
 import { assertGun, assertRole } from './source.js';
 
 /** Verified files of one GUN as cached: role name → raw bytes (not trusted until verified again). */
@@ -152,7 +152,7 @@ export function createMetadataDiskCache(opts: MetadataDiskCacheOptions): Metadat
   async function write(file: string, server: string, gun: string, state: VerifiedState): Promise<void> {
     try {
       assertGun(gun);
-      dirReady ??= mkdir(dir, { recursive: true, mode: 0o700 });
+      dirReady ??= ensureSafeDir(opts.cacheDir, dir);
       await dirReady;
       const roles: Record<string, string> = {};
       for (const [role, bytes] of Object.entries(state.files)) roles[role] = Buffer.from(bytes).toString('base64');

@@ -26,9 +26,9 @@ import { PinError } from '../../errors/errors.js';
 import type { TrustRule } from '../../config/schema.js';
 import type { ExpectedFile, RootAnchor, TrustVerifier, VerifierOptions } from './tuf/verifier-contract.js';
 import { anchorFor } from './anchor.js';
-import type { CachedFiles, MetadataDiskCache } from './disk-cache.js';
+import type { CachedFiles } from './disk-cache.js';
 import type { FetchRequest, MetadataSource } from './source.js';
-import type { TofuStore } from './tofu.js';
+import type { TrustState } from './trust-state.js';
 
 export type CreateVerifier = (opts: VerifierOptions) => TrustVerifier;
 
@@ -42,6 +42,8 @@ export interface FetchTrustOptions {
   readonly maxDelegationDepth: number;
   /** Observes each fetch (role, by checksum or not); for tests and metrics. */
   readonly onFetch?: (role: string, byChecksum: boolean) => void;
+  /** Aborted when the caller no longer needs the trust data: every fetch is cancelled. */
+  readonly signal?: AbortSignal;
   /**
    * The root.json the verifier was given as `anchor.trustedRoot` (TOFU store or on-disk cache).
    * Only its version is read here, to know which intermediate roots to fetch when the root was
@@ -204,7 +206,7 @@ export async function fetchTrust(o: FetchTrustOptions): Promise<TrustVerifier> {
   const { gun, source, verifier: v } = o;
   const get = (role: string, expected?: FetchRequest) => {
     o.onFetch?.(role, expected?.sha256 !== undefined);
-    return source.fetch(gun, role, expected);
+    return source.fetch(gun, role, expected, { signal: o.signal });
   };
   /** The by-name bytes when they are what the parent states, else one fetch by checksum. */
   const reconcile = async (role: string, first: PromiseSettledResult<Uint8Array>, exp: ExpectedFile | undefined) => {
@@ -257,7 +259,7 @@ export async function fetchTrustWarm(o: FetchTrustWarmOptions): Promise<TrustVer
   const { gun, source, verifier: v, cached } = o;
   const get = (role: string, expected?: ExpectedFile) => {
     o.onFetch?.(role, expected?.sha256 !== undefined);
-    return source.fetch(gun, role, expected);
+    return source.fetch(gun, role, expected, { signal: o.signal });
   };
   /** The cached bytes when they are exactly what the verified parent states, else a fetch. */
   const pick = async (role: string, exp: ExpectedFile | undefined): Promise<Uint8Array> => {
@@ -278,12 +280,12 @@ export interface LoadTrustOptions {
   readonly source: MetadataSource;
   readonly createVerifier: CreateVerifier;
   readonly signers: readonly string[];
-  /** TOFU / rollback store (when spec.cacheDir is set). */
-  readonly store?: TofuStore;
-  /** Queue the store's write instead of waiting for it (its failure then surfaces at store.flush()). */
-  readonly deferStoreWrites?: boolean;
-  /** The on-disk metadata cache (spec.cacheDir) and the server its entries belong to. */
-  readonly disk?: { readonly cache: MetadataDiskCache; readonly server: string };
+  /** The on-disk trust state (spec.cacheDir): TOFU roots, versions, metadata cache. */
+  readonly state?: TrustState;
+  /** The trust server, the metadata cache's key; unset (vendored trustDir data): not cached. */
+  readonly server?: string;
+  /** Aborted when the caller no longer needs the trust data. */
+  readonly signal?: AbortSignal;
   /** `rule.rootCA`, parsed. */
   readonly rootCAs?: readonly X509Certificate[];
   readonly now?: Date;
@@ -297,7 +299,9 @@ export interface LoadTrustOptions {
  * verified root (TOFU rules) and versions in the store, and the verified files in the disk cache.
  */
 export async function loadTrust(o: LoadTrustOptions): Promise<TrustVerifier> {
-  const { anchor, previous } = await anchorFor(o.rule, o.gun, o.store, o.rootCAs);
+  const store = o.state?.store();
+  const disk = o.server !== undefined ? o.state?.metadata() : undefined;
+  const { anchor, previous } = await anchorFor(o.rule, o.gun, store, o.rootCAs);
   const debug = o.debug ?? (() => {});
   const newVerifier = (a: RootAnchor) =>
     o.createVerifier({
@@ -312,10 +316,11 @@ export async function loadTrust(o: LoadTrustOptions): Promise<TrustVerifier> {
     source: o.source,
     signers: o.signers,
     maxDelegationDepth: o.rule.maxDelegationDepth,
-    ...(o.onFetch && { onFetch: o.onFetch }),
+    onFetch: o.onFetch,
+    signal: o.signal,
   };
 
-  const cached = o.disk ? await o.disk.cache.load(o.disk.server, o.gun, o.rule.maxMetadataBytes) : new Map<string, Uint8Array>();
+  const cached = disk ? await disk.load(o.server!, o.gun, o.rule.maxMetadataBytes) : new Map<string, Uint8Array>();
   const cachedRoot = cached.get('root');
   // The cached root becomes the trusted root (updates must chain from it, TUF 5.3.4) only if the
   // rule's pinning still accepts it: it is verified exactly like a fetched root first.
@@ -323,7 +328,7 @@ export async function loadTrust(o: LoadTrustOptions): Promise<TrustVerifier> {
   let verifier: TrustVerifier | undefined;
   if (cachedRoot !== undefined) {
     o.onFetch?.('timestamp', false);
-    const timestamp = o.source.fetch(o.gun, 'timestamp').catch((e: unknown) => {
+    const timestamp = o.source.fetch(o.gun, 'timestamp', undefined, { signal: o.signal }).catch((e: unknown) => {
       throw new TimestampFetchError(e);
     });
     timestamp.catch(() => {}); // awaited in fetchTrustWarm; not if the cached root is refused
@@ -344,19 +349,26 @@ export async function loadTrust(o: LoadTrustOptions): Promise<TrustVerifier> {
       }
     }
   }
-  verifier ??= await fetchTrust({
-    ...common,
-    verifier: newVerifier(rootAnchor),
-    ...(rootAnchor.trustedRoot !== undefined && { trustedRoot: rootAnchor.trustedRoot }),
-  });
-  const state = verifier.state();
-  if (o.store) {
-    // The remembered root and versions serve later runs: a caller that checks the store at the end
-    // (the KRM function, through resolver.close()) lets the write run in the background.
-    if (o.deferStoreWrites) o.store.enqueue(o.gun, state, { root: o.rule.tofu });
-    else await o.store.save(o.gun, state, { root: o.rule.tofu });
+  try {
+    verifier ??= await fetchTrust({ ...common, verifier: newVerifier(rootAnchor), trustedRoot: rootAnchor.trustedRoot });
+  } catch (e) {
+    throw store && anchor.trustedRoot !== undefined ? withForgetHint(e, o.gun, store.dirFor(o.gun)) : e;
   }
-  // The disk cache only saves downloads: its write runs in the background (resolver.close() waits).
-  if (o.disk) void o.disk.cache.save(o.disk.server, o.gun, state, cached);
+  // The remembered root and versions serve later runs; cached files only save downloads.
+  await o.state?.remember(o.gun, verifier.state(), { root: o.rule.tofu, server: disk ? o.server : undefined, loaded: cached });
   return verifier;
+}
+
+/** A root refused against the remembered TOFU root: says how to forget it after a legitimate re-initialisation. */
+function withForgetHint(e: unknown, gun: string, dir: string): unknown {
+  if (!(e instanceof PinError) || e.role !== 'root' || !['TRUST_SIGNATURE', 'TRUST_ROLLBACK', 'TRUST_ROOT_UNTRUSTED'].includes(e.code)) return e;
+  return new PinError({
+    code: e.code,
+    role: 'root',
+    message: `${e.message} (the root remembered on first use for ${gun} is in ${dir})`,
+    hint:
+      `${e.hint ?? 'the served root does not chain from the remembered one'}; if ${gun} was re-initialised on purpose and you verified ` +
+      `its new root key out of band, forget the remembered root: \`rm -r ${dir}\` (the next run trusts the new root on first use)`,
+    cause: e,
+  });
 }

@@ -209,3 +209,30 @@ describe('notary resolver (stub verifier)', () => {
     expect(JSON.stringify(e.toJSON())).not.toContain('wrong-secret');
   });
 });
+
+describe('notary resolver: messages that say what was tried', () => {
+  it('a connect error at a server the rule did not name says it was defaulted to the registry host and how to set it', async () => {
+    // A port nothing listens on: bind one, then close it.
+    const s = await startTestServer(() => {});
+    const port = new URL(s.url).port;
+    await s.close();
+    const r = createNotaryResolver({ createVerifier: createStubVerifier, env: {}, homeDir: '/nonexistent', http: { retries: 0 } });
+    cleanup.push(() => r.close());
+    const rule = TrustRuleSchema.parse({ images: ['**'], rootKeys: ['a'.repeat(64)], timeoutSeconds: 5 });
+    const e = error(await r.resolve(ref(`127.0.0.1:${port}/team/app:v1`), rule));
+    expect(e.code).toBe('TRUST_FETCH');
+    expect(e.message).toContain(`trust.server is not set: it defaulted to https://127.0.0.1:${port}, from the registry host`);
+    expect(e.hint).toMatch(/set trust.server in the rule .* trust.ca/);
+    // A rule that names its server gets no such note.
+    const named = error(await r.resolve(ref(`127.0.0.1:${port}/team/app:v1`), { ...rule, server: `https://127.0.0.1:${port}` }));
+    expect(named.message).not.toContain('defaulted');
+  });
+
+  it('a relative ca that cannot be read names the absolute path tried and what relative paths resolve against', async () => {
+    const { r, rule } = await setup(repo());
+    const e = error(await r.resolve(ref(`${GUN}:v1`), rule({ server: 'https://127.0.0.1:1', ca: 'certs/notary-ca.pem' })));
+    expect(e.code).toBe('CONFIG_INVALID');
+    expect(e.message).toContain(`cannot read ${join(process.cwd(), 'certs/notary-ca.pem')} ("certs/notary-ca.pem" resolved against the working directory ${process.cwd()})`);
+    expect(e.hint).toContain("relative paths resolve against the config file's directory with --config");
+  });
+});

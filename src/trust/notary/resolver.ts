@@ -17,10 +17,38 @@ import { resolveCredentials } from '../../http/credentials.js';
 import { rootCAsOf } from './anchor.js';
 import { createTrustCache, type TrustCache, type TrustCacheOptions } from './cache.js';
 import { loadTrust, type CreateVerifier, type FetchTrustOptions } from './load-trust.js';
-import { createMetadataDiskCache, type MetadataDiskCache } from './disk-cache.js';
+import { createFetchLimiter } from './fetch-limit.js';
 import { gunOf, hostOf, trustServerFor } from './servers.js';
 import { createDirSource, createHttpSource, type MetadataSource } from './source.js';
-import { createTofuStore, type TofuStore } from './tofu.js';
+import { openTrustState, type TrustState } from './trust-state.js';
+
+/** Metadata fetches in flight per trust server across all callers (`maxFetchesPerServer`). */
+export const DEFAULT_FETCHES_PER_SERVER = 32;
+
+/** The caller gave up (its signal aborted, e.g. a webhook review's deadline) before the trust data was verified. */
+function cancelled(gun: string, server: string, e: unknown): PinError {
+  return new PinError({
+    code: 'TRUST_FETCH',
+    message: `the trust lookup of ${gun} at ${server} was cancelled: its caller's deadline passed before the trust data was verified`,
+    hint: 'the trust server answered too slowly for the deadline: check that it is up, or give the caller more time',
+    cause: e,
+  });
+}
+
+/** A transport/TLS failure at a server the rule did not name: says it was defaulted, and how to set it. */
+function defaultedServer(e: PinError, server: string, env: NodeJS.ProcessEnv): PinError {
+  if (e.code !== 'TRUST_FETCH') return e;
+  const why = env.DOCKER_CONTENT_TRUST_SERVER ? 'from $DOCKER_CONTENT_TRUST_SERVER' : 'from the registry host, as Docker content trust does';
+  return new PinError({
+    code: e.code,
+    role: e.role,
+    message: `${e.message} (trust.server is not set: it defaulted to ${server}, ${why})`,
+    hint:
+      "set trust.server in the rule to your notary server's URL (e.g. https://notary.example.com:4443), and trust.ca to " +
+      `its CA bundle if its certificate is not from a public CA${e.hint ? `; ${e.hint}` : ''}`,
+    cause: e,
+  });
+}
 
 /** Docker content trust's signer preference. */
 export const DEFAULT_SIGNERS: readonly string[] = Object.freeze(['targets/releases', 'targets']);
@@ -29,19 +57,17 @@ export interface NotaryResolverOptions {
   /** The TUF verifier factory; default `createVerifier` from tuf/verifier.ts. */
   readonly createVerifier?: CreateVerifier;
   /**
-   * spec.cacheDir: enables the TOFU store (roots of tofu rules, versions for rollback protection)
-   * and the on-disk metadata cache (`<cacheDir>/metadata/`, re-verified on every load, written in
-   * the background: close() waits for the writes).
+   * The on-disk trust state (TOFU roots, versions for rollback protection, metadata cache), opened
+   * by the command, which flushes it at its end; close() waits only for its TOFU/version writes.
+   */
+  readonly trustState?: TrustState;
+  /**
+   * spec.cacheDir, when no `trustState` is given: the resolver opens the trust state itself (every
+   * answer waits for its TOFU/version write) and close() flushes all of it.
    */
   readonly cacheDir?: string;
-  /** Use the on-disk metadata cache when `cacheDir` is set; default true. */
-  readonly diskCache?: boolean;
-  /**
-   * Write the TOFU/version store in the background instead of before each answer; a failed write
-   * then makes close() reject (the KRM function fails the run). Default false (the webhook: every
-   * answer waits until its state is stored).
-   */
-  readonly deferStoreWrites?: boolean;
+  /** Metadata fetches in flight per trust server, across all callers; default 32. */
+  readonly maxFetchesPerServer?: number;
   /** A cache shared with other resolvers, or options for a new one. */
   readonly cache?: TrustCache<TrustVerifier> | TrustCacheOptions;
   readonly env?: NodeJS.ProcessEnv;
@@ -62,15 +88,13 @@ export interface NotaryResolver extends Resolver {
   readonly cache: TrustCache<TrustVerifier>;
   /** Trust cache counters, for the webhook's metrics. */
   stats(): { cacheHits: number; cacheMisses: number; fetchErrors: number; cacheEntries: number };
-  /** Waits for the on-disk cache writes still running in the background (close() does too). */
+  /** Waits for the trust state's writes still running (the metadata cache's too). */
   flush(): Promise<void>;
   /**
-   * Closes the HTTP clients and waits for the background cache writes — or, with `detachWrites`,
-   * lets them finish on their own (the caller awaits `flush()` later, e.g. after writing its output).
-   * Always waits for queued TOFU/version store writes (`deferStoreWrites`) and rejects with the
-   * first that failed.
+   * Closes the HTTP clients and waits for the TOFU/version writes (rejecting with the first that
+   * failed); the metadata cache writes too when the resolver opened the trust state itself.
    */
-  close(opts?: { detachWrites?: boolean }): Promise<void>;
+  close(): Promise<void>;
 }
 
 const MAX_HTTP_CLIENTS = 64;
@@ -181,9 +205,9 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
   const now = opts.now ?? (() => new Date());
   const debug = opts.debug ?? (() => {});
   const cache = isCache(opts.cache) ? opts.cache : createTrustCache<TrustVerifier>({ ...opts.cache, now: () => now().getTime() });
-  const store: TofuStore | undefined = opts.cacheDir ? createTofuStore(opts.cacheDir) : undefined;
-  const disk: MetadataDiskCache | undefined =
-    opts.cacheDir && opts.diskCache !== false ? createMetadataDiskCache({ cacheDir: opts.cacheDir, debug }) : undefined;
+  const ownState = opts.trustState === undefined && opts.cacheDir ? openTrustState({ cacheDir: opts.cacheDir, debug }) : undefined;
+  const state = opts.trustState ?? ownState;
+  const limiter = createFetchLimiter(opts.maxFetchesPerServer ?? DEFAULT_FETCHES_PER_SERVER);
   const clients = new Map<string, HttpClient>();
   const rootCAs = new Map<string, X509Certificate[] | undefined>();
   // When each verifier's trust data was fetched (its load started): the age of a cached answer.
@@ -217,10 +241,17 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
     return client;
   }
 
+  /** The metadata source for `server`, each fetch bounded by the server's limiter. */
   function sourceFor(ref: ImageReference, rule: TrustRule, server: string): MetadataSource {
-    if (opts.sourceFor) return opts.sourceFor(server, rule);
-    if (rule.trustDir) return createDirSource({ dir: rule.trustDir, maxMetadataBytes: rule.maxMetadataBytes });
-    return createHttpSource({ server, http: httpClientFor(ref, rule, server), maxMetadataBytes: rule.maxMetadataBytes });
+    const inner = opts.sourceFor
+      ? opts.sourceFor(server, rule)
+      : rule.trustDir
+        ? createDirSource({ dir: rule.trustDir, maxMetadataBytes: rule.maxMetadataBytes })
+        : createHttpSource({ server, http: httpClientFor(ref, rule, server), maxMetadataBytes: rule.maxMetadataBytes });
+    return {
+      description: inner.description,
+      fetch: (gun, role, expected, fo) => limiter.run(server, () => inner.fetch(gun, role, expected, fo), fo?.signal),
+    };
   }
 
   function rootCAsFor(rule: TrustRule): X509Certificate[] | undefined {
@@ -242,15 +273,17 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
         return rule.server ?? `the default trust server for ${ref.domain}`;
       }
     },
-    async resolve(ref, rule) {
+    async resolve(ref, rule, ro = {}) {
+      let where: { gun: string; server: string } | undefined;
       try {
         const gun = gunOf(ref);
         const signers = rule.signers ?? DEFAULT_SIGNERS;
         const server = rule.trustDir ? `file://${resolvePath(rule.trustDir)}` : trustServerFor(ref, rule, env);
+        where = { gun, server };
         const key = JSON.stringify([server, gun, identities.idOf(rule, signers)]);
         const verifier = await cache.get(
           key,
-          () => {
+          (signal) => {
             const onFetch: FetchTrustOptions['onFetch'] = opts.onFetch && ((role, byChecksum) => opts.onFetch!(gun, role, byChecksum));
             const rootCAsParsed = rootCAsFor(rule);
             debug(`loading trust data for ${gun} from ${server}`);
@@ -262,31 +295,36 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
               createVerifier: opts.createVerifier ?? createTufVerifier,
               signers,
               now: now(),
-              ...(store && { store, deferStoreWrites: opts.deferStoreWrites === true }),
+              state,
               // Vendored trustDir data is local already: only trust servers are cached on disk.
-              ...(disk && !rule.trustDir && { disk: { cache: disk, server } }),
-              ...(rootCAsParsed && { rootCAs: rootCAsParsed }),
+              server: rule.trustDir ? undefined : server,
+              rootCAs: rootCAsParsed,
               debug,
-              ...(onFetch && { onFetch }),
+              onFetch,
+              signal,
             }).then((v) => (verifiedAt.set(v, started), v));
           },
           (v) => v.state().expires,
+          ro.signal,
         );
         const resolution = selectResolution(verifier, ref, gun, signers);
         const at = verifiedAt.get(verifier);
         return ok(at === undefined ? resolution : { ...resolution, verifiedAt: at });
       } catch (e) {
-        return err(toPinError(e).with({ image: ref.original }));
+        let error = ro.signal?.aborted && where ? cancelled(where.gun, where.server, e) : toPinError(e);
+        if (!ro.signal?.aborted && where && rule.server === undefined && !rule.trustDir) error = defaultedServer(error, where.server, env);
+        return err(error.with({ image: ref.original }));
       }
     },
     async flush() {
-      await disk?.flush();
+      await state?.flush();
     },
-    async close(o = {}) {
+    async close() {
       const all = [...clients.values()];
       clients.clear();
-      await Promise.all([...all.map((c) => c.close()), o.detachWrites ? undefined : disk?.flush()]);
-      await store?.flush(); // a queued TOFU/version write that failed fails the caller
+      await Promise.all(all.map((c) => c.close()));
+      // A TOFU/version write that failed fails the caller; the owner of the trust state flushes the rest.
+      await (ownState ? ownState.flush() : state?.stored());
     },
   };
 }

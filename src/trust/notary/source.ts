@@ -22,6 +22,11 @@ export interface FetchRequest extends ExpectedFile {
   readonly version?: number;
 }
 
+export interface FetchOptions {
+  /** Aborted when the caller no longer needs the file: the request is cancelled. */
+  readonly signal?: AbortSignal;
+}
+
 /** Fetches one role's metadata file for a GUN. */
 export interface MetadataSource {
   /**
@@ -29,7 +34,7 @@ export interface MetadataSource {
    * supports it; with `expected.version`, fetch that version (`<version>.<role>.json`); reads are
    * capped at `expected.length` when known, else the source's default cap.
    */
-  fetch(gun: string, role: string, expected?: FetchRequest): Promise<Uint8Array>;
+  fetch(gun: string, role: string, expected?: FetchRequest, opts?: FetchOptions): Promise<Uint8Array>;
   /** The server URL or directory, for messages. */
   readonly description: string;
 }
@@ -94,7 +99,7 @@ export function createHttpSource(opts: HttpSourceOptions): MetadataSource {
   const base = opts.server.replace(/\/+$/, '');
   return {
     description: base,
-    async fetch(gun, role, expected) {
+    async fetch(gun, role, expected, fo) {
       assertGun(gun);
       assertRole(role);
       const version = assertVersion(role, expected);
@@ -107,7 +112,7 @@ export function createHttpSource(opts: HttpSourceOptions): MetadataSource {
       }
       const url = `${base}/v2/${gun}/_trust/tuf/${file}`;
       try {
-        return await opts.http.get(url, { maxBytes: capOf(expected, opts.maxMetadataBytes), scope: `repository:${gun}:pull` });
+        return await opts.http.get(url, { maxBytes: capOf(expected, opts.maxMetadataBytes), scope: `repository:${gun}:pull`, signal: fo?.signal });
       } catch (e) {
         if (e instanceof PinError && e.code === 'TRUST_NOT_FOUND' && version !== undefined) {
           // notary-server keeps every version it accepted; a missing one was never published there

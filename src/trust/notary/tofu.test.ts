@@ -71,7 +71,7 @@ describe('TOFU store', () => {
   it('enqueue: a save that fails (cacheDir not writable) is reported by flush, once', async () => {
     const d = tmp();
     writeFileSync(join(d, 'tofu'), 'a file where the store directory should be');
-    const store = createTofuStore(d);
+    const store = createTofuStore(join(d, 'tofu', 'cache')); // cannot be created, even by root
     store.enqueue('g/a', state('R', 1), { root: true });
     await expect(store.flush()).rejects.toMatchObject({ code: 'CONFIG_INVALID', hint: 'spec.cacheDir must be writable' });
     await expect(store.flush()).resolves.toBeUndefined();

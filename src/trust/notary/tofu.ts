@@ -5,22 +5,23 @@
  * highest verified versions are kept in `versions.json` for rollback protection (TUF 5.4.3, 5.5.5);
  * it names the GUN too, and a directory is used only for the GUN it names (stores written before
  * 0.1 named it in a `gun` file, still honoured). Files are written atomically (temp file + rename)
- * with mode 0600, `versions.json` before `root.json`, directories 0700.
+ * with mode 0600, `versions.json` before `root.json`, directories 0700; a directory others can write
+ * or another user owns is refused (cache-dir.ts).
  *
  * The files are small and few: they are read with synchronous calls (cheaper for a short-lived run
  * than the promise machinery) and written asynchronously (libuv's thread pool: creating a directory
  * and two files per GUN blocked the main thread 25–40 ms for 50 GUNs on the bench's disk). Saves of
- * one GUN are made one after another; `enqueue` starts one without waiting for it, and `flush` (the
- * KRM function's resolver close) waits for them all.
+ * one GUN are made one after another; `enqueue` starts one without waiting for it, and `flush`
+ * (trust-state.ts `stored()`, at the KRM function's resolver close) waits for them all.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { PinError } from '../../errors/errors.js';
 import type { TrustedVersions, VerifiedState } from './tuf/verifier-contract.js';
 import { writeFileAtomic } from '../../util/fs.js';
+import { checkDirSync, ensureSafeDir } from './cache-dir.js';
 
 export interface TofuRecord {
   /** The root.json trusted before, if any. */
@@ -95,6 +96,8 @@ export function createTofuStore(cacheDir: string): TofuStore {
   let present: Set<string> | undefined;
   const listing = (): Set<string> => {
     if (present === undefined) {
+      checkDirSync(cacheDir);
+      checkDirSync(join(cacheDir, 'tofu'));
       try {
         present = new Set(readdirSync(join(cacheDir, 'tofu')));
       } catch {
@@ -127,6 +130,7 @@ export function createTofuStore(cacheDir: string): TofuStore {
   function read(gun: string): TofuRecord {
     const dir = dirFor(gun);
     if (!listing().has(hashOf(gun))) return {};
+    checkDirSync(dir);
     const vtext = readOptional(join(dir, 'versions.json'));
     let versions: TrustedVersions | undefined;
     if (vtext !== undefined) {
@@ -186,15 +190,7 @@ export function createTofuStore(cacheDir: string): TofuStore {
     const rootBytes = state.files.root;
     const newRoot = opts.root && rootBytes !== undefined && !(before.root && Buffer.from(before.root).equals(Buffer.from(rootBytes)));
     if (same && !newRoot) return; // nothing to write (a warm run that saw no new versions)
-    try {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-    } catch (e) {
-      throw new PinError({
-        code: 'CONFIG_INVALID',
-        message: `cannot create ${dir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-        hint: 'spec.cacheDir must be writable',
-      });
-    }
+    await ensureSafeDir(cacheDir, dir);
     known.add(hashOf(gun));
     if (!same) await writeAtomic(join(dir, 'versions.json'), `${JSON.stringify(next)}\n`);
     if (newRoot) await writeAtomic(join(dir, 'root.json'), rootBytes);

@@ -58,13 +58,6 @@ const DEFAULT_MAX_REFERRERS = 1024;
 const DEFAULT_MAX_ENVELOPE = 32 * 1024 * 1024;
 const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
 
-/** What the registry serves for the reference: the subject every signature must sign. */
-interface Subject {
-  readonly descriptor: Descriptor;
-  /** The tag that was resolved, or the one written beside the digest. */
-  readonly tag?: string;
-}
-
 function digestMismatch(asked: string, got: string, repository: string): PinError {
   return new PinError({
     code: 'REGISTRY_DIGEST_MISMATCH',
@@ -82,6 +75,7 @@ function notANotationRule(rule: TrustRule): PinError {
 }
 
 export function createNotationResolver(opts: NotationResolverOptions): NotationResolver {
+  // Long: one closure over the resolver's caches and options; each step is a small inner function.
   const now = opts.now ?? (() => new Date());
   const debug = opts.debug ?? (() => {});
   const clockMs = () => now().getTime();
@@ -106,7 +100,7 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
   const idOf = (n: NotationRule): number => {
     let id = ruleIdOf.get(n);
     if (id === undefined) {
-      const identity = JSON.stringify([n.trustPolicy ?? null, n.trustStore ?? null]);
+      const identity = JSON.stringify([n.trustPolicy ?? null, n.trustStore ?? null, n.maxSignatures]);
       id = ruleIds.get(identity);
       if (id === undefined) ruleIds.set(identity, (id = ruleIds.size));
       ruleIdOf.set(n, id);
@@ -114,24 +108,25 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
     return id;
   };
 
-  async function subjectOf(ref: ImageReference, repo: RepositoryRef, signal: AbortSignal | undefined): Promise<Subject> {
-    if (ref.digest !== undefined) {
-      const digest = ref.digest.toLowerCase();
-      // A digest names immutable content: what the registry said of it is reused for the TTL, like verdicts.
-      const d = await tags.get(`${ref.repository}@${digest}`, (s) => opts.registry.resolve(repo, digest, { signal: s }), () => undefined, signal);
-      if (d.digest !== digest) throw digestMismatch(digest, d.digest, ref.repository);
-      return { descriptor: d, tag: ref.tag };
-    }
-    const tag = ref.tag ?? 'latest';
-    const d = await tags.get(`${ref.repository}:${tag}`, (s) => opts.registry.resolve(repo, tag, { signal: s }), () => undefined, signal);
+  /** The registry's descriptor of a digest (media type and size, which the signature payload must match). */
+  async function descriptorOfDigest(repo: RepositoryRef, digest: string, repository: string, signal: AbortSignal | undefined): Promise<Descriptor> {
+    // A digest names immutable content: what the registry said of it is reused for the TTL, like verdicts.
+    const d = await tags.get(`${repository}@${digest}`, (s) => opts.registry.resolve(repo, digest, { signal: s }), () => undefined, signal);
+    if (d.digest !== digest) throw digestMismatch(digest, d.digest, repository);
+    return d;
+  }
+
+  /** The descriptor the registry serves for a tag now (reused for the TTL only: tags move). */
+  async function descriptorOfTag(repo: RepositoryRef, tag: string, repository: string, signal: AbortSignal | undefined): Promise<Descriptor> {
+    const d = await tags.get(`${repository}:${tag}`, (s) => opts.registry.resolve(repo, tag, { signal: s }), () => undefined, signal);
     if (!SHA256_DIGEST.test(d.digest)) {
       throw new PinError({
         code: 'REGISTRY_MALFORMED',
-        message: `the registry names ${JSON.stringify(d.digest)} as the digest of ${ref.repository}:${tag}, not a sha256 digest`,
+        message: `the registry names ${JSON.stringify(d.digest)} as the digest of ${repository}:${tag}, not a sha256 digest`,
         hint: 'pin by a sha256 digest, or push the image with a sha256 digest',
       });
     }
-    return { descriptor: d, tag };
+    return d;
   }
 
   /** Tries the subject's signatures in the order the registry lists them; the first that passes wins. */
@@ -202,20 +197,24 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
         const repo: RepositoryRef = { host: ref.domain, name: ref.path };
         const trust = await trustFor(n);
         const statement = trust.statementFor(repository);
-        const subject = await subjectOf(ref, repo, ro.signal);
-        const digest = subject.descriptor.digest;
+        // pin mode gives tags (resolved now); a digest is looked up only when its verdict is not cached.
+        const tag = ref.digest === undefined ? (ref.tag ?? 'latest') : ref.tag;
+        const known = ref.digest === undefined ? await descriptorOfTag(repo, tag!, repository, ro.signal) : undefined;
+        const digest = known?.digest ?? ref.digest!.toLowerCase();
+        const subject = (signal: AbortSignal | undefined) => (known !== undefined ? Promise.resolve(known) : descriptorOfDigest(repo, digest, repository, signal));
         if (statement.signatureVerification.level === 'skip') {
+          await subject(ro.signal); // the digest must exist, even when nothing about it is verified
           debug(`${repository}@${digest}: NOT verified (trust policy "${statement.name}" has level skip)`);
-          return ok(skipped(digest, subject.tag, repository, statement));
+          return ok(skipped(digest, tag, repository, statement));
         }
         const verified = await verdicts.get(
           `${idOf(n)}\u0000${repository}\u0000${digest}`,
-          (signal) => verifySubject(repo, repository, subject.descriptor, n, statement, trust.store, signal),
+          async (signal) => verifySubject(repo, repository, await subject(signal), n, statement, trust.store, signal),
           (v) => v.validUntil,
           ro.signal,
         );
         for (const l of verified.logged) debug(`${repository}@${digest}: logged by trust policy "${statement.name}": ${l.code}: ${l.message}`);
-        const resolution: Resolution = { digest, tag: subject.tag, system: 'notation', signer: verified.signer, role: verified.signingScheme, gun: repository };
+        const resolution: Resolution = { digest, tag, system: 'notation', signer: verified.signer, role: verified.signingScheme, gun: repository };
         return ok(resolution);
       } catch (e) {
         return err(toPinError(e).with({ image: ref.original }));
@@ -226,6 +225,6 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
 
 /** A digest pinned without verification (level `skip`): it says so wherever it is shown. */
 function skipped(digest: string, tag: string | undefined, repository: string, statement: TrustPolicyStatement): Resolution {
-  const why = `NOT VERIFIED: trust policy "${statement.name}" has signatureVerification level skip`;
+  const why = `NOT VERIFIED: trust policy "${statement.name}" is level skip`;
   return { digest, tag, system: 'notation', signer: why, role: why, gun: repository, unverified: why };
 }

@@ -88,6 +88,12 @@ describe('openTrustStore: rules', () => {
     await symlink(join(real, 'x509'), join(dir, 'x509'));
     expect((await loadError(dir, 'ca', 's')).message).toMatch(/is a symbolic link/);
   });
+  it('follows a symlinked trust store root (the configured directory itself)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'np-store-'));
+    await symlink(NOTATION_GO, join(dir, 'truststore'));
+    expect(await openTrustStore(join(dir, 'truststore')).load('tsa', 'test-timestamp')).toHaveLength(1);
+  });
+
   it('refuses an oversize file and an empty store', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'np-store-'));
     await mkdir(join(dir, 'x509/ca/big'), { recursive: true });

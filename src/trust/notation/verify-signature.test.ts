@@ -299,6 +299,17 @@ describe('verifySignature: revocation', () => {
     expect(r.ok).toBe(true);
     expect(revocation.calls).toHaveLength(0);
   });
+  it('a revocation check cut short by the deadline is DEADLINE, not a logged failure', async () => {
+    const ac = new AbortController();
+    const revocation = {
+      async check(): Promise<never> {
+        ac.abort();
+        throw new Error('aborted');
+      },
+    };
+    const r = await verify({ format: 'jws' }, { revocation, signal: ac.signal, statement: statement({ signatureVerification: { level: 'permissive' } }) });
+    expect(!r.ok && r.error.code).toBe('DEADLINE');
+  });
   it('good status passes', async () => expect((await verify({ format: 'cose' }, { revocation: fixedRevocation('good') })).ok).toBe(true));
 });
 

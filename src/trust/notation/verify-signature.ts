@@ -39,6 +39,9 @@ function validUntil(s: VerifyState, ctx: VerifyContext): Date | undefined {
   return times.length === 0 ? undefined : new Date(Math.min(...times));
 }
 
+const cancelled = (type: ValidationType): PinError =>
+  new PinError({ code: 'DEADLINE', message: `signature verification was cancelled (during ${type})`, hint: 'allow more time for the run' });
+
 /** Verifies one signature; the first enforced failure is returned, logged failures ride along. */
 export const verifySignature: VerifySignature = async (sig: SignatureToVerify, ctx: VerifyContext) => {
   if (ctx.statement.signatureVerification.level === 'skip')
@@ -53,10 +56,12 @@ export const verifySignature: VerifySignature = async (sig: SignatureToVerify, c
   for (const step of STEPS) {
     const action = actionFor(ctx, step.type);
     if (action === 'skip') continue;
-    if (ctx.signal?.aborted) return err(new PinError({ code: 'DEADLINE', message: 'signature verification was cancelled' }));
+    if (ctx.signal?.aborted) return err(cancelled(step.type));
     try {
       await step.run(state);
     } catch (e) {
+      // A step cut short by the caller's deadline is not a verdict, not even a logged one.
+      if (ctx.signal?.aborted) return err(cancelled(step.type));
       const error = asStepError(step.type, step.code, e);
       if (action === 'enforce' || CONFIG_CODES.has(error.code)) return err(error);
       logged.push(error);

@@ -185,6 +185,13 @@ export class TufRepoBuilder {
     return keys[0]!;
   }
 
+  /** Removes a delegation from its parent, with its targets (what `notary delegation remove` does). */
+  removeDelegation(role: string): this {
+    this.delegations.delete(role);
+    this.targets.delete(role);
+    return this;
+  }
+
   /** The keys a delegation was given. */
   delegationKeys(role: string): TestKey[] {
     return this.delegations.get(role)?.keys ?? [];

@@ -19,7 +19,15 @@ import { humanDuration } from './humanize.js';
 import { canonicalKeyId, makeKey, type TufKey } from './keys.js';
 import { BASE_ROLES, type BaseRole } from './roles.js';
 import { parseOrThrow, RootSchema, type RootJson } from './schema.js';
-import { readEnvelope, requireThreshold, type Envelope, type RoleKeys } from './signatures.js';
+import {
+  MAX_DECLARED_KEYS,
+  MAX_ROLE_KEYS,
+  readEnvelope,
+  requireThreshold,
+  tooMany,
+  type Envelope,
+  type RoleKeys,
+} from './signatures.js';
 
 /** A parsed, structurally valid root. Nothing about it is trusted yet. */
 export interface ParsedRoot {
@@ -58,13 +66,17 @@ export function parseRoot(bytes: Uint8Array, gun: string, what = 'root.json'): P
     });
   }
   if (json.version < 1) throw malformed(gun, what, 'version cannot be less than 1');
+  const ctx = { gun, role: 'root' };
+  const declared = Object.entries(json.keys);
+  if (declared.length > MAX_DECLARED_KEYS) throw tooMany(ctx, `${what}: keys`, declared.length, MAX_DECLARED_KEYS);
   const keys = new Map<string, TufKey>();
-  for (const [id, k] of Object.entries(json.keys)) keys.set(id, makeKey(k.keytype, k.keyval.public));
+  for (const [id, k] of declared) keys.set(id, makeKey(k.keytype, k.keyval.public));
   const roles = new Map<BaseRole, RoleKeys>();
   for (const name of BASE_ROLES) {
     const r = Object.hasOwn(json.roles, name) ? json.roles[name] : undefined;
     if (!r) throw malformed(gun, what, `missing ${name} role specification`);
     if (r.threshold < 1) throw malformed(gun, what, `${name} threshold cannot be less than 1`);
+    if (r.keyids.length > MAX_ROLE_KEYS) throw tooMany(ctx, `${what}: the ${name} role's key IDs`, r.keyids.length, MAX_ROLE_KEYS);
     const roleKeys = new Map<string, TufKey>();
     for (const id of r.keyids) {
       const k = keys.get(id);
@@ -191,7 +203,7 @@ function validInts(c: RootCert, now: Date): ParsedCert[] {
   return c.intermediates.filter((i) => validateCertificate(i, now) === undefined);
 }
 
-/** The IDs a user may pin for a root: the root.json key IDs and the canonical (`notary key list`) IDs. */
+/** The IDs a user may pin for a root: the root.json key IDs (lead) and the canonical (`notary key list`) IDs. */
 export function rootKeyIdsForHint(root: ParsedRoot): { keyIds: string[]; canonicalIds: string[] } {
   const keyIds: string[] = [];
   const canonicalIds: string[] = [];
@@ -272,10 +284,10 @@ export function validateRootTrust(root: ParsedRoot, input: RootTrustInput, what 
       throw new PinError({
         code: 'TRUST_ROOT_UNTRUSTED',
         role: 'root',
-        message: `${gun}: none of the root keys in ${what} is pinned (pinned: ${pins.join(', ')}; root has: ${canonicalIds.join(', ')})`,
+        message: `${gun}: none of the root keys in ${what} is pinned (pinned: ${pins.join(', ')}; root.json key IDs: ${keyIds.join(', ')})`,
         hint:
-          `the root keys changed or the pin is wrong; if the new root is genuine (verify out of band), pin one of ${canonicalIds.join(', ')}` +
-          ` (root.json key IDs: ${keyIds.join(', ')}) in trust.rootKeys`,
+          `the root keys changed or the pin is wrong; if the new root is genuine (verify out of band), pin its root.json key ID ${keyIds.join(', ')}` +
+          ` in trust.rootKeys (the ID notary's trust_pinning accepts; the \`notary key list\` ID ${canonicalIds.join(', ')} is accepted too)`,
       });
     }
   } else if (cas.length > 0) {
@@ -310,8 +322,8 @@ export function validateRootTrust(root: ParsedRoot, input: RootTrustInput, what 
       role: 'root',
       message: `${gun}: the root of trust is not pinned and trust on first use is off`,
       hint:
-        `pin the root key in trust.rootKeys (after verifying it out of band, e.g. \`notary key list\` on the publisher's machine): ` +
-        `${canonicalIds.join(', ')} (root.json key IDs: ${keyIds.join(', ')}), or set tofu: true`,
+        `pin the root key ID from root.json in trust.rootKeys, after verifying it out of band: ${keyIds.join(', ')} ` +
+        `(the ID notary's trust_pinning accepts; the \`notary key list\` ID ${canonicalIds.join(', ')} is accepted too), or set tofu: true`,
     });
   }
 

@@ -8,6 +8,24 @@ import { canonicalBytes, parseJsonBytes } from './canonical.js';
 import { verifySignature, type TufKey } from './keys.js';
 import { parseOrThrow, SignedEnvelopeSchema, type SignedEnvelope } from './schema.js';
 
+/**
+ * Bounds checked before any crypto (notary writes one signature per signing key): signatures per
+ * file, key IDs per role, keys one file declares. Over a bound is TRUST_TOO_LARGE.
+ */
+export const MAX_SIGNATURES = 64;
+export const MAX_ROLE_KEYS = 32;
+export const MAX_DECLARED_KEYS = 1024;
+
+/** TRUST_TOO_LARGE for a count over one of the bounds above. */
+export function tooMany(ctx: { gun: string; role: string }, what: string, count: number, max: number): PinError {
+  return new PinError({
+    code: 'TRUST_TOO_LARGE',
+    role: ctx.role,
+    message: `${ctx.gun}: ${what} has ${count}, more than the limit of ${max}; refused before verifying any signature`,
+    hint: 'notary writes far fewer; the trust data is hostile (a signature or key flood) or corrupt',
+  });
+}
+
 /** A role's keys (by the key ID the metadata declares) and threshold (notary `data.BaseRole`). */
 export interface RoleKeys {
   readonly name: string;
@@ -30,6 +48,8 @@ export function readEnvelope(bytes: Uint8Array, ctx: { gun: string; role: string
   let message: Uint8Array;
   try {
     json = parseJsonBytes(bytes, what);
+    const sigs = (json as { signatures?: unknown } | null)?.signatures;
+    if (Array.isArray(sigs) && sigs.length > MAX_SIGNATURES) throw tooMany(ctx, `${what}: signatures`, sigs.length, MAX_SIGNATURES);
     const envelope = parseOrThrow(SignedEnvelopeSchema, json, ctx);
     // Canonicalise the `signed` object exactly as parsed (not zod's copy of it).
     message = canonicalBytes((json as { signed: unknown }).signed);
@@ -53,23 +73,33 @@ export interface SignatureCount {
   readonly valid: ReadonlySet<string>;
   readonly unknownKey: number;
   readonly invalid: number;
+  /** Further signatures by a key already counted: skipped without crypto. */
+  readonly duplicate: number;
 }
 
 /**
  * Counts valid signatures as notary does: signatures by keys not in the role are skipped, a role
  * key whose content ID differs from the declared ID is an error (`ErrInvalidKeyID`), a bad
- * signature is skipped, and each key counts once however often it signs.
+ * signature is skipped, and each key counts once however often it signs. Unlike notary, only a
+ * key's first signature is verified (no key is verified twice): the crypto is bounded by the role's keys.
  */
 export function countSignatures(env: Envelope, role: RoleKeys): SignatureCount {
   const valid = new Set<string>();
+  const tried = new Set<string>();
   let unknownKey = 0;
   let invalid = 0;
+  let duplicate = 0;
   for (const sig of env.envelope.signatures) {
     const key = role.keys.get(sig.keyid);
     if (!key) {
       unknownKey++;
       continue;
     }
+    if (tried.has(sig.keyid)) {
+      duplicate++;
+      continue;
+    }
+    tried.add(sig.keyid);
     if (key.id !== sig.keyid) {
       throw new PinError({
         code: 'TRUST_SIGNATURE',
@@ -81,7 +111,7 @@ export function countSignatures(env: Envelope, role: RoleKeys): SignatureCount {
     if (verifySignature(key, sig.method, sig.sig, env.message)) valid.add(sig.keyid);
     else invalid++;
   }
-  return { valid, unknownKey, invalid };
+  return { valid, unknownKey, invalid, duplicate };
 }
 
 /**
@@ -120,6 +150,7 @@ export function requireThreshold(
     const details: string[] = [];
     if (count.invalid > 0) details.push(`${count.invalid} signature(s) by its keys did not verify`);
     if (count.unknownKey > 0) details.push(`${count.unknownKey} signature(s) by keys not in the role were ignored`);
+    if (count.duplicate > 0) details.push(`${count.duplicate} further signature(s) by a key already checked were ignored`);
     throw new PinError({
       code: 'TRUST_SIGNATURE',
       role: ctx.role,

@@ -88,7 +88,8 @@ export interface TrustVerifier {
   updateTargets(bytes: Uint8Array): void;
   /**
    * Delegated roles the given signer roles need that are not loaded yet, with what the snapshot says
-   * about each. Empty when every needed delegation is loaded (or does not exist).
+   * about each. Empty when every needed delegation is loaded (or is not delegated). Throws
+   * TRUST_MISMATCH for a role a loaded parent delegates to that the snapshot does not list.
    */
   neededDelegations(signers: readonly string[]): ExpectedFile[];
   /** TUF 5.6.7: a delegation signed by the keys its parent delegates to it, with paths checks. */

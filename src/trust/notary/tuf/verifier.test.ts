@@ -1,8 +1,10 @@
 import { X509Certificate } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isPinError, type ErrorCode } from '../../../errors/errors.js';
 import type { RootAnchor, TrustVerifier, VerifierOptions } from './verifier-contract.js';
 import { createVerifier } from './verifier.js';
+import { verifySignature } from './keys.js';
+import { MAX_SIGNATURES } from './signatures.js';
 import { generateCA, generateEcdsaKey, generateRootKey } from '../sign/keys.js';
 import { createCertificate } from '../sign/x509.js';
 import {
@@ -13,6 +15,13 @@ import {
   TufRepoBuilder,
   type RepoFiles,
 } from '../sign/repo.js';
+
+// Counts the crypto: every signature verification goes through keys.ts verifySignature.
+vi.mock('./keys.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('./keys.js')>();
+  return { ...real, verifySignature: vi.fn(real.verifySignature) };
+});
+const cryptoCalls = vi.mocked(verifySignature);
 
 const GUN = 'registry.example.com/team/app';
 const NOW = new Date('2026-06-01T12:00:00Z');
@@ -185,14 +194,18 @@ describe('verifier: root of trust', () => {
   it('refuses an unpinned root without TOFU and names the key IDs to pin', () => {
     const repo = newRepo();
     const v = verifier({ tofu: false });
-    const { canonicalIds } = repo.rootKeyIds();
-    expectPinError(() => v.updateRoot(repo.build()['root']!), 'TRUST_ROOT_UNTRUSTED', canonicalIds[0]!, /rootKeys/, /tofu: true/);
+    const { canonicalIds, keyIds } = repo.rootKeyIds();
+    // The root.json key ID (what notary's trust_pinning accepts) comes first, the `notary key list` ID second.
+    const leads = new RegExp(`pin the root key ID from root.json in trust.rootKeys.*${keyIds[0]}.*notary key list\` ID ${canonicalIds[0]} is accepted too`);
+    expectPinError(() => v.updateRoot(repo.build()['root']!), 'TRUST_ROOT_UNTRUSTED', leads, /tofu: true/);
   });
 
   it('refuses a root whose keys are not the pinned ones', () => {
     const repo = newRepo();
     const v = verifier({ rootKeyIds: ['ab'.repeat(32)], tofu: true });
-    expectPinError(() => v.updateRoot(repo.build()['root']!), 'TRUST_ROOT_UNTRUSTED', /none of the root keys/);
+    const { canonicalIds, keyIds } = repo.rootKeyIds();
+    const leads = new RegExp(`pin its root.json key ID ${keyIds[0]} in trust.rootKeys.*notary key list\` ID ${canonicalIds[0]} is accepted too`);
+    expectPinError(() => v.updateRoot(repo.build()['root']!), 'TRUST_ROOT_UNTRUSTED', /none of the root keys/, leads);
   });
 
   it('refuses a root certificate issued for another GUN', () => {
@@ -393,6 +406,52 @@ describe('verifier: signatures and thresholds', () => {
     );
   });
 
+  it('refuses a signature flood (20,000 signatures under the pinned root key ID) before any crypto', () => {
+    const repo = newRepo();
+    const files = repo.build();
+    const flood = editSignatures(files['root']!, (s) =>
+      Array.from({ length: 20_000 }, (_, i) => ({ ...s[0]!, sig: Buffer.alloc(64, i % 251).toString('base64') })),
+    );
+    expect(flood.length).toBeGreaterThan(1_000_000);
+    cryptoCalls.mockClear();
+    expectPinError(() => verifier(pinned(repo)).updateRoot(flood), 'TRUST_TOO_LARGE', /20000/, new RegExp(`limit of ${MAX_SIGNATURES}`));
+    expect(cryptoCalls).toHaveBeenCalledTimes(0);
+  });
+
+  it('verifies each key at most once and skips signatures by unknown key IDs without crypto', () => {
+    const repo = newRepo();
+    const files = repo.build();
+    const strangers = Array.from({ length: 20 }, () => generateEcdsaKey());
+    // Under the cap: 40 bogus signatures by the root key first, the genuine one last, 20 unknown key IDs.
+    const bogus = editSignatures(files['root']!, (s) => [
+      ...Array.from({ length: 40 }, (_, i) => ({ ...s[0]!, sig: Buffer.alloc(64, i + 1).toString('base64') })),
+      s[0]!,
+      ...strangers.map((k) => ({ ...s[0]!, keyid: k.id })),
+    ]);
+    cryptoCalls.mockClear();
+    expectPinError(() => verifier(pinned(repo)).updateRoot(bogus), 'TRUST_SIGNATURE', /40 further signature\(s\) by a key already checked/);
+    expect(cryptoCalls).toHaveBeenCalledTimes(1);
+    // The genuine signature first: accepted, still one verification per key.
+    const genuineFirst = editSignatures(files['root']!, (s) => [s[0]!, ...Array.from({ length: 40 }, () => ({ ...s[0]! }))]);
+    cryptoCalls.mockClear();
+    verifier(pinned(repo)).updateRoot(genuineFirst);
+    expect(cryptoCalls).toHaveBeenCalledTimes(1);
+  });
+
+  it('refuses a role with more key IDs than the limit before any crypto', () => {
+    const repo = newRepo();
+    const files = repo.build();
+    const many = Array.from({ length: 40 }, () => generateEcdsaKey());
+    const wide = tamper(files['root']!, (s) => {
+      const keys = s['keys'] as Record<string, unknown>;
+      for (const k of many) keys[k.id] = { keytype: 'ecdsa', keyval: { private: null, public: Buffer.from(k.public).toString('base64') } };
+      ((s['roles'] as Record<string, { keyids: string[] }>)['snapshot']!).keyids.push(...many.map((k) => k.id));
+    });
+    cryptoCalls.mockClear();
+    expectPinError(() => verifier(pinned(repo)).updateRoot(wide), 'TRUST_TOO_LARGE', /snapshot role's key IDs has 41/);
+    expect(cryptoCalls).toHaveBeenCalledTimes(0);
+  });
+
   it('refuses metadata without signatures', () => {
     const repo = newRepo();
     const files = repo.build();
@@ -555,6 +614,37 @@ describe('verifier: delegations', () => {
     expectPinError(() => v.updateDelegation('targets/other', files['targets/releases']!), 'TRUST_DELEGATION', /does not delegate/);
     expectPinError(() => v.updateDelegation('targets/../root', files['targets/releases']!), 'TRUST_DELEGATION');
     expect(v.neededDelegations(['targets/other'])).toEqual([]);
+  });
+
+  it('refuses a delegation the verified targets still declares but a validly signed snapshot no longer lists', () => {
+    const repo = newRepo({ releases: true });
+    const files = repo.build();
+    const snapshot = resign(
+      tamper(files['snapshot']!, (s) => {
+        delete (s['meta'] as Record<string, unknown>)['targets/releases'];
+        s['version'] = 2;
+      }),
+      [repo.keys.snapshot],
+    );
+    const timestamp = resign(
+      tamper(files['timestamp']!, (s) => {
+        (s['meta'] as Record<string, unknown>)['snapshot'] = fileMeta(snapshot);
+      }),
+      [repo.keys.timestamp],
+    );
+    const dropped = { ...files, snapshot, timestamp };
+    // Without the check, `shared` would silently resolve to targets' D1 instead of targets/releases' D3.
+    expectPinError(() => loadAll(verifier(pinned(repo)), dropped), 'TRUST_MISMATCH', /targets\/releases/, /snapshot version 2/, /downgrade/);
+    // A rule that does not ask for the role is not affected.
+    expect(loadAll(verifier(pinned(repo)), dropped, ['targets']).lookupTag('shared', ['targets'])?.digest).toBe(D1);
+  });
+
+  it('accepts a delegation the targets key holder really removed (targets no longer declares it)', () => {
+    const repo = newRepo({ releases: true });
+    repo.removeDelegation('targets/releases');
+    repo.bumpVersion('targets').bumpVersion('snapshot').bumpVersion('timestamp');
+    const v = loadAll(verifier(pinned(repo)), repo.build());
+    expect(v.lookupTag('shared', SIGNERS)).toMatchObject({ role: 'targets', digest: D1 });
   });
 
   it('refuses a targets role that delegates to a grandchild directly', () => {

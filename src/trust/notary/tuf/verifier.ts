@@ -35,7 +35,15 @@ import {
   type MetaRoleJson,
   type TargetsJson,
 } from './schema.js';
-import { readEnvelope, requireThreshold, type Envelope, type RoleKeys } from './signatures.js';
+import {
+  MAX_DECLARED_KEYS,
+  MAX_ROLE_KEYS,
+  readEnvelope,
+  requireThreshold,
+  tooMany,
+  type Envelope,
+  type RoleKeys,
+} from './signatures.js';
 
 /** Creates a verifier for one GUN and one fetch. */
 export function createVerifier(opts: VerifierOptions): TrustVerifier {
@@ -363,10 +371,14 @@ class Verifier implements TrustVerifier {
    * paths restricted to `parentPaths` (notary `DelegationRole.Restrict`).
    */
   private readDelegations(role: string, json: TargetsJson, parentPaths: readonly string[]): Map<string, Delegation> {
+    const ctx = { gun: this.gun, role };
+    const declared = Object.entries(json.delegations.keys);
+    if (declared.length > MAX_DECLARED_KEYS) throw tooMany(ctx, `${role}.json: delegation keys`, declared.length, MAX_DECLARED_KEYS);
     const keys = new Map<string, TufKey>();
-    for (const [id, k] of Object.entries(json.delegations.keys)) keys.set(id, makeKey(k.keytype, k.keyval.public));
+    for (const [id, k] of declared) keys.set(id, makeKey(k.keytype, k.keyval.public));
     const out = new Map<string, Delegation>();
     for (const d of json.delegations.roles) {
+      if (d.keyids.length > MAX_ROLE_KEYS) throw tooMany(ctx, `${role}.json: delegation ${d.name}'s key IDs`, d.keyids.length, MAX_ROLE_KEYS);
       if (!isDelegationName(d.name) || parentRole(d.name) !== role) {
         throw this.err(
           'TRUST_DELEGATION',
@@ -470,6 +482,22 @@ class Verifier implements TrustVerifier {
     this.targets.set(role, loaded);
   }
 
+  /**
+   * TUF §5.5.5/5.6: a role the verified targets chain delegates to must be in the snapshot; notary
+   * skips it silently (`downloadTargets`), which lets the snapshot key holder downgrade to the next signer.
+   */
+  private droppedFromSnapshot(role: string, parentName: string): PinError {
+    return this.err(
+      'TRUST_MISMATCH',
+      role,
+      `${parentName} delegates to ${role}, but snapshot version ${this.snapshot?.version ?? '?'} does not list ${role}`,
+      `the snapshot (signed by the server's snapshot key) does not list a delegation the ${parentName} key holder declares: either nothing was ` +
+        `ever published in ${role} (added with notary delegation add, never signed in: sign a tag with \`notary add <GUN> <tag> <file> --roles ${role}\` ` +
+        `and notary publish, or remove it with notary delegation remove <GUN> ${role} and publish), or the server dropped it to downgrade tags to the next signer; ` +
+        'nothing is pinned from this trust data until then',
+    );
+  }
+
   neededDelegations(signers: readonly string[]): ExpectedFile[] {
     if (!this.targets.has('targets')) throw this.order('neededDelegations before updateTargets');
     const out = new Map<string, ExpectedFile>();
@@ -477,11 +505,12 @@ class Verifier implements TrustVerifier {
       if (signer === 'targets' || !isDelegationName(signer)) continue;
       for (const role of delegationChain(signer)) {
         if (this.targets.has(role)) continue;
-        const parent = this.targets.get(parentRole(role));
+        const parentName = parentRole(role);
+        const parent = this.targets.get(parentName);
+        // Not delegated or too deep: it does not exist for us.
+        if (!parent?.delegations.has(role) || delegationDepth(role) > this.opts.maxDelegationDepth) break;
         const meta = this.snapshot?.meta.get(role);
-        // Not delegated, too deep or not in the snapshot: it does not exist for us (notary skips
-        // roles without a checksum in `downloadTargets`).
-        if (!parent?.delegations.has(role) || delegationDepth(role) > this.opts.maxDelegationDepth || !meta) break;
+        if (!meta) throw this.droppedFromSnapshot(role, parentName);
         out.set(role, this.expected(role, meta));
         break;
       }

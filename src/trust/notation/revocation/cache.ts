@@ -5,7 +5,7 @@
  * memory until their nextUpdate. One fetch per URL at a time (single-flight); entries are bounded.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CrlProblem, parseCrl, type ParsedCrl } from './crl.js';
 import { MAX_CRL_BYTES, readCapped, type RevocationFetcher } from './source.js';
@@ -26,6 +26,23 @@ export interface CrlCacheOptions {
 export interface CachedCrl {
   readonly parsed: ParsedCrl;
   readonly verifiedFor: Set<string>;
+}
+
+/**
+ * Waits for a shared fetch but gives up when this caller's signal aborts; the fetch itself goes on
+ * (bounded by its own timeout) for the other callers waiting on it.
+ */
+export function withSignal<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
+      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e)),
+    );
+  });
 }
 
 function urlHash(url: string): string {
@@ -54,7 +71,7 @@ export class CrlCache {
       return hit;
     }
     try {
-      return await this.fetch(url, signal);
+      return await withSignal(this.fetch(url), signal);
     } catch (e) {
       hit = this.mem.get(url) ?? hit;
       if (hit) {
@@ -84,11 +101,11 @@ export class CrlCache {
     void p.finally(() => this.background.delete(p));
   }
 
-  private fetch(url: string, signal?: AbortSignal): Promise<CachedCrl> {
+  private fetch(url: string): Promise<CachedCrl> {
     const inflight = this.flights.get(url);
     if (inflight) return inflight;
     const p = (async () => {
-      const der = await this.opts.fetcher.crl(url, signal);
+      const der = await this.opts.fetcher.crl(url);
       const entry: CachedCrl = { parsed: parseCrl(der), verifiedFor: new Set() };
       this.remember(url, entry);
       await this.saveDisk(url, der);
@@ -125,6 +142,16 @@ export class CrlCache {
     }
   }
 
+  /** Keeps at most 4 × maxEntries CRL files on disk, dropping the least recently written. */
+  private async pruneDisk(): Promise<void> {
+    const dir = join(this.opts.cacheDir as string, 'crl');
+    const names = (await readdir(dir)).filter((n) => n.endsWith('.crl'));
+    if (names.length <= this.max * 4) return;
+    const aged = await Promise.all(names.map(async (n) => ({ n, t: (await stat(join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0 })));
+    aged.sort((a, b) => a.t - b.t);
+    for (const { n } of aged.slice(0, names.length - this.max * 4)) await rm(join(dir, n), { force: true });
+  }
+
   private async saveDisk(url: string, der: Uint8Array): Promise<void> {
     const path = this.diskPath(url);
     if (!path) return;
@@ -133,6 +160,7 @@ export class CrlCache {
       const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
       await writeFile(tmp, der, { mode: 0o600 });
       await rename(tmp, path);
+      await this.pruneDisk();
     } catch (e) {
       this.opts.debug?.(`CRL ${url}: cannot write the disk cache: ${(e as Error).message}`);
     }
@@ -155,14 +183,14 @@ export class OcspCache {
     const hit = this.mem.get(key);
     if (hit && hit.until > now.getTime()) return Promise.resolve(hit.der);
     const inflight = this.flights.get(key);
-    if (inflight) return inflight;
-    const p = this.fetcher.ocsp(url, req, signal);
+    if (inflight) return withSignal(inflight, signal);
+    const p = this.fetcher.ocsp(url, req);
     this.flights.set(key, p);
     void p.then(
       () => this.flights.delete(key),
       () => this.flights.delete(key),
     );
-    return p;
+    return withSignal(p, signal);
   }
 
   /** Keep `der` (already verified by the caller) until `nextUpdate`. */

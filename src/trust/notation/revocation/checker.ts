@@ -4,14 +4,15 @@
  * orders it. Data comes through the caches (no network on a warm run) from the network or from an
  * offline bundle.
  */
+import { createHash } from 'node:crypto';
 import type * as pkijs from 'pkijs';
 import { PinError } from '../../../errors/errors.js';
 import { redactUrl } from '../../../http/client.js';
 import type { RevocationChecker, RevocationResult } from '../contracts.js';
-import { OID, crlUrls, extension, isCA, nameString, ocspUrls, parseCertificate, serialHex } from '../timestamp/pkix.js';
+import { OID, certDer, crlUrls, extension, isCA, nameString, ocspUrls, parseCertificate, serialHex } from '../timestamp/pkix.js';
 import { CrlCache, OcspCache, type CachedCrl } from './cache.js';
 import { CrlProblem, crlIssuerProblem, crlScopeProblem, crlVerdict, deltaProblem, deltaUrl, serialKey } from './crl.js';
-import { OcspProblem, ocspRequest, ocspVerdict } from './ocsp.js';
+import { OcspProblem, decideOcsp, ocspRequest, parseOcsp, type OcspRequest, type ParsedOcsp } from './ocsp.js';
 import { createBundleFetcher, createNetworkFetcher, isHttpUrl, type NetworkFetcherOptions, type RevocationFetcher } from './source.js';
 
 /** A result with the time until which it holds (the deciding CRL's or OCSP response's nextUpdate). */
@@ -62,8 +63,15 @@ interface Ctx {
 /** Most parsed certificates a checker keeps. */
 const MAX_PARSED = 256;
 
-function keyId(c: pkijs.Certificate): string {
-  return Buffer.from(c.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView).toString('base64');
+/** Identity of a whole certificate (SHA-256 of its DER), memoised per parsed object. */
+const certIds = new WeakMap<pkijs.Certificate, string>();
+function certId(c: pkijs.Certificate): string {
+  let id = certIds.get(c);
+  if (!id) {
+    id = createHash('sha256').update(certDer(c)).digest('base64');
+    certIds.set(c, id);
+  }
+  return id;
 }
 
 function problemText(e: unknown): string {
@@ -76,6 +84,9 @@ export function createRevocationChecker(opts: RevocationCheckerOptions = {}): Re
   const fetcher = opts.fetcher ?? (opts.bundleDir ? createBundleFetcher(opts.bundleDir) : createNetworkFetcher(opts));
   const crls = new CrlCache({ fetcher, cacheDir: opts.bundleDir ? undefined : opts.cacheDir, maxEntries: opts.maxCachedCrls, refreshAheadMs: opts.refreshAheadMs, debug: opts.debug });
   const ocsps = new OcspCache(fetcher);
+  // Parsed responses by the cached bytes (same object while the OCSP cache holds it), and requests by certificate pair.
+  const parsedOcsp = new WeakMap<Uint8Array, { key: string; parsed: ParsedOcsp }>();
+  const requests = new Map<string, OcspRequest>();
   const maxUrls = Math.max(1, opts.maxUrls ?? 3);
   const skew = opts.skewMs ?? 5 * 60_000;
   // Parsed certificates by their exact bytes (a run's signatures mostly share one chain); bounded.
@@ -91,10 +102,21 @@ export function createRevocationChecker(opts: RevocationCheckerOptions = {}): Re
     return c;
   };
 
-  /** A CRL verified against `issuer` (signature checked once per issuer key per cached copy). */
+  function requestFor(cert: pkijs.Certificate, issuer: pkijs.Certificate): OcspRequest {
+    const k = `${certId(cert)}|${certId(issuer)}`;
+    let r = requests.get(k);
+    if (!r) {
+      r = ocspRequest(cert, issuer);
+      requests.set(k, r);
+      if (requests.size > 1024) requests.delete(requests.keys().next().value as string);
+    }
+    return r;
+  }
+
+  /** A CRL verified against `issuer` (checked once per issuer certificate per cached copy). */
   async function verifiedCrl(url: string, issuer: pkijs.Certificate, ctx: Ctx): Promise<CachedCrl> {
     const c = await crls.get(url, ctx.now, ctx.signal);
-    const k = keyId(issuer);
+    const k = certId(issuer);
     if (!c.verifiedFor.has(k)) {
       const p = crlIssuerProblem(c.parsed, issuer);
       if (p) throw new CrlProblem(p);
@@ -108,6 +130,7 @@ export function createRevocationChecker(opts: RevocationCheckerOptions = {}): Re
     const base = await verifiedCrl(url, issuer, ctx);
     const scope = crlScopeProblem(base.parsed, isCA(cert));
     if (scope) throw new CrlProblem(scope);
+    if (base.parsed.thisUpdate.getTime() > ctx.now.getTime() + skew) throw new CrlProblem(`the CRL thisUpdate ${base.parsed.thisUpdate.toISOString()} is in the future`);
     const dUrl = deltaUrl(extension(cert, OID.freshestCrl), base.parsed);
     let delta: CachedCrl | undefined;
     if (dUrl !== undefined) {
@@ -145,7 +168,7 @@ export function createRevocationChecker(opts: RevocationCheckerOptions = {}): Re
   async function viaOcsp(cert: pkijs.Certificate, issuer: pkijs.Certificate, ctx: Ctx, notes: string[]): Promise<Outcome | undefined> {
     const urls = ocspUrls(cert);
     if (urls.length === 0) return undefined;
-    const req = ocspRequest(cert, issuer);
+    const req = requestFor(cert, issuer);
     for (const url of urls.slice(0, maxUrls)) {
       if (!isHttpUrl(url)) {
         notes.push(`OCSP ${redactUrl(url)}: not an http:// URL, ignored`);
@@ -153,7 +176,10 @@ export function createRevocationChecker(opts: RevocationCheckerOptions = {}): Re
       }
       try {
         const der = await ocsps.get(url, req, ctx.now, ctx.signal);
-        const v = ocspVerdict(der, req, issuer, ctx.now, ctx.signingTime, skew);
+        const memo = parsedOcsp.get(der);
+        const parsed = memo?.key === req.key ? memo.parsed : parseOcsp(der, req, issuer);
+        parsedOcsp.set(der, { key: req.key, parsed });
+        const v = decideOcsp(parsed, ctx.now, ctx.signingTime, skew);
         if (fetcher.offline && !v.nextUpdate) {
           notes.push(`OCSP ${redactUrl(url)}: the bundled response has no nextUpdate, so its age cannot be bounded`);
           continue;
@@ -199,7 +225,7 @@ export function createRevocationChecker(opts: RevocationCheckerOptions = {}): Re
       revokedAt: o.revokedAt,
       reason: o.reason,
       validUntil: o.validUntil,
-      message: `${who}: ${o.detail} (${o.source ?? fetcher.kind})`,
+      message: `${who}: ${o.detail} (${o.source ?? ''}${fetcher.offline ? ` from ${fetcher.kind}` : ''})`,
     };
   }
 

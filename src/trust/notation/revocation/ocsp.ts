@@ -92,7 +92,7 @@ function decodeBasic(der: Uint8Array): pkijs.BasicOCSPResponse {
 }
 
 /** RFC 6960 §4.2.2.2: the issuer itself, or a certificate it issued with the OCSPSigning EKU. */
-function responderFor(basic: pkijs.BasicOCSPResponse, issuer: pkijs.Certificate, now: Date): { signer: pkijs.Certificate; delegated: boolean } {
+function responderFor(basic: pkijs.BasicOCSPResponse, issuer: pkijs.Certificate): { signer: pkijs.Certificate; delegated: boolean } {
   const tbs = basic.tbsResponseData.tbsView;
   const sig = toBytes(basic.signature.valueBlock.valueHexView);
   const verifies = (c: pkijs.Certificate) => {
@@ -108,7 +108,6 @@ function responderFor(basic: pkijs.BasicOCSPResponse, issuer: pkijs.Certificate,
     if (bytesEqual(certDer(c), issuerDer) || !verifies(c)) continue;
     if (!issuedBy(c, issuer)) throw new OcspProblem('the OCSP responder certificate is not issued by the certificate\'s issuer');
     if (!(extKeyUsages(c) ?? []).includes(OID.ekuOcspSigning)) throw new OcspProblem('the OCSP responder certificate lacks the OCSPSigning extended key usage');
-    if (!validAt(c, now)) throw new OcspProblem('the OCSP responder certificate is not valid now');
     return { signer: c, delegated: true };
   }
   throw new OcspProblem('the OCSP response is not signed by the issuer or a delegated responder it certified');
@@ -130,20 +129,35 @@ function invalidityDate(single: pkijs.SingleResponse): Date | undefined {
   return v instanceof asn1js.GeneralizedTime ? v.toDate() : undefined;
 }
 
+/** A signature-checked OCSP answer for one certificate, before the time-dependent checks. */
+export interface ParsedOcsp {
+  readonly single: pkijs.SingleResponse;
+  readonly signer: pkijs.Certificate;
+  readonly delegated: boolean;
+}
+
 /**
- * Verifies an OCSP response for `req` (trust-store-trust-policy §Revocation Checking with OCSP,
- * steps 1–4). `skewMs` tolerates clock differences on thisUpdate/nextUpdate.
+ * Parses an OCSP response and checks what does not depend on the time (steps 1 and 3 of
+ * trust-store-trust-policy §Revocation Checking with OCSP): successful basic response, signed by the
+ * issuer or its delegated responder, with a status for exactly `req`'s certificate.
  */
-export function ocspVerdict(der: Uint8Array, req: OcspRequest, issuer: pkijs.Certificate, now: Date, signingTime: Date | undefined, skewMs: number): OcspVerdict {
+export function parseOcsp(der: Uint8Array, req: OcspRequest, issuer: pkijs.Certificate): ParsedOcsp {
   const basic = decodeBasic(der);
-  const { signer, delegated } = responderFor(basic, issuer, now);
+  const { signer, delegated } = responderFor(basic, issuer);
   const single = basic.tbsResponseData.responses.find((r) => sameCertId(r.certID, req.certId));
   if (!single) throw new OcspProblem('the OCSP response has no status for this certificate');
+  return { single, signer, delegated };
+}
+
+/** The time-dependent checks (step 2, the responder's validity) and the status with the invalidity-date rule. */
+export function decideOcsp(p: ParsedOcsp, now: Date, signingTime: Date | undefined, skewMs: number): OcspVerdict {
+  const { single, signer } = p;
   const t = now.getTime();
+  if (p.delegated && !validAt(signer, now)) throw new OcspProblem('the OCSP responder certificate is not valid now');
   if (single.thisUpdate.getTime() > t + skewMs) throw new OcspProblem(`the OCSP response thisUpdate ${single.thisUpdate.toISOString()} is in the future`);
   if (single.nextUpdate && single.nextUpdate.getTime() + skewMs < t) throw new OcspProblem(`the OCSP response expired (nextUpdate ${single.nextUpdate.toISOString()})`);
   const base = { thisUpdate: single.thisUpdate, nextUpdate: single.nextUpdate };
-  const delegate = delegated && !extension(signer, OID.ocspNoCheck) ? signer : undefined;
+  const delegate = p.delegated && !extension(signer, OID.ocspNoCheck) ? signer : undefined;
   const cs = single.certStatus as asn1js.BaseBlock;
   const tag = cs.idBlock.tagClass === 3 ? cs.idBlock.tagNumber : -1;
   if (tag === 0) return { ...base, delegate, status: 'good', detail: 'OCSP status good' };
@@ -156,4 +170,9 @@ export function ocspVerdict(der: Uint8Array, req: OcspRequest, issuer: pkijs.Cer
     return { ...base, delegate, status: 'good', detail: `revoked, but its invalidity date ${inv.toISOString()} is after the authentic signing time ${signingTime.toISOString()}` };
   }
   return { ...base, delegate, status: 'revoked', revokedAt, reason, detail: `OCSP: revoked on ${revokedAt.toISOString()}${reason ? ` (${reason})` : ''}` };
+}
+
+/** Verifies an OCSP response for `req` (trust-store-trust-policy §Revocation Checking with OCSP, steps 1–4). */
+export function ocspVerdict(der: Uint8Array, req: OcspRequest, issuer: pkijs.Certificate, now: Date, signingTime: Date | undefined, skewMs: number): OcspVerdict {
+  return decideOcsp(parseOcsp(der, req, issuer), now, signingTime, skewMs);
 }

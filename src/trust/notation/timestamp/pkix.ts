@@ -68,8 +68,25 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
 }
 
-/** Parses one DER certificate; throws a plain Error with `what` when it is not one. */
+/** Parsed certificates by SHA-256 of their DER: pkijs parsing costs milliseconds, certificates never change. */
+const parsedCerts = new Map<string, pkijs.Certificate>();
+const MAX_PARSED_CERTS = 512;
+
+/**
+ * Parses one DER certificate; throws a plain Error with `what` when it is not one. Results are
+ * shared from a bounded cache: callers must not modify them.
+ */
 export function parseCertificate(der: Uint8Array, what = 'certificate'): pkijs.Certificate {
+  const key = createHash('sha256').update(der).digest('base64');
+  const hit = parsedCerts.get(key);
+  if (hit) return hit;
+  const cert = parseCertificateUncached(der, what);
+  parsedCerts.set(key, cert);
+  if (parsedCerts.size > MAX_PARSED_CERTS) parsedCerts.delete(parsedCerts.keys().next().value as string);
+  return cert;
+}
+
+function parseCertificateUncached(der: Uint8Array, what: string): pkijs.Certificate {
   try {
     const asn = asn1js.fromBER(toBytes(der));
     if (asn.offset === -1 || asn.offset !== der.length) throw new Error('not a single DER value');

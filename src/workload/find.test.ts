@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { apiGroup, findImages, formatField, parseFieldPath } from './walk.js';
+import { findImages } from './find.js';
+import { apiGroup } from './kinds.js';
+import { formatField, parseFieldPath } from './path.js';
 
 const deploy = (spec: unknown) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { template: { spec } } });
 
@@ -66,17 +68,24 @@ describe('findImages', () => {
       deploy(null),
       deploy([]),
       deploy({ containers: 'nginx' }),
-      deploy({ containers: { 0: { image: 'x' } } }),
-      deploy({ containers: [null, 1, 'x', [], [{ image: 'x' }]] }),
-      deploy({ volumes: [null, { image: 'x' }, { image: null }, { image: [] }] }),
+      deploy({ containers: { 0: { image: 1 } } }),
+      deploy({ containers: [null, 1, 'x', [], [{ image: 1 }]] }),
+      deploy({ volumes: [null, { image: 5 }, { image: null }, { image: [] }] }),
       { apiVersion: 'v1', kind: 'List', items: 'x' },
       { apiVersion: 'v1', kind: 'List', items: [null, 1, { kind: 'Pod' }] },
       { apiVersion: 'v1', kind: 'constructor' },
       { apiVersion: 'v1', kind: '__proto__' },
-      { apiVersion: 'v1', kind: 'toString', spec: { containers: [{ image: 'x' }] } },
-      { apiVersion: 1, kind: 'Pod', spec: { containers: [{ image: 'x' }] } },
     ];
     for (const h of hostile) expect(findImages(h, [{ kind: 'Deployment', path: 'spec.x[].image' }])).toEqual([]);
+    // a string named image in a malformed place is reported as unchecked, not dropped
+    expect(findImages(deploy({ containers: { 0: { image: 'x' } } })).map((l) => [l.field, l.kind])).toEqual([['spec.template.spec.containers["0"].image', 'unchecked']]);
+    // a kind or apiVersion that matches nothing still has its pod spec checked, by shape
+    for (const h of [
+      { apiVersion: 'v1', kind: 'toString', spec: { containers: [{ image: 'x' }] } },
+      { apiVersion: 1, kind: 'Pod', spec: { containers: [{ image: 'x' }] } },
+    ]) {
+      expect(findImages(h).map((l) => [l.field, l.via])).toEqual([['spec.containers[0].image', 'shape']]);
+    }
   });
 
   it('ignores inherited (prototype) properties', () => {
@@ -90,10 +99,12 @@ describe('findImages', () => {
     const spec = { template: { spec: { containers: [{ image: 'x:1' }] } } };
     expect(findImages({ apiVersion: 'apps/v1beta1', kind: 'StatefulSet', spec })).toHaveLength(1);
     expect(findImages({ apiVersion: 'extensions/v1beta1', kind: 'ReplicaSet', spec })).toHaveLength(1);
-    expect(findImages({ apiVersion: 'extensions/v1beta1', kind: 'StatefulSet', spec })).toHaveLength(0);
-    expect(findImages({ apiVersion: 'example.com/v1', kind: 'Deployment', spec })).toHaveLength(0);
-    expect(findImages({ apiVersion: 'v1', kind: 'Deployment', spec })).toHaveLength(0);
-    expect(findImages({ apiVersion: 'apps/v1', kind: 'Pod', spec: { containers: [{ image: 'x' }] } })).toHaveLength(0);
+    const via = (o: unknown) => findImages(o).map((l) => l.via);
+    expect(via({ apiVersion: 'extensions/v1beta1', kind: 'StatefulSet', spec })).toEqual(['shape']);
+    expect(via({ apiVersion: 'example.com/v1', kind: 'Deployment', spec })).toEqual(['shape']);
+    expect(via({ apiVersion: 'v1', kind: 'Deployment', spec })).toEqual(['shape']);
+    expect(via({ apiVersion: 'apps/v1', kind: 'Pod', spec: { containers: [{ image: 'x' }] } })).toEqual(['shape']);
+    expect(via({ apiVersion: 'apps/v1', kind: 'Deployment', spec })).toEqual(['kind']);
     expect(findImages({ apiVersion: 'batch/v2alpha1', kind: 'CronJob', spec: { jobTemplate: { spec } } })).toHaveLength(1);
   });
 
@@ -104,10 +115,7 @@ describe('findImages', () => {
       items: [{ metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x:1' }] } }],
     });
     expect(locs.map((l) => l.field)).toEqual(['items[0].spec.containers[0].image']);
-    // nested lists are bounded
-    let deep: unknown = { apiVersion: 'v1', kind: 'Pod', spec: { containers: [{ image: 'deep:1' }] } };
-    for (let i = 0; i < 10; i++) deep = { apiVersion: 'v1', kind: 'List', items: [deep] };
-    expect(findImages(deep)).toEqual([]);
+    expect(locs[0]?.resource).toEqual({ apiVersion: 'v1', kind: 'Pod', name: 'p' });
   });
 
   it('applies imageFields by kind and apiVersion (exact or group)', () => {
@@ -121,9 +129,12 @@ describe('findImages', () => {
     expect(fields).toEqual(['spec.image=a:1:custom', 'spec.parts[0].image=p:1:custom', 'spec.images[0]=i:1:custom', 'spec.images[1]=i:2:custom']);
     expect(findImages(obj, f('x.example.com/v1'))).toHaveLength(4);
     expect(findImages(obj, f('x.example.com'))).toHaveLength(4);
-    expect(findImages(obj, f('x.example.com/v2'))).toHaveLength(0);
-    expect(findImages({ ...obj, kind: 'Other' }, f())).toHaveLength(0);
-    expect(findImages(obj, [{ kind: 'App', path: 'spec.missing.image' }, { kind: 'App', path: 'spec.image.deeper' }])).toEqual([]);
+    // not declared: the `image` strings are still reported, as unchecked
+    const unchecked = (o: unknown, fields: ReturnType<typeof f>) => findImages(o, fields).filter((l) => l.kind !== 'unchecked');
+    expect(unchecked(obj, f('x.example.com/v2'))).toHaveLength(0);
+    expect(unchecked({ ...obj, kind: 'Other' }, f())).toHaveLength(0);
+    expect(findImages({ ...obj, kind: 'Other' }, f()).map((l) => l.field)).toEqual(['spec.image', 'spec.parts[0].image']);
+    expect(unchecked(obj, [{ kind: 'App', path: 'spec.missing.image' }, { kind: 'App', path: 'spec.image.deeper' }])).toEqual([]);
   });
 
   it('does not report a built-in location twice when imageFields repeats it', () => {

@@ -1,0 +1,53 @@
+/**
+ * The image fields of a pod spec: `containers[].image`, `initContainers[].image`,
+ * `ephemeralContainers[].image` and image volumes `volumes[].image.reference`; and the pod spec
+ * shape that makes any object count as one.
+ */
+import { formatField, get, has, isRecord, type Path } from './path.js';
+import type { ImageLocation, Via } from './types.js';
+
+export const CONTAINER_LISTS = [
+  ['containers', 'container'],
+  ['initContainers', 'initContainer'],
+  ['ephemeralContainers', 'ephemeralContainer'],
+] as const;
+
+/**
+ * The pod spec shape: a `containers`, `initContainers` or `ephemeralContainers` list holding at
+ * least one object with an `image` key. Such an object is checked as a pod spec whatever its kind.
+ */
+export function isPodSpecShape(node: Record<string, unknown>): boolean {
+  for (const [list] of CONTAINER_LISTS) {
+    const containers = get(node, list);
+    if (Array.isArray(containers) && containers.some((c: unknown) => isRecord(c) && has(c, 'image'))) return true;
+  }
+  return false;
+}
+
+/** Appends the image fields of the pod spec `spec` (at `prefix`) to `out`; anything malformed is skipped. */
+export function podSpecImages(spec: unknown, prefix: Path, via: Via, out: ImageLocation[]): void {
+  if (!isRecord(spec)) return;
+  for (const [list, kind] of CONTAINER_LISTS) {
+    const containers = get(spec, list);
+    if (!Array.isArray(containers)) continue;
+    containers.forEach((c: unknown, i) => {
+      if (!isRecord(c) || !has(c, 'image')) return;
+      const path = [...prefix, list, i, 'image'];
+      const name = get(c, 'name');
+      const loc: ImageLocation = { path, field: formatField(path), value: c.image, kind, via };
+      if (typeof name === 'string') loc.container = name;
+      out.push(loc);
+    });
+  }
+  const volumes = get(spec, 'volumes');
+  if (!Array.isArray(volumes)) return;
+  volumes.forEach((v: unknown, i) => {
+    const image = get(v, 'image');
+    if (!isRecord(image) || !has(image, 'reference')) return;
+    const path = [...prefix, 'volumes', i, 'image', 'reference'];
+    const name = get(v, 'name');
+    const loc: ImageLocation = { path, field: formatField(path), value: image.reference, kind: 'volume', via };
+    if (typeof name === 'string') loc.volume = name;
+    out.push(loc);
+  });
+}
