@@ -258,7 +258,7 @@ function tooManyRepositories(images: number, max: number): PinError {
 /**
  * Resolves each unique (rule, image) once. The bound counts repositories (GUNs), not images: the
  * first image of a repository loads its trust data in one of `concurrency` slots; the others start
- * once it is done and are answered from the resolver's cache. Once `signal` aborts nothing more
+ * once it is done and are answered from the resolver's cache (Notation rules: once it has started). Once `signal` aborts nothing more
  * reaches the resolver, and every resolution not settled by then settles as DEADLINE.
  */
 function createResolutions(resolver: Resolver, concurrency: number, signal: AbortSignal | undefined) {
@@ -286,15 +286,17 @@ function createResolutions(resolver: Resolver, concurrency: number, signal: Abor
       if (pending.has(p.key)) return;
       const group = `${p.ruleIndex}\u0000${p.ref.repository}`;
       const first = firstOfRepository.get(group);
+      // Notation has no per-repository trust data (each digest's signatures stand alone): the
+      // repository's images start together once its first has a slot, not after it finished.
+      const notation = p.rule.notation !== undefined;
       let result: Promise<Resolved>;
       if (first === undefined) {
-        result = limit(() => resolveOne(p));
-        firstOfRepository.set(
-          group,
-          result.then(() => undefined),
-        );
+        let started: () => void = () => {};
+        const slot = new Promise<void>((resolve) => (started = resolve));
+        result = limit(() => (started(), resolveOne(p)));
+        firstOfRepository.set(group, notation ? slot : result.then(() => undefined));
       } else {
-        result = first.then(() => limit(() => resolveOne(p)));
+        result = first.then(() => (notation ? resolveOne(p) : limit(() => resolveOne(p))));
       }
       if (aborted !== undefined) result = Promise.race([result, aborted.then(() => deadline(p))]);
       pending.set(p.key, result);

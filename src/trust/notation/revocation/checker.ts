@@ -58,6 +58,9 @@ interface Ctx {
   readonly signal?: AbortSignal;
 }
 
+/** Most parsed certificates a checker keeps. */
+const MAX_PARSED = 256;
+
 /** Identity of a whole certificate (SHA-256 of its DER), memoised per parsed object. */
 const certIds = new WeakMap<pkijs.Certificate, string>();
 function certId(c: pkijs.Certificate): string {
@@ -84,6 +87,18 @@ export function createRevocationChecker(opts: RevocationCheckerOptions = {}): Re
   const requests = new Map<string, OcspRequest>();
   const maxUrls = Math.max(1, opts.maxUrls ?? 3);
   const skew = opts.skewMs ?? 5 * 60_000;
+  // Parsed certificates by their exact bytes (a run's signatures mostly share one chain); bounded.
+  const parsed = new Map<string, pkijs.Certificate>();
+  const parsedCertificate = (der: Uint8Array, i: number): pkijs.Certificate => {
+    const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
+    let c = parsed.get(key);
+    if (c === undefined) {
+      c = parseCertificate(new Uint8Array(der), `certificate #${i}`);
+      if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value!);
+      parsed.set(key, c);
+    }
+    return c;
+  };
 
   function requestFor(cert: pkijs.Certificate, issuer: pkijs.Certificate): OcspRequest {
     const k = `${certId(cert)}|${certId(issuer)}`;
@@ -219,7 +234,7 @@ export function createRevocationChecker(opts: RevocationCheckerOptions = {}): Re
       let certs: pkijs.Certificate[];
       try {
         if (chain.length > max) throw new Error(`the chain has ${chain.length} certificates (at most ${max})`);
-        certs = chain.map((d, i) => parseCertificate(d, `certificate #${i}`));
+        certs = chain.map((d, i) => parsedCertificate(d, i));
       } catch (e) {
         return chain.slice(0, Math.max(1, chain.length - 1)).map((_, index) => ({ index, subject: '', status: 'unknown' as const, message: problemText(e) }));
       }
