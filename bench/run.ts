@@ -13,10 +13,15 @@
  * - cold start of `node dist/notary-pin.mjs --version` vs `node -e 0`;
  * - the webhook (`notary-pin webhook`, warm) at a fixed request rate, alone and during an attack by
  *   reviews naming many repositories of a stalling trust server (bench/webhook.ts).
+ * - Notation (bench/notation.ts): 50 repositories × 4 tags pushed to the same registry and signed
+ *   as notation 1.x does without the referrers API; the same-shaped bundle cold, its ratio to
+ *   Notary v1 cold (paired runs), the round trips a 20 ms RTT in front of the registry adds, and the
+ *   webhook with a Notation config at the same rate.
  *
  * Prints one table with targets and PASS/MISS, and the machine. `--write-results` also writes
- * bench/RESULTS.md; `--webhook-only` measures just the webhook (after the same set-up); `--hold`
- * leaves the servers up for profiling by hand. Everything is bounded; every process is killed at
+ * bench/RESULTS.md; `--webhook-only` measures just the webhook (after the same set-up);
+ * `--notation-only` just the Notation rows (after the same set-up: the ratio needs Notary v1 runs);
+ * `--hold` leaves the servers up for profiling by hand. Everything is bounded; every process is killed at
  * the end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -53,6 +58,10 @@ async function startProxyProcess(targetPort: number, delayMs: number): Promise<{
 import { TrustRuleSchema } from '../src/config/schema.js';
 import { createNotaryResolver } from '../src/trust/notary/resolver.js';
 import { parseReference } from '../src/reference/parse.js';
+import { shuffled } from './bundle.js';
+import { notationBench, notationRows, writeNotationHold, type Row } from './notation.js';
+import { NOTATION_REPOSITORIES, NOTATION_TAGS, setUpNotation, type NotationSetup } from './notation-setup.js';
+import { median, paired, pairedDifference } from './stats.js';
 import { figureLines, HOSTILE_RATE, HOSTILE_REPOSITORIES, webhookBench, WEBHOOK_RATE, WEBHOOK_SECONDS, type WebhookFigures } from './webhook.js';
 import { argoLikeInstall, deploymentBundle } from './inputs.js';
 
@@ -65,20 +74,19 @@ const BASELINE_PARALLEL = 4;
 const ONE_WAY_DELAY_MS = 10;
 const RTT_MS = 2 * ONE_WAY_DELAY_MS;
 const RUNS = 7;
+/** Pairs per Notation comparison (each side a whole CLI run). */
+const NOTATION_RUNS = 5;
 const COLD_START_RUNS = 10;
 /** spec.concurrency for the bench runs: undefined = the product's default. */
 const CONCURRENCY: number | undefined = undefined;
-const DEADLINE_MS = 5 * 60_000;
+/** The whole bench, Notation rows included, on a busy shared machine. */
+const DEADLINE_MS = 15 * 60_000;
 /** `--hold`: how long the environment stays up for profiling by hand. */
 const HOLD_MS = 30 * 60_000;
 
 const started = performance.now();
 const children = new Set<ChildProcess>();
 const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
-const median = (xs: number[]) => {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 /** Workloads (one image each) in `argoLikeInstall`. */
 const ARGO_WORKLOADS = 7;
 const ms = (x: number) => `${x.toFixed(0)} ms`;
@@ -90,18 +98,6 @@ function checkDeadline(what: string): void {
 function mustOk(r: RunResult, what: string): RunResult {
   if (r.code !== 0 || r.timedOut) throw new Error(`${what} failed (${r.timedOut ? 'timed out' : `exit ${r.code}`}): ${r.stderr.slice(-2000)}`);
   return r;
-}
-
-/** Deterministic shuffle (so the bundle's image order is neither grouped by GUN nor interleaved). */
-function shuffled<T>(xs: readonly T[], seed = 42): T[] {
-  const a = xs.slice();
-  let s = seed;
-  for (let i = a.length - 1; i > 0; i--) {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    const j = s % (i + 1);
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
 }
 
 function configYaml(o: { server: string; caFile: string; registryHost: string; pins: string[]; cacheDir?: string; mode?: string; extraRule?: string }): string {
@@ -203,8 +199,25 @@ async function coldStart(): Promise<{ cli: number; cliNoCache: number; node: num
   return { cli: median(cli), cliNoCache: median(cliNoCache), node: median(node) };
 }
 
+/** The rows as a Markdown table with a PASS/MISS column. */
+function formatTable(rows: readonly Row[]): string {
+  const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.toString().length), ['metric', 'value', 'target'][i]!.length));
+  const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(w[i] ?? 4)).join(' | ')} |`;
+  return [
+    line(['metric', 'value', 'target', 'result']),
+    line(['-'.repeat(w[0]!), '-'.repeat(w[1]!), '-'.repeat(w[2]!), '------']),
+    ...rows.map(([m, v, t, p]) => line([m, v, t, p === undefined ? '' : p ? 'PASS' : 'MISS'])),
+  ].join('\n');
+}
+
+function machineLine(): string {
+  return `${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores, node ${process.version}, ${process.platform} ${process.arch}`;
+}
+
 async function main(): Promise<void> {
   const writeResults = process.argv.includes('--write-results');
+  const webhookOnly = process.argv.includes('--webhook-only');
+  const notationOnly = process.argv.includes('--notation-only');
   if (!existsSync(DIST)) {
     log('dist/notary-pin.mjs missing: npm run build');
     mustOk(await run('npm', ['run', 'build'], { cwd: ROOT, timeoutMs: 120_000 }), 'npm run build');
@@ -224,6 +237,13 @@ async function main(): Promise<void> {
       log(`pushed and signed ${Math.min(i + 10, names.length) * TAGS} images`);
     }
     log(`setup: ${ms(performance.now() - tSign)} for ${GUNS * TAGS} images`);
+    let notation: NotationSetup | undefined;
+    if (!webhookOnly) {
+      const tNotation = performance.now();
+      checkDeadline('Notation signing');
+      notation = await setUpNotation({ registryHost: env.registryHost, dir: join(work, 'notation'), log });
+      log(`Notation setup: ${ms(performance.now() - tNotation)} for ${notation.images.length} images in ${NOTATION_REPOSITORIES} repositories`);
+    }
     const images = shuffled(Object.values(env.images));
     const pins = [...new Set(Object.values(env.rootKeyIds).flat())];
 
@@ -249,6 +269,8 @@ async function main(): Promise<void> {
       // For profiling by hand: leave the environment up (HOLD_MS at most) and say where it is.
       const config = await cfg('hold', env.notaryUrl, join(work, 'cache', 'hold'));
       log(`holding: node ${DIST} --config ${config} -i ${input} -o ${output} -q   (10×: ${input10}); Ctrl-C ends`);
+      const n = await writeNotationHold(notation!, env.registryHost, work);
+      log(`holding, Notation: node ${DIST} --config ${n.config} -i ${n.input} -o ${output} -q`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, HOLD_MS);
         process.once('SIGINT', () => (clearTimeout(timer), resolve()));
@@ -264,13 +286,40 @@ async function main(): Promise<void> {
         await writeFile(file, configYaml({ server: env!.notaryUrl, caFile: env!.caFile, registryHost: env!.registryHost, pins, cacheDir, mode: 'verify', extraRule }));
         return file;
       };
-      const track = (c: ChildProcess) => {
-        children.add(c);
-        c.on('exit', () => children.delete(c));
-      };
       return webhookBench({ dist: DIST, env: env!, work, images, config, pins, track, log });
     };
-    if (process.argv.includes('--webhook-only')) {
+    const track = (c: ChildProcess) => {
+      children.add(c);
+      c.on('exit', () => children.delete(c));
+    };
+    const runNotationBench = async () => {
+      checkDeadline('Notation runs');
+      return notationBench({
+        setup: notation!,
+        registryHost: env!.registryHost,
+        work,
+        resources: RESOURCES,
+        runs: NOTATION_RUNS,
+        oneWayDelayMs: ONE_WAY_DELAY_MS,
+        runPin,
+        notaryCold: async (i) => {
+          const name = `ratio-notary-${i}`;
+          return runPin(await cfg(name, env!.notaryUrl, await freshCache(name)), input, output, RESOURCES);
+        },
+        startProxy: startProxyProcess,
+        webhook: { dist: DIST, tempDir: env!.tempDir, caPem: env!.caPem, track },
+        log,
+      });
+    };
+    const notationNote = (pinnedCpus: boolean) =>
+      `Notation: ${NOTATION_REPOSITORIES} repositories × ${NOTATION_TAGS} tags in the same docker-registry (distribution 2.8, plain HTTP on 127.0.0.1, no referrers API), each image signed once (JWS, RSA-2048 leaf under a test root and intermediate, test/support/notation/signer.ts) and stored as notation 1.x does (signature manifest + \`sha256-<hex>\` referrers tag index); strict trust policy with exact registry scopes, trust store in notation's layout; bundle of the same shape (${RESOURCES} Deployments, shuffled); cold = fresh process, empty cacheDir; the ratio is the median of ${NOTATION_RUNS} paired Notation/Notary v1 cold runs; the RTT rows put bench/delay-proxy.ts in front of the registry (the images then name the proxy's host), paired with loopback runs; the webhook: verify mode, warmed with every image, ${pinnedCpus ? 'webhook on CPU 1, generators on CPU 0 (taskset)' : 'not pinned to CPUs (no taskset)'}`;
+    if (notationOnly) {
+      const f = await runNotationBench();
+      const rows = notationRows(f, RESOURCES, NOTATION_REPOSITORIES, notation!.images.length);
+      process.stdout.write(`\n${formatTable(rows)}\n\n${[`machine: ${machineLine()}`, notationNote(f.webhookPinned), `total bench time: ${((performance.now() - started) / 1000).toFixed(0)} s`].join('\n')}\n`);
+      return;
+    }
+    if (webhookOnly) {
       for (const line of figureLines(await runWebhookBench())) console.log(line);
       return;
     }
@@ -285,21 +334,7 @@ async function main(): Promise<void> {
     proxy = await startProxyProcess(Number(new URL(env.notaryUrl).port), ONE_WAY_DELAY_MS);
     const proxied = `https://127.0.0.1:${proxy.port}`;
     const notaryUrl = env.notaryUrl;
-    const paired = async <T>(runs: number, a: (i: number) => Promise<T>, b: (i: number) => Promise<T>): Promise<[T[], T[]]> => {
-      const as: T[] = [];
-      const bs: T[] = [];
-      for (let i = 0; i < runs; i++) {
-        if (i % 2 === 0) {
-          as.push(await a(i));
-          bs.push(await b(i));
-        } else {
-          bs.push(await b(i));
-          as.push(await a(i));
-        }
-      }
-      return [as, bs];
-    };
-    const differences = (a: readonly number[], b: readonly number[]) => median(b.map((x, i) => x - (a[i] as number)));
+    const differences = pairedDifference;
     /**
      * `run` at loopback and through the proxy, in pairs: cold (a fresh cache dir each run), then
      * warm (a cache dir from one earlier run on each side).
@@ -361,8 +396,11 @@ async function main(): Promise<void> {
     const wh = whFigures.normal;
     const attacked = whFigures.underAttack;
 
+    log('Notation rows');
+    const notationFigures = await runNotationBench();
+
     // ------------------------------------------------------------------ report
-    const rows: [string, string, string, boolean | undefined][] = [];
+    const rows: Row[] = [];
     const add = (m: string, v: string, target: string, pass?: boolean) => rows.push([m, v, target, pass]);
     add('notary-pin cold, 2,000 resources / 200 images / 50 GUNs', ms(local.cold), '', undefined);
     add('notary-pin warm (on-disk cache)', ms(local.warm), '', undefined);
@@ -402,15 +440,9 @@ async function main(): Promise<void> {
     );
     add('hostile reviews denied / trust requests they caused', `${whFigures.hostile.ok}/${whFigures.hostile.sent} / ${whFigures.stalledRequests}`, 'all denied', whFigures.hostile.ok === whFigures.hostile.sent);
 
-    const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.toString().length), ['metric', 'value', 'target'][i]!.length));
-    const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(w[i] ?? 4)).join(' | ')} |`;
-    const table = [
-      line(['metric', 'value', 'target', 'result']),
-      line(['-'.repeat(w[0]!), '-'.repeat(w[1]!), '-'.repeat(w[2]!), '------']),
-      ...rows.map(([m, v, t, p]) => line([m, v, t, p === undefined ? '' : p ? 'PASS' : 'MISS'])),
-    ].join('\n');
-    const cpu = cpus()[0]?.model ?? 'unknown';
-    const machine = `${cpu}, ${cpus().length} cores, node ${process.version}, ${process.platform} ${process.arch}`;
+    rows.push(...notationRows(notationFigures, RESOURCES, NOTATION_REPOSITORIES, notation!.images.length));
+    const table = formatTable(rows);
+    const machine = machineLine();
     const notes = [
       `machine: ${machine}`,
       `date: ${new Date().toISOString()}`,
@@ -421,6 +453,7 @@ async function main(): Promise<void> {
       `latency: bench/delay-proxy.ts delays every chunk ${ONE_WAY_DELAY_MS} ms each way (RTT ≈ ${RTT_MS} ms), in its own process; wall includes node start-up and local work; each run through the proxy is paired with a loopback run right before or after it, and "added" is the median of the pairs' differences`,
       `webhook: \`notary-pin webhook\` (verify mode, cacheDir), open-loop generator bench/load.ts in a process of its own on the same machine, 32 keep-alive connections, one Pod with one pinned image per request, warmed with every image and then 3 s at the same rate (steady state); ${whFigures.pinned ? 'webhook on CPU 1, generators on CPU 0 (taskset)' : 'not pinned to CPUs (no taskset)'}; server side = the webhook's own request duration histogram (allowed reviews, interpolated in its buckets), scraped before and after the phase`,
       `webhook under attack: the same honest load while a second generator sends ${HOSTILE_RATE} reviews/s (timeout 2 s) alternately naming ${HOSTILE_REPOSITORIES} distinct repositories (over spec.maxRepositoriesPerReview) and 64 never-seen ones (at it) of a trust server that never answers`,
+      notationNote(notationFigures.webhookPinned),
       `total bench time: ${((performance.now() - started) / 1000).toFixed(0)} s`,
     ];
     process.stdout.write(`\n${table}\n\n${notes.join('\n')}\n`);

@@ -17,7 +17,7 @@ import { onCpu, runLoadIsolated, type IsolatedLoadResult } from './load.js';
 
 export const WEBHOOK_RATE = 500;
 export const WEBHOOK_SECONDS = 10;
-const WEBHOOK_WARMUP_SECONDS = 3;
+export const WEBHOOK_WARMUP_SECONDS = 3;
 /** Hostile reviews per second during the attack: half over the repository cap, half at it. */
 export const HOSTILE_RATE = 2;
 /** Repositories named by an over-the-cap hostile review (the red-team run's figure). */
@@ -25,7 +25,7 @@ export const HOSTILE_REPOSITORIES = 3000;
 /** The product's default spec.maxRepositoriesPerReview: an at-the-cap review names this many. */
 const REPOSITORY_CAP = 64;
 const ATTACK_DOMAIN = 'attack.invalid';
-const SERVER_HISTOGRAM = { path: '/metrics', name: 'notary_pin_webhook_request_duration_seconds', labels: { outcome: 'allowed' } };
+export const SERVER_HISTOGRAM = { path: '/metrics', name: 'notary_pin_webhook_request_duration_seconds', labels: { outcome: 'allowed' } };
 
 export interface WebhookFigures {
   /** Honest load alone. */
@@ -40,7 +40,8 @@ export interface WebhookFigures {
   readonly pinned: boolean;
 }
 
-function review(i: number, img: ImageInfo): string {
+/** An AdmissionReview of a Pod with one image pinned by digest. */
+export function review(i: number, img: { readonly reference: string; readonly digest: string }): string {
   return JSON.stringify({
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
@@ -84,7 +85,7 @@ export function hostileBodies(n: number, digest: string): string[] {
 }
 
 /** Starts `notary-pin webhook` (on CPU 1 when possible) and waits until it is ready. */
-async function startWebhook(o: { dist: string; config: string; env: NotaryEnv; logFile: string; track: (c: ChildProcess) => void }) {
+export async function startWebhook(o: { dist: string; config: string; env: Pick<NotaryEnv, 'tempDir' | 'caPem'>; logFile: string; track: (c: ChildProcess) => void }) {
   const port = await freePort();
   const fd = openSync(o.logFile, 'w');
   const args = [o.dist, 'webhook', '--config', o.config, '--tls-cert-file', join(o.env.tempDir, 'server.pem'), '--tls-private-key-file', join(o.env.tempDir, 'server.key'), '--port', String(port), '--host', '127.0.0.1'];

@@ -205,6 +205,30 @@ describeWithTools(NOTARY_ENV_TOOLS, 'KRM function end to end (real notary-server
     expect(res.stdout).toContain('# the front end');
   });
 
+  it('enforcement: warn on the rule for shop (a namespaced rule) pins the signed images and reports the unsigned ones as not enforced; exit 0', async () => {
+    const base = specObject();
+    const warnShop = (base.trust as Record<string, unknown>[]).map((r) => ({ ...r, name: `${String(r.name)} (shop)`, namespaces: ['shop'], enforcement: 'warn' }));
+    const config = { ...fnConfig(), spec: { ...base, trust: [...warnShop, ...(base.trust as unknown[])] } };
+    const input = resourceList(workloads(badImages()), config);
+    const res = await runKrm(input, { resolverFor });
+    expect(res.exitCode).toBe(0);
+    const out = parseList(res.stdout);
+    const [deploy, cron, pod] = out.items;
+    expect(deploy!.spec.template.spec.containers.map((c: any) => c.image)).toEqual([pinnedRef(WEB), pinnedRef(API)]);
+    expect(cron!.spec.jobTemplate.spec.template.spec.containers[0].image).toBe(ref(UNSIGNED)); // left as written
+    expect(pod!.spec.containers[0].image).toBe(ref(WEB_NIGHTLY));
+    expect(errorsOf(out)).toEqual([]);
+    const notEnforced: any[] = (out.results ?? []).filter((r: any) => r.tags?.outcome === 'not-enforced');
+    expect(notEnforced.map((r: any) => [r.severity, r.field.currentValue, r.tags.enforcement]).sort()).toEqual(
+      [['warning', ref(UNSIGNED), 'warn'], ['warning', ref(WEB_NIGHTLY), 'warn']].sort(),
+    );
+    expect(notEnforced.find((r: any) => r.field.currentValue === ref(WEB_NIGHTLY)).message).toContain('NOT ENFORCED (enforcement: warn on rule acme/web (shop))');
+    // in another namespace the namespaced rules do not apply: the later (enforced) rules fail the run
+    const elsewhere = await runKrm(input.split('namespace: shop').join('namespace: prod'), { resolverFor });
+    expect(elsewhere.exitCode).toBe(1);
+    expect(errorsOf(parseList(elsewhere.stdout))).toHaveLength(2);
+  });
+
   it('the built CLI (stdin → stdout, exit code) pins the same digests and fails closed the same way', async () => {
     const good = await bundle.run([], { input: resourceList(workloads(goodImages())) });
     expect(good.stderr).not.toMatch(/\n\s+at /); // no stack trace

@@ -107,7 +107,7 @@ describeWithTools(NOTARY_ENV_TOOLS, 'webhook end to end (real notary-server behi
     });
   }
 
-  async function start(s: Spec): Promise<WebhookServer> {
+  async function start(s: Spec, logger = pino({ level: 'silent' })): Promise<WebhookServer> {
     const w = await startWebhookServer({
       spec: s,
       resolver: notaryResolverFor(s, {}), // what `notary-pin webhook` builds (runWebhook)
@@ -115,7 +115,7 @@ describeWithTools(NOTARY_ENV_TOOLS, 'webhook end to end (real notary-server behi
       keyFile,
       port: 0,
       host: '127.0.0.1',
-      logger: pino({ level: 'silent' }),
+      logger,
     });
     servers.push(w);
     return w;
@@ -258,6 +258,58 @@ describeWithTools(NOTARY_ENV_TOOLS, 'webhook end to end (real notary-server behi
 
     await fwd.up();
     expect((await post(cron, w)).allowed).toBe(true);
+    await fwd.down();
+  });
+
+  it('enforcement: warn admits an unsigned digest with a warning naming it; audit admits silently; enforce denies', async () => {
+    const body = () => review('pod-create.v1', { [`shop/migrate@${AAA}`]: `shop/migrate@${digest('shop/report:3.2')}`, ...signedWeb() });
+    const warn = await start({ ...spec(), enforcement: 'warn' });
+    const w = await post(body(), warn);
+    expect(w.allowed).toBe(true);
+    expect(w.warnings).toHaveLength(1);
+    expect(w.warnings[0]).toContain('NOT ENFORCED (spec.enforcement: warn)');
+    expect(w.warnings[0]).toContain(`shop/migrate@${digest('shop/report:3.2')}`);
+    const audit = await start({ ...spec(), enforcement: 'audit' });
+    const a = await post(body(), audit);
+    expect(a.allowed).toBe(true);
+    expect(a.warnings).toBeUndefined();
+    const m = (await send(`${audit.url}/metrics`, { method: 'GET', ca: ca.certPem })).body;
+    expect(m).toMatch(/notary_pin_webhook_images_total\{rule="shop\/migrate",outcome="not_enforced",enforcement="audit"\} 1/);
+    expect((await post(body())).allowed).toBe(false);
+  });
+
+  it('staleIfErrorSeconds: trust server down past the TTL → answered from trust data verified earlier (logged, counted); off → denied', async () => {
+    const fwd = await startForwarder(Number(new URL(env.notaryUrl).port));
+    const url = `https://127.0.0.1:${fwd.port}`;
+    const logs: any[] = [];
+    const sink = { write: (line: string) => logs.push(JSON.parse(line)) };
+    const stale = await start({ ...spec(url), cacheTTLSeconds: 1, staleIfErrorSeconds: 300 }, pino({ level: 'info' }, sink));
+    const strict = await start({ ...spec(url), cacheTTLSeconds: 1, staleIfErrorSeconds: 0 });
+    const web = review('pod-create.v1', { [`shop/migrate@${AAA}`]: `shop/migrate@${digest('shop/migrate:1')}`, ...signedWeb() });
+    expect((await post(web, stale)).allowed).toBe(true);
+    expect((await post(web, strict)).allowed).toBe(true);
+
+    await fwd.down();
+    await new Promise((r) => setTimeout(r, 1_200)); // past the 1 s TTL
+    const off = await post(web, strict);
+    expect(off.allowed).toBe(false);
+    expect(off.status.message).toContain('TRUST_FETCH');
+    expect((await post(web, stale)).allowed).toBe(true);
+    const m = (await send(`${stale.url}/metrics`, { method: 'GET', ca: ca.certPem })).body;
+    expect(m).toMatch(/notary_pin_webhook_stale_images_total\{rule="shop\/web"\} 1/);
+    expect(m).toMatch(/notary_pin_webhook_stale_images_total\{rule="shop\/migrate"\} 1/);
+    const warned = logs.find((l) => l.stale !== undefined);
+    expect(warned?.msg).toContain('stale trust data');
+    expect(warned?.stale.map((x: any) => x.rule).sort()).toEqual(['shop/migrate', 'shop/web']);
+    // stale data still decides: a digest it does not sign is denied, never admitted
+    const unsigned = review('pod-create.v1', { [`shop/migrate@${AAA}`]: `shop/migrate@${digest('shop/report:3.2')}`, ...signedWeb() });
+    expect((await post(unsigned, stale)).allowed).toBe(false);
+    // a repository never verified before has nothing to fall back on
+    const cron = review('cronjob-create.v1', { [`shop/report:3.1@${AAA}`]: `shop/report:3.1@${digest('shop/report:3.1')}` });
+    expect((await post(cron, stale)).status.message).toContain('TRUST_FETCH');
+
+    await fwd.up();
+    expect((await post(web, stale)).allowed).toBe(true);
     await fwd.down();
   });
 });

@@ -2,7 +2,8 @@
  * The production resolvers: by rule, Notary v1 trust data over HTTPS (or a vendored trustDir),
  * verified by src/trust/notary/tuf, or Notary Project signatures in the registry (src/trust/notation).
  */
-import type { Spec } from '../config/schema.js';
+import { usesNotaryV1, type Spec } from '../config/schema.js';
+import { combinedResolver } from '../trust/combine.js';
 import { createNotaryResolver, type NotaryResolver, type NotaryResolverOptions } from '../trust/notary/resolver.js';
 import type { TrustStates } from '../trust/notary/trust-state.js';
 import { clean } from '../report/format.js';
@@ -19,7 +20,7 @@ function debugSink(env: NodeJS.ProcessEnv): ((message: string) => void) | undefi
 function optionsFor(spec: Spec, env: NodeJS.ProcessEnv): NotaryResolverOptions & { debug?: (m: string) => void } {
   const debug = debugSink(env);
   return {
-    cache: { ttlMs: spec.cacheTTLSeconds * 1000, maxEntries: spec.cacheMaxEntries },
+    cache: { ttlMs: spec.cacheTTLSeconds * 1000, maxEntries: spec.cacheMaxEntries, staleIfErrorMs: spec.staleIfErrorSeconds * 1000 },
     debug,
     env,
     // rules with platforms/pinPlatform read the signed index from the registry (spec.registries)
@@ -36,7 +37,8 @@ export function notaryResolverFor(spec: Spec, env: NodeJS.ProcessEnv = process.e
 }
 
 /**
- * A resolver that sends rules with `notation` to the Notation resolver and the others to `notary`.
+ * A resolver that sends rules with `notation` to the Notation resolver, rules with both to both
+ * (src/trust/combine.ts, by rule.require), and the others to `notary`.
  * The Notation side (a registry client, the verifier's modules) is built on first use, once.
  */
 export function dispatchingResolver(notary: Resolver, spec: Spec, o: NotationWiringOptions): Resolver & { stats(): ResolverStats } {
@@ -48,7 +50,9 @@ export function dispatchingResolver(notary: Resolver, spec: Spec, o: NotationWir
   return {
     async resolve(ref, rule, opts) {
       if (rule.notation === undefined) return notary.resolve(ref, rule, opts);
-      return (await notationSide()).resolver.resolve(ref, rule, opts);
+      const n = (await notationSide()).resolver;
+      if (usesNotaryV1(rule)) return combinedResolver(notary, n).resolve(ref, rule, opts);
+      return n.resolve(ref, rule, opts);
     },
     stats() {
       const a = notary.stats?.() ?? {};
@@ -61,7 +65,9 @@ export function dispatchingResolver(notary: Resolver, spec: Spec, o: NotationWir
       };
     },
     sourceOf(ref, rule) {
-      return rule.notation === undefined ? (notary.sourceOf?.(ref, rule) ?? '') : `the registry ${ref.domain}`;
+      const v1 = notary.sourceOf?.(ref, rule) ?? '';
+      if (rule.notation === undefined) return v1;
+      return usesNotaryV1(rule) && v1 !== '' ? `${v1} and the registry ${ref.domain}` : `the registry ${ref.domain}`;
     },
     async close() {
       // Both sides close even when one fails; the first failure is reported.

@@ -81,15 +81,15 @@ describe('Notation configuration', () => {
     expect(spec.trust[0]!.notation!.trustStore).toBe('/etc/np/truststore');
   });
 
-  it('a rule with both Notary v1 fields and notation is refused, naming the fields', () => {
-    const e = configError(() =>
-      parseFunctionConfig({ ...base, spec: { trust: [{ images: ['**'], server: 'https://notary.example', rootKeys: ['a'.repeat(64)], notation: {} }] } }),
-    );
-    expect(e.message).toContain('spec.trust[0].notation: a rule uses either Notary v1 (server, rootKeys) or notation, not both');
-    const tofu = configError(() => parseFunctionConfig({ ...base, spec: { cacheDir: '/c', trust: [{ images: ['**'], tofu: true, notation: {} }] } }));
-    expect(tofu.message).toContain('(tofu)');
-    const auth = configError(() => parseFunctionConfig({ ...base, spec: { trust: [{ images: ['**'], auth: { username: 'u', passwordEnv: 'P' }, notation: {} }] } }));
-    expect(auth.message).toContain('spec.registries[].auth');
+  it('a rule may carry both Notary v1 fields and notation (require: all by default); require alone is refused', () => {
+    const both = parseFunctionConfig({ ...base, spec: { trust: [{ images: ['**'], server: 'https://notary.example', rootKeys: ['a'.repeat(64)], notation: {} }] } });
+    expect(both.trust[0]!.require).toBeUndefined();
+    const any = parseFunctionConfig({ ...base, spec: { cacheDir: '/c', trust: [{ images: ['**'], tofu: true, notation: {}, require: 'any' }] } });
+    expect(any.trust[0]!.require).toBe('any');
+    const e = configError(() => parseFunctionConfig({ ...base, spec: { trust: [{ images: ['**'], notation: {}, require: 'any' }] } }));
+    expect(e.message).toContain('spec.trust[0].require: require (all | any) combines Notary v1 and Notation');
+    const v1 = configError(() => parseFunctionConfig({ ...base, spec: { trust: [{ images: ['**'], server: 'https://notary.example', require: 'all' }] } }));
+    expect(v1.message).toContain('spec.trust[0].require');
   });
 
   it('unknown fields in notation and registries are errors with a suggestion; bad values are named', () => {

@@ -39,14 +39,43 @@ export const NotationRuleSchema = z.strictObject({
 });
 export type NotationRule = z.infer<typeof NotationRuleSchema>;
 
-/** The Notary v1 fields that make no sense beside `notation` (until a rule may require both). */
-const NOTARY_V1_FIELDS = ['server', 'ca', 'rootKeys', 'rootCA', 'signers', 'trustDir', 'auth'] as const;
+/**
+ * What a failed image becomes: `enforce` fails the run / denies the request; `warn` reports it
+ * (a warning result, an admission warning) and lets it through; `audit` lets it through and only
+ * logs and counts it (the function still writes a warning result).
+ */
+export const EnforcementSchema = z.enum(['enforce', 'warn', 'audit']);
+export type Enforcement = z.infer<typeof EnforcementSchema>;
+
+/**
+ * A namespace glob (`team-a`, `prod-*`): DNS-label characters and `*` (any run of characters).
+ * `""` names resources without a namespace (function input without metadata.namespace).
+ */
+const namespacePattern = z
+  .string()
+  .max(63)
+  .regex(/^[a-z0-9*]([-a-z0-9*]*)?$|^$/, 'a namespace or a glob such as "prod-*" (lower-case letters, digits, "-", "*"), or "" for resources without a namespace');
+
+/** The Notary v1 fields of a rule (beside `notation` they ask for both, see `require`). */
+export const NOTARY_V1_FIELDS = ['server', 'ca', 'rootKeys', 'rootCA', 'signers', 'trustDir', 'auth'] as const;
 
 export const TrustRuleSchema = z.strictObject({
   /** Optional name, used in messages. */
   name: z.string().min(1).optional(),
   /** Image patterns this rule governs (glob on the normalised reference; `*` stops at `/`, `**` does not). */
   images: z.array(z.string().min(1)).min(1),
+  /**
+   * Namespaces (globs) this rule applies in; left out, every namespace and resources without one.
+   * A resource without a namespace matches only a rule without `namespaces` or one listing `""`.
+   */
+  namespaces: z.array(namespacePattern).min(1).max(256).optional(),
+  /** What a failure of an image this rule governs becomes; default `spec.enforcement`. */
+  enforcement: EnforcementSchema.optional(),
+  /**
+   * A rule with both Notary v1 trust data and `notation`: `all` (default) needs both to pass and to
+   * agree on the digest; `any` accepts either (the result says which one).
+   */
+  require: z.enum(['all', 'any']).optional(),
   /**
    * Trust server URL. Default, like Docker content trust (docker/cli trust.Server):
    * `$DOCKER_CONTENT_TRUST_SERVER` when set (https only), else `https://notary.docker.io` for
@@ -88,19 +117,19 @@ export const TrustRuleSchema = z.strictObject({
   if (rule.platforms !== undefined && rule.pinPlatform !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['pinPlatform'], message: 'a rule has either platforms (pin the index) or pinPlatform (pin one platform\'s manifest), not both' });
   }
-  if (rule.notation === undefined) return;
-  const v1: string[] = NOTARY_V1_FIELDS.filter((f) => rule[f] !== undefined);
-  if (rule.tofu) v1.push('tofu');
-  if (v1.length === 0) return;
+  if (rule.require === undefined || (rule.notation !== undefined && usesNotaryV1(rule))) return;
   ctx.addIssue({
     code: 'custom',
-    path: ['notation'],
-    message:
-      `a rule uses either Notary v1 (${v1.join(', ')}) or notation, not both: split it into two rules with different images ` +
-      '(registry credentials for Notation go in spec.registries[].auth)',
+    path: ['require'],
+    message: 'require (all | any) combines Notary v1 and Notation: give the rule both notation and its Notary v1 fields (server, trustDir, rootKeys ...), or drop require',
   });
 });
 export type TrustRule = z.infer<typeof TrustRuleSchema>;
+
+/** Whether a rule names any Notary v1 setting (with `notation` too, it asks for both systems). */
+export function usesNotaryV1(rule: Pick<TrustRule, (typeof NOTARY_V1_FIELDS)[number] | 'tofu'>): boolean {
+  return rule.tofu === true || NOTARY_V1_FIELDS.some((f) => rule[f] !== undefined);
+}
 export type TrustRuleInput = z.input<typeof TrustRuleSchema>;
 
 export const ImageFieldSchema = z.strictObject({
@@ -140,6 +169,8 @@ export const SpecSchema = z.strictObject({
       bundleDir: z.string().min(1).optional(),
     })
     .optional(),
+  /** What a failed image becomes unless its rule says otherwise (see EnforcementSchema). */
+  enforcement: EnforcementSchema.default('enforce'),
   /** Trust rules, first match wins. An image no rule matches is an error. */
   trust: z.array(TrustRuleSchema).default([]),
   /** Extra image field paths for custom resources. */
@@ -165,6 +196,12 @@ export const SpecSchema = z.strictObject({
   cacheTTLSeconds: z.number().int().min(0).max(86_400).default(60),
   /** Most GUNs kept in the in-memory trust cache (least recently used are dropped). */
   cacheMaxEntries: z.number().int().min(1).max(100_000).default(1000),
+  /**
+   * When a trust server or registry cannot be reached (transport errors only), decide from trust
+   * data verified earlier for at most this long past its cache TTL, and never past the expiry
+   * signed into it. 0 (default) never does.
+   */
+  staleIfErrorSeconds: z.number().int().min(0).max(7 * 86_400).default(0),
   /** Directory for TOFU roots and the optional on-disk metadata cache. */
   cacheDir: z.string().min(1).optional(),
   /**

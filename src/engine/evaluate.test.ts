@@ -75,6 +75,34 @@ describe('evaluate (pin mode)', () => {
     expect(r.calls.sort()).toEqual(['docker.io/library/nginx:1.25@', 'docker.io/library/redis:7@']);
   });
 
+  it('Notation rules: a repository\'s images resolve together (nothing per repository to load first), repositories still bounded', async () => {
+    const inFlight = new Map<string, number>();
+    let peakRepos = 0;
+    let peakSameRepo = 0;
+    const r: Resolver = {
+      async resolve(ref) {
+        inFlight.set(ref.repository, (inFlight.get(ref.repository) ?? 0) + 1);
+        peakRepos = Math.max(peakRepos, inFlight.size);
+        peakSameRepo = Math.max(peakSameRepo, inFlight.get(ref.repository)!);
+        await new Promise((res) => setTimeout(res, 20));
+        const left = inFlight.get(ref.repository)! - 1;
+        if (left === 0) inFlight.delete(ref.repository);
+        else inFlight.set(ref.repository, left);
+        return ok({ digest: D1, role: 'notary.x509', gun: ref.repository, system: 'notation' });
+      },
+    };
+    const images = ['a', 'b', 'c'].flatMap((repo) => ['1', '2', '3'].map((tag) => `registry.example.com/${repo}:${tag}`));
+    const notationSpec = parseFunctionConfig({
+      apiVersion: 'notary-pin.dev/v1alpha1',
+      kind: 'NotaryPin',
+      spec: { concurrency: 1, trust: [{ images: ['**'], notation: { trustPolicy: 'p.json', trustStore: 'store' } }] },
+    });
+    const out = await evaluate([deployment('all', ...images)], notationSpec, r, { mode: 'pin' });
+    expect(out.every((o) => o.status === 'pinned')).toBe(true);
+    expect(peakSameRepo).toBe(3);
+    expect(peakRepos).toBeLessThanOrEqual(2); // one slot; the next repository starts as the first image frees it
+  });
+
   it('bounds concurrency by repository: one slot per GUN, its images together', async () => {
     let active = new Set<string>();
     let peak = 0;

@@ -5,12 +5,13 @@
  * turns outcomes into results, messages and denials, and `src/krm/` applies rewrites.
  */
 import { compilePolicy, type CompiledPolicy } from '../config/rules.js';
-import type { Spec, TrustRule } from '../config/schema.js';
+import type { Enforcement, Spec, TrustRule } from '../config/schema.js';
 import { err, PinError, toPinError, type ResourceRef, type Result } from '../errors/errors.js';
 import { findImages } from '../workload/find.js';
 import { resourceRefOf } from '../workload/ref.js';
 import type { WorkloadConfig } from '../workload/types.js';
 import { uncheckedFieldError } from './coverage.js';
+import { enforcementFor, ruleLabel, verdictFor } from './enforcement.js';
 import { parseReference, withDigest } from '../reference/parse.js';
 import type { ImageReference } from '../reference/types.js';
 import type { Resolution, Resolver } from './port.js';
@@ -32,15 +33,24 @@ export interface ImageUse {
   unchecked?: true;
 }
 
+/**
+ * `rule` and `enforcement` (where present) name the trust rule that governed the image
+ * (`ruleLabel`) and the enforcement it was under, for results, logs and metrics.
+ */
 export type ImageOutcome =
   /** pin mode: resolved; `newValue` is what the field should hold (`changed` when it differs). */
-  | { status: 'pinned'; use: ImageUse; resolution: Resolution; newValue: string; changed: boolean }
+  | { status: 'pinned'; use: ImageUse; resolution: Resolution; newValue: string; changed: boolean; rule?: string; enforcement?: Enforcement }
   /** verify mode: pinned by digest and the digest is signed. */
-  | { status: 'verified'; use: ImageUse; resolution: Resolution }
+  | { status: 'verified'; use: ImageUse; resolution: Resolution; rule?: string; enforcement?: Enforcement }
   | { status: 'excluded'; use: ImageUse }
   /** an unchecked `image` field (a warning; under `spec.coverage: strict` it is `failed` instead). */
   | { status: 'unchecked'; use: ImageUse; error: PinError }
-  | { status: 'failed'; use: ImageUse; error: PinError };
+  | { status: 'failed'; use: ImageUse; error: PinError; rule?: string; enforcement?: Enforcement }
+  /**
+   * A failure let through by `enforcement: warn | audit` (src/engine/enforcement.ts): the field is
+   * left as written, and `why` says which setting waived it.
+   */
+  | { status: 'waived'; use: ImageUse; error: PinError; enforcement: 'warn' | 'audit'; why: string; rule: string };
 
 export interface EvaluateOptions {
   mode: 'pin' | 'verify';
@@ -108,7 +118,8 @@ export function collectResourceImageUses(
 type Plan =
   | { kind: 'excluded' }
   | { kind: 'unchecked'; error: PinError }
-  | { kind: 'failed'; error: PinError }
+  /** `rule`/`ruleIndex`: the rule that governs the image, when one matched (for its enforcement). */
+  | { kind: 'failed'; error: PinError; rule?: TrustRule; ruleIndex?: number }
   | {
       kind: 'resolve';
       key: string;
@@ -143,6 +154,7 @@ function notAReference(e: unknown, value: string, policy: CompiledPolicy): Plan 
 }
 
 function plan(use: ImageUse, policy: CompiledPolicy, mode: 'pin' | 'verify'): Plan {
+  // Long: one early return per check, in the order a person would fix them.
   if (typeof use.image !== 'string') {
     return {
       kind: 'failed',
@@ -160,7 +172,7 @@ function plan(use: ImageUse, policy: CompiledPolicy, mode: 'pin' | 'verify'): Pl
     return notAReference(e, use.image, policy);
   }
   if (policy.isExcluded(ref)) return { kind: 'excluded' };
-  const match = policy.ruleFor(ref);
+  const match = policy.ruleFor(ref, use.resource.namespace);
   if (!match) {
     return {
       kind: 'failed',
@@ -174,6 +186,8 @@ function plan(use: ImageUse, policy: CompiledPolicy, mode: 'pin' | 'verify'): Pl
   if (mode === 'verify' && ref.digest === undefined) {
     return {
       kind: 'failed',
+      rule: match.rule,
+      ruleIndex: match.index,
       error: new PinError({
         code: 'NOT_PINNED',
         message: "not pinned by digest (verify mode requires repo@sha256:… or repo:tag@sha256:…)",
@@ -244,7 +258,7 @@ function tooManyRepositories(images: number, max: number): PinError {
 /**
  * Resolves each unique (rule, image) once. The bound counts repositories (GUNs), not images: the
  * first image of a repository loads its trust data in one of `concurrency` slots; the others start
- * once it is done and are answered from the resolver's cache. Once `signal` aborts nothing more
+ * once it is done and are answered from the resolver's cache (Notation rules: once it has started). Once `signal` aborts nothing more
  * reaches the resolver, and every resolution not settled by then settles as DEADLINE.
  */
 function createResolutions(resolver: Resolver, concurrency: number, signal: AbortSignal | undefined) {
@@ -272,21 +286,31 @@ function createResolutions(resolver: Resolver, concurrency: number, signal: Abor
       if (pending.has(p.key)) return;
       const group = `${p.ruleIndex}\u0000${p.ref.repository}`;
       const first = firstOfRepository.get(group);
+      // Notation has no per-repository trust data (each digest's signatures stand alone): the
+      // repository's images start together once its first has a slot, not after it finished.
+      const notation = p.rule.notation !== undefined;
       let result: Promise<Resolved>;
       if (first === undefined) {
-        result = limit(() => resolveOne(p));
-        firstOfRepository.set(
-          group,
-          result.then(() => undefined),
-        );
+        let started: () => void = () => {};
+        const slot = new Promise<void>((resolve) => (started = resolve));
+        result = limit(() => (started(), resolveOne(p)));
+        firstOfRepository.set(group, notation ? slot : result.then(() => undefined));
       } else {
-        result = first.then(() => limit(() => resolveOne(p)));
+        result = first.then(() => (notation ? resolveOne(p) : limit(() => resolveOne(p))));
       }
       if (aborted !== undefined) result = Promise.race([result, aborted.then(() => deadline(p))]);
       pending.set(p.key, result);
     },
     result: (key: string): Promise<Resolved> => pending.get(key)!,
   };
+}
+
+/** A failed image's outcome: failed, or waived when its rule's (or the spec's) enforcement says so. */
+function failure(use: ImageUse, error: PinError, spec: Spec, rule: TrustRule | undefined, index: number | undefined): ImageOutcome {
+  const label = ruleLabel(rule, index);
+  const v = verdictFor(error, spec, rule, index);
+  if (v.kind === 'fail') return { status: 'failed', use, error, rule: label, enforcement: enforcementFor(spec, rule) };
+  return { status: 'waived', use, error, enforcement: v.enforcement, why: v.why, rule: label };
 }
 
 /** One outcome per use, in order, once every resolution has settled. */
@@ -308,14 +332,16 @@ function outcomesOf(
         const error = p.error.with({ image: String(use.image) });
         return spec.coverage === 'strict' ? { status: 'failed', use, error } : { status: 'unchecked', use, error };
       }
-      if (p.kind === 'failed') return { status: 'failed', use, error: p.error.with({ image: String(use.image) }) };
+      if (p.kind === 'failed') return failure(use, p.error.with({ image: String(use.image) }), spec, p.rule, p.ruleIndex);
       const result = await resolved(p.key);
-      if (!result.ok) return { status: 'failed', use, error: result.error.with({ image: p.ref.original }) };
+      if (!result.ok) return failure(use, result.error.with({ image: p.ref.original }), spec, p.rule, p.ruleIndex);
       const resolution = result.value;
-      if (mode === 'verify') return { status: 'verified', use, resolution };
+      const rule = ruleLabel(p.rule, p.ruleIndex);
+      const enforcement = enforcementFor(spec, p.rule);
+      if (mode === 'verify') return { status: 'verified', use, resolution, rule, enforcement };
       let newValue = pinnedValue.get(p);
       if (newValue === undefined) pinnedValue.set(p, (newValue = withDigest(p.ref, resolution.digest, keepTag)));
-      return { status: 'pinned', use, resolution, newValue, changed: newValue !== use.image };
+      return { status: 'pinned', use, resolution, newValue, changed: newValue !== use.image, rule, enforcement };
     }),
   );
 }
@@ -349,8 +375,10 @@ export function startEvaluation(spec: Spec, resolver: Resolver, opts: EvaluateOp
       if (use.unchecked === true) p = { kind: 'unchecked', error: uncheckedFieldError(use) };
       else if (typeof use.image !== 'string') p = plan(use, policy, opts.mode);
       else {
-        const known = planFor.get(use.image);
-        if (known === undefined) planFor.set(use.image, (p = plan(use, policy, opts.mode)));
+        // Rules may depend on the namespace: the same image in another namespace is planned again.
+        const key = `${use.resource.namespace ?? ''}\u0000${use.image}`;
+        const known = planFor.get(key);
+        if (known === undefined) planFor.set(key, (p = plan(use, policy, opts.mode)));
         else p = known;
       }
       uses.push(use);

@@ -46,6 +46,13 @@ export interface Resolution {
    * platform was pinned and whether the index or the platform manifest carries the signature.
    */
   readonly platform?: string;
+  /** A rule with both trust systems: which one(s) verified the digest, for people (`require: any | all`). */
+  readonly via?: string;
+  /**
+   * Set when the answer came from trust data verified earlier because the trust server or registry
+   * could not be reached (spec.staleIfErrorSeconds): the transport error, for logs and metrics.
+   */
+  readonly stale?: string;
 }
 
 export interface ResolveOptions {

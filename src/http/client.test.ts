@@ -385,6 +385,20 @@ describe('http client: request (status, headers, HEAD)', () => {
     expect(s.requests.map((r) => r.method)).toEqual(['HEAD', 'GET', 'GET']);
   });
 
+  it('keeps the connection after a HEAD: HEADs and GETs share one keep-alive connection', async () => {
+    const s = await server((req, res) => {
+      res.writeHead(200, { 'docker-content-digest': 'sha256:abc', 'content-length': '5' });
+      res.end(req.method === 'HEAD' ? undefined : 'hello');
+    });
+    const c = client({ connections: 1, pipelining: 4 });
+    await Promise.all([1, 2, 3].map((i) => c.request(`${s.url}/m${i}`, { method: 'HEAD', maxBytes: 0 })));
+    await c.request(`${s.url}/m4`, { method: 'HEAD', maxBytes: 0 });
+    const get = await c.request(`${s.url}/m5`, { maxBytes: 10 });
+    expect(Buffer.from(get.body).toString()).toBe('hello');
+    expect(s.requests.map((r) => r.method)).toEqual(['HEAD', 'HEAD', 'HEAD', 'HEAD', 'GET']);
+    expect(new Set(s.requests.map((r) => r.remotePort)).size).toBe(1);
+  });
+
   it('says "cancelled" when the caller aborts', async () => {
     const s = await server(() => undefined);
     const ac = new AbortController();

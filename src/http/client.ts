@@ -271,6 +271,9 @@ class UndiciHttpClient implements HttpClient {
       // Trust metadata answers at once: let undici pipeline further GETs on the connection
       // instead of waiting for these headers (its default for GET), or `pipelining` does nothing.
       blocking: false,
+      // undici closes the connection after every HEAD (and pipelines nothing behind it) unless told
+      // not to: keep it, so tag → digest lookups reuse the registry's keep-alive pool.
+      reset: method === 'HEAD' ? false : undefined,
     });
     if (res.statusCode < 200 || res.statusCode >= 300 || method === 'HEAD') {
       await discard(res.body);

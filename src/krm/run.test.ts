@@ -147,6 +147,47 @@ describe('runKrm: trust state that cannot be stored fails the run', () => {
   });
 });
 
+describe('runKrm: enforcement', () => {
+  const input =
+    'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: p, namespace: dev-1}\n  spec:\n    containers:\n' +
+    '    - {name: a, image: "x.io/a:1"}\n    - {name: b, image: "bad.io/b:1"}\n';
+  const signsX: Resolver = {
+    resolve: async (ref) =>
+      ref.domain === 'x.io' ? ok({ digest: D1, role: 'targets', gun: ref.repository }) : { ok: false, error: new PinError({ code: 'UNSIGNED', message: 'tag 1 is not signed' }) },
+  };
+  const withEnforcement = (enforcement: string, namespaces?: string[]) =>
+    parseFunctionConfig({
+      apiVersion: 'notary-pin.dev/v1alpha1',
+      kind: 'NotaryPin',
+      spec: { trust: [{ name: 'dev', images: ['**'], rootKeys: ['a'.repeat(64)], enforcement, ...(namespaces ? { namespaces } : {}) }] },
+    });
+
+  it('warn: the failure is a warning result saying it was not enforced; the field is left as written and the others are pinned', async () => {
+    const r = await runKrm(input, { resolverFor: () => signsX, spec: withEnforcement('warn') });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(`image: "x.io/a:1@${D1}"`);
+    expect(r.stdout).toContain('image: "bad.io/b:1"}');
+    const results = parse(r.stdout).results;
+    const b = results.find((x: any) => x.field.currentValue === 'bad.io/b:1');
+    expect(b).toMatchObject({ severity: 'warning', tags: { code: 'UNSIGNED', outcome: 'not-enforced', enforcement: 'warn', rule: 'dev' } });
+    expect(b.message).toBe('bad.io/b:1: NOT ENFORCED (enforcement: warn on rule dev): tag 1 is not signed');
+    expect(b.field.proposedValue).toBeUndefined();
+    expect([r.stderr].flat().join('\n')).toContain('1 failed but not enforced (warnings)');
+  });
+
+  it('audit as well; a rule for other namespaces does not apply, and enforce fails the run writing nothing', async () => {
+    const audit = await runKrm(input, { resolverFor: () => signsX, spec: withEnforcement('audit') });
+    expect(audit.exitCode).toBe(0);
+    expect(parse(audit.stdout).results.find((x: any) => x.tags.enforcement === 'audit').severity).toBe('warning');
+    const elsewhere = await runKrm(input, { resolverFor: () => signsX, spec: withEnforcement('warn', ['prod-*']) });
+    expect(elsewhere.exitCode).toBe(1);
+    expect(elsewhere.stdout).toContain('image: "x.io/a:1"}');
+    const enforce = await runKrm(input, { resolverFor: () => signsX, spec: withEnforcement('enforce') });
+    expect(enforce.exitCode).toBe(1);
+    expect(enforce.stdout).toContain('image: "x.io/a:1"}');
+  });
+});
+
 describe('runKrm: a failed run says its pins were not written', () => {
   const failing: Resolver = {
     resolve: async (ref) => (ref.tag === '2' ? { ok: false, error: new PinError({ code: 'UNSIGNED', message: 'no trust data' }) } : ok({ digest: D1, role: 'targets', gun: ref.repository })),

@@ -227,6 +227,7 @@ function summary(model: Manifest, outcomes: readonly ImageOutcome[], written: bo
     ...summaryLines(outcomes, { written }),
     `notary-pin: ${n} image field${n === 1 ? '' : 's'} in ${model.items.length} resource${model.items.length === 1 ? '' : 's'}: ` +
       `${pinned}, ${counts.verified} verified, ${counts.excluded} excluded, ${counts.failed} failed` +
+      (counts.waived > 0 ? `, ${counts.waived} failed but not enforced (warnings)` : '') +
       (counts.unchecked > 0 ? `, ${counts.unchecked} image field(s) not checked (warnings)` : ''),
   ];
 }

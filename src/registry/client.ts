@@ -32,6 +32,13 @@ export interface RegistryClientOptions {
   readonly http?: Partial<Pick<HttpClientOptions, 'retries' | 'retryDelayMs' | 'connections' | 'pipelining' | 'userAgent'>>;
 }
 
+/**
+ * Per registry: 4 keep-alive connections × 64 pipelined requests, as for trust servers (see
+ * src/trust/notary/resolver.ts): one round of a bundle's tag lookups and signature reads goes out
+ * in one round trip, and the bound per registry stays fixed (more wait in undici's queue).
+ */
+const DEFAULT_TRANSPORT = { connections: 4, pipelining: 64 } as const;
+
 /** Docker Hub's token service is on another host than its registry API. */
 const BUILTIN_TOKEN_REALMS: Record<string, readonly string[]> = { 'docker.io': ['auth.docker.io'] };
 
@@ -63,6 +70,7 @@ class OciRegistryClient implements RegistryClient {
     const builtin = BUILTIN_TOKEN_REALMS[key] ?? [];
     const credentials = creds && builtin.length > 0 ? { ...creds, tokenRealms: [...(creds.tokenRealms ?? []), ...builtin] } : creds;
     const http: HttpClient = createHttpClient({
+      ...DEFAULT_TRANSPORT,
       ...this.opts.http,
       timeoutMs: cfg.timeoutSeconds * 1000,
       ca: cfg.ca,

@@ -40,6 +40,17 @@ function putReferrer(reg: OciRegistry, subject: Descriptor, artifactType: string
 }
 
 describe('referrers API', () => {
+  it('once the registry answered the API, the referrers tag is not read beside it', async () => {
+    const { reg, c, img, repo } = await setup();
+    const sig = putReferrer(reg, img, SIG, 1);
+    const tagReads = () => reg.requests.filter((r) => r.url.includes(`/manifests/${img.digest.replace(':', '-')}`)).length;
+    expect((await c.referrers(repo, img.digest, { artifactType: SIG })).map((d) => d.digest)).toEqual([sig]);
+    const first = tagReads();
+    expect((await c.referrers(repo, img.digest, { artifactType: SIG })).map((d) => d.digest)).toEqual([sig]);
+    expect(tagReads()).toBe(first);
+    expect(reg.requests.filter((r) => r.url.startsWith('/v2/app/referrers/'))).toHaveLength(2);
+  });
+
   it('follows Link pagination and trusts OCI-Filters-Applied', async () => {
     const { reg, c, img, repo } = await setup({ referrersPageSize: 2 });
     const sigs = [0, 1, 2, 3, 4].map((n) => putReferrer(reg, img, SIG, n));
@@ -160,6 +171,29 @@ describe('referrers tag schema fallback (registry without the referrers API)', (
     await pushImage({ url: reg.url }, 'app', img.digest.replace(':', '-'));
     expect(await c.referrers(repo, img.digest)).toEqual([]);
     expect(notes.some((n) => n.includes('not an image index: no referrers'))).toBe(true);
+  });
+
+  it('reads the referrers tag beside the API request, not after its 404 (one round trip)', async () => {
+    let tagAsked: () => void = () => {};
+    const tagSeen = new Promise<void>((resolve) => (tagAsked = resolve));
+    let overlapped = false;
+    let armed = false; // the push below reads the tag too
+    const { reg, c, img, repo } = await setup({
+      referrersApi: false,
+      // hold the API's 404 until the tag request arrives (at most 2 s: a sequential client never sends it)
+      hook: async (req) => {
+        if (armed && req.url?.startsWith('/v2/app/manifests/sha256-')) tagAsked();
+        if (req.url?.startsWith('/v2/app/referrers/')) {
+          overlapped = await Promise.race([tagSeen.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2000))]);
+        }
+        return false;
+      },
+    });
+    const sig = await pushSignature({ url: reg.url }, 'app', img, { form: 'artifactType', envelope: Buffer.from('jws-1') });
+    armed = true;
+    const got = await c.referrers(repo, img.digest, { artifactType: SIG });
+    expect(got.map((d) => d.digest)).toEqual([sig.digest]);
+    expect(overlapped).toBe(true);
   });
 
   it('refuses a malformed fallback index and bounds its entries', async () => {

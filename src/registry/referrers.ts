@@ -28,6 +28,10 @@ export async function listReferrers(
   const maxPages = opts.maxPages ?? DEFAULT_MAX_PAGES;
   const first = new URL(apiUrl(t, repo, 'referrers', subject));
   if (opts.artifactType !== undefined) first.searchParams.set('artifactType', opts.artifactType);
+  // Until the registry has answered the API, read the referrers tag beside it (its own entry
+  // count): a registry without the API (404) then costs no extra round trip.
+  const tagRead = t.referrersApi === true ? undefined : fallbackTag(t, { ...l, seen: 0 }, opts, signal);
+  tagRead?.catch(() => {}); // unused when the API answers; failures surface only where awaited
   const out: Descriptor[] = [];
   const visited = new Set<string>();
   let url: URL | undefined = first;
@@ -40,9 +44,10 @@ export async function listReferrers(
     const res = await get(t, repo, url.href, signal);
     if (res.status === 404 && page === 0) {
       t.debug(`${repo.host}/${repo.name}: no referrers API (404); reading the referrers tag ${referrersTag(subject)}`);
-      return fallbackTag(t, l, opts, signal);
+      return tagRead ?? fallbackTag(t, l, opts, signal);
     }
     if (res.status < 200 || res.status >= 300) throw httpError('GET', url.href, res, repo, l.ref);
+    if (page === 0) t.referrersApi = true;
     const filtered = (header(res, 'oci-filters-applied') ?? '').split(',').map((s) => s.trim()).includes('artifactType');
     out.push(...keep(indexEntries(l, res.body, `${repo.host}/${repo.name} referrers page ${page + 1}`), opts, filtered));
     url = nextPage(res, url, l, visited);

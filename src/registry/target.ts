@@ -16,6 +16,8 @@ export interface Target {
   readonly http: HttpClient;
   readonly base: string;
   readonly debug: (m: string) => void;
+  /** True once the registry answered the referrers API: the referrers tag is no longer read beside it. */
+  referrersApi?: boolean;
 }
 
 /** Distribution spec "name" grammar: path components of lower-case alphanumerics and separators. */

@@ -15,6 +15,7 @@ const MAX_DETAIL_CHARS = 400;
 type Failed = Extract<ImageOutcome, { status: 'failed' }>;
 type Excluded = Extract<ImageOutcome, { status: 'excluded' }>;
 type Unchecked = Extract<ImageOutcome, { status: 'unchecked' }>;
+type Waived = Extract<ImageOutcome, { status: 'waived' }>;
 
 /** Renders the image value as written (it may not even be a string in a hostile object). */
 export function showImage(image: unknown): string {
@@ -143,4 +144,14 @@ export function unverifiedWarnings(outcomes: readonly ImageOutcome[]): string[] 
     }
   }
   return out;
+}
+
+/**
+ * One warning per image that failed under `enforcement: warn` (audit ones are only logged and
+ * counted): what failed and why, image first since the API server cuts warnings at 255 characters.
+ */
+export function notEnforcedWarnings(waived: readonly Waived[]): string[] {
+  return waived
+    .filter((w) => w.enforcement === 'warn')
+    .map((w) => `notary-pin: NOT ENFORCED (${oneLine(w.why)}): ${showImage(w.use.image)} at ${showLocation(w.use)}: ${failureReason(w.error)}`);
 }

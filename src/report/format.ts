@@ -51,6 +51,10 @@ function imageText(image: unknown): string {
  * signer and signing scheme; a digest pinned without verification says so.
  */
 export function signedBy(r: Resolution): string {
+  return r.via === undefined ? signerText(r) : `${signerText(r)}; ${clean(r.via)}`;
+}
+
+function signerText(r: Resolution): string {
   if (r.unverified !== undefined) return clean(r.unverified);
   const platform = r.platform === undefined ? '' : `; ${r.platform}`;
   if (r.system === 'notation') return clean(`${r.signer ?? 'unknown signer'} (Notation, ${r.role})${platform}`);
@@ -76,6 +80,16 @@ export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLook
           ...base,
           field: { path: o.use.field, currentValue: o.use.image },
           tags: { code: o.error.code, ...(o.error.role && { role: o.error.role }) },
+        });
+        break;
+      case 'waived':
+        // Not enforced: the field is left as written and the run does not fail on it.
+        results.push({
+          severity: 'warning',
+          message: `${image}: NOT ENFORCED (${clean(o.why)}): ${errorText(o.error)}`,
+          ...base,
+          field: { path: o.use.field, currentValue: o.use.image },
+          tags: { code: o.error.code, outcome: 'not-enforced', enforcement: o.enforcement, rule: clean(o.rule), ...(o.error.role && { role: o.error.role }) },
         });
         break;
       case 'unchecked':
@@ -144,6 +158,8 @@ function resolutionTags(r: Resolution): Record<string, string> {
   if (r.unverified !== undefined) tags.unverified = 'true';
   if (hasLogged(r)) tags.logged = r.logged!.map((l) => clean(l.split(':')[0] ?? '')).join(',');
   if (r.platform !== undefined) tags.platform = clean(r.platform);
+  if (r.via !== undefined) tags.via = clean(r.via);
+  if (r.stale !== undefined) tags.stale = 'true';
   return tags;
 }
 
@@ -188,6 +204,9 @@ export function summaryLines(outcomes: readonly ImageOutcome[], opts: ReportOpti
       case 'unchecked':
         line = `UNCHECKED ${image}: ${errorText(o.error)} [${o.error.code}]`;
         break;
+      case 'waived':
+        line = `NOT ENFORCED ${image}: ${errorText(o.error)} [${o.error.code}; ${clean(o.why)}]`;
+        break;
       case 'pinned':
         if (!o.changed) line = `unchanged ${image} (${signedBy(o.resolution)})`;
         else if (written) line = `pinned    ${image} -> ${o.newValue} (${signedBy(o.resolution)})`;
@@ -208,7 +227,7 @@ export function summaryLines(outcomes: readonly ImageOutcome[], opts: ReportOpti
 
 /** Counts for the closing line of the summary. */
 export function tally(outcomes: readonly ImageOutcome[]): Record<ImageOutcome['status'], number> {
-  const t = { pinned: 0, verified: 0, excluded: 0, unchecked: 0, failed: 0 };
+  const t = { pinned: 0, verified: 0, excluded: 0, unchecked: 0, failed: 0, waived: 0 };
   for (const o of outcomes) t[o.status]++;
   return t;
 }

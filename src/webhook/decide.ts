@@ -9,7 +9,7 @@ import type { Spec } from '../config/schema.js';
 import type { EvaluateOptions, ImageOutcome } from '../engine/evaluate.js';
 import { PinError, toPinError } from '../errors/errors.js';
 import type { Resolver } from '../engine/port.js';
-import { deadlineMessage, denialMessage, errorMessage, exclusionWarnings, timeoutMessage, uncheckedWarnings, unverifiedWarnings, type Subject } from '../report/admission.js';
+import { deadlineMessage, denialMessage, errorMessage, exclusionWarnings, notEnforcedWarnings, timeoutMessage, uncheckedWarnings, unverifiedWarnings, type Subject } from '../report/admission.js';
 import { apiVersionOf } from '../workload/kinds.js';
 import { allowResponse, denyResponse, type AdmissionRequest, type AdmissionReviewRequest, type AdmissionReviewResponse } from './review.js';
 
@@ -37,20 +37,26 @@ export interface DecideOptions {
 }
 
 type Failed = Extract<ImageOutcome, { status: 'failed' }>;
+type Waived = Extract<ImageOutcome, { status: 'waived' }>;
 
 /**
  * - `skipped`: not a request this webhook checks (kind, operation or subresource) — allowed.
  * - `verified`: every image pinned and signed (or excluded) — allowed.
+ * - `not_enforced`: images failed, but under `enforcement: warn | audit` only — allowed.
  * - `policy`: at least one image failed — denied.
  * - `timeout` / `error`: verification did not complete — denied (fail closed).
  */
-export type DecisionReason = 'skipped' | 'verified' | 'policy' | 'timeout' | 'error';
+export type DecisionReason = 'skipped' | 'verified' | 'not_enforced' | 'policy' | 'timeout' | 'error';
 
 export interface Decision {
   response: AdmissionReviewResponse;
   reason: DecisionReason;
   /** Failed images (for logs and metrics); empty unless reason is `policy` or `timeout`. */
   failures: Failed[];
+  /** Images that failed but were let through by `enforcement: warn | audit` (logged and counted). */
+  waived?: Waived[];
+  /** The engine's outcomes behind the decision (for per-image metrics); absent when it has none. */
+  outcomes?: readonly ImageOutcome[];
   /** Number of images checked (all outcomes). */
   images: number;
   /** When the oldest trust data behind a `verified` decision was verified (when the resolver says). */
@@ -183,8 +189,10 @@ function fromOutcomes(review: AdmissionReviewRequest, subject: Subject, outcomes
   const failures: Failed[] = [];
   const excluded: Extract<ImageOutcome, { status: 'excluded' }>[] = [];
   const unchecked: Extract<ImageOutcome, { status: 'unchecked' }>[] = [];
+  const waived: Waived[] = [];
   for (const o of outcomes) {
     if (o.status === 'failed') failures.push(o);
+    else if (o.status === 'waived') waived.push(o);
     else if (o.status === 'excluded') excluded.push(o);
     else if (o.status === 'unchecked') unchecked.push(o);
     else if (o.status === 'pinned') {
@@ -196,16 +204,18 @@ function fromOutcomes(review: AdmissionReviewRequest, subject: Subject, outcomes
       });
     }
   }
-  const warnings = [...uncheckedWarnings(unchecked), ...exclusionWarnings(excluded), ...unverifiedWarnings(outcomes)];
+  // Not-enforced failures first: the API server keeps only the first warnings.
+  const warnings = [...notEnforcedWarnings(waived), ...uncheckedWarnings(unchecked), ...exclusionWarnings(excluded), ...unverifiedWarnings(outcomes)];
   const images = outcomes.length;
   if (failures.some((f) => f.error.code === 'DEADLINE')) {
     const message = deadlineMessage(subject, opts.timeoutMs ?? opts.budgetMs, failures);
-    return { response: denyResponse(review, message, warnings), reason: 'timeout', failures, images };
+    return { response: denyResponse(review, message, warnings), reason: 'timeout', failures, waived, outcomes, images };
   }
   if (failures.length > 0) {
-    return { response: denyResponse(review, denialMessage(subject, failures), warnings), reason: 'policy', failures, images };
+    return { response: denyResponse(review, denialMessage(subject, failures), warnings), reason: 'policy', failures, waived, outcomes, images };
   }
-  const decision: Decision = { response: allowResponse(review, warnings), reason: 'verified', failures: [], images };
+  const reason = waived.length > 0 ? 'not_enforced' : 'verified';
+  const decision: Decision = { response: allowResponse(review, warnings), reason, failures: [], waived, outcomes, images };
   const at = oldestVerification(outcomes);
   if (at !== undefined) decision.trustVerifiedAt = at;
   return decision;

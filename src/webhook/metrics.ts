@@ -4,6 +4,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ResolverStats } from '../engine/port.js';
+import type { ImageOutcome } from '../engine/evaluate.js';
 import type { Decision, DecisionReason } from './decide.js';
 
 /** Request outcome as counted: allowed, denied by policy, or an error (timeout, bad request, internal). */
@@ -52,6 +53,18 @@ export function createMetrics(opts: MetricsOptions = {}): WebhookMetrics {
     name: 'notary_pin_webhook_image_failures_total',
     help: 'Images that failed verification, by error code',
     labelNames: ['code'] as const,
+    registers: [registry],
+  });
+  const images = new Counter({
+    name: 'notary_pin_webhook_images_total',
+    help: 'Images checked, by trust rule, outcome (verified, failed, not_enforced) and the enforcement they were under',
+    labelNames: ['rule', 'outcome', 'enforcement'] as const,
+    registers: [registry],
+  });
+  const staleImages = new Counter({
+    name: 'notary_pin_webhook_stale_images_total',
+    help: 'Images decided from trust data verified earlier because the trust server or registry could not be reached (spec.staleIfErrorSeconds), by trust rule',
+    labelNames: ['rule'] as const,
     registers: [registry],
   });
   const fetchErrors = new Counter({
@@ -103,6 +116,11 @@ export function createMetrics(opts: MetricsOptions = {}): WebhookMetrics {
     observeDecision(decision, outcome, seconds) {
       metrics.observe(outcome, decision.reason, seconds);
       metrics.imageFailures(decision.failures.map((f) => f.error.code));
+      for (const o of decision.outcomes ?? []) {
+        const labels = imageLabels(o);
+        if (labels !== undefined) images.inc(labels);
+        if ((o.status === 'verified' || o.status === 'pinned') && o.resolution.stale !== undefined) staleImages.inc({ rule: o.rule ?? '(no rule)' });
+      }
       if (decision.reason === 'verified' && decision.trustVerifiedAt !== undefined) {
         trustAge.observe(Math.max(0, (now() - decision.trustVerifiedAt.getTime()) / 1000));
       }
@@ -112,6 +130,21 @@ export function createMetrics(opts: MetricsOptions = {}): WebhookMetrics {
     configReloads,
   };
   return metrics;
+}
+
+/** The per-image metric labels of an outcome with a trust decision (none for excluded or unchecked fields). */
+function imageLabels(o: ImageOutcome): { rule: string; outcome: string; enforcement: string } | undefined {
+  switch (o.status) {
+    case 'verified':
+    case 'pinned':
+      return { rule: o.rule ?? '(no rule)', outcome: 'verified', enforcement: o.enforcement ?? 'enforce' };
+    case 'failed':
+      return { rule: o.rule ?? '(no rule)', outcome: 'failed', enforcement: o.enforcement ?? 'enforce' };
+    case 'waived':
+      return { rule: o.rule, outcome: 'not_enforced', enforcement: o.enforcement };
+    default:
+      return undefined;
+  }
 }
 
 /** The resolver's counters as Prometheus counters (and its cache size as a gauge, when it reports one). */

@@ -31,6 +31,17 @@ function outcomeOf(d: Decision): RequestOutcome {
   return 'allowed';
 }
 
+/** Images answered from trust data verified earlier because their server could not be reached (staleIfErrorSeconds). */
+function staleAnswers(d: Decision): { field: string; rule: string; error: string }[] {
+  const out: { field: string; rule: string; error: string }[] = [];
+  for (const o of d.outcomes ?? []) {
+    if ((o.status === 'verified' || o.status === 'pinned') && o.resolution.stale !== undefined) {
+      out.push({ field: o.use.field, rule: o.rule ?? '(no rule)', error: o.resolution.stale.slice(0, 256) });
+    }
+  }
+  return out;
+}
+
 /** Log fields for a decided request: who and what, never the object. */
 function logFields(review: AdmissionReviewRequest, d: Decision, ms: number): Record<string, unknown> {
   const r = review.request;
@@ -55,6 +66,18 @@ function logFields(review: AdmissionReviewRequest, d: Decision, ms: number): Rec
       code: f.error.code,
     }));
   }
+  if (d.waived !== undefined && d.waived.length > 0) {
+    // Failures let through by enforcement: warn | audit are logged like denials, with the rule that waived them.
+    fields.notEnforced = d.waived.slice(0, 20).map((w) => ({
+      field: w.use.field,
+      image: typeof w.use.image === 'string' ? w.use.image.slice(0, 256) : typeof w.use.image,
+      code: w.error.code,
+      rule: w.rule,
+      enforcement: w.enforcement,
+    }));
+  }
+  const stale = staleAnswers(d);
+  if (stale.length > 0) fields.stale = stale.slice(0, 20);
   if (d.error !== undefined) fields.error = { code: d.error.code, message: d.error.message };
   fields.ms = Math.round(ms);
   return fields;
@@ -74,6 +97,8 @@ async function validate(ctx: RouterContext, req: IncomingMessage, res: ServerRes
   const fields = logFields(review, decision, ms);
   if (decision.reason === 'timeout' || decision.reason === 'error') ctx.logger.warn(fields, 'admission request denied: verification did not complete');
   else if (decision.reason === 'policy') ctx.logger.info(fields, 'admission request denied');
+  else if (decision.reason === 'not_enforced') ctx.logger.warn(fields, 'admission request allowed: images failed verification but are not enforced');
+  else if (fields.stale !== undefined) ctx.logger.warn(fields, 'admission request allowed from stale trust data: the trust server could not be reached');
   else ctx.logger.info(fields, 'admission request allowed');
   sendJson(res, 200, decision.response, ctx.state() === 'shutting down' ? { connection: 'close' } : {});
 }

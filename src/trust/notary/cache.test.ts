@@ -21,14 +21,14 @@ describe('trust cache', () => {
     expect(await c.get('k', load, () => later(1e6))).toBe(42);
     expect(loads).toBe(1);
     // 1 load started, 19 joined it, 1 answered from the held entry
-    expect(c.stats()).toEqual({ hits: 20, misses: 1, errors: 0 });
+    expect(c.stats()).toEqual({ hits: 20, misses: 1, errors: 0, stale: 0 });
   });
 
   it('counts failed loads as errors and does not keep them', async () => {
     const c = createTrustCache<number>();
     await expect(c.get('k', () => Promise.reject(new Error('down')), () => undefined)).rejects.toThrow('down');
     expect(await c.get('k', async () => 7, () => later(1e6))).toBe(7);
-    expect(c.stats()).toEqual({ hits: 0, misses: 2, errors: 1 });
+    expect(c.stats()).toEqual({ hits: 0, misses: 2, errors: 1, stale: 0 });
   });
 
   it('evicts after the TTL', async () => {
@@ -158,5 +158,73 @@ describe('trust cache: callers that abort', () => {
     const g = gatedLoad();
     await expect(c.get('k', g.load, () => later(1e6), AbortSignal.abort(new Error('late')))).rejects.toThrow('late');
     expect(g.seen.loads).toBe(0);
+  });
+});
+
+describe('trust cache: stale if error', () => {
+  const transport = new Error('connect ECONNREFUSED');
+  const verification = new Error('bad signature');
+  function clockCache(staleIfErrorMs: number) {
+    let t = 0;
+    const c = createTrustCache<string>({ ttlMs: 1000, staleIfErrorMs, isTransportError: (e) => e === transport, now: () => t });
+    return { c, tick: (ms: number) => (t += ms), at: (ms: number) => new Date(ms) };
+  }
+  const fails = (e: Error) => () => Promise.reject(e);
+
+  it('answers the earlier value on a transport error within TTL + staleIfError, says so, and counts it', async () => {
+    const { c, tick, at } = clockCache(5000);
+    expect(await c.get('k', async () => 'v1', () => at(1e9))).toBe('v1');
+    tick(1500); // past the TTL
+    const why: unknown[] = [];
+    expect(await c.get('k', fails(transport), () => at(1e9), undefined, (e) => why.push(e))).toBe('v1');
+    expect(why).toEqual([transport]);
+    expect(c.stats().stale).toBe(1);
+    tick(4600); // past TTL + staleIfError (6000 ms after the load)
+    await expect(c.get('k', fails(transport), () => at(1e9))).rejects.toBe(transport);
+  });
+
+  it('never for a verification failure, and never when off', async () => {
+    const { c, tick, at } = clockCache(5000);
+    await c.get('k', async () => 'v1', () => at(1e9));
+    tick(1500);
+    await expect(c.get('k', fails(verification), () => at(1e9))).rejects.toBe(verification);
+    const off = clockCache(0);
+    await off.c.get('k', async () => 'v1', () => at(1e9));
+    off.tick(1500);
+    await expect(off.c.get('k', fails(transport), () => at(1e9))).rejects.toBe(transport);
+  });
+
+  it('never past the expiry signed into the data', async () => {
+    const { c, tick, at } = clockCache(60_000);
+    await c.get('k', async () => 'v1', () => at(3000)); // the earliest role expires at t=3000
+    tick(2000);
+    expect(await c.get('k', fails(transport), () => at(3000))).toBe('v1');
+    tick(1000); // t=3000: expired
+    await expect(c.get('k', fails(transport), () => at(3000))).rejects.toBe(transport);
+  });
+
+  it('a fresh load replaces the stale value', async () => {
+    const { c, tick, at } = clockCache(5000);
+    await c.get('k', async () => 'v1', () => at(1e9));
+    tick(1500);
+    expect(await c.get('k', async () => 'v2', () => at(1e9))).toBe('v2');
+    expect(await c.get('k', fails(transport), () => at(1e9))).toBe('v2');
+  });
+});
+
+describe('trust cache: stale if error, shared flights', () => {
+  it('every caller of a shared failed load gets the stale answer; an abandoned load is never answered stale', async () => {
+    let t = 0;
+    const transport = new Error('down');
+    const c = createTrustCache<string>({ ttlMs: 1000, staleIfErrorMs: 5000, isTransportError: (e) => e === transport, now: () => t });
+    await c.get('k', async () => 'v1', () => new Date(1e9));
+    t = 1500;
+    let fail!: (e: unknown) => void;
+    const gate = new Promise<string>((_, reject) => (fail = reject));
+    const stale: unknown[] = [];
+    const both = [c.get('k', () => gate, () => new Date(1e9), undefined, (e) => stale.push(e)), c.get('k', () => gate, () => new Date(1e9), undefined, (e) => stale.push(e))];
+    fail(transport);
+    expect(await Promise.all(both)).toEqual(['v1', 'v1']);
+    expect(stale).toEqual([transport, transport]);
   });
 });

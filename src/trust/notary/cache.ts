@@ -11,6 +11,10 @@
  * - failures are not cached by default (`failureTtlMs: 0`): the next `get` tries again. A webhook
  *   may set a short `failureTtlMs` (a few seconds) so a broken or slow server is not hammered by
  *   every admission request; such a cached failure is rethrown as is.
+ * - stale if error (`staleIfErrorMs`, default 0 = off): an expired entry is kept that much longer
+ *   past its TTL, never past the earliest expiry signed into the data, and is answered only when a
+ *   new load fails with an error `isTransportError` accepts (the server cannot be reached); never
+ *   for a verification failure.
  */
 
 export interface TrustCacheOptions {
@@ -20,6 +24,10 @@ export interface TrustCacheOptions {
   readonly ttlMs?: number;
   /** How long a failure is remembered; default 0 (not cached). */
   readonly failureTtlMs?: number;
+  /** How long past the TTL an entry may answer when its server cannot be reached; default 0 (never). */
+  readonly staleIfErrorMs?: number;
+  /** Which load failures allow a stale answer; default none. */
+  readonly isTransportError?: (error: unknown) => boolean;
   /** Clock in ms; default Date.now. */
   readonly now?: () => number;
 }
@@ -27,9 +35,16 @@ export interface TrustCacheOptions {
 export interface TrustCache<V> {
   /**
    * The cached value for `key`, or the result of `load` (shared with concurrent callers).
-   * `expiresOf` gives the verified data's earliest expiry.
+   * `expiresOf` gives the verified data's earliest expiry. `onStale` is called (with the load's
+   * error) when the answer is a stale entry served because its server could not be reached.
    */
-  get(key: string, load: (signal: AbortSignal) => Promise<V>, expiresOf: (value: V) => Date | undefined, signal?: AbortSignal): Promise<V>;
+  get(
+    key: string,
+    load: (signal: AbortSignal) => Promise<V>,
+    expiresOf: (value: V) => Date | undefined,
+    signal?: AbortSignal,
+    onStale?: (error: unknown) => void,
+  ): Promise<V>;
   delete(key: string): void;
   clear(): void;
   /** Entries held (loads in flight not counted). */
@@ -38,7 +53,7 @@ export interface TrustCache<V> {
    * Counters since creation: `hits` answered from a held entry or a load already in flight,
    * `misses` started a load, `errors` loads that failed.
    */
-  stats(): { hits: number; misses: number; errors: number };
+  stats(): { hits: number; misses: number; errors: number; stale: number };
 }
 
 /** A load in flight: aborted when every waiter has aborted, unless one waits without a signal. */
@@ -76,26 +91,35 @@ function join<V>(flight: Flight<V>, signal: AbortSignal | undefined): Promise<V>
   });
 }
 
-type Entry<V> = { readonly ok: true; readonly value: V; readonly until: number } | { readonly ok: false; readonly error: unknown; readonly until: number };
+/** `until`: fresh until; `keep`: held until (past `until` only to answer a transport error). */
+type Entry<V> =
+  | { readonly ok: true; readonly value: V; readonly until: number; readonly keep: number }
+  | { readonly ok: false; readonly error: unknown; readonly until: number; readonly keep: number };
+
+/** A load's answer: fresh, or the stale value served because the load failed with `staleBecause`. */
+type Loaded<V> = { value: V; staleBecause?: unknown };
 
 export function createTrustCache<V>(opts: TrustCacheOptions = {}): TrustCache<V> {
   const maxEntries = Math.max(1, opts.maxEntries ?? 1000);
   const ttlMs = opts.ttlMs ?? 60_000;
   const failureTtlMs = opts.failureTtlMs ?? 0;
+  const staleIfErrorMs = opts.staleIfErrorMs ?? 0;
+  const isTransportError = opts.isTransportError ?? (() => false);
   const now = opts.now ?? Date.now;
   const entries = new Map<string, Entry<V>>();
-  const inflight = new Map<string, Flight<V>>();
-  const counters = { hits: 0, misses: 0, errors: 0 };
+  const inflight = new Map<string, Flight<Loaded<V>>>();
+  const counters = { hits: 0, misses: 0, errors: 0, stale: 0 };
 
   const put = (key: string, e: Entry<V>) => {
     entries.delete(key);
-    if (e.until <= now()) return;
+    if (e.keep <= now()) return;
     entries.set(key, e);
     while (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
   };
 
   return {
-    get(key, load, expiresOf, signal) {
+    get(key, load, expiresOf, signal, onStale) {
+      // Long: the fresh hit, the shared flight, and a new load with its stale fallback, in order.
       if (signal?.aborted) return Promise.reject(signal.reason);
       const hit = entries.get(key);
       if (hit) {
@@ -105,12 +129,19 @@ export function createTrustCache<V>(opts: TrustCacheOptions = {}): TrustCache<V>
           counters.hits++;
           return hit.ok ? Promise.resolve(hit.value) : Promise.reject(hit.error);
         }
-        entries.delete(key);
+        if (!hit.ok || hit.keep <= now()) entries.delete(key);
       }
+      const unwrap = (l: Loaded<V>): V => {
+        if (l.staleBecause !== undefined) {
+          counters.stale++;
+          onStale?.(l.staleBecause);
+        }
+        return l.value;
+      };
       const running = inflight.get(key);
       if (running) {
         counters.hits++;
-        return join(running, signal);
+        return join(running, signal).then(unwrap);
       }
       counters.misses++;
       const controller = new AbortController();
@@ -118,22 +149,29 @@ export function createTrustCache<V>(opts: TrustCacheOptions = {}): TrustCache<V>
         try {
           const value = await load(controller.signal);
           const t = now();
-          const exp = expiresOf(value)?.getTime();
-          put(key, { ok: true, value, until: Math.min(t + ttlMs, exp ?? Infinity) });
-          return value;
+          const exp = expiresOf(value)?.getTime() ?? Infinity;
+          const until = Math.min(t + ttlMs, exp);
+          put(key, { ok: true, value, until, keep: Math.min(until + staleIfErrorMs, exp) });
+          return { value };
         } catch (error) {
           counters.errors++;
+          // The server could not be reached: an entry still held (never past its signed expiry) answers.
+          const old = entries.get(key);
+          if (old?.ok === true && old.keep > now() && !controller.signal.aborted && isTransportError(error)) return { value: old.value, staleBecause: error };
           // A load its callers abandoned says nothing about the server: not remembered.
-          if (failureTtlMs > 0 && !controller.signal.aborted) put(key, { ok: false, error, until: now() + failureTtlMs });
+          if (failureTtlMs > 0 && !controller.signal.aborted) {
+            const until = now() + failureTtlMs;
+            put(key, { ok: false, error, until, keep: until });
+          }
           throw error;
         } finally {
           inflight.delete(key);
         }
       })();
       p.catch(() => {}); // every caller gets its own rejection through join()
-      const flight: Flight<V> = { promise: p, controller, waiting: 0, unabortable: false };
+      const flight: Flight<Loaded<V>> = { promise: p, controller, waiting: 0, unabortable: false };
       inflight.set(key, flight);
-      return join(flight, signal);
+      return join(flight, signal).then(unwrap);
     },
     delete(key) {
       entries.delete(key);

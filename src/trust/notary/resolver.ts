@@ -52,6 +52,11 @@ function defaultedServer(e: PinError, server: string, env: NodeJS.ProcessEnv): P
   });
 }
 
+/** The failures that mean the trust server could not be reached (stale-if-error may answer them). */
+export function isTransportError(e: unknown): boolean {
+  return e instanceof PinError && e.code === 'TRUST_FETCH';
+}
+
 /** Docker content trust's signer preference. */
 export const DEFAULT_SIGNERS: readonly string[] = Object.freeze(['targets/releases', 'targets']);
 
@@ -208,7 +213,7 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
   const env = opts.env ?? process.env;
   const now = opts.now ?? (() => new Date());
   const debug = opts.debug ?? (() => {});
-  const cache = isCache(opts.cache) ? opts.cache : createTrustCache<TrustVerifier>({ ...opts.cache, now: () => now().getTime() });
+  const cache = isCache(opts.cache) ? opts.cache : createTrustCache<TrustVerifier>({ isTransportError, ...opts.cache, now: () => now().getTime() });
   const ownState = opts.trustState === undefined && opts.cacheDir ? openTrustState({ cacheDir: opts.cacheDir, debug }) : undefined;
   const state = opts.trustState ?? ownState;
   const limiter = createFetchLimiter(opts.maxFetchesPerServer ?? DEFAULT_FETCHES_PER_SERVER);
@@ -292,6 +297,7 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
         const server = rule.trustDir ? `file://${resolvePath(rule.trustDir)}` : trustServerFor(ref, rule, env);
         where = { gun, server };
         const key = JSON.stringify([server, gun, identities.idOf(rule, signers)]);
+        let stale: string | undefined;
         const verifier = await cache.get(
           key,
           (signal) => {
@@ -317,9 +323,17 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
           },
           (v) => v.state().expires,
           ro.signal,
+          (e) => (stale = toPinError(e).message),
         );
         const at = verifiedAt.get(verifier);
-        const stamp = (r: Resolution): Resolution => (at === undefined ? r : { ...r, verifiedAt: at });
+        const stamp = (r: Resolution): Resolution => {
+          let out = at === undefined ? r : { ...r, verifiedAt: at };
+          if (stale !== undefined) {
+            debug(`${server} unreachable: answering ${gun} from trust data verified earlier (staleIfErrorSeconds)`);
+            out = { ...out, stale };
+          }
+          return out;
+        };
         if (rule.platforms === undefined && rule.pinPlatform === undefined) return ok(stamp(selectResolution(verifier, ref, gun, signers)));
         const select = (r: ImageReference) => selectResolution(verifier, r, gun, signers);
         return ok(stamp(await platformResolution(registryClient(), ref, rule, select, ro.signal)));

@@ -56,8 +56,33 @@ const SIG_ALGS: Readonly<Record<string, string>> = {
 const RSA_PSS = '1.2.840.113549.1.1.10';
 const SHA2_OIDS = new Set(['2.16.840.1.101.3.4.2.1', '2.16.840.1.101.3.4.2.2', '2.16.840.1.101.3.4.2.3']);
 
-/** Parses one DER certificate; throws an Error saying why it is not one. */
+/**
+ * Results that depend only on certificate bytes, kept by the exact bytes: a run's signatures (and a
+ * webhook's) mostly carry the same few chains, and parsing and checking one costs milliseconds.
+ * Bounded; the oldest entry goes first.
+ */
+const MEMO_ENTRIES = 256;
+const parsedByDer = new Map<string, ParsedCert>();
+const chainRuleByDers = new Map<string, string | undefined>();
+
+function remember<V>(memo: Map<string, V>, key: string, value: V): V {
+  if (memo.size >= MEMO_ENTRIES) memo.delete(memo.keys().next().value!);
+  memo.set(key, value);
+  return value;
+}
+
+const derKey = (der: Uint8Array): string => Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
+
+/** Parses one DER certificate (once per distinct bytes); throws an Error saying why it is not one. */
 export function parseCertificate(der: Uint8Array): ParsedCert {
+  const key = derKey(der);
+  const hit = parsedByDer.get(key);
+  if (hit !== undefined) return hit;
+  // A copy: the entry must not change if the caller's buffer does.
+  return remember(parsedByDer, key, parseUncached(new Uint8Array(der)));
+}
+
+function parseUncached(der: Uint8Array): ParsedCert {
   const node = new NodeX509(der);
   const asn = AsnConvert.parse(der, Certificate);
   const tbs = asn.tbsCertificate;
@@ -206,6 +231,13 @@ function checkLeaf(c: ParsedCert): string | undefined {
  * sizes and signature algorithms. Returns the first broken rule, naming the certificate.
  */
 export function checkCodeSigningChain(chain: readonly ParsedCert[]): string | undefined {
+  // The rules read nothing but the certificates' bytes: a chain is checked once.
+  const key = chain.map((c) => `${c.der.length}:${derKey(c.der)}`).join('');
+  if (chainRuleByDers.has(key)) return chainRuleByDers.get(key);
+  return remember(chainRuleByDers, key, chainRuleUncached(chain));
+}
+
+function chainRuleUncached(chain: readonly ParsedCert[]): string | undefined {
   const last = chain.length - 1;
   // Algorithms and key sizes of every certificate first, so no signature is checked with a key that breaks them.
   for (const [i, c] of chain.entries()) {

@@ -282,6 +282,20 @@ describe('Notation resolver cache', () => {
     expect((await resolved(resolver.resolve(parseReference(`${REPO}@${img.digest}`), rule()))).logged).toEqual(['NOTATION_REVOKED: check NOTATION_REVOKED failed']);
   });
 
+  it('a digest reference asks the registry once per TTL (the webhook admits pinned images without a request each)', async () => {
+    let t = 0;
+    const { registry, v, resolver } = setup({ now: () => new Date(t), cache: { ttlMs: 5000 } });
+    const img = registry.addImage(REPO, 'v1', 'a');
+    registry.addSignature(REPO, img, envelope({ pass: 'CN=x' }));
+    const pinned = parseReference(`${REPO}:v1@${img.digest}`);
+    for (let i = 0; i < 3; i++) await resolved(resolver.resolve(pinned, rule()));
+    expect(ops(registry, 'resolve')).toEqual([img.digest]);
+    expect(v.seen).toHaveLength(1);
+    t += 5001;
+    await resolved(resolver.resolve(pinned, rule()));
+    expect(ops(registry, 'resolve')).toEqual([img.digest, img.digest]);
+  });
+
   it('a moved tag is seen after the TTL', async () => {
     let t = 0;
     const { registry, resolver } = setup({ now: () => new Date(t), cache: { ttlMs: 5000 } });

@@ -87,7 +87,7 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
   const maxEnvelope = opts.maxEnvelopeBytes ?? DEFAULT_MAX_ENVELOPE;
   const cacheOpts = { maxEntries: opts.cache.maxEntries, ttlMs: opts.cache.ttlMs, failureTtlMs: opts.cache.failureTtlMs ?? 0, now: clockMs };
   const verdicts: VerdictCache<VerifiedSignature> = createVerdictCache(cacheOpts);
-  // Tags move: a tag's descriptor is reused for the TTL only.
+  // Tags move: a tag's descriptor is reused for the TTL only (a digest's too, keyed `repo@digest`).
   const tags: VerdictCache<Descriptor> = createVerdictCache(cacheOpts);
   const trusts = new WeakMap<NotationRule, Promise<NotationTrust>>();
   const ruleIds = new Map<string, number>();
@@ -114,7 +114,8 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
 
   /** The registry's descriptor of a digest (media type and size, which the signature payload must match). */
   async function descriptorOfDigest(repo: RepositoryRef, digest: string, repository: string, signal: AbortSignal | undefined): Promise<Descriptor> {
-    const d = await opts.registry.resolve(repo, digest, { signal });
+    // A digest names immutable content: what the registry said of it is reused for the TTL, like verdicts.
+    const d = await tags.get(`${repository}@${digest}`, (s) => opts.registry.resolve(repo, digest, { signal: s }), () => undefined, signal);
     if (d.digest !== digest) throw digestMismatch(digest, d.digest, repository);
     return d;
   }

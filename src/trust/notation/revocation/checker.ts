@@ -58,6 +58,9 @@ interface Ctx {
   readonly signal?: AbortSignal;
 }
 
+/** Most parsed certificates a checker keeps. */
+const MAX_PARSED = 256;
+
 /** Identity of a whole certificate (SHA-256 of its DER), memoised per parsed object. */
 const certIds = new WeakMap<pkijs.Certificate, string>();
 function certId(c: pkijs.Certificate): string {
@@ -87,6 +90,8 @@ class Checker implements RevocationCheckerHandle {
   private readonly parsedOcsp = new WeakMap<Uint8Array, { key: string; parsed: ParsedOcsp }>();
   /** OCSP requests by certificate pair. */
   private readonly requests = new Map<string, OcspRequest>();
+  /** Parsed certificates by their exact bytes (a run's signatures mostly share one chain); bounded. */
+  private readonly parsed = new Map<string, pkijs.Certificate>();
   private readonly maxUrls: number;
   private readonly maxChain: number;
   private readonly skew: number;
@@ -105,7 +110,7 @@ class Checker implements RevocationCheckerHandle {
     let certs: pkijs.Certificate[];
     try {
       if (chain.length > this.maxChain) throw new Error(`the chain has ${chain.length} certificates (at most ${this.maxChain})`);
-      certs = chain.map((d, i) => parseCertificate(d, `certificate #${i}`));
+      certs = chain.map((d, i) => this.parsedCertificate(d, i));
     } catch (e) {
       return chain.slice(0, Math.max(1, chain.length - 1)).map((_, index) => ({ index, subject: '', status: 'unknown' as const, message: problemText(e) }));
     }
@@ -192,6 +197,17 @@ class Checker implements RevocationCheckerHandle {
     }
     this.ocsps.put(url, req, der, v.nextUpdate);
     return { status: v.status, detail: v.detail, source: redactUrl(url), revokedAt: v.revokedAt, reason: v.reason, validUntil: v.nextUpdate };
+  }
+
+  private parsedCertificate(der: Uint8Array, i: number): pkijs.Certificate {
+    const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
+    let c = this.parsed.get(key);
+    if (c === undefined) {
+      c = parseCertificate(new Uint8Array(der), `certificate #${i}`);
+      if (this.parsed.size >= MAX_PARSED) this.parsed.delete(this.parsed.keys().next().value!);
+      this.parsed.set(key, c);
+    }
+    return c;
   }
 
   private requestFor(cert: pkijs.Certificate, issuer: pkijs.Certificate): OcspRequest {

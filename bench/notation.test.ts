@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { notationRows, type NotationFigures } from './notation.js';
+
+const load = (p99Ms: number, serverP99Ms: number | undefined, errors = 0) => ({
+  sent: 5000, ok: 5000 - errors, errors, dropped: 0, throughput: 500, p50Ms: 1, p99Ms, maxMs: 9, elapsedMs: 10_000, serverP99Ms,
+});
+
+function figures(o: Partial<NotationFigures> = {}): NotationFigures {
+  return {
+    cold: [900, 1000, 1100],
+    ratioPairs: { notation: [1000, 1200, 1300], notary: [800, 1000, 1000] },
+    delayed: { loopback: [1000, 1000, 1000], delayed: [1100, 1080, 1200] },
+    rttMs: 20,
+    webhook: load(4, 2),
+    webhookPinned: true,
+    ...o,
+  };
+}
+
+const row = (rows: ReturnType<typeof notationRows>, start: string) => rows.find((r) => r[0].startsWith(start))!;
+
+describe('Notation bench rows', () => {
+  it('ratio and round trips are per pair (medians of ratios and differences), with their targets', () => {
+    const rows = notationRows(figures(), 2000, 50, 200);
+    expect(row(rows, 'Notation cold,')[1]).toBe('1000 ms');
+    expect(row(rows, 'Notation cold / Notary v1')).toEqual(['Notation cold / Notary v1 cold (paired runs)', '1.25× (1200 ms / 1000 ms)', '<= 1.5×', true]);
+    expect(row(rows, 'Notation cold: wall time added')[1]).toBe('100 ms = 5.0 RTT');
+    expect(row(rows, 'Notation cold: wall time added')[3]).toBe(true);
+    expect(row(rows, 'Notation webhook latency p50')[3]).toBe(true);
+  });
+
+  it('misses: ratio over 1.5×, over 6 round trips, p99 at 5 ms, server p99 unknown, errors', () => {
+    const rows = notationRows(
+      figures({ ratioPairs: { notation: [1600], notary: [1000] }, delayed: { loopback: [1000], delayed: [1130] }, webhook: load(5, undefined, 1) }),
+      2000, 50, 200,
+    );
+    expect(row(rows, 'Notation cold / Notary v1')[3]).toBe(false);
+    expect(row(rows, 'Notation cold: wall time added')[3]).toBe(false);
+    expect(row(rows, 'Notation webhook @')[3]).toBe(false);
+    expect(row(rows, 'Notation webhook latency p50')[3]).toBe(false);
+    expect(row(rows, 'Notation webhook latency p99, server')[3]).toBe(false);
+  });
+});

@@ -1,0 +1,164 @@
+/**
+ * The Notation rows of `npm run bench`: the built CLI over a 2,000-resource bundle of
+ * Notation-signed images (cold: a fresh process and an empty cacheDir), paired with Notary v1 cold
+ * runs for the ratio and with runs through a delay proxy in front of the registry for the round
+ * trips; and `notary-pin webhook` with a Notation config, warm, at 500 req/s.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { IsolatedLoadResult } from './load.js';
+import { runLoadIsolated } from './load.js';
+import { bundle, shuffled } from './bundle.js';
+import { notationConfigYaml, notationTrustPolicy, onHost, type NotationSetup } from './notation-setup.js';
+import { median, paired, pairedDifference, pairedRatio } from './stats.js';
+import { review, SERVER_HISTOGRAM, startWebhook, WEBHOOK_RATE, WEBHOOK_SECONDS, WEBHOOK_WARMUP_SECONDS } from './webhook.js';
+
+/** One table row: metric, value, target, PASS/MISS (undefined = no target). */
+export type Row = [string, string, string, boolean | undefined];
+
+export interface PinRun {
+  readonly wallMs: number;
+  readonly maxRssKb: number;
+}
+
+export interface NotationBenchOptions {
+  readonly setup: NotationSetup;
+  readonly registryHost: string;
+  readonly work: string;
+  readonly resources: number;
+  readonly runs: number;
+  readonly oneWayDelayMs: number;
+  /** Runs the built CLI (see run.ts runPin): checks that `expectPinned` images were pinned. */
+  readonly runPin: (config: string, input: string, output: string, expectPinned: number, env?: Record<string, string>) => Promise<PinRun>;
+  /** One Notary v1 cold run of the same-shaped bundle (fresh cacheDir). */
+  readonly notaryCold: (i: number) => Promise<PinRun>;
+  /** Starts the delay proxy in front of `port`. */
+  readonly startProxy: (port: number, delayMs: number) => Promise<{ port: number; close: () => void }>;
+  readonly webhook: { readonly dist: string; readonly tempDir: string; readonly caPem: string; readonly track: (c: ChildProcess) => void };
+  readonly log: (m: string) => void;
+}
+
+export interface NotationFigures {
+  readonly cold: number[];
+  /** Notation cold runs paired with `notaryCold` (a second set, for the ratio). */
+  readonly ratioPairs: { readonly notation: number[]; readonly notary: number[] };
+  readonly delayed: { readonly loopback: number[]; readonly delayed: number[] };
+  readonly rttMs: number;
+  readonly webhook: IsolatedLoadResult;
+  readonly webhookPinned: boolean;
+}
+
+const ms = (x: number) => `${x.toFixed(0)} ms`;
+
+/** The Notation rows of the table from the figures. */
+export function notationRows(f: NotationFigures, resources: number, repositories: number, images: number): Row[] {
+  const cold = median(f.cold);
+  const ratio = pairedRatio(f.ratioPairs.notary, f.ratioPairs.notation);
+  const added = pairedDifference(f.delayed.loopback, f.delayed.delayed);
+  const rtts = added / f.rttMs;
+  const wh = f.webhook;
+  return [
+    [`Notation cold, ${resources.toLocaleString('en-US')} resources / ${images} images / ${repositories} repositories`, ms(cold), '', undefined],
+    [
+      'Notation cold / Notary v1 cold (paired runs)',
+      `${ratio.toFixed(2)}× (${ms(median(f.ratioPairs.notation))} / ${ms(median(f.ratioPairs.notary))})`,
+      '<= 1.5×',
+      ratio <= 1.5,
+    ],
+    [`Notation cold @ ${f.rttMs} ms RTT: wall`, `${ms(median(f.delayed.delayed))} (${ms(median(f.delayed.loopback))} at loopback)`, '', undefined],
+    [`Notation cold: wall time added by the ${f.rttMs} ms RTT`, `${added.toFixed(0)} ms = ${rtts.toFixed(1)} RTT`, '<= 6 RTT', rtts <= 6],
+    [
+      `Notation webhook @ ${WEBHOOK_RATE} req/s, ${WEBHOOK_SECONDS} s, warm: throughput`,
+      `${wh.throughput.toFixed(0)} req/s (${wh.ok}/${wh.sent} ok, ${wh.errors} errors, ${wh.dropped} dropped)`,
+      `${WEBHOOK_RATE} req/s, 0 errors`,
+      wh.throughput >= WEBHOOK_RATE * 0.98 && wh.errors === 0,
+    ],
+    ['Notation webhook latency p50 / p99 (client)', `${wh.p50Ms.toFixed(2)} ms / ${wh.p99Ms.toFixed(2)} ms`, '< 5 ms', wh.p99Ms < 5],
+    ['Notation webhook latency p99, server side (its own histogram)', `${wh.serverP99Ms?.toFixed(2) ?? '?'} ms`, '< 5 ms', wh.serverP99Ms !== undefined && wh.serverP99Ms < 5],
+  ];
+}
+
+/** Measures everything the Notation rows need. */
+export async function notationBench(o: NotationBenchOptions): Promise<NotationFigures> {
+  const { setup, work } = o;
+  const proxy = await o.startProxy(Number(o.registryHost.split(':').pop()), o.oneWayDelayMs);
+  const proxyHost = `127.0.0.1:${proxy.port}`;
+  try {
+    const policy = join(work, 'notation-trustpolicy.json');
+    await writeFile(policy, JSON.stringify(notationTrustPolicy([o.registryHost, proxyHost], setup.names)));
+    const images = shuffled(setup.images);
+    const inputs = { loopback: join(work, 'notation-bundle.yaml'), delayed: join(work, 'notation-bundle-delayed.yaml') };
+    await writeFile(inputs.loopback, bundle(images, o.resources));
+    await writeFile(inputs.delayed, bundle(onHost(images, proxyHost), o.resources));
+    const output = join(work, 'notation-out.yaml');
+    const cold = (side: 'loopback' | 'delayed') => async (i: number) => {
+      const cacheDir = join(work, 'cache', `notation-${side}-${i}-${Math.random().toString(36).slice(2)}`);
+      const config = join(work, `notation-${side}.yaml`);
+      const registryHost = side === 'loopback' ? o.registryHost : proxyHost;
+      await writeFile(config, notationConfigYaml({ registryHost, trustPolicy: policy, trustStore: setup.trustStore, cacheDir }));
+      try {
+        return (await o.runPin(config, inputs[side], output, o.resources)).wallMs;
+      } finally {
+        await rm(cacheDir, { recursive: true, force: true });
+      }
+    };
+    o.log(`Notation cold vs Notary v1 cold, ${o.runs} pairs`);
+    const [notation, notary] = await paired(o.runs, cold('loopback'), async (i) => (await o.notaryCold(i)).wallMs);
+    o.log(`Notation cold at loopback vs through a ${2 * o.oneWayDelayMs} ms RTT proxy in front of the registry, ${o.runs} pairs`);
+    const [loopback, delayed] = await paired(o.runs, cold('loopback'), cold('delayed'));
+    o.log(`Notation webhook: ${WEBHOOK_RATE} req/s for ${WEBHOOK_SECONDS} s`);
+    const wh = await notationWebhook(o, policy, images);
+    return {
+      cold: [...notation, ...loopback],
+      ratioPairs: { notation, notary },
+      delayed: { loopback, delayed },
+      rttMs: 2 * o.oneWayDelayMs,
+      webhook: wh.result,
+      webhookPinned: wh.pinned,
+    };
+  } finally {
+    proxy.close();
+  }
+}
+
+/** For `--hold`: a Notation config (cacheDir under `work`) and bundle to run by hand. */
+export async function writeNotationHold(setup: NotationSetup, registryHost: string, work: string): Promise<{ config: string; input: string }> {
+  const policy = join(work, 'notation-trustpolicy-hold.json');
+  await writeFile(policy, JSON.stringify(notationTrustPolicy([registryHost], setup.names)));
+  const config = join(work, 'notation-hold.yaml');
+  await writeFile(config, notationConfigYaml({ registryHost, trustPolicy: policy, trustStore: setup.trustStore, cacheDir: join(work, 'cache', 'notation-hold') }));
+  const input = join(work, 'notation-bundle-hold.yaml');
+  await writeFile(input, bundle(shuffled(setup.images), 2000));
+  return { config, input };
+}
+
+/** `notary-pin webhook` with the Notation config (verify mode), warmed with every image, then measured. */
+async function notationWebhook(o: NotationBenchOptions, policy: string, images: readonly { reference: string; digest: string }[]) {
+  const config = join(o.work, 'notation-webhook.yaml');
+  const cacheDir = join(o.work, 'cache', 'notation-webhook');
+  await writeFile(config, notationConfigYaml({ registryHost: o.registryHost, trustPolicy: policy, trustStore: o.setup.trustStore, cacheDir, mode: 'verify' }));
+  const logFile = join(o.work, 'notation-webhook.log');
+  const { child, origin, pinned } = await startWebhook({ dist: o.webhook.dist, config, env: o.webhook, logFile, track: o.webhook.track });
+  try {
+    const bodies = (n: number, step: number) => Array.from({ length: n }, (_, i) => review(i, images[(i * step) % images.length]!));
+    const [warm, steady, measured] = await runLoadIsolated({
+      origin,
+      path: '/validate?timeout=10s',
+      ca: o.webhook.caPem,
+      check: 'allowed',
+      cpu: 0,
+      serverHistogram: SERVER_HISTOGRAM,
+      phases: [
+        { rate: 200, durationMs: 1000, bodies: bodies(200, 1) },
+        { rate: WEBHOOK_RATE, durationMs: WEBHOOK_WARMUP_SECONDS * 1000, bodies: bodies(WEBHOOK_RATE * WEBHOOK_WARMUP_SECONDS, 3), maxInFlight: 2000 },
+        { rate: WEBHOOK_RATE, durationMs: WEBHOOK_SECONDS * 1000, bodies: bodies(WEBHOOK_RATE * WEBHOOK_SECONDS, 7), maxInFlight: 2000 },
+      ],
+    });
+    if (warm!.errors > 0) o.log(`Notation webhook warm-up: ${warm!.errors} errors (see ${logFile})`);
+    if (steady!.errors > 0) o.log(`Notation webhook warm-up at ${WEBHOOK_RATE} req/s: ${steady!.errors} errors, ${steady!.dropped} dropped`);
+    return { result: measured!, pinned };
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
