@@ -16,6 +16,7 @@
  *   new load fails with an error `isTransportError` accepts (the server cannot be reached); never
  *   for a verification failure.
  */
+import { flightOf, joinFlight, type Flight } from '../../util/shared-flight.js';
 
 export interface TrustCacheOptions {
   /** Maximum number of entries; default 1000. */
@@ -54,41 +55,6 @@ export interface TrustCache<V> {
    * `misses` started a load, `errors` loads that failed.
    */
   stats(): { hits: number; misses: number; errors: number; stale: number };
-}
-
-/** A load in flight: aborted when every waiter has aborted, unless one waits without a signal. */
-interface Flight<V> {
-  readonly promise: Promise<V>;
-  readonly controller: AbortController;
-  waiting: number;
-  unabortable: boolean;
-}
-
-/** `flight`'s promise for one caller: rejects with the caller's abort reason when `signal` aborts first. */
-function join<V>(flight: Flight<V>, signal: AbortSignal | undefined): Promise<V> {
-  if (signal === undefined) {
-    flight.unabortable = true;
-    return flight.promise;
-  }
-  flight.waiting++;
-  return new Promise<V>((resolve, reject) => {
-    const onAbort = (): void => {
-      flight.waiting--;
-      if (flight.waiting === 0 && !flight.unabortable) flight.controller.abort(signal.reason);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    flight.promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 /** `until`: fresh until; `keep`: held until (past `until` only to answer a transport error). */
@@ -141,7 +107,7 @@ export function createTrustCache<V>(opts: TrustCacheOptions = {}): TrustCache<V>
       const running = inflight.get(key);
       if (running) {
         counters.hits++;
-        return join(running, signal).then(unwrap);
+        return joinFlight(running, signal).then(unwrap);
       }
       counters.misses++;
       const controller = new AbortController();
@@ -168,10 +134,9 @@ export function createTrustCache<V>(opts: TrustCacheOptions = {}): TrustCache<V>
           inflight.delete(key);
         }
       })();
-      p.catch(() => {}); // every caller gets its own rejection through join()
-      const flight: Flight<Loaded<V>> = { promise: p, controller, waiting: 0, unabortable: false };
+      const flight = flightOf(p, controller);
       inflight.set(key, flight);
-      return join(flight, signal).then(unwrap);
+      return joinFlight(flight, signal).then(unwrap);
     },
     delete(key) {
       entries.delete(key);

@@ -4,6 +4,7 @@
  * gives up leaves at once, and the shared load is aborted only when every caller waiting on it has
  * given up, so one short webhook deadline never fails the other requests for the same image.
  */
+import { flightOf, joinFlight, type Flight } from '../../util/shared-flight.js';
 
 export interface VerdictCacheOptions {
   /** Most entries held; least recently used dropped first. */
@@ -28,17 +29,6 @@ export interface VerdictCache<V> {
 
 type Entry<V> = { readonly ok: true; readonly value: V; readonly until: number } | { readonly ok: false; readonly error: unknown; readonly until: number };
 
-interface Flight<V> {
-  readonly promise: Promise<V>;
-  readonly controller: AbortController;
-  /** Callers still waiting that could abort; `Infinity` once one that cannot abort joined. */
-  waiters: number;
-}
-
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
-}
-
 export function createVerdictCache<V>(opts: VerdictCacheOptions): VerdictCache<V> {
   const maxEntries = Math.max(1, opts.maxEntries);
   const now = opts.now ?? Date.now;
@@ -52,39 +42,6 @@ export function createVerdictCache<V>(opts: VerdictCacheOptions): VerdictCache<V
     if (e.until <= now()) return;
     entries.set(key, e);
     while (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
-  };
-
-  // A caller waits on the shared flight; aborting its own signal rejects only its own promise.
-  const join = (f: Flight<V>, signal: AbortSignal | undefined): Promise<V> => {
-    if (signal === undefined) {
-      f.waiters = Infinity;
-      return f.promise;
-    }
-    f.waiters++;
-    const leave = (): void => {
-      if (--f.waiters === 0) f.controller.abort(abortReason(signal));
-    };
-    if (signal.aborted) {
-      leave();
-      return Promise.reject(abortReason(signal));
-    }
-    return new Promise<V>((resolve, reject) => {
-      const onAbort = (): void => {
-        leave();
-        reject(abortReason(signal));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      f.promise.then(
-        (v) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(v);
-        },
-        (e: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(e);
-        },
-      );
-    });
   };
 
   return {
@@ -101,14 +58,12 @@ export function createVerdictCache<V>(opts: VerdictCacheOptions): VerdictCache<V
       const running = inflight.get(key);
       if (running !== undefined) {
         counters.hits++;
-        return join(running, signal);
+        return joinFlight(running, signal);
       }
       counters.misses++;
       const controller = new AbortController();
-      const flight: Flight<V> = {
-        controller,
-        waiters: 0,
-        promise: (async () => {
+      const flight = flightOf(
+        (async () => {
           try {
             // Started on a microtask: the flight is registered before the load can settle.
             const value = await Promise.resolve().then(() => load(controller.signal));
@@ -123,10 +78,10 @@ export function createVerdictCache<V>(opts: VerdictCacheOptions): VerdictCache<V
             inflight.delete(key);
           }
         })(),
-      };
-      flight.promise.catch(() => undefined); // each caller gets its own rejection via join
+        controller,
+      );
       inflight.set(key, flight);
-      return join(flight, signal);
+      return joinFlight(flight, signal);
     },
     get size() {
       return entries.size;
