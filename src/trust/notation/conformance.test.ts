@@ -15,7 +15,8 @@ import { decodeJws } from './envelope/jws.js';
 import { parsePayload } from './payload.js';
 import { parseTrustPolicy } from './trust-policy.js';
 import { openTrustStore } from './trust-store.js';
-import { combineFailures, verifySignature } from './verify-signature.js';
+import { verifySignature } from './verify-signature.js';
+import { noneVerified } from './messages.js';
 
 const FIX = new URL('../../../test/fixtures/notation/', import.meta.url).pathname;
 const NOW = new Date('2026-12-06T00:00:00Z');
@@ -225,10 +226,10 @@ describe('signatures inside notation e2e OCI layouts (subject = the layout\'s ta
     expect(signatures).toHaveLength(2);
     const results = await Promise.all(signatures.map((s) => run(s.mediaType, s.envelope, { subject, statement: policy, store: e2eStore() })));
     expect(results.filter((r) => r.ok)).toHaveLength(1);
-    const failures = signatures.flatMap((s, i) => (results[i]!.ok ? [] : [{ sig: s, error: (results[i] as { error: import('../../errors/errors.js').PinError }).error }]));
-    const e = combineFailures(subject.digest, policy.name, failures);
+    const failures = signatures.flatMap((s, i) => (results[i]!.ok ? [] : [{ source: s.source ?? '?', error: (results[i] as { error: import('../../errors/errors.js').PinError }).error }]));
+    const e = noneVerified('localhost:5000/e2e', subject.digest, policy, failures, false);
     expect(e.code).toBe('NOTATION_AUTHENTICITY');
-    expect(e.message).toMatch(/Notation signature sha256:c3ebe4a2[0-9a-f]+ of sha256:b8479de3.*authenticity: .*testcert11/);
+    expect(e.message).toMatch(/sha256:b8479de3.* \(1 tried\): \(1\) signature sha256:c3ebe4a2[0-9a-f]+: NOTATION_AUTHENTICITY: authenticity: .*testcert11/);
   });
   it('e2e-with-timestamped-signature fails expiry (2025-01-21T12:39:46Z)', async () => {
     const { subject, signatures } = layout('e2e-with-timestamped-signature');

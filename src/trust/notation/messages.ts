@@ -14,6 +14,9 @@ export function unsigned(repository: string, digest: string, reference: string):
   });
 }
 
+/** Most failed signatures one message spells out. */
+export const MAX_LISTED = 10;
+
 export interface SignatureFailure {
   /** The signature manifest's digest. */
   readonly source: string;
@@ -33,7 +36,9 @@ export function noneVerified(
   stopped: boolean,
 ): PinError {
   const first = failures[0]!;
-  const each = failures.map((f, i) => `(${i + 1}) signature ${f.source}: ${f.error.code}: ${f.error.message}`).join('; ');
+  const listed = failures.slice(0, MAX_LISTED).map((f, i) => `(${i + 1}) signature ${f.source}: ${f.error.code}: ${f.error.message}`);
+  if (failures.length > MAX_LISTED) listed.push(`and ${failures.length - MAX_LISTED} more`);
+  const each = listed.join('; ');
   const rest = stopped ? `; stopped at notation.maxSignatures (${failures.length}): later signatures were not tried` : '';
   const hints = [...new Set(failures.map((f) => f.error.hint).filter((h): h is string => h !== undefined))];
   return new PinError({

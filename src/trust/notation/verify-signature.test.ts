@@ -9,7 +9,8 @@ import { fixedRevocation, fixedTimestamp, memoryStore, statement } from '../../.
 import { EKU, KU, caCert, leafCert, makeChain, makeCert, testKey, type TestCert } from '../../../test/support/notation/pki.js';
 import { signEnvelope, type SignOptions } from '../../../test/support/notation/signer.js';
 import type { Subject, TrustPolicyStatement, VerifyContext } from './contracts.js';
-import { combineFailures, verifySignature } from './verify-signature.js';
+import { verifySignature } from './verify-signature.js';
+import { noneVerified } from './messages.js';
 
 const NOW = new Date('2026-12-06T00:00:00Z');
 const SUBJECT: Subject = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'1'.repeat(64)}`, size: 1234 };
@@ -321,21 +322,20 @@ describe('verifySignature: revocation', () => {
   });
 });
 
-describe('combineFailures', () => {
-  it('names each signature and its failed check', async () => {
+describe('noneVerified (the one message for a subject none of whose signatures passed)', () => {
+  const statement = { name: 'test', registryScopes: ['*'], signatureVerification: { level: 'strict' as const }, trustStores: ['ca:x'], trustedIdentities: ['*'] };
+  it('names each signature and its failed check, at most ten, with the first failure\'s code', async () => {
     const a = await verify({ format: 'jws', tamper: 'payload' });
     const b = await verify({ format: 'jws', expiry: new Date('2025-01-01T00:00:00Z') });
     if (a.ok || b.ok) throw new Error('expected failures');
-    const e = combineFailures(SUBJECT.digest, 'test', [
-      { sig: { source: 'sha256:aaa' }, error: a.error },
-      { sig: { source: 'sha256:bbb' }, error: b.error },
-    ]);
+    const e = noneVerified('r.example/app', SUBJECT.digest, statement, [
+      { source: 'sha256:aaa', error: a.error },
+      { source: 'sha256:bbb', error: b.error },
+    ], false);
     expect(e.code).toBe('NOTATION_INTEGRITY');
-    expect(e.message).toMatch(/none of the 2 Notation signatures .* statement "test": signature sha256:aaa: integrity: .*; signature sha256:bbb: expiry: /);
-    expect(combineFailures(SUBJECT.digest, 'test', []).code).toBe('UNSIGNED');
-    const many = combineFailures(SUBJECT.digest, 'test', Array.from({ length: 25 }, (_, i) => ({ sig: { source: `s${i}` }, error: b.error })));
-    expect(many.message).toMatch(/signature s9: .*; and 15 more$/);
+    expect(e.message).toMatch(/passes trust policy "test" \(2 tried\): \(1\) signature sha256:aaa: NOTATION_INTEGRITY: integrity: .*; \(2\) signature sha256:bbb: NOTATION_EXPIRED: expiry: /);
+    const many = noneVerified('r.example/app', SUBJECT.digest, statement, Array.from({ length: 25 }, (_, i) => ({ source: `s${i}`, error: b.error })), true);
+    expect(many.message).toMatch(/\(10\) signature s9: .*; and 15 more; stopped at notation.maxSignatures/);
     expect(many.message).not.toMatch(/signature s10:/);
-    expect(combineFailures(SUBJECT.digest, 'test', [{ sig: {}, error: b.error }]).message).toMatch(/the only signature .* expiry:/);
   });
 });
