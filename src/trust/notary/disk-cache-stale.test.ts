@@ -46,5 +46,12 @@ describe('on-disk metadata cache: stale if error', () => {
     expect(error(await run(30 * DAY, t0 + 15 * DAY)).code).toBe('TRUST_FETCH');
     // a stale answer does not renew the window
     expect(error(await run(DAY, t0 + DAY + 1)).code).toBe('TRUST_FETCH');
+    // nor does a long-running resolver's memory cache (the webhook with a cacheDir): it ends with the window
+    let t = t0 + 60_000;
+    const r = createNotaryResolver({ env: {}, homeDir: '/nonexistent', cacheDir, cache: { staleIfErrorMs: 3_600_000, ttlMs: 10 * 3_600_000 }, now: () => new Date(t) });
+    cleanup.push(() => r.close());
+    expect(value(await r.resolve(ref(`${GUN}:v1`), rule)).stale).toBeDefined();
+    t = t0 + 3_600_001;
+    expect(error(await r.resolve(ref(`${GUN}:v1`), rule)).code).toBe('TRUST_FETCH');
   });
 });

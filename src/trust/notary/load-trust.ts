@@ -296,8 +296,8 @@ export interface LoadTrustOptions {
    * the on-disk cached data, verified again offline, answers if the server last answered at most this long ago.
    */
   readonly staleIfErrorMs?: number;
-  /** Called with the transport error when the answer is that cached data. */
-  readonly onStale?: (error: unknown) => void;
+  /** Called with the transport error when the answer is that cached data, and when its window ends. */
+  readonly onStale?: (error: unknown, windowEnds: Date) => void;
 }
 
 /**
@@ -314,7 +314,7 @@ async function staleFromDisk(o: LoadTrustOptions, warm: TrustVerifier, cached: C
   const offline: MetadataSource = { fetch: () => Promise.reject(error), description: o.source.description };
   try {
     const v = await fetchTrustWarm({ gun: o.gun, source: offline, signers: o.signers, maxDelegationDepth: o.rule.maxDelegationDepth, verifier: warm, cached, timestamp: Promise.resolve(ts) });
-    o.onStale?.(error);
+    o.onStale?.(error, new Date(verifiedAt + limit));
     return v;
   } catch (e) {
     o.debug?.(`cached trust data of ${o.gun} cannot answer while the server is unreachable: ${(e as Error).message}`);
