@@ -41,7 +41,7 @@ export function createNotationWiring(spec: Spec, o: NotationWiringOptions): Nota
     loadTrust: (n) => loadNotationTrust(n, { env: o.env, homeDir: o.homeDir }),
     timestamp: createTimestampVerifier(),
     revocation,
-    cache: { ttlMs, maxEntries: spec.cacheMaxEntries, failureTtlMs: o.cacheFailures ? ttlMs : 0 },
+    cache: { ttlMs, maxEntries: spec.cacheMaxEntries, failureTtlMs: o.cacheFailures ? ttlMs : 0, staleIfErrorMs: spec.staleIfErrorSeconds * 1000 },
     debug: o.debug,
   });
   return {

@@ -141,13 +141,16 @@ export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLook
   return results;
 }
 
+/** Failed checks the policy only logs, or an answer from trust data verified earlier (staleIfErrorSeconds): a warning. */
 function hasLogged(r: Resolution): boolean {
-  return r.logged !== undefined && r.logged.length > 0;
+  return (r.logged !== undefined && r.logged.length > 0) || r.stale !== undefined;
 }
 
-/** `; the trust policy only logs these failed checks: …` (empty when none). */
+/** `; the trust policy only logs these failed checks: …` and the stale-data note (empty when neither). */
 export function loggedText(r: Resolution): string {
-  return hasLogged(r) ? clean(`; the trust policy only logs these failed checks: ${r.logged!.join('; ')}`) : '';
+  const logged = r.logged !== undefined && r.logged.length > 0 ? `; the trust policy only logs these failed checks: ${r.logged.join('; ')}` : '';
+  const stale = r.stale !== undefined ? `; answered from cached trust data verified earlier because the server could not be reached (staleIfErrorSeconds): ${r.stale}` : '';
+  return clean(logged + stale);
 }
 
 /** Result tags: the role as before; Notation adds the trust system, and `unverified` when nothing was checked. */
@@ -156,7 +159,7 @@ function resolutionTags(r: Resolution): Record<string, string> {
   if (r.system === 'notation') tags.system = 'notation';
   if (r.signer !== undefined && r.system === 'notation') tags.signer = clean(r.signer);
   if (r.unverified !== undefined) tags.unverified = 'true';
-  if (hasLogged(r)) tags.logged = r.logged!.map((l) => clean(l.split(':')[0] ?? '')).join(',');
+  if (r.logged !== undefined && r.logged.length > 0) tags.logged = r.logged.map((l) => clean(l.split(':')[0] ?? '')).join(',');
   if (r.platform !== undefined) tags.platform = clean(r.platform);
   if (r.via !== undefined) tags.via = clean(r.via);
   if (r.stale !== undefined) tags.stale = 'true';
@@ -217,7 +220,8 @@ export function summaryLines(outcomes: readonly ImageOutcome[], opts: ReportOpti
         line = `${o.resolution.unverified !== undefined ? 'UNVERIFIED' : 'verified '} ${image} (${signedBy(o.resolution)})`;
         break;
     }
-    if ((o.status === 'pinned' || o.status === 'verified') && hasLogged(o.resolution)) line += ` [logged: ${resolutionTags(o.resolution).logged}]`;
+    if ((o.status === 'pinned' || o.status === 'verified') && o.resolution.logged !== undefined && o.resolution.logged.length > 0) line += ` [logged: ${resolutionTags(o.resolution).logged}]`;
+    if ((o.status === 'pinned' || o.status === 'verified') && o.resolution.stale !== undefined) line += ' [STALE: from cached trust data, the server could not be reached]';
     const g = groups.get(line);
     if (g === undefined) groups.set(line, { line, first: `${resourceLabel(o.use.resource)} ${o.use.field}`, count: 1 });
     else g.count++;

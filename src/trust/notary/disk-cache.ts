@@ -9,7 +9,11 @@
  * TUF verifier as if it had just been fetched (load-trust.ts `fetchTrustWarm`), against the
  * rule's pins, the stored versions and the clock. File format (JSON):
  *
- *   { "server": "<url>", "gun": "<gun>", "roles": { "<role>": "<base64 of the exact bytes>" } }
+ *   { "server": "<url>", "gun": "<gun>", "roles": { "<role>": "<base64 of the exact bytes>" },
+ *     "verifiedAt": <ms since the epoch the server last answered and the data verified> }
+ *
+ * `verifiedAt` bounds how old cached data may be to answer when the server cannot be reached
+ * (spec.staleIfErrorSeconds, load-trust.ts); it is rewritten at most once a minute when nothing else changed.
  *
  * One file per GUN keeps a cold run to one atomic write per GUN (temp file + rename, mode 0600,
  * the directory 0700). The verified answer never waits for the disk: a save starts an asynchronous
@@ -39,7 +43,9 @@ export interface MetadataDiskCache {
    * Starts writing the files of a verified state (skipped when they equal `loaded`, what `load`
    * returned) and returns at once; a `load` of the same GUN waits for the write. Never rejects.
    */
-  save(server: string, gun: string, state: VerifiedState, loaded?: CachedFiles): Promise<void>;
+  save(server: string, gun: string, state: VerifiedState, loaded?: CachedFiles, verifiedAt?: number): Promise<void>;
+  /** When the server last answered for (server, gun), as the file `load` read says; undefined when unknown. */
+  verifiedAt(server: string, gun: string): number | undefined;
   /** Waits for every write started so far. Never rejects. */
   flush(): Promise<void>;
   /** The cache file used for (server, gun). */
@@ -57,7 +63,11 @@ const CacheFile = z.strictObject({
   server: z.string(),
   gun: z.string(),
   roles: z.record(z.string(), z.base64()),
+  verifiedAt: z.number().int().nonnegative().optional(),
 });
+
+/** A file whose data is unchanged gets a new `verifiedAt` at most this often. */
+const VERIFIED_AT_REFRESH_MS = 60_000;
 
 /** At most this many roles per GUN are read back (root, timestamp, snapshot, targets, delegations). */
 const MAX_ROLES = 64;
@@ -88,7 +98,9 @@ export function createMetadataDiskCache(opts: MetadataDiskCacheOptions): Metadat
   const dir = join(opts.cacheDir, 'metadata');
   const fileFor = (server: string, gun: string) => join(dir, `${createHash('sha256').update(`${server}\n${gun}`, 'utf8').digest('hex')}.json`);
   /** Saves not yet started, by file (the latest state per file wins). */
-  const latest = new Map<string, { server: string; gun: string; state: VerifiedState }>();
+  const latest = new Map<string, { server: string; gun: string; state: VerifiedState; verifiedAt: number | undefined }>();
+  /** `verifiedAt` of each file as last read or written. */
+  const times = new Map<string, number>();
   /** The write running for a file: it writes `latest`'s entry for the file until there is none. */
   const writing = new Map<string, Promise<void>>();
   let dirReady: Promise<unknown> | undefined;
@@ -129,6 +141,7 @@ export function createMetadataDiskCache(opts: MetadataDiskCacheOptions): Metadat
         debug(`metadata cache ${file} is unusable; ignoring the cache for ${gun}`);
         return out;
       }
+      if (parsed.data.verifiedAt !== undefined) times.set(file, parsed.data.verifiedAt);
       for (const [role, b64] of Object.entries(parsed.data.roles)) {
         try {
           assertRole(role);
@@ -149,15 +162,16 @@ export function createMetadataDiskCache(opts: MetadataDiskCacheOptions): Metadat
     return out;
   }
 
-  async function write(file: string, server: string, gun: string, state: VerifiedState): Promise<void> {
+  async function write(file: string, server: string, gun: string, state: VerifiedState, verifiedAt: number | undefined): Promise<void> {
     try {
       assertGun(gun);
       dirReady ??= ensureSafeDir(opts.cacheDir, dir);
       await dirReady;
       const roles: Record<string, string> = {};
       for (const [role, bytes] of Object.entries(state.files)) roles[role] = Buffer.from(bytes).toString('base64');
-      await writeFileAtomic(file, `${JSON.stringify({ server, gun, roles })}\n`);
+      await writeFileAtomic(file, `${JSON.stringify({ server, gun, roles, verifiedAt })}\n`);
       listing().add(basename(file));
+      if (verifiedAt !== undefined) times.set(file, verifiedAt);
     } catch (e) {
       dirReady = undefined; // e.g. the directory was removed: try again next time
       debug(`cannot write the metadata cache ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
@@ -171,7 +185,7 @@ export function createMetadataDiskCache(opts: MetadataDiskCacheOptions): Metadat
       try {
         for (let next = latest.get(file); next !== undefined; next = latest.get(file)) {
           latest.delete(file);
-          await write(file, next.server, next.gun, next.state);
+          await write(file, next.server, next.gun, next.state, next.verifiedAt);
         }
       } finally {
         writing.delete(file);
@@ -180,10 +194,12 @@ export function createMetadataDiskCache(opts: MetadataDiskCacheOptions): Metadat
     writing.set(file, run());
   }
 
-  function save(server: string, gun: string, state: VerifiedState, loaded?: CachedFiles): Promise<void> {
-    if (!sameFiles(state.files, loaded)) {
-      const file = fileFor(server, gun);
-      latest.set(file, { server, gun, state });
+  function save(server: string, gun: string, state: VerifiedState, loaded?: CachedFiles, verifiedAt?: number): Promise<void> {
+    const file = fileFor(server, gun);
+    const prev = times.get(file);
+    const refresh = verifiedAt !== undefined && (prev === undefined || verifiedAt - prev >= VERIFIED_AT_REFRESH_MS);
+    if (refresh || !sameFiles(state.files, loaded)) {
+      latest.set(file, { server, gun, state, verifiedAt });
       startWriting(file);
     }
     return Promise.resolve();
@@ -193,5 +209,5 @@ export function createMetadataDiskCache(opts: MetadataDiskCacheOptions): Metadat
     while (writing.size > 0) await Promise.all(writing.values());
   }
 
-  return { load, save, flush, fileFor };
+  return { load, save, flush, fileFor, verifiedAt: (server, gun) => times.get(fileFor(server, gun)) };
 }

@@ -291,6 +291,35 @@ export interface LoadTrustOptions {
   readonly now?: Date;
   readonly onFetch?: FetchTrustOptions['onFetch'];
   readonly debug?: (message: string) => void;
+  /**
+   * spec.staleIfErrorSeconds in ms (default 0 = off): when the server cannot be reached (TRUST_FETCH),
+   * the on-disk cached data, verified again offline, answers if the server last answered at most this long ago.
+   */
+  readonly staleIfErrorMs?: number;
+  /** Called with the transport error when the answer is that cached data, and when its window ends. */
+  readonly onStale?: (error: unknown, windowEnds: Date) => void;
+}
+
+/**
+ * The server cannot be reached: the cached files alone, verified again by `warm` (which holds the
+ * cached root) — expiry, signatures and versions as on a fetch — if the server answered for them at
+ * most `staleIfErrorMs` ago. Undefined when that does not hold (the caller throws `error`).
+ */
+async function staleFromDisk(o: LoadTrustOptions, warm: TrustVerifier, cached: CachedFiles, verifiedAt: number | undefined, error: unknown): Promise<TrustVerifier | undefined> {
+  const limit = o.staleIfErrorMs ?? 0;
+  const ts = cached.get('timestamp');
+  if (limit <= 0 || !(error instanceof PinError) || error.code !== 'TRUST_FETCH' || verifiedAt === undefined || ts === undefined) return undefined;
+  const age = (o.now ?? new Date()).getTime() - verifiedAt;
+  if (age < 0 || age > limit) return undefined;
+  const offline: MetadataSource = { fetch: () => Promise.reject(error), description: o.source.description };
+  try {
+    const v = await fetchTrustWarm({ gun: o.gun, source: offline, signers: o.signers, maxDelegationDepth: o.rule.maxDelegationDepth, verifier: warm, cached, timestamp: Promise.resolve(ts) });
+    o.onStale?.(error, new Date(verifiedAt + limit));
+    return v;
+  } catch (e) {
+    o.debug?.(`cached trust data of ${o.gun} cannot answer while the server is unreachable: ${(e as Error).message}`);
+    return undefined;
+  }
 }
 
 /**
@@ -320,6 +349,7 @@ export async function loadTrust(o: LoadTrustOptions): Promise<TrustVerifier> {
     signal: o.signal,
   };
 
+  const answeredAt = (o.now ?? new Date()).getTime(); // before any request: a verifiedAt never later than the answer
   const cached = disk ? await disk.load(o.server!, o.gun, o.rule.maxMetadataBytes) : new Map<string, Uint8Array>();
   const cachedRoot = cached.get('root');
   // The cached root becomes the trusted root (updates must chain from it, TUF 5.3.4) only if the
@@ -344,7 +374,11 @@ export async function loadTrust(o: LoadTrustOptions): Promise<TrustVerifier> {
       try {
         verifier = await fetchTrustWarm({ ...common, verifier: warm, cached, timestamp });
       } catch (e) {
-        if (e instanceof TimestampFetchError) throw e.inner;
+        if (e instanceof TimestampFetchError) {
+          const stale = await staleFromDisk(o, warm, cached, disk?.verifiedAt(o.server!, o.gun), e.inner);
+          if (stale !== undefined) return stale; // nothing remembered: the server did not answer
+          throw e.inner;
+        }
         debug(`cached trust data of ${o.gun} did not verify with the server's timestamp (${(e as Error).message}); fetching everything`);
       }
     }
@@ -355,7 +389,7 @@ export async function loadTrust(o: LoadTrustOptions): Promise<TrustVerifier> {
     throw store && anchor.trustedRoot !== undefined ? withForgetHint(e, o.gun, store.dirFor(o.gun)) : e;
   }
   // The remembered root and versions serve later runs; cached files only save downloads.
-  await o.state?.remember(o.gun, verifier.state(), { root: o.rule.tofu, server: disk ? o.server : undefined, loaded: cached });
+  await o.state?.remember(o.gun, verifier.state(), { root: o.rule.tofu, server: disk ? o.server : undefined, loaded: cached, verifiedAt: answeredAt });
   return verifier;
 }
 

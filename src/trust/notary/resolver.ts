@@ -228,6 +228,10 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
   };
   // When each verifier's trust data was fetched (its load started): the age of a cached answer.
   const verifiedAt = new WeakMap<TrustVerifier, Date>();
+  // Verifiers built from on-disk cached data because the server could not be reached: the transport error.
+  // A memory cache entry of such a verifier ends with its window (verifiedAt + staleIfErrorSeconds).
+  const staleLoaded = new WeakMap<TrustVerifier, { message: string; until: Date }>();
+  const staleIfErrorMs = isCache(opts.cache) ? 0 : (opts.cache?.staleIfErrorMs ?? 0);
 
   function httpClientFor(ref: ImageReference, rule: TrustRule, server: string): HttpClient {
     const key = JSON.stringify([rule.ca ?? null, rule.timeoutSeconds, rule.auth ?? null, hostOf(server), ref.domain]);
@@ -305,6 +309,7 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
             const rootCAsParsed = rootCAsFor(rule);
             debug(`loading trust data for ${gun} from ${server}`);
             const started = now();
+            let staleBecause: { message: string; until: Date } | undefined;
             return loadTrust({
               gun,
               rule,
@@ -319,13 +324,20 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
               debug,
               onFetch,
               signal,
-            }).then((v) => (verifiedAt.set(v, started), v));
+              staleIfErrorMs,
+              onStale: (e, until) => (staleBecause = { message: toPinError(e).message, until }),
+            }).then((v) => (staleBecause === undefined ? verifiedAt.set(v, started) : staleLoaded.set(v, staleBecause), v));
           },
-          (v) => v.state().expires,
+          (v) => {
+            const windowEnds = staleLoaded.get(v)?.until;
+            const exp = v.state().expires;
+            return windowEnds !== undefined && (exp === undefined || windowEnds < exp) ? windowEnds : exp;
+          },
           ro.signal,
           (e) => (stale = toPinError(e).message),
         );
         const at = verifiedAt.get(verifier);
+        stale ??= staleLoaded.get(verifier)?.message;
         const stamp = (r: Resolution): Resolution => {
           let out = at === undefined ? r : { ...r, verifiedAt: at };
           if (stale !== undefined) {

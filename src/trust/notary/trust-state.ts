@@ -35,7 +35,7 @@ export interface TrustState {
    * in the store, its files in the metadata cache when `server` is given (`loaded`: what the cache
    * returned, so unchanged files are not written again).
    */
-  remember(gun: string, state: VerifiedState, o: { root: boolean; server?: string; loaded?: CachedFiles }): Promise<void>;
+  remember(gun: string, state: VerifiedState, o: { root: boolean; server?: string; loaded?: CachedFiles; verifiedAt?: number }): Promise<void>;
   /** Waits for the TOFU/version writes started so far; rejects with the first that failed. */
   stored(): Promise<void>;
   /** Waits for every write (the metadata cache's too); rejects like `stored()`. */
@@ -74,7 +74,7 @@ export function openTrustState(o: TrustStateOptions): TrustState {
     },
     async remember(gun, state, r) {
       check();
-      if (disk && r.server !== undefined) void disk.save(r.server, gun, state, r.loaded);
+      if (disk && r.server !== undefined) void disk.save(r.server, gun, state, r.loaded, r.verifiedAt);
       if (o.storeWrites === 'background') tofu.enqueue(gun, state, { root: r.root });
       else await tofu.save(gun, state, { root: r.root });
     },

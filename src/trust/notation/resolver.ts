@@ -45,6 +45,8 @@ export interface NotationResolverOptions {
     readonly maxEntries: number;
     /** Remember failures this long (a function run asks once per image); default 0. */
     readonly failureTtlMs?: number;
+    /** How long past the TTL an answer may be used when the registry cannot be reached; default 0 (never). */
+    readonly staleIfErrorMs?: number;
   };
   /** Most referrers read for one subject; beyond it the image fails (a bound on hostile indexes). */
   readonly maxReferrers?: number;
@@ -61,6 +63,11 @@ export interface NotationResolver extends Resolver {
 const DEFAULT_MAX_REFERRERS = 1024;
 const DEFAULT_MAX_ENVELOPE = 32 * 1024 * 1024;
 const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/** The failures that mean the registry could not be reached (stale-if-error may answer them). */
+export function isRegistryTransportError(e: unknown): boolean {
+  return e instanceof PinError && e.code === 'REGISTRY_FETCH';
+}
 
 function digestMismatch(asked: string, got: string, repository: string): PinError {
   return new PinError({
@@ -85,7 +92,14 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
   const clockMs = () => now().getTime();
   const maxReferrers = opts.maxReferrers ?? DEFAULT_MAX_REFERRERS;
   const maxEnvelope = opts.maxEnvelopeBytes ?? DEFAULT_MAX_ENVELOPE;
-  const cacheOpts = { maxEntries: opts.cache.maxEntries, ttlMs: opts.cache.ttlMs, failureTtlMs: opts.cache.failureTtlMs ?? 0, now: clockMs };
+  const cacheOpts = {
+    maxEntries: opts.cache.maxEntries,
+    ttlMs: opts.cache.ttlMs,
+    failureTtlMs: opts.cache.failureTtlMs ?? 0,
+    staleIfErrorMs: opts.cache.staleIfErrorMs ?? 0,
+    isTransportError: isRegistryTransportError,
+    now: clockMs,
+  };
   const verdicts: VerdictCache<VerifiedSignature> = createVerdictCache(cacheOpts);
   // Tags move: a tag's descriptor is reused for the TTL only (a digest's too, keyed `repo@digest`).
   const tags: VerdictCache<Descriptor> = createVerdictCache(cacheOpts);
@@ -121,8 +135,14 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
   }
 
   /** The descriptor the registry serves for a tag now (reused for the TTL only: tags move). */
-  async function descriptorOfTag(repo: RepositoryRef, tag: string, repository: string, signal: AbortSignal | undefined): Promise<Descriptor> {
-    const d = await tags.get(`${repository}:${tag}`, (s) => opts.registry.resolve(repo, tag, { signal: s }), () => undefined, signal);
+  async function descriptorOfTag(
+    repo: RepositoryRef,
+    tag: string,
+    repository: string,
+    signal: AbortSignal | undefined,
+    onStale?: (e: unknown) => void,
+  ): Promise<Descriptor> {
+    const d = await tags.get(`${repository}:${tag}`, (s) => opts.registry.resolve(repo, tag, { signal: s }), () => undefined, signal, onStale);
     if (!SHA256_DIGEST.test(d.digest)) {
       throw new PinError({
         code: 'REGISTRY_MALFORMED',
@@ -241,7 +261,10 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
         const statement = trust.statementFor(repository);
         // pin mode gives tags (resolved now); a digest is looked up only when its verdict is not cached.
         const tag = ref.digest === undefined ? (ref.tag ?? 'latest') : ref.tag;
-        const known = ref.digest === undefined ? await descriptorOfTag(repo, tag!, repository, ro.signal) : undefined;
+        // The registry unreachable (staleIfErrorSeconds): the tag's and the verdict's earlier answers, marked stale.
+        let stale: string | undefined;
+        const onStale = (e: unknown): void => void (stale ??= toPinError(e).message);
+        const known = ref.digest === undefined ? await descriptorOfTag(repo, tag!, repository, ro.signal, onStale) : undefined;
         const digest = known?.digest ?? ref.digest!.toLowerCase();
         const subject = (signal: AbortSignal | undefined) => (known !== undefined ? Promise.resolve(known) : descriptorOfDigest(repo, digest, repository, signal));
         if (statement.signatureVerification.level === 'skip') {
@@ -251,18 +274,24 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
           return ok(skipped(pinned, tag, repository, statement));
         }
         if (rule.platforms !== undefined || rule.pinPlatform !== undefined) {
-          return ok(await platformResolution({ ref, rule, n, repo, statement, store: trust.store, tag, digest, signal: ro.signal }));
+          const r = await platformResolution({ ref, rule, n, repo, statement, store: trust.store, tag, digest, signal: ro.signal });
+          return ok(stale === undefined ? r : { ...r, stale });
         }
         const verified = await verdicts.get(
           `${idOf(n)}\u0000${repository}\u0000${digest}`,
           async (signal) => verifySubject(repo, repository, await subject(signal), n, statement, trust.store, signal),
           (v) => v.validUntil,
           ro.signal,
+          onStale,
         );
         for (const l of verified.logged) debug(`${repository}@${digest}: logged by trust policy "${statement.name}": ${l.code}: ${l.message}`);
         const logged = verified.logged.map((l) => `${l.code}: ${l.message}`);
-        const resolution: Resolution = { digest, tag, system: 'notation', signer: verified.signer, role: verified.signingScheme, gun: repository };
-        if (logged.length > 0) return ok({ ...resolution, logged });
+        let resolution: Resolution = { digest, tag, system: 'notation', signer: verified.signer, role: verified.signingScheme, gun: repository };
+        if (logged.length > 0) resolution = { ...resolution, logged };
+        if (stale !== undefined) {
+          debug(`${ref.domain} unreachable: answering ${repository}@${digest} from a verdict verified earlier (staleIfErrorSeconds)`);
+          resolution = { ...resolution, stale };
+        }
         return ok(resolution);
       } catch (e) {
         return err(toPinError(e).with({ image: ref.original }));

@@ -1,0 +1,117 @@
+/** The Notation resolver's staleIfErrorSeconds: earlier verdicts answer only while the registry cannot be reached. */
+import { describe, expect, it } from 'vitest';
+import { PinError, ok, type Result } from '../../errors/errors.js';
+import type { Resolution } from '../../engine/port.js';
+import { SpecSchema, type TrustRule } from '../../config/schema.js';
+import { parseReference } from '../../reference/parse.js';
+import { createFakeRegistry, type FakeCall } from '../../../test/support/fake-registry.js';
+import { fixedRevocation, fixedTimestamp } from '../../../test/support/notation/doubles.js';
+import type { VerifiedSignature, VerifySignature } from './contracts.js';
+import { createNotationResolver } from './resolver.js';
+
+const REPO = 'registry.example.com:5000/team/app';
+const T0 = Date.parse('2026-12-06T00:00:00Z');
+
+/** A verifier that passes every signature, valid until the envelope's `validUntil` (ms) if any. */
+const verify: VerifySignature = async (sig): Promise<Result<VerifiedSignature, PinError>> => {
+  const e = JSON.parse(Buffer.from(sig.envelope).toString()) as { validUntil?: number };
+  return ok({ signer: 'CN=ci', signingScheme: 'notary.x509', chain: [], logged: [], validUntil: e.validUntil === undefined ? undefined : new Date(e.validUntil) });
+};
+
+const rule = (): TrustRule => SpecSchema.parse({ trust: [{ name: 'n', images: [REPO], notation: { trustPolicy: 'p.json', trustStore: 's' } }] }).trust[0]!;
+
+const down = (): PinError => new PinError({ code: 'REGISTRY_FETCH', message: 'GET https://registry.example.com:5000/v2/: connect ECONNREFUSED', hint: 'check the registry' });
+
+function setup(staleIfErrorMs: number | undefined, validUntil?: number) {
+  let t = T0;
+  const registry = createFakeRegistry();
+  const img = registry.addImage(REPO, 'v1', 'a');
+  registry.addSignature(REPO, img, Buffer.from(JSON.stringify({ validUntil })));
+  let failure: (() => PinError) | undefined;
+  registry.before = (_c: FakeCall) => {
+    if (failure) throw failure();
+  };
+  const resolver = createNotationResolver({
+    registry,
+    verifySignature: verify,
+    loadTrust: async () => ({
+      statementFor: () => ({ name: 'team', registryScopes: [REPO], signatureVerification: { level: 'strict' }, trustStores: ['ca:team'], trustedIdentities: ['*'] }),
+      store: { load: async () => [] },
+    }),
+    timestamp: fixedTimestamp({ genTime: new Date(T0) }),
+    revocation: fixedRevocation('good'),
+    cache: { ttlMs: 60_000, maxEntries: 100, staleIfErrorMs },
+    now: () => new Date(t),
+  });
+  const at = (ms: number) => (t = T0 + ms);
+  const fail = (f: (() => PinError) | undefined) => (failure = f);
+  const resolve = (ref: string) => resolver.resolve(parseReference(ref), rule());
+  return { img, at, fail, resolve };
+}
+
+async function resolved(p: Promise<Result<Resolution, PinError>>): Promise<Resolution> {
+  const r = await p;
+  if (!r.ok) throw r.error;
+  return r.value;
+}
+async function failed(p: Promise<Result<Resolution, PinError>>): Promise<PinError> {
+  const r = await p;
+  if (r.ok) throw new Error(`expected a failure, got ${JSON.stringify(r.value)}`);
+  return r.error;
+}
+
+describe('Notation resolver: stale if error', () => {
+  it('registry unreachable: a tag and its verdict answer from earlier, marked stale, for at most staleIfErrorMs past the TTL', async () => {
+    const s = setup(300_000);
+    expect((await resolved(s.resolve(`${REPO}:v1`))).stale).toBeUndefined();
+    s.fail(down);
+    s.at(60_001);
+    const r = await resolved(s.resolve(`${REPO}:v1`));
+    expect(r.digest).toBe(s.img.digest);
+    expect(r.stale).toMatch(/ECONNREFUSED/);
+    // a digest reference too
+    expect((await resolved(s.resolve(`${REPO}@${s.img.digest}`))).stale).toMatch(/ECONNREFUSED/);
+    s.at(360_001);
+    expect((await failed(s.resolve(`${REPO}:v1`))).code).toBe('REGISTRY_FETCH');
+    expect((await failed(s.resolve(`${REPO}@${s.img.digest}`))).code).toBe('REGISTRY_FETCH');
+  });
+
+  it('the registry back: fresh answers again, not stale', async () => {
+    const s = setup(300_000);
+    await resolved(s.resolve(`${REPO}:v1`));
+    s.fail(down);
+    s.at(60_001);
+    expect((await resolved(s.resolve(`${REPO}:v1`))).stale).toBeDefined();
+    s.fail(undefined);
+    expect((await resolved(s.resolve(`${REPO}:v1`))).stale).toBeUndefined();
+  });
+
+  it('off by default (0): an unreachable registry denies once the TTL is over', async () => {
+    const s = setup(undefined);
+    await resolved(s.resolve(`${REPO}:v1`));
+    s.fail(down);
+    s.at(60_001);
+    expect((await failed(s.resolve(`${REPO}:v1`))).code).toBe('REGISTRY_FETCH');
+  });
+
+  it('never past the verdict\'s validUntil (the expiry signed into the signature, certificates, revocation data)', async () => {
+    const s = setup(3_600_000, T0 + 90_000);
+    await resolved(s.resolve(`${REPO}@${(await resolved(s.resolve(`${REPO}:v1`))).digest}`));
+    s.fail(down);
+    s.at(61_000);
+    expect((await resolved(s.resolve(`${REPO}:v1`))).stale).toBeDefined();
+    s.at(90_001);
+    expect((await failed(s.resolve(`${REPO}:v1`))).code).toBe('REGISTRY_FETCH');
+  });
+
+  it.each(['REGISTRY_NOT_FOUND', 'REGISTRY_DIGEST_MISMATCH', 'REGISTRY_MALFORMED'] as const)('%s is an answer, not an outage: never stale', async (code) => {
+    const s = setup(300_000);
+    await resolved(s.resolve(`${REPO}@${s.img.digest}`));
+    s.fail(() => new PinError({ code, message: `the registry said ${code}`, hint: 'x' }));
+    s.at(60_001);
+    expect((await failed(s.resolve(`${REPO}@${s.img.digest}`))).code).toBe(code);
+    // and the earlier verdict is gone: a later outage does not bring it back
+    s.fail(down);
+    expect((await failed(s.resolve(`${REPO}@${s.img.digest}`))).code).toBe('REGISTRY_FETCH');
+  });
+});
