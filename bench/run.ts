@@ -57,6 +57,7 @@ async function startProxyProcess(targetPort: number, delayMs: number): Promise<{
 }
 import { TrustRuleSchema } from '../src/config/schema.js';
 import { createNotaryResolver } from '../src/trust/notary/resolver.js';
+import { RUN_FETCHES_PER_SERVER } from '../src/cli/resolver.js';
 import { parseReference } from '../src/reference/parse.js';
 import { shuffled } from './bundle.js';
 import { notationBench, notationRows, writeNotationHold, type Row } from './notation.js';
@@ -168,7 +169,7 @@ async function baseline(env: NotaryEnv, images: readonly ImageInfo[], trustDir: 
  */
 async function resolveOnly(server: string, caFile: string, pins: string[], images: readonly ImageInfo[], cacheDir: string): Promise<number> {
   const rule = TrustRuleSchema.parse({ images: ['**'], server, ca: caFile, rootKeys: pins });
-  const r = createNotaryResolver({ cacheDir, env: {} });
+  const r = createNotaryResolver({ cacheDir, env: {}, maxFetchesPerServer: RUN_FETCHES_PER_SERVER });
   try {
     const t = performance.now();
     const out = await Promise.all(images.map((img) => r.resolve(parseReference(img.reference), rule)));

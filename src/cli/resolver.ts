@@ -87,7 +87,7 @@ export function webhookResolverFor(spec: Spec, env: NodeJS.ProcessEnv = process.
  * Per trust server: one KRM run has one caller, so the bound on fetches in flight is the transport's
  * own (connections × pipelining, resolver.ts DEFAULT_TRANSPORT).
  */
-const RUN_FETCHES_PER_SERVER = 256;
+export const RUN_FETCHES_PER_SERVER = 256;
 
 /**
  * The function's resolver for one run. The trust state of spec.cacheDir comes from `states`, which
