@@ -24,7 +24,7 @@ RUN node scripts/build.mjs && node dist/notary-pin.mjs --version
 # Run stage: distroless Node (current LTS line), no shell, no package manager, non-root.
 FROM gcr.io/distroless/nodejs24-debian12:nonroot@sha256:14d42e2511532589a7c7e01a753667a74fcc96266e137e8125006b87b0c32d0a
 LABEL org.opencontainers.image.title="notary-pin" \
-      org.opencontainers.image.description="Pin container images to Notary v1 signed digests (KRM function and admission webhook)" \
+      org.opencontainers.image.description="Pin container images to digests signed with Notary v1 or Notation (KRM function and admission webhook)" \
       org.opencontainers.image.licenses="Apache-2.0"
 WORKDIR /app
 COPY --from=build /src/dist/notary-pin.mjs /app/notary-pin.mjs
