@@ -5,7 +5,6 @@
  * going away mid-run.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -17,52 +16,11 @@ import { postReview, send } from './support/webhook/client.js';
 import { fixtureText, type FixtureName } from './support/webhook/fixtures.js';
 import { startWebhookServer, type WebhookServer } from '../src/webhook/server.js';
 import { startNotaryEnv, type NotaryEnv } from './support/notary-env.js';
+import { startForwarder } from './support/forwarder.js';
 import { describeWithTools, NOTARY_ENV_TOOLS } from './support/tools.js';
 
 const AAA = `sha256:${'a'.repeat(64)}`;
 const BBB = `sha256:${'b'.repeat(64)}`;
-
-/** A TCP forwarder to `target` on 127.0.0.1 that can be taken down and brought back on the same port. */
-async function startForwarder(targetPort: number): Promise<{ port: number; down(): Promise<void>; up(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  let port = 0;
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      const s = createServer((client) => {
-        const upstream = connect(targetPort, '127.0.0.1');
-        for (const x of [client, upstream]) {
-          sockets.add(x);
-          x.on('close', () => sockets.delete(x));
-          x.on('error', () => {
-            client.destroy();
-            upstream.destroy();
-          });
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      s.once('error', reject);
-      s.listen(port, '127.0.0.1', () => {
-        port = (s.address() as { port: number }).port;
-        server = s;
-        resolve();
-      });
-    });
-  await listen();
-  return {
-    get port() {
-      return port;
-    },
-    down: () =>
-      new Promise<void>((resolve) => {
-        for (const x of sockets) x.destroy();
-        if (server) server.close(() => resolve());
-        else resolve();
-        server = undefined;
-      }),
-    up: listen,
-  };
-}
 
 describeWithTools(NOTARY_ENV_TOOLS, 'webhook end to end (real notary-server behind the production resolver)', () => {
   let env: NotaryEnv;
