@@ -21,13 +21,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { X509Certificate } from 'node:crypto';
-import { z } from 'zod';
 import { PinError } from '../../errors/errors.js';
 import type { TrustRule } from '../../config/schema.js';
 import type { ExpectedFile, RootAnchor, TrustVerifier, VerifierOptions } from './tuf/verifier-contract.js';
 import { anchorFor } from './anchor.js';
 import type { CachedFiles } from './disk-cache.js';
 import type { FetchRequest, MetadataSource } from './source.js';
+import { updateRootChain } from './root-chain.js';
 import type { TrustState } from './trust-state.js';
 
 export type CreateVerifier = (opts: VerifierOptions) => TrustVerifier;
@@ -50,108 +50,6 @@ export interface FetchTrustOptions {
    * rotated more than once since; the verifier does the verifying.
    */
   readonly trustedRoot?: Uint8Array;
-}
-
-/** The most intermediate roots one update walks (notary has no bound; a server could make it loop). */
-export const MAX_ROOT_ROTATION_STEPS = 32;
-
-/** Only `signed.version`, read without trusting it: which files to fetch, never what to trust. */
-const RootVersionSchema = z.object({ signed: z.object({ version: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }) });
-
-/** The unverified `signed.version` of a root.json, or undefined when it has none. */
-function rootVersionOf(bytes: Uint8Array): number | undefined {
-  try {
-    const r = RootVersionSchema.safeParse(JSON.parse(Buffer.from(bytes).toString('utf8')));
-    return r.success ? r.data.signed.version : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * TUF 5.3 root update with rotation, as notary's `tufClient.updateRoot` + `updateRootVersions`
- * (client/tufclient.go) do it: the latest root is verified directly (`downloadRoot`); if it is
- * refused because the trusted root's keys did not sign it (notary `ErrRootRotationFail`, here
- * TRUST_SIGNATURE) and it is more than one version newer than `trustedRoot`, versions
- * N+1 … M-1 are fetched by version (`GET /v2/<gun>/_trust/tuf/<v>.root.json`) and verified one
- * after another, each against the one before (`LoadRootForUpdate(raw, v, false)`: expiry is
- * checked on the final root only), then the latest. Unlike notary the walk is bounded
- * ({@link MAX_ROOT_ROTATION_STEPS}) and each intermediate must carry exactly the version asked for.
- * The intermediates are requested together (their order matters only for verification).
- */
-async function updateRootChain(
-  v: TrustVerifier,
-  gun: string,
-  latest: Uint8Array,
-  trustedRoot: Uint8Array | undefined,
-  get: (role: string, expected?: FetchRequest) => Promise<Uint8Array>,
-): Promise<void> {
-  let direct: PinError;
-  try {
-    v.updateRoot(latest);
-    return;
-  } catch (e) {
-    if (!(e instanceof PinError) || e.code !== 'TRUST_SIGNATURE' || trustedRoot === undefined) throw e;
-    direct = e;
-  }
-  const from = rootVersionOf(trustedRoot);
-  const to = rootVersionOf(latest);
-  if (from === undefined || to === undefined || to <= from + 1) throw direct;
-  const steps = to - from - 1;
-  if (steps > MAX_ROOT_ROTATION_STEPS) {
-    throw new PinError({
-      code: 'TRUST_ROOT_UNTRUSTED',
-      role: 'root',
-      message:
-        `${gun}: root version ${to} is not signed by the trusted root (version ${from}), and verifying the ` +
-        `${steps} roots in between would take more than ${MAX_ROOT_ROTATION_STEPS} steps`,
-      hint:
-        'the root was rotated very many times since it was last trusted (or the server claims so): verify the current root ' +
-        'key out of band, then pin it in trust.rootKeys or remove the cached/TOFU root of this GUN under spec.cacheDir',
-    });
-  }
-  const versions = Array.from({ length: steps }, (_, i) => from + 1 + i);
-  const files = await Promise.allSettled(versions.map((n) => get('root', { role: 'root', version: n })));
-  for (const [i, n] of versions.entries()) {
-    const r = files[i]!;
-    const step = `intermediate root version ${n} (chain ${from} → ${to})`;
-    if (r.status === 'rejected') {
-      const e = r.reason as unknown;
-      if (!(e instanceof PinError)) throw e;
-      // A missing intermediate is a chain that cannot be verified, never "no trust data" (404).
-      throw new PinError({
-        code: e.code === 'TRUST_NOT_FOUND' ? 'TRUST_ROOT_UNTRUSTED' : e.code,
-        role: 'root',
-        message: `${gun}: root version ${to} is not signed by the trusted root (version ${from}), and ${step} could not be fetched: ${e.message}`,
-        hint:
-          e.hint ??
-          'the intermediate roots are needed to verify the rotation step by step; retry, or verify the new root key out of band and pin it',
-        cause: e,
-      });
-    }
-    const got = rootVersionOf(r.value);
-    if (got !== n) {
-      throw new PinError({
-        code: 'TRUST_MISMATCH',
-        role: 'root',
-        message: `${gun}: the trust server returned ${got === undefined ? 'a file without a version' : `root version ${got}`} when asked for root version ${n}`,
-        hint: 'the trust server does not serve roots by version correctly (GET /v2/<GUN>/_trust/tuf/<version>.root.json); it is misconfigured or under attack',
-      });
-    }
-    try {
-      v.updateRoot(r.value);
-    } catch (e) {
-      if (!(e instanceof PinError)) throw e;
-      throw new PinError({
-        code: e.code,
-        role: 'root',
-        message: `${e.message} (verifying ${step})`,
-        ...(e.hint !== undefined && { hint: e.hint }),
-        cause: e,
-      });
-    }
-  }
-  v.updateRoot(latest);
 }
 
 function matches(bytes: Uint8Array, exp: ExpectedFile | undefined): boolean {
@@ -331,16 +229,9 @@ export async function loadTrust(o: LoadTrustOptions): Promise<TrustVerifier> {
   const store = o.state?.store();
   const disk = o.server !== undefined ? o.state?.metadata() : undefined;
   const { anchor, previous } = await anchorFor(o.rule, o.gun, store, o.rootCAs);
-  const debug = o.debug ?? (() => {});
   const newVerifier = (a: RootAnchor) =>
-    o.createVerifier({
-      gun: o.gun,
-      anchor: a,
-      maxDelegationDepth: o.rule.maxDelegationDepth,
-      ...(o.now !== undefined && { now: o.now }),
-      ...(previous !== undefined && { previous }),
-    });
-  const common = {
+    o.createVerifier({ gun: o.gun, anchor: a, maxDelegationDepth: o.rule.maxDelegationDepth, now: o.now, previous });
+  const common: CommonFetch = {
     gun: o.gun,
     source: o.source,
     signers: o.signers,
@@ -351,38 +242,10 @@ export async function loadTrust(o: LoadTrustOptions): Promise<TrustVerifier> {
 
   const answeredAt = (o.now ?? new Date()).getTime(); // before any request: a verifiedAt never later than the answer
   const cached = disk ? await disk.load(o.server!, o.gun, o.rule.maxMetadataBytes) : new Map<string, Uint8Array>();
-  const cachedRoot = cached.get('root');
-  // The cached root becomes the trusted root (updates must chain from it, TUF 5.3.4) only if the
-  // rule's pinning still accepts it: it is verified exactly like a fetched root first.
-  let rootAnchor = anchor;
-  let verifier: TrustVerifier | undefined;
-  if (cachedRoot !== undefined) {
-    o.onFetch?.('timestamp', false);
-    const timestamp = o.source.fetch(o.gun, 'timestamp', undefined, { signal: o.signal }).catch((e: unknown) => {
-      throw new TimestampFetchError(e);
-    });
-    timestamp.catch(() => {}); // awaited in fetchTrustWarm; not if the cached root is refused
-    // Verified against the rule's own anchor (pins, or the TOFU root), never against itself.
-    const warm = newVerifier(anchor);
-    try {
-      warm.updateRoot(cachedRoot);
-      rootAnchor = { ...anchor, trustedRoot: cachedRoot };
-    } catch (e) {
-      debug(`cached root of ${o.gun} is no longer accepted (${(e as Error).message}); fetching everything`);
-    }
-    if (rootAnchor !== anchor) {
-      try {
-        verifier = await fetchTrustWarm({ ...common, verifier: warm, cached, timestamp });
-      } catch (e) {
-        if (e instanceof TimestampFetchError) {
-          const stale = await staleFromDisk(o, warm, cached, disk?.verifiedAt(o.server!, o.gun), e.inner);
-          if (stale !== undefined) return stale; // nothing remembered: the server did not answer
-          throw e.inner;
-        }
-        debug(`cached trust data of ${o.gun} did not verify with the server's timestamp (${(e as Error).message}); fetching everything`);
-      }
-    }
-  }
+  const warm = cached.has('root') ? await loadWarm(o, common, anchor, newVerifier, cached, () => disk?.verifiedAt(o.server!, o.gun)) : { rootAnchor: anchor };
+  if (warm.stale !== undefined) return warm.stale; // nothing remembered: the server did not answer
+  const { rootAnchor } = warm;
+  let verifier = warm.verifier;
   try {
     verifier ??= await fetchTrust({ ...common, verifier: newVerifier(rootAnchor), trustedRoot: rootAnchor.trustedRoot });
   } catch (e) {
@@ -391,6 +254,61 @@ export async function loadTrust(o: LoadTrustOptions): Promise<TrustVerifier> {
   // The remembered root and versions serve later runs; cached files only save downloads.
   await o.state?.remember(o.gun, verifier.state(), { root: o.rule.tofu, server: disk ? o.server : undefined, loaded: cached, verifiedAt: answeredAt });
   return verifier;
+}
+
+/** What every fetch of one load shares. */
+type CommonFetch = Omit<FetchTrustOptions, 'verifier' | 'trustedRoot'>;
+
+interface WarmResult {
+  /** The anchor the full fetch chains from: the cached root once the rule's anchor accepted it. */
+  readonly rootAnchor: RootAnchor;
+  /** The warm path's verifier, when the cached data verified with the server's timestamp. */
+  readonly verifier?: TrustVerifier;
+  /** The cached data verified offline, when the server could not be reached (not to be remembered). */
+  readonly stale?: TrustVerifier;
+}
+
+/**
+ * The warm path of {@link loadTrust}: `cached` holds a root. Its timestamp request starts first (so it
+ * overlaps root verification); any failure but that request's leaves the full fetch to the caller.
+ */
+async function loadWarm(
+  o: LoadTrustOptions,
+  common: CommonFetch,
+  anchor: RootAnchor,
+  newVerifier: (a: RootAnchor) => TrustVerifier,
+  cached: CachedFiles,
+  verifiedAt: () => number | undefined,
+): Promise<WarmResult> {
+  const debug = o.debug ?? (() => {});
+  o.onFetch?.('timestamp', false);
+  const timestamp = o.source.fetch(o.gun, 'timestamp', undefined, { signal: o.signal }).catch((e: unknown) => {
+    throw new TimestampFetchError(e);
+  });
+  timestamp.catch(() => {}); // awaited in fetchTrustWarm; not if the cached root is refused
+  // The cached root becomes the trusted root (updates must chain from it, TUF 5.3.4) only if the
+  // rule's pinning still accepts it: it is verified exactly like a fetched root first, against the
+  // rule's own anchor (pins, or the TOFU root), never against itself.
+  const cachedRoot = cached.get('root')!;
+  const warm = newVerifier(anchor);
+  try {
+    warm.updateRoot(cachedRoot);
+  } catch (e) {
+    debug(`cached root of ${o.gun} is no longer accepted (${(e as Error).message}); fetching everything`);
+    return { rootAnchor: anchor };
+  }
+  const rootAnchor = { ...anchor, trustedRoot: cachedRoot };
+  try {
+    return { rootAnchor, verifier: await fetchTrustWarm({ ...common, verifier: warm, cached, timestamp }) };
+  } catch (e) {
+    if (e instanceof TimestampFetchError) {
+      const stale = await staleFromDisk(o, warm, cached, verifiedAt(), e.inner);
+      if (stale !== undefined) return { rootAnchor, stale };
+      throw e.inner;
+    }
+    debug(`cached trust data of ${o.gun} did not verify with the server's timestamp (${(e as Error).message}); fetching everything`);
+    return { rootAnchor };
+  }
 }
 
 /** A root refused against the remembered TOFU root: says how to forget it after a legitimate re-initialisation. */

@@ -17,7 +17,8 @@ import { startTestServer, type TestServer } from '../../../test/support/http-ser
 import { generateRootKey, type TestKey } from './sign/keys.js';
 import { TufRepoBuilder, type RepoFiles } from './sign/repo.js';
 import { createVerifier } from './tuf/verifier.js';
-import { fetchTrust, MAX_ROOT_ROTATION_STEPS } from './load-trust.js';
+import { fetchTrust } from './load-trust.js';
+import { MAX_ROOT_ROTATION_STEPS } from './root-chain.js';
 import { createNotaryResolver } from './resolver.js';
 import { createDirSource, createHttpSource, type MetadataSource } from './source.js';
 import { notaryHandler, type TrustData } from '../../demo/notary-handler.js';
