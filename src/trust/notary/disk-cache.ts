@@ -94,120 +94,152 @@ const sameFiles = (a: Record<string, Uint8Array>, b: CachedFiles | undefined): b
 
 /** A metadata cache under `<cacheDir>/metadata/`. */
 export function createMetadataDiskCache(opts: MetadataDiskCacheOptions): MetadataDiskCache {
-  const debug = opts.debug ?? (() => {});
-  const dir = join(opts.cacheDir, 'metadata');
-  const fileFor = (server: string, gun: string) => join(dir, `${createHash('sha256').update(`${server}\n${gun}`, 'utf8').digest('hex')}.json`);
+  return new DirectoryCache(opts.cacheDir, opts.debug ?? (() => {}));
+}
+
+/** What one cache file holds once read back: the usable roles, and when the server last answered. */
+interface ReadBack {
+  readonly files: Map<string, Uint8Array>;
+  readonly verifiedAt?: number;
+}
+
+/**
+ * The cache file `file` of (server, gun), parsed; undefined when it is unusable (malformed, another
+ * GUN's, too many roles). Roles with an invalid name or over `maxBytes` are left out.
+ */
+function parseCacheFile(file: string, raw: Buffer, server: string, gun: string, maxBytes: number, debug: (message: string) => void): ReadBack | undefined {
+  let parsed;
+  try {
+    parsed = CacheFile.safeParse(JSON.parse(raw.toString('utf8')));
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed?.success || parsed.data.server !== server || parsed.data.gun !== gun || Object.keys(parsed.data.roles).length > MAX_ROLES) {
+    debug(`metadata cache ${file} is unusable; ignoring the cache for ${gun}`);
+    return undefined;
+  }
+  const files = new Map<string, Uint8Array>();
+  for (const [role, b64] of Object.entries(parsed.data.roles)) {
+    try {
+      assertRole(role);
+    } catch {
+      continue;
+    }
+    const bytes = Buffer.from(b64, 'base64');
+    if (bytes.length > maxBytes) {
+      debug(`metadata cache ${file}: ${role} is over the size limit; it will be fetched`);
+      continue;
+    }
+    files.set(role, new Uint8Array(bytes));
+  }
+  return { files, verifiedAt: parsed.data.verifiedAt };
+}
+
+class DirectoryCache implements MetadataDiskCache {
+  private readonly dir: string;
   /** Saves not yet started, by file (the latest state per file wins). */
-  const latest = new Map<string, { server: string; gun: string; state: VerifiedState; verifiedAt: number | undefined }>();
+  private readonly latest = new Map<string, { server: string; gun: string; state: VerifiedState; verifiedAt: number | undefined }>();
   /** `verifiedAt` of each file as last read or written. */
-  const times = new Map<string, number>();
+  private readonly times = new Map<string, number>();
   /** The write running for a file: it writes `latest`'s entry for the file until there is none. */
-  const writing = new Map<string, Promise<void>>();
-  let dirReady: Promise<unknown> | undefined;
+  private readonly writing = new Map<string, Promise<void>>();
+  private dirReady: Promise<unknown> | undefined;
   /**
    * The cache files present when the cache was first read, listed once: a cold run then does not
    * try (and fail) to open a file per GUN. Files this cache writes are added; one another process
    * writes meanwhile is missed as it would be had it been written a moment later.
    */
-  let present: Set<string> | undefined;
-  const listing = (): Set<string> => {
-    if (present === undefined) {
-      try {
-        present = new Set(readdirSync(dir));
-      } catch {
-        present = new Set();
-      }
-    }
-    return present;
-  };
+  private present: Set<string> | undefined;
 
-  async function load(server: string, gun: string, maxBytes: number): Promise<CachedFiles> {
-    const out = new Map<string, Uint8Array>();
-    const file = fileFor(server, gun);
-    try {
-      assertGun(gun);
-      while (writing.has(file)) await writing.get(file); // a save of this process for this GUN lands first
-      if (!listing().has(basename(file))) return out;
-      // base64 is 4/3 of the bytes; every role is capped at maxBytes.
-      const raw = readCapped(file, Math.ceil((maxBytes * 4) / 3) * 8 + 64 * 1024);
-      if (raw === undefined) return out;
-      let parsed;
-      try {
-        parsed = CacheFile.safeParse(JSON.parse(raw.toString('utf8')));
-      } catch {
-        parsed = undefined;
-      }
-      if (!parsed?.success || parsed.data.server !== server || parsed.data.gun !== gun || Object.keys(parsed.data.roles).length > MAX_ROLES) {
-        debug(`metadata cache ${file} is unusable; ignoring the cache for ${gun}`);
-        return out;
-      }
-      if (parsed.data.verifiedAt !== undefined) times.set(file, parsed.data.verifiedAt);
-      for (const [role, b64] of Object.entries(parsed.data.roles)) {
-        try {
-          assertRole(role);
-        } catch {
-          continue;
-        }
-        const bytes = Buffer.from(b64, 'base64');
-        if (bytes.length > maxBytes) {
-          debug(`metadata cache ${file}: ${role} is over the size limit; it will be fetched`);
-          continue;
-        }
-        out.set(role, new Uint8Array(bytes));
-      }
-    } catch (e) {
-      debug(`metadata cache for ${gun}: ${(e as Error).message}; ignoring it`);
-      out.clear();
-    }
-    return out;
+  constructor(
+    private readonly cacheDir: string,
+    private readonly debug: (message: string) => void,
+  ) {
+    this.dir = join(cacheDir, 'metadata');
   }
 
-  async function write(file: string, server: string, gun: string, state: VerifiedState, verifiedAt: number | undefined): Promise<void> {
+  fileFor(server: string, gun: string): string {
+    return join(this.dir, `${createHash('sha256').update(`${server}\n${gun}`, 'utf8').digest('hex')}.json`);
+  }
+
+  verifiedAt(server: string, gun: string): number | undefined {
+    return this.times.get(this.fileFor(server, gun));
+  }
+
+  private listing(): Set<string> {
+    if (this.present === undefined) {
+      try {
+        this.present = new Set(readdirSync(this.dir));
+      } catch {
+        this.present = new Set();
+      }
+    }
+    return this.present;
+  }
+
+  async load(server: string, gun: string, maxBytes: number): Promise<CachedFiles> {
+    const file = this.fileFor(server, gun);
     try {
       assertGun(gun);
-      dirReady ??= ensureSafeDir(opts.cacheDir, dir);
-      await dirReady;
+      while (this.writing.has(file)) await this.writing.get(file); // a save of this process for this GUN lands first
+      if (!this.listing().has(basename(file))) return new Map();
+      // base64 is 4/3 of the bytes; every role is capped at maxBytes.
+      const raw = readCapped(file, Math.ceil((maxBytes * 4) / 3) * 8 + 64 * 1024);
+      if (raw === undefined) return new Map();
+      const read = parseCacheFile(file, raw, server, gun, maxBytes, this.debug);
+      if (read === undefined) return new Map();
+      if (read.verifiedAt !== undefined) this.times.set(file, read.verifiedAt);
+      return read.files;
+    } catch (e) {
+      this.debug(`metadata cache for ${gun}: ${(e as Error).message}; ignoring it`);
+      return new Map();
+    }
+  }
+
+  private async write(file: string, server: string, gun: string, state: VerifiedState, verifiedAt: number | undefined): Promise<void> {
+    try {
+      assertGun(gun);
+      this.dirReady ??= ensureSafeDir(this.cacheDir, this.dir);
+      await this.dirReady;
       const roles: Record<string, string> = {};
       for (const [role, bytes] of Object.entries(state.files)) roles[role] = Buffer.from(bytes).toString('base64');
       await writeFileAtomic(file, `${JSON.stringify({ server, gun, roles, verifiedAt })}\n`);
-      listing().add(basename(file));
-      if (verifiedAt !== undefined) times.set(file, verifiedAt);
+      this.listing().add(basename(file));
+      if (verifiedAt !== undefined) this.times.set(file, verifiedAt);
     } catch (e) {
-      dirReady = undefined; // e.g. the directory was removed: try again next time
-      debug(`cannot write the metadata cache ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      this.dirReady = undefined; // e.g. the directory was removed: try again next time
+      this.debug(`cannot write the metadata cache ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
 
   /** Writes `file`'s latest save, and any that arrives meanwhile, unless a write is running already. */
-  function startWriting(file: string): void {
-    if (writing.has(file)) return; // the running write picks the latest save up when it is done
+  private startWriting(file: string): void {
+    if (this.writing.has(file)) return; // the running write picks the latest save up when it is done
     const run = async (): Promise<void> => {
       try {
-        for (let next = latest.get(file); next !== undefined; next = latest.get(file)) {
-          latest.delete(file);
-          await write(file, next.server, next.gun, next.state, next.verifiedAt);
+        for (let next = this.latest.get(file); next !== undefined; next = this.latest.get(file)) {
+          this.latest.delete(file);
+          await this.write(file, next.server, next.gun, next.state, next.verifiedAt);
         }
       } finally {
-        writing.delete(file);
+        this.writing.delete(file);
       }
     };
-    writing.set(file, run());
+    this.writing.set(file, run());
   }
 
-  function save(server: string, gun: string, state: VerifiedState, loaded?: CachedFiles, verifiedAt?: number): Promise<void> {
-    const file = fileFor(server, gun);
-    const prev = times.get(file);
+  save(server: string, gun: string, state: VerifiedState, loaded?: CachedFiles, verifiedAt?: number): Promise<void> {
+    const file = this.fileFor(server, gun);
+    const prev = this.times.get(file);
     const refresh = verifiedAt !== undefined && (prev === undefined || verifiedAt - prev >= VERIFIED_AT_REFRESH_MS);
     if (refresh || !sameFiles(state.files, loaded)) {
-      latest.set(file, { server, gun, state, verifiedAt });
-      startWriting(file);
+      this.latest.set(file, { server, gun, state, verifiedAt });
+      this.startWriting(file);
     }
     return Promise.resolve();
   }
 
-  async function flush(): Promise<void> {
-    while (writing.size > 0) await Promise.all(writing.values());
+  async flush(): Promise<void> {
+    while (this.writing.size > 0) await Promise.all(this.writing.values());
   }
-
-  return { load, save, flush, fileFor, verifiedAt: (server, gun) => times.get(fileFor(server, gun)) };
 }

@@ -45,7 +45,7 @@ export interface TrustState {
 /** Opens the trust state of one cache directory; nothing is read or written before first use. */
 export function openTrustState(o: TrustStateOptions): TrustState {
   const tofu = createTofuStore(o.cacheDir);
-  const disk = o.metadataCache === false ? undefined : createMetadataDiskCache({ cacheDir: o.cacheDir, ...(o.debug && { debug: o.debug }) });
+  const disk = o.metadataCache === false ? undefined : createMetadataDiskCache({ cacheDir: o.cacheDir, debug: o.debug });
   let checked: { error?: unknown } | undefined;
   /** The directories read before anything is created, checked once (an unsafe one fails every use). */
   const check = (): void => {
