@@ -6,20 +6,21 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import type { X509Certificate } from 'node:crypto';
-import { PinError, err, ok, toPinError } from '../../errors/errors.js';
+import { PinError, err, ok, toPinError, type Result } from '../../errors/errors.js';
 import type { TrustRule } from '../../config/schema.js';
 import type { ImageReference } from '../../reference/types.js';
-import type { Resolution, Resolver } from '../../engine/port.js';
+import type { Resolution, ResolveOptions, Resolver } from '../../engine/port.js';
 import type { TrustVerifier } from './tuf/verifier-contract.js';
 import { createVerifier as createTufVerifier } from './tuf/verifier.js';
-import { createHttpClient, type HttpClient, type HttpClientOptions } from '../../http/client.js';
-import { resolveCredentials } from '../../http/credentials.js';
+import type { HttpClientOptions } from '../../http/client.js';
 import { rootCAsOf } from './anchor.js';
 import { createTrustCache, type TrustCache, type TrustCacheOptions } from './cache.js';
 import { loadTrust, type CreateVerifier, type FetchTrustOptions } from './load-trust.js';
 import { createFetchLimiter } from './fetch-limit.js';
-import { gunOf, hostOf, trustServerFor } from './servers.js';
-import { createDirSource, createHttpSource, type MetadataSource } from './source.js';
+import { gunOf, trustServerFor } from './servers.js';
+import type { MetadataSource } from './source.js';
+import { ruleIds } from './rule-identity.js';
+import { SourcePool } from './source-pool.js';
 import type { RegistryClient } from '../../registry/types.js';
 import { platformResolution } from './platforms.js';
 import { openTrustState, type TrustState } from './trust-state.js';
@@ -106,63 +107,8 @@ export interface NotaryResolver extends Resolver {
   close(): Promise<void>;
 }
 
-const MAX_HTTP_CLIENTS = 64;
-
-/**
- * Per trust server: 4 keep-alive connections × 64 pipelined requests = at most 256 requests in
- * flight, so round 1 of spec.concurrency (64) GUNs — 4 files each — goes out in one round trip
- * (notary-server speaks HTTP/1.1 only: no ALPN h2), and the bound per server stays fixed however
- * many GUNs a bundle has (more wait in undici's queue). Fewer connections than 16 × 16 means fewer
- * TLS handshakes (measured: 20 ms less for 50 GUNs at loopback, the same round trips at 20 ms RTT).
- */
-const DEFAULT_TRANSPORT = { connections: 4, pipelining: 64 } as const;
-
 function isCache(c: NotaryResolverOptions['cache']): c is TrustCache<TrustVerifier> {
   return c !== undefined && typeof (c as TrustCache<TrustVerifier>).get === 'function';
-}
-
-/** The fields of a rule that change what is fetched or trusted (the cache key's rule identity). */
-/**
- * Small numbers for rule identities, so a trust cache key does not carry (or re-serialise on every
- * lookup) a rule's pins and CA: one number per distinct identity, memoised per rule object (zod's
- * parsed rules are never mutated; a reloaded config brings new objects). One registry per process,
- * so the numbers mean the same in every trust cache (a cache may be shared by resolvers).
- */
-function createRuleIdentities(): { idOf(rule: TrustRule, signers: readonly string[]): number } {
-  const ids = new Map<string, number>();
-  const perRule = new WeakMap<TrustRule, Map<readonly string[], number>>();
-  return {
-    idOf(rule, signers) {
-      let bySigners = perRule.get(rule);
-      if (bySigners === undefined) perRule.set(rule, (bySigners = new Map()));
-      let id = bySigners.get(signers);
-      if (id === undefined) {
-        const identity = ruleIdentity(rule, signers);
-        id = ids.get(identity);
-        if (id === undefined) ids.set(identity, (id = ids.size));
-        bySigners.set(signers, id);
-      }
-      return id;
-    },
-  };
-}
-
-const identities = createRuleIdentities();
-
-export function ruleIdentity(rule: TrustRule, signers: readonly string[]): string {
-  return JSON.stringify([
-    rule.server ?? null,
-    rule.ca ?? null,
-    rule.rootKeys ?? null,
-    rule.rootCA ?? null,
-    rule.tofu,
-    rule.trustDir ?? null,
-    rule.auth ?? null,
-    rule.timeoutSeconds,
-    rule.maxMetadataBytes,
-    rule.maxDelegationDepth,
-    signers,
-  ]);
 }
 
 function unsigned(message: string, gun: string, signers: readonly string[]): PinError {
@@ -210,162 +156,162 @@ export function selectResolution(v: TrustVerifier, ref: ImageReference, gun: str
 
 /** A Resolver over Notary v1 trust data (HTTP or a vendored trustDir), with a shared verified-trust cache. */
 export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolver {
-  const env = opts.env ?? process.env;
-  const now = opts.now ?? (() => new Date());
-  const debug = opts.debug ?? (() => {});
-  const cache = isCache(opts.cache) ? opts.cache : createTrustCache<TrustVerifier>({ isTransportError, ...opts.cache, now: () => now().getTime() });
-  const ownState = opts.trustState === undefined && opts.cacheDir ? openTrustState({ cacheDir: opts.cacheDir, debug }) : undefined;
-  const state = opts.trustState ?? ownState;
-  const limiter = createFetchLimiter(opts.maxFetchesPerServer ?? DEFAULT_FETCHES_PER_SERVER);
-  const clients = new Map<string, HttpClient>();
-  const rootCAs = new Map<string, X509Certificate[] | undefined>();
-  let registry: RegistryClient | undefined;
-  const registryClient = (): RegistryClient => {
-    if (opts.registry === undefined) {
+  return new NotaryTrustResolver(opts);
+}
+
+/** Why a verifier's data answered although the server could not be reached, and until when it may. */
+interface StaleBecause {
+  readonly message: string;
+  readonly until: Date;
+}
+
+/** Where one lookup goes: the GUN, its trust server and the signer roles, plus its cache key. */
+interface Lookup {
+  readonly gun: string;
+  readonly server: string;
+  readonly signers: readonly string[];
+}
+
+class NotaryTrustResolver implements NotaryResolver {
+  readonly cache: TrustCache<TrustVerifier>;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly now: () => Date;
+  private readonly debug: (message: string) => void;
+  /** The trust state this resolver opened itself (it flushes all of it on close). */
+  private readonly ownState: TrustState | undefined;
+  private readonly state: TrustState | undefined;
+  private readonly sources: SourcePool;
+  private readonly rootCAs = new Map<string, X509Certificate[] | undefined>();
+  private registry: RegistryClient | undefined;
+  /** When each verifier's trust data was fetched (its load started): the age of a cached answer. */
+  private readonly verifiedAt = new WeakMap<TrustVerifier, Date>();
+  /**
+   * Verifiers built from on-disk cached data because the server could not be reached: the transport
+   * error. A memory cache entry of such a verifier ends with its window (verifiedAt + staleIfErrorSeconds).
+   */
+  private readonly staleLoaded = new WeakMap<TrustVerifier, StaleBecause>();
+  private readonly staleIfErrorMs: number;
+
+  constructor(private readonly opts: NotaryResolverOptions) {
+    this.env = opts.env ?? process.env;
+    const now = (this.now = opts.now ?? (() => new Date()));
+    this.debug = opts.debug ?? (() => {});
+    this.cache = isCache(opts.cache) ? opts.cache : createTrustCache<TrustVerifier>({ isTransportError, ...opts.cache, now: () => now().getTime() });
+    this.ownState = opts.trustState === undefined && opts.cacheDir ? openTrustState({ cacheDir: opts.cacheDir, debug: this.debug }) : undefined;
+    this.state = opts.trustState ?? this.ownState;
+    const limiter = createFetchLimiter(opts.maxFetchesPerServer ?? DEFAULT_FETCHES_PER_SERVER);
+    this.sources = new SourcePool({ env: this.env, homeDir: opts.homeDir, debug: this.debug, http: opts.http, sourceFor: opts.sourceFor, limiter });
+    this.staleIfErrorMs = isCache(opts.cache) ? 0 : (opts.cache?.staleIfErrorMs ?? 0);
+  }
+
+  stats(): ReturnType<NotaryResolver['stats']> {
+    const c = this.cache.stats();
+    return { cacheHits: c.hits, cacheMisses: c.misses, fetchErrors: c.errors, cacheEntries: this.cache.size };
+  }
+
+  sourceOf(ref: ImageReference, rule: TrustRule): string {
+    try {
+      return rule.trustDir ? `file://${resolvePath(rule.trustDir)}` : trustServerFor(ref, rule, this.env);
+    } catch {
+      return rule.server ?? `the default trust server for ${ref.domain}`;
+    }
+  }
+
+  async resolve(ref: ImageReference, rule: TrustRule, ro: ResolveOptions = {}): Promise<Result<Resolution>> {
+    let where: Lookup | undefined;
+    try {
+      const server = rule.trustDir ? `file://${resolvePath(rule.trustDir)}` : trustServerFor(ref, rule, this.env);
+      where = { gun: gunOf(ref), server, signers: rule.signers ?? DEFAULT_SIGNERS };
+      const { gun, signers } = where;
+      const { verifier, stale } = await this.verified(ref, rule, where, ro.signal);
+      const at = this.verifiedAt.get(verifier);
+      const select = (r: ImageReference) => selectResolution(verifier, r, gun, signers);
+      const r = rule.platforms === undefined && rule.pinPlatform === undefined ? select(ref) : await platformResolution(this.registryClient(), ref, rule, select, ro.signal);
+      if (stale !== undefined) this.debug(`${server} unreachable: answering ${gun} from trust data verified earlier (staleIfErrorSeconds)`);
+      return ok(stamped(r, at, stale));
+    } catch (e) {
+      let error = ro.signal?.aborted && where ? cancelled(where.gun, where.server, e) : toPinError(e);
+      if (!ro.signal?.aborted && where && rule.server === undefined && !rule.trustDir) error = defaultedServer(error, where.server, this.env);
+      return err(error.with({ image: ref.original }));
+    }
+  }
+
+  async flush(): Promise<void> {
+    await this.state?.flush();
+  }
+
+  async close(): Promise<void> {
+    const r = this.registry;
+    this.registry = undefined;
+    await Promise.all([this.sources.close(), r?.close()]);
+    // A TOFU/version write that failed fails the caller; the owner of the trust state flushes the rest.
+    await (this.ownState ? this.ownState.flush() : this.state?.stored());
+  }
+
+  /** The verified trust data for `at`, from the cache or loaded; `stale` says why it answered without the server. */
+  private async verified(ref: ImageReference, rule: TrustRule, at: Lookup, signal: AbortSignal | undefined): Promise<{ verifier: TrustVerifier; stale?: string }> {
+    const key = JSON.stringify([at.server, at.gun, ruleIds.idOf(rule, at.signers)]);
+    let stale: string | undefined;
+    const verifier = await this.cache.get(
+      key,
+      (loadSignal) => this.load(ref, rule, at, loadSignal),
+      (v) => {
+        const windowEnds = this.staleLoaded.get(v)?.until;
+        const exp = v.state().expires;
+        return windowEnds !== undefined && (exp === undefined || windowEnds < exp) ? windowEnds : exp;
+      },
+      signal,
+      (e) => (stale = toPinError(e).message),
+    );
+    return { verifier, stale: stale ?? this.staleLoaded.get(verifier)?.message };
+  }
+
+  /** Loads and verifies the trust data of `at` (a cache miss), remembering when, or why it is stale. */
+  private async load(ref: ImageReference, rule: TrustRule, { gun, server, signers }: Lookup, signal: AbortSignal): Promise<TrustVerifier> {
+    const onFetch: FetchTrustOptions['onFetch'] = this.opts.onFetch && ((role, byChecksum) => this.opts.onFetch!(gun, role, byChecksum));
+    const rootCAsParsed = this.rootCAsFor(rule);
+    this.debug(`loading trust data for ${gun} from ${server}`);
+    const started = this.now();
+    let staleBecause: StaleBecause | undefined;
+    const v = await loadTrust({
+      gun,
+      rule,
+      source: this.sources.sourceFor(ref, rule, server),
+      createVerifier: this.opts.createVerifier ?? createTufVerifier,
+      signers,
+      now: this.now(),
+      state: this.state,
+      // Vendored trustDir data is local already: only trust servers are cached on disk.
+      server: rule.trustDir ? undefined : server,
+      rootCAs: rootCAsParsed,
+      debug: this.debug,
+      onFetch,
+      signal,
+      staleIfErrorMs: this.staleIfErrorMs,
+      onStale: (e, until) => (staleBecause = { message: toPinError(e).message, until }),
+    });
+    if (staleBecause === undefined) this.verifiedAt.set(v, started);
+    else this.staleLoaded.set(v, staleBecause);
+    return v;
+  }
+
+  private rootCAsFor(rule: TrustRule): X509Certificate[] | undefined {
+    if (rule.rootCA === undefined) return undefined;
+    if (!this.rootCAs.has(rule.rootCA)) this.rootCAs.set(rule.rootCA, rootCAsOf(rule));
+    return this.rootCAs.get(rule.rootCA);
+  }
+
+  private registryClient(): RegistryClient {
+    if (this.opts.registry === undefined) {
       throw new PinError({ code: 'INTERNAL', message: 'a trust rule names platforms but the Notary resolver has no registry client', hint: 'report this bug' });
     }
-    return (registry ??= opts.registry());
-  };
-  // When each verifier's trust data was fetched (its load started): the age of a cached answer.
-  const verifiedAt = new WeakMap<TrustVerifier, Date>();
-  // Verifiers built from on-disk cached data because the server could not be reached: the transport error.
-  // A memory cache entry of such a verifier ends with its window (verifiedAt + staleIfErrorSeconds).
-  const staleLoaded = new WeakMap<TrustVerifier, { message: string; until: Date }>();
-  const staleIfErrorMs = isCache(opts.cache) ? 0 : (opts.cache?.staleIfErrorMs ?? 0);
-
-  function httpClientFor(ref: ImageReference, rule: TrustRule, server: string): HttpClient {
-    const key = JSON.stringify([rule.ca ?? null, rule.timeoutSeconds, rule.auth ?? null, hostOf(server), ref.domain]);
-    const existing = clients.get(key);
-    if (existing) return existing;
-    const credentials = resolveCredentials({
-      ...(rule.auth && { auth: rule.auth }),
-      hosts: [hostOf(server), ref.domain],
-      env,
-      ...(opts.homeDir !== undefined && { homeDir: opts.homeDir }),
-      debug,
-    });
-    const client = createHttpClient({
-      ...DEFAULT_TRANSPORT,
-      ...opts.http,
-      timeoutMs: rule.timeoutSeconds * 1000,
-      ...(rule.ca !== undefined && { ca: rule.ca }),
-      ...(credentials && { credentials }),
-      debug,
-    });
-    clients.set(key, client);
-    if (clients.size > MAX_HTTP_CLIENTS) {
-      const [oldKey, old] = clients.entries().next().value as [string, HttpClient];
-      clients.delete(oldKey);
-      void old.close().catch(() => {});
-    }
-    return client;
+    return (this.registry ??= this.opts.registry());
   }
+}
 
-  /** The metadata source for `server`, each fetch bounded by the server's limiter. */
-  function sourceFor(ref: ImageReference, rule: TrustRule, server: string): MetadataSource {
-    const inner = opts.sourceFor
-      ? opts.sourceFor(server, rule)
-      : rule.trustDir
-        ? createDirSource({ dir: rule.trustDir, maxMetadataBytes: rule.maxMetadataBytes })
-        : createHttpSource({ server, http: httpClientFor(ref, rule, server), maxMetadataBytes: rule.maxMetadataBytes });
-    return {
-      description: inner.description,
-      fetch: (gun, role, expected, fo) => limiter.run(server, () => inner.fetch(gun, role, expected, fo), fo?.signal),
-    };
-  }
-
-  function rootCAsFor(rule: TrustRule): X509Certificate[] | undefined {
-    if (rule.rootCA === undefined) return undefined;
-    if (!rootCAs.has(rule.rootCA)) rootCAs.set(rule.rootCA, rootCAsOf(rule));
-    return rootCAs.get(rule.rootCA);
-  }
-
-  return {
-    cache,
-    stats() {
-      const c = cache.stats();
-      return { cacheHits: c.hits, cacheMisses: c.misses, fetchErrors: c.errors, cacheEntries: cache.size };
-    },
-    sourceOf(ref, rule) {
-      try {
-        return rule.trustDir ? `file://${resolvePath(rule.trustDir)}` : trustServerFor(ref, rule, env);
-      } catch {
-        return rule.server ?? `the default trust server for ${ref.domain}`;
-      }
-    },
-    async resolve(ref, rule, ro = {}) {
-      let where: { gun: string; server: string } | undefined;
-      try {
-        const gun = gunOf(ref);
-        const signers = rule.signers ?? DEFAULT_SIGNERS;
-        const server = rule.trustDir ? `file://${resolvePath(rule.trustDir)}` : trustServerFor(ref, rule, env);
-        where = { gun, server };
-        const key = JSON.stringify([server, gun, identities.idOf(rule, signers)]);
-        let stale: string | undefined;
-        const verifier = await cache.get(
-          key,
-          (signal) => {
-            const onFetch: FetchTrustOptions['onFetch'] = opts.onFetch && ((role, byChecksum) => opts.onFetch!(gun, role, byChecksum));
-            const rootCAsParsed = rootCAsFor(rule);
-            debug(`loading trust data for ${gun} from ${server}`);
-            const started = now();
-            let staleBecause: { message: string; until: Date } | undefined;
-            return loadTrust({
-              gun,
-              rule,
-              source: sourceFor(ref, rule, server),
-              createVerifier: opts.createVerifier ?? createTufVerifier,
-              signers,
-              now: now(),
-              state,
-              // Vendored trustDir data is local already: only trust servers are cached on disk.
-              server: rule.trustDir ? undefined : server,
-              rootCAs: rootCAsParsed,
-              debug,
-              onFetch,
-              signal,
-              staleIfErrorMs,
-              onStale: (e, until) => (staleBecause = { message: toPinError(e).message, until }),
-            }).then((v) => (staleBecause === undefined ? verifiedAt.set(v, started) : staleLoaded.set(v, staleBecause), v));
-          },
-          (v) => {
-            const windowEnds = staleLoaded.get(v)?.until;
-            const exp = v.state().expires;
-            return windowEnds !== undefined && (exp === undefined || windowEnds < exp) ? windowEnds : exp;
-          },
-          ro.signal,
-          (e) => (stale = toPinError(e).message),
-        );
-        const at = verifiedAt.get(verifier);
-        stale ??= staleLoaded.get(verifier)?.message;
-        const stamp = (r: Resolution): Resolution => {
-          let out = at === undefined ? r : { ...r, verifiedAt: at };
-          if (stale !== undefined) {
-            debug(`${server} unreachable: answering ${gun} from trust data verified earlier (staleIfErrorSeconds)`);
-            out = { ...out, stale };
-          }
-          return out;
-        };
-        if (rule.platforms === undefined && rule.pinPlatform === undefined) return ok(stamp(selectResolution(verifier, ref, gun, signers)));
-        const select = (r: ImageReference) => selectResolution(verifier, r, gun, signers);
-        return ok(stamp(await platformResolution(registryClient(), ref, rule, select, ro.signal)));
-      } catch (e) {
-        let error = ro.signal?.aborted && where ? cancelled(where.gun, where.server, e) : toPinError(e);
-        if (!ro.signal?.aborted && where && rule.server === undefined && !rule.trustDir) error = defaultedServer(error, where.server, env);
-        return err(error.with({ image: ref.original }));
-      }
-    },
-    async flush() {
-      await state?.flush();
-    },
-    async close() {
-      const all = [...clients.values()];
-      clients.clear();
-      const r = registry;
-      registry = undefined;
-      await Promise.all([...all.map((c) => c.close()), r?.close()]);
-      // A TOFU/version write that failed fails the caller; the owner of the trust state flushes the rest.
-      await (ownState ? ownState.flush() : state?.stored());
-    },
-  };
+/** `r` with when its trust data was verified, and why it answered without the server (if it did). */
+function stamped(r: Resolution, at: Date | undefined, stale: string | undefined): Resolution {
+  let out = at === undefined ? r : { ...r, verifiedAt: at };
+  if (stale !== undefined) out = { ...out, stale };
+  return out;
 }

@@ -1,0 +1,46 @@
+/** Which rules load the same trust data: the rule part of a trust cache key. */
+import type { TrustRule } from '../../config/schema.js';
+
+/** The fields of a rule that change what is fetched or trusted (the cache key's rule identity). */
+export function ruleIdentity(rule: TrustRule, signers: readonly string[]): string {
+  return JSON.stringify([
+    rule.server ?? null,
+    rule.ca ?? null,
+    rule.rootKeys ?? null,
+    rule.rootCA ?? null,
+    rule.tofu,
+    rule.trustDir ?? null,
+    rule.auth ?? null,
+    rule.timeoutSeconds,
+    rule.maxMetadataBytes,
+    rule.maxDelegationDepth,
+    signers,
+  ]);
+}
+
+/**
+ * Small numbers for rule identities, so a trust cache key does not carry (or re-serialise on every
+ * lookup) a rule's pins and CA: one number per distinct identity, memoised per rule object (zod's
+ * parsed rules are never mutated; a reloaded config brings new objects). One registry per process
+ * ({@link ruleIds}), so the numbers mean the same in every trust cache (a cache may be shared by resolvers).
+ */
+function createRuleIdentities(): { idOf(rule: TrustRule, signers: readonly string[]): number } {
+  const ids = new Map<string, number>();
+  const perRule = new WeakMap<TrustRule, Map<readonly string[], number>>();
+  return {
+    idOf(rule, signers) {
+      let bySigners = perRule.get(rule);
+      if (bySigners === undefined) perRule.set(rule, (bySigners = new Map()));
+      let id = bySigners.get(signers);
+      if (id === undefined) {
+        const identity = ruleIdentity(rule, signers);
+        id = ids.get(identity);
+        if (id === undefined) ids.set(identity, (id = ids.size));
+        bySigners.set(signers, id);
+      }
+      return id;
+    },
+  };
+}
+
+export const ruleIds = createRuleIdentities();
