@@ -34,63 +34,10 @@ export interface MetricsOptions {
 }
 
 export function createMetrics(opts: MetricsOptions = {}): WebhookMetrics {
-  // Long but flat: one declaration per metric, then the recording functions.
   const registry = new Registry();
-  const requests = new Counter({
-    name: 'notary_pin_webhook_requests_total',
-    help: 'Admission requests answered, by outcome (allowed, denied, error) and reason',
-    labelNames: ['outcome', 'reason'] as const,
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: 'notary_pin_webhook_request_duration_seconds',
-    help: 'Time to answer an admission request, by outcome',
-    labelNames: ['outcome'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [registry],
-  });
-  const failures = new Counter({
-    name: 'notary_pin_webhook_image_failures_total',
-    help: 'Images that failed verification, by error code',
-    labelNames: ['code'] as const,
-    registers: [registry],
-  });
-  const images = new Counter({
-    name: 'notary_pin_webhook_images_total',
-    help: 'Images checked, by trust rule, outcome (verified, failed, not_enforced) and the enforcement they were under',
-    labelNames: ['rule', 'outcome', 'enforcement'] as const,
-    registers: [registry],
-  });
-  const staleImages = new Counter({
-    name: 'notary_pin_webhook_stale_images_total',
-    help: 'Images decided from trust data verified earlier because the trust server or registry could not be reached (spec.staleIfErrorSeconds), by trust rule',
-    labelNames: ['rule'] as const,
-    registers: [registry],
-  });
-  const fetchErrors = new Counter({
-    name: 'notary_pin_trust_fetch_errors_total',
-    help: 'Images whose trust data could not be fetched (TRUST_FETCH: connect, TLS, timeout, HTTP status)',
-    registers: [registry],
-  });
-  const inFlight = new Gauge({
-    name: 'notary_pin_webhook_in_flight_requests',
-    help: 'Admission requests being processed',
-    registers: [registry],
-  });
-  const tlsReloads = new Counter({
-    name: 'notary_pin_webhook_tls_reloads_total',
-    help: 'Serving certificate reloads',
-    labelNames: ['result'] as const,
-    registers: [registry],
-  });
-
-  const configReloads = new Counter({
-    name: 'notary_pin_webhook_config_reloads_total',
-    help: 'Policy (config file) reloads',
-    labelNames: ['result'] as const,
-    registers: [registry],
-  });
-
+  // Registration order is the order of the /metrics page.
+  const { requests, duration, failures, images, staleImages, fetchErrors } = reviewMetrics(registry);
+  const { inFlight, tlsReloads, configReloads } = serverMetrics(registry);
   if (opts.resolverStats !== undefined) mirrorResolverStats(registry, opts.resolverStats);
   const trustAge = new Histogram({
     name: 'notary_pin_webhook_trust_data_age_seconds',
@@ -130,6 +77,69 @@ export function createMetrics(opts: MetricsOptions = {}): WebhookMetrics {
     configReloads,
   };
   return metrics;
+}
+
+/** The metrics of answered reviews and the images in them, registered in `registry`. */
+function reviewMetrics(registry: Registry) {
+  const requests = new Counter({
+    name: 'notary_pin_webhook_requests_total',
+    help: 'Admission requests answered, by outcome (allowed, denied, error) and reason',
+    labelNames: ['outcome', 'reason'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'notary_pin_webhook_request_duration_seconds',
+    help: 'Time to answer an admission request, by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const failures = new Counter({
+    name: 'notary_pin_webhook_image_failures_total',
+    help: 'Images that failed verification, by error code',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  });
+  const images = new Counter({
+    name: 'notary_pin_webhook_images_total',
+    help: 'Images checked, by trust rule, outcome (verified, failed, not_enforced) and the enforcement they were under',
+    labelNames: ['rule', 'outcome', 'enforcement'] as const,
+    registers: [registry],
+  });
+  const staleImages = new Counter({
+    name: 'notary_pin_webhook_stale_images_total',
+    help: 'Images decided from trust data verified earlier because the trust server or registry could not be reached (spec.staleIfErrorSeconds), by trust rule',
+    labelNames: ['rule'] as const,
+    registers: [registry],
+  });
+  const fetchErrors = new Counter({
+    name: 'notary_pin_trust_fetch_errors_total',
+    help: 'Images whose trust data could not be fetched (TRUST_FETCH: connect, TLS, timeout, HTTP status)',
+    registers: [registry],
+  });
+  return { requests, duration, failures, images, staleImages, fetchErrors };
+}
+
+/** The server's own metrics (requests in flight, certificate and config reloads), registered in `registry`. */
+function serverMetrics(registry: Registry) {
+  const inFlight = new Gauge({
+    name: 'notary_pin_webhook_in_flight_requests',
+    help: 'Admission requests being processed',
+    registers: [registry],
+  });
+  const tlsReloads = new Counter({
+    name: 'notary_pin_webhook_tls_reloads_total',
+    help: 'Serving certificate reloads',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  const configReloads = new Counter({
+    name: 'notary_pin_webhook_config_reloads_total',
+    help: 'Policy (config file) reloads',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  return { inFlight, tlsReloads, configReloads };
 }
 
 /** The per-image metric labels of an outcome with a trust decision (none for excluded or unchecked fields). */
