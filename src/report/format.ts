@@ -61,84 +61,76 @@ function signerText(r: Resolution): string {
   return clean(`${r.signer ?? r.role}${platform}`);
 }
 
-/** One result per image use, plus results for errors that concern no single image. */
+/**
+ * One result per image use, plus results for errors that concern no single image. Optional fields
+ * may be undefined here: the results are JSON-normalised when written (manifest/write.ts).
+ */
 export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLookup, extra: readonly PinError[] = [], opts: ReportOptions = {}): KrmResult[] {
-  const results: KrmResult[] = [];
   const written = opts.written !== false;
-  for (const o of outcomes) {
-    const file = fileOf(o.use.resourceIndex);
-    const base = {
-      resourceRef: { ...o.use.resource }, // its own object: uses of one resource share theirs
-      ...(file && { file }),
-    };
-    const image = imageText(o.use.image);
-    switch (o.status) {
-      case 'failed':
-        results.push({
-          severity: 'error',
-          message: `${image}: ${errorText(o.error)}`,
-          ...base,
-          field: { path: o.use.field, currentValue: o.use.image },
-          tags: { code: o.error.code, ...(o.error.role && { role: o.error.role }) },
-        });
-        break;
-      case 'waived':
-        // Not enforced: the field is left as written and the run does not fail on it.
-        results.push({
-          severity: 'warning',
-          message: `${image}: NOT ENFORCED (${clean(o.why)}): ${errorText(o.error)}`,
-          ...base,
-          field: { path: o.use.field, currentValue: o.use.image },
-          tags: { code: o.error.code, outcome: 'not-enforced', enforcement: o.enforcement, rule: clean(o.rule), ...(o.error.role && { role: o.error.role }) },
-        });
-        break;
-      case 'unchecked':
-        results.push({
-          severity: 'warning',
-          message: `${image}: ${errorText(o.error)}`,
-          ...base,
-          field: { path: o.use.field, currentValue: o.use.image },
-          tags: { code: o.error.code },
-        });
-        break;
-      case 'excluded':
-        results.push({
-          severity: 'info',
-          message: `${image}: excluded by spec.exclude, left as is`,
-          ...base,
-          field: { path: o.use.field, currentValue: o.use.image },
-          tags: { outcome: 'excluded' },
-        });
-        break;
-      case 'pinned':
-        results.push(pinnedResult(o, image, base, written));
-        break;
-      case 'verified': {
-        const unverified = o.resolution.unverified !== undefined;
-        results.push({
-          severity: unverified || hasLogged(o.resolution) ? 'warning' : 'info',
-          message:
-            (unverified ? `${image}: digest admitted WITHOUT signature verification (${signedBy(o.resolution)})` : `${image}: digest signed by ${signedBy(o.resolution)}`) +
-            loggedText(o.resolution),
-          ...base,
-          field: { path: o.use.field, currentValue: o.use.image },
-          tags: { outcome: 'verified', ...resolutionTags(o.resolution) },
-        });
-        break;
-      }
-    }
+  return [...outcomes.map((o) => outcomeResult(o, fileOf, written)), ...extra.map(errorResult)];
+}
+
+type ResultBase = Pick<KrmResult, 'resourceRef' | 'file'>;
+
+function outcomeResult(o: ImageOutcome, fileOf: FileLookup, written: boolean): KrmResult {
+  const base: ResultBase = {
+    resourceRef: { ...o.use.resource }, // its own object: uses of one resource share theirs
+    file: fileOf(o.use.resourceIndex),
+  };
+  const image = imageText(o.use.image);
+  const field = { path: o.use.field, currentValue: o.use.image };
+  switch (o.status) {
+    case 'failed':
+      return { severity: 'error', message: `${image}: ${errorText(o.error)}`, ...base, field, tags: withRole({ code: o.error.code }, o.error) };
+    case 'waived':
+      // Not enforced: the field is left as written and the run does not fail on it.
+      return {
+        severity: 'warning',
+        message: `${image}: NOT ENFORCED (${clean(o.why)}): ${errorText(o.error)}`,
+        ...base,
+        field,
+        tags: withRole({ code: o.error.code, outcome: 'not-enforced', enforcement: o.enforcement, rule: clean(o.rule) }, o.error),
+      };
+    case 'unchecked':
+      return { severity: 'warning', message: `${image}: ${errorText(o.error)}`, ...base, field, tags: { code: o.error.code } };
+    case 'excluded':
+      return { severity: 'info', message: `${image}: excluded by spec.exclude, left as is`, ...base, field, tags: { outcome: 'excluded' } };
+    case 'pinned':
+      return pinnedResult(o, image, base, written);
+    case 'verified':
+      return verifiedResult(o, image, base);
   }
-  for (const e of extra) {
-    results.push({
-      severity: 'error',
-      message: errorText(e),
-      ...(e.resource && { resourceRef: e.resource }),
-      ...(e.field && { field: { path: e.field } }),
-      ...(e.file && { file: e.file }),
-      tags: { code: e.code },
-    });
-  }
-  return results;
+}
+
+/** `tags` with the error's role last, when it has one. */
+function withRole(tags: Record<string, string>, e: PinError): Record<string, string> {
+  if (e.role) tags.role = e.role;
+  return tags;
+}
+
+function verifiedResult(o: Extract<ImageOutcome, { status: 'verified' }>, image: string, base: ResultBase): KrmResult {
+  const unverified = o.resolution.unverified !== undefined;
+  return {
+    severity: unverified || hasLogged(o.resolution) ? 'warning' : 'info',
+    message:
+      (unverified ? `${image}: digest admitted WITHOUT signature verification (${signedBy(o.resolution)})` : `${image}: digest signed by ${signedBy(o.resolution)}`) +
+      loggedText(o.resolution),
+    ...base,
+    field: { path: o.use.field, currentValue: o.use.image },
+    tags: { outcome: 'verified', ...resolutionTags(o.resolution) },
+  };
+}
+
+/** The result of an error that concerns no single image (it may name a resource, field or file). */
+function errorResult(e: PinError): KrmResult {
+  return {
+    severity: 'error',
+    message: errorText(e),
+    resourceRef: e.resource,
+    field: e.field ? { path: e.field } : undefined,
+    file: e.file,
+    tags: { code: e.code },
+  };
 }
 
 /** Failed checks the policy only logs, or an answer from trust data verified earlier (staleIfErrorSeconds): a warning. */
@@ -167,7 +159,7 @@ function resolutionTags(r: Resolution): Record<string, string> {
 }
 
 /** The result of a pinned image; `written: false` when the run failed and the pin was not written. */
-function pinnedResult(o: Extract<ImageOutcome, { status: 'pinned' }>, image: string, base: Pick<KrmResult, 'resourceRef' | 'file'>, written: boolean): KrmResult {
+function pinnedResult(o: Extract<ImageOutcome, { status: 'pinned' }>, image: string, base: ResultBase, written: boolean): KrmResult {
   const by = signedBy(o.resolution);
   const tags = resolutionTags(o.resolution);
   const unverified = o.resolution.unverified !== undefined;
