@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { once } from 'node:events';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import type { Spec } from '../config/schema.js';
 import { toPinError } from '../errors/errors.js';
 import { errorLine } from '../report/format.js';
 import { VERSION } from './version.js';
@@ -108,16 +109,12 @@ async function runFunction(flags: FnFlags): Promise<number> {
   mark('start');
   const input = await readInput(flags.input, maxBytes);
   mark('read input');
-  const overrides = {
-    ...(flags.mode && { mode: flags.mode }),
-    ...(flags.reference && { reference: flags.reference }),
-  };
   const result = await runKrm(input, {
     resolverFor: (spec) => productionResolver(spec, process.env, trustStates),
     maxBytes,
-    ...(flags.config !== undefined && { configFile: flags.config }),
-    ...(flags.configBase !== undefined && { configBase: flags.configBase }),
-    ...(Object.keys(overrides).length > 0 && { overrides }),
+    configFile: flags.config,
+    configBase: flags.configBase,
+    overrides: overridesOf(flags),
     lock: flags.lockFile !== undefined ? { file: flags.lockFile, locked: flags.locked === true } : undefined,
   });
   if (!flags.quiet || result.exitCode !== 0) for (const line of result.stderr) process.stderr.write(`${line}\n`);
@@ -131,6 +128,17 @@ async function runFunction(flags: FnFlags): Promise<number> {
   return result.exitCode;
 }
 
+/**
+ * The spec fields `--mode`/`--reference` override, undefined when neither is given. A flag not given
+ * has no key at all: the overrides are spread over the spec, where an undefined value would erase it.
+ */
+function overridesOf(flags: FnFlags): Partial<Pick<Spec, 'mode' | 'reference'>> | undefined {
+  const o: Partial<Pick<Spec, 'mode' | 'reference'>> = {};
+  if (flags.mode) o.mode = flags.mode;
+  if (flags.reference) o.reference = flags.reference;
+  return Object.keys(o).length > 0 ? o : undefined;
+}
+
 export function buildProgram(): Command {
   const program = new Command('notary-pin')
     .description('Pin container images to the digests their Notary v1 (Docker Content Trust) trust data signs.')
@@ -138,44 +146,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  program
-    .command('fn', { isDefault: true })
-    .description('run as a KRM function: a ResourceList (or plain YAML stream) on stdin, the pinned result on stdout')
-    .option('-c, --config <file>', 'NotaryPin config file (required for plain streams; overrides functionConfig)')
-    .option('--config-base <dir>', "resolve relative paths in --config against this directory instead of the file's own (kustomize plugins get a temp copy of the config)")
-    .addOption(new Option('--mode <mode>', 'override spec.mode').choices(['pin', 'verify']))
-    .addOption(new Option('--reference <style>', 'override spec.reference').choices(['tag-and-digest', 'digest']))
-    .option('-i, --input <file>', 'read input from a file instead of stdin')
-    .option('-o, --output <file>', 'write output to a file instead of stdout')
-    .option('--max-input-bytes <n>', 'reject larger input (default: 16 MiB)', positiveInt)
-    .option('-q, --quiet', 'print the summary on stderr only when something failed')
-    .option('--lock-file <file>', 'write every image → digest, trust system, signer to this lock file after a successful run')
-    .option('--locked', 'with --lock-file: fail when an image resolves to another digest than the lock file says, or is not in it (the file is not written)')
-    .action(async (flags: FnFlags, cmd: Command) => {
-      if (flags.locked && flags.lockFile === undefined) cmd.error('error: --locked needs --lock-file <file>', { exitCode: 2, code: 'commander.usage' });
-      process.exitCode = await runFunction(flags);
-    });
-
-  program
-    .command('webhook')
-    .description('serve a validating admission webhook over HTTPS')
-    .requiredOption('-c, --config <file>', 'NotaryPin config file')
-    .requiredOption('--tls-cert-file <file>', 'serving certificate (PEM); reloaded when it changes')
-    .requiredOption('--tls-private-key-file <file>', 'serving key (PEM); reloaded when it changes')
-    .option('--port <port>', 'port to listen on', positiveInt, 8443)
-    .option('--host <host>', 'address to listen on', '0.0.0.0')
-    .option('--max-in-flight <n>', 'most reviews handled at once; beyond it 429 (the failurePolicy then denies)', positiveInt, 512)
-    .action(async (flags: { config: string; tlsCertFile: string; tlsPrivateKeyFile: string; port: number; host: string; maxInFlight: number }) => {
-      const { runWebhook } = await import('./webhook-command.js');
-      await runWebhook({
-        configPath: flags.config,
-        certFile: flags.tlsCertFile,
-        keyFile: flags.tlsPrivateKeyFile,
-        port: flags.port,
-        host: flags.host,
-        maxInFlight: flags.maxInFlight,
-      });
-    });
+  addFnCommand(program);
+  addWebhookCommand(program);
 
   // Loaded only when used: the revocation code (pkijs) would slow every start-up.
   program
@@ -200,6 +172,51 @@ export function buildProgram(): Command {
     });
 
   return program;
+}
+
+/** `notary-pin fn` (the default command): the KRM function. */
+function addFnCommand(program: Command): void {
+  program
+    .command('fn', { isDefault: true })
+    .description('run as a KRM function: a ResourceList (or plain YAML stream) on stdin, the pinned result on stdout')
+    .option('-c, --config <file>', 'NotaryPin config file (required for plain streams; overrides functionConfig)')
+    .option('--config-base <dir>', "resolve relative paths in --config against this directory instead of the file's own (kustomize plugins get a temp copy of the config)")
+    .addOption(new Option('--mode <mode>', 'override spec.mode').choices(['pin', 'verify']))
+    .addOption(new Option('--reference <style>', 'override spec.reference').choices(['tag-and-digest', 'digest']))
+    .option('-i, --input <file>', 'read input from a file instead of stdin')
+    .option('-o, --output <file>', 'write output to a file instead of stdout')
+    .option('--max-input-bytes <n>', 'reject larger input (default: 16 MiB)', positiveInt)
+    .option('-q, --quiet', 'print the summary on stderr only when something failed')
+    .option('--lock-file <file>', 'write every image → digest, trust system, signer to this lock file after a successful run')
+    .option('--locked', 'with --lock-file: fail when an image resolves to another digest than the lock file says, or is not in it (the file is not written)')
+    .action(async (flags: FnFlags, cmd: Command) => {
+      if (flags.locked && flags.lockFile === undefined) cmd.error('error: --locked needs --lock-file <file>', { exitCode: 2, code: 'commander.usage' });
+      process.exitCode = await runFunction(flags);
+    });
+}
+
+/** `notary-pin webhook`: the validating admission webhook. */
+function addWebhookCommand(program: Command): void {
+  program
+    .command('webhook')
+    .description('serve a validating admission webhook over HTTPS')
+    .requiredOption('-c, --config <file>', 'NotaryPin config file')
+    .requiredOption('--tls-cert-file <file>', 'serving certificate (PEM); reloaded when it changes')
+    .requiredOption('--tls-private-key-file <file>', 'serving key (PEM); reloaded when it changes')
+    .option('--port <port>', 'port to listen on', positiveInt, 8443)
+    .option('--host <host>', 'address to listen on', '0.0.0.0')
+    .option('--max-in-flight <n>', 'most reviews handled at once; beyond it 429 (the failurePolicy then denies)', positiveInt, 512)
+    .action(async (flags: { config: string; tlsCertFile: string; tlsPrivateKeyFile: string; port: number; host: string; maxInFlight: number }) => {
+      const { runWebhook } = await import('./webhook-command.js');
+      await runWebhook({
+        configPath: flags.config,
+        certFile: flags.tlsCertFile,
+        keyFile: flags.tlsPrivateKeyFile,
+        port: flags.port,
+        host: flags.host,
+        maxInFlight: flags.maxInFlight,
+      });
+    });
 }
 
 export async function main(argv: string[]): Promise<void> {
