@@ -129,30 +129,27 @@ const isPem = (s: string): boolean => s.includes('-----BEGIN');
 export function resolvePaths(spec: Spec, baseDir: string): Spec {
   const abs = (p: string | undefined): string | undefined => (p === undefined || isAbsolute(p) ? p : resolve(baseDir, p));
   const absFileOrPem = (p: string | undefined): string | undefined => (p === undefined || isPem(p) ? p : abs(p));
-  const absAuth = (a: AuthConfig): AuthConfig => ({
-    ...a,
-    ...(a.passwordFile !== undefined && { passwordFile: abs(a.passwordFile) }),
-    ...(a.dockerConfig !== undefined && { dockerConfig: abs(a.dockerConfig) }),
-  });
+  const absAuth = (a: AuthConfig): AuthConfig => ({ ...a, passwordFile: abs(a.passwordFile), dockerConfig: abs(a.dockerConfig) });
   return {
     ...spec,
-    ...(spec.cacheDir !== undefined && { cacheDir: abs(spec.cacheDir) }),
-    ...(spec.revocation?.bundleDir !== undefined && { revocation: { ...spec.revocation, bundleDir: abs(spec.revocation.bundleDir) } }),
+    cacheDir: abs(spec.cacheDir),
+    revocation: spec.revocation?.bundleDir === undefined ? spec.revocation : { ...spec.revocation, bundleDir: abs(spec.revocation.bundleDir) },
     registries: spec.registries.map((r) => ({ ...r, ca: absFileOrPem(r.ca), auth: r.auth === undefined ? undefined : absAuth(r.auth) })),
     trust: spec.trust.map((rule) => ({
       ...rule,
-      ...(rule.ca !== undefined && { ca: absFileOrPem(rule.ca) }),
-      ...(rule.rootCA !== undefined && { rootCA: absFileOrPem(rule.rootCA) }),
-      ...(rule.trustDir !== undefined && { trustDir: abs(rule.trustDir) }),
-      ...(rule.notation !== undefined && {
-        notation: {
-          ...rule.notation,
-          // an inline policy document is an object; a string is a file
-          trustPolicy: typeof rule.notation.trustPolicy === 'string' ? abs(rule.notation.trustPolicy) : rule.notation.trustPolicy,
-          trustStore: abs(rule.notation.trustStore),
-        },
-      }),
-      ...(rule.auth !== undefined && { auth: absAuth(rule.auth) }),
+      ca: absFileOrPem(rule.ca),
+      rootCA: absFileOrPem(rule.rootCA),
+      trustDir: abs(rule.trustDir),
+      notation:
+        rule.notation === undefined
+          ? undefined
+          : {
+              ...rule.notation,
+              // an inline policy document is an object; a string is a file
+              trustPolicy: typeof rule.notation.trustPolicy === 'string' ? abs(rule.notation.trustPolicy) : rule.notation.trustPolicy,
+              trustStore: abs(rule.notation.trustStore),
+            },
+      auth: rule.auth === undefined ? undefined : absAuth(rule.auth),
     })),
   };
 }
