@@ -118,15 +118,9 @@ export class PinError extends Error {
     });
   }
 
+  /** For JSON.stringify (logs): the fields not set are undefined, so they are left out. */
   toJSON(): Record<string, unknown> {
-    return {
-      code: this.code,
-      message: this.message,
-      ...(this.hint !== undefined && { hint: this.hint }),
-      ...(this.image !== undefined && { image: this.image }),
-      ...(this.role !== undefined && { role: this.role }),
-      ...(this.field !== undefined && { field: this.field }),
-    };
+    return { code: this.code, message: this.message, hint: this.hint, image: this.image, role: this.role, field: this.field };
   }
 }
 
