@@ -165,7 +165,7 @@ export function loadBundle(file: string, opts: LoadOptions = {}): LoadedBundle {
   const key = createHash('sha256').update(bytes).digest('hex').slice(0, 32);
   const cacheFile = join(dir, `${key}-${process.version}-${process.arch}.v8cache`);
   const cachedData = readCacheFile(cacheFile);
-  const script = new Script(wrap(bytes.toString('utf8')), { filename: file, ...(cachedData && { cachedData }) });
+  const script = new Script(wrap(bytes.toString('utf8')), { filename: file, cachedData });
   const cache: CacheOutcome = !cachedData ? 'miss' : script.cachedDataRejected ? 'rejected' : 'hit';
   if (cache !== 'hit' && (opts.writeCache ?? true)) {
     const write = () => {
