@@ -49,9 +49,9 @@ export async function anchorFor(
   const record = store ? await store.load(gun) : {};
   const anchor: RootAnchor = {
     tofu: rule.tofu && store !== undefined,
-    ...(rule.rootKeys?.length && { rootKeyIds: rule.rootKeys }),
-    ...(rootCAs?.length && { rootCAs }),
-    ...(rule.tofu && record.root !== undefined && { trustedRoot: record.root }),
+    rootKeyIds: rule.rootKeys?.length ? rule.rootKeys : undefined,
+    rootCAs: rootCAs?.length ? rootCAs : undefined,
+    trustedRoot: rule.tofu ? record.root : undefined,
   };
-  return { anchor, ...(record.versions !== undefined && { previous: record.versions }) };
+  return { anchor, previous: record.versions };
 }

@@ -285,7 +285,9 @@ export class TufRepoBuilder {
     for (const [tag, t] of this.targets.get(role) ?? []) {
       const hashes: Record<string, string> = { sha256: b64(Buffer.from(t.digest.slice(7), 'hex')) };
       if (t.sha512) hashes['sha512'] = b64(Buffer.from(t.sha512, 'hex'));
-      targets[tag] = { hashes, length: t.length, ...(t.custom !== undefined ? { custom: t.custom } : {}) };
+      const target: Record<string, unknown> = { hashes, length: t.length };
+      if (t.custom !== undefined) target.custom = t.custom; // canonical JSON writes every key it is given
+      targets[tag] = target;
     }
     const keys: Record<string, unknown> = {};
     const roles: unknown[] = [];
