@@ -15,7 +15,7 @@ import { createVerifier as createTufVerifier } from './tuf/verifier.js';
 import { createHttpClient, type HttpClient, type HttpClientOptions } from '../../http/client.js';
 import { resolveCredentials } from '../../http/credentials.js';
 import { rootCAsOf } from './anchor.js';
-import { createTrustCache, type TrustCache, type TrustCacheOptions } from './cache.js';
+import { createTtlCache, type TtlCache, type TtlCacheOptions } from '../../util/ttl-cache.js';
 import { loadTrust, type CreateVerifier, type FetchTrustOptions } from './load-trust.js';
 import { createFetchLimiter } from './fetch-limit.js';
 import { gunOf, hostOf, trustServerFor } from './servers.js';
@@ -76,7 +76,7 @@ export interface NotaryResolverOptions {
   /** Metadata fetches in flight per trust server, across all callers; default 32. */
   readonly maxFetchesPerServer?: number;
   /** A cache shared with other resolvers, or options for a new one. */
-  readonly cache?: TrustCache<TrustVerifier> | TrustCacheOptions;
+  readonly cache?: TtlCache<TrustVerifier> | TtlCacheOptions;
   readonly env?: NodeJS.ProcessEnv;
   /** Home directory for `~/.docker/config.json`; default os.homedir(). */
   readonly homeDir?: string;
@@ -94,7 +94,7 @@ export interface NotaryResolverOptions {
 }
 
 export interface NotaryResolver extends Resolver {
-  readonly cache: TrustCache<TrustVerifier>;
+  readonly cache: TtlCache<TrustVerifier>;
   /** Trust cache counters, for the webhook's metrics. */
   stats(): { cacheHits: number; cacheMisses: number; fetchErrors: number; cacheEntries: number };
   /** Waits for the trust state's writes still running (the metadata cache's too). */
@@ -117,8 +117,8 @@ const MAX_HTTP_CLIENTS = 64;
  */
 const DEFAULT_TRANSPORT = { connections: 4, pipelining: 64 } as const;
 
-function isCache(c: NotaryResolverOptions['cache']): c is TrustCache<TrustVerifier> {
-  return c !== undefined && typeof (c as TrustCache<TrustVerifier>).get === 'function';
+function isCache(c: NotaryResolverOptions['cache']): c is TtlCache<TrustVerifier> {
+  return c !== undefined && typeof (c as TtlCache<TrustVerifier>).get === 'function';
 }
 
 /** The fields of a rule that change what is fetched or trusted (the cache key's rule identity). */
@@ -213,7 +213,7 @@ export function createNotaryResolver(opts: NotaryResolverOptions): NotaryResolve
   const env = opts.env ?? process.env;
   const now = opts.now ?? (() => new Date());
   const debug = opts.debug ?? (() => {});
-  const cache = isCache(opts.cache) ? opts.cache : createTrustCache<TrustVerifier>({ isTransportError, ...opts.cache, now: () => now().getTime() });
+  const cache = isCache(opts.cache) ? opts.cache : createTtlCache<TrustVerifier>({ isTransportError, ...opts.cache, now: () => now().getTime() });
   const ownState = opts.trustState === undefined && opts.cacheDir ? openTrustState({ cacheDir: opts.cacheDir, debug }) : undefined;
   const state = opts.trustState ?? ownState;
   const limiter = createFetchLimiter(opts.maxFetchesPerServer ?? DEFAULT_FETCHES_PER_SERVER);
