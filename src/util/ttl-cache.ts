@@ -68,6 +68,7 @@ type Entry<V> =
 type Loaded<V> = { readonly value: V; readonly stale?: { readonly error: unknown } };
 
 export function createTtlCache<V>(opts: TtlCacheOptions = {}): TtlCache<V> {
+  // Long: one closure over the entries, flights and counters; each step is a small named inner function.
   const maxEntries = Math.max(1, opts.maxEntries ?? 1000);
   const ttlMs = opts.ttlMs ?? 60_000;
   const failureTtlMs = opts.failureTtlMs ?? 0;
