@@ -67,7 +67,8 @@ import { figureLines, HOSTILE_RATE, HOSTILE_REPOSITORIES, webhookBench, WEBHOOK_
 import { argoLikeInstall, deploymentBundle } from './inputs.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const DIST = join(ROOT, 'dist', 'notary-pin.mjs');
+/** The built CLI measured; NOTARY_PIN_BENCH_DIST=/path/to/dist/notary-pin.mjs measures another build (a before/after pair). */
+const DIST = process.env.NOTARY_PIN_BENCH_DIST ?? join(ROOT, 'dist', 'notary-pin.mjs');
 const GUNS = 50;
 const TAGS = 4;
 const RESOURCES = 2000;
