@@ -9,7 +9,8 @@ function figures(o: Partial<NotationFigures> = {}): NotationFigures {
   return {
     cold: [900, 1000, 1100],
     ratioPairs: { notation: [1000, 1200, 1300], notary: [800, 1000, 1000] },
-    delayed: { loopback: [1000, 1000, 1000], delayed: [1100, 1080, 1200] },
+    delayed: { undelayed: [1000, 1000, 1000], delayed: [1100, 1080, 1200] },
+    floor: [700, 650, 800],
     rttMs: 20,
     webhook: load(4, 2),
     webhookPinned: true,
@@ -26,12 +27,13 @@ describe('Notation bench rows', () => {
     expect(row(rows, 'Notation cold / Notary v1')).toEqual(['Notation cold / Notary v1 cold (paired runs)', '1.25× (1200 ms / 1000 ms)', '<= 1.5×', true]);
     expect(row(rows, 'Notation cold: wall time added')[1]).toBe('100 ms = 5.0 RTT');
     expect(row(rows, 'Notation cold: wall time added')[3]).toBe(true);
+    expect(row(rows, 'Notation: registry floor')[1]).toBe('700 ms (Notation cold 1000 ms includes node start-up and reading the bundle)');
     expect(row(rows, 'Notation webhook latency p50')[3]).toBe(true);
   });
 
   it('misses: ratio over 1.5×, over 6 round trips, p99 at 5 ms, server p99 unknown, errors', () => {
     const rows = notationRows(
-      figures({ ratioPairs: { notation: [1600], notary: [1000] }, delayed: { loopback: [1000], delayed: [1130] }, webhook: load(5, undefined, 1) }),
+      figures({ ratioPairs: { notation: [1600], notary: [1000] }, delayed: { undelayed: [1000], delayed: [1130] }, webhook: load(5, undefined, 1) }),
       2000, 50, 200,
     );
     expect(row(rows, 'Notation cold / Notary v1')[3]).toBe(false);

@@ -1,16 +1,18 @@
 /**
  * The Notation rows of `npm run bench`: the built CLI over a 2,000-resource bundle of
  * Notation-signed images (cold: a fresh process and an empty cacheDir), paired with Notary v1 cold
- * runs for the ratio and with runs through a delay proxy in front of the registry for the round
- * trips; and `notary-pin webhook` with a Notation config, warm, at 500 req/s.
+ * runs for the ratio, and through a delay proxy in front of the registry paired with runs through
+ * the same proxy without delay for the round trips; the registry's floor (bench/registry-floor.ts);
+ * and `notary-pin webhook` with a Notation config, warm, at 500 req/s.
  */
-import type { ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IsolatedLoadResult } from './load.js';
 import { runLoadIsolated } from './load.js';
 import { bundle, shuffled } from './bundle.js';
-import { notationConfigYaml, notationTrustPolicy, onHost, type NotationSetup } from './notation-setup.js';
+import { notationConfigYaml, notationTrustPolicy, onHost, type NotationImage, type NotationSetup } from './notation-setup.js';
 import { median, paired, pairedDifference, pairedRatio } from './stats.js';
 import { review, SERVER_HISTOGRAM, startWebhook, WEBHOOK_RATE, WEBHOOK_SECONDS, WEBHOOK_WARMUP_SECONDS } from './webhook.js';
 
@@ -43,7 +45,10 @@ export interface NotationFigures {
   readonly cold: number[];
   /** Notation cold runs paired with `notaryCold` (a second set, for the ratio). */
   readonly ratioPairs: { readonly notation: number[]; readonly notary: number[] };
-  readonly delayed: { readonly loopback: number[]; readonly delayed: number[] };
+  /** Runs through the delay proxy, paired with runs through a second proxy that does not delay. */
+  readonly delayed: { readonly undelayed: number[]; readonly delayed: number[] };
+  /** bench/registry-floor.ts: the run's registry requests alone, fetch time only. */
+  readonly floor: number[];
   readonly rttMs: number;
   readonly webhook: IsolatedLoadResult;
   readonly webhookPinned: boolean;
@@ -55,7 +60,7 @@ const ms = (x: number) => `${x.toFixed(0)} ms`;
 export function notationRows(f: NotationFigures, resources: number, repositories: number, images: number): Row[] {
   const cold = median(f.cold);
   const ratio = pairedRatio(f.ratioPairs.notary, f.ratioPairs.notation);
-  const added = pairedDifference(f.delayed.loopback, f.delayed.delayed);
+  const added = pairedDifference(f.delayed.undelayed, f.delayed.delayed);
   const rtts = added / f.rttMs;
   const wh = f.webhook;
   return [
@@ -66,7 +71,13 @@ export function notationRows(f: NotationFigures, resources: number, repositories
       '<= 1.5×',
       ratio <= 1.5,
     ],
-    [`Notation cold @ ${f.rttMs} ms RTT: wall`, `${ms(median(f.delayed.delayed))} (${ms(median(f.delayed.loopback))} at loopback)`, '', undefined],
+    [
+      'Notation: registry floor (the same requests by a bare client, nothing verified; fetch time only)',
+      `${ms(median(f.floor))} (Notation cold ${ms(cold)} includes node start-up and reading the bundle)`,
+      '',
+      undefined,
+    ],
+    [`Notation cold @ ${f.rttMs} ms RTT: wall`, `${ms(median(f.delayed.delayed))} (${ms(median(f.delayed.undelayed))} through the proxy without delay)`, '', undefined],
     [`Notation cold: wall time added by the ${f.rttMs} ms RTT`, `${added.toFixed(0)} ms = ${rtts.toFixed(1)} RTT`, '<= 6 RTT', rtts <= 6],
     [
       `Notation webhook @ ${WEBHOOK_RATE} req/s, ${WEBHOOK_SECONDS} s, warm: throughput`,
@@ -82,20 +93,24 @@ export function notationRows(f: NotationFigures, resources: number, repositories
 /** Measures everything the Notation rows need. */
 export async function notationBench(o: NotationBenchOptions): Promise<NotationFigures> {
   const { setup, work } = o;
-  const proxy = await o.startProxy(Number(o.registryHost.split(':').pop()), o.oneWayDelayMs);
-  const proxyHost = `127.0.0.1:${proxy.port}`;
+  const registryPort = Number(o.registryHost.split(':').pop());
+  const proxy = await o.startProxy(registryPort, o.oneWayDelayMs);
+  // The round trips are the difference to the same path without delay (the proxy's own work cancels out).
+  const zero = await o.startProxy(registryPort, 0);
+  const hosts = { loopback: o.registryHost, undelayed: `127.0.0.1:${zero.port}`, delayed: `127.0.0.1:${proxy.port}` };
   try {
     const policy = join(work, 'notation-trustpolicy.json');
-    await writeFile(policy, JSON.stringify(notationTrustPolicy([o.registryHost, proxyHost], setup.names)));
+    await writeFile(policy, JSON.stringify(notationTrustPolicy(Object.values(hosts), setup.names)));
     const images = shuffled(setup.images);
-    const inputs = { loopback: join(work, 'notation-bundle.yaml'), delayed: join(work, 'notation-bundle-delayed.yaml') };
+    const inputs = { loopback: join(work, 'notation-bundle.yaml'), undelayed: join(work, 'notation-bundle-undelayed.yaml'), delayed: join(work, 'notation-bundle-delayed.yaml') };
     await writeFile(inputs.loopback, bundle(images, o.resources));
-    await writeFile(inputs.delayed, bundle(onHost(images, proxyHost), o.resources));
+    await writeFile(inputs.undelayed, bundle(onHost(images, hosts.undelayed), o.resources));
+    await writeFile(inputs.delayed, bundle(onHost(images, hosts.delayed), o.resources));
     const output = join(work, 'notation-out.yaml');
-    const cold = (side: 'loopback' | 'delayed') => async (i: number) => {
+    const cold = (side: keyof typeof hosts) => async (i: number) => {
       const cacheDir = join(work, 'cache', `notation-${side}-${i}-${Math.random().toString(36).slice(2)}`);
       const config = join(work, `notation-${side}.yaml`);
-      const registryHost = side === 'loopback' ? o.registryHost : proxyHost;
+      const registryHost = hosts[side];
       await writeFile(config, notationConfigYaml({ registryHost, trustPolicy: policy, trustStore: setup.trustStore, cacheDir }));
       try {
         return (await o.runPin(config, inputs[side], output, o.resources)).wallMs;
@@ -105,21 +120,40 @@ export async function notationBench(o: NotationBenchOptions): Promise<NotationFi
     };
     o.log(`Notation cold vs Notary v1 cold, ${o.runs} pairs`);
     const [notation, notary] = await paired(o.runs, cold('loopback'), async (i) => (await o.notaryCold(i)).wallMs);
-    o.log(`Notation cold at loopback vs through a ${2 * o.oneWayDelayMs} ms RTT proxy in front of the registry, ${o.runs} pairs`);
-    const [loopback, delayed] = await paired(o.runs, cold('loopback'), cold('delayed'));
+    o.log(`Notation cold through a proxy in front of the registry, without delay vs at a ${2 * o.oneWayDelayMs} ms RTT, ${o.runs} pairs`);
+    const [undelayed, delayed] = await paired(o.runs, cold('undelayed'), cold('delayed'));
+    o.log(`Notation: the registry floor, ${o.runs} runs`);
+    const floor = await registryFloor(o, images);
     o.log(`Notation webhook: ${WEBHOOK_RATE} req/s for ${WEBHOOK_SECONDS} s`);
     const wh = await notationWebhook(o, policy, images);
     return {
-      cold: [...notation, ...loopback],
+      cold: notation,
       ratioPairs: { notation, notary },
-      delayed: { loopback, delayed },
+      delayed: { undelayed, delayed },
+      floor,
       rttMs: 2 * o.oneWayDelayMs,
       webhook: wh.result,
       webhookPinned: wh.pinned,
     };
   } finally {
     proxy.close();
+    zero.close();
   }
+}
+
+/** bench/registry-floor.ts `o.runs` times, each in a fresh process (60 s bound each). */
+async function registryFloor(o: NotationBenchOptions, images: readonly NotationImage[]): Promise<number[]> {
+  const file = join(o.work, 'notation-floor-images.json');
+  await writeFile(file, JSON.stringify(images.map((i) => ({ name: i.name, tag: i.tag }))));
+  const script = fileURLToPath(new URL('./registry-floor.ts', import.meta.url));
+  const out: number[] = [];
+  for (let i = 0; i < o.runs; i++) {
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--import', 'tsx', script, o.registryHost, file], { timeout: 60_000 }, (e, so) => (e ? reject(e) : resolve(so))),
+    );
+    out.push((JSON.parse(stdout) as { wallMs: number }).wallMs);
+  }
+  return out;
 }
 
 /** For `--hold`: a Notation config (cacheDir under `work`) and bundle to run by hand. */

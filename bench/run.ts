@@ -67,7 +67,8 @@ import { figureLines, HOSTILE_RATE, HOSTILE_REPOSITORIES, webhookBench, WEBHOOK_
 import { argoLikeInstall, deploymentBundle } from './inputs.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const DIST = join(ROOT, 'dist', 'notary-pin.mjs');
+/** The built CLI measured; NOTARY_PIN_BENCH_DIST=/path/to/dist/notary-pin.mjs measures another build (a before/after pair). */
+const DIST = process.env.NOTARY_PIN_BENCH_DIST ?? join(ROOT, 'dist', 'notary-pin.mjs');
 const GUNS = 50;
 const TAGS = 4;
 const RESOURCES = 2000;
@@ -76,7 +77,7 @@ const ONE_WAY_DELAY_MS = 10;
 const RTT_MS = 2 * ONE_WAY_DELAY_MS;
 const RUNS = 7;
 /** Pairs per Notation comparison (each side a whole CLI run). */
-const NOTATION_RUNS = 5;
+const NOTATION_RUNS = 7;
 const COLD_START_RUNS = 10;
 /** spec.concurrency for the bench runs: undefined = the product's default. */
 const CONCURRENCY: number | undefined = undefined;
@@ -313,7 +314,7 @@ async function main(): Promise<void> {
       });
     };
     const notationNote = (pinnedCpus: boolean) =>
-      `Notation: ${NOTATION_REPOSITORIES} repositories × ${NOTATION_TAGS} tags in the same docker-registry (distribution 2.8, plain HTTP on 127.0.0.1, no referrers API), each image signed once (JWS, RSA-2048 leaf under a test root and intermediate, test/support/notation/signer.ts) and stored as notation 1.x does (signature manifest + \`sha256-<hex>\` referrers tag index); strict trust policy with exact registry scopes, trust store in notation's layout; bundle of the same shape (${RESOURCES} Deployments, shuffled); cold = fresh process, empty cacheDir; the ratio is the median of ${NOTATION_RUNS} paired Notation/Notary v1 cold runs; the RTT rows put bench/delay-proxy.ts in front of the registry (the images then name the proxy's host), paired with loopback runs; the webhook: verify mode, warmed with every image, ${pinnedCpus ? 'webhook on CPU 1, generators on CPU 0 (taskset)' : 'not pinned to CPUs (no taskset)'}`;
+      `Notation: ${NOTATION_REPOSITORIES} repositories × ${NOTATION_TAGS} tags in the same docker-registry (distribution 2.8, plain HTTP on 127.0.0.1, no referrers API), each image signed once (JWS, RSA-2048 leaf under a test root and intermediate, test/support/notation/signer.ts) and stored as notation 1.x does (signature manifest + \`sha256-<hex>\` referrers tag index); strict trust policy with exact registry scopes, trust store in notation's layout; bundle of the same shape (${RESOURCES} Deployments, shuffled); cold = fresh process, empty cacheDir; the ratio is the median of ${NOTATION_RUNS} paired Notation/Notary v1 cold runs; the RTT rows put bench/delay-proxy.ts in front of the registry (the images then name the proxy's host), each run paired with one through a second proxy that does not delay, so only the round trips differ; the registry floor is bench/registry-floor.ts (the same requests by a bare client, fetch time only, median of ${NOTATION_RUNS} fresh processes); the webhook: verify mode, warmed with every image, ${pinnedCpus ? 'webhook on CPU 1, generators on CPU 0 (taskset)' : 'not pinned to CPUs (no taskset)'}`;
     if (notationOnly) {
       const f = await runNotationBench();
       const rows = notationRows(f, RESOURCES, NOTATION_REPOSITORIES, notation!.images.length);

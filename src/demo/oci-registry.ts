@@ -175,7 +175,8 @@ class Registry {
   }
 
   private referrers(req: IncomingMessage, res: ServerResponse, name: string, subject: string, query: URLSearchParams): void {
-    if (this.opts.referrersApi === false) return error(res, 404, 'NAME_UNKNOWN');
+    // A registry without the API has no such route: distribution 2.x answers its plain 404 page.
+    if (this.opts.referrersApi === false) return send(res, 404, '404 page not found\n', { 'content-type': 'text/plain; charset=utf-8' });
     const r = this.repos.get(name);
     let all: Record<string, unknown>[] = [];
     for (const [d, m] of r?.manifests ?? []) {

@@ -19,6 +19,7 @@ import type { Credentials } from './credentials.js';
 import { TRUST_PROFILE, errCode, redactUrl, statusError, tooLargeError, transportError, type HttpErrorProfile } from './errors.js';
 import { TokenCache, basicHeader, mayCarrySecrets, type Exchange } from './token.js';
 import { loadPemSource } from './tls.js';
+import { deadline } from '../util/deadline.js';
 
 export { redactUrl } from './errors.js';
 
@@ -164,7 +165,6 @@ class UndiciHttpClient implements HttpClient {
     throw statusError(this.profile, 'GET', new URL(url), res.status, res.sentAuth, this.creds?.source);
   }
 
-  // The auth state machine: at most one fresh token and one Basic attempt per request.
   async request(url: string, o: RequestOptions): Promise<HttpResponse> {
     const method = o.method ?? 'GET';
     let u: URL;
@@ -176,8 +176,16 @@ class UndiciHttpClient implements HttpClient {
     if (u.protocol !== 'https:' && u.protocol !== 'http:') {
       throw new PinError({ code: this.profile.fetch, message: `unsupported URL scheme ${u.protocol} in ${redactUrl(u)}` });
     }
-    const deadline = AbortSignal.timeout(this.timeoutMs);
-    const signal = o.signal ? AbortSignal.any([deadline, o.signal]) : deadline;
+    const d = deadline(this.timeoutMs, o.signal);
+    try {
+      return await this.authenticated(method, u, o, d.signal);
+    } finally {
+      d.done();
+    }
+  }
+
+  // The auth state machine: at most one fresh token and one Basic attempt per request.
+  private async authenticated(method: 'GET' | 'HEAD', u: URL, o: RequestOptions, signal: AbortSignal): Promise<HttpResponse> {
     const ctx = { method, url: u, timeoutMs: this.timeoutMs, callerSignal: o.signal, signal };
     let authorization = o.anonymous ? undefined : this.preemptiveAuthorization(u, o.scope);
     let freshToken = false;

@@ -13,8 +13,9 @@ import { digestOf, matchesDigest, parseDigest } from './digest.js';
 import { listReferrers } from './referrers.js';
 import { MANIFEST_ACCEPT, contentType, isManifestMediaType, parseJsonBytes, validateManifest } from './schemas.js';
 import {
-  apiUrl, callSignal, checkDeadline, checkDigest, checkReference, checkRepo, fail, header, httpError, inContext, type Target,
+  apiUrl, checkDeadline, checkDigest, checkReference, checkRepo, fail, header, httpError, inContext, type Target,
 } from './target.js';
+import { withDeadline } from '../util/deadline.js';
 import type { Descriptor, FetchedManifest, ReferrersOptions, RegistryClient, RepositoryRef, RequestOptions } from './types.js';
 
 export interface RegistryClientOptions {
@@ -80,7 +81,7 @@ class OciRegistryClient implements RegistryClient {
       debug: this.debug,
       now: this.opts.now,
     });
-    const t: Target = { cfg, http, base: registryBaseUrl(cfg), debug: this.debug };
+    const t: Target = { cfg, http, base: registryBaseUrl(cfg), debug: this.debug, now: this.opts.now ?? Date.now };
     this.targets.set(key, t);
     return t;
   }
@@ -94,12 +95,13 @@ class OciRegistryClient implements RegistryClient {
     const kind = checkReference(repo, reference);
     const t = this.target(repo.host);
     const ms = this.deadlineMs(t);
-    const signal = callSignal(ms, opts.signal);
     try {
-      const fromHead = await this.head(t, repo, reference, kind, signal);
-      if (fromHead) return fromHead;
-      checkDeadline(signal, repo, reference, ms);
-      return (await this.getManifest(t, repo, reference, kind === 'digest' ? reference : undefined, t.cfg.maxManifestBytes, signal)).descriptor;
+      return await withDeadline(ms, opts.signal, async (signal) => {
+        const fromHead = await this.head(t, repo, reference, kind, signal);
+        if (fromHead) return fromHead;
+        checkDeadline(signal, repo, reference, ms);
+        return (await this.getManifest(t, repo, reference, kind === 'digest' ? reference : undefined, t.cfg.maxManifestBytes, signal)).descriptor;
+      });
     } catch (e) {
       throw inContext(e, repo, reference);
     }
@@ -164,7 +166,7 @@ class OciRegistryClient implements RegistryClient {
     const t = this.target(repo.host);
     const cap = Math.min(opts.maxBytes ?? t.cfg.maxManifestBytes, t.cfg.maxManifestBytes);
     try {
-      return await this.getManifest(t, repo, digest, digest, cap, callSignal(this.deadlineMs(t), opts.signal));
+      return await withDeadline(this.deadlineMs(t), opts.signal, (signal) => this.getManifest(t, repo, digest, digest, cap, signal));
     } catch (e) {
       throw inContext(e, repo, digest);
     }
@@ -180,7 +182,7 @@ class OciRegistryClient implements RegistryClient {
         `raise spec.registries[].maxBlobBytes for ${repo.host} if it is legitimately that large`);
     }
     try {
-      const body = await this.getBlob(t, repo, desc, callSignal(this.deadlineMs(t), opts.signal));
+      const body = await withDeadline(this.deadlineMs(t), opts.signal, (signal) => this.getBlob(t, repo, desc, signal));
       if (body.length !== desc.size) {
         throw fail('REGISTRY_MALFORMED', repo, desc.digest, `the blob is ${body.length} bytes, its descriptor says ${desc.size}`);
       }
@@ -225,7 +227,7 @@ class OciRegistryClient implements RegistryClient {
     const t = this.target(repo.host);
     const ms = this.deadlineMs(t);
     try {
-      return await listReferrers(t, repo, subjectDigest, opts, callSignal(ms, opts.signal), ms);
+      return await withDeadline(ms, opts.signal, (signal) => listReferrers(t, repo, subjectDigest, opts, signal, ms));
     } catch (e) {
       throw inContext(e, repo, `referrers of ${subjectDigest}`);
     }

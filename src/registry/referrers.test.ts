@@ -5,6 +5,7 @@ import { addToReferrersTag, pushImage, pushSignature, sha256 } from '../../test/
 import { createRegistryClient } from './client.js';
 import { RegistryConfigSchema } from './config.js';
 import { MediaTypes, type Descriptor, type RegistryClient } from './types.js';
+import { NO_REFERRERS_API_MS } from './target.js';
 
 const regs: OciRegistry[] = [];
 const clients: RegistryClient[] = [];
@@ -12,7 +13,7 @@ afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
   await Promise.all(regs.splice(0).map((r) => r.close()));
 });
-async function setup(o: OciRegistryOptions = {}, debug?: (m: string) => void, callDeadlineMs?: number) {
+async function setup(o: OciRegistryOptions = {}, debug?: (m: string) => void, callDeadlineMs?: number, now?: () => number) {
   const reg = await startOciRegistry(o);
   regs.push(reg);
   const c = createRegistryClient({
@@ -21,6 +22,7 @@ async function setup(o: OciRegistryOptions = {}, debug?: (m: string) => void, ca
     homeDir: '/nonexistent',
     debug,
     callDeadlineMs,
+    now,
   });
   clients.push(c);
   const img = await pushImage({ url: reg.url }, 'app', 'v1');
@@ -194,6 +196,34 @@ describe('referrers tag schema fallback (registry without the referrers API)', (
     const got = await c.referrers(repo, img.digest, { artifactType: SIG });
     expect(got.map((d) => d.digest)).toEqual([sig.digest]);
     expect(overlapped).toBe(true);
+  });
+
+  it("after the registry's plain 404 on the API, reads only the referrers tag until NO_REFERRERS_API_MS passed", async () => {
+    let clock = 1_000_000;
+    const { reg, c, img, repo } = await setup({ referrersApi: false }, undefined, undefined, () => clock);
+    const other = await pushImage({ url: reg.url }, 'app', 'v2');
+    const sig = await pushSignature({ url: reg.url }, 'app', other, { form: 'artifactType', envelope: Buffer.from('jws-2') });
+    const apiAsks = () => reg.requests.filter((r) => r.url.startsWith('/v2/app/referrers/')).length;
+    expect(await c.referrers(repo, img.digest, { artifactType: SIG })).toEqual([]);
+    expect(apiAsks()).toBe(1);
+    expect((await c.referrers(repo, other.digest, { artifactType: SIG })).map((d) => d.digest)).toEqual([sig.digest]);
+    expect(apiAsks()).toBe(1); // the tag only
+    clock += NO_REFERRERS_API_MS;
+    await c.referrers(repo, other.digest, { artifactType: SIG });
+    expect(apiAsks()).toBe(2); // asked again: a registry may gain the API
+  });
+
+  it('keeps asking the API after a JSON 404 (an OCI error such as NAME_UNKNOWN says nothing about the API)', async () => {
+    const { reg, c, img, repo } = await setup({
+      hook: async (req, res) => {
+        if (!req.url?.startsWith('/v2/app/referrers/')) return false;
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: 'x' }] }));
+        return true;
+      },
+    });
+    await c.referrers(repo, img.digest, { artifactType: SIG });
+    await c.referrers(repo, img.digest, { artifactType: SIG });
+    expect(reg.requests.filter((r) => r.url.startsWith('/v2/app/referrers/'))).toHaveLength(2);
   });
 
   it('refuses a malformed fallback index and bounds its entries', async () => {

@@ -7,7 +7,7 @@
 import type { HttpResponse } from '../http/client.js';
 import { digestOf, parseDigest, referrersTag } from './digest.js';
 import { MANIFEST_ACCEPT, OciIndexSchema, contentType, parseJsonBytes, toDescriptor } from './schemas.js';
-import { apiUrl, checkDeadline, fail, header, httpError, type Target } from './target.js';
+import { NO_REFERRERS_API_MS, apiUrl, checkDeadline, fail, header, httpError, type Target } from './target.js';
 import { MediaTypes, type Descriptor, type ReferrersOptions, type RepositoryRef } from './types.js';
 
 export const DEFAULT_MAX_REFERRERS = 1000;
@@ -26,6 +26,8 @@ export async function listReferrers(
 ): Promise<Descriptor[]> {
   const l: Listing = { repo, subject, ref: `referrers of ${subject}`, maxEntries: opts.maxEntries ?? DEFAULT_MAX_REFERRERS, seen: 0 };
   const maxPages = opts.maxPages ?? DEFAULT_MAX_PAGES;
+  // A registry that just answered the API with 404 has none (the API is registry-wide): the tag only.
+  if (t.noReferrersApiUntil !== undefined && t.now() < t.noReferrersApiUntil) return fallbackTag(t, l, opts, signal);
   const first = new URL(apiUrl(t, repo, 'referrers', subject));
   if (opts.artifactType !== undefined) first.searchParams.set('artifactType', opts.artifactType);
   // Until the registry has answered the API, read the referrers tag beside it (its own entry
@@ -43,6 +45,9 @@ export async function listReferrers(
     visited.add(url.href);
     const res = await get(t, repo, url.href, signal);
     if (res.status === 404 && page === 0) {
+      // A registry without the route answers a plain 404 page; one with the API may answer 404 with
+      // an OCI error (an unknown repository): only the first says the API is missing.
+      if (t.referrersApi !== true && !/json/i.test(header(res, 'content-type') ?? '')) t.noReferrersApiUntil = t.now() + NO_REFERRERS_API_MS;
       t.debug(`${repo.host}/${repo.name}: no referrers API (404); reading the referrers tag ${referrersTag(subject)}`);
       return tagRead ?? fallbackTag(t, l, opts, signal);
     }

@@ -18,7 +18,13 @@ export interface Target {
   readonly debug: (m: string) => void;
   /** True once the registry answered the referrers API: the referrers tag is no longer read beside it. */
   referrersApi?: boolean;
+  /** Set when the registry answered the referrers API with 404: until then (ms) only the referrers tag is read. */
+  noReferrersApiUntil?: number;
+  readonly now: () => number;
 }
+
+/** How long a registry's 404 on the referrers API is believed before the API is asked again. */
+export const NO_REFERRERS_API_MS = 5 * 60_000;
 
 /** Distribution spec "name" grammar: path components of lower-case alphanumerics and separators. */
 const NAME = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
@@ -57,12 +63,6 @@ export function checkDigest(repo: RepositoryRef, digest: string): void {
       hint: 'pass a digest as the registry reports it',
     });
   }
-}
-
-/** A signal that fires at the per-call deadline or when the caller's signal does. */
-export function callSignal(deadlineMs: number, signal?: AbortSignal): AbortSignal {
-  const d = AbortSignal.timeout(deadlineMs);
-  return signal ? AbortSignal.any([d, signal]) : d;
 }
 
 /** Throws when the call's deadline passed (the HTTP layer words its own timeouts). */

@@ -14,7 +14,7 @@ import type { TrustVerifier } from './tuf/verifier-contract.js';
 import { createVerifier as createTufVerifier } from './tuf/verifier.js';
 import type { HttpClientOptions } from '../../http/client.js';
 import { rootCAsOf } from './anchor.js';
-import { createTrustCache, type TrustCache, type TrustCacheOptions } from './cache.js';
+import { createTtlCache, type TtlCache, type TtlCacheOptions } from '../../util/ttl-cache.js';
 import { loadTrust, type CreateVerifier, type FetchTrustOptions } from './load-trust.js';
 import { createFetchLimiter } from './fetch-limit.js';
 import { gunOf, trustServerFor } from './servers.js';
@@ -77,7 +77,7 @@ export interface NotaryResolverOptions {
   /** Metadata fetches in flight per trust server, across all callers; default 32. */
   readonly maxFetchesPerServer?: number;
   /** A cache shared with other resolvers, or options for a new one. */
-  readonly cache?: TrustCache<TrustVerifier> | TrustCacheOptions;
+  readonly cache?: TtlCache<TrustVerifier> | TtlCacheOptions;
   readonly env?: NodeJS.ProcessEnv;
   /** Home directory for `~/.docker/config.json`; default os.homedir(). */
   readonly homeDir?: string;
@@ -95,7 +95,7 @@ export interface NotaryResolverOptions {
 }
 
 export interface NotaryResolver extends Resolver {
-  readonly cache: TrustCache<TrustVerifier>;
+  readonly cache: TtlCache<TrustVerifier>;
   /** Trust cache counters, for the webhook's metrics. */
   stats(): { cacheHits: number; cacheMisses: number; fetchErrors: number; cacheEntries: number };
   /** Waits for the trust state's writes still running (the metadata cache's too). */
@@ -107,8 +107,8 @@ export interface NotaryResolver extends Resolver {
   close(): Promise<void>;
 }
 
-function isCache(c: NotaryResolverOptions['cache']): c is TrustCache<TrustVerifier> {
-  return c !== undefined && typeof (c as TrustCache<TrustVerifier>).get === 'function';
+function isCache(c: NotaryResolverOptions['cache']): c is TtlCache<TrustVerifier> {
+  return c !== undefined && typeof (c as TtlCache<TrustVerifier>).get === 'function';
 }
 
 function unsigned(message: string, gun: string, signers: readonly string[]): PinError {
@@ -173,7 +173,7 @@ interface Lookup {
 }
 
 class NotaryTrustResolver implements NotaryResolver {
-  readonly cache: TrustCache<TrustVerifier>;
+  readonly cache: TtlCache<TrustVerifier>;
   private readonly env: NodeJS.ProcessEnv;
   private readonly now: () => Date;
   private readonly debug: (message: string) => void;
@@ -196,7 +196,7 @@ class NotaryTrustResolver implements NotaryResolver {
     this.env = opts.env ?? process.env;
     const now = (this.now = opts.now ?? (() => new Date()));
     this.debug = opts.debug ?? (() => {});
-    this.cache = isCache(opts.cache) ? opts.cache : createTrustCache<TrustVerifier>({ isTransportError, ...opts.cache, now: () => now().getTime() });
+    this.cache = isCache(opts.cache) ? opts.cache : createTtlCache<TrustVerifier>({ isTransportError, ...opts.cache, now: () => now().getTime() });
     this.ownState = opts.trustState === undefined && opts.cacheDir ? openTrustState({ cacheDir: opts.cacheDir, debug: this.debug }) : undefined;
     this.state = opts.trustState ?? this.ownState;
     const limiter = createFetchLimiter(opts.maxFetchesPerServer ?? DEFAULT_FETCHES_PER_SERVER);

@@ -19,7 +19,7 @@ import type {
   VerifySignature,
 } from './contracts.js';
 import { noneVerified, unsigned, type SignatureFailure } from './messages.js';
-import { createVerdictCache, type VerdictCache } from './verdict-cache.js';
+import { createTtlCache, type TtlCache } from '../../util/ttl-cache.js';
 import { fetchIndex, selectPlatform } from '../../registry/platform.js';
 import { pinPlatformOf, verifyIndexPlatforms, verifyPinnedPlatform, type PlatformContext, type PlatformVerdict } from '../platforms.js';
 
@@ -100,9 +100,9 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
     isTransportError: isRegistryTransportError,
     now: clockMs,
   };
-  const verdicts: VerdictCache<VerifiedSignature> = createVerdictCache(cacheOpts);
+  const verdicts: TtlCache<VerifiedSignature> = createTtlCache(cacheOpts);
   // Tags move: a tag's descriptor is reused for the TTL only (a digest's too, keyed `repo@digest`).
-  const tags: VerdictCache<Descriptor> = createVerdictCache(cacheOpts);
+  const tags: TtlCache<Descriptor> = createTtlCache(cacheOpts);
   const trusts = new WeakMap<NotationRule, Promise<NotationTrust>>();
   const ruleIds = new Map<string, number>();
   const ruleIdOf = new WeakMap<NotationRule, number>();

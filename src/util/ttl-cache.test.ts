@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createTrustCache } from './cache.js';
+import { createTtlCache } from './ttl-cache.js';
 
 const later = (ms: number) => new Date(Date.now() + ms);
 
-describe('trust cache', () => {
+describe('ttl cache', () => {
   it('shares one load among concurrent gets (single flight)', async () => {
-    const c = createTrustCache<number>();
+    const c = createTtlCache<number>();
     let loads = 0;
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
@@ -25,7 +25,7 @@ describe('trust cache', () => {
   });
 
   it('counts failed loads as errors and does not keep them', async () => {
-    const c = createTrustCache<number>();
+    const c = createTtlCache<number>();
     await expect(c.get('k', () => Promise.reject(new Error('down')), () => undefined)).rejects.toThrow('down');
     expect(await c.get('k', async () => 7, () => later(1e6))).toBe(7);
     expect(c.stats()).toEqual({ hits: 0, misses: 2, errors: 1, stale: 0 });
@@ -33,7 +33,7 @@ describe('trust cache', () => {
 
   it('evicts after the TTL', async () => {
     let t = 0;
-    const c = createTrustCache<number>({ ttlMs: 1000, now: () => t });
+    const c = createTtlCache<number>({ ttlMs: 1000, now: () => t });
     let loads = 0;
     const load = async () => ++loads;
     await c.get('k', load, () => new Date(1e12));
@@ -43,9 +43,9 @@ describe('trust cache', () => {
     expect(await c.get('k', load, () => new Date(1e12))).toBe(2);
   });
 
-  it('evicts at the earliest role expiry when that is sooner than the TTL', async () => {
+  it('evicts at the signed expiry when that is sooner than the TTL', async () => {
     let t = 0;
-    const c = createTrustCache<number>({ ttlMs: 60_000, now: () => t });
+    const c = createTtlCache<number>({ ttlMs: 60_000, now: () => t });
     let loads = 0;
     const load = async () => ++loads;
     await c.get('k', load, () => new Date(500));
@@ -55,8 +55,46 @@ describe('trust cache', () => {
     expect(await c.get('k', load, () => new Date(1e12))).toBe(2);
   });
 
+  it('ttlMs 0: never reused, but concurrent gets still share one load', async () => {
+    const c = createTtlCache<number>({ ttlMs: 0 });
+    let loads = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const load = async () => (await gate, ++loads);
+    const both = [c.get('k', load, () => undefined), c.get('k', load, () => undefined)];
+    release();
+    expect(await Promise.all(both)).toEqual([1, 1]);
+    expect(c.size).toBe(0);
+    expect(await c.get('k', load, () => undefined)).toBe(2);
+  });
+
+  it('a load that throws before its first await fails its callers only; the next get loads again', async () => {
+    const c = createTtlCache<number>();
+    const boom = (): Promise<number> => {
+      throw new Error('bad rule');
+    };
+    await expect(c.get('k', boom, () => undefined)).rejects.toThrow('bad rule');
+    expect(await c.get('k', async () => 3, () => undefined)).toBe(3);
+    expect(c.stats()).toEqual({ hits: 0, misses: 2, errors: 1, stale: 0 });
+  });
+
+  it('delete and clear drop held entries', async () => {
+    const c = createTtlCache<string>();
+    let loads = 0;
+    const get = (k: string) => c.get(k, async () => `${k}${++loads}`, () => undefined);
+    await get('a');
+    await get('b');
+    c.delete('a');
+    expect(c.size).toBe(1);
+    expect(await get('a')).toBe('a3');
+    expect(await get('b')).toBe('b2');
+    c.clear();
+    expect(c.size).toBe(0);
+    expect(await get('b')).toBe('b4');
+  });
+
   it('is LRU-bounded', async () => {
-    const c = createTrustCache<string>({ maxEntries: 2 });
+    const c = createTtlCache<string>({ maxEntries: 2 });
     const loads: string[] = [];
     const get = (k: string) => c.get(k, async () => (loads.push(k), k), () => later(1e6));
     await get('a');
@@ -75,12 +113,12 @@ describe('trust cache', () => {
       n++;
       throw new Error('down');
     };
-    const c = createTrustCache<number>();
+    const c = createTtlCache<number>();
     await expect(c.get('k', fail, () => undefined)).rejects.toThrow('down');
     await expect(c.get('k', fail, () => undefined)).rejects.toThrow('down');
     expect(n).toBe(2);
     let t = 0;
-    const brief = createTrustCache<number>({ failureTtlMs: 100, now: () => t });
+    const brief = createTtlCache<number>({ failureTtlMs: 100, now: () => t });
     n = 0;
     await expect(brief.get('k', fail, () => undefined)).rejects.toThrow('down');
     await expect(brief.get('k', fail, () => undefined)).rejects.toThrow('down');
@@ -91,7 +129,7 @@ describe('trust cache', () => {
   });
 });
 
-describe('trust cache: callers that abort', () => {
+describe('ttl cache: callers that abort', () => {
   /** A load that waits for `release` or its own abort; records whether it was aborted. */
   function gatedLoad() {
     const seen = { loads: 0, aborted: false };
@@ -111,7 +149,7 @@ describe('trust cache: callers that abort', () => {
   }
 
   it('an aborted waiter stops waiting at once; the shared load goes on for the others', async () => {
-    const c = createTrustCache<number>({ failureTtlMs: 60_000 });
+    const c = createTtlCache<number>({ failureTtlMs: 60_000 });
     const g = gatedLoad();
     const a = new AbortController();
     const b = new AbortController();
@@ -126,7 +164,7 @@ describe('trust cache: callers that abort', () => {
   });
 
   it('the shared load is aborted when every waiter aborted, and that failure is not remembered', async () => {
-    const c = createTrustCache<number>({ failureTtlMs: 60_000 });
+    const c = createTtlCache<number>({ failureTtlMs: 60_000 });
     const g = gatedLoad();
     const ctrls = [new AbortController(), new AbortController()];
     const waits = ctrls.map((x) => c.get('k', g.load, () => later(1e6), x.signal));
@@ -141,7 +179,7 @@ describe('trust cache: callers that abort', () => {
   });
 
   it('a waiter without a signal keeps the shared load running', async () => {
-    const c = createTrustCache<number>();
+    const c = createTtlCache<number>();
     const g = gatedLoad();
     const x = new AbortController();
     const aborting = c.get('k', g.load, () => later(1e6), x.signal);
@@ -154,19 +192,19 @@ describe('trust cache: callers that abort', () => {
   });
 
   it('an already aborted signal starts nothing', async () => {
-    const c = createTrustCache<number>();
+    const c = createTtlCache<number>();
     const g = gatedLoad();
     await expect(c.get('k', g.load, () => later(1e6), AbortSignal.abort(new Error('late')))).rejects.toThrow('late');
     expect(g.seen.loads).toBe(0);
   });
 });
 
-describe('trust cache: stale if error', () => {
+describe('ttl cache: stale if error', () => {
   const transport = new Error('connect ECONNREFUSED');
   const verification = new Error('bad signature');
   function clockCache(staleIfErrorMs: number) {
     let t = 0;
-    const c = createTrustCache<string>({ ttlMs: 1000, staleIfErrorMs, isTransportError: (e) => e === transport, now: () => t });
+    const c = createTtlCache<string>({ ttlMs: 1000, staleIfErrorMs, isTransportError: (e) => e === transport, now: () => t });
     return { c, tick: (ms: number) => (t += ms), at: (ms: number) => new Date(ms) };
   }
   const fails = (e: Error) => () => Promise.reject(e);
@@ -183,15 +221,11 @@ describe('trust cache: stale if error', () => {
     await expect(c.get('k', fails(transport), () => at(1e9))).rejects.toBe(transport);
   });
 
-  it('never for a verification failure, and never when off', async () => {
-    const { c, tick, at } = clockCache(5000);
-    await c.get('k', async () => 'v1', () => at(1e9));
-    tick(1500);
-    await expect(c.get('k', fails(verification), () => at(1e9))).rejects.toBe(verification);
+  it('never when off', async () => {
     const off = clockCache(0);
-    await off.c.get('k', async () => 'v1', () => at(1e9));
+    await off.c.get('k', async () => 'v1', () => off.at(1e9));
     off.tick(1500);
-    await expect(off.c.get('k', fails(transport), () => at(1e9))).rejects.toBe(transport);
+    await expect(off.c.get('k', fails(transport), () => off.at(1e9))).rejects.toBe(transport);
   });
 
   it('never past the expiry signed into the data', async () => {
@@ -203,6 +237,28 @@ describe('trust cache: stale if error', () => {
     await expect(c.get('k', fails(transport), () => at(3000))).rejects.toBe(transport);
   });
 
+  it('never for a verification failure, which drops the held value: a later transport error is not answered stale either', async () => {
+    const { c, tick, at } = clockCache(5000);
+    await c.get('k', async () => 'v1', () => at(1e9));
+    tick(1500);
+    await expect(c.get('k', fails(verification), () => at(1e9))).rejects.toBe(verification);
+    expect(c.size).toBe(0);
+    await expect(c.get('k', fails(transport), () => at(1e9))).rejects.toBe(transport);
+    expect(c.stats().stale).toBe(0);
+  });
+
+  it('a load its callers abandoned leaves the held value as it was', async () => {
+    const { c, tick, at } = clockCache(5000);
+    await c.get('k', async () => 'v1', () => at(1e9));
+    tick(1500);
+    const x = new AbortController();
+    const abandoned = c.get('k', (signal) => new Promise<string>((_, reject) => signal.addEventListener('abort', () => reject(verification))), () => at(1e9), x.signal);
+    x.abort(new Error('deadline'));
+    await expect(abandoned).rejects.toThrow('deadline');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await c.get('k', fails(transport), () => at(1e9))).toBe('v1');
+  });
+
   it('a fresh load replaces the stale value', async () => {
     const { c, tick, at } = clockCache(5000);
     await c.get('k', async () => 'v1', () => at(1e9));
@@ -212,11 +268,11 @@ describe('trust cache: stale if error', () => {
   });
 });
 
-describe('trust cache: stale if error, shared flights', () => {
-  it('every caller of a shared failed load gets the stale answer; an abandoned load is never answered stale', async () => {
+describe('ttl cache: stale if error, shared flights', () => {
+  it('every caller of a shared failed load gets the stale answer', async () => {
     let t = 0;
     const transport = new Error('down');
-    const c = createTrustCache<string>({ ttlMs: 1000, staleIfErrorMs: 5000, isTransportError: (e) => e === transport, now: () => t });
+    const c = createTtlCache<string>({ ttlMs: 1000, staleIfErrorMs: 5000, isTransportError: (e) => e === transport, now: () => t });
     await c.get('k', async () => 'v1', () => new Date(1e9));
     t = 1500;
     let fail!: (e: unknown) => void;
