@@ -242,7 +242,7 @@ export async function loadTrust(o: LoadTrustOptions): Promise<TrustVerifier> {
 
   const answeredAt = (o.now ?? new Date()).getTime(); // before any request: a verifiedAt never later than the answer
   const cached = disk ? await disk.load(o.server!, o.gun, o.rule.maxMetadataBytes) : new Map<string, Uint8Array>();
-  const warm = cached.has('root') ? await loadWarm(o, common, anchor, newVerifier, cached, () => disk?.verifiedAt(o.server!, o.gun)) : { rootAnchor: anchor };
+  const warm: WarmResult = cached.has('root') ? await loadWarm(o, common, anchor, newVerifier, cached, () => disk?.verifiedAt(o.server!, o.gun)) : { rootAnchor: anchor };
   if (warm.stale !== undefined) return warm.stale; // nothing remembered: the server did not answer
   const { rootAnchor } = warm;
   let verifier = warm.verifier;
