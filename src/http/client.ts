@@ -150,7 +150,7 @@ class UndiciHttpClient implements HttpClient {
       connect: {
         timeout: this.timeoutMs,
         minVersion: 'TLSv1.2',
-        ...(ca !== undefined && { ca }),
+        ca, // undefined: the system CAs
       },
     });
   }
