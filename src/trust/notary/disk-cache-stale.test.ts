@@ -4,13 +4,14 @@
  * never past the expiries signed into them; and never once the server answered with data that did not verify.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrustRuleSchema } from '../../config/schema.js';
 import { startTestServer } from '../../../test/support/http-server.js';
 import { TufRepoBuilder, tamper } from './sign/repo.js';
 import { createNotaryResolver } from './resolver.js';
+import { createMetadataDiskCache } from './disk-cache.js';
 import { notaryHandler } from '../../demo/notary-handler.js';
 import { D, asFiles, error, value, ref, useTestTls } from '../../../test/support/notary/helpers.js';
 
@@ -90,6 +91,7 @@ describe('on-disk metadata cache: stale if error', () => {
     expect(readFileSync(join(cacheDir, 'tofu', readdirSync(join(cacheDir, 'tofu'))[0]!, 'versions.json'), 'utf8')).toBe(versions);
     const [file] = readdirSync(join(cacheDir, 'metadata'));
     const cached = JSON.parse(readFileSync(join(cacheDir, 'metadata', file!), 'utf8'));
+    expect(cached.verifiedAt).toBeUndefined();
     expect(Buffer.from(cached.roles.root, 'base64').equals(Buffer.from(good.get('root.json')!))).toBe(true);
 
     // the server back with data that verifies: answered, and stale answers are possible again
@@ -123,5 +125,43 @@ describe('on-disk metadata cache: stale if error', () => {
     s.handle((req) => void req.socket.destroy());
     expect(error(await r.resolve(ref(`${GUN}:v1`), rule)).code).toBe('TRUST_FETCH');
     expect(value(await r.resolve(ref(`${other}:v1`), otherRule)).stale).toBeDefined(); // its own data still answers stale
+  });
+
+  it('refuse drops verifiedAt in order with the queued saves, keeps the roles, and outlives a lost write in this process', async () => {
+    const files = new TufRepoBuilder({ gun: GUN }).addTarget('v1', { digest: D(1), length: 100 }).build();
+    const cacheDir = mkdtempSync(join(tmpdir(), 'np-disk-refuse-'));
+    cleanup.push(() => rmSync(cacheDir, { recursive: true, force: true }));
+    const S = 'https://127.0.0.1:1';
+    const state = { gun: GUN, versions: { root: 1, timestamp: 1, snapshot: 1, targets: {} }, expires: new Date(), files: { root: files.root!, timestamp: files.timestamp! } };
+    const cache = createMetadataDiskCache({ cacheDir });
+    const file = cache.fileFor(S, GUN);
+    const onDisk = () => JSON.parse(readFileSync(file, 'utf8')) as { roles: Record<string, string>; verifiedAt?: number };
+
+    void cache.save(S, GUN, state, undefined, 1_000);
+    cache.refuse(S, GUN, 2_000, 1 << 20); // while that save is being written
+    await cache.flush();
+    expect(onDisk().verifiedAt).toBeUndefined();
+    expect(onDisk().roles['root']).toBe(Buffer.from(files.root!).toString('base64'));
+    expect(cache.verifiedAt(S, GUN)).toBeUndefined();
+
+    void cache.save(S, GUN, state, undefined, 1_500); // the server answered before the refusal
+    await cache.flush();
+    expect(onDisk().verifiedAt).toBeUndefined();
+    writeFileSync(file, JSON.stringify({ ...onDisk(), verifiedAt: 1_900 })); // as if the refusal's write were lost
+    expect((await cache.load(S, GUN, 1 << 20)).has('root')).toBe(true);
+    expect(cache.verifiedAt(S, GUN)).toBeUndefined();
+
+    void cache.save(S, GUN, state, undefined, 2_500); // answered since: usable again, in this process and the next
+    await cache.flush();
+    expect(onDisk().verifiedAt).toBe(2_500);
+    const next = createMetadataDiskCache({ cacheDir });
+    await next.load(S, GUN, 1 << 20);
+    expect(next.verifiedAt(S, GUN)).toBe(2_500);
+
+    // a file that cannot be read back is removed rather than left to answer stale
+    writeFileSync(file, '{"not": "a cache file"}');
+    next.refuse(S, GUN, 3_000, 1 << 20);
+    await next.flush();
+    expect(existsSync(file)).toBe(false);
   });
 });
