@@ -101,6 +101,33 @@ describe('on-disk metadata cache: stale if error', () => {
     expect(value(await run(t0 + 240_000)).stale).toBeDefined();
   });
 
+  it('a timestamp the cached data refuses, then a full fetch that cannot reach the server: no stale answer after it either', async () => {
+    const b = new TufRepoBuilder({ gun: GUN });
+    b.addTarget('v1', { digest: D(1), length: 100 });
+    const good = asFiles(b.build());
+    const s = await startTestServer(notaryHandler(new Map([[GUN, good]])), tls.leaf);
+    const cacheDir = mkdtempSync(join(tmpdir(), 'np-disk-stale-'));
+    cleanup.push(() => s.close(), () => rmSync(cacheDir, { recursive: true, force: true }));
+    const rule = TrustRuleSchema.parse({ images: ['**'], server: s.url, ca: tls.ca.certPem, rootKeys: b.rootKeyIds().keyIds });
+    const run = async (at: number) => {
+      const r = createNotaryResolver({ env: {}, homeDir: '/nonexistent', cacheDir, cache: { staleIfErrorMs: DAY }, now: () => new Date(at), http: { retries: 0 } });
+      const out = await r.resolve(ref(`${GUN}:v1`), rule);
+      await r.close();
+      return out;
+    };
+    const t0 = Date.now();
+    expect(value(await run(t0)).digest).toBe(D(1));
+    const badTimestamp = tamper(good.get('timestamp.json')!, (x) => void (x.version = 99));
+    s.handle((req, res) => {
+      if (!req.url?.endsWith('/timestamp.json')) return void req.socket.destroy(); // the full fetch cannot reach it
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': badTimestamp.length });
+      res.end(Buffer.from(badTimestamp));
+    });
+    expect(error(await run(t0 + 60_000)).code).toBe('TRUST_FETCH');
+    s.handle((req) => void req.socket.destroy());
+    expect(error(await run(t0 + 120_000)).code).toBe('TRUST_FETCH');
+  });
+
   it('a long-running resolver (the webhook) whose memory entry is gone does not answer stale from disk after a verification failure', async () => {
     const b = new TufRepoBuilder({ gun: GUN });
     b.addTarget('v1', { digest: D(1), length: 100 });
