@@ -14,6 +14,8 @@
  *
  * `verifiedAt` bounds how old cached data may be to answer when the server cannot be reached
  * (spec.staleIfErrorSeconds, load-trust.ts); it is rewritten at most once a minute when nothing else changed.
+ * Once the server answered with data that did not verify (`refuse`), the file loses its `verifiedAt`
+ * (no stale answer from it) but keeps its roles: the cached root still anchors the next full fetch.
  *
  * One file per GUN keeps a cold run to one atomic write per GUN (temp file + rename, mode 0600,
  * the directory 0700). The verified answer never waits for the disk: a save starts an asynchronous
@@ -26,6 +28,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import type { VerifiedState } from './tuf/verifier-contract.js';
@@ -46,6 +49,12 @@ export interface MetadataDiskCache {
   save(server: string, gun: string, state: VerifiedState, loaded?: CachedFiles, verifiedAt?: number): Promise<void>;
   /** When the server last answered for (server, gun), as the file `load` read says; undefined when unknown. */
   verifiedAt(server: string, gun: string): number | undefined;
+  /**
+   * The server answered for (server, gun) with data that did not verify (a load that started at `at`):
+   * the file loses its `verifiedAt`, in order with the saves queued for it, and no `verifiedAt` up to
+   * `at` is saved or read back by this cache again. Its roles are kept. Returns at once; never throws.
+   */
+  refuse(server: string, gun: string, at: number, maxBytes: number): void;
   /** Waits for every write started so far. Never rejects. */
   flush(): Promise<void>;
   /** The cache file used for (server, gun). */
@@ -72,6 +81,9 @@ const VERIFIED_AT_REFRESH_MS = 60_000;
 /** At most this many roles per GUN are read back (root, timestamp, snapshot, targets, delegations). */
 const MAX_ROLES = 64;
 
+/** The largest cache file read back when every role is at most `maxBytes` (base64 is 4/3 of the bytes). */
+const fileCap = (maxBytes: number): number => Math.ceil((maxBytes * 4) / 3) * 8 + 64 * 1024;
+
 function readCapped(path: string, cap: number): Buffer | undefined {
   try {
     const st = statSync(path);
@@ -95,6 +107,16 @@ const sameFiles = (a: Record<string, Uint8Array>, b: CachedFiles | undefined): b
 /** A metadata cache under `<cacheDir>/metadata/`. */
 export function createMetadataDiskCache(opts: MetadataDiskCacheOptions): MetadataDiskCache {
   return new DirectoryCache(opts.cacheDir, opts.debug ?? (() => {}));
+}
+
+/** A write queued for one file: a verified state's files, or (no `state`) dropping the file's `verifiedAt`. */
+interface PendingWrite {
+  readonly server: string;
+  readonly gun: string;
+  readonly state?: VerifiedState;
+  readonly verifiedAt: number | undefined;
+  /** The size limit of the load that refused the data (no `state`). */
+  readonly maxBytes?: number;
 }
 
 /** What one cache file holds once read back: the usable roles, and when the server last answered. */
@@ -138,9 +160,11 @@ function parseCacheFile(file: string, raw: Buffer, server: string, gun: string, 
 class DirectoryCache implements MetadataDiskCache {
   private readonly dir: string;
   /** Saves not yet started, by file (the latest state per file wins). */
-  private readonly latest = new Map<string, { server: string; gun: string; state: VerifiedState; verifiedAt: number | undefined }>();
+  private readonly latest = new Map<string, PendingWrite>();
   /** `verifiedAt` of each file as last read or written. */
   private readonly times = new Map<string, number>();
+  /** Per file, the latest `refuse`: no `verifiedAt` up to it is written or read back. */
+  private readonly refusedAt = new Map<string, number>();
   /** The write running for a file: it writes `latest`'s entry for the file until there is none. */
   private readonly writing = new Map<string, Promise<void>>();
   private dirReady: Promise<unknown> | undefined;
@@ -184,11 +208,11 @@ class DirectoryCache implements MetadataDiskCache {
       while (this.writing.has(file)) await this.writing.get(file); // a save of this process for this GUN lands first
       if (!this.listing().has(basename(file))) return new Map();
       // base64 is 4/3 of the bytes; every role is capped at maxBytes.
-      const raw = readCapped(file, Math.ceil((maxBytes * 4) / 3) * 8 + 64 * 1024);
+      const raw = readCapped(file, fileCap(maxBytes));
       if (raw === undefined) return new Map();
       const read = parseCacheFile(file, raw, server, gun, maxBytes, this.debug);
       if (read === undefined) return new Map();
-      if (read.verifiedAt !== undefined) this.times.set(file, read.verifiedAt);
+      if (this.usable(file, read.verifiedAt)) this.times.set(file, read.verifiedAt!);
       return read.files;
     } catch (e) {
       this.debug(`metadata cache for ${gun}: ${(e as Error).message}; ignoring it`);
@@ -196,16 +220,23 @@ class DirectoryCache implements MetadataDiskCache {
     }
   }
 
-  private async write(file: string, server: string, gun: string, state: VerifiedState, verifiedAt: number | undefined): Promise<void> {
+  /** Whether `verifiedAt` may bound a stale answer: set, and later than any `refuse` of `file`. */
+  private usable(file: string, verifiedAt: number | undefined): boolean {
+    const refused = this.refusedAt.get(file);
+    return verifiedAt !== undefined && (refused === undefined || verifiedAt > refused);
+  }
+
+  private async write(file: string, { server, gun, state, verifiedAt, maxBytes }: PendingWrite): Promise<void> {
     try {
       assertGun(gun);
+      if (state === undefined) return await this.dropVerifiedAt(file, server, gun, maxBytes);
       this.dirReady ??= ensureSafeDir(this.cacheDir, this.dir);
       await this.dirReady;
       const roles: Record<string, string> = {};
       for (const [role, bytes] of Object.entries(state.files)) roles[role] = Buffer.from(bytes).toString('base64');
       await writeFileAtomic(file, `${JSON.stringify({ server, gun, roles, verifiedAt })}\n`);
       this.listing().add(basename(file));
-      if (verifiedAt !== undefined) this.times.set(file, verifiedAt);
+      if (this.usable(file, verifiedAt)) this.times.set(file, verifiedAt!); // not if refused meanwhile
     } catch (e) {
       this.dirReady = undefined; // e.g. the directory was removed: try again next time
       this.debug(`cannot write the metadata cache ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
@@ -219,7 +250,7 @@ class DirectoryCache implements MetadataDiskCache {
       try {
         for (let next = this.latest.get(file); next !== undefined; next = this.latest.get(file)) {
           this.latest.delete(file);
-          await this.write(file, next.server, next.gun, next.state, next.verifiedAt);
+          await this.write(file, next);
         }
       } finally {
         this.writing.delete(file);
@@ -230,6 +261,7 @@ class DirectoryCache implements MetadataDiskCache {
 
   save(server: string, gun: string, state: VerifiedState, loaded?: CachedFiles, verifiedAt?: number): Promise<void> {
     const file = this.fileFor(server, gun);
+    if (!this.usable(file, verifiedAt)) verifiedAt = undefined; // the server answered before data of it was refused
     const prev = this.times.get(file);
     const refresh = verifiedAt !== undefined && (prev === undefined || verifiedAt - prev >= VERIFIED_AT_REFRESH_MS);
     if (refresh || !sameFiles(state.files, loaded)) {
@@ -237,6 +269,36 @@ class DirectoryCache implements MetadataDiskCache {
       this.startWriting(file);
     }
     return Promise.resolve();
+  }
+
+  refuse(server: string, gun: string, at: number, maxBytes: number): void {
+    const file = this.fileFor(server, gun);
+    this.refusedAt.set(file, Math.max(at, this.refusedAt.get(file) ?? at));
+    this.times.delete(file);
+    const queued = this.latest.get(file);
+    // A queued save still writes its files, without verifiedAt; else the file on disk is rewritten without it.
+    this.latest.set(file, queued?.state !== undefined ? { ...queued, verifiedAt: undefined } : { server, gun, verifiedAt: undefined, maxBytes });
+    this.startWriting(file);
+  }
+
+  /**
+   * Rewrites `file` without its `verifiedAt` (roles kept); a file that cannot be read back under the
+   * caller's size limit is removed instead, so it cannot answer stale either.
+   */
+  private async dropVerifiedAt(file: string, server: string, gun: string, maxBytes: number | undefined): Promise<void> {
+    const raw = readCapped(file, fileCap(maxBytes ?? 0));
+    let parsed;
+    try {
+      parsed = raw === undefined ? undefined : CacheFile.safeParse(JSON.parse(raw.toString('utf8')));
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed?.success && parsed.data.server === server && parsed.data.gun === gun) {
+      if (parsed.data.verifiedAt !== undefined) await writeFileAtomic(file, `${JSON.stringify({ server, gun, roles: parsed.data.roles })}\n`);
+      return;
+    }
+    await rm(file, { force: true });
+    this.listing().delete(basename(file));
   }
 
   async flush(): Promise<void> {

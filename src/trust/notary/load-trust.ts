@@ -224,6 +224,9 @@ async function staleFromDisk(o: LoadTrustOptions, warm: TrustVerifier, cached: C
  * Anchors (rule pins, TOFU root, stored versions) → verifier → fetch (warm from the on-disk cache
  * when it holds the GUN, else or on any verification failure the full fetch) → remember the
  * verified root (TOFU rules) and versions in the store, and the verified files in the disk cache.
+ * A load that fails for any reason but the server unreachable or the caller gone (including a warm
+ * path the server's timestamp refused, then a full fetch that could not reach it) leaves the disk
+ * cache's files of the GUN unusable for a stale answer; the stored root and versions stay.
  */
 export async function loadTrust(o: LoadTrustOptions): Promise<TrustVerifier> {
   const store = o.state?.store();
@@ -242,18 +245,28 @@ export async function loadTrust(o: LoadTrustOptions): Promise<TrustVerifier> {
 
   const answeredAt = (o.now ?? new Date()).getTime(); // before any request: a verifiedAt never later than the answer
   const cached = disk ? await disk.load(o.server!, o.gun, o.rule.maxMetadataBytes) : new Map<string, Uint8Array>();
-  const warm: WarmResult = cached.has('root') ? await loadWarm(o, common, anchor, newVerifier, cached, () => disk?.verifiedAt(o.server!, o.gun)) : { rootAnchor: anchor };
-  if (warm.stale !== undefined) return warm.stale; // nothing remembered: the server did not answer
-  const { rootAnchor } = warm;
-  let verifier = warm.verifier;
+  let warm: WarmResult = { rootAnchor: anchor };
+  let verifier: TrustVerifier;
   try {
-    verifier ??= await fetchTrust({ ...common, verifier: newVerifier(rootAnchor), trustedRoot: rootAnchor.trustedRoot });
+    if (cached.has('root')) warm = await loadWarm(o, common, anchor, newVerifier, cached, () => disk?.verifiedAt(o.server!, o.gun));
+    if (warm.stale !== undefined) return warm.stale; // nothing remembered: the server did not answer
+    verifier = warm.verifier ?? (await fetchTrust({ ...common, verifier: newVerifier(warm.rootAnchor), trustedRoot: warm.rootAnchor.trustedRoot }));
   } catch (e) {
+    // README "Surviving an outage": a stale answer only while the server is unreachable, never after a verification failure.
+    if (disk && (isRefusal(e, o.signal) || isRefusal(warm.refused, o.signal))) disk.refuse(o.server!, o.gun, answeredAt, o.rule.maxMetadataBytes);
     throw store && anchor.trustedRoot !== undefined ? withForgetHint(e, o.gun, store.dirFor(o.gun)) : e;
   }
   // The remembered root and versions serve later runs; cached files only save downloads.
   await o.state?.remember(o.gun, verifier.state(), { root: o.rule.tofu, server: disk ? o.server : undefined, loaded: cached, verifiedAt: answeredAt });
   return verifier;
+}
+
+/**
+ * Whether `e` is the server's answer refused (a verification failure, missing or oversized data …):
+ * not the server unreachable (TRUST_FETCH), not a load its caller abandoned, not absent.
+ */
+function isRefusal(e: unknown, signal: AbortSignal | undefined): boolean {
+  return e !== undefined && signal?.aborted !== true && !(e instanceof PinError && e.code === 'TRUST_FETCH');
 }
 
 /** What every fetch of one load shares. */
@@ -266,6 +279,8 @@ interface WarmResult {
   readonly verifier?: TrustVerifier;
   /** The cached data verified offline, when the server could not be reached (not to be remembered). */
   readonly stale?: TrustVerifier;
+  /** Why the cached data did not verify with the server's timestamp (the full fetch decides). */
+  readonly refused?: unknown;
 }
 
 /**
@@ -307,7 +322,7 @@ async function loadWarm(
       throw e.inner;
     }
     debug(`cached trust data of ${o.gun} did not verify with the server's timestamp (${(e as Error).message}); fetching everything`);
-    return { rootAnchor };
+    return { rootAnchor, refused: e };
   }
 }
 
