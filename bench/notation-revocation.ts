@@ -16,7 +16,7 @@ import { pino } from 'pino';
 import { webhookResolverFor } from '../src/cli/resolver.js';
 import { SpecSchema } from '../src/config/schema.js';
 import { createTestCA, writeTestPki } from '../src/demo/pki.js';
-import type { Descriptor } from '../src/registry/types.js';
+import type { Descriptor } from '../src/registry/contract.js';
 import { parseReference } from '../src/reference/parse.js';
 import { startWebhookServer } from '../src/webhook/server.js';
 import { startTestServer } from '../test/support/http-server.js';

@@ -16,7 +16,7 @@ import type { Resolver } from '../src/engine/port.js';
 import { createTestCA, writeTestPki } from '../src/demo/pki.js';
 import { runKrm } from '../src/krm/run.js';
 import { parseReference } from '../src/reference/parse.js';
-import type { Descriptor } from '../src/registry/types.js';
+import type { Descriptor } from '../src/registry/contract.js';
 import { startWebhookServer, type WebhookServer } from '../src/webhook/server.js';
 import { registerTempDir, type Daemon } from './support/daemon.js';
 import { startRegistry } from './support/notary-env.js';

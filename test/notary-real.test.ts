@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TrustRuleSchema, type TrustRuleInput } from '../src/config/schema.js';
-import type { ImageReference } from '../src/reference/types.js';
+import type { ImageReference } from '../src/reference/image-reference.js';
 import { startNotaryEnv, type NotaryEnv } from './support/notary-env.js';
 import { describeWithTools, NOTARY_ENV_TOOLS } from './support/tools.js';
 import { startTestServer } from './support/http-server.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TrustRuleSchema } from '../src/config/schema.js';
 import type { PinError, Result } from '../src/errors/errors.js';
-import type { ImageReference } from '../src/reference/types.js';
+import type { ImageReference } from '../src/reference/image-reference.js';
 import type { Resolution } from '../src/engine/port.js';
 import { createNotaryResolver } from '../src/trust/notary/resolver.js';
 import { run } from './support/exec.js';

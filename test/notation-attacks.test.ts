@@ -13,7 +13,7 @@ import { SpecSchema, type Spec } from '../src/config/schema.js';
 import { createDemoNotationSigner, putDemoImage, putDemoSignature, type DemoNotationSigner } from '../src/demo/notation-signer.js';
 import { startOciRegistry, type OciRegistry } from '../src/demo/oci-registry.js';
 import { runKrm } from '../src/krm/run.js';
-import { MediaTypes, type Descriptor } from '../src/registry/types.js';
+import { MediaTypes, type Descriptor } from '../src/registry/contract.js';
 
 const pod = (image: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: "${image}"}]}\n`;
 

@@ -16,7 +16,7 @@ import { productionResolver, webhookResolverFor } from '../src/cli/resolver.js';
 import { SpecSchema, type Spec } from '../src/config/schema.js';
 import { createTestCA, writeTestPki, type TestCertAuthority } from '../src/demo/pki.js';
 import { runKrm } from '../src/krm/run.js';
-import { MediaTypes, type Descriptor } from '../src/registry/types.js';
+import { MediaTypes, type Descriptor } from '../src/registry/contract.js';
 import { startWebhookServer, type WebhookServer } from '../src/webhook/server.js';
 import { buildCliBundle, imagesIn, parseList, type Bundle } from './support/attack/cli.js';
 import { registerTempDir, type Daemon } from './support/daemon.js';

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookResolverFor } from '../src/cli/resolver.js';
 import { SpecSchema } from '../src/config/schema.js';
 import { createTestCA, writeTestPki, type TestCertAuthority } from '../src/demo/pki.js';
-import type { Descriptor } from '../src/registry/types.js';
+import type { Descriptor } from '../src/registry/contract.js';
 import { bundleCrlFile } from '../src/trust/notation/revocation/source.js';
 import { startWebhookServer, type WebhookServer } from '../src/webhook/server.js';
 import { buildCliBundle, type Bundle } from './support/attack/cli.js';

@@ -12,7 +12,7 @@ import { webhookResolverFor } from '../src/cli/resolver.js';
 import { SpecSchema } from '../src/config/schema.js';
 import { startOciRegistry, type OciRegistry } from '../src/demo/oci-registry.js';
 import { createTestCA, writeTestPki, type TestCertAuthority } from '../src/demo/pki.js';
-import type { Descriptor } from '../src/registry/types.js';
+import type { Descriptor } from '../src/registry/contract.js';
 import { startWebhookServer, type WebhookServer } from '../src/webhook/server.js';
 import { makeChain, testKey } from './support/notation/pki.js';
 import { signEnvelope } from './support/notation/signer.js';

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createRegistryClient } from '../src/registry/client.js';
 import { RegistryConfigSchema } from '../src/registry/config.js';
 import { signatureManifests, type SignatureCandidate } from '../src/registry/signatures.js';
-import { MediaTypes, type Descriptor, type RegistryClient } from '../src/registry/types.js';
+import { MediaTypes, type Descriptor, type RegistryClient } from '../src/registry/contract.js';
 import type { Daemon } from './support/daemon.js';
 import { runOk } from './support/exec.js';
 import { startRegistry } from './support/notary-env.js';

@@ -6,7 +6,7 @@
  */
 import type { Spec } from '../config/schema.js';
 import { createRegistryClient } from '../registry/client.js';
-import type { RegistryClient } from '../registry/types.js';
+import type { RegistryClient } from '../registry/contract.js';
 import { loadNotationTrust } from '../trust/notation/load-trust.js';
 import { createNotationResolver, type NotationResolver } from '../trust/notation/resolver.js';
 import { createRevocationChecker } from '../trust/notation/revocation/checker.js';

@@ -10,7 +10,7 @@ import { compilePolicy } from '../config/rules.js';
 import { parseReference } from '../reference/parse.js';
 import { createRegistryClient } from '../registry/client.js';
 import { signatureManifests } from '../registry/signatures.js';
-import type { RegistryClient, RepositoryRef } from '../registry/types.js';
+import type { RegistryClient, RepositoryRef } from '../registry/contract.js';
 import { MAX_ENVELOPE_BYTES, MEDIA_TYPE_JWS } from '../trust/notation/envelope/decoded.js';
 import { decodeCose } from '../trust/notation/envelope/cose.js';
 import { decodeJws } from '../trust/notation/envelope/jws.js';

@@ -4,7 +4,7 @@
  * that no rule matches has no rule (an error for that image, never a silent pass).
  */
 import { compileImagePattern, matchesAny, type ImagePattern } from '../reference/glob.js';
-import type { ImageReference } from '../reference/types.js';
+import type { ImageReference } from '../reference/image-reference.js';
 import type { Spec, TrustRule } from './schema.js';
 
 export interface CompiledPolicy {

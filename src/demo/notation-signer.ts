@@ -5,7 +5,7 @@
  * does (a referrer whose `subject` is the image). Demo only: real signatures come from notation.
  */
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { MediaTypes, type Descriptor } from '../registry/types.js';
+import { MediaTypes, type Descriptor } from '../registry/contract.js';
 import { createCertificate, toPem } from '../trust/notary/sign/x509.js';
 import type { OciRegistry } from './oci-registry.js';
 

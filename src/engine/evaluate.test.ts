@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseFunctionConfig } from '../config/load.js';
 import type { TrustRule } from '../config/schema.js';
 import { PinError, err, ok } from '../errors/errors.js';
-import type { ImageReference } from '../reference/types.js';
+import type { ImageReference } from '../reference/image-reference.js';
 import type { Resolver } from './port.js';
 import { collectImageUses, evaluate, startEvaluation } from './evaluate.js';
 

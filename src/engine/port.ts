@@ -3,7 +3,7 @@
  * `trust/notation`). The engine calls only this; trust systems are wired in `cli/`.
  */
 import type { PinError, Result } from '../errors/errors.js';
-import type { ImageReference } from '../reference/types.js';
+import type { ImageReference } from '../reference/image-reference.js';
 import type { TrustRule } from '../config/schema.js';
 
 /** Which trust system vouched for a digest. */

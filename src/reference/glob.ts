@@ -32,7 +32,7 @@
  */
 import { PinError } from '../errors/errors.js';
 import { DEFAULT_DOMAIN, LEGACY_DEFAULT_DOMAIN, OFFICIAL_REPO_PREFIX, toNormalizedString } from './parse.js';
-import type { ImageReference } from './types.js';
+import type { ImageReference } from './image-reference.js';
 
 /** Longest pattern accepted. */
 export const MAX_PATTERN_LENGTH = 1024;

@@ -13,7 +13,7 @@ import {
   withDigest,
   writtenName,
 } from './parse.js';
-import type { ImageReference } from './types.js';
+import type { ImageReference } from './image-reference.js';
 
 const F64 = 'f'.repeat(64);
 const D = `sha256:${F64}`;

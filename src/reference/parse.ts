@@ -23,7 +23,7 @@ import {
   isIdentifier,
   MAX_PATH_LENGTH,
 } from './grammar.js';
-import type { ImageReference } from './types.js';
+import type { ImageReference } from './image-reference.js';
 
 export { isValidDigest } from './grammar.js';
 

@@ -9,7 +9,7 @@ import { failure } from '../../test/support/errors.js';
 import { pushImage } from '../../test/support/oci-push.js';
 import { createRegistryClient, type RegistryClientOptions } from './client.js';
 import { RegistryConfigSchema, type RegistryConfigInput } from './config.js';
-import { MediaTypes, type RegistryClient } from './types.js';
+import { MediaTypes, type RegistryClient } from './contract.js';
 
 const regs: OciRegistry[] = [];
 const clients: RegistryClient[] = [];

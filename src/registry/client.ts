@@ -16,7 +16,7 @@ import {
   apiUrl, checkDeadline, checkDigest, checkReference, checkRepo, fail, header, httpError, inContext, type Target,
 } from './target.js';
 import { withDeadline } from '../util/deadline.js';
-import type { Descriptor, FetchedManifest, ReferrersOptions, RegistryClient, RepositoryRef, RequestOptions } from './types.js';
+import type { Descriptor, FetchedManifest, ReferrersOptions, RegistryClient, RepositoryRef, RequestOptions } from './contract.js';
 
 export interface RegistryClientOptions {
   /** `spec.registries`; hosts without an entry get the defaults (https, system CAs, docker config auth). */

@@ -5,7 +5,7 @@ import type { PinError } from '../errors/errors.js';
 import { createRegistryClient } from './client.js';
 import { RegistryConfigSchema } from './config.js';
 import { fetchIndex, selectPlatform } from './platform.js';
-import { MediaTypes, type RegistryClient } from './types.js';
+import { MediaTypes, type RegistryClient } from './contract.js';
 
 const regs: OciRegistry[] = [];
 const clients: RegistryClient[] = [];

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { PinError } from '../errors/errors.js';
 import { DescriptorSchema, parseJsonBytes, toDescriptor } from './schemas.js';
-import { MediaTypes, type Descriptor, type RegistryClient, type RepositoryRef, type RequestOptions } from './types.js';
+import { MediaTypes, type Descriptor, type RegistryClient, type RepositoryRef, type RequestOptions } from './contract.js';
 
 /** `os/architecture[/variant]`, lower case, as `docker --platform` and kbld write it. */
 export const PLATFORM_PATTERN = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;

@@ -4,7 +4,7 @@ import { failure } from '../../test/support/errors.js';
 import { addToReferrersTag, pushImage, pushSignature, sha256 } from '../../test/support/oci-push.js';
 import { createRegistryClient } from './client.js';
 import { RegistryConfigSchema } from './config.js';
-import { MediaTypes, type Descriptor, type RegistryClient } from './types.js';
+import { MediaTypes, type Descriptor, type RegistryClient } from './contract.js';
 import { NO_REFERRERS_API_MS } from './target.js';
 
 const regs: OciRegistry[] = [];

@@ -8,7 +8,7 @@ import type { HttpResponse } from '../http/client.js';
 import { digestOf, parseDigest, referrersTag } from './digest.js';
 import { MANIFEST_ACCEPT, OciIndexSchema, contentType, parseJsonBytes, toDescriptor } from './schemas.js';
 import { NO_REFERRERS_API_MS, apiUrl, checkDeadline, fail, header, httpError, type Target } from './target.js';
-import { MediaTypes, type Descriptor, type ReferrersOptions, type RepositoryRef } from './types.js';
+import { MediaTypes, type Descriptor, type ReferrersOptions, type RepositoryRef } from './contract.js';
 
 export const DEFAULT_MAX_REFERRERS = 1000;
 export const DEFAULT_MAX_PAGES = 50;

@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import { PinError } from '../errors/errors.js';
-import type { Descriptor } from './types.js';
-import { MediaTypes } from './types.js';
+import type { Descriptor } from './contract.js';
+import { MediaTypes } from './contract.js';
 import { isDigest } from './digest.js';
 
 export const DescriptorSchema = z.looseObject({

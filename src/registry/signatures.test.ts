@@ -4,7 +4,7 @@ import { addToReferrersTag, pushImage, pushSignature, sha256, signatureManifest 
 import { createRegistryClient } from './client.js';
 import { RegistryConfigSchema } from './config.js';
 import { signatureManifests, type SignatureCandidate } from './signatures.js';
-import { MediaTypes, type RegistryClient } from './types.js';
+import { MediaTypes, type RegistryClient } from './contract.js';
 
 const regs: OciRegistry[] = [];
 const clients: RegistryClient[] = [];

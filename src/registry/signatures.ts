@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { PinError, isPinError } from '../errors/errors.js';
 import { DescriptorSchema, OciManifestSchema, parseJsonBytes, toDescriptor } from './schemas.js';
 import { where } from './target.js';
-import { MediaTypes, type Descriptor, type RegistryClient, type RepositoryRef, type RequestOptions } from './types.js';
+import { MediaTypes, type Descriptor, type RegistryClient, type RepositoryRef, type RequestOptions } from './contract.js';
 
 export const DEFAULT_MAX_SIGNATURES = 100;
 

@@ -8,7 +8,7 @@ import type { HttpClient, HttpResponse } from '../http/client.js';
 import { redactUrl, statusError, REGISTRY_PROFILE } from '../http/errors.js';
 import type { RegistryConfig } from './config.js';
 import { isDigest } from './digest.js';
-import type { RepositoryRef } from './types.js';
+import type { RepositoryRef } from './contract.js';
 
 /** One registry: its config, keep-alive pool and base URL (`https://host[:port]`). */
 export interface Target {

@@ -7,7 +7,7 @@
 import type { TrustRule } from '../config/schema.js';
 import type { Resolution, ResolveOptions, Resolver } from '../engine/port.js';
 import { err, ok, PinError, toPinError, type Result } from '../errors/errors.js';
-import type { ImageReference } from '../reference/types.js';
+import type { ImageReference } from '../reference/image-reference.js';
 
 type Answer = Result<Resolution, PinError>;
 

@@ -6,7 +6,7 @@
  */
 import { PinError, isPinError } from '../errors/errors.js';
 import { fetchIndex, isIndexMediaType, selectPlatform, type FetchedIndex } from '../registry/platform.js';
-import type { Descriptor, RegistryClient, RepositoryRef } from '../registry/types.js';
+import type { Descriptor, RegistryClient, RepositoryRef } from '../registry/contract.js';
 
 export interface PlatformContext<V> {
   readonly registry: RegistryClient;

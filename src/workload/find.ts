@@ -19,7 +19,7 @@ import { podSpecImages } from './pod-spec.js';
 import { presetKinds } from './presets.js';
 import { resourceRefOf } from './ref.js';
 import { scanResource, type ScanState } from './scan.js';
-import type { ImageLocation, Via, WorkloadConfig } from './types.js';
+import type { ImageLocation, Via, WorkloadConfig } from './location.js';
 
 /** One resource to walk: the input's, or an item of a List inside it. */
 interface Pending {

@@ -4,7 +4,7 @@
  * shape that makes any object count as one.
  */
 import { formatField, get, has, isRecord, type Path } from './path.js';
-import type { ImageLocation, Via } from './types.js';
+import type { ImageLocation, Via } from './location.js';
 
 export const CONTAINER_LISTS = [
   ['containers', 'container'],

@@ -6,7 +6,7 @@
  */
 import { formatField, has, isRecord, type Path } from './path.js';
 import { isPodSpecShape, podSpecImages } from './pod-spec.js';
-import type { ImageLocation } from './types.js';
+import type { ImageLocation } from './location.js';
 
 /** What a resource's scan must respect: fields already found, pod specs already walked, fields ignored. */
 export interface ScanState {

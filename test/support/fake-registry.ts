@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { PinError } from '../../src/errors/errors.js';
-import { MediaTypes, type Descriptor, type FetchedManifest, type RegistryClient, type RepositoryRef } from '../../src/registry/types.js';
+import { MediaTypes, type Descriptor, type FetchedManifest, type RegistryClient, type RepositoryRef } from '../../src/registry/contract.js';
 
 export const sha256 = (b: Uint8Array | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 

@@ -6,7 +6,7 @@
  * `docker-registry` and the in-process one (`src/demo/oci-registry.ts`). Plain HTTP, 127.0.0.1 only.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { MediaTypes, type Descriptor } from '../../src/registry/types.js';
+import { MediaTypes, type Descriptor } from '../../src/registry/contract.js';
 
 /** Where to push: `http://127.0.0.1:PORT`, plus headers (e.g. Authorization). */
 export interface PushTarget {

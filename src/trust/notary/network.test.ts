@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { TrustRuleSchema } from '../../config/schema.js';
-import type { ImageReference } from '../../reference/types.js';
+import type { ImageReference } from '../../reference/image-reference.js';
 import { TufRepoBuilder } from './sign/repo.js';
 import { createNotaryResolver } from './resolver.js';
 import { notaryHandler, type TrustData } from '../../demo/notary-handler.js';

@@ -7,8 +7,8 @@
  */
 import type { TrustRule } from '../../config/schema.js';
 import type { Resolution } from '../../engine/port.js';
-import type { ImageReference } from '../../reference/types.js';
-import type { RegistryClient } from '../../registry/types.js';
+import type { ImageReference } from '../../reference/image-reference.js';
+import type { RegistryClient } from '../../registry/contract.js';
 import { pinPlatformOf, verifyIndexPlatforms, verifyPinnedPlatform, type PlatformContext } from '../platforms.js';
 
 /** The answer for `ref` from trust data alone (see `selectResolution`). */

@@ -8,7 +8,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { X509Certificate } from 'node:crypto';
 import { PinError, err, ok, toPinError, type Result } from '../../errors/errors.js';
 import type { TrustRule } from '../../config/schema.js';
-import type { ImageReference } from '../../reference/types.js';
+import type { ImageReference } from '../../reference/image-reference.js';
 import type { Resolution, ResolveOptions, Resolver } from '../../engine/port.js';
 import type { TrustVerifier } from './tuf/verifier-contract.js';
 import { createVerifier as createTufVerifier } from './tuf/verifier.js';
@@ -21,7 +21,7 @@ import { gunOf, trustServerFor } from './servers.js';
 import type { MetadataSource } from './source.js';
 import { ruleIds } from './rule-identity.js';
 import { SourcePool } from './source-pool.js';
-import type { RegistryClient } from '../../registry/types.js';
+import type { RegistryClient } from '../../registry/contract.js';
 import { platformResolution } from './platforms.js';
 import { openTrustState, type TrustState } from './trust-state.js';
 

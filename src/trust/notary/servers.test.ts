@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PinError } from '../../errors/errors.js';
-import type { ImageReference } from '../../reference/types.js';
+import type { ImageReference } from '../../reference/image-reference.js';
 import { gunOf, trustServerFor } from './servers.js';
 
 const ref = (domain: string, path: string): ImageReference => ({ original: `${domain}/${path}`, domain, path, repository: `${domain}/${path}` });

@@ -6,7 +6,7 @@
  */
 import { PinError } from '../../errors/errors.js';
 import type { TrustRule } from '../../config/schema.js';
-import type { ImageReference } from '../../reference/types.js';
+import type { ImageReference } from '../../reference/image-reference.js';
 
 /** Docker Hub's trust server (Docker Content Trust), retired on 2026-12-08. */
 export const DOCKER_HUB_NOTARY = 'https://notary.docker.io';

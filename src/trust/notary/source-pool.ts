@@ -3,7 +3,7 @@
  * registry host), kept for reuse up to a bound, and every fetch bounded by its server's limiter.
  */
 import type { TrustRule } from '../../config/schema.js';
-import type { ImageReference } from '../../reference/types.js';
+import type { ImageReference } from '../../reference/image-reference.js';
 import { createHttpClient, type HttpClient, type HttpClientOptions } from '../../http/client.js';
 import { resolveCredentials } from '../../http/credentials.js';
 import type { FetchLimiter } from './fetch-limit.js';

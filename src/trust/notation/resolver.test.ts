@@ -4,7 +4,7 @@ import { PinError, err, ok, type Result } from '../../errors/errors.js';
 import type { Resolution } from '../../engine/port.js';
 import { SpecSchema, type TrustRule } from '../../config/schema.js';
 import { parseReference } from '../../reference/parse.js';
-import { MediaTypes } from '../../registry/types.js';
+import { MediaTypes } from '../../registry/contract.js';
 import { createFakeRegistry, type FakeRegistry } from '../../../test/support/fake-registry.js';
 import { fixedRevocation, fixedTimestamp } from '../../../test/support/notation/doubles.js';
 import type { TrustPolicyStatement, VerifiedSignature, VerifySignature } from './contracts.js';

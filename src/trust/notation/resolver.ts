@@ -6,10 +6,10 @@
  */
 import { PinError, err, ok, toPinError } from '../../errors/errors.js';
 import type { NotationRule, TrustRule } from '../../config/schema.js';
-import type { ImageReference } from '../../reference/types.js';
+import type { ImageReference } from '../../reference/image-reference.js';
 import type { Resolution, ResolveOptions, Resolver } from '../../engine/port.js';
 import { signatureManifests, type SignatureManifest } from '../../registry/signatures.js';
-import type { Descriptor, RegistryClient, RepositoryRef } from '../../registry/types.js';
+import type { Descriptor, RegistryClient, RepositoryRef } from '../../registry/contract.js';
 import type {
   RevocationChecker,
   TimestampVerifier,

@@ -4,7 +4,7 @@ import { createTestCA, type TestCertAuthority, type TestKeyPair } from '../../..
 import type { PinError, Result } from '../../../src/errors/errors.js';
 import type { Resolution } from '../../../src/engine/port.js';
 import type { TestServer } from '../http-server.js';
-import type { ImageReference } from '../../../src/reference/types.js';
+import type { ImageReference } from '../../../src/reference/image-reference.js';
 
 /** A fake but well-formed digest: `sha256:` and 64 copies of the digits of `n`. */
 export const D = (n: number): string => `sha256:${String(n).repeat(64).slice(0, 64)}`;

@@ -5,7 +5,7 @@
  */
 import type { TrustRule } from '../../../src/config/schema.js';
 import { err, ok, PinError, type Result } from '../../../src/errors/errors.js';
-import type { ImageReference } from '../../../src/reference/types.js';
+import type { ImageReference } from '../../../src/reference/image-reference.js';
 import type { Resolution, Resolver } from '../../../src/engine/port.js';
 
 export interface FakeResolverOptions {
