@@ -1,6 +1,6 @@
 /**
- * Signing keys for the demo's and the tests' own trust data, signing exactly as Notary does (tuf/signed/sign.go and the notary
- * crypto service): `ecdsa` → raw r||s over SHA-256, `ed25519` → `eddsa`, `rsa` → RSASSA-PSS
+ * Signing keys for the demo's and the tests' own trust data, signing exactly as Notary does
+ * (tuf/signed/sign.go and the notary crypto service): `ecdsa` → raw r||s over SHA-256, `ed25519` → `eddsa`, `rsa` → RSASSA-PSS
  * SHA-256 with a 32-byte salt (`rsapss`). Root keys are `ecdsa-x509`: an ECDSA key whose public
  * value is a PEM certificate naming the GUN.
  */
