@@ -1,8 +1,6 @@
 /**
- * Turns untrusted configuration (a ResourceList's functionConfig, a `--config` file, the webhook's
- * config file) into a validated `Spec`. Accepts `notary-pin.dev/v1alpha1 NotaryPin` and a ConfigMap
- * carrying the same keys in `data` (strings; lists and objects as YAML). Unknown fields are errors
- * that name the field.
+ * Turns untrusted configuration (functionConfig, `--config`, the webhook's config file) into a validated
+ * `Spec`: a `NotaryPin` object or a ConfigMap with the same keys in `data`. Unknown fields are errors.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -20,7 +18,7 @@ export function defaultSpec(): Spec {
   return SpecSchema.parse({});
 }
 
-/** Validates a functionConfig object (plain JS, as parsed from YAML). `undefined`/`null` → defaults. */
+/** Validates a functionConfig object; `undefined`/`null` → defaults. */
 export function parseFunctionConfig(fc: unknown, source = 'functionConfig'): Spec {
   if (fc === undefined || fc === null) return defaultSpec();
   if (typeof fc !== 'object' || Array.isArray(fc)) {
@@ -86,15 +84,7 @@ function decodeConfigMapValue(key: string, raw: string, source: string): unknown
   }
 }
 
-/**
- * Reads and validates a config file (YAML or JSON, one document). Relative paths in it resolve
- * against `baseDir`, by default the file's own directory.
- */
-/**
- * A config file's one YAML document. A plain file (no anchors, aliases, tags or directives) is read
- * by js-yaml's YAML 1.2 core schema — the same values as `yaml`'s default, several times faster on
- * a cold start; anything else takes `yaml` itself, which also bounds alias expansion.
- */
+/** Plain YAML (no anchors, aliases, tags, directives) takes the faster js-yaml core schema; the rest `yaml`, which bounds alias expansion. */
 export function readYaml(text: string): unknown {
   if (!/(?:^|[\s[\]{},:-])[&*!]|^%/m.test(text)) {
     const docs = loadAll(text, undefined, { schema: CORE_SCHEMA });
@@ -122,10 +112,7 @@ export async function loadConfigFile(path: string, baseDir?: string): Promise<Sp
 
 const isPem = (s: string): boolean => s.includes('-----BEGIN');
 
-/**
- * Relative file paths in a config file are relative to that file's directory (as kustomize does),
- * so a config checked in next to its CA and vendored trust data works from any working directory.
- */
+/** Relative paths in a config file resolve against its directory (as kustomize does). */
 export function resolvePaths(spec: Spec, baseDir: string): Spec {
   const abs = (p: string | undefined): string | undefined => (p === undefined || isAbsolute(p) ? p : resolve(baseDir, p));
   const absFileOrPem = (p: string | undefined): string | undefined => (p === undefined || isPem(p) ? p : abs(p));
@@ -171,7 +158,6 @@ function zodToPinError(error: z.ZodError, source: string, prefix = ''): PinError
   return configError(`${source}: ${lines.join('; ')}${more}`);
 }
 
-/** For unknown keys, suggests the closest known key of the object the key was found in. */
 function suggestForPath(path: readonly PropertyKey[], key: string): string {
   const p = path.filter((s) => typeof s === 'string') as string[];
   const last = p[p.length - 1];

@@ -1,8 +1,4 @@
-/**
- * Policy matching: which images are excluded, and which trust rule governs an image in a namespace.
- * Rules are tried in order and the first whose `images` and `namespaces` both match wins; an image
- * that no rule matches has no rule (an error for that image, never a silent pass).
- */
+/** Policy matching: exclusions, and the trust rule for an image in a namespace (first match wins; none is an error). */
 import { compileImagePattern, matchesAny, type ImagePattern } from '../reference/glob.js';
 import type { ImageReference } from '../reference/image-reference.js';
 import type { Spec, TrustRule } from './schema.js';
@@ -10,19 +6,13 @@ import type { Spec, TrustRule } from './schema.js';
 export interface CompiledPolicy {
   readonly spec: Spec;
   isExcluded(ref: ImageReference): boolean;
-  /** Whether an exclude pattern matches `value` as written: for field values that are not image references. */
+  /** Whether an exclude pattern matches `value` as written (for fields that are not image references). */
   isExcludedValue(value: string): boolean;
-  /**
-   * The first rule whose `images` match `ref` and whose `namespaces` (when it has any) match
-   * `namespace` (undefined or "": a resource without one), with its index; undefined when none does.
-   */
+  /** First rule whose `images` match `ref` and whose `namespaces` (if any) match `namespace`, with its index. */
   ruleFor(ref: ImageReference, namespace?: string): { rule: TrustRule; index: number } | undefined;
 }
 
-/**
- * A matcher for namespace globs: `*` is any run of characters; `""` matches only a resource without
- * a namespace, and no other pattern does (so `*` means "any namespace", never "none").
- */
+/** Namespace glob matcher: `*` is any run; `""` matches only resources without a namespace (`*` never does). */
 export function compileNamespaces(patterns: readonly string[]): (namespace: string | undefined) => boolean {
   const regexes = patterns.map((p) => (p === '' ? undefined : new RegExp(`^${p.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*')}$`)));
   return (namespace) => {

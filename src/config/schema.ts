@@ -1,8 +1,4 @@
-/**
- * The configuration schema (functionConfig / --config / webhook --config). One schema for the KRM
- * function and the webhook. Unknown fields are errors: a typo in a security policy must never be
- * silently ignored.
- */
+/** The one configuration schema for the KRM function and the webhook. Unknown fields are errors: a typo in a security policy must never be ignored. */
 import { z } from 'zod';
 import { AuthSchema } from './auth.js';
 import { RegistryConfigSchema } from '../registry/config.js';
@@ -11,7 +7,6 @@ import { PLATFORM_PATTERN } from '../registry/platform.js';
 export const API_VERSION = 'notary-pin.dev/v1alpha1';
 export const KIND = 'NotaryPin';
 
-/** A file path or an inline PEM block. */
 const pemSource = z
   .string()
   .min(1)
@@ -25,10 +20,7 @@ const platform = z.string().regex(PLATFORM_PATTERN, 'a platform such as "linux/a
 
 export { AuthSchema, type AuthConfig } from './auth.js';
 
-/**
- * A rule's Notation (Notary Project signatures) settings. Left out, `trustPolicy` and `trustStore`
- * come from notation's user-level directory (`$XDG_CONFIG_HOME/notation`, default `~/.config/notation`).
- */
+/** A rule's Notation settings; `trustPolicy`/`trustStore` default to notation's user directory (`~/.config/notation`). */
 export const NotationRuleSchema = z.strictObject({
   /** A `trustpolicy.json` file, or the document inline (validated with notation's rules when first used). */
   trustPolicy: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
@@ -39,48 +31,29 @@ export const NotationRuleSchema = z.strictObject({
 });
 export type NotationRule = z.infer<typeof NotationRuleSchema>;
 
-/**
- * What a failed image becomes: `enforce` fails the run / denies the request; `warn` reports it
- * (a warning result, an admission warning) and lets it through; `audit` lets it through and only
- * logs and counts it (the function still writes a warning result).
- */
+/** What a failed image becomes: `enforce` fails/denies; `warn` reports and lets it through; `audit` only logs and counts it. */
 export const EnforcementSchema = z.enum(['enforce', 'warn', 'audit']);
 export type Enforcement = z.infer<typeof EnforcementSchema>;
 
-/**
- * A namespace glob (`team-a`, `prod-*`): DNS-label characters and `*` (any run of characters).
- * `""` names resources without a namespace (function input without metadata.namespace).
- */
+/** A namespace glob (`prod-*`); `""` names resources without a namespace. */
 const namespacePattern = z
   .string()
   .max(63)
   .regex(/^[a-z0-9*]([-a-z0-9*]*)?$|^$/, 'a namespace or a glob such as "prod-*" (lower-case letters, digits, "-", "*"), or "" for resources without a namespace');
 
-/** The Notary v1 fields of a rule (beside `notation` they ask for both, see `require`). */
+/** Notary v1 fields of a rule (beside `notation`, both systems are asked, see `require`). */
 export const NOTARY_V1_FIELDS = ['server', 'ca', 'rootKeys', 'rootCA', 'signers', 'trustDir', 'auth'] as const;
 
 export const TrustRuleSchema = z.strictObject({
-  /** Optional name, used in messages. */
   name: z.string().min(1).optional(),
   /** Image patterns this rule governs (glob on the normalised reference; `*` stops at `/`, `**` does not). */
   images: z.array(z.string().min(1)).min(1),
-  /**
-   * Namespaces (globs) this rule applies in; left out, every namespace and resources without one.
-   * A resource without a namespace matches only a rule without `namespaces` or one listing `""`.
-   */
+  /** Namespace globs this rule applies in; left out, all (including none). A resource without one needs no list or `""`. */
   namespaces: z.array(namespacePattern).min(1).max(256).optional(),
-  /** What a failure of an image this rule governs becomes; default `spec.enforcement`. */
   enforcement: EnforcementSchema.optional(),
-  /**
-   * A rule with both Notary v1 trust data and `notation`: `all` (default) needs both to pass and to
-   * agree on the digest; `any` accepts either (the result says which one).
-   */
+  /** With Notary v1 and `notation`: `all` (default) needs both to pass and agree on the digest; `any` accepts either. */
   require: z.enum(['all', 'any']).optional(),
-  /**
-   * Trust server URL. Default, like Docker content trust (docker/cli trust.Server):
-   * `$DOCKER_CONTENT_TRUST_SERVER` when set (https only), else `https://notary.docker.io` for
-   * docker.io, otherwise `https://<registry host>`.
-   */
+  /** Trust server; default as docker content trust: `$DOCKER_CONTENT_TRUST_SERVER`, notary.docker.io for docker.io, else the registry host. */
   server: z.url({ protocol: /^https?$/ }).optional(),
   /** CA bundle (file or inline PEM) for the trust server's TLS certificate. Default: system CAs. */
   ca: pemSource.optional(),
@@ -90,10 +63,7 @@ export const TrustRuleSchema = z.strictObject({
   rootCA: pemSource.optional(),
   /** Trust on first use: accept an unpinned root the first time and store it in the cache dir. */
   tofu: z.boolean().default(false),
-  /**
-   * Roles whose signatures count, in order of preference. Default like Docker content trust:
-   * `targets/releases`, else `targets`.
-   */
+  /** Roles whose signatures count, in order of preference; default `targets/releases`, else `targets`. */
   signers: z.array(roleName).min(1).optional(),
   /** Offline mode: a directory of vendored trust data (`<GUN>/root.json` ... or notary's `tuf/<GUN>/metadata/`). */
   trustDir: z.string().min(1).optional(),
@@ -102,14 +72,9 @@ export const TrustRuleSchema = z.strictObject({
   timeoutSeconds: z.number().positive().max(300).default(10),
   /** Size cap for one metadata file whose length is not known from a signed role. */
   maxMetadataBytes: z.number().int().positive().max(256 * 1024 * 1024).default(4 * 1024 * 1024),
-  /** Depth limit for delegations below `targets`. */
   maxDelegationDepth: z.number().int().min(0).max(16).default(4),
-  /** Verify Notary Project signatures stored in the registry instead of Notary v1 trust data. */
   notation: NotationRuleSchema.optional(),
-  /**
-   * Multi-platform images: the index must list each of these platforms. Notation: an index without a
-   * passing signature of its own passes when every listed platform's manifest has one.
-   */
+  /** Platforms the index must list; Notation: an unsigned index passes when each listed platform's manifest is signed. */
   platforms: z.array(platform).min(1).max(32).optional(),
   /** Pin this platform's manifest instead of the index (like `kbld --platform`); its signature or the index's is required. */
   pinPlatform: platform.optional(),
@@ -126,26 +91,19 @@ export const TrustRuleSchema = z.strictObject({
 });
 export type TrustRule = z.infer<typeof TrustRuleSchema>;
 
-/** Whether a rule names any Notary v1 setting (with `notation` too, it asks for both systems). */
 export function usesNotaryV1(rule: Pick<TrustRule, (typeof NOTARY_V1_FIELDS)[number] | 'tofu'>): boolean {
   return rule.tofu === true || NOTARY_V1_FIELDS.some((f) => rule[f] !== undefined);
 }
 export type TrustRuleInput = z.input<typeof TrustRuleSchema>;
 
 export const ImageFieldSchema = z.strictObject({
-  /** Kind of the custom resource, e.g. `MyApp`. */
   kind: z.string().min(1),
-  /** Optional apiVersion (group/version) filter. */
   apiVersion: z.string().min(1).optional(),
-  /**
-   * Dotted path to the image field, `[]` for every list element: `spec.image`,
-   * `spec.components[].image`.
-   */
+  /** Dotted path to the image field, `[]` for every list element (`spec.components[].image`). */
   path: z.string().regex(/^[A-Za-z0-9_-]+(\[\])?(\.[A-Za-z0-9_-]+(\[\])?)*$/, 'a dotted path such as spec.image or spec.items[].image'),
 });
 export type ImageField = z.infer<typeof ImageFieldSchema>;
 
-/** Presets of image fields for common CRDs (defined in src/workload/presets.ts). */
 export const PRESET_NAMES = ['argo-rollouts', 'knative-serving', 'prometheus-operator', 'openkruise', 'tekton'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
@@ -156,24 +114,22 @@ export const SpecSchema = z.strictObject({
   reference: z.enum(['tag-and-digest', 'digest']).default('tag-and-digest'),
   /** Image patterns left untouched (reported as info). */
   exclude: z.array(z.string().min(1)).default([]),
-  /** How to reach registries (tag → digest, Notation signatures): one entry per host. */
+  /** Registry access (tag → digest, Notation signatures), one entry per host. */
   registries: z
     .array(RegistryConfigSchema)
     .max(256)
     .default([])
     .refine((list) => new Set(list.map((r) => r.host.toLowerCase())).size === list.length, 'two entries name the same host'),
-  /** Certificate revocation checks of Notation signatures (OCSP, then CRL). */
   revocation: z
     .strictObject({
       /** Read CRLs and OCSP responses from this offline bundle (`notary-pin revocation fetch`) instead of the network. */
       bundleDir: z.string().min(1).optional(),
     })
     .optional(),
-  /** What a failed image becomes unless its rule says otherwise (see EnforcementSchema). */
+  /** Default for rules without `enforcement`. */
   enforcement: EnforcementSchema.default('enforce'),
   /** Trust rules, first match wins. An image no rule matches is an error. */
   trust: z.array(TrustRuleSchema).default([]),
-  /** Extra image field paths for custom resources. */
   imageFields: z.array(ImageFieldSchema).default([]),
   /** Image fields of common CRDs, turned on by name (README "What is checked"). */
   presets: z.array(z.enum(PRESET_NAMES)).default([]),
@@ -181,33 +137,18 @@ export const SpecSchema = z.strictObject({
   ignoreImageFields: z.array(ImageFieldSchema).default([]),
   /** An `image` field nothing declares is a warning (`warn`) or an error (`strict`). */
   coverage: z.enum(['warn', 'strict']).default('warn'),
-  /** How many repositories (GUNs) have their trust data fetched at once. */
   concurrency: z.number().int().min(1).max(256).default(64),
-  /**
-   * Webhook: most distinct image repositories one admission review may name; a review with more is
-   * denied (TOO_MANY_IMAGES) before any trust data is fetched. The default, 64, is one round of
-   * `concurrency` fetches and far above what real Pods name.
-   */
+  /** Webhook: most distinct repositories per admission review; more is denied (TOO_MANY_IMAGES) before any fetch. */
   maxRepositoriesPerReview: z.number().int().min(1).max(10_000).default(64),
-  /**
-   * How long verified trust data is reused (the webhook keeps it in memory): until the earliest
-   * expiry among its roles or this TTL, whichever is sooner. 0 disables reuse across requests.
-   */
+  /** Reuse of verified trust data: until the earliest role expiry or this TTL; 0 disables reuse. */
   cacheTTLSeconds: z.number().int().min(0).max(86_400).default(60),
-  /** Most GUNs kept in the in-memory trust cache (least recently used are dropped). */
+  /** Most GUNs in the in-memory trust cache (LRU). */
   cacheMaxEntries: z.number().int().min(1).max(100_000).default(1000),
-  /**
-   * When a trust server or registry cannot be reached (transport errors only), decide from trust
-   * data verified earlier for at most this long past its cache TTL, and never past the expiry
-   * signed into it. 0 (default) never does.
-   */
+  /** On transport errors only, decide from trust data verified at most this long past its TTL, never past its signed expiry. */
   staleIfErrorSeconds: z.number().int().min(0).max(7 * 86_400).default(0),
   /** Directory for TOFU roots and the optional on-disk metadata cache. */
   cacheDir: z.string().min(1).optional(),
-  /**
-   * `annotation`: every resource whose images were pinned gets the `notary-pin.dev/images`
-   * annotation (field, reference, digest, trust system, signer; see krm/provenance.ts). Pin mode only.
-   */
+  /** `annotation`: pinned resources get the `notary-pin.dev/images` annotation (see krm/provenance.ts). Pin mode only. */
   provenance: z.enum(['none', 'annotation']).default('none'),
 }).superRefine((spec, ctx) => {
   // A first use that cannot be remembered is no trust: refused when the config is loaded, not per image.
