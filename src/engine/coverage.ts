@@ -1,14 +1,10 @@
-/**
- * The result for a string field named `image` that no definition covers (code
- * UNCHECKED_IMAGE_FIELD): which field, and how to declare it, turn on a preset, or ignore it.
- */
+/** The UNCHECKED_IMAGE_FIELD result: a string field named `image` that no definition covers, and how to declare or ignore it. */
 import { PinError } from '../errors/errors.js';
 import { apiGroup } from '../workload/kinds.js';
 import { declaredPath } from '../workload/path.js';
 import { presetsCovering } from '../workload/presets.js';
 import type { ImageUse } from './evaluate.js';
 
-/** The UNCHECKED_IMAGE_FIELD error for `use` (a warning, or an error under `spec.coverage: strict`). */
 export function uncheckedFieldError(use: ImageUse): PinError {
   const { kind, apiVersion } = use.resource;
   const path = declaredPath(use.path);

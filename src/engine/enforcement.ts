@@ -1,16 +1,11 @@
 /**
- * What a failed image becomes under `enforcement` (spec.enforcement, or its trust rule's): the one
- * place both the function and the webhook take that decision from. `enforce` keeps the failure;
- * `warn` and `audit` turn a failure about the image's trust into a `waived` outcome (reported, not
- * failing). Failures about the input or the configuration are never waived.
+ * What a failed image becomes under `enforcement` (the spec's or its rule's), for both the function and
+ * the webhook: `warn`/`audit` waive failures about the image's trust, never about input or configuration.
  */
 import type { Enforcement, Spec, TrustRule } from '../config/schema.js';
 import type { ErrorCode, PinError } from '../errors/errors.js';
 
-/**
- * Codes that say the input, the configuration or notary-pin itself is wrong, not the image's trust:
- * a relaxed enforcement would hide a broken policy, so they always fail.
- */
+/** Input, configuration or internal failures: waiving them would hide a broken policy, so they always fail. */
 const NEVER_WAIVED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'INPUT_INVALID',
   'INPUT_TOO_LARGE',
@@ -24,17 +19,15 @@ const NEVER_WAIVED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'INTERNAL',
 ]);
 
-/** Whether a failure with this code may be waived by `warn` or `audit`. */
 export function isWaivable(code: ErrorCode): boolean {
   return !NEVER_WAIVED.has(code);
 }
 
-/** The enforcement that governs an image: its rule's, else the spec's. */
 export function enforcementFor(spec: Pick<Spec, 'enforcement'>, rule: Pick<TrustRule, 'enforcement'> | undefined): Enforcement {
   return rule?.enforcement ?? spec.enforcement;
 }
 
-/** How a rule is named in results, logs and metric labels: its name, else `trust[<index>]`. */
+/** A rule's name in results, logs and metric labels: its name, else `trust[<index>]`. */
 export function ruleLabel(rule: Pick<TrustRule, 'name'> | undefined, index: number | undefined): string {
   if (rule === undefined || index === undefined) return '(no rule)';
   return rule.name ?? `trust[${index}]`;
@@ -45,10 +38,8 @@ export function waiverText(enforcement: Enforcement, rule: string, source: 'rule
   return source === 'rule' ? `enforcement: ${enforcement} on rule ${rule}` : `spec.enforcement: ${enforcement}`;
 }
 
-/** The fate of a failure: kept (`fail`), or let through (`waive`) with the enforcement that did it. */
 export type Verdict = { kind: 'fail' } | { kind: 'waive'; enforcement: Exclude<Enforcement, 'enforce'>; why: string };
 
-/** What `error` becomes for an image governed by `rule` (undefined: no rule matched) under `spec`. */
 export function verdictFor(error: PinError, spec: Pick<Spec, 'enforcement'>, rule: Pick<TrustRule, 'enforcement' | 'name'> | undefined, index: number | undefined): Verdict {
   const enforcement = enforcementFor(spec, rule);
   if (enforcement === 'enforce' || !isWaivable(error.code)) return { kind: 'fail' };

@@ -1,8 +1,6 @@
 /**
- * The decision core shared by the KRM function and the webhook:
- * collect images → parse → policy (exclude / trust rule) → resolve (once per unique image,
- * bounded concurrency) → one outcome per image use. Nothing here writes output; `src/report/`
- * turns outcomes into results, messages and denials, and `src/krm/` applies rewrites.
+ * The decision core shared by the KRM function and the webhook: collect images → parse → policy → resolve
+ * (once per unique image, bounded concurrency) → one outcome per image use. Writes nothing itself.
  */
 import { compilePolicy, type CompiledPolicy } from '../config/rules.js';
 import type { Enforcement, Spec, TrustRule } from '../config/schema.js';
@@ -19,12 +17,10 @@ import { compactRef, Interner } from '../util/intern.js';
 import { createLimiter } from '../util/limit.js';
 
 export interface ImageUse {
-  /** Index of the resource in the list given to `evaluate`. */
   resourceIndex: number;
   resource: ResourceRef;
   /** KRM field path, e.g. `spec.template.spec.containers[0].image`. */
   field: string;
-  /** Path segments of the field inside the resource (for rewriting). */
   path: (string | number)[];
   container?: string;
   /** The value found in the manifest (not necessarily a string). */
@@ -33,43 +29,26 @@ export interface ImageUse {
   unchecked?: true;
 }
 
-/**
- * `rule` and `enforcement` (where present) name the trust rule that governed the image
- * (`ruleLabel`) and the enforcement it was under, for results, logs and metrics.
- */
+/** `rule`/`enforcement` name the trust rule that governed the image and its enforcement. */
 export type ImageOutcome =
-  /** pin mode: resolved; `newValue` is what the field should hold (`changed` when it differs). */
   | { status: 'pinned'; use: ImageUse; resolution: Resolution; newValue: string; changed: boolean; rule?: string; enforcement?: Enforcement }
-  /** verify mode: pinned by digest and the digest is signed. */
   | { status: 'verified'; use: ImageUse; resolution: Resolution; rule?: string; enforcement?: Enforcement }
   | { status: 'excluded'; use: ImageUse }
-  /** an unchecked `image` field (a warning; under `spec.coverage: strict` it is `failed` instead). */
   | { status: 'unchecked'; use: ImageUse; error: PinError }
   | { status: 'failed'; use: ImageUse; error: PinError; rule?: string; enforcement?: Enforcement }
-  /**
-   * A failure let through by `enforcement: warn | audit` (src/engine/enforcement.ts): the field is
-   * left as written, and `why` says which setting waived it.
-   */
+  /** A failure let through by `enforcement: warn | audit`; the field is left as written. */
   | { status: 'waived'; use: ImageUse; error: PinError; enforcement: 'warn' | 'audit'; why: string; rule: string };
 
 export interface EvaluateOptions {
   mode: 'pin' | 'verify';
-  /** A policy compiled once by a long-running caller (the webhook); compiled from `spec` when absent. */
+  /** Compiled once by a long-running caller (the webhook); else compiled from `spec`. */
   policy?: CompiledPolicy;
-  /**
-   * Aborted when the caller stops waiting (a webhook review's deadline): no resolution starts after
-   * it, running ones get the signal, and every image not resolved by then fails with DEADLINE.
-   */
+  /** Aborted when the caller stops waiting: nothing starts after it, and unresolved images fail with DEADLINE. */
   signal?: AbortSignal;
-  /**
-   * Most distinct repositories one evaluation may resolve (the webhook's
-   * `spec.maxRepositoriesPerReview`). With it, nothing is resolved before `finish`, and over it
-   * `finish` rejects with TOO_MANY_IMAGES having fetched nothing.
-   */
+  /** Most distinct repositories to resolve (webhook); nothing starts before `finish`, which rejects over it with TOO_MANY_IMAGES. */
   maxRepositories?: number;
 }
 
-/** Every image field of every resource, in document order (`config`: a `Spec`, or its image field settings). */
 export function collectImageUses(resources: readonly unknown[], config: WorkloadConfig): ImageUse[] {
   const uses: ImageUse[] = [];
   const strings = new Interner();
@@ -77,11 +56,7 @@ export function collectImageUses(resources: readonly unknown[], config: Workload
   return uses;
 }
 
-/**
- * The image fields of one resource (index `resourceIndex` of the list later given to
- * `evaluateUses`), appended to `into` in document order: what `collectImageUses` does for each
- * resource, for callers that see the resources one at a time (the KRM function while it parses).
- */
+/** `collectImageUses` for one resource, appended to `into`: for callers that see resources one at a time. */
 export function collectResourceImageUses(
   resource: unknown,
   resourceIndex: number,
@@ -91,8 +66,7 @@ export function collectResourceImageUses(
 ): void {
   const locs = findImages(resource, config);
   if (locs.length === 0) return;
-  // Uses live until the run ends: their strings are owned or pooled, never slices of the input.
-  // The ref is shared by the uses of one resource, or of one List item (results copy it).
+  // Uses outlive the input: their strings are owned or pooled, never slices of it.
   const top = compactRef(resourceRefOf(resource), strings);
   const itemRefs = new Map<ResourceRef, ResourceRef>();
   const refOf = (r: ResourceRef | undefined): ResourceRef => {
@@ -118,7 +92,6 @@ export function collectResourceImageUses(
 type Plan =
   | { kind: 'excluded' }
   | { kind: 'unchecked'; error: PinError }
-  /** `rule`/`ruleIndex`: the rule that governs the image, when one matched (for its enforcement). */
   | { kind: 'failed'; error: PinError; rule?: TrustRule; ruleIndex?: number }
   | {
       kind: 'resolve';
@@ -141,10 +114,7 @@ function canonicalKey(ruleIndex: number, ref: ImageReference): string {
 const PLACEHOLDER_HINT =
   'if the value is a build placeholder and not an image, a spec.exclude pattern that matches it as written (e.g. "ko://**") leaves it alone';
 
-/**
- * A field value that is no image reference: excluded only by a pattern that matches it as written
- * (a build placeholder such as `ko://...`), else REFERENCE_INVALID with a hint that says so.
- */
+/** A value that is no image reference: excluded only by a pattern matching it as written (`ko://...`), else REFERENCE_INVALID. */
 function notAReference(e: unknown, value: string, policy: CompiledPolicy): Plan {
   if (policy.isExcludedValue(value)) return { kind: 'excluded' };
   const error = toPinError(e, 'REFERENCE_INVALID');
@@ -209,36 +179,30 @@ export async function evaluate(
   return evaluateUses(collectImageUses(resources, spec), spec, resolver, opts);
 }
 
-/** `evaluate` for image uses already collected (with `spec.imageFields`): one outcome per use, in order. */
 export async function evaluateUses(uses: readonly ImageUse[], spec: Spec, resolver: Resolver, opts: EvaluateOptions): Promise<ImageOutcome[]> {
   const evaluation = startEvaluation(spec, resolver, opts);
   for (const use of uses) evaluation.add(use);
   return evaluation.finish();
 }
 
-/** An evaluation fed one image use at a time (see `startEvaluation`). */
 export interface Evaluation {
-  /** Plans `use` and, for an image not seen before, starts resolving it. Uses keep their order. */
   add(use: ImageUse): void;
-  /** The outcome of every use added, in order, once every resolution has settled. */
   finish(): Promise<ImageOutcome[]>;
 }
 
 type ResolvePlan = Extract<Plan, { kind: 'resolve' }>;
 type Resolved = Result<Resolution, PinError>;
 
-/** Where `p`'s trust data comes from, for messages: the resolver's answer, else what the rule says. */
 function sourceOf(resolver: Resolver, p: ResolvePlan): string {
   try {
     const s = resolver.sourceOf?.(p.query, p.rule);
     if (s !== undefined && s !== '') return s;
   } catch {
-    // a message detail only: fall back to the rule
   }
   return p.rule.server ?? p.rule.trustDir ?? `the default trust server for ${p.ref.domain}`;
 }
 
-/** The DEADLINE failure of images waiting for `source` (one error per source: the denial names each image). */
+/** The DEADLINE failure of images waiting on `source` (one error per source). */
 function deadlineError(source: string): PinError {
   return new PinError({
     code: 'DEADLINE',
@@ -256,10 +220,8 @@ function tooManyRepositories(images: number, max: number): PinError {
 }
 
 /**
- * Resolves each unique (rule, image) once. The bound counts repositories (GUNs), not images: the
- * first image of a repository loads its trust data in one of `concurrency` slots; the others start
- * once it is done and are answered from the resolver's cache (Notation rules: once it has started). Once `signal` aborts nothing more
- * reaches the resolver, and every resolution not settled by then settles as DEADLINE.
+ * Resolves each unique (rule, image) once, bounding repositories (GUNs), not images: a repository's first
+ * image loads its trust data in one of `concurrency` slots, the rest then hit the resolver's cache.
  */
 function createResolutions(resolver: Resolver, concurrency: number, signal: AbortSignal | undefined) {
   const limit = createLimiter(concurrency);
@@ -286,8 +248,7 @@ function createResolutions(resolver: Resolver, concurrency: number, signal: Abor
       if (pending.has(p.key)) return;
       const group = `${p.ruleIndex}\u0000${p.ref.repository}`;
       const first = firstOfRepository.get(group);
-      // Notation has no per-repository trust data (each digest's signatures stand alone): the
-      // repository's images start together once its first has a slot, not after it finished.
+      // Notation has no per-repository trust data: a repository's images start together once it has a slot.
       const notation = p.rule.notation !== undefined;
       let result: Promise<Resolved>;
       if (first === undefined) {
@@ -305,7 +266,6 @@ function createResolutions(resolver: Resolver, concurrency: number, signal: Abor
   };
 }
 
-/** A failed image's outcome: failed, or waived when its rule's (or the spec's) enforcement says so. */
 function failure(use: ImageUse, error: PinError, spec: Spec, rule: TrustRule | undefined, index: number | undefined): ImageOutcome {
   const label = ruleLabel(rule, index);
   const v = verdictFor(error, spec, rule, index);
@@ -313,7 +273,6 @@ function failure(use: ImageUse, error: PinError, spec: Spec, rule: TrustRule | u
   return { status: 'waived', use, error, enforcement: v.enforcement, why: v.why, rule: label };
 }
 
-/** One outcome per use, in order, once every resolution has settled. */
 function outcomesOf(
   uses: readonly ImageUse[],
   plans: readonly Plan[],
@@ -321,7 +280,6 @@ function outcomesOf(
   spec: Spec,
   mode: 'pin' | 'verify',
 ): Promise<ImageOutcome[]> {
-  // The pinned string depends only on the plan and its resolution: format it once per image.
   const pinnedValue = new Map<Plan, string>();
   const keepTag = spec.reference === 'tag-and-digest';
   return Promise.all(
@@ -346,21 +304,15 @@ function outcomesOf(
   );
 }
 
-/**
- * `evaluateUses`, incrementally: the KRM function adds each resource's image uses while it is still
- * parsing the input, so resolution (in a resolver thread) overlaps the parse. The outcomes are the
- * same as `evaluateUses` over the same uses.
- */
+/** `evaluateUses`, incrementally: the KRM function adds uses while still parsing, overlapping parse and resolution. */
 export function startEvaluation(spec: Spec, resolver: Resolver, opts: EvaluateOptions): Evaluation {
   const policy = opts.policy ?? compilePolicy(spec);
-  // A plan depends only on the image string (and the policy and mode): parse and match each
-  // distinct string once, however many resources repeat it.
+  // A plan depends only on the image string (and policy and mode): plan each distinct string once.
   const planFor = new Map<string, Plan>();
   const uses: ImageUse[] = [];
   const plans: Plan[] = [];
   const resolutions = createResolutions(resolver, spec.concurrency, opts.signal);
-  // With a repository cap nothing starts before finish(): a review over the cap costs no fetch,
-  // and the uses after the one that crossed it are only counted, not parsed.
+  // With a repository cap nothing starts before finish(): a review over the cap costs no fetch.
   const max = opts.maxRepositories;
   const repositories = new Set<string>();
   let overCapUses = 0;
