@@ -1,51 +1,22 @@
 /**
- * Image patterns (config `spec.exclude` and `spec.trust[].images`).
- *
- * Semantics:
- * - A pattern is matched against up to three strings of a reference, and a match on either counts:
- *   1. the normalised reference string (`toNormalizedString`): `docker.io/library/nginx:1.25`,
- *      `127.0.0.1:5000/app@sha256:...`, `docker.io/library/nginx:1.25@sha256:...` when both tag and
- *      digest are present, `docker.io/library/nginx:latest` when neither is;
- *   2. the bare repository: `docker.io/library/nginx`;
- *   3. when the reference has both a tag and a digest, `repository:tag` without the digest, so a
- *      pattern written per tag still governs the pinned form (`nginx:1.25` matches
- *      `nginx:1.25@sha256:...`).
- *   The whole string must match (the pattern is anchored at both ends).
- * - `*` matches any run of characters except `/` (so it also crosses `:` and `@`: `nginx*` matches
- *   `nginx:1.25`); `**` (or any longer run of `*`) matches any run of characters including `/`;
- *   `?` matches exactly one character except `/`. Every other character is literal (there are no
- *   character classes, braces or escapes). Matching is case-sensitive.
- * - Familiar patterns are normalised like Docker normalises names (normalize.go splitDockerDomain):
- *   the first `/`-separated component of the pattern is a registry when it is `localhost`, contains
- *   `.` or `:`, or has an uppercase letter (`index.docker.io` is rewritten to `docker.io`);
- *   otherwise `docker.io/` is put in front. On docker.io a pattern name with no `/` and no `**` gets
- *   `library/`. So `nginx` → `docker.io/library/nginx`, `nginx:*` → `docker.io/library/nginx:*`,
- *   `library/*` → `docker.io/library/*`, `org/*` → `docker.io/org/*`, `*` → `docker.io/library/*`
- *   (every official image), `docker.io/nginx` → `docker.io/library/nginx`,
- *   `ghcr.io/org/**` unchanged, `*.example.com/**` unchanged (contains `.`).
- * - A pattern that starts with `**` is never normalised: `**` alone matches every image, and `**`
- *   followed by `/nginx` matches a repository whose last component is `nginx` on any registry.
- * - Invalid patterns (empty, whitespace or control characters, characters that cannot occur in a
- *   reference, longer than 1024 characters) are rejected with `CONFIG_INVALID`.
- *
- * Matching is a linear NFA simulation (O(pattern × input)), never a backtracking regex.
+ * Image patterns (`spec.exclude`, `spec.trust[].images`), anchored, matched against the normalised
+ * reference, the bare repository, and (with tag and digest) `repository:tag`. `*` and `?` stop at `/`,
+ * `**` does not; everything else is literal. Familiar patterns are normalised like Docker names
+ * (normalize.go splitDockerDomain), except ones starting with `**`. Matching is a linear NFA
+ * simulation, never a backtracking regex.
  */
 import { PinError } from '../errors/errors.js';
 import { DEFAULT_DOMAIN, LEGACY_DEFAULT_DOMAIN, OFFICIAL_REPO_PREFIX, toNormalizedString } from './parse.js';
 import type { ImageReference } from './image-reference.js';
 
-/** Longest pattern accepted. */
 export const MAX_PATTERN_LENGTH = 1024;
 
-/** A compiled image pattern. */
 export interface ImagePattern {
-  /** The pattern as written in the configuration. */
   readonly source: string;
   /** The pattern after familiar-name normalisation; this is what is matched. */
   readonly normalized: string;
-  /** Whether the pattern matches the reference's normalised string or its bare repository. */
   matches(ref: ImageReference): boolean;
-  /** Whether the pattern matches this exact string (no normalisation of the string). */
+  /** Matches this exact string (not normalised). */
   matchesString(s: string): boolean;
 }
 
@@ -78,7 +49,6 @@ function validate(pattern: string): void {
   }
 }
 
-/** Normalises the name part of a familiar pattern (see the module comment). */
 export function normalizePattern(pattern: string): string {
   if (pattern.startsWith('**')) return pattern;
   const slash = pattern.indexOf('/');
@@ -163,16 +133,7 @@ function run(tokens: readonly Token[], s: string): boolean {
   return cur[m] === 1;
 }
 
-/**
- * Compiles an image pattern (semantics in the module comment).
- *
- * @throws PinError `CONFIG_INVALID` for an empty or malformed pattern.
- */
-/**
- * The two most common pattern shapes matched without the automaton (same answers): a plain literal
- * (`docker.io/library/nginx`) is string equality, and a literal followed by one `**`
- * (`registry.example.com/**`) is a prefix test, since `**` matches any rest, empty included.
- */
+/** Plain literals (equality) and literal + `**` (prefix test) skip the automaton, with the same answers. */
 function shortcut(tokens: readonly Token[]): ((s: string) => boolean) | undefined {
   const last = tokens[tokens.length - 1];
   const body = last?.kind === 'dstar' ? tokens.slice(0, -1) : tokens;
@@ -194,25 +155,22 @@ export function compileImagePattern(pattern: string): ImagePattern {
       return (
         matchesString(toNormalizedString(ref)) ||
         matchesString(ref.repository) ||
-        // repo:tag of a reference that also carries a digest, so a rule written per tag still
-        // governs the image once it is pinned (`nginx:1.25` matches `nginx:1.25@sha256:...`).
+        // repo:tag of a pinned reference, so a rule written per tag still governs it
         (ref.tag !== undefined && ref.digest !== undefined && matchesString(`${ref.repository}:${ref.tag}`))
       );
     },
   });
 }
 
-/** Compiles several patterns; the first invalid one throws `CONFIG_INVALID`. */
 export function compileImagePatterns(patterns: readonly string[]): ImagePattern[] {
   return patterns.map(compileImagePattern);
 }
 
-/** True when any of the patterns matches the reference. */
 export function matchesAny(patterns: readonly ImagePattern[], ref: ImageReference): boolean {
   return patterns.some((p) => p.matches(ref));
 }
 
-/** The automaton alone, without the shortcuts (for the test that compares both). */
+/** The automaton alone, for the test that compares it with the shortcuts. */
 export function matchesByAutomaton(pattern: string, s: string): boolean {
   return run(tokenize(normalizePattern(pattern)), s);
 }

@@ -1,37 +1,15 @@
 /**
- * Hand-written, linear-time checks for the pieces of the Docker image reference grammar, as
- * github.com/distribution/reference (regexp.go) defines it:
- *
- *   reference        := name [ ":" tag ] [ "@" digest ]
- *   name             := [domain "/"] remote-name
- *   domain           := host [":" port-number]
- *   host             := domain-name | "[" IPv6address "]"
- *   domain-name      := domain-component ["." domain-component]*
- *   domain-component := /([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])/
- *   IPv6address      := /[a-fA-F0-9:]+/          (no zone IDs, no embedded IPv4)
- *   port-number      := /[0-9]+/
- *   remote-name      := path-component ["/" path-component]*
- *   path-component   := alpha-numeric [separator alpha-numeric]*
- *   alpha-numeric    := /[a-z0-9]+/
- *   separator        := /(?:[._]|__|[-]+)/
- *   tag              := /[\w][\w.-]{0,127}/
- *   digest           := algorithm ":" hex, validated like github.com/opencontainers/go-digest
- *                       (only registered algorithms; exact length; lowercase hex)
- *
- * Each check returns `undefined` when the input is valid, otherwise a short reason (an English
- * sentence fragment) that the caller wraps into a PinError. No regular expression with nested
- * quantifiers is used, so every check is O(n) on hostile input.
+ * Linear-time checks for the pieces of the Docker image reference grammar of
+ * github.com/distribution/reference (regexp.go) and go-digest. Each returns `undefined` when valid,
+ * else a short reason the caller wraps into a PinError. No regex with nested quantifiers: O(n) on
+ * hostile input.
  */
 
-/** Upper bound of the repository path (`library/nginx`), `RepositoryNameTotalLengthMax` upstream. */
+/** `RepositoryNameTotalLengthMax` upstream. */
 export const MAX_PATH_LENGTH = 255;
-/** Upper bound of a tag (`[\w][\w.-]{0,127}`). */
 export const MAX_TAG_LENGTH = 128;
 
-/**
- * Digest algorithms go-digest knows (with crypto/sha256 and crypto/sha512 linked in, as Docker does)
- * and the number of lowercase hex digits each requires.
- */
+/** go-digest's algorithms as Docker links them, with the lowercase hex length each requires. */
 export const DIGEST_ALGORITHMS: Readonly<Record<string, number>> = Object.freeze({
   sha256: 64,
   sha384: 96,
@@ -53,15 +31,12 @@ function every(s: string, pred: (c: string) => boolean): boolean {
   return true;
 }
 
-/** True for `[a-f0-9]{64}`: an image ID, which ParseNormalizedNamed refuses as a name. */
+/** `[a-f0-9]{64}`: an image ID, which ParseNormalizedNamed refuses as a name. */
 export function isIdentifier(s: string): boolean {
   return s.length === 64 && every(s, isLowerHex);
 }
 
-/**
- * Checks one path component: `[a-z0-9]+((?:[._]|__|[-]+)[a-z0-9]+)*`. Uppercase letters are
- * reported by the caller before this runs (they get their own message).
- */
+/** `[a-z0-9]+((?:[._]|__|[-]+)[a-z0-9]+)*`; the caller reports uppercase first. */
 export function checkPathComponent(c: string): string | undefined {
   if (c === '') return 'has an empty path component (a leading, trailing or doubled "/")';
   const n = c.length;
@@ -92,10 +67,7 @@ export function checkPathComponent(c: string): string | undefined {
   return undefined;
 }
 
-/**
- * Checks the syntax of a remote name (`library/nginx`): components separated by single `/`.
- * The length limit (`MAX_PATH_LENGTH`) is the caller's to check.
- */
+/** A remote name (`library/nginx`); the length limit is the caller's to check. */
 export function checkPath(path: string): string | undefined {
   for (const part of path.split('/')) {
     const reason = checkPathComponent(part);
@@ -104,7 +76,7 @@ export function checkPath(path: string): string | undefined {
   return undefined;
 }
 
-/** Checks `host[:port]` where host is a domain name, an IPv4 address or `[IPv6]`. */
+/** `host[:port]`: a domain name, an IPv4 address or `[IPv6]`. */
 export function checkDomain(domain: string): string | undefined {
   let rest: string;
   if (domain.startsWith('[')) {
@@ -138,7 +110,7 @@ export function checkDomain(domain: string): string | undefined {
   return undefined;
 }
 
-/** Checks a tag: `[\w][\w.-]{0,127}` (ASCII word characters). */
+/** `[\w][\w.-]{0,127}` (ASCII word characters). */
 export function checkTag(tag: string): string | undefined {
   if (tag === '') return 'has an empty tag after ":"';
   if (tag.length > MAX_TAG_LENGTH)
@@ -153,11 +125,7 @@ export function checkTag(tag: string): string | undefined {
   return undefined;
 }
 
-/**
- * Checks a digest the way go-digest's `Digest.Validate` does for the algorithms Docker links in:
- * `algorithm:hex` where the algorithm matches `[A-Za-z][A-Za-z0-9]*([-_+.][A-Za-z][A-Za-z0-9]*)*`
- * and is registered (sha256, sha384, sha512), and hex is exactly the hash size in lowercase hex.
- */
+/** As go-digest `Digest.Validate`: a registered algorithm (sha256/384/512) and exactly its hash size in lowercase hex. */
 export function checkDigest(digest: string): string | undefined {
   const colon = digest.indexOf(':');
   if (digest === '') return 'has an empty digest after "@"';
@@ -197,7 +165,6 @@ function checkAlgorithmSyntax(a: string): boolean {
   return a.length > 0 && !expectAlpha;
 }
 
-/** True when `digest` is a valid, supported `algorithm:hex` digest (see `checkDigest`). */
 export function isValidDigest(digest: string): boolean {
   return checkDigest(digest) === undefined;
 }

@@ -1,18 +1,8 @@
 /**
- * Parsing and formatting of container image references, following
- * github.com/distribution/reference: the grammar of reference.go / regexp.go and the Docker
- * normalisation of normalize.go `ParseNormalizedNamed` (`nginx` → `docker.io/library/nginx`).
- *
- * Deliberate differences from upstream (all stricter, all fail closed):
- * - Inputs longer than `MAX_REFERENCE_LENGTH` are refused before any other work.
- * - A first component that upstream takes for a registry (it contains `.` or `:`, is `localhost`
- *   or has uppercase letters) but that is not a valid host (e.g. `foo_bar.com/app`) is an error.
- *   Upstream then silently yields a reference with an empty domain.
- * - Only the digest algorithms Docker links in are accepted (sha256, sha384, sha512), as go-digest
- *   does at run time.
- *
- * The 255-character limit applies to the repository path (`library/nginx`), as in current
- * distribution/reference (`RepositoryNameTotalLengthMax`, checked on the path since v0.6).
+ * Parses and formats image references as github.com/distribution/reference (reference.go, regexp.go,
+ * normalize.go `ParseNormalizedNamed`), stricter where upstream is lax: inputs over
+ * `MAX_REFERENCE_LENGTH`, an invalid host in the registry position (upstream yields an empty
+ * domain), and unregistered digest algorithms are all errors.
  */
 import { PinError } from '../errors/errors.js';
 import {
@@ -27,15 +17,11 @@ import type { ImageReference } from './image-reference.js';
 
 export { isValidDigest } from './grammar.js';
 
-/** Hard cap on the length of an image string, applied before any parsing. */
+/** Hard cap on an image string, applied before any parsing. */
 export const MAX_REFERENCE_LENGTH = 1024;
-/** Docker Hub's canonical domain. */
 export const DEFAULT_DOMAIN = 'docker.io';
-/** Docker Hub's legacy domain, normalised to `docker.io`. */
 export const LEGACY_DEFAULT_DOMAIN = 'index.docker.io';
-/** Namespace of Docker Hub's official images. */
 export const OFFICIAL_REPO_PREFIX = 'library/';
-/** Tag assumed when a reference has neither tag nor digest. */
 export const DEFAULT_TAG = 'latest';
 
 const HINT =
@@ -57,7 +43,6 @@ function fail(input: string, reason: string, hint: string = HINT): never {
   });
 }
 
-/** Names a character that may not appear anywhere in a reference, or undefined when all are printable ASCII. */
 function findForbiddenChar(s: string): { index: number; what: string } | undefined {
   for (let i = 0; i < s.length; i++) {
     const code = s.charCodeAt(i);
@@ -73,18 +58,13 @@ function findForbiddenChar(s: string): { index: number; what: string } | undefin
   return undefined;
 }
 
-/** The three textual parts of a reference as written: name, tag and digest. */
 interface Parts {
   name: string;
   tag?: string;
   digest?: string;
 }
 
-/**
- * Splits `name[:tag][@digest]`. Name and tag never contain `@`, so the digest starts after the
- * first `@`. A name only contains `:` inside its registry part, which is always followed by `/`,
- * so a `:` after the last `/` starts the tag.
- */
+/** Splits `name[:tag][@digest]`: the first `@` starts the digest; a `:` after the last `/` starts the tag. */
 function splitParts(s: string): Parts {
   const at = s.indexOf('@');
   const left = at === -1 ? s : s.slice(0, at);
@@ -97,11 +77,7 @@ function splitParts(s: string): Parts {
   return parts;
 }
 
-/**
- * splitDockerDomain (normalize.go): the first `/`-separated component is the registry when it is
- * `localhost`, contains `.` or `:`, or has an uppercase letter; otherwise the registry is docker.io.
- * Single-component names on docker.io get the `library/` namespace.
- */
+/** normalize.go splitDockerDomain: the first component is the registry if `localhost`, or it has `.`, `:` or uppercase. */
 function splitDockerDomain(name: string): { domain: string; path: string; explicitDomain: boolean } {
   const slash = name.indexOf('/');
   if (slash === -1) return { domain: DEFAULT_DOMAIN, path: OFFICIAL_REPO_PREFIX + name, explicitDomain: false };
@@ -128,12 +104,7 @@ function splitDockerDomain(name: string): { domain: string; path: string; explic
   return { domain, path, explicitDomain };
 }
 
-/**
- * Parses an image string like Docker's `reference.ParseNormalizedNamed`, keeping both tag and
- * digest when both are written (`repo:tag@sha256:...`).
- *
- * @throws PinError `REFERENCE_INVALID` naming the part that is wrong and why.
- */
+/** As `reference.ParseNormalizedNamed`, keeping both tag and digest; throws REFERENCE_INVALID naming the wrong part. */
 export function parseReference(s: string): ImageReference {
   return parse(s, false);
 }
@@ -154,7 +125,6 @@ function parse(s: string, allowIdentifier: boolean): ImageReference {
   return ref;
 }
 
-/** Checks on the whole string before it is split: type, length, characters, image IDs, URLs. */
 function checkWholeString(s: string, allowIdentifier: boolean): void {
   if (typeof s !== 'string') {
     throw new PinError({ code: 'REFERENCE_INVALID', message: `invalid image reference: expected a string, got ${s === null ? 'null' : typeof s}`, hint: HINT });
@@ -176,7 +146,6 @@ function checkWholeString(s: string, allowIdentifier: boolean): void {
     fail(s, 'it starts with an IPv6 registry address but has no "/repository" after it');
 }
 
-/** Checks on the split parts: a name is present, the digest and tag are well formed. */
 function checkParts(s: string, parts: Parts): void {
   if (parts.name === '') {
     fail(s, parts.tag !== undefined ? 'there is no repository name before ":"' : 'there is no repository name before "@"');
@@ -193,7 +162,6 @@ function checkParts(s: string, parts: Parts): void {
   }
 }
 
-/** Splits the name into registry and normalised path, and checks both (case, host syntax, path, length). */
 function checkName(s: string, name: string): { domain: string; path: string } {
   const { domain, path, explicitDomain } = splitDockerDomain(name);
   const writtenPath = explicitDomain ? name.slice(name.indexOf('/') + 1) : name;
@@ -218,24 +186,18 @@ function checkName(s: string, name: string): { domain: string; path: string } {
   return { domain, path };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Formatting
-
-/** The repository name: `docker.io/library/nginx`. This is the Notary GUN. */
+/** `docker.io/library/nginx`; also the Notary GUN. */
 export function normalizedName(ref: ImageReference): string {
   return ref.repository;
 }
 
-/** The tag that applies: the written tag, `latest` when there is neither tag nor digest, else undefined. */
+/** The written tag, `latest` when there is neither tag nor digest, else undefined. */
 export function effectiveTag(ref: ImageReference): string | undefined {
   if (ref.tag !== undefined) return ref.tag;
   return ref.digest === undefined ? DEFAULT_TAG : undefined;
 }
 
-/**
- * The familiar name Docker shows (normalize.go `familiarizeName`): `docker.io/` is dropped and so is
- * `library/` when nothing else is nested below it; other registries are kept.
- */
+/** normalize.go `familiarizeName`: drops `docker.io/`, and `library/` when nothing else is nested. */
 export function familiarName(ref: ImageReference): string {
   if (ref.domain !== DEFAULT_DOMAIN) return ref.repository;
   if (ref.path.startsWith(OFFICIAL_REPO_PREFIX)) {
@@ -245,37 +207,27 @@ export function familiarName(ref: ImageReference): string {
   return ref.path;
 }
 
-/**
- * The repository name exactly as the user wrote it in `original` (`nginx`, `index.docker.io/x/y`,
- * `docker.io/library/nginx`). Falls back to the normalised name when `original` does not spell the
- * same repository (e.g. a hand-built reference).
- */
+/** The repository as written in `original`, else the normalised name (e.g. a hand-built reference). */
 export function writtenName(ref: ImageReference): string {
   const name = splitParts(ref.original).name;
   try {
     // The identifier rule applies to whole inputs only: `<64 hex>:tag` has a valid name part.
     if (parse(name, true).repository === ref.repository) return name;
   } catch {
-    // fall through
   }
   return ref.repository;
 }
 
-/** Options for `formatReference`. */
 export interface FormatOptions {
-  /** Spelling of the repository: as written in `original` (`written`), `familiar`, or `normalized` (default). */
+  /** As `written` in `original`, `familiar`, or `normalized` (default). */
   name?: 'written' | 'familiar' | 'normalized';
-  /** `keep` the written tag (default), use the `effective` tag (`latest` when neither tag nor digest), or `drop` it. */
+  /** `keep` (default), `effective` (adds `latest` when neither tag nor digest), or `drop`. */
   tag?: 'keep' | 'effective' | 'drop';
-  /** A digest to write instead of the reference's own (validated); `null` drops the digest. */
+  /** A digest to write instead of the reference's own (validated); `null` drops it. */
   digest?: string | null;
 }
 
-/**
- * Formats a reference as `name[:tag][@digest]`.
- *
- * @throws PinError `REFERENCE_INVALID` when `opts.digest` is not a valid digest.
- */
+/** `name[:tag][@digest]`; throws REFERENCE_INVALID when `opts.digest` is invalid. */
 export function formatReference(ref: ImageReference, opts: FormatOptions = {}): string {
   const nameForm = opts.name ?? 'normalized';
   const name = nameForm === 'written' ? writtenName(ref) : nameForm === 'familiar' ? familiarName(ref) : ref.repository;
@@ -298,27 +250,19 @@ export function formatReference(ref: ImageReference, opts: FormatOptions = {}): 
   return `${name}${tag !== undefined ? `:${tag}` : ''}${digest !== undefined ? `@${digest}` : ''}`;
 }
 
-/**
- * The fully normalised string: `docker.io/library/nginx:latest`, `docker.io/library/nginx:1.25@sha256:...`,
- * `127.0.0.1:5000/app@sha256:...`. `latest` is added only when there is neither tag nor digest.
- */
+/** `docker.io/library/nginx:latest`; `latest` only when there is neither tag nor digest. */
 export function toNormalizedString(ref: ImageReference): string {
   return formatReference(ref, { name: 'normalized', tag: 'effective' });
 }
 
-/** The familiar string Docker shows: `nginx:1.25`, `org/app@sha256:...`, `ghcr.io/org/app:v1`. */
+/** As Docker shows it: `nginx:1.25`, `ghcr.io/org/app:v1`. */
 export function toFamiliarString(ref: ImageReference): string {
   return formatReference(ref, { name: 'familiar' });
 }
 
 /**
- * The string to write into a manifest when pinning `ref` to `digest`. The repository keeps the
- * spelling the user wrote (`nginx:1.25` → `nginx:1.25@sha256:...`, never `docker.io/library/...`).
- * With `keepTag`, the tag is kept (`repo:tag@digest`); a reference written without tag or digest
- * gets the tag that was resolved, `latest` (`nginx` → `nginx:latest@sha256:...`). Without
- * `keepTag` the result is `repo@digest`. Any digest already in the reference is replaced.
- *
- * @throws PinError `REFERENCE_INVALID` when `digest` is not a valid digest.
+ * What pinning writes: the repository as the user spelled it, then `:tag@digest` with `keepTag` (untagged
+ * input gets `latest`), else `@digest`. Throws REFERENCE_INVALID for an invalid digest.
  */
 export function withDigest(ref: ImageReference, digest: string, keepTag: boolean): string {
   return formatReference(ref, { name: 'written', tag: keepTag ? 'effective' : 'drop', digest });
