@@ -1,24 +1,9 @@
 /**
- * Loads the CLI bundle (dist/notary-pin.cjs) with V8's compiled code kept on disk between runs, so
- * a start does not pay for compiling 1.5 MB of JavaScript again (exec plugins start the function
- * over and over). This module is bundled into the small loader, dist/notary-pin.mjs: it may import
- * Node builtins only.
- *
- * - Node >= 22.1: `module.enableCompileCache(dir)`, then `require` the bundle (Node keeps and
- *   checks the cache itself).
- * - Node 20: the approach of the `v8-compile-cache` package, by hand: the bundle is compiled with
- *   `new vm.Script(wrapped source, { cachedData })`; when there was no usable cache, the cache is
- *   written when the process exits (so it also holds the functions the run compiled lazily; runs
- *   that only print the version or help do not write one).
- *
- * The cache lives in a directory only this user can write (created 0700; an existing one must be
- * ours and not writable by group or others): a planted cache would be planted code. A cache file
- * is named by the SHA-256 of the bundle + Node version + arch (V8 itself only checks the source
- * length) and carries a SHA-256 of its payload (V8 release builds do not verify a checksum), and it
- * is replaced atomically. Every cache problem (no tmp dir, read-only file system, foreign or unsafe
- * directory, a corrupt or rejected file) means a normal compile, silently: only start-up time is at stake.
- * With source maps on (`--enable-source-maps`) the bundle is simply `require`d, so stack traces map.
- * `NODE_DISABLE_COMPILE_CACHE=1` turns the cache off; `NODE_COMPILE_CACHE=<dir>` chooses the directory.
+ * Loads the CLI bundle (dist/notary-pin.cjs) with V8's compiled code kept on disk, so repeated starts
+ * (exec plugins) skip compiling it: Node >= 22.1 `module.enableCompileCache`, Node 20 `vm.Script`
+ * `cachedData` written at exit. Bundled into the loader, so Node builtins only.
+ * Security: a planted cache would be planted code, so the directory must be ours and 0700, files are named
+ * by SHA-256 of bundle + Node version + arch and carry a payload SHA-256. Any cache problem means a normal compile.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
@@ -32,50 +17,34 @@ import { Script } from 'node:vm';
 const MAGIC = Buffer.from('notary-pin v8 code cache 1\n');
 const DIGEST_BYTES = 32;
 
-/** What happened to the code cache in one load (for tests and debugging). */
 export type CacheOutcome =
-  /** Node's own compile cache was enabled (Node >= 22.1). */
   | 'node'
-  /** No cache: disabled, source maps on, or no safe directory. */
+  /** Disabled, source maps on, or no safe directory. */
   | 'off'
-  /** A cache file was found and V8 accepted it. */
   | 'hit'
-  /** No cache file (or an unreadable one): compiled normally, a cache is written at exit. */
+  /** Compiled normally; a cache is written at exit. */
   | 'miss'
-  /** A cache file was there but corrupt or rejected by V8: compiled normally, rewritten at exit. */
+  /** Corrupt or rejected by V8: compiled normally, rewritten at exit. */
   | 'rejected';
 
 export interface LoadOptions {
-  /** Environment to read NODE_COMPILE_CACHE / NODE_DISABLE_COMPILE_CACHE from (default process.env). */
   readonly env?: NodeJS.ProcessEnv;
-  /** Use Node's own compile cache when it exists (default true; tests turn it off to exercise the Node 20 path). */
+  /** Use Node's own compile cache when it exists (default true; tests exercise the Node 20 path). */
   readonly preferNodeCache?: boolean;
-  /**
-   * Whether a missing or rejected cache is written (default true). Runs that compile little of the
-   * bundle (`--version`, `--help`) pass false: their cache would miss most of what a real run needs.
-   */
+  /** Write a missing/rejected cache (default true); `--version`/`--help` pass false, they compile too little. */
   readonly writeCache?: boolean;
-  /** Whether source maps are on (default process.sourceMapsEnabled). */
   readonly sourceMaps?: boolean;
-  /**
-   * Write the cache now instead of at process exit (tests); `write` is the function that does it.
-   * Default: registered on `process.once('exit')`.
-   */
+  /** Write the cache now instead of at process exit (tests). */
   readonly onWriteCache?: (write: () => void) => void;
 }
 
 export interface LoadedBundle {
-  /** The bundle's `module.exports`. */
   readonly exports: unknown;
   readonly cache: CacheOutcome;
-  /** The cache file used (Node 20 path only). */
   readonly cacheFile?: string;
 }
 
-/**
- * The code cache directory, created 0700 if missing; undefined when it cannot be made or is not
- * safe (not a real directory, owned by someone else, or writable by group/others).
- */
+/** The code cache directory, created 0700; undefined unless it is a real directory owned by us and not group/other-writable. */
 export function privateCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   try {
     const uid = process.getuid?.();
@@ -91,7 +60,6 @@ export function privateCacheDir(env: NodeJS.ProcessEnv = process.env): string | 
   }
 }
 
-/** The cache payload inside a cache file, or undefined when the file is not one of ours or is corrupt. */
 export function readCacheFile(file: string): Buffer | undefined {
   let data: Buffer;
   try {
@@ -130,15 +98,11 @@ export function writeCacheFile(file: string, payload: Buffer): boolean {
   }
 }
 
-/** Wraps CommonJS source the way Node does, so it compiles to one function. */
 function wrap(source: string): string {
   return `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
 }
 
-/**
- * Loads the CommonJS bundle at `file` (an absolute path) and returns its exports, using the code
- * cache when it can (see the module comment). Errors of the bundle itself propagate.
- */
+/** Loads the CommonJS bundle at `file` (absolute), with the code cache when it can; bundle errors propagate. */
 export function loadBundle(file: string, opts: LoadOptions = {}): LoadedBundle {
   const env = opts.env ?? process.env;
   const require = createRequire(file);

@@ -1,12 +1,8 @@
-/**
- * Entry point of the CLI as shipped: dist/notary-pin.mjs, a small loader. It loads the bundle
- * beside it (dist/notary-pin.cjs, built from ./main.ts) with V8's compiled code cached on disk
- * (see ./code-cache.ts) and runs it. `node dist/notary-pin.mjs ...` stays the way to start the tool.
- */
+/** The shipped CLI entry (dist/notary-pin.mjs): loads the bundle beside it with a code cache (./code-cache.ts). */
 import { fileURLToPath } from 'node:url';
 import { loadBundle } from './code-cache.js';
 
-/** `--version` / `--help` runs compile little of the bundle: a cache written by one would serve real runs badly. */
+/** `--version`/`--help` compile little: a cache written by them would serve real runs badly. */
 function infoOnly(args: string[]): boolean {
   return args.length === 0 ? false : args[0] === 'help' || args.some((a) => a === '-V' || a === '--version' || a === '-h' || a === '--help');
 }

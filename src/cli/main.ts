@@ -19,7 +19,7 @@ async function readStdin(maxBytes: number): Promise<Buffer> {
   for await (const chunk of process.stdin) {
     const buf = chunk as Buffer;
     size += buf.length;
-    // Read one byte past the cap so the parser can report the size precisely without holding endless input.
+    // One byte past the cap lets the parser report the size without holding endless input.
     if (size > maxBytes + 1) {
       chunks.push(buf.subarray(0, Math.max(0, buf.length - (size - maxBytes - 1))));
       process.stdin.destroy();
@@ -30,11 +30,7 @@ async function readStdin(maxBytes: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/**
- * The input as text when it is valid UTF-8 within the cap, so the bytes are not kept for the whole
- * run; otherwise the bytes themselves, and the parser reports what is wrong with them (one place
- * for those messages).
- */
+/** The input as text when valid UTF-8 within the cap, else the bytes, whose problems the parser reports. */
 async function readInput(file: string | undefined, maxBytes: number): Promise<string | Uint8Array> {
   const bytes = file ? await readFile(file) : await readStdin(maxBytes);
   if (bytes.length > maxBytes) return bytes;
@@ -45,10 +41,8 @@ async function readInput(file: string | undefined, maxBytes: number): Promise<st
   }
 }
 
-/** Writes a large string in slices, waiting for the stream to drain: no second full-size copy. */
 async function writeOut(parts: readonly string[], file: string | undefined): Promise<void> {
-  // Pieces are gathered into writes of about 64 KiB (a long piece is cut): the output is never one
-  // string or one buffer, and the pieces stay small enough to die young (no large-object space).
+  // ~64 KiB writes: the output is never one string or buffer, and the pieces die young.
   const SLICE = 64 * 1024;
   const fd = file ? openSync(file, 'w') : undefined;
   const write = async (s: string): Promise<void> => {
@@ -128,10 +122,7 @@ async function runFunction(flags: FnFlags): Promise<number> {
   return result.exitCode;
 }
 
-/**
- * The spec fields `--mode`/`--reference` override, undefined when neither is given. A flag not given
- * has no key at all: the overrides are spread over the spec, where an undefined value would erase it.
- */
+/** `--mode`/`--reference` overrides; a flag not given has no key, since spreading undefined would erase the spec's value. */
 function overridesOf(flags: FnFlags): Partial<Pick<Spec, 'mode' | 'reference'>> | undefined {
   const o: Partial<Pick<Spec, 'mode' | 'reference'>> = {};
   if (flags.mode) o.mode = flags.mode;
@@ -174,7 +165,6 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** `notary-pin fn` (the default command): the KRM function. */
 function addFnCommand(program: Command): void {
   program
     .command('fn', { isDefault: true })
@@ -195,7 +185,6 @@ function addFnCommand(program: Command): void {
     });
 }
 
-/** `notary-pin webhook`: the validating admission webhook. */
 function addWebhookCommand(program: Command): void {
   program
     .command('webhook')

@@ -1,8 +1,6 @@
 /**
- * The production Notation resolver for a spec: one OCI registry client (spec.registries), the
- * Notary Project signature verifier with RFC 3161 timestamps and OCSP/CRL revocation, and the rules'
- * trust policies and stores (notation's own directory when a rule names none). Loaded only when a
- * rule uses Notation: its crypto modules cost start-up time.
+ * The production Notation resolver: registry client, Notary Project verifier (RFC 3161 timestamps,
+ * OCSP/CRL revocation) and the rules' trust policies/stores. Loaded only when a rule uses Notation.
  */
 import type { Spec } from '../config/schema.js';
 import { createRegistryClient } from '../registry/client.js';
@@ -15,7 +13,6 @@ import { verifySignature } from '../trust/notation/verify-signature.js';
 
 export interface NotationWiring {
   readonly resolver: NotationResolver;
-  /** Closes the registry client and the revocation checker's pools. */
   close(): Promise<void>;
 }
 
@@ -24,9 +21,9 @@ export interface NotationWiringOptions {
   /** Remember failures for the TTL (a function run asks about each image once). */
   readonly cacheFailures?: boolean;
   readonly debug?: (message: string) => void;
-  /** Replace the registry client (tests); default one built from spec.registries. */
+  /** Replace the registry client (tests). */
   readonly registry?: RegistryClient;
-  /** Home directory for ~/.config/notation and ~/.docker/config.json; default os.homedir(). */
+  /** For ~/.config/notation and ~/.docker/config.json; default os.homedir(). */
   readonly homeDir?: string;
 }
 

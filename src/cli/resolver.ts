@@ -1,7 +1,4 @@
-/**
- * The production resolvers: by rule, Notary v1 trust data over HTTPS (or a vendored trustDir),
- * verified by src/trust/notary/tuf, or Notary Project signatures in the registry (src/trust/notation).
- */
+/** The production resolvers: Notary v1 (HTTPS or vendored trustDir) or Notation, by rule. */
 import { usesNotaryV1, type Spec } from '../config/schema.js';
 import { combinedResolver } from '../trust/combine.js';
 import { createNotaryResolver, type NotaryResolver, type NotaryResolverOptions } from '../trust/notary/resolver.js';
@@ -23,24 +20,16 @@ function optionsFor(spec: Spec, env: NodeJS.ProcessEnv): NotaryResolverOptions &
     cache: { ttlMs: spec.cacheTTLSeconds * 1000, maxEntries: spec.cacheMaxEntries, staleIfErrorMs: spec.staleIfErrorSeconds * 1000 },
     debug,
     env,
-    // rules with platforms/pinPlatform read the signed index from the registry (spec.registries)
     registry: () => createRegistryClient({ registries: spec.registries, env, debug }),
   };
 }
 
-/**
- * The webhook's resolver: every answer waits until its TOFU/version state is stored (it opens the
- * trust state of spec.cacheDir itself and flushes it at close()); a failure is not remembered.
- */
+/** The webhook's Notary resolver: answers wait until TOFU/version state is stored; failures are not remembered. */
 export function notaryResolverFor(spec: Spec, env: NodeJS.ProcessEnv = process.env): NotaryResolver {
   return createNotaryResolver({ ...optionsFor(spec, env), cacheDir: spec.cacheDir });
 }
 
-/**
- * A resolver that sends rules with `notation` to the Notation resolver, rules with both to both
- * (src/trust/combine.ts, by rule.require), and the others to `notary`.
- * The Notation side (a registry client, the verifier's modules) is built on first use, once.
- */
+/** Routes rules to Notary v1, Notation, or both (trust/combine.ts, by `require`); Notation is built on first use. */
 export function dispatchingResolver(notary: Resolver, spec: Spec, o: NotationWiringOptions): Resolver & { stats(): ResolverStats } {
   let notation: Promise<NotationWiring> | undefined;
   let wired: NotationWiring | undefined;
@@ -78,23 +67,17 @@ export function dispatchingResolver(notary: Resolver, spec: Spec, o: NotationWir
   };
 }
 
-/** The webhook's resolver for `spec` (built again with each config reload): Notary v1 or Notation by rule. */
+/** The webhook's resolver (rebuilt on each config reload). */
 export function webhookResolverFor(spec: Spec, env: NodeJS.ProcessEnv = process.env): Resolver {
   return dispatchingResolver(notaryResolverFor(spec, env), spec, { env, debug: debugSink(env) });
 }
 
-/**
- * Per trust server: one KRM run has one caller, so the bound on fetches in flight is the transport's
- * own (connections × pipelining, resolver.ts DEFAULT_TRANSPORT).
- */
+/** Per trust server: one KRM run has one caller, so the transport's own bound applies. */
 export const RUN_FETCHES_PER_SERVER = 256;
 
 /**
- * The function's resolver for one run. The trust state of spec.cacheDir comes from `states`, which
- * the command opened and flushes once at its end (after writing the output: metadata cache writes
- * never delay it); TOFU/version writes run in the background and close() rejects when one failed
- * (runKrm then fails the run). Without `states` the resolver opens and flushes its own.
- * One run asks about a GUN once: a failure is remembered for the run too (not fetched again).
+ * The function's resolver for one run. `states` (spec.cacheDir) is flushed by the command after the output
+ * is written; close() rejects when a background TOFU/version write failed. Failures are remembered for the run.
  */
 export function productionResolver(spec: Spec, env: NodeJS.ProcessEnv = process.env, states?: TrustStates): Resolver {
   const o = optionsFor(spec, env);

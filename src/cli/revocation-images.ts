@@ -1,8 +1,6 @@
 /**
- * The certificate chains `notary-pin revocation fetch --config … --image …` refreshes: for each
- * image, the signing chain of every Notation signature the registry holds for it and, when a
- * signature carries a timestamp that its trust policy statement's `tsa:` stores trust, the TSA
- * chain. The chains only say which CRLs to fetch: the verifier checks the signatures on its own.
+ * For `revocation fetch --image`: the signing (and trusted TSA) chains of each image's Notation
+ * signatures, only to know which CRLs to fetch; the verifier checks signatures on its own.
  */
 import { toPinError } from '../errors/errors.js';
 import type { Spec } from '../config/schema.js';
@@ -19,15 +17,13 @@ import { HASH_OF } from '../trust/notation/steps.js';
 import { createTimestampVerifier } from '../trust/notation/timestamp/verifier.js';
 
 export interface ImageChains {
-  /** Distinct chains, leaf first. */
   readonly chains: Uint8Array[][];
-  /** What could not be read, one line each (the bundle may then be incomplete). */
+  /** What could not be read, one line each (the bundle may be incomplete). */
   readonly problems: string[];
 }
 
 const key = (chain: readonly Uint8Array[]) => chain.map((c) => Buffer.from(c).toString('base64')).join('.');
 
-/** The chains of the Notation signatures of `images` under `spec`'s trust rules and registries. */
 export async function chainsOfImages(spec: Spec, images: readonly string[], env: NodeJS.ProcessEnv): Promise<ImageChains> {
   const registry = createRegistryClient({ registries: spec.registries, env });
   const found = new Map<string, Uint8Array[]>();

@@ -1,9 +1,7 @@
 /**
- * `notary-pin revocation fetch`: download the current CRLs (and optionally OCSP responses) for
- * certificate chains — given as PEM files, or read from the Notation signatures of images under a
- * config's trust rules — into an offline revocation bundle directory, so CI can refresh the bundle
- * an air-gapped cluster uses (`revocation.bundleDir`). Exit codes: 0 complete, 1 something could
- * not be fetched or verified (the bundle is incomplete), 2 usage error.
+ * `notary-pin revocation fetch`: download CRLs (and OCSP responses) for chains from PEM files or image
+ * signatures into an offline bundle (`revocation.bundleDir`) for air-gapped clusters.
+ * Exit codes: 0 complete, 1 bundle incomplete, 2 usage error.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { parseCertificates, loadPemSource } from '../http/tls.js';
@@ -13,7 +11,7 @@ import { createNetworkFetcher } from '../trust/notation/revocation/source.js';
 export interface RevocationFetchFlags {
   readonly out: string;
   readonly chain?: readonly string[];
-  /** A notary-pin config: its registries and Notation trust rules are used for `image`. */
+  /** A notary-pin config whose registries and Notation trust rules are used for `image`. */
   readonly config?: string;
   readonly image?: readonly string[];
   readonly ocsp?: boolean;
@@ -26,7 +24,7 @@ function positiveInt(v: string): number {
   return n;
 }
 
-/** Runs the fetch and prints one line per file written or failed; returns the exit code. */
+/** Runs the fetch, one line per file written or failed; returns the exit code. */
 export async function runRevocationFetch(
   flags: RevocationFetchFlags,
   write: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
@@ -62,7 +60,6 @@ function usage(write: (line: string) => void, message: string): number {
   return 2;
 }
 
-/** The `revocation` command group (wired in main.ts with `program.addCommand(revocationCommand())`). */
 export function revocationCommand(): Command {
   const cmd = new Command('revocation').description('revocation data (CRLs, OCSP responses) for Notation signatures');
   cmd

@@ -1,7 +1,4 @@
-/**
- * The `notary-pin webhook` command: load the config, build the resolver, serve until SIGTERM or
- * SIGINT, then shut down gracefully (a second signal, or an overrun of the shutdown bounds, exits).
- */
+/** `notary-pin webhook`: load config, build the resolver, serve until SIGTERM/SIGINT, then shut down gracefully. */
 import { pino } from 'pino';
 import { loadConfigFile } from '../config/load.js';
 import type { Spec } from '../config/schema.js';
@@ -15,17 +12,14 @@ export interface RunWebhookOptions {
   keyFile: string;
   port: number;
   host: string;
-  /** Builds the resolver for the loaded spec; default: the production one (Notary v1 or Notation, by rule). */
   resolverFor?: (spec: Spec) => Resolver;
   /** Default 5 s: keep serving after SIGTERM while the Service endpoints drain. */
   shutdownDelayMs?: number;
-  /** Default 15 s. */
   shutdownGraceMs?: number;
-  /** Most /validate requests at once (default 512); see WebhookServerOptions.maxInFlight. */
+  /** Most /validate requests at once (default 512). */
   maxInFlight?: number;
 }
 
-/** Resolves with the first SIGTERM or SIGINT. */
 function firstSignal(): Promise<NodeJS.Signals> {
   return new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
@@ -33,7 +27,6 @@ function firstSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-/** Serves until a signal, then shuts down. Resolves after shutdown. */
 export async function runWebhook(opts: RunWebhookOptions): Promise<void> {
   const logger = pino({ base: { component: 'notary-pin-webhook' } });
   const spec = await loadConfigFile(opts.configPath);
