@@ -1,8 +1,4 @@
-/**
- * A signal that aborts after `ms` (with a TimeoutError) or when `parent` aborts, and that stops
- * both once the work is done. One timer and one listener: AbortSignal.timeout + AbortSignal.any
- * cost more per request and keep their listeners on a long-lived parent until it is collected.
- */
+/** A signal that aborts after `ms` or with `parent`, cleared when done: cheaper than AbortSignal.timeout + any, no listener leak. */
 export interface Deadline {
   readonly signal: AbortSignal;
   /** Clears the timer and the parent listener; the signal then never aborts. */
@@ -28,7 +24,6 @@ export function deadline(ms: number, parent?: AbortSignal): Deadline {
   };
 }
 
-/** Runs `work` under a deadline signal, cleared when it settles. */
 export async function withDeadline<T>(ms: number, parent: AbortSignal | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const d = deadline(ms, parent);
   try {

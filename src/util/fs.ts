@@ -2,10 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 
-/**
- * Writes `data` to `path` atomically (a private temp file in the same directory, then rename), with
- * mode 0600: readers see the old file or the new one, never half of one. Errors are rethrown as is.
- */
+/** Writes atomically (private temp file + rename), mode 0600; errors rethrown as is. */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   try {

@@ -1,6 +1,4 @@
-/**
- * A bounded-concurrency limiter: at most `max` tasks run at once; the rest wait in FIFO order.
- */
+/** Bounded concurrency: at most `max` tasks at once, the rest wait in FIFO order. */
 export function createLimiter(max: number): <T>(task: () => Promise<T>) => Promise<T> {
   if (!Number.isInteger(max) || max < 1) throw new RangeError(`concurrency must be a positive integer, got ${max}`);
   let active = 0;

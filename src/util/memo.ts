@@ -1,8 +1,4 @@
-/**
- * A bounded memo for pure, immutable results (parsed certificates, public key objects): the same
- * bytes come back for every GUN that shares a key and on every refresh in the long-running webhook.
- * When full, the oldest entries go first.
- */
+/** A bounded memo (oldest out first) for pure, immutable results such as parsed certificates and keys. */
 export function boundedMemo<V>(max: number): (key: string, compute: () => V) => V {
   const entries = new Map<string, V>();
   return (key, compute) => {

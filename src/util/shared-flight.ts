@@ -1,23 +1,16 @@
-/**
- * One load shared by concurrent callers (single flight). A caller's own signal aborting rejects only
- * that caller's promise; the shared load is aborted only when every caller waiting on it has aborted,
- * and never once a caller without a signal joined.
- */
+/** Single flight: a caller's abort rejects only its promise; the load aborts when all waiting callers have (never if one can't). */
 export interface Flight<V> {
   readonly promise: Promise<V>;
-  /** Aborts the shared load; its signal is what the load is given. */
   readonly controller: AbortController;
   /** Callers still waiting that could abort; `Infinity` once one that cannot abort joined. */
   waiters: number;
 }
 
-/** A flight for `promise`, loaded under `controller`. */
 export function flightOf<V>(promise: Promise<V>, controller: AbortController): Flight<V> {
   promise.catch(() => undefined); // each caller gets its own rejection through joinFlight
   return { promise, controller, waiters: 0 };
 }
 
-/** The reason an aborted signal gives, or a standard AbortError. */
 export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 }

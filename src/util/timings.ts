@@ -1,16 +1,11 @@
-/**
- * Opt-in phase timings: with NOTARY_PIN_TIMINGS=1 the CLI prints, on stderr, how long each phase
- * of a run took (since process start) and the memory in use when it ended. Costs nothing when off.
- */
+/** Opt-in phase timings (NOTARY_PIN_TIMINGS=1): time since start and memory per phase, on stderr. */
 const on = process.env.NOTARY_PIN_TIMINGS === '1';
 const marks: Array<[string, number, NodeJS.MemoryUsage]> = [];
 
-/** Records that `phase` ended now. */
 export function mark(phase: string): void {
   if (on) marks.push([phase, performance.now(), process.memoryUsage()]);
 }
 
-/** The recorded phases as lines (empty when timings are off). */
 export function timingLines(): string[] {
   if (!on) return [];
   let last = 0;

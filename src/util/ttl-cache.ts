@@ -1,46 +1,27 @@
 /**
- * The cache of verified answers, one for both trust systems (Notary v1 verified trust data per
- * server, GUN and rule; Notation verdicts per subject digest, and tag lookups). Its contract:
- *
- * - fresh: an answer is reused until the TTL or the expiry `expiresOf` gives (the earliest expiry
- *   signed into it), whichever comes first; `ttlMs: 0` = never reused (loads in flight still shared);
- * - LRU-bounded: at most `maxEntries` keys, the least recently used dropped first;
- * - single flight: concurrent `get`s of one key share one load; a caller whose signal aborts stops
- *   waiting at once, the shared load is aborted only when every caller waiting for it has aborted
- *   (a caller without a signal keeps it running), and a signal aborted before `get` starts nothing;
- * - failures are not remembered by default (`failureTtlMs: 0`): the next `get` loads again; with a
- *   `failureTtlMs` the same error is rethrown for that long. A load its callers abandoned (aborted)
- *   says nothing about the source: never remembered, and it leaves the held answer as it was;
- * - stale if error (`staleIfErrorMs`, default 0 = off): an answer is held that much longer past its
- *   TTL, never past its signed expiry, and answers (marked through `onStale`) only when a new load
- *   fails with an error `isTransportError` accepts (the source cannot be reached);
- * - fail closed: a load that fails any other way (e.g. verification) drops the held answer, so it is
- *   never answered stale for something that has failed verification since.
+ * The cache of verified answers for both trust systems: reused until the TTL or the earliest signed
+ * expiry; LRU-bounded; single flight per key; failures not remembered unless `failureTtlMs`.
+ * Stale-if-error serves a held answer (never past its signed expiry) only when a load fails with a
+ * transport error; any other failure drops the held answer (fail closed).
  */
 import { abortReason, flightOf, joinFlight, type Flight } from './shared-flight.js';
 
 export interface TtlCacheOptions {
-  /** Most entries held; default 1000. */
+  /** Default 1000. */
   readonly maxEntries?: number;
-  /** Upper bound on how long an answer is reused; default 60 000 ms; 0 = not reused. */
+  /** Default 60 000 ms; 0 = not reused. */
   readonly ttlMs?: number;
-  /** How long a failure is remembered; default 0 (not remembered). */
+  /** Default 0 (not remembered). */
   readonly failureTtlMs?: number;
-  /** How long past the TTL an answer may be used when its source cannot be reached; default 0 (never). */
+  /** How long past the TTL an answer may be used when its source is unreachable; default 0. */
   readonly staleIfErrorMs?: number;
-  /** Which load failures mean the source cannot be reached (allow a stale answer); default none. */
+  /** Which load failures mean the source is unreachable (allow a stale answer); default none. */
   readonly isTransportError?: (error: unknown) => boolean;
-  /** Clock in ms; default Date.now. */
   readonly now?: () => number;
 }
 
 export interface TtlCache<V> {
-  /**
-   * The fresh answer held for `key`, the load in flight, or a new `load` (given a signal that aborts
-   * when every waiting caller has aborted). `expiresOf` gives the value's signed expiry, if any.
-   * `onStale` is called (with the load's error) when the answer is a held one served because its
-   * source could not be reached.
-   */
+  /** The fresh answer, the load in flight, or a new `load`; `onStale` is called when a held answer is served stale. */
   get(
     key: string,
     load: (signal: AbortSignal) => Promise<V>,
@@ -52,10 +33,7 @@ export interface TtlCache<V> {
   clear(): void;
   /** Entries held (loads in flight not counted). */
   readonly size: number;
-  /**
-   * Counters since creation: `hits` answered from a held entry or a load already in flight,
-   * `misses` started a load, `errors` loads that failed, `stale` answers served stale (per caller).
-   */
+  /** `hits` held entry or joined load, `misses` started a load, `errors` failed loads, `stale` stale answers. */
   stats(): { hits: number; misses: number; errors: number; stale: number };
 }
 
@@ -64,7 +42,6 @@ type Entry<V> =
   | { readonly ok: true; readonly value: V; readonly until: number; readonly keep: number }
   | { readonly ok: false; readonly error: unknown; readonly until: number; readonly keep: number };
 
-/** A load's answer: fresh, or the held value served because the load failed with `error`. */
 type Loaded<V> = { readonly value: V; readonly stale?: { readonly error: unknown } };
 
 export function createTtlCache<V>(opts: TtlCacheOptions = {}): TtlCache<V> {
@@ -86,7 +63,7 @@ export function createTtlCache<V>(opts: TtlCacheOptions = {}): TtlCache<V> {
     while (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
   };
 
-  /** The entry for `key` if still fresh; an expired one stays held only for a transport error. */
+  /** The fresh entry; an expired one stays held only for a transport error. */
   const fresh = (key: string): Entry<V> | undefined => {
     const hit = entries.get(key);
     if (hit === undefined) return undefined;
@@ -110,7 +87,6 @@ export function createTtlCache<V>(opts: TtlCacheOptions = {}): TtlCache<V> {
     throw error;
   };
 
-  /** A new shared load of `key`, registered in flight until it settles. */
   const start = (key: string, load: (signal: AbortSignal) => Promise<V>, expiresOf: (value: V) => Date | undefined): Flight<Loaded<V>> => {
     counters.misses++;
     const controller = new AbortController();
