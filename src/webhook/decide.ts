@@ -1,8 +1,6 @@
 /**
- * The admission decision: which requests are checked, and allow/deny from the shared engine's
- * verify-mode outcomes. The webhook never mutates; it admits a workload only when every image is
- * pinned by digest and that digest is signed under the trust rules. Anything short of that —
- * including running out of time or an internal error — is a denial (fail closed).
+ * The admission decision from the engine's verify-mode outcomes. The webhook never mutates; it admits
+ * only when every image is pinned and its digest signed. Anything else, timeouts and errors included, is denied.
  */
 import type { CompiledPolicy } from '../config/rules.js';
 import type { Spec } from '../config/schema.js';
@@ -13,7 +11,6 @@ import { deadlineMessage, denialMessage, errorMessage, exclusionWarnings, notEnf
 import { apiVersionOf } from '../workload/kinds.js';
 import { allowResponse, denyResponse, type AdmissionRequest, type AdmissionReviewRequest, type AdmissionReviewResponse } from './review.js';
 
-/** The engine's `evaluate` (src/engine/evaluate.ts), injectable for tests. */
 export type EvaluateFn = (
   resources: readonly unknown[],
   spec: Spec,
@@ -25,60 +22,48 @@ export interface DecideDeps {
   spec: Spec;
   resolver: Resolver;
   evaluate: EvaluateFn;
-  /** The spec's policy compiled once (a long-running server should not recompile per request). */
+  /** Compiled once by the long-running server. */
   policy?: CompiledPolicy;
 }
 
 export interface DecideOptions {
-  /** Verification must end within this many milliseconds, else the request is denied. */
+  /** Verification must end within this many ms, else the request is denied. */
   budgetMs: number;
-  /** The API server's timeout the budget was derived from (for the message); default budgetMs. */
+  /** The API server's timeout the budget came from (for the message); default budgetMs. */
   timeoutMs?: number;
 }
 
 type Failed = Extract<ImageOutcome, { status: 'failed' }>;
 type Waived = Extract<ImageOutcome, { status: 'waived' }>;
 
-/**
- * - `skipped`: not a request this webhook checks (kind, operation or subresource) — allowed.
- * - `verified`: every image pinned and signed (or excluded) — allowed.
- * - `not_enforced`: images failed, but under `enforcement: warn | audit` only — allowed.
- * - `policy`: at least one image failed — denied.
- * - `timeout` / `error`: verification did not complete — denied (fail closed).
- */
+/** `skipped`/`verified`/`not_enforced` are allowed; `policy`, `timeout` and `error` are denied (fail closed). */
 export type DecisionReason = 'skipped' | 'verified' | 'not_enforced' | 'policy' | 'timeout' | 'error';
 
 export interface Decision {
   response: AdmissionReviewResponse;
   reason: DecisionReason;
-  /** Failed images (for logs and metrics); empty unless reason is `policy` or `timeout`. */
+  /** Empty unless reason is `policy` or `timeout`. */
   failures: Failed[];
-  /** Images that failed but were let through by `enforcement: warn | audit` (logged and counted). */
+  /** Failed but let through by `enforcement: warn | audit`. */
   waived?: Waived[];
-  /** The engine's outcomes behind the decision (for per-image metrics); absent when it has none. */
   outcomes?: readonly ImageOutcome[];
-  /** Number of images checked (all outcomes). */
   images: number;
-  /** When the oldest trust data behind a `verified` decision was verified (when the resolver says). */
+  /** When the oldest trust data behind a `verified` decision was verified. */
   trustVerifiedAt?: Date;
-  /** Error behind an `error` decision. */
   error?: PinError;
 }
 
 const CHECKED_OPERATIONS = new Set(['CREATE', 'UPDATE']);
 
 /**
- * Whether this request is one the webhook verifies: CREATE and UPDATE of any kind a webhook rule
- * sends (which fields carry images is `src/workload/`'s definition, the same as the function's),
- * and the `pods/ephemeralcontainers` subresource. Other subresources (`pods/status`,
- * `deployments/scale` ...), DELETE and CONNECT are allowed untouched.
+ * CREATE and UPDATE of any kind a webhook rule sends, and `pods/ephemeralcontainers`; other subresources,
+ * DELETE and CONNECT are allowed untouched.
  */
 export function isChecked(request: AdmissionRequest): boolean {
   if (!CHECKED_OPERATIONS.has(request.operation)) return false;
   const sub = request.subResource ?? '';
   if (sub === '') return true;
-  // Adding ephemeral containers is an update of this subresource; its object is the Pod
-  // (or, on API servers before 1.22, an EphemeralContainers object).
+  // Adding ephemeral containers updates this subresource; its object is the Pod (before 1.22, EphemeralContainers).
   return request.resource.group === '' && request.resource.resource === 'pods' && sub === 'ephemeralcontainers';
 }
 
@@ -94,10 +79,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * The object the engine sees, typed by `request.kind` (never by what the object says): its
- * apiVersion/kind are the request's, an object claiming another kind or apiVersion is refused
- * (INPUT_INVALID), the namespace is filled from the request where missing, and a pre-1.22
- * `EphemeralContainers` object is turned into the Pod shape.
+ * The object the engine sees, typed by `request.kind`, never by what it claims (another kind is INPUT_INVALID);
+ * namespace filled from the request; a pre-1.22 `EphemeralContainers` object becomes the Pod shape.
  */
 export function objectForEngine(request: AdmissionRequest): Record<string, unknown> {
   const obj = request.object;
@@ -131,7 +114,7 @@ export function objectForEngine(request: AdmissionRequest): Record<string, unkno
 }
 
 const TIMED_OUT = Symbol('timed out');
-/** How long the engine may take to hand back its outcomes once aborted, before the bare timeout denial. */
+/** Time the engine gets to hand back outcomes once aborted, before the bare timeout denial. */
 const ABORT_GRACE_MS = 50;
 
 /** Runs `p` against a deadline; a late rejection is swallowed so it cannot crash the process. */
@@ -148,11 +131,7 @@ async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | typeof TI
   }
 }
 
-/**
- * The engine's outcomes for `object`. At `budgetMs` the review's AbortController is aborted: the
- * engine stops starting resolutions, cancels running ones and answers with DEADLINE failures; an
- * engine that does not answer within a short grace after that gives TIMED_OUT.
- */
+/** The outcomes for `object`: at `budgetMs` the review aborts (DEADLINE failures); an engine silent after a grace gives TIMED_OUT. */
 async function evaluateWithin(object: Record<string, unknown>, deps: DecideDeps, budgetMs: number): Promise<ImageOutcome[] | typeof TIMED_OUT> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), budgetMs);
@@ -172,7 +151,6 @@ async function evaluateWithin(object: Record<string, unknown>, deps: DecideDeps,
   }
 }
 
-/** The oldest `verifiedAt` among the resolutions, when every one has it. */
 function oldestVerification(outcomes: readonly ImageOutcome[]): Date | undefined {
   let oldest: Date | undefined;
   for (const o of outcomes) {
@@ -184,7 +162,6 @@ function oldestVerification(outcomes: readonly ImageOutcome[]): Date | undefined
   return oldest;
 }
 
-/** The decision from the engine's outcomes (verify mode). */
 function fromOutcomes(review: AdmissionReviewRequest, subject: Subject, outcomes: readonly ImageOutcome[], opts: DecideOptions): Decision {
   const failures: Failed[] = [];
   const excluded: Extract<ImageOutcome, { status: 'excluded' }>[] = [];
@@ -221,11 +198,7 @@ function fromOutcomes(review: AdmissionReviewRequest, subject: Subject, outcomes
   return decision;
 }
 
-/**
- * Decides one AdmissionReview. Never throws and never takes (much) longer than `opts.budgetMs`:
- * when the engine does not answer in time the request is denied with a message saying so.
- * dryRun requests are checked exactly like real ones (the webhook has no side effects).
- */
+/** Decides one AdmissionReview; never throws nor overruns `opts.budgetMs` by much. dryRun is checked like a real request. */
 export async function decide(review: AdmissionReviewRequest, deps: DecideDeps, opts: DecideOptions): Promise<Decision> {
   const { request } = review;
   const subject = subjectOf(request);

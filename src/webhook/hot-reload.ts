@@ -1,8 +1,4 @@
-/**
- * What changes under a running webhook without a restart: the policy (an edited ConfigMap) and the
- * serving certificate (a renewed Secret). The policy is an immutable snapshot — spec, compiled
- * rules, resolver — swapped whole, so a request sees one consistent version from start to end.
- */
+/** Policy (ConfigMap) and certificate (Secret) reloads; a policy is an immutable snapshot swapped whole, so a request sees one version. */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:https';
@@ -15,7 +11,6 @@ import type { EvaluateFn } from './decide.js';
 import { FileReloader } from './reload.js';
 import { loadKeyPair, TLS_BASE_OPTIONS, type KeyPair } from './tls.js';
 
-/** One version of the policy and the resolver that goes with it. Never mutated. */
 export interface PolicySnapshot {
   readonly spec: Spec;
   readonly policy: CompiledPolicy;
@@ -27,10 +22,8 @@ export function policySnapshot(spec: Spec, resolver: Resolver, evaluate: Evaluat
   return Object.freeze({ spec, policy: compilePolicy(spec), resolver, evaluate });
 }
 
-/** The current policy, replaced as a whole on each valid reload. */
 export interface LivePolicy {
   current(): PolicySnapshot;
-  /** Re-reads the config file now; true when a new policy was applied. */
   reload(): Promise<boolean>;
   close(): void;
 }
@@ -39,7 +32,7 @@ export interface PolicyWatchOptions {
   readonly file: string;
   readonly resolverFor: (spec: Spec) => Resolver;
   readonly pollIntervalMs?: number;
-  /** The replaced resolver is closed this long after a swap (requests still using it finish first). */
+  /** The replaced resolver is closed this long after a swap, once requests using it are done. */
   readonly retireAfterMs: number;
   readonly onResult: (result: 'ok' | 'error') => void;
   readonly logger: Logger;
@@ -47,12 +40,10 @@ export interface PolicyWatchOptions {
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-/** A policy that never changes (no config file to watch). */
 export function fixedPolicy(snapshot: PolicySnapshot): LivePolicy {
   return { current: () => snapshot, reload: () => Promise.resolve(false), close: () => undefined };
 }
 
-/** Watches the config file: a new valid spec becomes a new snapshot with a fresh resolver. */
 export async function watchPolicy(initial: PolicySnapshot, o: PolicyWatchOptions): Promise<LivePolicy> {
   let snapshot = initial;
   const reloader = await FileReloader.start<{ hash: string; spec: Spec }>(
@@ -87,7 +78,6 @@ export interface CertificateWatchOptions {
   readonly logger: Logger;
 }
 
-/** Hands each new valid cert/key pair to the server (the next TLS connection uses it). */
 export function watchCertificate(server: Server, initial: KeyPair, o: CertificateWatchOptions): Promise<FileReloader<KeyPair>> {
   return FileReloader.start<KeyPair>(
     {

@@ -1,7 +1,4 @@
-/**
- * The HTTP edges of /validate: a body read under a byte cap, the JSON content-type check, and the
- * JSON/text answers. A refused request is an `HttpError` (status, message, extra headers).
- */
+/** The HTTP edges of /validate: a capped body read, the JSON content-type check, JSON/text answers. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** Twice the etcd object limit (1.5 MiB): object plus oldObject of an UPDATE, plus envelope. */
@@ -78,7 +75,6 @@ export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   });
 }
 
-/** The body parsed as JSON; anything else is a 400. */
 export async function readJsonBody(req: IncomingMessage, max: number): Promise<unknown> {
   if (!isJsonContentType(req.headers['content-type'])) {
     throw new HttpError(415, 'Content-Type must be application/json', { connection: 'close' });

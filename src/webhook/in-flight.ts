@@ -1,13 +1,10 @@
-/**
- * The bound on /validate requests handled at once, and the wait for them to finish on shutdown.
- */
+/** The bound on /validate requests at once, and the wait for them on shutdown. */
 export interface InFlight {
   readonly count: number;
   readonly max: number;
   /** Counts a request in; false (nothing counted) when `max` are already running. */
   tryEnter(): boolean;
   leave(): void;
-  /** Resolves once no request runs, or after `graceMs`, whichever is first. */
   idle(graceMs: number): Promise<void>;
 }
 

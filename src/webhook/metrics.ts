@@ -1,24 +1,17 @@
-/**
- * Prometheus metrics for the webhook, in a Registry of its own (nothing global, so several servers
- * in one process — tests — do not collide).
- */
+/** Webhook Prometheus metrics, in a registry of its own (several servers in one process must not collide). */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ResolverStats } from '../engine/port.js';
 import type { ImageOutcome } from '../engine/evaluate.js';
 import type { Decision, DecisionReason } from './decide.js';
 
-/** Request outcome as counted: allowed, denied by policy, or an error (timeout, bad request, internal). */
 export type RequestOutcome = 'allowed' | 'denied' | 'error';
-/** Finer reason: the decision's reason, or why the HTTP request itself was refused. */
 export type RequestReason = DecisionReason | 'bad_request' | 'internal';
 
 export interface WebhookMetrics {
   registry: Registry;
-  /** Counts one answered /validate request. */
   observe(outcome: RequestOutcome, reason: RequestReason, seconds: number): void;
   /** Counts per-image failures by error code (TRUST_FETCH also feeds the fetch-error counter). */
   imageFailures(codes: readonly string[]): void;
-  /** `observe` and `imageFailures` for a decided review, plus the age of the trust data it relied on. */
   observeDecision(decision: Decision, outcome: RequestOutcome, seconds: number): void;
   inFlight: Gauge;
   tlsReloads: Counter<'result'>;
@@ -26,10 +19,9 @@ export interface WebhookMetrics {
 }
 
 export interface MetricsOptions {
-  /** The current resolver's counters (mirrored as counters, read at scrape time). */
+  /** The current resolver's counters, read at scrape time. */
   resolverStats?: () => ResolverStats | undefined;
   defaultMetrics?: boolean;
-  /** Clock for trust data ages; default `Date.now`. */
   now?: () => number;
 }
 
@@ -79,7 +71,6 @@ export function createMetrics(opts: MetricsOptions = {}): WebhookMetrics {
   return metrics;
 }
 
-/** The metrics of answered reviews and the images in them, registered in `registry`. */
 function reviewMetrics(registry: Registry) {
   const requests = new Counter({
     name: 'notary_pin_webhook_requests_total',
@@ -120,7 +111,6 @@ function reviewMetrics(registry: Registry) {
   return { requests, duration, failures, images, staleImages, fetchErrors };
 }
 
-/** The server's own metrics (requests in flight, certificate and config reloads), registered in `registry`. */
 function serverMetrics(registry: Registry) {
   const inFlight = new Gauge({
     name: 'notary_pin_webhook_in_flight_requests',
@@ -142,7 +132,7 @@ function serverMetrics(registry: Registry) {
   return { inFlight, tlsReloads, configReloads };
 }
 
-/** The per-image metric labels of an outcome with a trust decision (none for excluded or unchecked fields). */
+/** Per-image labels of an outcome with a trust decision (none for excluded or unchecked fields). */
 function imageLabels(o: ImageOutcome): { rule: string; outcome: string; enforcement: string } | undefined {
   switch (o.status) {
     case 'verified':
@@ -157,7 +147,6 @@ function imageLabels(o: ImageOutcome): { rule: string; outcome: string; enforcem
   }
 }
 
-/** The resolver's counters as Prometheus counters (and its cache size as a gauge, when it reports one). */
 function mirrorResolverStats(registry: Registry, stats: () => ResolverStats | undefined): void {
   const mirror = (name: string, help: string, pick: (s: ResolverStats) => number | undefined): void => {
     new Counter({

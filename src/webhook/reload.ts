@@ -1,9 +1,6 @@
 /**
- * Files that change under a running webhook — the serving certificate (a renewed Secret) and the
- * policy (an edited ConfigMap) — are reloaded without a restart. The kubelet swaps mounted files
- * with an atomic `..data` symlink flip; we notice through `fs.watch` on the files' directories, with
- * a bounded poll as the fallback where watching does not work. A new version that does not load
- * (half written, invalid) is ignored and the current one kept.
+ * Reloads the serving certificate and the policy without a restart. The kubelet swaps mounted files by a
+ * `..data` symlink flip: `fs.watch` on the directories, with a bounded poll as fallback. A version that does not load is ignored.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
@@ -15,26 +12,20 @@ export interface Loaded {
 }
 
 export interface FileReloaderOptions<T extends Loaded> {
-  /** What is reloaded, for logs: `TLS certificate`, `config`. */
   readonly what: string;
-  /** The files whose directories are watched. */
   readonly files: readonly string[];
-  /** Reads and validates the files; throws when they do not load. */
   readonly load: () => Promise<T>;
   /** Called with each new valid version; a throw keeps the current one. */
   readonly apply: (next: T) => void;
   /** Log fields describing a version (never secrets). */
   readonly describe?: (value: T) => Record<string, unknown>;
-  /** Counts outcomes: `ok` or `error`. */
   readonly onResult?: (result: 'ok' | 'error') => void;
   readonly logger: Logger;
-  /** Poll interval for the fallback check (default 10 s). */
   readonly pollIntervalMs?: number;
-  /** Wait after a watch event before reading, so every file is written (default 250 ms). */
+  /** Wait after a watch event so every file is written (default 250 ms). */
   readonly debounceMs?: number;
 }
 
-/** Watches files and applies changes. `check()` can also be called directly. */
 export class FileReloader<T extends Loaded> {
   private current: T;
   private readonly watchers: FSWatcher[] = [];
@@ -50,7 +41,7 @@ export class FileReloader<T extends Loaded> {
     this.current = initial;
   }
 
-  /** Loads (throws when it does not load, unless `initial` is given) and starts watching. */
+  /** Loads (throws unless `initial` is given) and starts watching. */
   static async start<T extends Loaded>(opts: FileReloaderOptions<T>, initial?: T): Promise<FileReloader<T>> {
     const value = initial ?? (await opts.load());
     const r = new FileReloader(opts, value);
@@ -87,7 +78,7 @@ export class FileReloader<T extends Loaded> {
     this.debounce.unref();
   }
 
-  /** Re-reads the files; applies and returns true when they changed and load. Never throws. */
+  /** Applies and returns true when the files changed and load. Never throws. */
   check(): Promise<boolean> {
     if (this.closed) return Promise.resolve(false);
     this.checking ??= this.doCheck().finally(() => {
@@ -122,7 +113,7 @@ export class FileReloader<T extends Loaded> {
 
   private lastFailure: string | undefined;
 
-  /** Logs and counts a failure once per distinct message (the poll would repeat it every interval). */
+  /** Logs a failure once per distinct message (the poll would repeat it). */
   private failedOnce(e: unknown, message: string): void {
     const err = (e as Error).message;
     if (err === this.lastFailure) return;

@@ -1,15 +1,7 @@
 /**
- * The AdmissionReview wire format (`admission.k8s.io/v1` and `v1beta1`), as the Kubernetes API
- * server sends it to a validating admission webhook, and the response it expects back.
- *
- * Reference: k8s.io/api/admission/v1/types.go (AdmissionReview, AdmissionRequest,
- * AdmissionResponse) and the "Dynamic Admission Control" docs: the response must carry the same
- * apiVersion/kind as the request and echo `request.uid`.
- *
- * Objects are parsed loosely (`looseObject`): the API server may add fields in newer versions and a
- * webhook that rejected unknown request fields would start denying everything after an upgrade.
- * What this module does insist on is what the decision needs: apiVersion, kind, a non-empty uid,
- * the request's kind/resource/operation.
+ * The AdmissionReview wire format (`admission.k8s.io/v1`, `v1beta1`), per k8s.io/api/admission/v1/types.go:
+ * the response echoes apiVersion/kind and `request.uid`. Parsed loosely so new API server fields never
+ * deny everything after an upgrade; only what the decision needs is insisted on.
  */
 import { z } from 'zod';
 
@@ -23,14 +15,13 @@ export const GroupVersionKindSchema = z.looseObject({
   kind: z.string(),
 });
 
-/** metav1.GroupVersionResource. */
 export const GroupVersionResourceSchema = z.looseObject({
   group: z.string(),
   version: z.string(),
   resource: z.string(),
 });
 
-/** authenticationv1.UserInfo. Parsed only so logs can name the user; never logged in full. */
+/** authenticationv1.UserInfo: parsed only so logs can name the user; never logged in full. */
 export const UserInfoSchema = z.looseObject({
   username: z.string().optional(),
   uid: z.string().optional(),
@@ -38,7 +29,7 @@ export const UserInfoSchema = z.looseObject({
   extra: z.record(z.string(), z.array(z.string())).optional(),
 });
 
-/** A Kubernetes object as embedded in the request (`runtime.RawExtension`): any JSON object or null. */
+/** `runtime.RawExtension`: any JSON object or null. */
 const embeddedObject = z.union([z.record(z.string(), z.unknown()), z.null()]).optional();
 
 /** admissionv1.AdmissionRequest (v1beta1 has the same shape). */
@@ -52,7 +43,7 @@ export const AdmissionRequestSchema = z.looseObject({
   requestSubResource: z.string().optional(),
   name: z.string().optional(),
   namespace: z.string().optional(),
-  /** CREATE, UPDATE, DELETE or CONNECT (kept as a string so a future operation is not a parse error). */
+  /** A string, so a future operation is not a parse error. */
   operation: z.string().min(1),
   userInfo: UserInfoSchema.optional(),
   object: embeddedObject,
@@ -62,7 +53,6 @@ export const AdmissionRequestSchema = z.looseObject({
 });
 export type AdmissionRequest = z.infer<typeof AdmissionRequestSchema>;
 
-/** An incoming AdmissionReview: it must carry a request. */
 export const AdmissionReviewRequestSchema = z.looseObject({
   apiVersion: z.enum(ADMISSION_API_VERSIONS),
   kind: z.literal('AdmissionReview'),
@@ -70,7 +60,6 @@ export const AdmissionReviewRequestSchema = z.looseObject({
 });
 export type AdmissionReviewRequest = z.infer<typeof AdmissionReviewRequestSchema>;
 
-/** metav1.Status, as much of it as a denial needs. */
 export interface AdmissionStatus {
   code: number;
   reason?: string;
@@ -91,7 +80,7 @@ export interface AdmissionReviewResponse {
   response: AdmissionResponse;
 }
 
-/** The API server truncates longer warnings (and drops some when there are many). */
+/** The API server truncates longer warnings. */
 export const MAX_WARNING_LENGTH = 255;
 export const MAX_WARNINGS = 20;
 
@@ -99,7 +88,6 @@ export type ParseReviewResult =
   | { ok: true; review: AdmissionReviewRequest }
   | { ok: false; message: string };
 
-/** Validates an already JSON-parsed body as an AdmissionReview request. */
 export function parseAdmissionReview(body: unknown): ParseReviewResult {
   const parsed = AdmissionReviewRequestSchema.safeParse(body);
   if (parsed.success) return { ok: true, review: parsed.data };
@@ -110,15 +98,13 @@ export function parseAdmissionReview(body: unknown): ParseReviewResult {
   return { ok: false, message: `not an AdmissionReview request: ${issues}` };
 }
 
-/** Truncates one warning to what the API server accepts, marking the cut. */
 export function clampWarning(w: string): string {
-  // Warnings travel in an HTTP Warning header: keep them single-line and printable.
+  // Warnings travel in an HTTP Warning header: single-line and printable.
   // eslint-disable-next-line no-control-regex
   const clean = w.replace(/[\u0000-\u001f\u007f]+/g, ' ');
   return clean.length <= MAX_WARNING_LENGTH ? clean : `${clean.slice(0, MAX_WARNING_LENGTH - 3)}...`;
 }
 
-/** An "allowed" response for `review`, with optional warnings (clamped in length and number). */
 export function allowResponse(review: AdmissionReviewRequest, warnings: readonly string[] = []): AdmissionReviewResponse {
   const response: AdmissionResponse = { uid: review.request.uid, allowed: true };
   const w = clampWarnings(warnings);
@@ -126,7 +112,6 @@ export function allowResponse(review: AdmissionReviewRequest, warnings: readonly
   return { apiVersion: review.apiVersion, kind: 'AdmissionReview', response };
 }
 
-/** A denial for `review`: HTTP-style status 403 with one human-readable message. */
 export function denyResponse(
   review: AdmissionReviewRequest,
   message: string,

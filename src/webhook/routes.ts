@@ -1,8 +1,6 @@
 /**
- * The webhook's routes: POST /validate (body caps, the in-flight bound, the decision, its log line
- * and metrics) and the read-only GET /healthz, /readyz, /metrics. Hostile or broken input gets a
- * proper HTTP answer (400/404/405/413/415/429) and never takes the server down. Logs carry the
- * request uid, never the object (a Pod's env may hold secrets) nor credentials.
+ * POST /validate and GET /healthz, /readyz, /metrics. Hostile input gets an HTTP error answer, never a crash.
+ * Logs carry the request uid, never the object (a Pod's env may hold secrets) nor credentials.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -21,7 +19,7 @@ export interface RouterContext {
   readonly logger: Logger;
   readonly inFlight: InFlight;
   readonly maxBodyBytes: number;
-  /** `starting`, `ready` or `shutting down` (readiness; answers on /validate close their connection once shutting down). */
+  /** Readiness; once shutting down, /validate answers close their connection. */
   readonly state: () => 'starting' | 'ready' | 'shutting down';
 }
 
@@ -31,7 +29,7 @@ function outcomeOf(d: Decision): RequestOutcome {
   return 'allowed';
 }
 
-/** Images answered from trust data verified earlier because their server could not be reached (staleIfErrorSeconds). */
+/** Images answered from stale trust data because their server was unreachable (staleIfErrorSeconds). */
 function staleAnswers(d: Decision): { field: string; rule: string; error: string }[] {
   const out: { field: string; rule: string; error: string }[] = [];
   for (const o of d.outcomes ?? []) {
@@ -67,7 +65,6 @@ function logFields(review: AdmissionReviewRequest, d: Decision, ms: number): Rec
     }));
   }
   if (d.waived !== undefined && d.waived.length > 0) {
-    // Failures let through by enforcement: warn | audit are logged like denials, with the rule that waived them.
     fields.notEnforced = d.waived.slice(0, 20).map((w) => ({
       field: w.use.field,
       image: typeof w.use.image === 'string' ? w.use.image.slice(0, 256) : typeof w.use.image,
@@ -83,7 +80,6 @@ function logFields(review: AdmissionReviewRequest, d: Decision, ms: number): Rec
   return fields;
 }
 
-/** POST /validate once admitted under the in-flight bound: parse, decide, count, log, answer. */
 async function validate(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, url: URL, started: number): Promise<void> {
   if (req.method !== 'POST') throw new HttpError(405, 'use POST', { allow: 'POST' });
   const parsed = parseAdmissionReview(await readJsonBody(req, ctx.maxBodyBytes));
@@ -103,7 +99,6 @@ async function validate(ctx: RouterContext, req: IncomingMessage, res: ServerRes
   sendJson(res, 200, decision.response, ctx.state() === 'shutting down' ? { connection: 'close' } : {});
 }
 
-/** /validate under the in-flight bound; a refused or failed request gets a JSON error. */
 async function guardedValidate(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, url: URL, started: number): Promise<void> {
   const { inFlight, metrics, logger } = ctx;
   if (!inFlight.tryEnter()) {
@@ -127,7 +122,6 @@ async function guardedValidate(ctx: RouterContext, req: IncomingMessage, res: Se
   }
 }
 
-/** The request handler for the HTTPS server. */
 export function createRouter(ctx: RouterContext): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     const started = performance.now();

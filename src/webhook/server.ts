@@ -1,13 +1,6 @@
 /**
- * The validating admission webhook server (HTTPS, HTTP/1.1): listen, then graceful shutdown.
- *
- *   POST /validate   AdmissionReview (admission.k8s.io/v1 or v1beta1) → AdmissionReview response
- *   GET  /healthz    liveness: the process serves requests
- *   GET  /readyz     readiness: config loaded, listening, not shutting down
- *   GET  /metrics    Prometheus text (own registry)
- *
- * Routes are in routes.ts, reloads in hot-reload.ts. Every wait is bounded (header, request, idle
- * and TLS handshake timeouts, the API server's `?timeout=`, the shutdown grace period).
+ * The validating admission webhook server (HTTPS): POST /validate, GET /healthz, /readyz, /metrics
+ * (routes.ts), hot reloads (hot-reload.ts), graceful shutdown. Every wait is bounded.
  */
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -27,60 +20,40 @@ import { loadKeyPair, TLS_BASE_OPTIONS, type KeyPair } from './tls.js';
 export { DEFAULT_MAX_BODY_BYTES };
 
 export interface WebhookServerOptions {
-  /** The validated NotaryPin spec (same schema as the KRM function). */
   spec: Spec;
-  /** The trust resolver (inject a fake in tests). */
+  /** The trust resolver (a fake in tests). */
   resolver: Resolver;
-  /** The engine's evaluate; default `src/engine/evaluate.ts`. */
   evaluate?: EvaluateFn;
   certFile: string;
   keyFile: string;
-  /** Default 8443. 0 picks a free port. */
+  /** Default 8443; 0 picks a free port. */
   port?: number;
-  /** Default 127.0.0.1; the CLI passes 0.0.0.0 in a cluster. */
   host?: string;
-  /** Default: JSON to stdout at level info. */
   logger?: Logger;
   maxBodyBytes?: number;
-  /** Fallback poll interval for certificate changes (default 10 s). */
   certPollIntervalMs?: number;
-  /** Collect process metrics (CPU, memory, event loop) too. */
   defaultMetrics?: boolean;
-  /** After close() starts: keep serving this long with /readyz failing, so endpoints drain (default 0). */
+  /** After close() starts: keep serving with /readyz failing so endpoints drain (default 0). */
   shutdownDelayMs?: number;
-  /** Bound for in-flight requests to finish on close() before connections are cut (default 15 s). */
+  /** In-flight requests get this long on close() before connections are cut (default 15 s). */
   shutdownGraceMs?: number;
-  /**
-   * Most /validate requests handled at once (default 512). Beyond it the answer is 429 with
-   * Retry-After: the API server then applies the webhook's failurePolicy (Fail: denied), so a flood
-   * costs bounded memory and never admits anything.
-   */
+  /** Most /validate requests at once (default 512); beyond it 429, and failurePolicy Fail denies: a flood never admits. */
   maxInFlight?: number;
-  /**
-   * Reload the policy when this config file changes (a ConfigMap edit), without a restart: the new
-   * spec is validated first (an invalid one is logged and ignored), then the spec, the compiled
-   * policy and a new resolver from `resolverFor` replace the old ones for the next requests.
-   */
+  /** Reload the policy when this file changes: validated first (invalid is ignored), then spec, policy, resolver swapped. */
   config?: { file: string; resolverFor: (spec: Spec) => Resolver; pollIntervalMs?: number };
 }
 
 export interface WebhookServer {
-  /** `https://host:port`. */
   readonly url: string;
   readonly port: number;
   readonly server: Server;
   readonly metrics: WebhookMetrics;
-  /** True once listening and until shutdown begins. */
   ready(): boolean;
-  /** Re-reads the certificate files now (the watcher does this by itself). */
   reloadCertificates(): Promise<boolean>;
-  /** Re-reads the config file now, when `config` was given (the watcher does this by itself). */
   reloadConfig(): Promise<boolean>;
-  /** Graceful stop: readiness off, optional drain delay, stop accepting, wait for in-flight (bounded). */
   close(): Promise<void>;
 }
 
-/** The HTTPS server with the webhook's connection bounds. */
 function createHttpsServer(pair: KeyPair, handler: ReturnType<typeof createRouter>, logger: Logger): Server {
   const server = createServer(
     {
@@ -92,8 +65,7 @@ function createHttpsServer(pair: KeyPair, handler: ReturnType<typeof createRoute
       connectionsCheckingInterval: 1000,
       headersTimeout: 10_000,
       requestTimeout: 45_000,
-      // Longer than the API server's idle-connection timeout (Go's default 90 s), so the client
-      // closes idle connections first and never sends a POST on a socket we are closing.
+      // Longer than the API server's idle timeout (Go's 90 s): the client closes idle connections first.
       keepAliveTimeout: 120_000,
       maxHeaderSize: 16 * 1024,
     },
@@ -136,7 +108,6 @@ interface Stoppable {
   readonly graceMs: number;
 }
 
-/** Graceful stop (readiness is already off): drain delay, stop accepting, wait for in-flight (bounded), cut the rest. */
 async function stop(s: Stoppable): Promise<void> {
   if (s.delayMs > 0) {
     s.logger.info({ delayMs: s.delayMs }, 'shutting down: readiness off, still serving while endpoints drain');
@@ -152,7 +123,6 @@ async function stop(s: Stoppable): Promise<void> {
   s.logger.info('webhook stopped');
 }
 
-/** Starts the HTTPS server; resolves once it listens. */
 export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {
   const logger = opts.logger ?? pino({ base: { component: 'notary-pin-webhook' } });
   const graceMs = opts.shutdownGraceMs ?? 15_000;

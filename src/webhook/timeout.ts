@@ -1,23 +1,16 @@
 /**
- * The API server tells a webhook how long it will wait: it calls `POST /validate?timeout=10s`
- * (the ValidatingWebhookConfiguration's `timeoutSeconds`, 1..30, formatted as a Go duration).
- * A webhook that answers after that is treated as failed — with `failurePolicy: Fail` the request
- * is rejected with an opaque "context deadline exceeded". We answer before it, with our own clear
- * denial, by keeping a safety margin for network and serialisation.
+ * The API server's wait for this webhook (`?timeout=10s`, from `timeoutSeconds` 1..30): we answer before it,
+ * with our own clear denial, instead of its opaque "context deadline exceeded" under failurePolicy Fail.
  */
 
-/** What the API server uses when the configuration does not set timeoutSeconds. */
+/** The API server's default when timeoutSeconds is unset. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
-/** The API server's maximum `timeoutSeconds`. */
 export const MAX_TIMEOUT_MS = 30_000;
 const MIN_TIMEOUT_MS = 100;
 
 const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 1e-3, µs: 1e-3, μs: 1e-3, ns: 1e-6 };
 
-/**
- * Parses a Go `time.Duration` string (`10s`, `1m30s`, `1.5s`, `500ms`) into milliseconds.
- * Returns undefined for anything else (including negative or zero values).
- */
+/** Go `time.Duration` (`1m30s`, `500ms`) to ms; undefined for anything else, zero or negative. */
 export function parseGoDuration(s: string): number | undefined {
   if (s.length === 0 || s.length > 64) return undefined;
   const re = /(\d+(?:\.\d*)?|\.\d+)(h|ms|m|s|us|µs|μs|ns)/gy;
@@ -34,7 +27,7 @@ export function parseGoDuration(s: string): number | undefined {
   return total;
 }
 
-/** The API server's timeout for this call, from the request URL's `timeout` query parameter. */
+/** From the request URL's `timeout` query parameter. */
 export function requestTimeoutMs(url: URL): number {
   const raw = url.searchParams.get('timeout');
   if (raw === null) return DEFAULT_TIMEOUT_MS;
@@ -43,10 +36,7 @@ export function requestTimeoutMs(url: URL): number {
   return Math.min(Math.max(ms, MIN_TIMEOUT_MS), MAX_TIMEOUT_MS);
 }
 
-/**
- * How long verification may run: the timeout minus a margin of 20% (at least 250 ms, at most 2 s)
- * for reading the body, writing the answer and the network in between.
- */
+/** The timeout minus 20% (250 ms to 2 s) for body, answer and network. */
 export function verificationBudgetMs(timeoutMs: number): number {
   const margin = Math.min(2000, Math.max(250, timeoutMs * 0.2));
   return Math.max(50, Math.floor(timeoutMs - margin));

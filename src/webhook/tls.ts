@@ -1,14 +1,9 @@
-/**
- * The serving certificate: loading and checking a cert/key pair. `reload.ts` watches the files and
- * hands each new valid pair to `server.setSecureContext` (cert-manager renews the Secret; the kubelet
- * swaps the mounted files); a pair that does not load is ignored and the old one kept.
- */
+/** The serving cert/key pair: loaded and checked; reload.ts hands each new valid pair to the server. */
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { PinError } from '../errors/errors.js';
 
-/** TLS settings for every context the webhook serves with. */
 export const TLS_BASE_OPTIONS: SecureContextOptions = { minVersion: 'TLSv1.2' };
 
 export interface KeyPair {
@@ -22,7 +17,7 @@ export interface KeyPair {
   fingerprint256: string;
 }
 
-/** Reads and checks a cert/key pair: both PEM, the key matches the certificate. */
+/** Both PEM, and the key must match the certificate. */
 export async function loadKeyPair(certFile: string, keyFile: string): Promise<KeyPair> {
   let cert: Buffer;
   let key: Buffer;
