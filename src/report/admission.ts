@@ -1,8 +1,4 @@
-/**
- * Turns the engine's per-image outcomes into what a person sees from `kubectl`: one denial message
- * that lists every offending image with its field path and why, and short warnings for images the
- * policy excludes.
- */
+/** The webhook's words for people (`kubectl`): one denial listing every offending image with field and reason, and warnings. */
 import type { ImageOutcome, ImageUse } from '../engine/evaluate.js';
 import type { PinError } from '../errors/errors.js';
 import { clean } from './format.js';
@@ -24,7 +20,6 @@ export function showImage(image: unknown): string {
   return JSON.stringify(s);
 }
 
-/** `spec.containers[0].image (container "web")`. */
 export function showLocation(use: ImageUse): string {
   const container = use.container !== undefined ? ` (container ${JSON.stringify(use.container)})` : '';
   return `${use.field}${container}`;
@@ -58,7 +53,7 @@ export function failureReason(error: PinError): string {
   }
 }
 
-/** Name of the object under review, for the message head: `Deployment prod/web`. */
+/** The object under review, for the message head: `Deployment prod/web`. */
 export interface Subject {
   kind: string;
   namespace?: string;
@@ -70,7 +65,6 @@ function showSubject(s: Subject): string {
   return clean(s.namespace !== undefined && s.namespace !== '' ? `${s.kind} ${s.namespace}/${name}` : `${s.kind} ${name}`);
 }
 
-/** The single denial message listing every failed image. */
 export function denialMessage(subject: Subject, failed: readonly Failed[]): string {
   const head = `notary-pin: ${showSubject(subject)}: ${failed.length} image(s) failed verification (each image must be pinned by digest and the digest signed under the trust rules):`;
   const lines = failed
@@ -85,10 +79,7 @@ export function exclusionWarnings(excluded: readonly Excluded[]): string[] {
   return excluded.map((e) => `notary-pin: ${showLocation(e.use)}: image ${showImage(e.use.image)} is excluded from signature verification by policy`);
 }
 
-/**
- * One warning per `image` field nothing declares (short: the API server cuts warnings at 255
- * characters; the KRM results carry the full hint).
- */
+/** One warning per undeclared `image` field, short: the API server cuts warnings at 255 characters. */
 export function uncheckedWarnings(unchecked: readonly Unchecked[]): string[] {
   return unchecked.map(
     (u) =>
@@ -96,16 +87,12 @@ export function uncheckedWarnings(unchecked: readonly Unchecked[]): string[] {
   );
 }
 
-/** The message when verification did not end before the API server's deadline. */
 export function timeoutMessage(subject: Subject, timeoutMs: number): string {
   const t = Number.isInteger(timeoutMs / 1000) ? `${timeoutMs / 1000}s` : `${(timeoutMs / 1000).toFixed(1)}s`;
   return `notary-pin: trust verification for ${showSubject(subject)} did not finish in time (webhook timeout ${t}); denied (fail closed). Retry; if it persists, check that the trust server is reachable and fast.`;
 }
 
-/**
- * The deadline denial: the timeout head, then each image still waiting with the trust server it
- * waits for, then the images that failed for other reasons.
- */
+/** The deadline denial: the timeout, each image still waiting with its trust server, then other failures. */
 export function deadlineMessage(subject: Subject, timeoutMs: number, failed: readonly Failed[]): string {
   const waiting = failed.filter((f) => f.error.code === 'DEADLINE');
   const other = failed.filter((f) => f.error.code !== 'DEADLINE');
@@ -127,10 +114,7 @@ export function errorMessage(subject: Subject, error: PinError): string {
   return `notary-pin: could not verify the images of ${showSubject(subject)}: ${error.code}: ${oneLine(error.message)}${hint}; denied (fail closed).`;
 }
 
-/**
- * One warning per image admitted without signature verification (a Notation policy at level `skip`;
- * `unverified` says why in a few words), or with failed checks the policy only logs.
- */
+/** One warning per image admitted without verification (Notation `skip`) or with checks the policy only logs. */
 export function unverifiedWarnings(outcomes: readonly ImageOutcome[]): string[] {
   const out: string[] = [];
   for (const o of outcomes) {
@@ -139,17 +123,13 @@ export function unverifiedWarnings(outcomes: readonly ImageOutcome[]): string[] 
       out.push(`notary-pin: admitted WITHOUT signature verification (${oneLine(o.resolution.unverified)}): ${showLocation(o.use)}: ${showImage(o.use.image)}`);
     }
     if (o.status === 'verified' && o.resolution.logged !== undefined && o.resolution.logged.length > 0) {
-      // What matters first: the API server may cut long warnings.
       out.push(`notary-pin: admitted with failed checks the trust policy only logs (${oneLine(o.resolution.logged.join('; '))}): ${showLocation(o.use)}: ${showImage(o.use.image)}`);
     }
   }
   return out;
 }
 
-/**
- * One warning per image that failed under `enforcement: warn` (audit ones are only logged and
- * counted): what failed and why, image first since the API server cuts warnings at 255 characters.
- */
+/** One warning per image failed under `enforcement: warn` (audit is only logged), image first since warnings are cut. */
 export function notEnforcedWarnings(waived: readonly Waived[]): string[] {
   return waived
     .filter((w) => w.enforcement === 'warn')

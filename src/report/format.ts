@@ -1,8 +1,4 @@
-/**
- * The one place that turns outcomes and errors into what people and tools read:
- * KRM `results` and the human summary on stderr (this file), and the webhook's denial message and
- * warnings (`admission.ts`).
- */
+/** Turns outcomes and errors into KRM `results` and the stderr summary (the webhook's words are in admission.ts). */
 import type { ImageOutcome } from '../engine/evaluate.js';
 import type { Resolution } from '../engine/port.js';
 import type { PinError, ResourceRef } from '../errors/errors.js';
@@ -12,27 +8,22 @@ export type { KrmResult };
 
 export type FileLookup = (resourceIndex: number) => { path: string; index?: number } | undefined;
 
-/**
- * Makes untrusted text safe for terminals and logs: control characters (ANSI escapes, newlines,
- * NUL ...) become visible `\u001b`-style escapes, so hostile metadata cannot forge output lines.
- */
+/** Control characters become visible `\u001b`-style escapes, so hostile metadata cannot forge output lines. */
 export function clean(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** `Deployment default/web` style label. */
 export function resourceLabel(ref: ResourceRef | undefined): string {
   if (!ref) return '(input)';
   const name = ref.name ?? '(unnamed)';
   return clean(`${ref.kind ?? '(no kind)'} ${ref.namespace ? `${ref.namespace}/` : ''}${name}`);
 }
 
-/** The error's message with its hint, as one sentence pair. */
 export function errorText(error: PinError): string {
   return clean(error.hint ? `${error.message}; hint: ${error.hint}` : error.message);
 }
 
-/** The CLI's error line: `notary-pin: error: <message>; hint: <hint> [CODE]`. */
+/** `notary-pin: error: <message>; hint: <hint> [CODE]`. */
 export function errorLine(error: PinError): string {
   return `notary-pin: error: ${errorText(error)} [${error.code}]`;
 }
@@ -46,10 +37,7 @@ function imageText(image: unknown): string {
   return clean(typeof image === 'string' ? image : (JSON.stringify(image) ?? String(image)));
 }
 
-/**
- * Who vouched for a digest, for people: the Notary role (`targets/releases`), or the Notation
- * signer and signing scheme; a digest pinned without verification says so.
- */
+/** Who vouched for a digest, for people: Notary role, or Notation signer and scheme; unverified says so. */
 export function signedBy(r: Resolution): string {
   return r.via === undefined ? signerText(r) : `${signerText(r)}; ${clean(r.via)}`;
 }
@@ -61,10 +49,7 @@ function signerText(r: Resolution): string {
   return clean(`${r.signer ?? r.role}${platform}`);
 }
 
-/**
- * One result per image use, plus results for errors that concern no single image. Optional fields
- * may be undefined here: the results are JSON-normalised when written (manifest/write.ts).
- */
+/** One result per image use, plus results for errors that concern no single image. */
 export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLookup, extra: readonly PinError[] = [], opts: ReportOptions = {}): KrmResult[] {
   const written = opts.written !== false;
   return [...outcomes.map((o) => outcomeResult(o, fileOf, written)), ...extra.map(errorResult)];
@@ -102,7 +87,6 @@ function outcomeResult(o: ImageOutcome, fileOf: FileLookup, written: boolean): K
   }
 }
 
-/** `tags` with the error's role last, when it has one. */
 function withRole(tags: Record<string, string>, e: PinError): Record<string, string> {
   if (e.role) tags.role = e.role;
   return tags;
@@ -133,19 +117,18 @@ function errorResult(e: PinError): KrmResult {
   };
 }
 
-/** Failed checks the policy only logs, or an answer from trust data verified earlier (staleIfErrorSeconds): a warning. */
 function hasLogged(r: Resolution): boolean {
   return (r.logged !== undefined && r.logged.length > 0) || r.stale !== undefined;
 }
 
-/** `; the trust policy only logs these failed checks: …` and the stale-data note (empty when neither). */
+/** The logged-checks and stale-data note (empty when neither). */
 export function loggedText(r: Resolution): string {
   const logged = r.logged !== undefined && r.logged.length > 0 ? `; the trust policy only logs these failed checks: ${r.logged.join('; ')}` : '';
   const stale = r.stale !== undefined ? `; answered from cached trust data verified earlier because the server could not be reached (staleIfErrorSeconds): ${r.stale}` : '';
   return clean(logged + stale);
 }
 
-/** Result tags: the role as before; Notation adds the trust system, and `unverified` when nothing was checked. */
+/** Result tags: the role; Notation adds the trust system, and `unverified` when nothing was checked. */
 function resolutionTags(r: Resolution): Record<string, string> {
   const tags: Record<string, string> = { role: clean(r.role) };
   if (r.system === 'notation') tags.system = 'notation';
@@ -158,7 +141,6 @@ function resolutionTags(r: Resolution): Record<string, string> {
   return tags;
 }
 
-/** The result of a pinned image; `written: false` when the run failed and the pin was not written. */
 function pinnedResult(o: Extract<ImageOutcome, { status: 'pinned' }>, image: string, base: ResultBase, written: boolean): KrmResult {
   const by = signedBy(o.resolution);
   const tags = resolutionTags(o.resolution);
@@ -179,10 +161,7 @@ function pinnedResult(o: Extract<ImageOutcome, { status: 'pinned' }>, image: str
   };
 }
 
-/**
- * The human summary: one line per unique (image, outcome), with where it is used.
- * `pinned    nginx:1.25 -> nginx:1.25@sha256:… (targets/releases)  <- Deployment default/web … and 1 more`
- */
+/** The human summary: one line per unique (image, outcome), with where it is used. */
 export function summaryLines(outcomes: readonly ImageOutcome[], opts: ReportOptions = {}): string[] {
   const written = opts.written !== false;
   const groups = new Map<string, { line: string; first: string; count: number }>();
@@ -221,7 +200,6 @@ export function summaryLines(outcomes: readonly ImageOutcome[], opts: ReportOpti
   return [...groups.values()].map((g) => (g.count === 1 ? `${g.line}  <- ${g.first}` : `${g.line}  <- ${g.first} and ${g.count - 1} more`));
 }
 
-/** Counts for the closing line of the summary. */
 export function tally(outcomes: readonly ImageOutcome[]): Record<ImageOutcome['status'], number> {
   const t = { pinned: 0, verified: 0, excluded: 0, unchecked: 0, failed: 0, waived: 0 };
   for (const o of outcomes) t[o.status]++;
