@@ -1,8 +1,6 @@
 /**
- * The OCI registry client (distribution spec v1.1 pull API): tag → digest, manifests and blobs
- * size-capped and verified against their digests, referrers (see referrers.ts). One keep-alive pool
- * per registry; Docker/OCI token auth and Basic via src/http; retries only on transport errors;
- * each request bounded by the registry's timeout and each call by a deadline.
+ * The OCI registry client (distribution spec v1.1 pull API): tag → digest, manifests and blobs size-capped
+ * and digest-verified, referrers (referrers.ts). One pool per registry; auth via src/http; every call bounded.
  */
 import type { HttpClient, HttpClientOptions } from '../http/client.js';
 import { createHttpClient } from '../http/client.js';
@@ -19,25 +17,19 @@ import { withDeadline } from '../util/deadline.js';
 import type { Descriptor, FetchedManifest, ReferrersOptions, RegistryClient, RepositoryRef, RequestOptions } from './contract.js';
 
 export interface RegistryClientOptions {
-  /** `spec.registries`; hosts without an entry get the defaults (https, system CAs, docker config auth). */
+  /** `spec.registries`; other hosts get the defaults. */
   readonly registries?: readonly RegistryConfig[];
   readonly env?: NodeJS.ProcessEnv;
-  /** Home directory for `~/.docker/config.json` (tests). */
+  /** For `~/.docker/config.json` (tests). */
   readonly homeDir?: string;
   readonly debug?: (message: string) => void;
-  /** Clock for token lifetimes (ms). */
   readonly now?: () => number;
-  /** Deadline of one client call (all its requests), in ms; default 3 × the registry's timeout. */
+  /** Deadline of one call (all its requests), ms; default 3 × the registry's timeout. */
   readonly callDeadlineMs?: number;
-  /** Transport tuning (tests, bench). */
   readonly http?: Partial<Pick<HttpClientOptions, 'retries' | 'retryDelayMs' | 'connections' | 'pipelining' | 'userAgent'>>;
 }
 
-/**
- * Per registry: 4 keep-alive connections × 64 pipelined requests, as for trust servers (see
- * src/trust/notary/resolver.ts): one round of a bundle's tag lookups and signature reads goes out
- * in one round trip, and the bound per registry stays fixed (more wait in undici's queue).
- */
+/** Per registry, as for trust servers: one round of a bundle's lookups goes out at once, the bound stays fixed. */
 const DEFAULT_TRANSPORT = { connections: 4, pipelining: 64 } as const;
 
 /** Docker Hub's token service is on another host than its registry API. */
@@ -55,7 +47,6 @@ class OciRegistryClient implements RegistryClient {
     this.debug = opts.debug ?? (() => {});
   }
 
-  /** The pool for a registry host, created on first use. */
   private target(host: string): Target {
     const key = normaliseRegistryHost(host);
     const hit = this.targets.get(key);
@@ -107,7 +98,7 @@ class OciRegistryClient implements RegistryClient {
     }
   }
 
-  /** HEAD: the descriptor when the registry names digest, type and size consistently; else undefined (GET then). */
+  /** HEAD: the descriptor when digest, type and size are consistent; else undefined (then GET). */
   private async head(t: Target, repo: RepositoryRef, reference: string, kind: 'tag' | 'digest', signal: AbortSignal): Promise<Descriptor | undefined> {
     const url = apiUrl(t, repo, 'manifests', reference);
     const res = await t.http.request(url, { method: 'HEAD', maxBytes: 0, accept: MANIFEST_ACCEPT, scope: `repository:${repo.name}:pull`, signal });
@@ -134,7 +125,7 @@ class OciRegistryClient implements RegistryClient {
     return { mediaType, digest, size };
   }
 
-  /** GET a manifest under `maxBytes`; verified against `expected` (or its own hash, compared with the header). */
+  /** GET under `maxBytes`; verified against `expected` (or its own hash, compared with the header). */
   private async getManifest(
     t: Target, repo: RepositoryRef, reference: string, expected: string | undefined, maxBytes: number, signal: AbortSignal,
   ): Promise<FetchedManifest> {
@@ -196,10 +187,7 @@ class OciRegistryClient implements RegistryClient {
     }
   }
 
-  /**
-   * GET a blob under its descriptor's size, following up to 3 redirects (registries hand blobs to
-   * storage that way): https only (or the same origin), and without credentials to another origin.
-   */
+  /** GET a blob (≤ descriptor size) following ≤ 3 redirects: https or same origin only, no credentials to another origin. */
   private async getBlob(t: Target, repo: RepositoryRef, desc: Descriptor, signal: AbortSignal): Promise<Uint8Array> {
     let url = new URL(apiUrl(t, repo, 'blobs', desc.digest));
     const origin = url.origin;

@@ -1,65 +1,49 @@
-/**
- * The OCI registry client's contract, shared by the trust systems that read from registries
- * (Notation signatures today; tag → digest for any of them). Distribution spec v1.1:
- * pull API, referrers API, and the referrers tag schema fallback.
- */
+/** The OCI registry client's contract for the trust systems (distribution spec v1.1: pull, referrers, tag schema fallback). */
 
-/** An OCI content descriptor (image-spec descriptor.md), as the client hands it out: validated. */
+/** An OCI content descriptor (image-spec descriptor.md), validated. */
 export interface Descriptor {
   readonly mediaType: string;
-  /** `<algorithm>:<hex>`, e.g. `sha256:…`. */
   readonly digest: string;
   readonly size: number;
   readonly artifactType?: string;
   readonly annotations?: Readonly<Record<string, string>>;
 }
 
-/** A repository in a registry: `host` as written in image references (`registry.example.com:5000`, `docker.io`). */
+/** `host` as written in image references (`registry.example.com:5000`, `docker.io`). */
 export interface RepositoryRef {
   readonly host: string;
-  /** The repository path, e.g. `library/nginx`. */
   readonly name: string;
 }
 
-/** A manifest (or index) fetched by digest: its bytes hash to `descriptor.digest`. */
+/** A manifest or index fetched by digest: its bytes hash to `descriptor.digest`. */
 export interface FetchedManifest {
   readonly descriptor: Descriptor;
   readonly bytes: Uint8Array;
 }
 
 export interface RequestOptions {
-  /** Aborts the request (a webhook review's deadline). */
   readonly signal?: AbortSignal;
 }
 
 export interface ReferrersOptions extends RequestOptions {
-  /** Only referrers of this artifact type (filtered by the client when the registry did not). */
+  /** Filtered by the client when the registry did not. */
   readonly artifactType?: string;
-  /** Stop (and fail) past this many referrers; a bound on hostile indexes. Default 1,000. */
+  /** Fail past this many referrers (hostile indexes); default 1,000. */
   readonly maxEntries?: number;
-  /**
-   * With `artifactType`: also keep descriptors that carry no `artifactType` at all (the caller
-   * fetches their manifests to tell), instead of dropping them. Default false.
-   */
+  /** With `artifactType`: keep descriptors without one too (the caller fetches to tell). Default false. */
   readonly keepUntyped?: boolean;
-  /** Most referrers API pages followed (`Link: rel="next"`); more is an error. Default 50. */
+  /** Most `Link: rel="next"` pages followed; more is an error. Default 50. */
   readonly maxPages?: number;
 }
 
 export interface RegistryClient {
-  /**
-   * The descriptor of the manifest or index that `reference` (a tag or a digest) names: HEAD, then
-   * GET when the registry sends no `Docker-Content-Digest`; the digest is verified whenever bytes are read.
-   */
+  /** The descriptor `reference` names: HEAD, else GET when no `Docker-Content-Digest`; read bytes are always verified. */
   resolve(repo: RepositoryRef, reference: string, opts?: RequestOptions): Promise<Descriptor>;
-  /** A manifest or index by digest, size-capped, its bytes verified against the digest. */
+  /** Size-capped, bytes verified against the digest. */
   fetchManifest(repo: RepositoryRef, digest: string, opts?: RequestOptions & { readonly maxBytes?: number }): Promise<FetchedManifest>;
-  /** A blob by descriptor, size-capped by the descriptor and `maxBytes`, verified against the digest. */
+  /** Size-capped by the descriptor and `maxBytes`, verified against the digest. */
   fetchBlob(repo: RepositoryRef, desc: Descriptor, opts?: RequestOptions & { readonly maxBytes?: number }): Promise<Uint8Array>;
-  /**
-   * The referrers of `subjectDigest`: the referrers API (`GET /v2/<name>/referrers/<digest>`, `Link`
-   * pagination, `OCI-Filters-Applied`), or on 404 the referrers tag schema (`<alg>-<hex>` index).
-   */
+  /** The referrers API (`Link` pagination, `OCI-Filters-Applied`), or on 404 the referrers tag schema. */
   referrers(repo: RepositoryRef, subjectDigest: string, opts?: ReferrersOptions): Promise<Descriptor[]>;
   close(): Promise<void>;
 }

@@ -1,14 +1,10 @@
-/**
- * Multi-platform images (image-spec image-index.md): platform strings (`os/architecture[/variant]`),
- * an index fetched by digest (its bytes verified) and read as its per-platform children, and the
- * one child that matches a platform. Used by the trust systems for `platforms` and `pinPlatform`.
- */
+/** Multi-platform images (image-spec image-index.md): platform strings, verified index fetch, and child selection. */
 import { z } from 'zod';
 import { PinError } from '../errors/errors.js';
 import { DescriptorSchema, parseJsonBytes, toDescriptor } from './schemas.js';
 import { MediaTypes, type Descriptor, type RegistryClient, type RepositoryRef, type RequestOptions } from './contract.js';
 
-/** `os/architecture[/variant]`, lower case, as `docker --platform` and kbld write it. */
+/** `os/architecture[/variant]`, lower case, as `docker --platform` writes it. */
 export const PLATFORM_PATTERN = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
 
 export interface Platform {
@@ -30,7 +26,7 @@ export interface FetchedIndex {
 const IMAGE_MANIFESTS: readonly string[] = [MediaTypes.ociManifest, MediaTypes.dockerManifest];
 const INDEXES: readonly string[] = [MediaTypes.ociIndex, MediaTypes.dockerManifestList];
 
-/** At most this many children are read from one index (a bound on hostile indexes). */
+/** Children read from one index at most (hostile indexes). */
 const MAX_CHILDREN = 1024;
 
 const IndexBodySchema = z.looseObject({
@@ -59,16 +55,13 @@ export function formatPlatform(p: Platform): string {
 /** containerd's normalisation: arm64 without a variant is arm64/v8. */
 const variantOf = (p: Platform): string | undefined => p.variant ?? (p.architecture === 'arm64' ? 'v8' : undefined);
 
-/** Whether an index entry's platform is the wanted one; a wanted platform without a variant matches any variant. */
+/** A wanted platform without a variant matches any variant. */
 function matches(wanted: Platform, got: Platform | undefined): boolean {
   if (got === undefined || got.os !== wanted.os || got.architecture !== wanted.architecture) return false;
   return wanted.variant === undefined || variantOf(wanted) === variantOf(got);
 }
 
-/**
- * The index `digest` names in `repo`, fetched by digest (the client verifies the bytes hash to it),
- * with its children. Not an index: PLATFORM (the rule asks for platforms of a single-platform image).
- */
+/** The index `digest` names, fetched and verified, with its children; not an index is PLATFORM. */
 export async function fetchIndex(client: RegistryClient, repo: RepositoryRef, digest: string, where: string, opts: RequestOptions = {}): Promise<FetchedIndex> {
   const m = await client.fetchManifest(repo, digest, opts);
   if (!isIndexMediaType(m.descriptor.mediaType)) {
@@ -94,7 +87,7 @@ export async function fetchIndex(client: RegistryClient, repo: RepositoryRef, di
   return { descriptor: m.descriptor, children };
 }
 
-/** The one child of `index` for `platform` (an image manifest); none or several: PLATFORM naming it. */
+/** The one child for `platform`; none or several is PLATFORM. */
 export function selectPlatform(index: FetchedIndex, platform: string, where: string): Descriptor {
   const wanted = parsePlatform(platform);
   const hits = index.children.filter((c) => matches(wanted, c.platform));

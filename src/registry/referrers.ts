@@ -1,8 +1,6 @@
 /**
- * Referrers of a manifest (distribution spec v1.1 "Listing Referrers"): the referrers API with
- * `OCI-Filters-Applied` and `Link` pagination (same origin only, bounded pages), and on 404 the
- * referrers tag schema (`<alg>-<hex>` tag holding an image index). Entries are bounded before any
- * schema validation, so a hostile 10,000-entry index costs one JSON parse.
+ * Referrers (distribution spec v1.1 "Listing Referrers"): the API with `OCI-Filters-Applied` and same-origin,
+ * bounded `Link` pages, else the referrers tag schema. Entries are counted before validation (hostile indexes).
  */
 import type { HttpResponse } from '../http/client.js';
 import { digestOf, parseDigest, referrersTag } from './digest.js';
@@ -30,8 +28,7 @@ export async function listReferrers(
   if (t.noReferrersApiUntil !== undefined && t.now() < t.noReferrersApiUntil) return fallbackTag(t, l, opts, signal);
   const first = new URL(apiUrl(t, repo, 'referrers', subject));
   if (opts.artifactType !== undefined) first.searchParams.set('artifactType', opts.artifactType);
-  // Until the registry has answered the API, read the referrers tag beside it (its own entry
-  // count): a registry without the API (404) then costs no extra round trip.
+  // Until the API has answered, read the referrers tag beside it: a registry without it costs no extra round trip.
   const tagRead = t.referrersApi === true ? undefined : fallbackTag(t, { ...l, seen: 0 }, opts, signal);
   tagRead?.catch(() => {}); // unused when the API answers; failures surface only where awaited
   const out: Descriptor[] = [];
@@ -45,8 +42,7 @@ export async function listReferrers(
     visited.add(url.href);
     const res = await get(t, repo, url.href, signal);
     if (res.status === 404 && page === 0) {
-      // A registry without the route answers a plain 404 page; one with the API may answer 404 with
-      // an OCI error (an unknown repository): only the first says the API is missing.
+      // A plain 404 page means no API route; a JSON 404 may just be an unknown repository.
       if (t.referrersApi !== true && !/json/i.test(header(res, 'content-type') ?? '')) t.noReferrersApiUntil = t.now() + NO_REFERRERS_API_MS;
       t.debug(`${repo.host}/${repo.name}: no referrers API (404); reading the referrers tag ${referrersTag(subject)}`);
       return tagRead ?? fallbackTag(t, l, opts, signal);
@@ -64,14 +60,13 @@ async function get(t: Target, repo: RepositoryRef, url: string, signal: AbortSig
   return t.http.request(url, { maxBytes: t.cfg.maxManifestBytes, accept: MANIFEST_ACCEPT, scope: `repository:${repo.name}:pull`, signal });
 }
 
-/** The descriptors to hand out: the registry's filter, else ours (untyped ones kept only on request). */
+/** The registry's filter, else ours (untyped ones kept only on request). */
 function keep(entries: Descriptor[], opts: ReferrersOptions, filteredByRegistry: boolean): Descriptor[] {
   const want = opts.artifactType;
   if (want === undefined || filteredByRegistry) return entries;
   return entries.filter((d) => d.artifactType === want || (d.artifactType === undefined && opts.keepUntyped === true));
 }
 
-/** An image index's entries: counted against the bound first, then validated. */
 function indexEntries(l: Listing, bytes: Uint8Array, what: string): Descriptor[] {
   const json = parseJsonBytes(bytes, what);
   const manifests = json && typeof json === 'object' ? (json as { manifests?: unknown }).manifests : undefined;
@@ -91,7 +86,7 @@ function indexEntries(l: Listing, bytes: Uint8Array, what: string): Descriptor[]
   return r.data.manifests.map(toDescriptor);
 }
 
-/** The `Link: <url>; rel="next"` target, resolved and checked: same origin, not seen before. */
+/** The `Link: <url>; rel="next"` target: same origin, not seen before. */
 function nextPage(res: HttpResponse, current: URL, l: Listing, visited: Set<string>): URL | undefined {
   const raw = res.headers.link;
   const values = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
@@ -116,7 +111,7 @@ function nextPage(res: HttpResponse, current: URL, l: Listing, visited: Set<stri
   return undefined;
 }
 
-/** Distribution spec "Referrers Tag Schema": the `<alg>-<hex>` tag must be an image index, else no referrers. */
+/** "Referrers Tag Schema": the `<alg>-<hex>` tag must be an image index, else no referrers. */
 async function fallbackTag(t: Target, l: Listing, opts: ReferrersOptions, signal: AbortSignal): Promise<Descriptor[]> {
   const tag = referrersTag(l.subject);
   const url = apiUrl(t, l.repo, 'manifests', tag);

@@ -1,8 +1,4 @@
-/**
- * The manifests and indexes a registry may serve, validated with zod before anything reads them:
- * OCI image manifest and index (image-spec v1.1), Docker image manifest v2 schema 2 and manifest
- * list. Unknown fields are allowed (the specs say to ignore them); known ones must have their type.
- */
+/** Manifests and indexes (OCI image-spec v1.1, Docker v2 schema 2 and manifest list) validated before use; unknown fields allowed. */
 import { z } from 'zod';
 import { PinError } from '../errors/errors.js';
 import type { Descriptor } from './contract.js';
@@ -59,20 +55,17 @@ const SCHEMAS: Record<string, z.ZodType> = {
   [MediaTypes.dockerManifestList]: DockerManifestListSchema,
 };
 
-/** The manifest and index media types the client accepts, as an `Accept` header value. */
 export const MANIFEST_ACCEPT = Object.keys(SCHEMAS).join(', ');
 
 export function isManifestMediaType(t: string | undefined): t is string {
   return t !== undefined && Object.hasOwn(SCHEMAS, t);
 }
 
-/** `Content-Type` without parameters, lower-cased. */
 export function contentType(h: string | string[] | undefined): string | undefined {
   const v = Array.isArray(h) ? h[0] : h;
   return v?.split(';')[0]?.trim().toLowerCase() || undefined;
 }
 
-/** JSON bytes → value; REGISTRY_MALFORMED (with `where`) when they are not JSON. */
 export function parseJsonBytes(bytes: Uint8Array, where: string): unknown {
   try {
     return JSON.parse(Buffer.from(bytes).toString('utf8'));
@@ -81,10 +74,7 @@ export function parseJsonBytes(bytes: Uint8Array, where: string): unknown {
   }
 }
 
-/**
- * Validates a manifest or index. Its media type is the body's `mediaType`, else the `Content-Type`
- * the registry sent; the two must agree when both are present.
- */
+/** Its media type is the body's `mediaType`, else the `Content-Type`; the two must agree when both are present. */
 export function validateManifest(json: unknown, headerType: string | undefined, where: string): { mediaType: string; artifactType?: string } {
   const bodyType = json && typeof json === 'object' ? (json as { mediaType?: unknown }).mediaType : undefined;
   if (bodyType !== undefined && typeof bodyType !== 'string') {
@@ -118,7 +108,6 @@ export function validateManifest(json: unknown, headerType: string | undefined, 
   return artifactType === undefined ? { mediaType } : { mediaType, artifactType };
 }
 
-/** A validated descriptor as the client hands it out (known fields only). */
 export function toDescriptor(d: z.infer<typeof DescriptorSchema>): Descriptor {
   const out: { -readonly [K in keyof Descriptor]: Descriptor[K] } = { mediaType: d.mediaType, digest: d.digest, size: d.size };
   if (d.artifactType !== undefined) out.artifactType = d.artifactType;

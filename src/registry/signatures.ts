@@ -1,12 +1,7 @@
 /**
- * Notary Project signatures of a subject manifest, as stored in a registry (Notary Project
- * signature-specification §Storage): OCI image manifests whose `subject` is the signed manifest and
- * whose only layer is the envelope (`application/jose+json` or `application/cose`), in either form:
- * `artifactType: application/vnd.cncf.notary.signature` with the empty config, or the legacy form
- * without `artifactType` and `config.mediaType: application/vnd.cncf.notary.signature`.
- *
- * Candidates come one at a time (an async generator), at most `maxSignatures`, so a verifier can
- * fetch and check envelopes one by one and stop at the first that passes.
+ * Notary Project signatures of a manifest in a registry (signature-specification §Storage): manifests whose
+ * `subject` is it and whose one layer is the envelope, with `artifactType` or the legacy config media type.
+ * Yielded one at a time (≤ `maxSignatures`) so the verifier stops at the first that passes.
  */
 import { z } from 'zod';
 import { PinError, isPinError } from '../errors/errors.js';
@@ -18,7 +13,6 @@ export const DEFAULT_MAX_SIGNATURES = 100;
 
 const envelopeLayer = DescriptorSchema.extend({ mediaType: z.enum([MediaTypes.jws, MediaTypes.cose]) });
 
-/** A Notary Project signature manifest, either form. */
 export const SignatureManifestSchema = OciManifestSchema.extend({
   mediaType: z.literal(MediaTypes.ociManifest).optional(),
   subject: DescriptorSchema,
@@ -35,37 +29,31 @@ export const SignatureManifestSchema = OciManifestSchema.extend({
 );
 
 export interface SignatureManifest {
-  /** The signature manifest's descriptor (its digest verified against the bytes). */
+  /** Its digest verified against the bytes. */
   readonly descriptor: Descriptor;
-  /** The envelope layer: fetch it with `client.fetchBlob(repo, envelope)`. */
+  /** Fetch it with `client.fetchBlob(repo, envelope)`. */
   readonly envelope: Descriptor;
-  /** `artifactType` (current) or `legacy` (config.mediaType) form. */
   readonly form: 'artifactType' | 'legacy';
   readonly annotations?: Readonly<Record<string, string>>;
 }
 
-/** One signature: its manifest, or why it cannot be one (reported when no signature passes). */
+/** A signature manifest, or why it cannot be one (reported when no signature passes). */
 export type SignatureCandidate =
   | { readonly ok: true; readonly descriptor: Descriptor; readonly signature: SignatureManifest }
   | { readonly ok: false; readonly descriptor: Descriptor; readonly error: PinError };
 
 export interface SignatureOptions extends RequestOptions {
-  /** At most this many candidates are yielded (default 100). */
+  /** Default 100. */
   readonly maxSignatures?: number;
-  /** Bound on referrers listed (see ReferrersOptions.maxEntries). */
   readonly maxEntries?: number;
 }
 
-/** Whether a referrer may be a signature (untyped ones must be fetched to tell). */
+/** Untyped referrers must be fetched to tell. */
 function mayBeSignature(d: Descriptor): boolean {
   return d.mediaType === MediaTypes.ociManifest && (d.artifactType === undefined || d.artifactType === MediaTypes.notarySignature);
 }
 
-/**
- * The Notary Project signatures of `subject` in `repo`, one at a time. Listing failures throw;
- * a referrer that claims to be a signature but is not a valid one is yielded with `ok: false`.
- * An untyped referrer that turns out to be something else is skipped.
- */
+/** One at a time; listing failures throw, a claimed but invalid signature is `ok: false`, other untyped referrers skipped. */
 export async function* signatureManifests(
   client: RegistryClient, repo: RepositoryRef, subject: string, opts: SignatureOptions = {},
 ): AsyncGenerator<SignatureCandidate> {

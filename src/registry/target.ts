@@ -1,8 +1,4 @@
-/**
- * What every registry call shares: the registry's config, its HTTP pool and base URL, the per-call
- * deadline, validation of repository names and references, and errors that name the registry,
- * repository and reference.
- */
+/** What every registry call shares: config, pool, base URL, deadline, name validation, errors naming registry/repository/reference. */
 import { PinError, isPinError, type ErrorCode } from '../errors/errors.js';
 import type { HttpClient, HttpResponse } from '../http/client.js';
 import { redactUrl, statusError, REGISTRY_PROFILE } from '../http/errors.js';
@@ -10,27 +6,25 @@ import type { RegistryConfig } from './config.js';
 import { isDigest } from './digest.js';
 import type { RepositoryRef } from './contract.js';
 
-/** One registry: its config, keep-alive pool and base URL (`https://host[:port]`). */
 export interface Target {
   readonly cfg: RegistryConfig;
   readonly http: HttpClient;
   readonly base: string;
   readonly debug: (m: string) => void;
-  /** True once the registry answered the referrers API: the referrers tag is no longer read beside it. */
+  /** True once the registry answered the referrers API: the tag is no longer read beside it. */
   referrersApi?: boolean;
-  /** Set when the registry answered the referrers API with 404: until then (ms) only the referrers tag is read. */
+  /** After a 404 on the referrers API: until then (ms) only the referrers tag is read. */
   noReferrersApiUntil?: number;
   readonly now: () => number;
 }
 
-/** How long a registry's 404 on the referrers API is believed before the API is asked again. */
+/** How long a 404 on the referrers API is believed. */
 export const NO_REFERRERS_API_MS = 5 * 60_000;
 
 /** Distribution spec "name" grammar: path components of lower-case alphanumerics and separators. */
 const NAME = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
-/** `registry H, repository R[, reference X]` for messages. */
 export function where(repo: RepositoryRef, reference?: string): string {
   return `registry ${repo.host}, repository ${repo.name}${reference === undefined ? '' : `, ${reference}`}`;
 }
@@ -76,7 +70,6 @@ export function checkDeadline(signal: AbortSignal, repo: RepositoryRef, referenc
   }
 }
 
-/** A non-2xx answer as an error naming the registry, repository and reference. */
 export function httpError(method: string, url: string, res: HttpResponse, repo: RepositoryRef, reference: string): PinError {
   const u = new URL(url);
   const e = statusError(REGISTRY_PROFILE, method, u, res.status, res.sentAuth, undefined);
@@ -91,7 +84,6 @@ export function httpError(method: string, url: string, res: HttpResponse, repo: 
   return new PinError({ code: e.code, message: `${where(repo, reference)}: ${e.message}`, hint: e.hint, cause: e });
 }
 
-/** Puts the registry, repository and reference in front of an HTTP-layer error's message. */
 export function inContext(e: unknown, repo: RepositoryRef, reference: string): unknown {
   if (!isPinError(e) || e.message.startsWith('registry ')) return e;
   return new PinError({ code: e.code, message: `${where(repo, reference)}: ${e.message}`, hint: e.hint, cause: e.cause ?? e });
@@ -101,12 +93,11 @@ export function fail(code: ErrorCode, repo: RepositoryRef, reference: string, me
   return new PinError({ code, message: `${where(repo, reference)}: ${message}`, hint });
 }
 
-/** `https://host/v2/<name>/<kind>/<ref>`. */
 export function apiUrl(t: Target, repo: RepositoryRef, kind: 'manifests' | 'blobs' | 'referrers', reference: string): string {
   return `${t.base}/v2/${repo.name}/${kind}/${reference}`;
 }
 
-/** A single header value (the first when repeated). */
+/** The first value when repeated. */
 export function header(res: HttpResponse, name: string): string | undefined {
   const v = res.headers[name];
   return Array.isArray(v) ? v[0] : v;
