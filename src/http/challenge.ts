@@ -1,17 +1,13 @@
-/**
- * `WWW-Authenticate` parsing (RFC 7235 challenges) for the Docker token flow
- * (https://distribution.github.io/distribution/spec/auth/token/): `Bearer realm="…",service="…",scope="…"`
- * and `Basic realm="…"`.
- */
+/** `WWW-Authenticate` parsing (RFC 7235 challenges) for the Docker token flow (distribution spec/auth/token) and Basic. */
 
 export interface AuthChallenge {
-  /** Lower-cased scheme: `bearer`, `basic`, ... */
+  /** Lower-cased: `bearer`, `basic`, ... */
   readonly scheme: string;
-  /** Parameters with lower-cased names. */
+  /** Lower-cased names. */
   readonly params: Readonly<Record<string, string>>;
 }
 
-/** Every challenge in one or more `WWW-Authenticate` header values. Malformed parts are skipped. */
+/** Every challenge in one or more header values; malformed parts are skipped. */
 export function parseChallenges(header: string | readonly string[] | undefined): AuthChallenge[] {
   if (header === undefined) return [];
   const values = typeof header === 'string' ? [header] : header;

@@ -1,15 +1,8 @@
 /**
- * The HTTP layer for trust data: undici keep-alive pools (one per origin, pipelined, bounded
- * connections), custom CA, TLS >= 1.2, connect/headers/body timeouts plus an overall deadline per
- * `get`, a streamed byte cap per response, bounded retries on transport errors only, and Docker
- * registry auth (token flow https://distribution.github.io/distribution/spec/auth/token/ and Basic).
- *
- * `request` (GET or HEAD) hands back any status with its headers and capped body, for callers that
- * read statuses themselves (the OCI registry client); `get` turns every non-2xx into an error.
- *
- * Every failure is a PinError with the codes of the client's error profile: for trust servers
- * TRUST_FETCH (transport, TLS, timeout, HTTP status), TRUST_NOT_FOUND (404), TRUST_TOO_LARGE (cap
- * exceeded); REGISTRY_* for registries. Secrets (passwords, tokens) never reach messages or logs.
+ * The HTTP layer for trust data and registries: undici keep-alive pools per origin, custom CA, TLS >= 1.2,
+ * per-attempt timeouts plus an overall deadline, a streamed byte cap, retries on transport errors only,
+ * and Docker token (distribution spec/auth/token) and Basic auth. Failures are PinErrors worded by an
+ * `HttpErrorProfile`; secrets never reach messages or logs.
  */
 import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
@@ -24,71 +17,64 @@ import { deadline } from '../util/deadline.js';
 export { redactUrl } from './errors.js';
 
 export interface HttpClientOptions {
-  /** CA bundle for TLS (a file path or inline PEM, as `trust.ca`); default: the system CAs. */
+  /** CA bundle (file path or inline PEM); default the system CAs. */
   readonly ca?: string;
-  /**
-   * Overall deadline of one `get` in ms: connect, headers, body, auth round trips and retries
-   * together (from `trust.timeoutSeconds`). Also the connect/headers/body timeout of each attempt.
-   */
+  /** Overall deadline of one `get` (auth round trips and retries included), and each attempt's timeouts, in ms. */
   readonly timeoutMs: number;
   readonly credentials?: Credentials;
   /** Send Basic credentials on the first request, before any 401 (default false). */
   readonly preemptiveBasic?: boolean;
-  /** Retries after a transport error (reset, refused, socket closed); default 2. Never on HTTP status or timeouts. */
+  /** Retries after a transport error (reset, refused, closed); default 2. Never on HTTP status or timeouts. */
   readonly retries?: number;
-  /** First retry delay in ms, doubled each retry; default 50. */
+  /** First retry delay (ms), doubled each retry; default 50. */
   readonly retryDelayMs?: number;
-  /** Connections per origin; default 4. */
+  /** Default 4. */
   readonly connections?: number;
-  /** Requests pipelined per keep-alive connection; default 4. */
+  /** Per keep-alive connection; default 4. */
   readonly pipelining?: number;
   readonly debug?: (message: string) => void;
-  /** Clock for the token cache (ms); default Date.now. */
   readonly now?: () => number;
   readonly userAgent?: string;
-  /** Error codes and hints (default: a Notary v1 trust server's). */
+  /** Error codes and hints; default a Notary v1 trust server's. */
   readonly errors?: HttpErrorProfile;
   /** The config field `ca` came from, for messages (default `trust.ca`). */
   readonly caField?: string;
 }
 
 export interface GetOptions {
-  /** Byte cap for this response: reading stops (TRUST_TOO_LARGE) as soon as it is exceeded. */
+  /** Reading stops (TRUST_TOO_LARGE) as soon as this is exceeded. */
   readonly maxBytes: number;
-  /** Token scope for the Docker token flow, e.g. `repository:<gun>:pull`; default: the challenge's scope. */
+  /** E.g. `repository:<gun>:pull`; default the challenge's scope. */
   readonly scope?: string;
   readonly accept?: string;
   readonly signal?: AbortSignal;
 }
 
 export interface RequestOptions extends GetOptions {
-  /** Default GET. */
   readonly method?: 'GET' | 'HEAD';
-  /** Send no credentials at all and do not answer challenges (e.g. a redirect to blob storage). */
+  /** No credentials and no challenges answered (e.g. a redirect to blob storage). */
   readonly anonymous?: boolean;
 }
 
-/** An HTTP answer after the auth round trips. */
 export interface HttpResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  /** The body of a 2xx answer (at most `maxBytes`); empty for HEAD and for other statuses. */
+  /** A 2xx body (at most `maxBytes`); empty for HEAD and other statuses. */
   readonly body: Uint8Array;
-  /** Whether the last attempt carried an Authorization header. */
   readonly sentAuth: boolean;
 }
 
 export interface HttpClient {
-  /** GET `url` and return the body (at most `maxBytes`); 2xx only, any other status is an error. */
+  /** 2xx only; any other status is an error. */
   get(url: string, opts: GetOptions): Promise<Uint8Array>;
-  /** GET or HEAD `url` with auth handled; any HTTP status comes back, transport failures and oversize bodies throw. */
+  /** GET or HEAD with auth handled; any status comes back, transport failures and oversize bodies throw. */
   request(url: string, opts: RequestOptions): Promise<HttpResponse>;
-  /** Number of HTTP exchanges sent so far (attempts, auth round trips included); for tests and metrics. */
+  /** HTTP exchanges sent so far (auth round trips included). */
   readonly requestCount: number;
   close(): Promise<void>;
 }
 
-/** Transport errors worth a retry: nothing (or nothing usable) came back on that connection. */
+/** Transport errors worth a retry: nothing usable came back on that connection. */
 const RETRYABLE = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 const EMPTY = new Uint8Array(0);
 
@@ -120,7 +106,7 @@ class UndiciHttpClient implements HttpClient {
   private readonly creds: Credentials | undefined;
   private readonly debug: (m: string) => void;
   private readonly profile: HttpErrorProfile;
-  /** Bearer challenge last seen per origin, so later requests can send a cached token at once. */
+  /** Last Bearer challenge per origin, so later requests send a cached token at once. */
   private readonly bearerByOrigin = new Map<string, AuthChallenge>();
   private readonly basicOrigins = new Set<string>();
   private readonly tokens: TokenCache;
@@ -238,7 +224,7 @@ class UndiciHttpClient implements HttpClient {
     return undefined;
   }
 
-  /** One request, retried on transport errors; the body of a 2xx answer is read under the cap. */
+  /** One request, retried on transport errors; a 2xx body is read under the cap. */
   private async exchange(
     method: 'GET' | 'HEAD',
     u: URL,
@@ -276,11 +262,9 @@ class UndiciHttpClient implements HttpClient {
       method,
       headers,
       signal,
-      // Trust metadata answers at once: let undici pipeline further GETs on the connection
-      // instead of waiting for these headers (its default for GET), or `pipelining` does nothing.
+      // Don't block pipelining behind these headers (undici's GET default), or `pipelining` does nothing.
       blocking: false,
-      // undici closes the connection after every HEAD (and pipelines nothing behind it) unless told
-      // not to: keep it, so tag → digest lookups reuse the registry's keep-alive pool.
+      // undici resets the connection after every HEAD unless told not to; keep the pool for tag lookups.
       reset: method === 'HEAD' ? false : undefined,
     });
     if (res.statusCode < 200 || res.statusCode >= 300 || method === 'HEAD') {
@@ -311,7 +295,6 @@ class UndiciHttpClient implements HttpClient {
   }
 }
 
-/** An HTTP client with its own keep-alive pools; close it when done. */
 export function createHttpClient(opts: HttpClientOptions): HttpClient {
   return new UndiciHttpClient(opts);
 }

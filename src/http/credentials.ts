@@ -1,8 +1,6 @@
 /**
- * Credentials for the trust server: from the rule's `auth` (username + passwordEnv/passwordFile,
- * tokenEnv) or from a Docker `config.json` (`auths`, as `docker login` writes it). Credential
- * stores and helpers (`credsStore`, `credHelpers`) are not supported: that is said in a debug
- * message, never silently. Secrets never appear in messages.
+ * Credentials from a rule's `auth` or a Docker `config.json` (`auths`). Credential stores and helpers are
+ * not supported (said in a debug message, never silently). Secrets never appear in messages.
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -11,27 +9,20 @@ import { z } from 'zod';
 import { PinError } from '../errors/errors.js';
 import type { AuthConfig } from '../config/schema.js';
 
-/** Credentials for one trust server. `source` says where they came from (never the secret). */
 export interface Credentials {
   readonly username?: string;
   readonly password?: string;
-  /** A ready bearer token, sent as `Authorization: Bearer` (rule `auth.tokenEnv`, docker `registrytoken`). */
+  /** Sent as `Authorization: Bearer` (`auth.tokenEnv`, docker `registrytoken`). */
   readonly token?: string;
-  /** Where they came from, for debug messages: `trust.auth`, `/home/u/.docker/config.json (ghcr.io)`. */
+  /** Where they came from, for debug messages (never the secret). */
   readonly source: string;
-  /**
-   * Token realms on other hosts that may receive these credentials (`auth.tokenRealms`: hosts,
-   * `host:port` or URLs); a realm on the server's own host always may.
-   */
+  /** Token realms on other hosts that may receive these (`auth.tokenRealms`); the server's own host always may. */
   readonly tokenRealms?: readonly string[];
 }
 
 export interface ResolveCredentialsOptions {
   readonly auth?: AuthConfig;
-  /**
-   * Hosts to look up in the docker config, in order of preference: the trust server host first,
-   * then the registry host (Docker content trust uses the registry's login for the notary server).
-   */
+  /** Docker config hosts in order: trust server first, then registry (content trust uses the registry's login). */
   readonly hosts: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
   readonly homeDir?: string;
@@ -55,11 +46,7 @@ export type DockerConfig = z.infer<typeof DockerConfigFile>;
 
 const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
 
-/**
- * Normalises a docker config `auths` key or a host for comparison: scheme and path dropped,
- * lower-cased, the Docker Hub aliases (`https://index.docker.io/v1/`, `registry-1.docker.io`, ...)
- * folded to `docker.io`.
- */
+/** A docker `auths` key or host for comparison: no scheme or path, lower case, Docker Hub aliases → `docker.io`. */
 export function normaliseAuthKey(key: string): string {
   let k = key.trim().toLowerCase();
   k = k.replace(/^[a-z][a-z0-9+.-]*:\/\//, '');
@@ -68,7 +55,7 @@ export function normaliseAuthKey(key: string): string {
   return DOCKER_HUB_ALIASES.has(k) ? 'docker.io' : k;
 }
 
-/** Parses a docker config.json text. Errors never quote the file (it holds secrets). */
+/** Parses docker config.json text; errors never quote the file (it holds secrets). */
 export function parseDockerConfig(text: string, path: string): DockerConfig {
   let raw: unknown;
   try {
@@ -91,10 +78,7 @@ export function parseDockerConfig(text: string, path: string): DockerConfig {
   return parsed.data;
 }
 
-/**
- * The credentials for `hosts` in a parsed docker config, or undefined. Entries with only an
- * `identitytoken` (OAuth refresh token) and credential helpers are reported through `debug`.
- */
+/** The credentials for `hosts` in a docker config; identity-token-only entries and helpers are reported via `debug`. */
 export function credentialsFromDockerConfig(
   config: DockerConfig,
   path: string,
@@ -168,9 +152,8 @@ function envValue(env: NodeJS.ProcessEnv, name: string, field: string): string {
 }
 
 /**
- * The credentials a rule asks for. Explicit `auth` fields win; otherwise the docker config
- * (`auth.dockerConfig`, else `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`). A missing
- * default docker config means anonymous access; a missing explicit one is an error.
+ * Explicit `auth` fields win; else the docker config (`auth.dockerConfig`, `$DOCKER_CONFIG`, `~/.docker`).
+ * A missing default docker config means anonymous; a missing explicit one is an error.
  */
 export function resolveCredentials(opts: ResolveCredentialsOptions): Credentials | undefined {
   const creds = resolveSecret(opts);

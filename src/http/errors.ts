@@ -1,19 +1,12 @@
-/**
- * How the HTTP layer words its failures: error codes and hints per kind of server (a Notary v1 trust
- * server or an OCI registry), so the same transport says "check trust.ca" to one caller and "set
- * spec.registries[].ca for <host>" to the other. Secrets never reach these messages.
- */
+/** Per-server wording of HTTP failures (codes, hints), so a trust server and a registry get the right config hint. */
 import { PinError, type ErrorCode } from '../errors/errors.js';
 
-/** The words and codes one kind of server gets in errors. */
 export interface HttpErrorProfile {
   /** Transport, TLS, timeout and HTTP status failures. */
   readonly fetch: ErrorCode;
-  /** A body over its cap. */
   readonly tooLarge: ErrorCode;
-  /** A 404. */
   readonly notFound: ErrorCode;
-  /** What the server is called in messages: `trust server`, `registry`. */
+  /** In messages: `trust server`, `registry`. */
   readonly server: string;
   /** Hints, given the server's host[:port]. */
   readonly hints: {
@@ -25,7 +18,6 @@ export interface HttpErrorProfile {
     readonly redirect: (host: string) => string;
     readonly status: (host: string, status: number) => string;
     readonly notFound: (host: string) => string;
-    /** The config field that lists token realms allowed to receive credentials. */
     readonly tokenRealmsField: string;
   };
 }
@@ -110,11 +102,9 @@ export interface TransportContext {
   readonly timeoutMs: number;
   /** The caller's own signal (aborted = cancelled by the caller, not our deadline). */
   readonly callerSignal?: AbortSignal;
-  /** The combined signal of this request. */
   readonly signal: AbortSignal;
 }
 
-/** A transport failure (no HTTP answer) as a PinError. */
 export function transportError(p: HttpErrorProfile, c: TransportContext, e: unknown): PinError {
   const code = errCode(e);
   const where = `${c.method} ${redactUrl(c.url)}`;
@@ -151,7 +141,6 @@ export function transportError(p: HttpErrorProfile, c: TransportContext, e: unkn
   });
 }
 
-/** A body over its cap. */
 export function tooLargeError(p: HttpErrorProfile, method: string, u: URL, maxBytes: number): PinError {
   return new PinError({
     code: p.tooLarge,
@@ -160,10 +149,7 @@ export function tooLargeError(p: HttpErrorProfile, method: string, u: URL, maxBy
   });
 }
 
-/**
- * A non-2xx answer as a PinError. `credentialsSource` is where sent credentials came from
- * (undefined: none were sent).
- */
+/** A non-2xx answer as a PinError; `credentialsSource` is where sent credentials came from (undefined: none). */
 export function statusError(
   p: HttpErrorProfile,
   method: string,

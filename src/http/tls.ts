@@ -1,7 +1,4 @@
-/**
- * PEM sources (a file path or an inline PEM block, as `trust.ca` / `trust.rootCA` are written) and
- * certificate parsing.
- */
+/** PEM sources (a file path or inline PEM, as `trust.ca` is written) and certificate parsing. */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { X509Certificate } from 'node:crypto';
@@ -14,10 +11,7 @@ export const RELATIVE_PATHS =
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
-/**
- * The PEM text of a `pemSource` config value: returned as is when it is inline PEM, else read from
- * the file it names. `what` names the config field for messages (e.g. `trust.ca`).
- */
+/** A `pemSource` value's PEM: inline as is, else read from the file; `what` names the config field. */
 export function loadPemSource(source: string, what: string): string {
   if (source.trimStart().startsWith('-----BEGIN')) return source;
   let text: string;
@@ -44,7 +38,7 @@ export function loadPemSource(source: string, what: string): string {
   return text;
 }
 
-/** Every certificate in a PEM bundle; a bundle without any (or with a broken one) is a config error. */
+/** Every certificate in a PEM bundle; none or a broken one is a config error. */
 export function parseCertificates(pem: string, what: string): X509Certificate[] {
   const blocks = pem.match(PEM_BLOCK) ?? [];
   if (blocks.length === 0) {

@@ -1,10 +1,7 @@
 /**
- * Bearer tokens for the Docker/OCI token flow (https://distribution.github.io/distribution/spec/auth/token/):
- * one fetch per (realm, service, scope) at a time, cached until `expires_in`.
- *
- * Credentials go to a token realm only when the realm is on the server's own host or is listed in
- * `auth.tokenRealms`; any other realm is asked anonymously, so a server cannot send the user's
- * password to a host of its choosing.
+ * Bearer tokens for the Docker/OCI token flow (distribution spec/auth/token), one fetch per
+ * (realm, service, scope), cached until `expires_in`. Credentials go only to a realm on the server's host
+ * or in `auth.tokenRealms`, so a server cannot send the password to a host of its choosing.
  */
 import { z } from 'zod';
 import { PinError } from '../errors/errors.js';
@@ -20,11 +17,10 @@ const TokenResponse = z.looseObject({
   expires_in: z.number().positive().optional(),
 });
 
-/** One HTTP exchange as the client performs it (retries on transport errors included). */
 export interface Exchange {
   readonly statusCode: number;
   readonly headers: Record<string, string | string[] | undefined>;
-  /** The body for 2xx answers; undefined otherwise (discarded). */
+  /** 2xx only; otherwise discarded. */
   readonly body?: Uint8Array;
 }
 
@@ -48,10 +44,7 @@ export function basicHeader(c: Credentials): string {
   return `Basic ${Buffer.from(`${c.username}:${c.password}`, 'utf8').toString('base64')}`;
 }
 
-/**
- * True when `realm` may receive the credentials meant for `server`: same host name (any port), or
- * listed in `allowed` (`host` = that host name on any port, `host:port` exactly, a URL = its origin).
- */
+/** Whether `realm` may get `server`'s credentials: same host name, or in `allowed` (host, `host:port`, URL origin). */
 export function realmMayReceiveCredentials(realm: URL, server: URL, allowed: readonly string[] = []): boolean {
   if (realm.hostname.toLowerCase() === server.hostname.toLowerCase()) return true;
   for (const raw of allowed) {
@@ -88,7 +81,7 @@ export class TokenCache {
     this.tokens.delete(this.key(ch, scope));
   }
 
-  /** A bearer token for (realm, service, scope): cached until `expires_in`, one fetch at a time. */
+  /** Cached until `expires_in`, one fetch at a time. */
   async token(ch: AuthChallenge, scope: string | undefined, server: URL, signal: AbortSignal): Promise<string> {
     const key = this.key(ch, scope);
     const hit = this.cached(ch, scope);
