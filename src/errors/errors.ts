@@ -1,10 +1,6 @@
 /**
- * Errors are values. Every failure notary-pin reports carries a stable code, the image it is about,
- * the resource (and field) it came from where known, what failed, and a hint that says what to fix.
- *
- * One place turns them into output: `src/report/` (KRM results, CLI lines, webhook denials).
- * Code deeper down throws `PinError` (or returns it inside a `Result`); nothing else should be thrown
- * across module boundaries for an expected failure.
+ * Errors are values: a stable code, the image, the resource and field where known, what failed, and a hint
+ * saying what to fix. `src/report/` turns them into output; expected failures cross modules only as `PinError`.
  */
 
 export const ErrorCodes = [
@@ -58,7 +54,7 @@ export const ErrorCodes = [
 
 export type ErrorCode = (typeof ErrorCodes)[number];
 
-/** Identifies a Kubernetes resource as KRM results do (`resourceRef`). */
+/** A Kubernetes resource as KRM results identify it (`resourceRef`). */
 export interface ResourceRef {
   apiVersion?: string;
   kind?: string;
@@ -70,14 +66,14 @@ export interface PinErrorInit {
   code: ErrorCode;
   message: string;
   hint?: string;
-  /** The image as written in the manifest, or the normalised reference. */
+  /** As written in the manifest, or the normalised reference. */
   image?: string;
-  /** The TUF role the failure is about (`root`, `targets/releases`, ...). */
+  /** The TUF role the failure is about. */
   role?: string;
   resource?: ResourceRef;
-  /** Path of the image field inside the resource, e.g. `spec.template.spec.containers[0].image`. */
+  /** E.g. `spec.template.spec.containers[0].image`. */
   field?: string;
-  /** File the resource came from (from the kpt/kustomize path annotations). */
+  /** From the kpt/kustomize path annotations. */
   file?: { path: string; index?: number };
   cause?: unknown;
 }
@@ -103,7 +99,7 @@ export class PinError extends Error {
     if (init.file !== undefined) this.file = init.file;
   }
 
-  /** A copy with more context (the image, resource, field ...); fields already set are kept. */
+  /** A copy with more context; fields already set are kept. */
   with(extra: Partial<Omit<PinErrorInit, 'code' | 'message'>>): PinError {
     return new PinError({
       code: this.code,
@@ -118,7 +114,6 @@ export class PinError extends Error {
     });
   }
 
-  /** For JSON.stringify (logs): the fields not set are undefined, so they are left out. */
   toJSON(): Record<string, unknown> {
     return { code: this.code, message: this.message, hint: this.hint, image: this.image, role: this.role, field: this.field };
   }
