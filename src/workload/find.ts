@@ -1,15 +1,8 @@
 /**
- * Finds the image fields of a Kubernetes resource (plain JS): the one definition of "which objects
- * and fields carry images" that the KRM function and the webhook share. Per resource, in order:
- * 1. built-in workload kinds (`kinds.ts`) and the presets turned on (`presets.ts`): their pod
- *    specs and image paths, matched by kind and API group (any version);
- * 2. `imageFields` of the config, matched by kind and apiVersion (group/version or group only);
- * 3. anything else with the pod spec shape, wherever it sits (`scan.ts`);
- * 4. every other string field named `image`, as `unchecked` (unless `ignoreImageFields` or
- *    `BUILTIN_IGNORED` names it).
- * Lists (`kind: List`, or any `FooList` with an `items` list) are walked item by item, to any depth
- * (iteratively); items without kind/apiVersion take the list's (`DeploymentList` items are
- * Deployments) and their locations name the item (`resource`). The walker never throws.
+ * Finds a resource's image fields: the one definition of which fields carry images, shared by the function
+ * and the webhook. In order: built-in kinds and presets, config `imageFields`, anything with the pod spec
+ * shape (`scan.ts`), then other `image` strings as unchecked. Lists are walked iteratively to any depth;
+ * items inherit a typed list's kind. Never throws.
  */
 import type { ImageField } from '../config/schema.js';
 import type { ResourceRef } from '../errors/errors.js';
@@ -21,7 +14,6 @@ import { resourceRefOf } from './ref.js';
 import { scanResource, type ScanState } from './scan.js';
 import type { ImageLocation, Via, WorkloadConfig } from './location.js';
 
-/** One resource to walk: the input's, or an item of a List inside it. */
 interface Pending {
   obj: unknown;
   prefix: Path;
@@ -96,11 +88,7 @@ function walkOne(p: Pending, config: WorkloadConfig, presets: readonly WorkloadK
   }
 }
 
-/**
- * Every image field of `resource` (see the module comment), in document order per resource.
- * `config` is the config's `imageFields`, `presets` and `ignoreImageFields` (a `Spec` will do),
- * or just an `imageFields` list.
- */
+/** Every image field of `resource`, in document order; `config` is a `Spec` or just an `imageFields` list. */
 export function findImages(resource: unknown, config: WorkloadConfig | readonly ImageField[] = []): ImageLocation[] {
   const cfg: WorkloadConfig = Array.isArray(config) ? { imageFields: config } : (config as WorkloadConfig);
   const presets = presetKinds(cfg.presets ?? []);

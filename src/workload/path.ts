@@ -1,9 +1,5 @@
-/**
- * Field paths inside a resource: the KRM result form (`spec.containers[0].image`), the declared
- * form of `imageFields` / presets (`spec.containers[].image`) and how a declared path is followed.
- */
+/** Field paths: the KRM result form (`spec.containers[0].image`), the declared form (`spec.containers[].image`), following one. */
 
-/** A path inside a resource: map keys are strings, list indexes are numbers. */
 export type Path = (string | number)[];
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
@@ -14,10 +10,7 @@ export const isRecord = (v: unknown): v is Record<string, unknown> => v !== null
 export const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 export const get = (o: unknown, k: string): unknown => (isRecord(o) && has(o, k) ? o[k] : undefined);
 
-/**
- * A KRM result field path: `['spec','containers',0,'image']` → `spec.containers[0].image`.
- * Keys that are not simple identifiers are written as `["key"]`.
- */
+/** `['spec','containers',0,'image']` → `spec.containers[0].image`; odd keys as `["key"]`. */
 export function formatField(path: readonly (string | number)[]): string {
   let out = '';
   for (const seg of path) {
@@ -28,10 +21,7 @@ export function formatField(path: readonly (string | number)[]): string {
   return out;
 }
 
-/**
- * The declared form of a concrete path (`spec.steps[0].image` → `spec.steps[].image`), as
- * `imageFields` and `ignoreImageFields` take it; undefined when a key cannot be written there.
- */
+/** `spec.steps[0].image` → `spec.steps[].image`; undefined when a key cannot be written that way. */
 export function declaredPath(path: readonly (string | number)[]): string | undefined {
   let out = '';
   for (const seg of path) {
@@ -44,27 +34,22 @@ export function declaredPath(path: readonly (string | number)[]): string | undef
   return out === '' ? undefined : out;
 }
 
-/** One step of a declared path: a key, optionally followed by `[]` (every element). */
 export interface Step {
   key: string;
   each: boolean;
 }
 
-/** Parse `spec.components[].image` into steps (the config schema validated the syntax). */
+/** The config schema already validated the syntax. */
 export function parseFieldPath(path: string): Step[] {
   return path.split('.').map((part) => (part.endsWith('[]') ? { key: part.slice(0, -2), each: true } : { key: part, each: false }));
 }
 
-/** A value found at a declared path, with its concrete path. */
 export interface Found {
   value: unknown;
   path: Path;
 }
 
-/**
- * Every value a declared path reaches in `obj` (prefix `prefix`), in document order. A missing key
- * yields nothing; the last step yields whatever value is there (the caller validates it).
- */
+/** Every value a declared path reaches, in document order; the caller validates the values. */
 export function follow(obj: unknown, steps: readonly Step[], prefix: Path): Found[] {
   let frontier: Found[] = [{ value: obj, path: prefix }];
   steps.forEach((step, n) => {

@@ -1,8 +1,4 @@
-/**
- * The image fields of a pod spec: `containers[].image`, `initContainers[].image`,
- * `ephemeralContainers[].image` and image volumes `volumes[].image.reference`; and the pod spec
- * shape that makes any object count as one.
- */
+/** A pod spec's image fields (containers, init/ephemeral containers, image volumes), and the pod spec shape. */
 import { formatField, get, has, isRecord, type Path } from './path.js';
 import type { ImageLocation, Via } from './location.js';
 
@@ -12,10 +8,7 @@ export const CONTAINER_LISTS = [
   ['ephemeralContainers', 'ephemeralContainer'],
 ] as const;
 
-/**
- * The pod spec shape: a `containers`, `initContainers` or `ephemeralContainers` list holding at
- * least one object with an `image` key. Such an object is checked as a pod spec whatever its kind.
- */
+/** A `containers`, `initContainers` or `ephemeralContainers` list with an object holding `image`: checked whatever its kind. */
 export function isPodSpecShape(node: Record<string, unknown>): boolean {
   for (const [list] of CONTAINER_LISTS) {
     const containers = get(node, list);
@@ -24,7 +17,7 @@ export function isPodSpecShape(node: Record<string, unknown>): boolean {
   return false;
 }
 
-/** Appends the image fields of the pod spec `spec` (at `prefix`) to `out`; anything malformed is skipped. */
+/** Appends the pod spec's image fields to `out`; anything malformed is skipped. */
 export function podSpecImages(spec: unknown, prefix: Path, via: Via, out: ImageLocation[]): void {
   if (!isRecord(spec)) return;
   for (const [list, kind] of CONTAINER_LISTS) {

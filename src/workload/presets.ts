@@ -1,8 +1,4 @@
-/**
- * Presets: the image fields of common CRDs, turned on by name (`spec.presets`). Paths follow the
- * CRDs' published schemas; a pod spec path covers its containers, init and ephemeral containers
- * and image volumes.
- */
+/** Presets: image fields of common CRDs (`spec.presets`), per the CRDs' published schemas. */
 import type { PresetName } from '../config/schema.js';
 import { isKind, type WorkloadKind } from './kinds.js';
 
@@ -72,12 +68,11 @@ export const PRESETS: Readonly<Record<PresetName, readonly WorkloadKind[]>> = {
   ],
 };
 
-/** The kind table entries of the presets turned on. */
 export function presetKinds(names: readonly PresetName[]): WorkloadKind[] {
   return names.flatMap((n) => PRESETS[n]);
 }
 
-/** Presets that declare `path` (declared form) of this object type: named in an unchecked field's hint. */
+/** Presets that declare `path` for this object type: named in an unchecked field's hint. */
 export function presetsCovering(kind: string | undefined, apiVersion: string | undefined, path: string): PresetName[] {
   return (Object.keys(PRESETS) as PresetName[]).filter((name) =>
     PRESETS[name].some((w) => isKind(w, kind, apiVersion) && ((w.images ?? []).includes(path) || w.podSpecs.some((p) => path.startsWith(`${p}.`)))),

@@ -2,7 +2,7 @@
 import type { ResourceRef } from '../errors/errors.js';
 import { isRecord } from './path.js';
 
-/** apiVersion / kind / name / namespace of a resource, as far as they are strings. */
+/** apiVersion / kind / name / namespace, as far as they are strings. */
 export function resourceRefOf(obj: unknown): ResourceRef {
   const ref: ResourceRef = {};
   if (!isRecord(obj)) return ref;
@@ -16,7 +16,6 @@ export function resourceRefOf(obj: unknown): ResourceRef {
   return ref;
 }
 
-/** The file a resource came from, from the kpt / kustomize path and index annotations. */
 export interface FileRef {
   path: string;
   index?: number;
@@ -25,17 +24,12 @@ export interface FileRef {
 const PATH_ANNOTATIONS = ['internal.config.kubernetes.io/path', 'config.kubernetes.io/path'];
 const INDEX_ANNOTATIONS = ['internal.config.kubernetes.io/index', 'config.kubernetes.io/index'];
 
-/** A parsed resource as the manifest reader hands it out (its plain object and a rewrite method). */
 interface HeldResource {
   readonly object: Record<string, unknown>;
   setImage(...args: never[]): void;
 }
 
-/**
- * The file a resource came from, from the annotations kpt and kustomize set
- * (`internal.config.kubernetes.io/path|index`, legacy `config.kubernetes.io/path|index`).
- * These annotations are never modified by notary-pin.
- */
+/** From `internal.config.kubernetes.io/path|index` (or legacy `config.kubernetes.io/...`); never modified. */
 export function fileOf(resource: HeldResource | Record<string, unknown>): FileRef | undefined {
   const obj = typeof (resource as Partial<HeldResource>).setImage === 'function' ? (resource as HeldResource).object : (resource as Record<string, unknown>);
   const md = obj.metadata;

@@ -1,27 +1,20 @@
 /**
- * The walk over a whole resource that nothing can hide from: every object with the pod spec shape
- * (`pod-spec.ts`) is checked as a pod spec wherever it sits, and every other string field named
- * `image` is reported as unchecked. Iterative (no recursion depth limit) and each object is visited
- * once, so the work is bounded by the size of the input even when YAML aliases share subtrees.
+ * The walk nothing can hide from: any object with the pod spec shape is checked as one, any other `image`
+ * string is unchecked. Iterative, each object visited once: bounded by input size even with YAML aliases.
  */
 import { formatField, has, isRecord, type Path } from './path.js';
 import { isPodSpecShape, podSpecImages } from './pod-spec.js';
 import type { ImageLocation } from './location.js';
 
-/** What a resource's scan must respect: fields already found, pod specs already walked, fields ignored. */
 export interface ScanState {
-  /** Field paths (KRM form) already reported for this resource; the scan adds its own. */
+  /** Field paths (KRM form) already reported; the scan adds its own. */
   claimed: Set<string>;
   /** Pod spec objects already walked through their declared path. */
   podSpecs: Set<object>;
-  /** Field paths the config says to ignore (`ignoreImageFields`). */
   ignored: ReadonlySet<string>;
 }
 
-/**
- * The walk's frames, in parallel arrays (no object per visited node): node, parent frame (-1 for
- * the resource) and the key under which the parent holds it.
- */
+/** The walk's frames in parallel arrays (no object per node): node, parent frame (-1: resource), key. */
 class Frames {
   readonly nodes: object[] = [];
   readonly parents: number[] = [];
@@ -40,7 +33,6 @@ class Frames {
     return [...prefix, ...rev.reverse()];
   }
 
-  /** Whether the frame sits under the resource's top-level `status`. */
   underStatus(frame: number): boolean {
     let f = frame;
     if (f < 0) return false;
@@ -50,10 +42,8 @@ class Frames {
 }
 
 /**
- * Appends to `out`, in document order, the pod spec images found by shape (`via: 'shape'`) and the
- * unchecked `image` strings (`kind: 'unchecked'`) of `resource` at `prefix`, leaving out the
- * top-level key `skip` (a List's `items`, walked as resources of their own). The resource's
- * top-level `status` (written by controllers, not desired state) is not reported as unchecked.
+ * Appends shape-found pod spec images and unchecked `image` strings of `resource`, in document order, skipping
+ * top-level `skip` (a List's `items`) and not reporting under top-level `status` (controller-written).
  */
 export function scanResource(resource: Record<string, unknown>, prefix: Path, skip: string | undefined, state: ScanState, out: ImageLocation[]): void {
   const visited = new Set<object>();
