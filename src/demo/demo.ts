@@ -1,14 +1,7 @@
 /**
- * `notary-pin demo`: the main job on an embedded default, with no external server.
- *
- * It signs trust data for three made-up repositories at start-up (root certificates issued by a
- * demo CA, one tag signed in `targets`, two in the `targets/releases` delegation), serves it from an
- * in-process HTTPS trust server on 127.0.0.1; it also pushes an image with a Notation signature
- * (and an unsigned one) to an in-process OCI registry. Then it runs the real KRM function — the
- * real HTTP clients, the full TUF and Notary Project verification — over an example ResourceList
- * (pinned ResourceList on stdout, summary on stderr), and once more over the unsigned image, which
- * is refused. Nothing about the demo path is special-cased in the product code: the demo is only a
- * config (rootCA pinning, a CA for TLS, a Notation trust policy and store, an exclude) and servers.
+ * `notary-pin demo`: signs Notary v1 trust data and a Notation signature for made-up images at start-up,
+ * serves them from in-process servers on 127.0.0.1, and runs the real KRM function over an example
+ * (pinned), then over an unsigned image (refused). No demo special case in product code: only config and servers.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,7 +32,7 @@ const IMAGES: readonly DemoImage[] = [
   { repo: 'shop/report', tag: '2024.11', role: 'targets/releases' },
 ];
 
-/** A small OCI image manifest, unique per image: its sha256 is the digest the trust data signs. */
+/** A small OCI image manifest, unique per image: its sha256 is the signed digest. */
 function manifestBytes(image: DemoImage): Uint8Array {
   const layer = createHash('sha256').update(`${image.repo}:${image.tag}:layer`).digest('hex');
   const config = createHash('sha256').update(`${image.repo}:${image.tag}:config`).digest('hex');
@@ -54,13 +47,12 @@ function manifestBytes(image: DemoImage): Uint8Array {
 }
 
 export interface DemoOptions {
-  /** The production resolver (Notary v1 or Notation by rule), from the CLI. */
   readonly resolverFor: (spec: Spec) => Resolver;
   readonly stdout?: Writable;
   readonly stderr?: Writable;
 }
 
-/** The Notation side: a signed and an unsigned image in an in-process registry, and the trust store on disk. */
+/** Notation: a signed and an unsigned image in an in-process registry, and the trust store on disk. */
 async function startNotationSide(now: Date, storeDir: string): Promise<{ registry: OciRegistry; policy: Record<string, unknown> }> {
   const signer = createDemoNotationSigner(now);
   const registry = await startOciRegistry();
@@ -83,9 +75,9 @@ async function startNotationSide(now: Date, storeDir: string): Promise<{ registr
   return { registry, policy };
 }
 
-/** The Notary v1 side: signed trust data for IMAGES, served over HTTPS; the CAs the config pins. */
+/** Notary v1: signed trust data served over HTTPS, and the CAs the config pins. */
 async function startNotarySide(now: Date) {
-  // A CA that issues the repositories' root certificates (what `spec.trust[].rootCA` pins) ...
+  // Issues the repositories' root certificates (what `rootCA` pins) ...
   const signingCA = generateCA('notary-pin demo root CA', now);
   const repos = new Map<string, Record<string, Uint8Array>>();
   for (const image of IMAGES) {
@@ -100,7 +92,7 @@ async function startNotarySide(now: Date) {
     repos.set(gun, repo.build());
   }
 
-  // ... and a CA for the trust server's TLS certificate (what `spec.trust[].ca` trusts).
+  // ... and the trust server's TLS certificate (what `ca` trusts).
   const tlsCA = createTestCA('notary-pin demo TLS CA');
   const serverTls = tlsCA.issue(); // for 127.0.0.1
   const server = await startTrustServer({ repos, cert: serverTls.certPem, key: serverTls.keyPem });

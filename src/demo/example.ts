@@ -1,8 +1,4 @@
-/**
- * The demo's input: a ResourceList as kpt would send it, with comments, a kpt path annotation, a
- * Deployment, a CronJob and a Pod. The images live on a made-up registry whose trust data the demo
- * signs at start-up; busybox is excluded by the demo's config.
- */
+/** The demo's input: a ResourceList as kpt sends it (comments, path annotation, three workloads); busybox is excluded. */
 export const DEMO_REGISTRY = 'registry.demo.notary-pin.dev';
 
 export const DEMO_INPUT = `apiVersion: config.kubernetes.io/v1
@@ -60,7 +56,7 @@ items:
     currency: EUR
 `;
 
-/** A Deployment whose image on the demo's OCI registry (`host`) carries a Notation signature. */
+/** A Deployment whose image on the demo's registry carries a Notation signature. */
 export function notationDemoItem(host: string): string {
   return `# The checkout service: signed with Notation (a Notary Project signature stored in the registry).
 - apiVersion: apps/v1
@@ -79,7 +75,6 @@ export function notationDemoItem(host: string): string {
 `;
 }
 
-/** A ResourceList with one image on the demo's OCI registry that nobody signed. */
 export function unsignedDemoInput(host: string): string {
   return `apiVersion: config.kubernetes.io/v1
 kind: ResourceList

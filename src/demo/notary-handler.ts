@@ -1,20 +1,16 @@
-/**
- * Test helper: serve notary-style trust data (`/v2/<gun>/_trust/tuf/<role>.json` and
- * `<role>.<sha256>.json`) from an in-memory map per GUN, like notary-server's read API.
- */
+/** Serves notary-style trust data (`/v2/<gun>/_trust/tuf/<role>[.<sha256>].json`) from memory, like notary-server's read API. */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** GUN → (file name such as `targets/releases.json` → bytes). */
 export type TrustData = Map<string, Map<string, Uint8Array>>;
 
-/** Files by role name (`root`, `targets/releases`, as `TufRepoBuilder.build()` returns them) keyed as served (`root.json`). */
+/** Files by role name (`root`, as `TufRepoBuilder.build()` returns them) keyed as served (`root.json`). */
 export const asFiles = (files: Readonly<Record<string, Uint8Array>>): Map<string, Uint8Array> =>
   new Map(Object.entries(files).map(([role, b]) => [`${role}.json`, b] as const));
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-/** A request handler for the notary read API over `data`; `byName` overrides what by-name requests get. */
+/** The notary read API over `data`; `byName` overrides what by-name requests get. */
 export function notaryHandler(data: TrustData, byName?: TrustData) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);

@@ -1,8 +1,6 @@
 /**
- * The demo's Notation signer: a made-up code-signing CA and leaf (ECDSA P-256), JWS envelopes as
- * `notation sign` makes them (Notary Project signature-envelope-jws, signing scheme notary.x509),
- * and pushing an image and its signature manifest into the in-process registry the way notation
- * does (a referrer whose `subject` is the image). Demo only: real signatures come from notation.
+ * The demo's Notation signer: a made-up CA and leaf (P-256), JWS envelopes as `notation sign` makes them
+ * (signature-envelope-jws, scheme notary.x509), pushed as referrers of the image. Demo only.
  */
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { MediaTypes, type Descriptor } from '../registry/contract.js';
@@ -12,7 +10,6 @@ import type { OciRegistry } from './oci-registry.js';
 export interface DemoNotationSigner {
   /** The CA certificate a trust store must hold (PEM). */
   readonly rootPem: string;
-  /** A JWS envelope signing `subject`. */
   sign(subject: Descriptor): Uint8Array;
 }
 
@@ -55,7 +52,7 @@ function jws(subject: Descriptor, key: KeyObject, chain: readonly Uint8Array[], 
   return Buffer.from(JSON.stringify(envelope));
 }
 
-/** A small OCI image (unique per seed) stored under `repo:tag`; its descriptor. */
+/** A small OCI image (unique per seed) stored under `repo:tag`. */
 export function putDemoImage(registry: OciRegistry, repo: string, tag: string, seed: string): Descriptor {
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Labels: { seed } } }));
   const layer = Buffer.from(`demo layer ${seed}\n`);
@@ -70,7 +67,7 @@ export function putDemoImage(registry: OciRegistry, repo: string, tag: string, s
   return { mediaType: MediaTypes.ociManifest, digest: registry.putManifest(repo, bytes, MediaTypes.ociManifest, tag), size: bytes.length };
 }
 
-/** Signs `subject` and stores the signature manifest (current form) as its referrer. */
+/** Signs `subject` and stores the signature manifest as its referrer. */
 export function putDemoSignature(registry: OciRegistry, repo: string, subject: Descriptor, signer: DemoNotationSigner): void {
   const envelope = signer.sign(subject);
   const empty = Buffer.from('{}');

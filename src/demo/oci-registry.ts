@@ -1,9 +1,6 @@
 /**
- * A small in-process OCI registry (distribution spec v1.1) for tests and the embedded demo, on
- * 127.0.0.1 over HTTP or HTTPS: pull (HEAD/GET manifests by tag or digest, blobs), push (blob upload
- * monolithic or POST+PUT, manifest PUT), the referrers API (artifactType filter, `Link` pages) that
- * can be switched off (404, like distribution 2.8), optional Bearer token auth with a realm, and a
- * hook for hostile behaviour in tests. Storage is in memory.
+ * An in-process OCI registry (distribution spec v1.1) on 127.0.0.1 for tests and the demo: pull, push,
+ * referrers API (switchable off like distribution 2.8), optional Bearer auth, hooks for hostile behaviour.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -16,7 +13,7 @@ const MAX_BODY = 64 * 1024 * 1024;
 export interface OciRegistryAuth {
   readonly username: string;
   readonly password: string;
-  /** Token realm URL sent in challenges; default this registry's `/token`. */
+  /** Default this registry's `/token`. */
   readonly realm?: string;
   readonly service?: string;
 }
@@ -24,11 +21,11 @@ export interface OciRegistryAuth {
 export interface OciRegistryOptions {
   /** Serve HTTPS with this key pair (e.g. from `createTestCA().issue()`). */
   readonly tls?: { readonly certPem: string; readonly keyPem: string };
-  /** Answer the referrers API (default true); false = 404 like distribution 2.8. */
+  /** Default true; false = 404 like distribution 2.8. */
   readonly referrersApi?: boolean;
-  /** Referrers per page; more pages are linked with `Link: <…>; rel="next"` (default 100). */
+  /** Default 100; more pages linked with `Link: rel="next"`. */
   readonly referrersPageSize?: number;
-  /** Apply the `artifactType` filter and say so in `OCI-Filters-Applied` (default true). */
+  /** Filter by `artifactType` and say so in `OCI-Filters-Applied` (default true). */
   readonly referrersFilter?: boolean;
   /** Require `Authorization: Bearer` on /v2/ (tokens from the realm for these Basic credentials). */
   readonly auth?: OciRegistryAuth;
@@ -52,13 +49,11 @@ interface Repo {
 export interface OciRegistry {
   /** `127.0.0.1:PORT`, the host in image references. */
   readonly host: string;
-  /** `http(s)://127.0.0.1:PORT`. */
   readonly url: string;
-  /** Every request: method, path+query, Authorization header present. */
+  /** Every request: method, path+query, Authorization header. */
   readonly requests: { method: string; url: string; authorization?: string }[];
-  /** Stores a blob; returns its digest. */
   putBlob(repo: string, bytes: Uint8Array): string;
-  /** Stores a manifest (optionally tagged); returns its digest. `digest` overrides the key (tests: lies). */
+  /** Returns its digest; `digest` overrides the key (tests: lies). */
   putManifest(repo: string, bytes: Uint8Array, mediaType: string, tag?: string, digest?: string): string;
   close(): Promise<void>;
 }
@@ -99,13 +94,12 @@ function referrerOf(digest: string, m: Manifest, subject: string): Record<string
   return { mediaType: m.mediaType, digest, size: m.bytes.length, artifactType, annotations: j.annotations };
 }
 
-/** The registry's in-memory state and its routes, one method each. */
 class Registry {
   readonly repos = new Map<string, Repo>();
   readonly tokens = new Set<string>();
   readonly uploads = new Map<string, string>();
   readonly requests: OciRegistry['requests'] = [];
-  /** `http(s)://127.0.0.1:PORT`, set once the server listens. */
+  /** Set once the server listens. */
   base = '';
 
   constructor(private readonly opts: OciRegistryOptions) {}
@@ -240,7 +234,7 @@ class Registry {
   }
 }
 
-/** Starts the registry on 127.0.0.1 (port 0 = a free one). */
+/** Port 0 picks a free one. */
 export async function startOciRegistry(opts: OciRegistryOptions = {}, port = 0): Promise<OciRegistry> {
   const registry = new Registry(opts);
   const listener = (req: IncomingMessage, res: ServerResponse) => void registry.handle(req, res).catch(() => res.destroy());

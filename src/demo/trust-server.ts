@@ -1,15 +1,10 @@
-/**
- * A minimal Notary-compatible trust server over HTTPS, serving fixed metadata from memory:
- * `GET /v2/<GUN>/_trust/tuf/<role>.json` and by checksum `<role>.<sha256 hex>.json`, as
- * notary-server does (read API only). Used by the demo and by tests that need an in-process server;
- * the integration tests use the real notary-server.
- */
+/** A minimal Notary-compatible HTTPS trust server (read API only) serving fixed metadata from memory, for the demo and tests. */
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { asFiles, notaryHandler, type TrustData } from './notary-handler.js';
 
 export interface TrustServerOptions {
-  /** Metadata by GUN, then by role name (`root`, `targets/releases`, ...). */
+  /** Metadata by GUN, then by role name. */
   readonly repos: ReadonlyMap<string, Readonly<Record<string, Uint8Array>>>;
   readonly cert: string;
   readonly key: string;
@@ -18,7 +13,7 @@ export interface TrustServerOptions {
 export interface TrustServer {
   /** `https://127.0.0.1:PORT` */
   readonly url: string;
-  /** Number of metadata requests answered (any status). */
+  /** Metadata requests answered (any status). */
   readonly requests: () => number;
   close(): Promise<void>;
 }
