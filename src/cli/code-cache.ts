@@ -44,7 +44,7 @@ export interface LoadedBundle {
   readonly cacheFile?: string;
 }
 
-/** The code cache directory, created 0700; undefined unless it is a real directory owned by us and not group/other-writable. */
+/** The code cache directory (created 0700); undefined unless a real directory of ours, not group/other-writable. */
 export function privateCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   try {
     const uid = process.getuid?.();

@@ -122,7 +122,7 @@ async function runFunction(flags: FnFlags): Promise<number> {
   return result.exitCode;
 }
 
-/** `--mode`/`--reference` overrides; a flag not given has no key, since spreading undefined would erase the spec's value. */
+/** `--mode`/`--reference` overrides; flags not given have no key (spreading undefined would erase the spec's value). */
 function overridesOf(flags: FnFlags): Partial<Pick<Spec, 'mode' | 'reference'>> | undefined {
   const o: Partial<Pick<Spec, 'mode' | 'reference'>> = {};
   if (flags.mode) o.mode = flags.mode;

@@ -10,7 +10,7 @@ export const AuthSchema = z.strictObject({
   tokenEnv: z.string().min(1).optional(),
   /** Docker config.json to take `auths` from; default `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`. */
   dockerConfig: z.string().min(1).optional(),
-  /** Token realms on other hosts (host, `host:port`, URL origin) that may get these credentials; others are asked anonymously. */
+  /** Realms on other hosts (host, `host:port`, URL origin) that may get these credentials; others get none. */
   tokenRealms: z.array(z.string().min(1)).max(16).optional(),
 });
 export type AuthConfig = z.infer<typeof AuthSchema>;

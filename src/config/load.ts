@@ -13,7 +13,7 @@ import { RegistryConfigSchema } from '../registry/config.js';
 
 const CONFIG_HINT = `write functionConfig as "apiVersion: ${API_VERSION}, kind: ${KIND}, spec: {...}" or a ConfigMap with the same keys in data; see README "Configuration"`;
 
-/** The spec used when no configuration is given: pin mode, no trust rules (every image then fails with NO_TRUST_RULE). */
+/** The spec without configuration: pin mode, no trust rules (every image fails with NO_TRUST_RULE). */
 export function defaultSpec(): Spec {
   return SpecSchema.parse({});
 }
@@ -84,7 +84,7 @@ function decodeConfigMapValue(key: string, raw: string, source: string): unknown
   }
 }
 
-/** Plain YAML (no anchors, aliases, tags, directives) takes the faster js-yaml core schema; the rest `yaml`, which bounds alias expansion. */
+/** Plain YAML (no anchors, aliases, tags, directives) takes the faster js-yaml core schema; the rest `yaml`. */
 export function readYaml(text: string): unknown {
   if (!/(?:^|[\s[\]{},:-])[&*!]|^%/m.test(text)) {
     const docs = loadAll(text, undefined, { schema: CORE_SCHEMA });

@@ -1,4 +1,4 @@
-/** The one configuration schema for the KRM function and the webhook. Unknown fields are errors: a typo in a security policy must never be ignored. */
+/** The one configuration schema, function and webhook. Unknown fields are errors: a policy typo is never ignored. */
 import { z } from 'zod';
 import { AuthSchema } from './auth.js';
 import { RegistryConfigSchema } from '../registry/config.js';
@@ -20,7 +20,7 @@ const platform = z.string().regex(PLATFORM_PATTERN, 'a platform such as "linux/a
 
 export { AuthSchema, type AuthConfig } from './auth.js';
 
-/** A rule's Notation settings; `trustPolicy`/`trustStore` default to notation's user directory (`~/.config/notation`). */
+/** A rule's Notation settings; `trustPolicy`/`trustStore` default to notation's `~/.config/notation`. */
 export const NotationRuleSchema = z.strictObject({
   /** A `trustpolicy.json` file, or the document inline (validated with notation's rules when first used). */
   trustPolicy: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
@@ -31,7 +31,7 @@ export const NotationRuleSchema = z.strictObject({
 });
 export type NotationRule = z.infer<typeof NotationRuleSchema>;
 
-/** What a failed image becomes: `enforce` fails/denies; `warn` reports and lets it through; `audit` only logs and counts it. */
+/** `enforce` fails/denies; `warn` reports and lets the image through; `audit` only logs and counts it. */
 export const EnforcementSchema = z.enum(['enforce', 'warn', 'audit']);
 export type Enforcement = z.infer<typeof EnforcementSchema>;
 
@@ -45,15 +45,20 @@ const namespacePattern = z
 export const NOTARY_V1_FIELDS = ['server', 'ca', 'rootKeys', 'rootCA', 'signers', 'trustDir', 'auth'] as const;
 
 export const TrustRuleSchema = z.strictObject({
+  /** Used in messages, logs and metric labels. */
   name: z.string().min(1).optional(),
   /** Image patterns this rule governs (glob on the normalised reference; `*` stops at `/`, `**` does not). */
   images: z.array(z.string().min(1)).min(1),
-  /** Namespace globs this rule applies in; left out, all (including none). A resource without one needs no list or `""`. */
+  /** Namespace globs; left out, any namespace or none. `""` matches resources without a namespace. */
   namespaces: z.array(namespacePattern).min(1).max(256).optional(),
+  /** Default `spec.enforcement`. */
   enforcement: EnforcementSchema.optional(),
-  /** With Notary v1 and `notation`: `all` (default) needs both to pass and agree on the digest; `any` accepts either. */
+  /** With Notary v1 and `notation`: `all` (default) needs both to pass and agree on the digest; `any` either. */
   require: z.enum(['all', 'any']).optional(),
-  /** Trust server; default as docker content trust: `$DOCKER_CONTENT_TRUST_SERVER`, notary.docker.io for docker.io, else the registry host. */
+  /**
+   * Trust server; default as docker content trust: `$DOCKER_CONTENT_TRUST_SERVER` (https only), else
+   * `https://notary.docker.io` for docker.io, else `https://<registry host>`.
+   */
   server: z.url({ protocol: /^https?$/ }).optional(),
   /** CA bundle (file or inline PEM) for the trust server's TLS certificate. Default: system CAs. */
   ca: pemSource.optional(),
@@ -72,9 +77,11 @@ export const TrustRuleSchema = z.strictObject({
   timeoutSeconds: z.number().positive().max(300).default(10),
   /** Size cap for one metadata file whose length is not known from a signed role. */
   maxMetadataBytes: z.number().int().positive().max(256 * 1024 * 1024).default(4 * 1024 * 1024),
+  /** Depth limit for delegations below `targets`. */
   maxDelegationDepth: z.number().int().min(0).max(16).default(4),
+  /** Verify Notary Project signatures in the registry (alone, or with the Notary v1 fields, see `require`). */
   notation: NotationRuleSchema.optional(),
-  /** Platforms the index must list; Notation: an unsigned index passes when each listed platform's manifest is signed. */
+  /** Platforms the index must list; Notation: an unsigned index passes when each listed manifest is signed. */
   platforms: z.array(platform).min(1).max(32).optional(),
   /** Pin this platform's manifest instead of the index (like `kbld --platform`); its signature or the index's is required. */
   pinPlatform: platform.optional(),
@@ -98,6 +105,7 @@ export type TrustRuleInput = z.input<typeof TrustRuleSchema>;
 
 export const ImageFieldSchema = z.strictObject({
   kind: z.string().min(1),
+  /** Group/version, or a group alone (any version). */
   apiVersion: z.string().min(1).optional(),
   /** Dotted path to the image field, `[]` for every list element (`spec.components[].image`). */
   path: z.string().regex(/^[A-Za-z0-9_-]+(\[\])?(\.[A-Za-z0-9_-]+(\[\])?)*$/, 'a dotted path such as spec.image or spec.items[].image'),
@@ -120,6 +128,7 @@ export const SpecSchema = z.strictObject({
     .max(256)
     .default([])
     .refine((list) => new Set(list.map((r) => r.host.toLowerCase())).size === list.length, 'two entries name the same host'),
+  /** Revocation checks of Notation certificates (OCSP, then CRL). */
   revocation: z
     .strictObject({
       /** Read CRLs and OCSP responses from this offline bundle (`notary-pin revocation fetch`) instead of the network. */
@@ -130,6 +139,7 @@ export const SpecSchema = z.strictObject({
   enforcement: EnforcementSchema.default('enforce'),
   /** Trust rules, first match wins. An image no rule matches is an error. */
   trust: z.array(TrustRuleSchema).default([]),
+  /** Image field paths of custom resources. */
   imageFields: z.array(ImageFieldSchema).default([]),
   /** Image fields of common CRDs, turned on by name (README "What is checked"). */
   presets: z.array(z.enum(PRESET_NAMES)).default([]),
@@ -137,6 +147,7 @@ export const SpecSchema = z.strictObject({
   ignoreImageFields: z.array(ImageFieldSchema).default([]),
   /** An `image` field nothing declares is a warning (`warn`) or an error (`strict`). */
   coverage: z.enum(['warn', 'strict']).default('warn'),
+  /** Repositories (GUNs) whose trust data is fetched at once. */
   concurrency: z.number().int().min(1).max(256).default(64),
   /** Webhook: most distinct repositories per admission review; more is denied (TOO_MANY_IMAGES) before any fetch. */
   maxRepositoriesPerReview: z.number().int().min(1).max(10_000).default(64),
@@ -144,11 +155,11 @@ export const SpecSchema = z.strictObject({
   cacheTTLSeconds: z.number().int().min(0).max(86_400).default(60),
   /** Most GUNs in the in-memory trust cache (LRU). */
   cacheMaxEntries: z.number().int().min(1).max(100_000).default(1000),
-  /** On transport errors only, decide from trust data verified at most this long past its TTL, never past its signed expiry. */
+  /** On transport errors only, use trust data up to this long past its TTL (never past its signed expiry). */
   staleIfErrorSeconds: z.number().int().min(0).max(7 * 86_400).default(0),
   /** Directory for TOFU roots and the optional on-disk metadata cache. */
   cacheDir: z.string().min(1).optional(),
-  /** `annotation`: pinned resources get the `notary-pin.dev/images` annotation (see krm/provenance.ts). Pin mode only. */
+  /** `annotation`: pinned resources get the `notary-pin.dev/images` annotation (krm/provenance.ts); pin mode. */
   provenance: z.enum(['none', 'annotation']).default('none'),
 }).superRefine((spec, ctx) => {
   // A first use that cannot be remembered is no trust: refused when the config is loaded, not per image.

@@ -1,4 +1,4 @@
-/** The demo's input: a ResourceList as kpt sends it (comments, path annotation, three workloads); busybox is excluded. */
+/** The demo's input: a ResourceList as kpt sends it (comments, path annotation, workloads); busybox is excluded. */
 export const DEMO_REGISTRY = 'registry.demo.notary-pin.dev';
 
 export const DEMO_INPUT = `apiVersion: config.kubernetes.io/v1

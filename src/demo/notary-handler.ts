@@ -1,4 +1,4 @@
-/** Serves notary-style trust data (`/v2/<gun>/_trust/tuf/<role>[.<sha256>].json`) from memory, like notary-server's read API. */
+/** Serves notary trust data (`/v2/<gun>/_trust/tuf/<role>[.<sha256>].json`) from memory, as notary-server does. */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 

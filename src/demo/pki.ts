@@ -74,7 +74,7 @@ export interface TestPki {
   readonly keyFile: string;
 }
 
-/** Writes `ca.pem`, `server.pem`, `server.key` into `dir`: a CA (new unless given) and a 2-day server certificate for 127.0.0.1/localhost. */
+/** Writes `ca.pem`, `server.pem`, `server.key` into `dir`: a CA and a 2-day certificate for 127.0.0.1/localhost. */
 export function writeTestPki(dir: string, ca: TestCertAuthority = createTestCA()): TestPki {
   const leaf = ca.issue({ cn: '127.0.0.1', days: 2 });
   const caFile = join(dir, 'ca.pem');

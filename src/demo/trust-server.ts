@@ -1,4 +1,4 @@
-/** A minimal Notary-compatible HTTPS trust server (read API only) serving fixed metadata from memory, for the demo and tests. */
+/** A minimal Notary-compatible HTTPS trust server (read API) serving fixed metadata from memory. */
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { asFiles, notaryHandler, type TrustData } from './notary-handler.js';

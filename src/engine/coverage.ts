@@ -1,4 +1,4 @@
-/** The UNCHECKED_IMAGE_FIELD result: a string field named `image` that no definition covers, and how to declare or ignore it. */
+/** The UNCHECKED_IMAGE_FIELD result: an `image` string no definition covers, and how to declare or ignore it. */
 import { PinError } from '../errors/errors.js';
 import { apiGroup } from '../workload/kinds.js';
 import { declaredPath } from '../workload/path.js';

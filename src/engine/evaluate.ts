@@ -45,7 +45,7 @@ export interface EvaluateOptions {
   policy?: CompiledPolicy;
   /** Aborted when the caller stops waiting: nothing starts after it, and unresolved images fail with DEADLINE. */
   signal?: AbortSignal;
-  /** Most distinct repositories to resolve (webhook); nothing starts before `finish`, which rejects over it with TOO_MANY_IMAGES. */
+  /** Most distinct repositories (webhook): nothing starts before `finish`, which over it rejects (TOO_MANY_IMAGES). */
   maxRepositories?: number;
 }
 
@@ -114,7 +114,7 @@ function canonicalKey(ruleIndex: number, ref: ImageReference): string {
 const PLACEHOLDER_HINT =
   'if the value is a build placeholder and not an image, a spec.exclude pattern that matches it as written (e.g. "ko://**") leaves it alone';
 
-/** A value that is no image reference: excluded only by a pattern matching it as written (`ko://...`), else REFERENCE_INVALID. */
+/** Not an image reference: excluded only by a pattern matching it as written (`ko://...`), else REFERENCE_INVALID. */
 function notAReference(e: unknown, value: string, policy: CompiledPolicy): Plan {
   if (policy.isExcludedValue(value)) return { kind: 'excluded' };
   const error = toPinError(e, 'REFERENCE_INVALID');

@@ -1,4 +1,4 @@
-/** `WWW-Authenticate` parsing (RFC 7235 challenges) for the Docker token flow (distribution spec/auth/token) and Basic. */
+/** `WWW-Authenticate` parsing (RFC 7235 challenges) for the Docker token flow and Basic. */
 
 export interface AuthChallenge {
   /** Lower-cased: `bearer`, `basic`, ... */

@@ -125,7 +125,7 @@ export function checkTag(tag: string): string | undefined {
   return undefined;
 }
 
-/** As go-digest `Digest.Validate`: a registered algorithm (sha256/384/512) and exactly its hash size in lowercase hex. */
+/** As go-digest `Digest.Validate`: a registered algorithm and exactly its hash size in lowercase hex. */
 export function checkDigest(digest: string): string | undefined {
   const colon = digest.indexOf(':');
   if (digest === '') return 'has an empty digest after "@"';

@@ -77,7 +77,7 @@ function splitParts(s: string): Parts {
   return parts;
 }
 
-/** normalize.go splitDockerDomain: the first component is the registry if `localhost`, or it has `.`, `:` or uppercase. */
+/** normalize.go splitDockerDomain: the first component is the registry if `localhost` or has `.`, `:`, uppercase. */
 function splitDockerDomain(name: string): { domain: string; path: string; explicitDomain: boolean } {
   const slash = name.indexOf('/');
   if (slash === -1) return { domain: DEFAULT_DOMAIN, path: OFFICIAL_REPO_PREFIX + name, explicitDomain: false };

@@ -187,7 +187,7 @@ class OciRegistryClient implements RegistryClient {
     }
   }
 
-  /** GET a blob (≤ descriptor size) following ≤ 3 redirects: https or same origin only, no credentials to another origin. */
+  /** GET a blob, ≤ 3 redirects: https or same origin only, no credentials to another origin. */
   private async getBlob(t: Target, repo: RepositoryRef, desc: Descriptor, signal: AbortSignal): Promise<Uint8Array> {
     let url = new URL(apiUrl(t, repo, 'blobs', desc.digest));
     const origin = url.origin;

@@ -1,4 +1,4 @@
-/** One `spec.registries` entry (CA, loopback-only plain HTTP, credentials, bounds); other hosts get https, system CAs, docker config. */
+/** One `spec.registries` entry (CA, loopback-only plain HTTP, credentials, bounds); other hosts get defaults. */
 import { z } from 'zod';
 import { AuthSchema } from '../config/auth.js';
 

@@ -1,4 +1,4 @@
-/** The OCI registry client's contract for the trust systems (distribution spec v1.1: pull, referrers, tag schema fallback). */
+/** The OCI registry client's contract (distribution spec v1.1: pull, referrers, referrers tag schema). */
 
 /** An OCI content descriptor (image-spec descriptor.md), validated. */
 export interface Descriptor {
@@ -37,7 +37,7 @@ export interface ReferrersOptions extends RequestOptions {
 }
 
 export interface RegistryClient {
-  /** The descriptor `reference` names: HEAD, else GET when no `Docker-Content-Digest`; read bytes are always verified. */
+  /** The descriptor `reference` names: HEAD, else GET (no `Docker-Content-Digest`); read bytes are verified. */
   resolve(repo: RepositoryRef, reference: string, opts?: RequestOptions): Promise<Descriptor>;
   /** Size-capped, bytes verified against the digest. */
   fetchManifest(repo: RepositoryRef, digest: string, opts?: RequestOptions & { readonly maxBytes?: number }): Promise<FetchedManifest>;

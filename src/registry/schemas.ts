@@ -1,4 +1,4 @@
-/** Manifests and indexes (OCI image-spec v1.1, Docker v2 schema 2 and manifest list) validated before use; unknown fields allowed. */
+/** Manifests and indexes (OCI image-spec v1.1, Docker v2 schema 2) validated before use; unknown fields allowed. */
 import { z } from 'zod';
 import { PinError } from '../errors/errors.js';
 import type { Descriptor } from './contract.js';

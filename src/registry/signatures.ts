@@ -53,7 +53,7 @@ function mayBeSignature(d: Descriptor): boolean {
   return d.mediaType === MediaTypes.ociManifest && (d.artifactType === undefined || d.artifactType === MediaTypes.notarySignature);
 }
 
-/** One at a time; listing failures throw, a claimed but invalid signature is `ok: false`, other untyped referrers skipped. */
+/** One at a time; listing failures throw, an invalid claimed signature is `ok: false`, untyped others skipped. */
 export async function* signatureManifests(
   client: RegistryClient, repo: RepositoryRef, subject: string, opts: SignatureOptions = {},
 ): AsyncGenerator<SignatureCandidate> {

@@ -1,4 +1,4 @@
-/** What every registry call shares: config, pool, base URL, deadline, name validation, errors naming registry/repository/reference. */
+/** What every registry call shares: config, pool, base URL, deadline, name checks, errors naming the registry. */
 import { PinError, isPinError, type ErrorCode } from '../errors/errors.js';
 import type { HttpClient, HttpResponse } from '../http/client.js';
 import { redactUrl, statusError, REGISTRY_PROFILE } from '../http/errors.js';

@@ -1,4 +1,4 @@
-/** The webhook's words for people (`kubectl`): one denial listing every offending image with field and reason, and warnings. */
+/** The webhook's words for `kubectl`: one denial listing every offending image with field and reason; warnings. */
 import type { ImageOutcome, ImageUse } from '../engine/evaluate.js';
 import type { PinError } from '../errors/errors.js';
 import { clean } from './format.js';
@@ -129,7 +129,7 @@ export function unverifiedWarnings(outcomes: readonly ImageOutcome[]): string[] 
   return out;
 }
 
-/** One warning per image failed under `enforcement: warn` (audit is only logged), image first since warnings are cut. */
+/** One warning per image failed under `enforcement: warn` (audit is only logged), image first: warnings get cut. */
 export function notEnforcedWarnings(waived: readonly Waived[]): string[] {
   return waived
     .filter((w) => w.enforcement === 'warn')

@@ -1,4 +1,4 @@
-/** A signal that aborts after `ms` or with `parent`, cleared when done: cheaper than AbortSignal.timeout + any, no listener leak. */
+/** Aborts after `ms` or with `parent`; cleared when done (cheaper than AbortSignal.timeout + any, no listener leak). */
 export interface Deadline {
   readonly signal: AbortSignal;
   /** Clears the timer and the parent listener; the signal then never aborts. */

@@ -1,4 +1,4 @@
-/** Single flight: a caller's abort rejects only its promise; the load aborts when all waiting callers have (never if one can't). */
+/** Single flight: an abort rejects only that caller; the load aborts once all waiting callers have (if all can). */
 export interface Flight<V> {
   readonly promise: Promise<V>;
   readonly controller: AbortController;

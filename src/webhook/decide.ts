@@ -131,7 +131,7 @@ async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | typeof TI
   }
 }
 
-/** The outcomes for `object`: at `budgetMs` the review aborts (DEADLINE failures); an engine silent after a grace gives TIMED_OUT. */
+/** The outcomes for `object`: at `budgetMs` the review aborts (DEADLINE); an engine silent after a grace: TIMED_OUT. */
 async function evaluateWithin(object: Record<string, unknown>, deps: DecideDeps, budgetMs: number): Promise<ImageOutcome[] | typeof TIMED_OUT> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), budgetMs);
@@ -198,7 +198,7 @@ function fromOutcomes(review: AdmissionReviewRequest, subject: Subject, outcomes
   return decision;
 }
 
-/** Decides one AdmissionReview; never throws nor overruns `opts.budgetMs` by much. dryRun is checked like a real request. */
+/** Decides one AdmissionReview; never throws nor overruns `opts.budgetMs` much. dryRun is checked like the rest. */
 export async function decide(review: AdmissionReviewRequest, deps: DecideDeps, opts: DecideOptions): Promise<Decision> {
   const { request } = review;
   const subject = subjectOf(request);

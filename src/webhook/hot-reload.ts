@@ -1,4 +1,4 @@
-/** Policy (ConfigMap) and certificate (Secret) reloads; a policy is an immutable snapshot swapped whole, so a request sees one version. */
+/** Policy and certificate reloads; a policy is an immutable snapshot swapped whole, so a request sees one version. */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:https';

@@ -37,9 +37,9 @@ export interface WebhookServerOptions {
   shutdownDelayMs?: number;
   /** In-flight requests get this long on close() before connections are cut (default 15 s). */
   shutdownGraceMs?: number;
-  /** Most /validate requests at once (default 512); beyond it 429, and failurePolicy Fail denies: a flood never admits. */
+  /** Most /validate requests at once (default 512); beyond, 429: failurePolicy Fail denies, a flood never admits. */
   maxInFlight?: number;
-  /** Reload the policy when this file changes: validated first (invalid is ignored), then spec, policy, resolver swapped. */
+  /** Reload the policy when this file changes: validated (invalid ignored), then spec, policy, resolver swapped. */
   config?: { file: string; resolverFor: (spec: Spec) => Resolver; pollIntervalMs?: number };
 }
 

@@ -1,4 +1,4 @@
-/** Field paths: the KRM result form (`spec.containers[0].image`), the declared form (`spec.containers[].image`), following one. */
+/** Field paths: KRM result form (`spec.containers[0].image`), declared form (`spec.containers[].image`). */
 
 export type Path = (string | number)[];
 

@@ -8,7 +8,7 @@ export const CONTAINER_LISTS = [
   ['ephemeralContainers', 'ephemeralContainer'],
 ] as const;
 
-/** A `containers`, `initContainers` or `ephemeralContainers` list with an object holding `image`: checked whatever its kind. */
+/** Any object with a `containers`/`initContainers`/`ephemeralContainers` entry holding `image` is a pod spec. */
 export function isPodSpecShape(node: Record<string, unknown>): boolean {
   for (const [list] of CONTAINER_LISTS) {
     const containers = get(node, list);
