@@ -49,7 +49,7 @@ function signerText(r: Resolution): string {
   return clean(`${r.signer ?? r.role}${platform}`);
 }
 
-/** One result per image use, plus results for errors that concern no single image. */
+/** One result per image use, plus errors about no single image; undefined fields are dropped when written. */
 export function toKrmResults(outcomes: readonly ImageOutcome[], fileOf: FileLookup, extra: readonly PinError[] = [], opts: ReportOptions = {}): KrmResult[] {
   const written = opts.written !== false;
   return [...outcomes.map((o) => outcomeResult(o, fileOf, written)), ...extra.map(errorResult)];

@@ -1,4 +1,4 @@
-/** Single flight: an abort rejects only that caller; the load aborts once all waiting callers have (if all can). */
+/** Single flight: an abort rejects only its caller; the load aborts when all waiters have (never once one can't abort). */
 export interface Flight<V> {
   readonly promise: Promise<V>;
   readonly controller: AbortController;

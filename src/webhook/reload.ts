@@ -1,7 +1,7 @@
 /**
  * Reloads the serving certificate and the policy without a restart. The kubelet swaps mounted files by a
- * `..data` symlink flip: `fs.watch` on the directories, a bounded poll as fallback. A version that fails to load
- * is ignored.
+ * `..data` symlink flip, seen by `fs.watch` on their directories with a bounded poll as fallback. A version
+ * that does not load is ignored.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
