@@ -23,10 +23,7 @@ export interface Anchoring {
   readonly previous?: TrustedVersions;
 }
 
-/**
- * The anchor for `gun`. `store` is the TOFU store (present when spec.cacheDir is set); its root is
- * used only for TOFU rules, its versions for every rule.
- */
+/** The anchor for `gun`; the TOFU store's root serves TOFU rules only, its versions every rule. */
 export async function anchorFor(
   rule: AnchorRule,
   gun: string,
@@ -35,9 +32,7 @@ export async function anchorFor(
 ): Promise<Anchoring> {
   const pinned = (rule.rootKeys?.length ?? 0) > 0 || (rootCAs?.length ?? 0) > 0;
   const ruleName = rule.name ? `trust rule "${rule.name}"` : 'the trust rule';
-  // A rule that pins nothing and has no TOFU still fetches root.json: the verifier refuses it
-  // (TRUST_ROOT_UNTRUSTED, TUF 5.3 / notary trustpinning) with the served root key IDs in the hint,
-  // so the user learns exactly what to pin. Nothing is trusted on the way.
+  // A rule that pins nothing and has no TOFU still fetches root.json: the verifier's refusal (TUF 5.3) names the key IDs to pin.
   if (rule.tofu && !pinned && store === undefined) {
     throw new PinError({
       code: 'CONFIG_INVALID',

@@ -62,17 +62,10 @@ export function isTransportError(e: unknown): boolean {
 export const DEFAULT_SIGNERS: readonly string[] = Object.freeze(['targets/releases', 'targets']);
 
 export interface NotaryResolverOptions {
-  /** The TUF verifier factory; default `createVerifier` from tuf/verifier.ts. */
   readonly createVerifier?: CreateVerifier;
-  /**
-   * The on-disk trust state (TOFU roots, versions for rollback protection, metadata cache), opened
-   * by the command, which flushes it at its end; close() waits only for its TOFU/version writes.
-   */
+  /** The on-disk trust state, opened and flushed by the command; close() waits only for its TOFU/version writes. */
   readonly trustState?: TrustState;
-  /**
-   * spec.cacheDir, when no `trustState` is given: the resolver opens the trust state itself (every
-   * answer waits for its TOFU/version write) and close() flushes all of it.
-   */
+  /** spec.cacheDir when no `trustState` is given: the resolver opens the state itself and close() flushes it. */
   readonly cacheDir?: string;
   /** Metadata fetches in flight per trust server, across all callers; default 32. */
   readonly maxFetchesPerServer?: number;
@@ -84,11 +77,9 @@ export interface NotaryResolverOptions {
   /** Clock for expiry checks and the cache; default `new Date()`. */
   readonly now?: () => Date;
   readonly debug?: (message: string) => void;
-  /** Transport tuning passed to every HTTP client. */
   readonly http?: Pick<HttpClientOptions, 'retries' | 'retryDelayMs' | 'connections' | 'pipelining' | 'userAgent'>;
   /** Replace the metadata source (tests, custom transports); default HTTP, or the trustDir. */
   readonly sourceFor?: (server: string, rule: TrustRule) => MetadataSource;
-  /** Observes every metadata fetch. */
   readonly onFetch?: (gun: string, role: string, byChecksum: boolean) => void;
   /** The OCI registry client for rules with `platforms`/`pinPlatform`, built on first use and closed with the resolver. */
   readonly registry?: () => RegistryClient;
@@ -100,10 +91,7 @@ export interface NotaryResolver extends Resolver {
   stats(): { cacheHits: number; cacheMisses: number; fetchErrors: number; cacheEntries: number };
   /** Waits for the trust state's writes still running (the metadata cache's too). */
   flush(): Promise<void>;
-  /**
-   * Closes the HTTP clients and waits for the TOFU/version writes (rejecting with the first that
-   * failed); the metadata cache writes too when the resolver opened the trust state itself.
-   */
+  /** Closes the HTTP clients and waits for the TOFU/version writes (rejects with the first failure). */
   close(): Promise<void>;
 }
 
@@ -165,7 +153,6 @@ interface StaleBecause {
   readonly until: Date;
 }
 
-/** Where one lookup goes: the GUN, its trust server and the signer roles, plus its cache key. */
 interface Lookup {
   readonly gun: string;
   readonly server: string;
@@ -185,10 +172,7 @@ class NotaryTrustResolver implements NotaryResolver {
   private registry: RegistryClient | undefined;
   /** When each verifier's trust data was fetched (its load started): the age of a cached answer. */
   private readonly verifiedAt = new WeakMap<TrustVerifier, Date>();
-  /**
-   * Verifiers built from on-disk cached data because the server could not be reached: the transport
-   * error. A memory cache entry of such a verifier ends with its window (verifiedAt + staleIfErrorSeconds).
-   */
+  /** Verifiers built from cached data while the server was unreachable; their cache entry ends with the stale window. */
   private readonly staleLoaded = new WeakMap<TrustVerifier, StaleBecause>();
   private readonly staleIfErrorMs: number;
 

@@ -28,7 +28,6 @@ export function gunOf(ref: ImageReference): string {
   return ref.repository;
 }
 
-/** Trust server base URL for `ref` under `rule`, without a trailing slash. */
 /** `url` without trailing slashes (a loop: this runs for every image resolved). */
 function withoutTrailingSlashes(url: string): string {
   let end = url.length;
@@ -36,6 +35,7 @@ function withoutTrailingSlashes(url: string): string {
   return end === url.length ? url : url.slice(0, end);
 }
 
+/** Trust server base URL for `ref` under `rule`, without a trailing slash. */
 export function trustServerFor(
   ref: ImageReference,
   rule: Pick<TrustRule, 'server'>,
