@@ -25,9 +25,8 @@ export interface SnapshotListing {
 }
 
 /**
- * notary `isValidTargetsStructure` for the delegations a targets role declares: each name a
- * valid delegation directly below the role, keys present, threshold >= 1. Returns them with
- * paths restricted to `parentPaths` (notary `DelegationRole.Restrict`).
+ * notary `isValidTargetsStructure` for a role's delegations (valid names directly below it, keys present,
+ * threshold >= 1), with paths restricted to `parentPaths` (notary `DelegationRole.Restrict`).
  */
 export function readDelegations(gun: string, role: string, json: TargetsJson, parentPaths: readonly string[]): Map<string, Delegation> {
   const ctx = { gun, role };
@@ -67,11 +66,7 @@ export function readDelegations(gun: string, role: string, json: TargetsJson, pa
   return out;
 }
 
-/**
- * TUF 5.6.7 (notary `repoBuilder.loadDelegation`, `Repo.GetDelegationRole`): the declaration
- * `role` is verified against. It must be a delegation name within the depth limit, not loaded yet,
- * and declared by its loaded parent; a parent not loaded yet is `outOfOrder`.
- */
+/** TUF 5.6.7 (notary `loadDelegation`): what `role` is verified against: a delegation within depth, not loaded, declared by its loaded parent. */
 export function declaredDelegation(
   gun: string,
   role: string,
@@ -111,11 +106,7 @@ export function declaredDelegation(
   return decl;
 }
 
-/**
- * For each signer, the next delegation on its chain from targets that is not loaded yet, with what
- * the snapshot lists for it. A chain stops at a role its parent does not delegate to or one deeper
- * than `maxDepth`: it does not exist for us.
- */
+/** Per signer, the next not-yet-loaded delegation on its chain from targets, with its snapshot entry; a chain stops at an undeclared or too deep role. */
 export function neededDelegations(
   gun: string,
   signers: readonly string[],

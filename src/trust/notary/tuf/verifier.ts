@@ -28,7 +28,6 @@ import { MetaRoleSchema, parseOrThrow, type FileMeta } from './schema.js';
 import { readEnvelope, requireThreshold, type RoleKeys } from './signatures.js';
 import { lookupDigest, lookupTag, verifyTargetsFile, type LoadedTargets } from './targets.js';
 
-/** Creates a verifier for one GUN and one fetch. */
 export function createVerifier(opts: VerifierOptions): TrustVerifier {
   return new Verifier(opts);
 }
@@ -56,9 +55,6 @@ class Verifier implements TrustVerifier {
       throw new PinError({ code: 'INTERNAL', message: 'maxDelegationDepth must be a non-negative integer' });
     }
   }
-
-  // ------------------------------------------------------------------- root
-
   /** TUF 5.3 (notary `repoBuilder.loadRoot` → `trustpinning.ValidateRoot`). */
   updateRoot(bytes: Uint8Array): void {
     if (this.timestamp) throw this.order('updateRoot after updateTimestamp');
@@ -81,15 +77,11 @@ class Verifier implements TrustVerifier {
     });
     // TUF 5.3.5 rollback against the version trusted in an earlier run.
     checkVersion(this.gun, 'root', root.version, this.opts.previous?.root);
-    // TUF 5.3.10 checks expiry of the final root only (notary `LoadRootForUpdate` allows expired
-    // intermediate roots while walking a rotation chain): see `requireFreshRoot`.
+    // TUF 5.3.10: expiry is checked on the final root only (notary allows expired intermediates), see `requireFreshRoot`.
     this.root = root;
   }
 
-  /**
-   * TUF 5.3.5: the new root's version must not be lower than the trusted one; a different root
-   * must have a higher version (notary `VerifyVersion(minVersion = trusted version)`).
-   */
+  /** TUF 5.3.5: not older than the trusted root; a different root needs a higher version (notary `VerifyVersion`). */
   private checkRootSuccession(root: ParsedRoot, trusted: ParsedRoot): void {
     const same = Buffer.from(root.env.message).equals(Buffer.from(trusted.env.message));
     if (root.version > trusted.version || (root.version === trusted.version && same)) return;
@@ -103,9 +95,6 @@ class Verifier implements TrustVerifier {
       'the trust server is serving an old or forked root; do not trust it until it serves a root that chains from the trusted one',
     );
   }
-
-  // -------------------------------------------------------------- timestamp
-
   /** TUF 5.4 (notary `repoBuilder.loadTimestamp`). */
   updateTimestamp(bytes: Uint8Array): void {
     this.requireFreshRoot();
@@ -136,9 +125,6 @@ class Verifier implements TrustVerifier {
     if (!this.timestamp) throw this.order('expectedSnapshot before updateTimestamp');
     return expectedFile('snapshot', this.timestamp.meta.get('snapshot')!);
   }
-
-  // --------------------------------------------------------------- snapshot
-
   /** TUF 5.5 (notary `repoBuilder.loadSnapshot`). */
   updateSnapshot(bytes: Uint8Array): void {
     if (!this.timestamp) throw this.order('updateSnapshot before updateTimestamp');
@@ -160,8 +146,7 @@ class Verifier implements TrustVerifier {
     checkVersion(gun, role, json.version, this.opts.previous?.snapshot);
     // TUF 5.5.6: not expired.
     checkExpiry(gun, this.now, role, json.expires);
-    // notary `validateChecksumsFromSnapshot`: the root already loaded must be the one the snapshot
-    // lists (mix-and-match protection for root).
+    // notary `validateChecksumsFromSnapshot`: the loaded root must be the one the snapshot lists (mix-and-match).
     checkFile(gun, 'root', this.requireRoot().env.bytes, meta.get('root')!, 'snapshot');
     this.snapshot = { bytes, version: json.version, expires: json.expires, meta };
   }
@@ -171,9 +156,6 @@ class Verifier implements TrustVerifier {
     const meta = this.snapshot.meta.get(role);
     return meta ? expectedFile(role, meta) : undefined;
   }
-
-  // ---------------------------------------------------------------- targets
-
   /** TUF 5.6 (notary `repoBuilder.loadTargets`). */
   updateTargets(bytes: Uint8Array): void {
     if (this.targets.has('targets')) throw this.order('targets already loaded');
@@ -208,9 +190,6 @@ class Verifier implements TrustVerifier {
     const loaded = verifyTargetsFile({ gun: this.gun, now: this.now, role, bytes, listed, signers, signersLabel, paths, previousVersion });
     this.targets.set(role, loaded);
   }
-
-  // ---------------------------------------------------------------- lookups
-
   lookupTag(tag: string, signers: readonly string[]): SignedTarget | undefined {
     return lookupTag(this.targets, tag, signers);
   }
@@ -241,9 +220,6 @@ class Verifier implements TrustVerifier {
       files,
     };
   }
-
-  // ---------------------------------------------------------------- helpers
-
   private order(message: string): PinError {
     return new PinError({ code: 'INTERNAL', message: `${this.gun}: verifier used out of order: ${message}` });
   }
@@ -253,10 +229,7 @@ class Verifier implements TrustVerifier {
     return this.root;
   }
 
-  /**
-   * TUF 5.3.10 "check for a freeze attack" on the final root (notary `loadRoot` VerifyExpiry):
-   * checked when the first non-root role is loaded, i.e. once the chain of roots is complete.
-   */
+  /** TUF 5.3.10 "check for a freeze attack" on the final root (notary `loadRoot`), once the chain of roots is complete. */
   private requireFreshRoot(): ParsedRoot {
     const root = this.requireRoot();
     checkExpiry(this.gun, this.now, 'root', root.expires);
