@@ -6,8 +6,6 @@
  */
 import { randomBytes, sign, type KeyObject } from 'node:crypto';
 
-// ------------------------------------------------------------------ DER encoder
-
 function lengthBytes(n: number): number[] {
   if (n < 0x80) return [n];
   const out: number[] = [];
@@ -18,7 +16,6 @@ function lengthBytes(n: number): number[] {
   return [0x80 | out.length, ...out];
 }
 
-/** A DER element from a tag and its content. */
 export function tlv(tag: number, content: Uint8Array): Uint8Array {
   return new Uint8Array(Buffer.concat([Buffer.from([tag, ...lengthBytes(content.length)]), content]));
 }
@@ -72,8 +69,6 @@ export const der = {
   },
 };
 
-// ---------------------------------------------------------------- certificates
-
 function name(cn: string): Uint8Array {
   return der.seq(der.set(der.seq(der.oid('2.5.4.3'), der.utf8(cn))));
 }
@@ -95,11 +90,9 @@ function extension(oid: string, critical: boolean, value: Uint8Array): Uint8Arra
   return der.seq(der.oid(oid), ...(critical ? [der.bool(true)] : []), der.octets(value));
 }
 
-/** What to put in a test certificate. */
 export interface CertificateOptions {
   /** Subject common name (for a Notary root key: the GUN). */
   readonly subjectCN: string;
-  /** The certified public key. */
   readonly publicKey: KeyObject;
   /** Signing key and its name; omit for a self-signed certificate (then `selfSignKey` is required). */
   readonly issuer?: { readonly cn: string; readonly privateKey: KeyObject };
@@ -112,7 +105,6 @@ export interface CertificateOptions {
   readonly serial?: bigint;
   /** IPv4 subject alternative names (e.g. `127.0.0.1` for a TLS server certificate). */
   readonly ipAddresses?: readonly string[];
-  /** DNS subject alternative names. */
   readonly dnsNames?: readonly string[];
   /** A TLS server certificate (extended key usage serverAuth instead of codeSigning). */
   readonly serverAuth?: boolean;
@@ -131,7 +123,6 @@ function subjectAltName(dns: readonly string[], ips: readonly string[]): Uint8Ar
   return extension('2.5.29.17', false, der.seq(...names));
 }
 
-/** Creates a DER X.509 v3 certificate. */
 export function createCertificate(o: CertificateOptions): Uint8Array {
   const issuerKey = o.issuer?.privateKey ?? o.selfSignKey;
   if (!issuerKey) throw new Error('createCertificate: give issuer or selfSignKey');
