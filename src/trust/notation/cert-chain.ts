@@ -56,11 +56,7 @@ const SIG_ALGS: Readonly<Record<string, string>> = {
 const RSA_PSS = '1.2.840.113549.1.1.10';
 const SHA2_OIDS = new Set(['2.16.840.1.101.3.4.2.1', '2.16.840.1.101.3.4.2.2', '2.16.840.1.101.3.4.2.3']);
 
-/**
- * Results that depend only on certificate bytes, kept by the exact bytes: a run's signatures (and a
- * webhook's) mostly carry the same few chains, and parsing and checking one costs milliseconds.
- * Bounded; the oldest entry goes first.
- */
+/** Results that depend only on certificate bytes, memoised by exact bytes (runs mostly see the same few chains); bounded, oldest evicted. */
 const MEMO_ENTRIES = 256;
 const parsedByDer = new Map<string, ParsedCert>();
 const chainRuleByDers = new Map<string, string | undefined>();
@@ -225,11 +221,7 @@ function checkLeaf(c: ParsedCert): string | undefined {
   return undefined;
 }
 
-/**
- * Checks the Notary Project code-signing chain rules: leaf first, each certificate issued by the
- * next, ending in a self-signed root (or one self-signed signing certificate), extensions, key
- * sizes and signature algorithms. Returns the first broken rule, naming the certificate.
- */
+/** Notary Project code-signing chain rules (leaf first, each issued by the next, a self-signed root; extensions, keys, algorithms): the first broken rule. */
 export function checkCodeSigningChain(chain: readonly ParsedCert[]): string | undefined {
   // The rules read nothing but the certificates' bytes: a chain is checked once.
   const key = chain.map((c) => `${c.der.length}:${derKey(c.der)}`).join('');

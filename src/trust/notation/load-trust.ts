@@ -18,7 +18,6 @@ const MAX_POLICY_BYTES = 1024 * 1024;
 
 export interface NotationDirs {
   readonly env?: NodeJS.ProcessEnv;
-  /** Default os.homedir(). */
   readonly homeDir?: string;
 }
 

@@ -234,10 +234,7 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
     return { digest: v.digest, tag, system: 'notation', signer, role: v.verified[0]!.signingScheme, gun: repository, platform: v.note };
   }
 
-  /**
-   * Level skip under a platform rule: nothing is verified, but the index must still list the rule's
-   * platforms, and pin mode pins `pinPlatform`'s manifest. The digest to pin.
-   */
+  /** Level skip under a platform rule: nothing verified, but the index must still list the platforms; pin mode pins `pinPlatform`'s manifest. */
   async function unverifiedPlatform(repo: RepositoryRef, repository: string, rule: TrustRule, pin: boolean, digest: string, signal: AbortSignal | undefined): Promise<string> {
     const wanted = rule.platforms ?? (rule.pinPlatform !== undefined && pin ? [rule.pinPlatform] : []);
     if (wanted.length === 0) return digest;

@@ -28,10 +28,7 @@ export interface CachedCrl {
   readonly verifiedFor: Set<string>;
 }
 
-/**
- * Waits for a shared fetch but gives up when this caller's signal aborts; the fetch itself goes on
- * (bounded by its own timeout) for the other callers waiting on it.
- */
+/** Waits for a shared fetch but gives up when this caller's signal aborts; the fetch goes on for the others. */
 export function withSignal<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return p;
   if (signal.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));

@@ -1,8 +1,7 @@
 /**
- * The `RevocationChecker` (contracts.ts): for every certificate of a chain except the root, OCSP
- * first, then CRLs (base and delta), as trust-store-trust-policy §Certificate Revocation Evaluation
- * orders it. Data comes through the caches (no network on a warm run) from the network or from an
- * offline bundle.
+ * The `RevocationChecker` (contracts.ts): for every certificate of a chain but the root, OCSP first,
+ * then CRLs (base and delta), as trust-store-trust-policy §Certificate Revocation Evaluation orders it;
+ * data comes through the caches from the network or an offline bundle.
  */
 import { createHash } from 'node:crypto';
 import type * as pkijs from 'pkijs';
@@ -272,10 +271,7 @@ class Checker implements RevocationCheckerHandle {
   }
 }
 
-/**
- * The first failure among results as a PinError (revoked before unknown), or undefined when every
- * certificate is good. The caller applies the policy's revocation action (enforce/log/skip).
- */
+/** The first failure among results as a PinError (revoked before unknown), else undefined; the caller applies the policy's action. */
 export function revocationFailure(results: readonly RevocationResult[], image?: string): PinError | undefined {
   const revoked = results.find((r) => r.status === 'revoked');
   if (revoked) {

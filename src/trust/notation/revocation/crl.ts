@@ -158,10 +158,7 @@ export function crlScopeProblem(p: ParsedCrl, certIsCA: boolean): string | undef
   return undefined;
 }
 
-/**
- * The delta CRL location: the freshest CRL extension of the certificate, else of the base CRL.
- * At most one URL (several, non-URI names or an empty extension are errors, as notation-core-go).
- */
+/** The delta CRL URL: the certificate's freshest CRL extension, else the base CRL's; more than one URL is an error (as notation-core-go). */
 export function deltaUrl(certFreshest: pkijs.Extension | undefined, base: ParsedCrl): string | undefined {
   const e = certFreshest ?? base.freshest;
   if (!e) return undefined;
@@ -196,10 +193,9 @@ export interface CrlVerdict {
 }
 
 /**
- * A certificate's status from a verified base CRL and optional delta (trust-store-trust-policy
- * §Revocation Checking with CRL, step 3): a listed certificate is revoked unless the entry's
- * invalidity date is after the authentic signing time; a stale CRL still proves revocation
- * (except certificateHold) but never proves "good".
+ * A certificate's status from a verified base CRL and optional delta (trust-store-trust-policy §Revocation
+ * Checking with CRL, step 3): listed = revoked unless invalid only after the authentic signing time; a
+ * stale CRL still proves revocation (except certificateHold) but never proves "good".
  */
 export function crlVerdict(base: ParsedCrl, delta: ParsedCrl | undefined, serial: string, now: Date, signingTime?: Date): CrlVerdict {
   const stale = [base, delta].find((c) => c !== undefined && (c.nextUpdate === undefined || c.nextUpdate.getTime() < now.getTime()));

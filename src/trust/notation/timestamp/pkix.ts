@@ -68,14 +68,11 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
 }
 
-/** Parsed certificates by SHA-256 of their DER: pkijs parsing costs milliseconds, certificates never change. */
+/** Parsed certificates by SHA-256 of their DER: parsing is costly and certificates never change. */
 const parsedCerts = new Map<string, pkijs.Certificate>();
 const MAX_PARSED_CERTS = 512;
 
-/**
- * Parses one DER certificate; throws a plain Error with `what` when it is not one. Results are
- * shared from a bounded cache: callers must not modify them.
- */
+/** Parses one DER certificate (a plain Error naming `what` if not one); results come from a shared cache: do not modify. */
 export function parseCertificate(der: Uint8Array, what = 'certificate'): pkijs.Certificate {
   const key = createHash('sha256').update(der).digest('base64');
   const hit = parsedCerts.get(key);
@@ -135,10 +132,7 @@ export function keyStrengthProblem(key: KeyObject): string | undefined {
   return `key type ${key.asymmetricKeyType ?? '?'} not allowed`;
 }
 
-/**
- * Verifies `sig` over `data` with `key` under the algorithm `alg`. `digestOid` is the separate digest
- * algorithm CMS pairs with a bare `rsaEncryption`. Throws on an algorithm that is not allowed.
- */
+/** Verifies `sig` over `data` under `alg` (`digestOid`: CMS's digest for a bare rsaEncryption); throws on a disallowed algorithm. */
 export function verifySignature(alg: pkijs.AlgorithmIdentifier, data: Uint8Array, key: KeyObject, sig: Uint8Array, digestOid?: string): boolean {
   const oid = alg.algorithmId;
   let hash: HashName | undefined;

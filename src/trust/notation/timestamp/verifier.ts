@@ -97,10 +97,7 @@ export interface VerifiedToken {
   readonly imprint: { readonly hashOid: string; readonly value: Uint8Array };
 }
 
-/**
- * Every check of the token except the message imprint: CMS layer, TSA chain to `tsaRoots`,
- * certificate requirements at genTime, genTime not in the future.
- */
+/** Every check of the token but the message imprint: CMS layer, TSA chain to `tsaRoots`, certificate rules at genTime, genTime not in the future. */
 export function verifyTimestampToken(token: Uint8Array, tsaRoots: readonly Uint8Array[], now: Date, opts: TimestampVerifierOptions = {}): Result<VerifiedToken, PinError> {
   let parsed;
   try {
