@@ -1,7 +1,6 @@
 /**
- * The root of trust for one GUN under a rule (notary's `trust_pinning` plus TOFU): pinned root key
- * IDs (`rootKeys`), pinned CAs (`rootCA`), a root remembered in the TOFU store, and whether trust on
- * first use is allowed. A rule that pins nothing and does not allow TOFU cannot trust any root.
+ * The root of trust for one GUN under a rule (notary's `trust_pinning` plus TOFU): pinned key IDs,
+ * pinned CAs, a TOFU-remembered root; a rule that pins nothing and allows no TOFU trusts no root.
  */
 import type { X509Certificate } from 'node:crypto';
 import { PinError } from '../../errors/errors.js';
@@ -19,7 +18,6 @@ export function rootCAsOf(rule: Pick<TrustRule, 'rootCA'>): X509Certificate[] | 
 
 export interface Anchoring {
   readonly anchor: RootAnchor;
-  /** Versions trusted before (rollback protection), from the store. */
   readonly previous?: TrustedVersions;
 }
 

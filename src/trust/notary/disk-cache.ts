@@ -89,7 +89,6 @@ interface PendingWrite {
   readonly maxBytes?: number;
 }
 
-/** What one cache file holds once read back: the usable roles, and when the server last answered. */
 interface ReadBack {
   readonly files: Map<string, Uint8Array>;
   readonly verifiedAt?: number;
@@ -128,7 +127,6 @@ class DirectoryCache implements MetadataDiskCache {
   private readonly dir: string;
   /** Saves not yet started, by file (the latest state per file wins). */
   private readonly latest = new Map<string, PendingWrite>();
-  /** `verifiedAt` of each file as last read or written. */
   private readonly times = new Map<string, number>();
   /** Per file, the latest `refuse`: no `verifiedAt` up to it is written or read back. */
   private readonly refusedAt = new Map<string, number>();

@@ -27,7 +27,6 @@ export interface FetchTrustOptions {
   readonly maxDelegationDepth: number;
   /** Observes each fetch (role, by checksum or not); for tests and metrics. */
   readonly onFetch?: (role: string, byChecksum: boolean) => void;
-  /** Aborted when the caller no longer needs the trust data: every fetch is cancelled. */
   readonly signal?: AbortSignal;
   /** The trusted root.json; only its version is read, to know which intermediate roots to fetch. */
   readonly trustedRoot?: Uint8Array;
@@ -149,7 +148,6 @@ export interface LoadTrustOptions {
   readonly source: MetadataSource;
   readonly createVerifier: CreateVerifier;
   readonly signers: readonly string[];
-  /** The on-disk trust state (spec.cacheDir): TOFU roots, versions, metadata cache. */
   readonly state?: TrustState;
   /** The trust server, the metadata cache's key; unset (vendored trustDir data): not cached. */
   readonly server?: string;

@@ -9,10 +9,8 @@ import type { ImageReference } from '../../reference/image-reference.js';
 import type { RegistryClient } from '../../registry/contract.js';
 import { pinPlatformOf, verifyIndexPlatforms, verifyPinnedPlatform, type PlatformContext } from '../platforms.js';
 
-/** The answer for `ref` from trust data alone (see `selectResolution`). */
 export type Select = (ref: ImageReference) => Resolution;
 
-/** The resolution for a rule with `platforms` or `pinPlatform`. */
 export async function platformResolution(
   registry: RegistryClient,
   ref: ImageReference,

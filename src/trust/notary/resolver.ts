@@ -1,8 +1,7 @@
 /**
- * The Notary v1 resolver: image reference + trust rule → the digest the verified trust data signs.
- * Docker content trust semantics: signer roles in order of preference (default
- * `targets/releases`, then `targets`); a reference without tag and digest means `latest`.
- * Fails closed: every error is returned as a PinError carrying the image (and role).
+ * The Notary v1 resolver: image reference + trust rule → the digest the verified trust data signs, with
+ * Docker content trust semantics (signer roles in order, default `targets/releases` then `targets`; no
+ * tag and no digest means `latest`). Every error is a PinError carrying the image.
  */
 import { resolve as resolvePath } from 'node:path';
 import type { X509Certificate } from 'node:crypto';
@@ -25,7 +24,6 @@ import type { RegistryClient } from '../../registry/contract.js';
 import { platformResolution } from './platforms.js';
 import { openTrustState, type TrustState } from './trust-state.js';
 
-/** Metadata fetches in flight per trust server across all callers (`maxFetchesPerServer`). */
 export const DEFAULT_FETCHES_PER_SERVER = 32;
 
 /** The caller gave up (its signal aborted, e.g. a webhook review's deadline) before the trust data was verified. */

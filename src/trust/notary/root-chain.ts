@@ -1,7 +1,6 @@
 /**
- * TUF 5.3 root update with rotation, as notary's `tufClient.updateRoot` + `updateRootVersions`
- * (client/tufclient.go) do it: the latest root first, then, when it needs them, the intermediate
- * roots by version, each verified against the one before.
+ * TUF 5.3 root update with rotation, as notary's `tufClient.updateRoot` + `updateRootVersions` do it:
+ * the latest root first, then, when needed, the intermediate roots by version, each against the one before.
  */
 import { z } from 'zod';
 import { PinError } from '../../errors/errors.js';
@@ -23,7 +22,6 @@ function rootVersionOf(bytes: Uint8Array): number | undefined {
   }
 }
 
-/** The latest root rotated from `from` to `to` and the walk in between: which step, for messages. */
 interface Chain {
   readonly gun: string;
   readonly from: number;

@@ -22,7 +22,6 @@ export interface FetchOptions {
 export interface MetadataSource {
   /** The bytes of `role`; reads are capped at `expected.length` when known, else at the source's default cap. */
   fetch(gun: string, role: string, expected?: FetchRequest, opts?: FetchOptions): Promise<Uint8Array>;
-  /** The server URL or directory, for messages. */
   readonly description: string;
 }
 

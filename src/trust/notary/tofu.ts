@@ -18,7 +18,6 @@ export interface TofuRecord {
   readonly versions?: TrustedVersions;
 }
 
-/** Remembers roots and versions per GUN across runs. */
 export interface TofuStore {
   load(gun: string): Promise<TofuRecord>;
   /** Stores the verified root (when it changed) and raises the stored versions to `state`'s. */
@@ -125,7 +124,6 @@ class DirTofuStore implements TofuStore {
   private present: Set<string> | undefined;
   /** The last save started per GUN (each waits for the one before it); removed once settled. */
   private readonly saving = new Map<string, Promise<void>>();
-  /** The first failure of an `enqueue`d save, for `flush`. */
   private failure: unknown;
 
   constructor(private readonly cacheDir: string) {}

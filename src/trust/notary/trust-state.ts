@@ -23,7 +23,6 @@ export interface TrustState {
   readonly cacheDir: string;
   /** The TOFU store; throws CONFIG_INVALID when the cache directory is unsafe (cache-dir.ts). */
   store(): TofuStore;
-  /** The metadata cache, if kept; throws like `store()`. */
   metadata(): MetadataDiskCache | undefined;
   /** Records a verified load: versions (and root, for TOFU rules) in the store, files in the metadata cache when `server` is set. */
   remember(gun: string, state: VerifiedState, o: { root: boolean; server?: string; loaded?: CachedFiles; verifiedAt?: number }): Promise<void>;

@@ -7,7 +7,6 @@ import { constants, generateKeyPairSync, sign, type KeyObject } from 'node:crypt
 import { makeKey } from '../tuf/keys.js';
 import { createCertificate, toPem } from './x509.js';
 
-/** A TUF key with its private half. */
 export interface TestKey {
   readonly keytype: 'ecdsa' | 'ecdsa-x509' | 'rsa' | 'rsa-x509' | 'ed25519';
   readonly public: Uint8Array;
@@ -59,7 +58,6 @@ export function toX509Key(key: TestKey, certs: Uint8Array | readonly Uint8Array[
 export interface RootKeyOptions {
   /** Certificate CN; Notary uses the GUN. */
   readonly cn: string;
-  /** Start of validity; default now. */
   readonly notBefore?: Date;
   /** End of validity; default notBefore + 10 years (Notary's default). */
   readonly notAfter?: Date;
@@ -67,7 +65,6 @@ export interface RootKeyOptions {
   readonly issuer?: { readonly cn: string; readonly privateKey: KeyObject };
   /** Intermediate certificates (DER) to bundle after the leaf. */
   readonly intermediates?: readonly Uint8Array[];
-  /** Key to certify; default a new P-256 key. */
   readonly key?: TestKey;
 }
 
@@ -123,7 +120,6 @@ export function signBytes(key: TestKey, message: Uint8Array): Uint8Array {
   }
 }
 
-/** The `signatures` entry for `key` over `message`. */
 export function signatureFor(key: TestKey, message: Uint8Array): SignatureJson {
   return { keyid: key.id, method: key.method, sig: Buffer.from(signBytes(key, message)).toString('base64') };
 }

@@ -21,7 +21,6 @@ import {
 export type RepoFiles = Record<string, Uint8Array>;
 
 export interface TargetInput {
-  /** `sha256:<hex>`. */
   readonly digest: string;
   readonly length: number;
   /** hex sha512, if known (Notary writes both hashes of the file). */
@@ -308,7 +307,6 @@ export function serializeFile(file: MetadataFile): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'utf8'));
 }
 
-/** Parses a file built here (or by Notary). */
 export function parseFile(bytes: Uint8Array): MetadataFile {
   return JSON.parse(Buffer.from(bytes).toString('utf8')) as MetadataFile;
 }

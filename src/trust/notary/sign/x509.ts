@@ -1,8 +1,7 @@
 /**
- * Test-only X.509 certificates. Node can verify certificates but not create them, so this is a
- * minimal DER encoder for v3 certificates like the ones Notary makes for root keys
- * (`utils.NewCertificate`: CN = GUN, digitalSignature, code-signing extended key usage,
- * basicConstraints CA:false) and for test CAs. The signature is made with Node crypto.
+ * Test-only X.509 certificates: Node cannot create them, so a minimal DER encoder for v3 certificates
+ * like Notary's root key certificates (`utils.NewCertificate`: CN = GUN, code-signing EKU, CA:false)
+ * and for test CAs, signed with Node crypto.
  */
 import { randomBytes, sign, type KeyObject } from 'node:crypto';
 
@@ -25,7 +24,6 @@ const cat = (parts: readonly Uint8Array[]): Uint8Array => new Uint8Array(Buffer.
 export const der = {
   seq: (...parts: Uint8Array[]): Uint8Array => tlv(0x30, cat(parts)),
   set: (...parts: Uint8Array[]): Uint8Array => tlv(0x31, cat(parts)),
-  /** A non-negative INTEGER. */
   int(value: bigint | number): Uint8Array {
     let v = BigInt(value);
     if (v < 0n) throw new Error('negative INTEGER not supported');
@@ -96,7 +94,6 @@ export interface CertificateOptions {
   readonly publicKey: KeyObject;
   /** Signing key and its name; omit for a self-signed certificate (then `selfSignKey` is required). */
   readonly issuer?: { readonly cn: string; readonly privateKey: KeyObject };
-  /** Private key of `publicKey`, for a self-signed certificate. */
   readonly selfSignKey?: KeyObject;
   readonly notBefore: Date;
   readonly notAfter: Date;

@@ -1,8 +1,6 @@
 /**
- * X.509 handling for Notary root keys (`ecdsa-x509` / `rsa-x509`): PEM bundles, the certificate
- * checks of notary `tuf/utils/x509.go` (`ValidateCertificate`, `LoadCertBundleFromPEM`,
- * `CertToPEM`), the GUN match of `trustpinning.MatchCNToGun` and the CA chain check of
- * `trustpinning.caCheck`. Uses Node's `X509Certificate` for signatures and `der.ts` for fields.
+ * X.509 for Notary root keys (`ecdsa-x509` / `rsa-x509`): PEM bundles and the checks of notary
+ * tuf/utils/x509.go, `trustpinning.MatchCNToGun` and `trustpinning.caCheck`, on Node's X509Certificate.
  */
 import { boundedMemo } from '../../../util/memo.js';
 import { X509Certificate } from 'node:crypto';
@@ -93,7 +91,6 @@ const SHA1_SIGNATURE_OIDS = new Set([
   '1.2.840.10045.4.1', // ecdsa-with-SHA1
 ]);
 
-/** Why `validateCertificate` rejects a certificate. */
 export type CertProblem =
   | { kind: 'window' }
   | { kind: 'sha1' }

@@ -1,4 +1,5 @@
 /** Role names and delegation paths as Notary handles them (tuf/data/roles.go). */
+
 /** The four top-level roles (notary `data.BaseRoles`). */
 export const BASE_ROLES = ['root', 'targets', 'snapshot', 'timestamp'] as const;
 export type BaseRole = (typeof BASE_ROLES)[number];

@@ -1,8 +1,7 @@
 /**
- * The TUF verifier for Notary v1 trust data: `createVerifier` implements `TrustVerifier`
- * (verifier-contract.ts), one step per role in TUF order. It follows the Notary client
- * (client/tufclient.go + tuf/builder.go `repoBuilder`) and TUF §5 "Detailed client workflow"; each
- * check cites its step. Pure: bytes in, verified state out; every failure is a PinError (TRUST_*).
+ * The TUF verifier for Notary v1 trust data (`TrustVerifier`, verifier-contract.ts), following the Notary
+ * client (client/tufclient.go, tuf/builder.go `repoBuilder`) and TUF §5, each check citing its step.
+ * Pure: bytes in, verified state out; every failure is a TRUST_* PinError.
  */
 import { PinError } from '../../../errors/errors.js';
 import type {
@@ -32,7 +31,6 @@ export function createVerifier(opts: VerifierOptions): TrustVerifier {
   return new Verifier(opts);
 }
 
-/** A verified timestamp or snapshot. */
 interface LoadedMeta {
   readonly bytes: Uint8Array;
   readonly version: number;
@@ -55,6 +53,7 @@ class Verifier implements TrustVerifier {
       throw new PinError({ code: 'INTERNAL', message: 'maxDelegationDepth must be a non-negative integer' });
     }
   }
+
   /** TUF 5.3 (notary `repoBuilder.loadRoot` → `trustpinning.ValidateRoot`). */
   updateRoot(bytes: Uint8Array): void {
     if (this.timestamp) throw this.order('updateRoot after updateTimestamp');
@@ -95,6 +94,7 @@ class Verifier implements TrustVerifier {
       'the trust server is serving an old or forked root; do not trust it until it serves a root that chains from the trusted one',
     );
   }
+
   /** TUF 5.4 (notary `repoBuilder.loadTimestamp`). */
   updateTimestamp(bytes: Uint8Array): void {
     this.requireFreshRoot();
@@ -125,6 +125,7 @@ class Verifier implements TrustVerifier {
     if (!this.timestamp) throw this.order('expectedSnapshot before updateTimestamp');
     return expectedFile('snapshot', this.timestamp.meta.get('snapshot')!);
   }
+
   /** TUF 5.5 (notary `repoBuilder.loadSnapshot`). */
   updateSnapshot(bytes: Uint8Array): void {
     if (!this.timestamp) throw this.order('updateSnapshot before updateTimestamp');
@@ -156,6 +157,7 @@ class Verifier implements TrustVerifier {
     const meta = this.snapshot.meta.get(role);
     return meta ? expectedFile(role, meta) : undefined;
   }
+
   /** TUF 5.6 (notary `repoBuilder.loadTargets`). */
   updateTargets(bytes: Uint8Array): void {
     if (this.targets.has('targets')) throw this.order('targets already loaded');
@@ -173,7 +175,6 @@ class Verifier implements TrustVerifier {
     return neededDelegations(this.gun, signers, this.targets, this.snapshot, this.opts.maxDelegationDepth);
   }
 
-  /** Verifies a targets role listed in the snapshot and keeps it. */
   private loadTargets(role: string, bytes: Uint8Array, signers: RoleKeys, signersLabel: string, paths: readonly string[]): void {
     if (!this.snapshot) throw this.order(`${role} before updateSnapshot`);
     const listed = this.snapshot.meta.get(role);
@@ -190,6 +191,7 @@ class Verifier implements TrustVerifier {
     const loaded = verifyTargetsFile({ gun: this.gun, now: this.now, role, bytes, listed, signers, signersLabel, paths, previousVersion });
     this.targets.set(role, loaded);
   }
+
   lookupTag(tag: string, signers: readonly string[]): SignedTarget | undefined {
     return lookupTag(this.targets, tag, signers);
   }
@@ -220,6 +222,7 @@ class Verifier implements TrustVerifier {
       files,
     };
   }
+
   private order(message: string): PinError {
     return new PinError({ code: 'INTERNAL', message: `${this.gun}: verifier used out of order: ${message}` });
   }
