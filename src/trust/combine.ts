@@ -1,8 +1,6 @@
 /**
- * A rule that carries both Notary v1 trust data and `notation` (a repository moving from Docker
- * Content Trust to Notation): both systems are asked, and `require` decides.
- * - `all` (default): both must verify the image and name the same digest.
- * - `any`: either one is enough; the answer says which one verified it and why the other did not.
+ * Rules with both Notary v1 trust data and `notation` (moving from Docker Content Trust to Notation):
+ * `require: all` (default) needs both to verify the same digest; `any` takes either and says why the other failed.
  */
 import type { TrustRule } from '../config/schema.js';
 import type { Resolution, ResolveOptions, Resolver } from '../engine/port.js';

@@ -1,10 +1,8 @@
 /**
- * Optional on-disk metadata cache (`spec.cacheDir`) for CI runners: one JSON file per (server, GUN),
- * `<cacheDir>/metadata/<sha256(server + "\n" + gun)>.json` = { server, gun, roles (base64 bytes),
- * verifiedAt }, so a warm run fetches only timestamp.json. Never trusted: every file read back is
- * verified again as if fetched (load-trust.ts). `verifiedAt` bounds stale-if-error answers; `refuse`
- * drops it. Writes are atomic (0600, dir 0700) and asynchronous so answers never wait for the disk;
- * failures are only logged. Unreadable, oversized or malformed files count as absent.
+ * Optional on-disk metadata cache (`spec.cacheDir`) for CI runners, one JSON file per (server, GUN)
+ * under `<cacheDir>/metadata/`, so a warm run fetches only timestamp.json. Never trusted: files read back
+ * are verified again as if fetched. `verifiedAt` bounds stale-if-error answers (`refuse` drops it).
+ * Writes are atomic (0600, dir 0700), asynchronous and never fatal; unusable files count as absent.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';

@@ -1,9 +1,7 @@
 /**
- * Fetches and verifies one GUN's TUF trust data in few round trips (TUF 5.3–5.6, in notary's order).
- * Round 1 fetches root, timestamp, snapshot and targets by name at once; a file that does not match
- * its parent's checksum is fetched again by checksum. Rotated roots are walked version by version
- * (TUF 5.3.2–5.3.8); delegations load in rounds (TUF 5.6.7). Warm path: only timestamp.json is
- * fetched, cached files are used when they match the verified checksums, any failure falls back.
+ * Fetches and verifies one GUN's TUF trust data (TUF 5.3–5.6, in notary's order) in few round trips:
+ * top-level roles at once, rotated roots by version (TUF 5.3.2–5.3.8), delegations by level (TUF 5.6.7).
+ * Warm runs fetch only timestamp.json and reuse cached files whose checksums match, else fall back.
  */
 import { createHash } from 'node:crypto';
 import type { X509Certificate } from 'node:crypto';
@@ -118,10 +116,9 @@ export interface FetchTrustWarmOptions extends FetchTrustOptions {
 }
 
 /**
- * The warm path: `verifier` already holds the cached root (TUF 5.3, checked against the rule's pins).
- * The fetched timestamp is verified (TUF 5.4); snapshot, targets and delegations come from the cache
- * only when they match the verified parent's length and sha256, else by checksum. A rotated root
- * makes it throw (TUF 5.5) and the caller fetches everything.
+ * The warm path: `verifier` holds the cached root (TUF 5.3); the fetched timestamp is verified (TUF 5.4),
+ * cached files are used only when they match the verified parent's length and sha256, else fetched by
+ * checksum. A rotated root makes it throw (TUF 5.5) and the caller fetches everything.
  */
 export async function fetchTrustWarm(o: FetchTrustWarmOptions): Promise<TrustVerifier> {
   const { gun, source, verifier: v, cached } = o;

@@ -109,7 +109,6 @@ function parseUncached(der: Uint8Array): ParsedCert {
   return cert;
 }
 
-/** Parses each certificate; returns the reason when one does not parse. */
 export function parseChain(ders: readonly Uint8Array[]): ParsedCert[] | string {
   if (ders.length === 0) return 'the certificate chain is empty';
   if (ders.length > MAX_CHAIN_LENGTH) return `the certificate chain has more than ${MAX_CHAIN_LENGTH} certificates`;
@@ -146,7 +145,6 @@ export function isSelfSigned(der: Uint8Array): boolean {
   }
 }
 
-/** True for a DER certificate whose basicConstraints says cA. */
 export function isCaCertificate(der: Uint8Array): boolean {
   try {
     return parseCertificate(der).basicConstraints?.ca === true;
@@ -257,7 +255,6 @@ export function invalidAt(chain: readonly ParsedCert[], from: Date, to: Date = f
   return undefined;
 }
 
-/** The earliest notAfter of the chain. */
 export function chainNotAfter(chain: readonly ParsedCert[]): Date {
   return new Date(Math.min(...chain.map((c) => c.notAfter.getTime())));
 }

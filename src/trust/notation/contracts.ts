@@ -54,7 +54,6 @@ export interface SignatureToVerify {
   readonly source?: string;
 }
 
-/** RFC 3161 timestamp countersignature verification. */
 export interface TimestampVerifier {
   verify(
     token: Uint8Array,

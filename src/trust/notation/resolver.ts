@@ -1,8 +1,7 @@
 /**
- * The Notation resolver: image reference + trust rule with `notation` → the digest the registry
- * serves, which must carry a Notary Project signature that passes the rule's trust policy.
- * Tags are resolved by the registry (Notation signs digests, not tags); signatures are found as
- * referrers of that digest and tried one at a time, the first that passes wins. Fails closed.
+ * The Notation resolver: image reference + rule with `notation` → the digest the registry serves, which
+ * must carry a Notary Project signature passing the rule's trust policy. Signatures are the digest's
+ * referrers, tried one at a time; the first that passes wins. Fails closed.
  */
 import { PinError, err, ok, toPinError } from '../../errors/errors.js';
 import type { NotationRule, TrustRule } from '../../config/schema.js';

@@ -26,7 +26,6 @@ import { decodeJws } from './envelope/jws.js';
 import { checkTarget, parsePayload } from './payload.js';
 import { formatDn, isSubsetOf, nameToDn, parseTrustedIdentity } from './trusted-identity.js';
 
-/** What the steps learn and pass on. */
 export interface VerifyState {
   readonly sig: SignatureToVerify;
   readonly ctx: VerifyContext;

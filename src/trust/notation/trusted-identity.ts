@@ -77,7 +77,6 @@ export function parseDistinguishedName(dn: string): DistinguishedName | string {
   return out;
 }
 
-/** Short name of an attribute type OID (or the OID itself). */
 export function attributeName(oid: string): string {
   return OID_NAMES[oid] ?? oid;
 }
@@ -119,7 +118,6 @@ export function parseTrustedIdentity(entry: string): DistinguishedName | string 
   return dn;
 }
 
-/** Renders a DN for messages (`C=US, ST=WA, O=acme`). */
 export function formatDn(dn: DistinguishedName): string {
   return [...dn].map(([t, v]) => `${t}=${v}`).join(', ');
 }

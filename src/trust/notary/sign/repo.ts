@@ -1,8 +1,6 @@
 /**
- * `TufRepoBuilder`: builds a Notary v1 repository's signed metadata as `notary init` + `notary publish`
- * (server-managed timestamp) write it, for tests, fake trust servers and demos: an `ecdsa-x509` root
- * (self-signed P-256, CN = GUN), `ecdsa` targets/snapshot keys, an `ed25519` timestamp key, threshold 1,
- * Notary's hashes and expiries. The free functions at the end tamper with built files.
+ * `TufRepoBuilder`: a Notary v1 repository's signed metadata as `notary init` + `notary publish` write
+ * it, for tests, fake trust servers and demos; the free functions at the end tamper with built files.
  */
 import { createHash } from 'node:crypto';
 import { canonicalBytes, canonicalString } from '../tuf/canonical.js';

@@ -1,9 +1,7 @@
 /**
- * Canonical JSON exactly as Notary signs and verifies it: tuf/signed/verify.go decodes `signed` and
- * re-encodes it with docker/go `json.MarshalCanonical`. Rules: keys sorted byte-wise on UTF-8, no
- * whitespace; only `"` and `\` escaped, all else raw UTF-8; numbers decoded as float64, non-integers
- * rejected, integers written as int64; arrays in order. Fail-closed deviations: invalid UTF-8, lone
- * surrogates (Go: U+FFFD) and integers outside int64 are rejected as malformed.
+ * Canonical JSON exactly as Notary signs and verifies it (docker/go `json.MarshalCanonical` of the
+ * decoded `signed`): keys sorted byte-wise on UTF-8, no whitespace, only `"` and `\` escaped, integers
+ * only (as int64). Unlike Go, invalid UTF-8, lone surrogates and integers outside int64 are rejected.
  */
 import { PinError } from '../../../errors/errors.js';
 
@@ -12,7 +10,6 @@ const utf8Encoder = new TextEncoder();
 
 const INT64_LIMIT = 2n ** 63n;
 
-/** Thrown (as a PinError TRUST_MALFORMED) for input canonical JSON cannot represent. */
 function malformed(message: string): PinError {
   return new PinError({
     code: 'TRUST_MALFORMED',
@@ -130,7 +127,6 @@ function encodeValue(v: unknown, out: string[], depth: number): void {
   }
 }
 
-/** The canonical JSON text of a parsed JSON value (docker/go `MarshalCanonical`). */
 export function canonicalString(value: unknown): string {
   const out: string[] = [];
   encodeValue(value, out, 0);

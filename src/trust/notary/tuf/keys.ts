@@ -1,9 +1,7 @@
 /**
  * TUF public keys, key IDs and signature verification as Notary defines them (tuf/data/keys.go,
- * tuf/signed/verifiers.go), with Node's crypto only. Key ID: sha256 of the canonical key JSON; the
- * canonical key ID (`notary key list`) of an `*-x509` key is that of the plain key of its first
- * certificate's SPKI. Methods: ecdsa (raw r||s, SHA-256), rsapss (salt 32) and rsapkcs1v15 (SHA-256,
- * >= 2048 bits), eddsa; a method that does not fit the key type fails.
+ * tuf/signed/verifiers.go) on Node's crypto: ecdsa (raw r||s, SHA-256), rsapss (salt 32) and
+ * rsapkcs1v15 (SHA-256, >= 2048 bits), eddsa; a method that does not fit the key type fails.
  */
 import { boundedMemo } from '../../../util/memo.js';
 import { createHash, createPublicKey, constants, verify as cryptoVerify, type KeyObject } from 'node:crypto';

@@ -78,10 +78,8 @@ export const KeySchema = z.object({
 });
 export type KeyJson = z.output<typeof KeySchema>;
 
-/** data.Hashes: algorithm → digest. */
 export const HashesSchema = nullableRecord(base64Bytes);
 
-/** data.FileMeta. */
 export const FileMetaSchema = z.object({
   length: int.min(0).optional(),
   hashes: HashesSchema,
@@ -95,13 +93,11 @@ const common = {
   expires: rfc3339,
 };
 
-/** data.RootRole. */
 export const RootRoleSchema = z.object({
   keyids: nullableArray(z.string()),
   threshold: int,
 });
 
-/** data.Root. */
 export const RootSchema = z.object({
   ...common,
   keys: nullableRecord(KeySchema),

@@ -12,7 +12,6 @@ export const MAX_SIGNATURES = 64;
 export const MAX_ROLE_KEYS = 32;
 export const MAX_DECLARED_KEYS = 1024;
 
-/** TRUST_TOO_LARGE for a count over one of the bounds above. */
 export function tooMany(ctx: { gun: string; role: string }, what: string, count: number, max: number): PinError {
   return new PinError({
     code: 'TRUST_TOO_LARGE',

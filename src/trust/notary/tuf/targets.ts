@@ -9,7 +9,6 @@ import { pathAllowed } from './roles.js';
 import { parseOrThrow, TargetsSchema, type FileMeta } from './schema.js';
 import { readEnvelope, requireThreshold, type RoleKeys } from './signatures.js';
 
-/** A verified targets role (top-level or delegated). */
 export interface LoadedTargets {
   readonly role: string;
   readonly bytes: Uint8Array;

@@ -25,7 +25,6 @@ export const ATTR = {
 
 export type SigningScheme = 'notary.x509' | 'notary.x509.signingAuthority';
 
-/** What both envelope decoders produce. */
 export interface DecodedEnvelope {
   readonly format: 'jws' | 'cose';
   readonly alg: SignatureAlg;

@@ -1,8 +1,7 @@
 /**
  * Revocation data caches, so a warm admission makes no network call: CRLs in memory and on disk
- * (`<cacheDir>/crl/<sha256(url)>.crl`, parsed again on load and verified again against the issuer
- * before use) until their nextUpdate, refreshed in the background shortly before; OCSP responses in
- * memory until their nextUpdate. One fetch per URL at a time (single-flight); entries are bounded.
+ * (`<cacheDir>/crl/`, verified again against the issuer on load) until nextUpdate, refreshed shortly
+ * before; OCSP responses in memory until nextUpdate. Single-flight per URL; entries are bounded.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';

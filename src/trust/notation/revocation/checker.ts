@@ -80,7 +80,6 @@ export function createRevocationChecker(opts: RevocationCheckerOptions = {}): Re
   return new Checker(opts);
 }
 
-/** One checker: the fetcher and caches that every per-certificate step shares. */
 class Checker implements RevocationCheckerHandle {
   private readonly fetcher: RevocationFetcher;
   private readonly crls: CrlCache;

@@ -1,8 +1,7 @@
 /**
- * CRLs (RFC 5280 §5) for the Notary Project revocation check: parse a base or delta CRL with
- * pkijs, verify it against the certificate's issuer, and decide a certificate's status from a base
- * CRL and its delta (trust-store-trust-policy §Revocation Checking with CRL / with Delta CRLs).
- * Indirect CRLs (which the spec makes optional) and partitioned CRLs are refused as "unknown".
+ * CRLs (RFC 5280 §5) for the Notary Project revocation check: parse base and delta CRLs, verify them
+ * against the issuer, decide a certificate's status (trust-store-trust-policy §Revocation Checking with
+ * CRL / with Delta CRLs). Indirect and partitioned CRLs (optional in the spec) are "unknown".
  */
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
@@ -56,7 +55,6 @@ export interface ParsedCrl {
   readonly entries: ReadonlyMap<string, CrlEntry>;
 }
 
-/** A CRL that cannot be used; the message says why. */
 export class CrlProblem extends Error {}
 
 export function serialKey(i: asn1js.Integer): string {

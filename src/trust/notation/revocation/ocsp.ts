@@ -18,7 +18,6 @@ const RESPONSE_STATUS: Record<number, string> = {
   6: 'unauthorized',
 };
 
-/** An OCSP answer that cannot be used; the message says why. */
 export class OcspProblem extends Error {}
 
 export interface OcspRequest {

@@ -1,8 +1,7 @@
 /**
- * Small X.509 helpers shared by the timestamp and revocation checkers: parse DER certificates with
- * pkijs (which keeps the signed bytes as received), verify signatures with node:crypto, and read the
- * extensions those checks need. Only SHA-2 based RSA (PKCS#1 v1.5, PSS) and ECDSA are accepted
- * (Notary Project signature-specification §Signature Algorithm Requirements: no SHA-1).
+ * X.509 helpers shared by the timestamp and revocation checkers: pkijs parsing (keeps the signed bytes
+ * as received), node:crypto signatures, extensions. Only SHA-2 RSA (PKCS#1 v1.5, PSS) and ECDSA are
+ * accepted (Notary Project signature-specification §Signature Algorithm Requirements).
  */
 import { createHash, createPublicKey, constants, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
@@ -43,7 +42,6 @@ const ECDSA: Record<string, HashName> = {
 };
 const EC_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1', 'P-256', 'P-384', 'P-521']);
 
-/** `SHA-256` → `sha256` for node:crypto. */
 export function nodeHash(h: HashName): string {
   return h.replace('-', '').toLowerCase();
 }
@@ -109,7 +107,6 @@ export function nameString(n: pkijs.RelativeDistinguishedNames): string {
     .join(', ');
 }
 
-/** The subject of a DER certificate, for messages. */
 export function subjectOf(der: Uint8Array): string {
   try {
     return nameString(parseCertificate(der).subject);
