@@ -46,7 +46,6 @@ function both(ref: ImageReference, v1: Resolution, notation: Resolution): Answer
   return ok(r);
 }
 
-/** `require: all` over a Notary v1 and a Notation resolver. */
 function requireAll(ref: ImageReference, v1: Answer, notation: Answer): Answer {
   if (!v1.ok) return err(prefixed(v1.error, `${V1} (require: all)`));
   if (!notation.ok) return err(prefixed(notation.error, `${NOTATION} (require: all)`));

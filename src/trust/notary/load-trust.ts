@@ -74,7 +74,6 @@ async function loadDelegations(
   }
 }
 
-/** Fetches and verifies everything `signers` need; returns the loaded verifier. */
 export async function fetchTrust(o: FetchTrustOptions): Promise<TrustVerifier> {
   const { gun, source, verifier: v } = o;
   const get = (role: string, expected?: FetchRequest) => {

@@ -67,12 +67,10 @@ export interface NotaryResolverOptions {
   readonly cacheDir?: string;
   /** Metadata fetches in flight per trust server, across all callers; default 32. */
   readonly maxFetchesPerServer?: number;
-  /** A cache shared with other resolvers, or options for a new one. */
   readonly cache?: TtlCache<TrustVerifier> | TtlCacheOptions;
   readonly env?: NodeJS.ProcessEnv;
   /** Home directory for `~/.docker/config.json`; default os.homedir(). */
   readonly homeDir?: string;
-  /** Clock for expiry checks and the cache; default `new Date()`. */
   readonly now?: () => Date;
   readonly debug?: (message: string) => void;
   readonly http?: Pick<HttpClientOptions, 'retries' | 'retryDelayMs' | 'connections' | 'pipelining' | 'userAgent'>;

@@ -73,7 +73,6 @@ function capOf(expected: ExpectedFile | undefined, fallback: number): number {
 }
 
 export interface HttpSourceOptions {
-  /** Trust server base URL, e.g. `https://notary.docker.io`. */
   readonly server: string;
   readonly http: HttpClient;
   /** Cap when no signed length is known (`trust.maxMetadataBytes`). */

@@ -169,7 +169,6 @@ class DirTofuStore implements TofuStore {
     return this.present;
   }
 
-  /** Runs `save` after the saves of `gun` started before it. */
   private serial(gun: string, save: () => Promise<void>): Promise<void> {
     const before = this.saving.get(gun);
     const mine = before === undefined ? save() : before.then(save, save);

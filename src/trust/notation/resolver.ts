@@ -33,7 +33,6 @@ export interface NotationResolverOptions {
   /** One client for the run (the webhook: per config); closed by the caller. */
   readonly registry: RegistryClient;
   readonly verifySignature: VerifySignature;
-  /** Loads a rule's trust policy and store (see `loadNotationTrust`). */
   readonly loadTrust: (notation: NotationRule) => Promise<NotationTrust>;
   /** Required: a policy with a `tsa:` store must never lose timestamp verification. */
   readonly timestamp: TimestampVerifier;

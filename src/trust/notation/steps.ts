@@ -59,7 +59,6 @@ function decodeEnvelope(sig: SignatureToVerify): DecodedEnvelope {
   throw envelopeError(`has the media type "${sig.envelopeMediaType}"; ${MEDIA_TYPE_JWS} or ${MEDIA_TYPE_COSE} is required`);
 }
 
-/** Verifies the raw signature over the signing input with the leaf key and `alg`. */
 function signatureVerifies(env: DecodedEnvelope, leaf: ParsedCert): boolean {
   const hash = HASH_OF[env.alg];
   const name = hash.replace('-', '').toLowerCase();

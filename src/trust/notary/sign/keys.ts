@@ -11,7 +11,6 @@ export interface TestKey {
   readonly keytype: 'ecdsa' | 'ecdsa-x509' | 'rsa' | 'rsa-x509' | 'ed25519';
   readonly public: Uint8Array;
   readonly id: string;
-  /** The signature method Notary uses for this key. */
   readonly method: 'ecdsa' | 'eddsa' | 'rsapss';
   readonly privateKey: KeyObject;
   readonly publicKey: KeyObject;

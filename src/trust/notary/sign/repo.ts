@@ -111,7 +111,6 @@ export class TufRepoBuilder {
     return s;
   }
 
-  /** Adds (or replaces) a target in `role` (default `targets`). */
   addTarget(tag: string, target: TargetInput, role = 'targets'): this {
     const m = this.targets.get(role);
     if (!m) throw new Error(`TufRepoBuilder: add the delegation ${role} first`);

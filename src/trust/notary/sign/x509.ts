@@ -54,7 +54,6 @@ export const der = {
   bool: (b: boolean): Uint8Array => tlv(0x01, Uint8Array.from([b ? 0xff : 0])),
   null: (): Uint8Array => Uint8Array.from([0x05, 0x00]),
   octets: (b: Uint8Array): Uint8Array => tlv(0x04, b),
-  /** BIT STRING with `unused` padding bits in the last byte. */
   bits: (b: Uint8Array, unused = 0): Uint8Array => tlv(0x03, cat([Uint8Array.from([unused]), b])),
   explicit: (n: number, inner: Uint8Array): Uint8Array => tlv(0xa0 | n, inner),
   /** UTCTime for 1950–2049, GeneralizedTime otherwise (RFC 5280 4.1.2.5). */

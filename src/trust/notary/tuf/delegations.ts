@@ -18,7 +18,6 @@ export interface Delegation extends RoleKeys {
 /** The loaded targets roles (top-level and delegated), as far as delegation walking needs them. */
 export type LoadedDelegators = ReadonlyMap<string, { readonly delegations: ReadonlyMap<string, Delegation> }>;
 
-/** The verified snapshot, as far as delegation walking needs it. */
 export interface SnapshotListing {
   readonly version: number;
   readonly meta: ReadonlyMap<string, FileMeta>;

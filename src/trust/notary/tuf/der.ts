@@ -97,7 +97,6 @@ export interface CertFields {
   readonly subjectCN: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
-  /** OID of the outer signatureAlgorithm. */
   readonly signatureAlgorithm: string;
   /** The subjectPublicKeyInfo element as encoded in the certificate (Go `RawSubjectPublicKeyInfo`). */
   readonly spki: Uint8Array;

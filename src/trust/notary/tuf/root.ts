@@ -34,7 +34,6 @@ export interface ParsedRoot {
   readonly json: RootJson;
   readonly version: number;
   readonly expires: Date;
-  /** Root `keys`, by declared key ID. */
   readonly keys: ReadonlyMap<string, TufKey>;
   /** The four base roles with their keys from `keys` (notary `SignedRoot.BuildBaseRole`). */
   readonly roles: ReadonlyMap<BaseRole, RoleKeys>;

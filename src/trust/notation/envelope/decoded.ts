@@ -1,7 +1,6 @@
 /**
- * The envelope-independent view of a Notary Project signature (JWS or COSE), and the checks on
- * its signed attributes that do not depend on the envelope format.
- * Notary Project signature-specification §Signed Attributes and §Unsigned Attributes.
+ * The envelope-independent view of a Notary Project signature (JWS or COSE) and its format-independent
+ * checks: Notary Project signature-specification §Signed Attributes and §Unsigned Attributes.
  */
 import { PinError } from '../../../errors/errors.js';
 import type { SignatureAlg } from '../cert-chain.js';
@@ -42,7 +41,6 @@ export interface DecodedEnvelope {
   readonly signingInput: Uint8Array;
   /** The raw signature (RSASSA-PSS bytes, or ECDSA r‖s). */
   readonly signature: Uint8Array;
-  /** The certificate chain (DER), leaf first. */
   readonly certificates: readonly Uint8Array[];
   readonly timestampToken?: Uint8Array;
 }

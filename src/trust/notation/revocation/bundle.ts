@@ -56,7 +56,6 @@ function pairs(chains: readonly (readonly Uint8Array[])[]): Job[] {
   return out;
 }
 
-/** Downloads and verifies the CRLs (and optionally OCSP responses) for `chains` into `dir`. */
 export async function fetchRevocationBundle(chains: readonly (readonly Uint8Array[])[], dir: string, opts: FetchBundleOptions = {}): Promise<BundleReport> {
   const fetcher = opts.fetcher ?? createNetworkFetcher();
   const now = opts.now ?? new Date();

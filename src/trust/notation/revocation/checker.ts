@@ -37,7 +37,6 @@ export interface RevocationCheckerOptions extends NetworkFetcherOptions {
 
 export interface RevocationCheckerHandle extends RevocationChecker {
   check(chain: readonly Uint8Array[], opts: Parameters<RevocationChecker['check']>[1]): Promise<RevocationResultEx[]>;
-  /** Waits for background CRL refreshes. */
   settle(): Promise<void>;
   close(): Promise<void>;
 }
@@ -57,7 +56,6 @@ interface Ctx {
   readonly signal?: AbortSignal;
 }
 
-/** Most parsed certificates a checker keeps. */
 const MAX_PARSED = 256;
 
 /** Identity of a whole certificate (SHA-256 of its DER), memoised per parsed object. */
@@ -86,7 +84,6 @@ class Checker implements RevocationCheckerHandle {
   private readonly ocsps: OcspCache;
   /** Parsed responses by the cached bytes (same object while the OCSP cache holds it). */
   private readonly parsedOcsp = new WeakMap<Uint8Array, { key: string; parsed: ParsedOcsp }>();
-  /** OCSP requests by certificate pair. */
   private readonly requests = new Map<string, OcspRequest>();
   /** Parsed certificates by their exact bytes (a run's signatures mostly share one chain); bounded. */
   private readonly parsed = new Map<string, pkijs.Certificate>();

@@ -131,8 +131,7 @@ export function verifyTimestampToken(token: Uint8Array, tsaRoots: readonly Uint8
 /** Creates the RFC 3161 verifier (stateless; safe to share). */
 export function createTimestampVerifier(opts: TimestampVerifierOptions = {}): TimestampVerifier {
   return {
-    // Notary Project trust-store-trust-policy §Validate Trusted Timestamp: imprint, certificate and
-    // algorithm requirements, signing-certificate(-v2), chain to the tsa store, genTime and accuracy.
+    // trust-store-trust-policy §Validate Trusted Timestamp: imprint, certificate and algorithm rules, signing-certificate-v2, tsa chain, genTime.
     async verify(token, signature, hash: HashName, tsaRoots, now) {
       const r = verifyTimestampToken(token, tsaRoots, now, opts);
       if (!r.ok) return r;
