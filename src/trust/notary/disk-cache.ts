@@ -24,7 +24,7 @@ export interface MetadataDiskCache {
   save(server: string, gun: string, state: VerifiedState, loaded?: CachedFiles, verifiedAt?: number): Promise<void>;
   /** When the server last answered for (server, gun), as the file `load` read says; undefined when unknown. */
   verifiedAt(server: string, gun: string): number | undefined;
-  /** The server's data failed verification (load started at `at`): no verifiedAt up to `at` is kept or read back; roles stay. */
+  /** The server's data failed verification (load started at `at`): no verifiedAt up to `at` is kept or read back; roles stay (the root anchors the next fetch). */
   refuse(server: string, gun: string, at: number, maxBytes: number): void;
   /** Waits for every write started so far. Never rejects. */
   flush(): Promise<void>;

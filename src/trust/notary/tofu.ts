@@ -2,7 +2,7 @@
  * The TOFU store: a GUN's first verified root is kept in `<cacheDir>/tofu/<sha256(gun)>/root.json`
  * and given to later verifiers as `trustedRoot`, so a changed root must chain from it (TUF 5.3). The
  * highest verified versions and their GUN go in `versions.json` for rollback protection (TUF 5.4.3,
- * 5.5.5). Atomic writes, mode 0600, versions before root, in 0700 directories (cache-dir.ts).
+ * 5.5.5); a directory serves only the GUN it names. Atomic writes (0600, versions first) in 0700 directories.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';

@@ -108,7 +108,7 @@ function parsePublicKey(key: TufKey): KeyObject | null {
   return obj;
 }
 
-/** notary `utils.CanonicalKeyID`: for x509 keys the ID of the plain key of the first certificate's SPKI; undefined if the certificate is bad. */
+/** notary `utils.CanonicalKeyID`: for x509 keys the ID of the plain key of the first certificate's SPKI, else the key ID; undefined if the certificate is bad. */
 export function canonicalKeyId(key: TufKey): string | undefined {
   if (key.keytype !== 'ecdsa-x509' && key.keytype !== 'rsa-x509') return key.id;
   const cert = loadFirstCert(key.public);
