@@ -77,7 +77,7 @@ function prefixed(e: PinError, who: string): PinError {
   return new PinError({ code: e.code, message: `${who}: ${e.message}`, hint: e.hint, image: e.image, role: e.role, cause: e });
 }
 
-/** A resolver for rules with both systems: asks both at once (each with its own timeouts) and combines by `rule.require`. */
+/** A resolver for rules with both systems: asks both at once (own timeouts each), combines by `rule.require`. */
 export function combinedResolver(v1: Resolver, notation: Resolver): Resolver {
   return {
     async resolve(ref, rule, opts) {

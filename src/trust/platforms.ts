@@ -37,7 +37,7 @@ async function attempt<V>(ctx: PlatformContext<V>, d: Descriptor): Promise<{ ok:
 
 const short = (digest: string) => digest.slice(0, 19);
 
-/** `platforms`: the index must list every platform and pass on its own signature, or else every listed platform's manifest must. */
+/** `platforms`: the index lists every platform and passes on its own signature, or every platform manifest does. */
 export async function verifyIndexPlatforms<V>(ctx: PlatformContext<V>, indexDigest: string, platforms: readonly string[]): Promise<PlatformVerdict<V>> {
   const index = await fetchIndex(ctx.registry, ctx.repo, indexDigest, ctx.repository, { signal: ctx.signal });
   const children = platforms.map((p) => ({ platform: p, child: selectPlatform(index, p, ctx.repository) }));

@@ -30,7 +30,7 @@ export async function anchorFor(
 ): Promise<Anchoring> {
   const pinned = (rule.rootKeys?.length ?? 0) > 0 || (rootCAs?.length ?? 0) > 0;
   const ruleName = rule.name ? `trust rule "${rule.name}"` : 'the trust rule';
-  // A rule that pins nothing and has no TOFU still fetches root.json: the verifier's refusal (TUF 5.3) names the key IDs to pin.
+  // A rule that pins nothing and has no TOFU still fetches root.json: the refusal (TUF 5.3) names the IDs to pin.
   if (rule.tofu && !pinned && store === undefined) {
     throw new PinError({
       code: 'CONFIG_INVALID',

@@ -24,7 +24,7 @@ export interface MetadataDiskCache {
   save(server: string, gun: string, state: VerifiedState, loaded?: CachedFiles, verifiedAt?: number): Promise<void>;
   /** When the server last answered for (server, gun), as the file `load` read says; undefined when unknown. */
   verifiedAt(server: string, gun: string): number | undefined;
-  /** The server's data failed verification (load started at `at`): no verifiedAt up to `at` is kept or read back; roles stay (the root anchors the next fetch). */
+  /** Data failed verification (load started at `at`): no verifiedAt up to `at` is kept or read back; roles stay. */
   refuse(server: string, gun: string, at: number, maxBytes: number): void;
   /** Waits for every write started so far. Never rejects. */
   flush(): Promise<void>;
@@ -92,7 +92,7 @@ interface ReadBack {
   readonly verifiedAt?: number;
 }
 
-/** Parses a cache file of (server, gun); undefined when unusable. Roles with an invalid name or over `maxBytes` are dropped. */
+/** Parses a cache file of (server, gun); undefined when unusable. Invalid or oversized roles are dropped. */
 function parseCacheFile(file: string, raw: Buffer, server: string, gun: string, maxBytes: number, debug: (message: string) => void): ReadBack | undefined {
   let parsed;
   try {
@@ -239,7 +239,7 @@ class DirectoryCache implements MetadataDiskCache {
     this.startWriting(file);
   }
 
-  /** Rewrites `file` without `verifiedAt`; one unreadable under the size limit is removed, so it cannot answer stale. */
+  /** Rewrites `file` without `verifiedAt`; one unreadable under the size limit is removed (it cannot answer stale). */
   private async dropVerifiedAt(file: string, server: string, gun: string, maxBytes: number | undefined): Promise<void> {
     const raw = readCapped(file, fileCap(maxBytes ?? 0));
     let parsed;

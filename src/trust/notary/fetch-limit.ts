@@ -4,7 +4,7 @@
  */
 
 export interface FetchLimiter {
-  /** Runs `fn` once fewer than the bound are running for `server`; rejects with the abort reason if `signal` aborts first. */
+  /** Runs `fn` once fewer than the bound run for `server`; rejects with the abort reason if `signal` aborts first. */
   run<T>(server: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T>;
   /** Fetches running and waiting for `server` (for tests and metrics). */
   load(server: string): { running: number; waiting: number };

@@ -152,13 +152,13 @@ export interface LoadTrustOptions {
   readonly now?: Date;
   readonly onFetch?: FetchTrustOptions['onFetch'];
   readonly debug?: (message: string) => void;
-  /** spec.staleIfErrorSeconds in ms (0 = off): max age of cached data that may answer while the server is unreachable. */
+  /** spec.staleIfErrorSeconds in ms (0 = off): max age of cached data that may answer while the server is down. */
   readonly staleIfErrorMs?: number;
   /** Called with the transport error when the answer is that cached data, and when its window ends. */
   readonly onStale?: (error: unknown, windowEnds: Date) => void;
 }
 
-/** Server unreachable: the cached files, verified again offline by `warm`, if answered within staleIfErrorMs; else undefined. */
+/** Server unreachable: the cached files, verified again offline by `warm`, if answered within staleIfErrorMs. */
 async function staleFromDisk(o: LoadTrustOptions, warm: TrustVerifier, cached: CachedFiles, verifiedAt: number | undefined, error: unknown): Promise<TrustVerifier | undefined> {
   const limit = o.staleIfErrorMs ?? 0;
   const ts = cached.get('timestamp');
@@ -205,7 +205,7 @@ export async function loadTrust(o: LoadTrustOptions): Promise<TrustVerifier> {
     if (warm.stale !== undefined) return warm.stale; // nothing remembered: the server did not answer
     verifier = warm.verifier ?? (await fetchTrust({ ...common, verifier: newVerifier(warm.rootAnchor), trustedRoot: warm.rootAnchor.trustedRoot }));
   } catch (e) {
-    // README "Surviving an outage": a stale answer only while the server is unreachable, never after a verification failure.
+    // README "Surviving an outage": stale answers only while the server is unreachable, never after a refusal.
     if (disk && (isRefusal(e, o.signal) || isRefusal(warm.refused, o.signal))) disk.refuse(o.server!, o.gun, answeredAt, o.rule.maxMetadataBytes);
     throw store && anchor.trustedRoot !== undefined ? withForgetHint(e, o.gun, store.dirFor(o.gun)) : e;
   }
@@ -232,7 +232,7 @@ interface WarmResult {
   readonly refused?: unknown;
 }
 
-/** The warm path of loadTrust; its timestamp request overlaps root verification. Other failures leave the full fetch to the caller. */
+/** The warm path of loadTrust (timestamp request overlaps root verification); other failures mean a full fetch. */
 async function loadWarm(
   o: LoadTrustOptions,
   common: CommonFetch,

@@ -77,7 +77,7 @@ export interface NotaryResolverOptions {
   /** Replace the metadata source (tests, custom transports); default HTTP, or the trustDir. */
   readonly sourceFor?: (server: string, rule: TrustRule) => MetadataSource;
   readonly onFetch?: (gun: string, role: string, byChecksum: boolean) => void;
-  /** The OCI registry client for rules with `platforms`/`pinPlatform`, built on first use and closed with the resolver. */
+  /** The OCI registry client for `platforms`/`pinPlatform` rules, built on first use, closed with the resolver. */
   readonly registry?: () => RegistryClient;
 }
 
@@ -168,7 +168,7 @@ class NotaryTrustResolver implements NotaryResolver {
   private registry: RegistryClient | undefined;
   /** When each verifier's trust data was fetched (its load started): the age of a cached answer. */
   private readonly verifiedAt = new WeakMap<TrustVerifier, Date>();
-  /** Verifiers built from cached data while the server was unreachable; their cache entry ends with the stale window. */
+  /** Verifiers built from cached data while the server was unreachable; their cache entry ends with the window. */
   private readonly staleLoaded = new WeakMap<TrustVerifier, StaleBecause>();
   private readonly staleIfErrorMs: number;
 

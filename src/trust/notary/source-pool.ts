@@ -12,7 +12,7 @@ import { createDirSource, createHttpSource, type MetadataSource } from './source
 
 const MAX_HTTP_CLIENTS = 64;
 
-// Per trust server 4 connections × 64 pipelined: round 1 of 64 GUNs in one round trip (notary-server is HTTP/1.1 only).
+// Per trust server 4 connections × 64 pipelined: round 1 of 64 GUNs in one round trip (notary-server: HTTP/1.1).
 const DEFAULT_TRANSPORT = { connections: 4, pipelining: 64 } as const;
 
 export interface SourcePoolOptions {

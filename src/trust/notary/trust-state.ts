@@ -24,7 +24,7 @@ export interface TrustState {
   /** The TOFU store; throws CONFIG_INVALID when the cache directory is unsafe (cache-dir.ts). */
   store(): TofuStore;
   metadata(): MetadataDiskCache | undefined;
-  /** Records a verified load: versions (and root, for TOFU rules) in the store, files in the metadata cache when `server` is set. */
+  /** Records a verified load: versions (and TOFU root) in the store, files in the metadata cache if `server`. */
   remember(gun: string, state: VerifiedState, o: { root: boolean; server?: string; loaded?: CachedFiles; verifiedAt?: number }): Promise<void>;
   /** Waits for the TOFU/version writes started so far; rejects with the first that failed. */
   stored(): Promise<void>;

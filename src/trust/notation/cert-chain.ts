@@ -56,7 +56,7 @@ const SIG_ALGS: Readonly<Record<string, string>> = {
 const RSA_PSS = '1.2.840.113549.1.1.10';
 const SHA2_OIDS = new Set(['2.16.840.1.101.3.4.2.1', '2.16.840.1.101.3.4.2.2', '2.16.840.1.101.3.4.2.3']);
 
-/** Results that depend only on certificate bytes, memoised by exact bytes (runs mostly see the same few chains); bounded, oldest evicted. */
+/** Memo of results that depend only on certificate bytes (runs see the same few chains); bounded. */
 const MEMO_ENTRIES = 256;
 const parsedByDer = new Map<string, ParsedCert>();
 const chainRuleByDers = new Map<string, string | undefined>();
@@ -123,7 +123,7 @@ export function parseChain(ders: readonly Uint8Array[]): ParsedCert[] | string {
   return out;
 }
 
-/** True when `cert` was signed by `issuer`: issuer name byte-equal to the issuer's subject, and the signature verifies. */
+/** True when `issuer` signed `cert`: issuer name byte-equal to the issuer's subject, signature verifies. */
 export function issuedBy(cert: ParsedCert, issuer: ParsedCert): boolean {
   try {
     const issuerName = Buffer.from(AsnConvert.serialize(cert.asn.tbsCertificate.issuer));
@@ -219,7 +219,7 @@ function checkLeaf(c: ParsedCert): string | undefined {
   return undefined;
 }
 
-/** Notary Project code-signing chain rules (leaf first, each issued by the next, a self-signed root; extensions, keys, algorithms): the first broken rule. */
+/** Notary Project code-signing chain rules (leaf first, issued in order, self-signed root, ...): first broken rule. */
 export function checkCodeSigningChain(chain: readonly ParsedCert[]): string | undefined {
   // The rules read nothing but the certificates' bytes: a chain is checked once.
   const key = chain.map((c) => `${c.der.length}:${derKey(c.der)}`).join('');

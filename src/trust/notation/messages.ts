@@ -22,7 +22,7 @@ export interface SignatureFailure {
   readonly error: PinError;
 }
 
-/** Every signature failed: one error listing each, with the first one's code (one bad signature reads as its own failure). */
+/** Every signature failed: one error listing each, with the first one's code (one bad signature reads as itself). */
 export function noneVerified(
   repository: string,
   digest: string,

@@ -206,7 +206,7 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
     );
   }
 
-  /** A rule with `platforms` or `pinPlatform`: which manifests' signatures must pass is decided in trust/platforms.ts. */
+  /** A rule with `platforms` or `pinPlatform`: trust/platforms.ts decides which manifests must pass. */
   async function platformResolution(a: {
     ref: ImageReference; rule: TrustRule; n: NotationRule; repo: RepositoryRef; statement: TrustPolicyStatement; store: TrustStore;
     tag: string | undefined; digest: string; signal: AbortSignal | undefined;
@@ -232,7 +232,7 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
     return { digest: v.digest, tag, system: 'notation', signer, role: v.verified[0]!.signingScheme, gun: repository, platform: v.note };
   }
 
-  /** Level skip under a platform rule: nothing verified, but the index must still list the platforms; pin mode pins `pinPlatform`'s manifest. */
+  /** Level skip with platforms: nothing verified, the index must still list them; pin mode pins `pinPlatform`'s. */
   async function unverifiedPlatform(repo: RepositoryRef, repository: string, rule: TrustRule, pin: boolean, digest: string, signal: AbortSignal | undefined): Promise<string> {
     const wanted = rule.platforms ?? (rule.pinPlatform !== undefined && pin ? [rule.pinPlatform] : []);
     if (wanted.length === 0) return digest;

@@ -137,7 +137,7 @@ export class TufRepoBuilder {
     return this;
   }
 
-  /** Declares a delegation in its existing parent; default a new `ecdsa` key, threshold 1, `paths: [""]`. Returns its first key. */
+  /** Declares a delegation in its existing parent (default: new `ecdsa` key, threshold 1, `paths: [""]`). */
   addDelegation(
     role: string,
     opts: { keys?: TestKey[]; threshold?: number; paths?: string[]; expires?: Date } = {},
@@ -195,7 +195,7 @@ export class TufRepoBuilder {
     return this;
   }
 
-  /** Replaces the root role's keys; for a rotation also bump the version and sign with both (`signers: [oldKey, newKey]`). */
+  /** Replaces the root role's keys; for a rotation bump the version and pass `signers: [oldKey, newKey]`. */
   setRootKeys(keys: TestKey[], opts: { signers?: TestKey[] } = {}): this {
     this.rootKeys = keys;
     this.keys.root = keys[0]!;

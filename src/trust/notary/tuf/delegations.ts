@@ -65,7 +65,7 @@ export function readDelegations(gun: string, role: string, json: TargetsJson, pa
   return out;
 }
 
-/** TUF 5.6.7 (notary `loadDelegation`): what `role` is verified against: a delegation within depth, not loaded, declared by its loaded parent. */
+/** TUF 5.6.7 (notary `loadDelegation`): the loaded parent's declaration of `role` (within depth, not yet loaded). */
 export function declaredDelegation(
   gun: string,
   role: string,
@@ -105,7 +105,7 @@ export function declaredDelegation(
   return decl;
 }
 
-/** Per signer, the next not-yet-loaded delegation on its chain from targets, with its snapshot entry; a chain stops at an undeclared or too deep role. */
+/** Per signer, the next unloaded delegation on its chain, with its snapshot entry; stops at undeclared/too deep. */
 export function neededDelegations(
   gun: string,
   signers: readonly string[],

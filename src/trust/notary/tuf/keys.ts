@@ -63,7 +63,7 @@ function isPlainP256Spki(spki: Uint8Array): boolean {
   );
 }
 
-/** A plain P-256 SPKI imported through its JWK form (faster under OpenSSL 3; the point is still checked); else undefined. */
+/** A plain P-256 SPKI imported via JWK (faster under OpenSSL 3; point still checked); else undefined. */
 function p256Jwk(spki: Uint8Array): KeyObject | undefined {
   if (!isPlainP256Spki(spki)) return undefined;
   const b = Buffer.from(spki);
@@ -108,7 +108,7 @@ function parsePublicKey(key: TufKey): KeyObject | null {
   return obj;
 }
 
-/** notary `utils.CanonicalKeyID`: for x509 keys the ID of the plain key of the first certificate's SPKI, else the key ID; undefined if the certificate is bad. */
+/** notary `utils.CanonicalKeyID`: x509 keys: the plain key ID of the first cert's SPKI; others: the key ID. */
 export function canonicalKeyId(key: TufKey): string | undefined {
   if (key.keytype !== 'ecdsa-x509' && key.keytype !== 'rsa-x509') return key.id;
   const cert = loadFirstCert(key.public);
@@ -176,7 +176,7 @@ function verifyEd25519(key: TufKey, sig: Uint8Array, msg: Uint8Array): boolean {
   return cryptoVerify(null, msg, pub, sig);
 }
 
-/** notary `signed.VerifySignature` over the canonical `signed` bytes; false for an unknown or mismatched method, a bad key or signature. */
+/** notary `signed.VerifySignature` over the canonical `signed` bytes; false on any mismatch or bad input. */
 export function verifySignature(key: TufKey, method: string, sig: Uint8Array, msg: Uint8Array): boolean {
   try {
     switch (method.toLowerCase()) {

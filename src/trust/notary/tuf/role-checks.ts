@@ -93,7 +93,7 @@ export function checkHashStructure(gun: string, role: string, listed: string, me
   }
 }
 
-/** TUF 5.5.2 / 5.6.2 (notary `data.CheckHashes`): the file matches the length and every sha256/sha512 the listing role states. */
+/** TUF 5.5.2 / 5.6.2 (notary `data.CheckHashes`): length and every sha256/sha512 the listing role states. */
 export function checkFile(gun: string, role: string, bytes: Uint8Array, meta: FileMeta, listedBy: string): void {
   const mismatch = (what: string): PinError =>
     trustError(

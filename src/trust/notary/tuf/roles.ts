@@ -54,7 +54,7 @@ export function pathAllowed(target: string, paths: readonly string[]): boolean {
   return paths.some((p) => target.startsWith(p));
 }
 
-/** notary `data.RestrictDelegationPathPrefixes`: keeps only child paths under a parent path (others confer no trust). */
+/** notary `data.RestrictDelegationPathPrefixes`: only child paths under a parent path (others confer no trust). */
 export function restrictPaths(parentPaths: readonly string[], childPaths: readonly string[]): string[] {
   return childPaths.filter((p) => parentPaths.some((pp) => p.startsWith(pp)));
 }

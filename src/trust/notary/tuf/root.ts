@@ -48,7 +48,7 @@ function malformed(gun: string, what: string, msg: string): PinError {
   });
 }
 
-/** Parses root bytes with notary's structure checks: _type "Root", version >= 1, the four base roles with threshold >= 1 and known keys. */
+/** Parses a root with notary's structure checks: _type "Root", version >= 1, base roles, threshold >= 1, known keys. */
 export function parseRoot(bytes: Uint8Array, gun: string, what = 'root.json'): ParsedRoot {
   const env = readEnvelope(bytes, { gun, role: 'root', what });
   const json = parseOrThrow(RootSchema, env.envelope.signed, { gun, role: 'root', what });
@@ -90,7 +90,7 @@ interface RootCert {
   readonly intermediates: readonly ParsedCert[];
 }
 
-/** notary `parseAllCerts`: each root key's PEM bundle must hold exactly one non-CA cert, first; its CAs are intermediates. */
+/** notary `parseAllCerts`: a root key's PEM bundle holds one non-CA cert, first; its CAs are intermediates. */
 function parseAllCerts(root: ParsedRoot): RootCert[] {
   const out: RootCert[] = [];
   const rootRole = root.roles.get('root');
@@ -216,7 +216,7 @@ export interface RootTrustInput {
   readonly trusted?: ParsedRoot;
 }
 
-/** notary `trustpinning.ValidateRoot` in four steps (TUF 5.3.4: signed by a threshold of the trusted root's keys and of its own). */
+/** notary `trustpinning.ValidateRoot`, four steps (TUF 5.3.4: threshold of the trusted root's keys and its own). */
 export function validateRootTrust(root: ParsedRoot, input: RootTrustInput, what = 'root.json'): void {
   if (input.trusted) requireSignedByTrustedRoot(root, input.trusted, input.gun);
   const certs = validRootLeafCerts(parseAllCerts(root), input.gun, input.now, what);
@@ -224,7 +224,7 @@ export function validateRootTrust(root: ParsedRoot, input: RootTrustInput, what 
   requireSignedByOwnRootKeys(root, pinned, input);
 }
 
-/** Step 1 (rotation, ValidateRoot "havePrevRoot", TUF 5.3.4): signed by a threshold of the trusted root's root certs, expired or not. */
+/** Step 1 (rotation, TUF 5.3.4): signed by a threshold of the trusted root's root certs, expired or not. */
 function requireSignedByTrustedRoot(root: ParsedRoot, prev: ParsedRoot, gun: string): void {
   const prevCerts = parseAllCerts(prev).filter(
     (c) => matchCNToGun(c.leaf.subjectCN, gun) && validateCertificate(c.leaf, undefined) === undefined,
@@ -244,7 +244,7 @@ function requireSignedByTrustedRoot(root: ParsedRoot, prev: ParsedRoot, gun: str
   );
 }
 
-/** Step 3, trust pinning (`NewTrustPinChecker`): pinned key IDs, else pinned CAs, else the previous root or TOFU, else untrusted. */
+/** Step 3 (`NewTrustPinChecker`): pinned key IDs, else pinned CAs, else previous root or TOFU, else untrusted. */
 function pinnedRootCerts(root: ParsedRoot, certs: RootCert[], input: RootTrustInput, what: string): RootCert[] {
   const pins = input.rootKeyIds ?? [];
   const cas = input.rootCAs ?? [];

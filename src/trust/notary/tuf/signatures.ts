@@ -106,7 +106,7 @@ export function countSignatures(env: Envelope, role: RoleKeys): SignatureCount {
   return { valid, unknownKey, invalid, duplicate };
 }
 
-/** Throws TRUST_SIGNATURE unless valid signatures from `role.threshold` distinct keys of `role` (`label` names them). */
+/** Throws TRUST_SIGNATURE unless `role.threshold` distinct keys of `role` signed validly (`label` names them). */
 export function requireThreshold(
   env: Envelope,
   role: RoleKeys,

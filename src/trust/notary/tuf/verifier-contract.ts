@@ -65,7 +65,7 @@ export interface VerifiedState {
   readonly files: Readonly<Record<string, Uint8Array>>;
 }
 
-/** Incremental verifier, one per GUN per fetch: each `update*` verifies then trusts, in TUF order, or throws a TRUST_* PinError. */
+/** Incremental verifier, one per GUN per fetch: each `update*` verifies then trusts, in TUF order (TRUST_* errors). */
 export interface TrustVerifier {
   /** TUF 5.3 (notary: root validation against trust pinning / trusted root, rotation). */
   updateRoot(bytes: Uint8Array): void;
@@ -79,7 +79,7 @@ export interface TrustVerifier {
   expectedTargets(role: string): ExpectedFile | undefined;
   /** TUF 5.6: targets matches snapshot's hash/length, signed by root's targets keys, not expired. */
   updateTargets(bytes: Uint8Array): void;
-  /** Delegations `signers` need that are not loaded yet; TRUST_MISMATCH for one a loaded parent delegates but the snapshot lacks. */
+  /** Delegations `signers` need, not yet loaded; TRUST_MISMATCH for a delegated role the snapshot lacks. */
   neededDelegations(signers: readonly string[]): ExpectedFile[];
   /** TUF 5.6.7: a delegation signed by the keys its parent delegates to it, with paths checks. */
   updateDelegation(role: string, bytes: Uint8Array): void;

@@ -76,7 +76,7 @@ class Verifier implements TrustVerifier {
     });
     // TUF 5.3.5 rollback against the version trusted in an earlier run.
     checkVersion(this.gun, 'root', root.version, this.opts.previous?.root);
-    // TUF 5.3.10: expiry is checked on the final root only (notary allows expired intermediates), see `requireFreshRoot`.
+    // TUF 5.3.10: expiry is checked on the final root only (notary allows expired intermediates).
     this.root = root;
   }
 
@@ -232,7 +232,7 @@ class Verifier implements TrustVerifier {
     return this.root;
   }
 
-  /** TUF 5.3.10 "check for a freeze attack" on the final root (notary `loadRoot`), once the chain of roots is complete. */
+  /** TUF 5.3.10 "check for a freeze attack" on the final root, once the chain of roots is complete. */
   private requireFreshRoot(): ParsedRoot {
     const root = this.requireRoot();
     checkExpiry(this.gun, this.now, 'root', root.expires);

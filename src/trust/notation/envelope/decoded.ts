@@ -52,7 +52,7 @@ export function envelopeError(what: string, hint = 'the signature envelope is ma
 /** Attributes notary-pin understands and processes when critical. */
 const UNDERSTOOD_CRITICAL = new Set<string>([ATTR.signingScheme, ATTR.authenticSigningTime, ATTR.expiry]);
 
-/** signature-specification §Signed Attributes: `crit` lists the scheme (and authenticSigningTime, expiry when present), all understood; a plugin request is NOTATION_PLUGIN_REQUIRED. */
+/** signature-specification §Signed Attributes: `crit` covers what is used; plugins are NOTATION_PLUGIN_REQUIRED. */
 export function checkCritical(env: Pick<DecodedEnvelope, 'critical' | 'protectedNames'>): void {
   const crit = new Set(env.critical);
   if (crit.size !== env.critical.length) throw envelopeError('lists an attribute twice in crit');

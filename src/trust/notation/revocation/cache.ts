@@ -16,7 +16,7 @@ export interface CrlCacheOptions {
   readonly cacheDir?: string;
   /** CRLs kept in memory; default 64. */
   readonly maxEntries?: number;
-  /** Refresh this long before nextUpdate (at most); default 1 hour, and never more than a tenth of the CRL's validity window. */
+  /** Refresh this long before nextUpdate; default 1 hour, at most a tenth of the CRL's validity window. */
   readonly refreshAheadMs?: number;
   readonly debug?: (message: string) => void;
 }

@@ -267,7 +267,7 @@ class Checker implements RevocationCheckerHandle {
   }
 }
 
-/** The first failure among results as a PinError (revoked before unknown), else undefined; the caller applies the policy's action. */
+/** The first failure as a PinError (revoked before unknown), else undefined; the caller applies the action. */
 export function revocationFailure(results: readonly RevocationResult[], image?: string): PinError | undefined {
   const revoked = results.find((r) => r.status === 'revoked');
   if (revoked) {

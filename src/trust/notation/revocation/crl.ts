@@ -156,7 +156,7 @@ export function crlScopeProblem(p: ParsedCrl, certIsCA: boolean): string | undef
   return undefined;
 }
 
-/** The delta CRL URL: the certificate's freshest CRL extension, else the base CRL's; more than one URL is an error (as notation-core-go). */
+/** The delta CRL URL: the cert's freshest CRL extension, else the base CRL's; several URLs are an error. */
 export function deltaUrl(certFreshest: pkijs.Extension | undefined, base: ParsedCrl): string | undefined {
   const e = certFreshest ?? base.freshest;
   if (!e) return undefined;

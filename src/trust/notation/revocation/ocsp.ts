@@ -133,7 +133,7 @@ export interface ParsedOcsp {
   readonly delegated: boolean;
 }
 
-/** Parses an OCSP response with the time-independent checks (trust-store-trust-policy §Revocation Checking with OCSP, steps 1 and 3). */
+/** Parses an OCSP response: time-independent checks (trust-store-trust-policy §Revocation Checking with OCSP). */
 export function parseOcsp(der: Uint8Array, req: OcspRequest, issuer: pkijs.Certificate): ParsedOcsp {
   const basic = decodeBasic(der);
   const { signer, delegated } = responderFor(basic, issuer);

@@ -70,7 +70,7 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 const parsedCerts = new Map<string, pkijs.Certificate>();
 const MAX_PARSED_CERTS = 512;
 
-/** Parses one DER certificate (a plain Error naming `what` if not one); results come from a shared cache: do not modify. */
+/** Parses one DER certificate (Error naming `what` if not one); results are shared: do not modify. */
 export function parseCertificate(der: Uint8Array, what = 'certificate'): pkijs.Certificate {
   const key = createHash('sha256').update(der).digest('base64');
   const hit = parsedCerts.get(key);
@@ -129,7 +129,7 @@ export function keyStrengthProblem(key: KeyObject): string | undefined {
   return `key type ${key.asymmetricKeyType ?? '?'} not allowed`;
 }
 
-/** Verifies `sig` over `data` under `alg` (`digestOid`: CMS's digest for a bare rsaEncryption); throws on a disallowed algorithm. */
+/** Verifies `sig` over `data` under `alg` (`digestOid` for a bare rsaEncryption); throws if not allowed. */
 export function verifySignature(alg: pkijs.AlgorithmIdentifier, data: Uint8Array, key: KeyObject, sig: Uint8Array, digestOid?: string): boolean {
   const oid = alg.algorithmId;
   let hash: HashName | undefined;
