@@ -1,8 +1,6 @@
 /**
- * A rule that carries both Notary v1 trust data and `notation` (a repository moving from Docker
- * Content Trust to Notation): both systems are asked, and `require` decides.
- * - `all` (default): both must verify the image and name the same digest.
- * - `any`: either one is enough; the answer says which one verified it and why the other did not.
+ * Rules with both Notary v1 trust data and `notation` (moving from Docker Content Trust to Notation):
+ * `require: all` (default) needs both to verify the same digest; `any` takes either and says why the other failed.
  */
 import type { TrustRule } from '../config/schema.js';
 import type { Resolution, ResolveOptions, Resolver } from '../engine/port.js';
@@ -48,7 +46,6 @@ function both(ref: ImageReference, v1: Resolution, notation: Resolution): Answer
   return ok(r);
 }
 
-/** `require: all` over a Notary v1 and a Notation resolver. */
 function requireAll(ref: ImageReference, v1: Answer, notation: Answer): Answer {
   if (!v1.ok) return err(prefixed(v1.error, `${V1} (require: all)`));
   if (!notation.ok) return err(prefixed(notation.error, `${NOTATION} (require: all)`));
@@ -80,10 +77,7 @@ function prefixed(e: PinError, who: string): PinError {
   return new PinError({ code: e.code, message: `${who}: ${e.message}`, hint: e.hint, image: e.image, role: e.role, cause: e });
 }
 
-/**
- * A resolver for rules with both systems: asks `v1` and `notation` at once (each bounded by its own
- * timeouts) and combines their answers by `rule.require`.
- */
+/** A resolver for rules with both systems: asks both at once (own timeouts each), combines by `rule.require`. */
 export function combinedResolver(v1: Resolver, notation: Resolver): Resolver {
   return {
     async resolve(ref, rule, opts) {

@@ -1,8 +1,7 @@
 /**
- * Trust-rule platform checks shared by both trust systems (`platforms`, `pinPlatform`). Each trust
- * system says how one manifest's signature is verified (`verify`, throws a PinError when it is not
- * signed); this module decides which manifests of a multi-platform index must pass. Indexes are
- * always fetched by digest, so the children read are bound to the digest being verified.
+ * Trust-rule platform checks shared by both trust systems (`platforms`, `pinPlatform`): each system
+ * verifies one manifest (`verify`), this module decides which manifests of an index must pass.
+ * Indexes are always fetched by digest, so the children read are bound to the verified digest.
  */
 import { PinError, isPinError } from '../errors/errors.js';
 import { fetchIndex, isIndexMediaType, selectPlatform, type FetchedIndex } from '../registry/platform.js';
@@ -11,7 +10,6 @@ import type { Descriptor, RegistryClient, RepositoryRef } from '../registry/cont
 export interface PlatformContext<V> {
   readonly registry: RegistryClient;
   readonly repo: RepositoryRef;
-  /** `host/name`, for messages. */
   readonly repository: string;
   /** Verifies one manifest's signature; throws a PinError when none passes. */
   verify(d: Descriptor): Promise<V>;
@@ -39,10 +37,7 @@ async function attempt<V>(ctx: PlatformContext<V>, d: Descriptor): Promise<{ ok:
 
 const short = (digest: string) => digest.slice(0, 19);
 
-/**
- * `platforms`: the index must list every platform; it passes on its own signature, or else when
- * every listed platform's manifest passes on its own.
- */
+/** `platforms`: the index lists every platform and passes on its own signature, or every platform manifest does. */
 export async function verifyIndexPlatforms<V>(ctx: PlatformContext<V>, indexDigest: string, platforms: readonly string[]): Promise<PlatformVerdict<V>> {
   const index = await fetchIndex(ctx.registry, ctx.repo, indexDigest, ctx.repository, { signal: ctx.signal });
   const children = platforms.map((p) => ({ platform: p, child: selectPlatform(index, p, ctx.repository) }));
@@ -92,9 +87,7 @@ async function childOrIndex<V>(ctx: PlatformContext<V>, index: FetchedIndex, chi
 
 /**
  * `pinPlatform`, verify mode (the webhook): `digest` must be a platform manifest with its own passing
- * signature. An index signature cannot be found from the manifest alone, so it counts only when the
- * reference carries its tag: the tag's index (`indexOfTag`) is then fetched and must list `digest`
- * for the platform.
+ * signature, or the reference's tag must name an index that lists `digest` for the platform and passes.
  */
 export async function verifyPinnedPlatform<V>(
   ctx: PlatformContext<V>,

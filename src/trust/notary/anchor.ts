@@ -1,7 +1,6 @@
 /**
- * The root of trust for one GUN under a rule (notary's `trust_pinning` plus TOFU): pinned root key
- * IDs (`rootKeys`), pinned CAs (`rootCA`), a root remembered in the TOFU store, and whether trust on
- * first use is allowed. A rule that pins nothing and does not allow TOFU cannot trust any root.
+ * The root of trust for one GUN under a rule (notary's `trust_pinning` plus TOFU): pinned key IDs,
+ * pinned CAs, a TOFU-remembered root; a rule that pins nothing and allows no TOFU trusts no root.
  */
 import type { X509Certificate } from 'node:crypto';
 import { PinError } from '../../errors/errors.js';
@@ -19,14 +18,10 @@ export function rootCAsOf(rule: Pick<TrustRule, 'rootCA'>): X509Certificate[] | 
 
 export interface Anchoring {
   readonly anchor: RootAnchor;
-  /** Versions trusted before (rollback protection), from the store. */
   readonly previous?: TrustedVersions;
 }
 
-/**
- * The anchor for `gun`. `store` is the TOFU store (present when spec.cacheDir is set); its root is
- * used only for TOFU rules, its versions for every rule.
- */
+/** The anchor for `gun`; the TOFU store's root serves TOFU rules only, its versions every rule. */
 export async function anchorFor(
   rule: AnchorRule,
   gun: string,
@@ -35,9 +30,7 @@ export async function anchorFor(
 ): Promise<Anchoring> {
   const pinned = (rule.rootKeys?.length ?? 0) > 0 || (rootCAs?.length ?? 0) > 0;
   const ruleName = rule.name ? `trust rule "${rule.name}"` : 'the trust rule';
-  // A rule that pins nothing and has no TOFU still fetches root.json: the verifier refuses it
-  // (TRUST_ROOT_UNTRUSTED, TUF 5.3 / notary trustpinning) with the served root key IDs in the hint,
-  // so the user learns exactly what to pin. Nothing is trusted on the way.
+  // A rule that pins nothing and has no TOFU still fetches root.json: the refusal (TUF 5.3) names the IDs to pin.
   if (rule.tofu && !pinned && store === undefined) {
     throw new PinError({
       code: 'CONFIG_INVALID',

@@ -38,10 +38,7 @@ export function unsafeDirError(path: string, st: Stats): PinError | undefined {
   return undefined;
 }
 
-/**
- * Throws unless `path` is absent (it is created when written; ENOTDIR: it cannot be, which the
- * write reports) or a safe directory. `otherFileOk`: a file that is not a directory is let through.
- */
+/** Throws unless `path` is absent or a safe directory; `otherFileOk` lets a non-directory file through. */
 export function checkDirSync(path: string, o: { otherFileOk?: boolean } = {}): void {
   let st: Stats;
   try {
@@ -56,10 +53,7 @@ export function checkDirSync(path: string, o: { otherFileOk?: boolean } = {}): v
   if (problem) throw problem;
 }
 
-/**
- * Creates `dir` (0700, with its parents) and checks every directory from `cacheDir` down to it;
- * `dir` must be `cacheDir` or inside it.
- */
+/** Creates `dir` (0700, with parents) inside `cacheDir` and checks every directory from `cacheDir` down to it. */
 export async function ensureSafeDir(cacheDir: string, dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });

@@ -1,30 +1,8 @@
 /**
- * The optional on-disk metadata cache (`spec.cacheDir`) for CI runners: the verified trust data of
- * each (server, GUN) is kept in ONE file, `<cacheDir>/metadata/<sha256(server + "\n" + gun)>.json`,
- * so a warm run fetches only `timestamp.json` and reuses snapshot, targets and delegations whose
- * checksums the new timestamp/snapshot still state (the notary client keeps its
- * `tuf/<GUN>/metadata/` cache for the same reason).
- *
- * The cache is never trusted: it only saves downloads. Every file read back is verified again by the
- * TUF verifier as if it had just been fetched (load-trust.ts `fetchTrustWarm`), against the
- * rule's pins, the stored versions and the clock. File format (JSON):
- *
- *   { "server": "<url>", "gun": "<gun>", "roles": { "<role>": "<base64 of the exact bytes>" },
- *     "verifiedAt": <ms since the epoch the server last answered and the data verified> }
- *
- * `verifiedAt` bounds how old cached data may be to answer when the server cannot be reached
- * (spec.staleIfErrorSeconds, load-trust.ts); it is rewritten at most once a minute when nothing else changed.
- * Once the server answered with data that did not verify (`refuse`), the file loses its `verifiedAt`
- * (no stale answer from it) but keeps its roles: the cached root still anchors the next full fetch.
- *
- * One file per GUN keeps a cold run to one atomic write per GUN (temp file + rename, mode 0600,
- * the directory 0700). The verified answer never waits for the disk: a save starts an asynchronous
- * write at once (libuv's thread pool: the main thread goes on verifying and parsing meanwhile; on
- * the bench's disk, 50 GUNs written synchronously blocked it 25–40 ms); saves of one file are
- * written one after another, the latest last; `flush()` waits for them — the KRM function flushes
- * after writing its output. Files are read with synchronous calls (small and few: much cheaper for
- * a short run than the promise API). Anything unreadable, oversized or malformed is treated as
- * absent; a failed write is reported through `debug`, never thrown (the cache only saves downloads).
+ * Optional on-disk metadata cache (`spec.cacheDir`) for CI runners, one JSON file per (server, GUN)
+ * under `<cacheDir>/metadata/`, so a warm run fetches only timestamp.json. Never trusted: files read back
+ * are verified again as if fetched. `verifiedAt` bounds stale-if-error answers (`refuse` drops it).
+ * Writes are atomic (0600, dir 0700), asynchronous and never fatal; unusable files count as absent.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -42,27 +20,18 @@ export type CachedFiles = ReadonlyMap<string, Uint8Array>;
 export interface MetadataDiskCache {
   /** The cached files for (server, gun); an empty map when nothing usable is cached. Never throws. */
   load(server: string, gun: string, maxBytes: number): Promise<CachedFiles>;
-  /**
-   * Starts writing the files of a verified state (skipped when they equal `loaded`, what `load`
-   * returned) and returns at once; a `load` of the same GUN waits for the write. Never rejects.
-   */
+  /** Starts writing a verified state's files (skipped when equal to `loaded`) and returns at once; never rejects. */
   save(server: string, gun: string, state: VerifiedState, loaded?: CachedFiles, verifiedAt?: number): Promise<void>;
   /** When the server last answered for (server, gun), as the file `load` read says; undefined when unknown. */
   verifiedAt(server: string, gun: string): number | undefined;
-  /**
-   * The server answered for (server, gun) with data that did not verify (a load that started at `at`):
-   * the file loses its `verifiedAt`, in order with the saves queued for it, and no `verifiedAt` up to
-   * `at` is saved or read back by this cache again. Its roles are kept. Returns at once; never throws.
-   */
+  /** Data failed verification (load started at `at`): no verifiedAt up to `at` is kept or read back; roles stay. */
   refuse(server: string, gun: string, at: number, maxBytes: number): void;
   /** Waits for every write started so far. Never rejects. */
   flush(): Promise<void>;
-  /** The cache file used for (server, gun). */
   fileFor(server: string, gun: string): string;
 }
 
 export interface MetadataDiskCacheOptions {
-  /** `spec.cacheDir`. */
   readonly cacheDir: string;
   /** Told about unusable cache content and failed writes (never fatal). */
   readonly debug?: (message: string) => void;
@@ -104,7 +73,6 @@ const sameFiles = (a: Record<string, Uint8Array>, b: CachedFiles | undefined): b
   });
 };
 
-/** A metadata cache under `<cacheDir>/metadata/`. */
 export function createMetadataDiskCache(opts: MetadataDiskCacheOptions): MetadataDiskCache {
   return new DirectoryCache(opts.cacheDir, opts.debug ?? (() => {}));
 }
@@ -119,16 +87,12 @@ interface PendingWrite {
   readonly maxBytes?: number;
 }
 
-/** What one cache file holds once read back: the usable roles, and when the server last answered. */
 interface ReadBack {
   readonly files: Map<string, Uint8Array>;
   readonly verifiedAt?: number;
 }
 
-/**
- * The cache file `file` of (server, gun), parsed; undefined when it is unusable (malformed, another
- * GUN's, too many roles). Roles with an invalid name or over `maxBytes` are left out.
- */
+/** Parses a cache file of (server, gun); undefined when unusable. Invalid or oversized roles are dropped. */
 function parseCacheFile(file: string, raw: Buffer, server: string, gun: string, maxBytes: number, debug: (message: string) => void): ReadBack | undefined {
   let parsed;
   try {
@@ -161,18 +125,13 @@ class DirectoryCache implements MetadataDiskCache {
   private readonly dir: string;
   /** Saves not yet started, by file (the latest state per file wins). */
   private readonly latest = new Map<string, PendingWrite>();
-  /** `verifiedAt` of each file as last read or written. */
   private readonly times = new Map<string, number>();
   /** Per file, the latest `refuse`: no `verifiedAt` up to it is written or read back. */
   private readonly refusedAt = new Map<string, number>();
   /** The write running for a file: it writes `latest`'s entry for the file until there is none. */
   private readonly writing = new Map<string, Promise<void>>();
   private dirReady: Promise<unknown> | undefined;
-  /**
-   * The cache files present when the cache was first read, listed once: a cold run then does not
-   * try (and fail) to open a file per GUN. Files this cache writes are added; one another process
-   * writes meanwhile is missed as it would be had it been written a moment later.
-   */
+  /** Cache files listed once at first read, so a cold run does not try to open one file per GUN. */
   private present: Set<string> | undefined;
 
   constructor(
@@ -207,7 +166,6 @@ class DirectoryCache implements MetadataDiskCache {
       assertGun(gun);
       while (this.writing.has(file)) await this.writing.get(file); // a save of this process for this GUN lands first
       if (!this.listing().has(basename(file))) return new Map();
-      // base64 is 4/3 of the bytes; every role is capped at maxBytes.
       const raw = readCapped(file, fileCap(maxBytes));
       if (raw === undefined) return new Map();
       const read = parseCacheFile(file, raw, server, gun, maxBytes, this.debug);
@@ -281,10 +239,7 @@ class DirectoryCache implements MetadataDiskCache {
     this.startWriting(file);
   }
 
-  /**
-   * Rewrites `file` without its `verifiedAt` (roles kept); a file that cannot be read back under the
-   * caller's size limit is removed instead, so it cannot answer stale either.
-   */
+  /** Rewrites `file` without `verifiedAt`; one unreadable under the size limit is removed (it cannot answer stale). */
   private async dropVerifiedAt(file: string, server: string, gun: string, maxBytes: number | undefined): Promise<void> {
     const raw = readCapped(file, fileCap(maxBytes ?? 0));
     let parsed;

@@ -1,11 +1,10 @@
 /**
- * A bound on metadata fetches in flight per trust server, across every caller of a resolver: one
- * caller asking for thousands of repositories queues behind the bound instead of occupying the
- * server's connections, and a queued fetch whose caller aborted leaves the queue without being sent.
+ * A bound on metadata fetches in flight per trust server across all callers of a resolver, so one
+ * caller cannot occupy the server's connections; a queued fetch whose caller aborted is never sent.
  */
 
 export interface FetchLimiter {
-  /** Runs `fn` once fewer than the bound are running for `server`; rejects with the abort reason if `signal` aborts first. */
+  /** Runs `fn` once fewer than the bound run for `server`; rejects with the abort reason if `signal` aborts first. */
   run<T>(server: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T>;
   /** Fetches running and waiting for `server` (for tests and metrics). */
   load(server: string): { running: number; waiting: number };

@@ -1,23 +1,7 @@
 /**
- * Fetch and verify the trust data of one GUN, in as few round trips as possible:
- *
- * - Round 1 requests root, timestamp, snapshot and targets by name at once (they pipeline on the
- *   keep-alive connection), then feeds them to the verifier in TUF order: root (TUF 5.3) →
- *   timestamp (5.4) → snapshot (5.5) → targets (5.6). If the snapshot or targets fetched by name is
- *   not what the timestamp/snapshot state (the server published in between), that one file is
- *   fetched again by checksum (`<role>.<sha256>.json`, as the notary client does) once.
- * - Root rotation (notary `tufClient.updateRoot` / `updateRootVersions`): when the latest root is
- *   refused for want of the trusted root's signatures and it is more than one version newer than
- *   the trusted root (TOFU store or on-disk cache), the intermediate roots are fetched by version
- *   (`<version>.root.json`) and verified one after another, then the latest (TUF 5.3.2-5.3.8).
- * - Round 2+ fetches the delegations the verifier says the signer roles need
- *   (`neededDelegations`), concurrently and by checksum, repeated while new ones are needed
- *   (TUF 5.6.7; depth bounded by the verifier's maxDelegationDepth, and here by a round limit).
- * - Warm (with the on-disk cache, disk-cache.ts): only `timestamp.json` is fetched;
- *   the cached root is verified again against the rule's pins, and cached snapshot, targets and
- *   delegations are used only when the newly verified timestamp/snapshot state exactly their
- *   checksum (anything else is fetched by checksum). Any verification failure on this path falls
- *   back to the full fetch above (so a rotated root on the server is fetched and checked).
+ * Fetches and verifies one GUN's TUF trust data (TUF 5.3–5.6, in notary's order) in few round trips:
+ * top-level roles at once, rotated roots by version (TUF 5.3.2–5.3.8), delegations by level (TUF 5.6.7).
+ * Warm runs fetch only timestamp.json and reuse cached files whose checksums match, else fall back.
  */
 import { createHash } from 'node:crypto';
 import type { X509Certificate } from 'node:crypto';
@@ -35,20 +19,14 @@ export type CreateVerifier = (opts: VerifierOptions) => TrustVerifier;
 export interface FetchTrustOptions {
   readonly gun: string;
   readonly source: MetadataSource;
-  /** A fresh verifier for `gun`. */
   readonly verifier: TrustVerifier;
   /** Roles whose delegations must be loaded (`rule.signers` or the default). */
   readonly signers: readonly string[];
   readonly maxDelegationDepth: number;
   /** Observes each fetch (role, by checksum or not); for tests and metrics. */
   readonly onFetch?: (role: string, byChecksum: boolean) => void;
-  /** Aborted when the caller no longer needs the trust data: every fetch is cancelled. */
   readonly signal?: AbortSignal;
-  /**
-   * The root.json the verifier was given as `anchor.trustedRoot` (TOFU store or on-disk cache).
-   * Only its version is read here, to know which intermediate roots to fetch when the root was
-   * rotated more than once since; the verifier does the verifying.
-   */
+  /** The trusted root.json; only its version is read, to know which intermediate roots to fetch. */
   readonly trustedRoot?: Uint8Array;
 }
 
@@ -64,10 +42,7 @@ function settledValue<T>(r: PromiseSettledResult<T>): T {
   return r.value;
 }
 
-/**
- * TUF 5.6.7: loads the delegations `signers` need, a round at a time (each round concurrently),
- * `fetch` giving the bytes of each (by checksum); bounded by `maxDelegationDepth` rounds.
- */
+/** TUF 5.6.7: loads the delegations `signers` need, one concurrent round per level, bounded by depth. */
 async function loadDelegations(
   v: TrustVerifier,
   gun: string,
@@ -99,7 +74,6 @@ async function loadDelegations(
   }
 }
 
-/** Fetches and verifies everything `signers` need; returns the loaded verifier. */
 export async function fetchTrust(o: FetchTrustOptions): Promise<TrustVerifier> {
   const { gun, source, verifier: v } = o;
   const get = (role: string, expected?: FetchRequest) => {
@@ -113,7 +87,6 @@ export async function fetchTrust(o: FetchTrustOptions): Promise<TrustVerifier> {
     return get(role, exp);
   };
 
-  // Round 1.
   const [root, timestamp, snapshot, targets] = await Promise.allSettled(
     (['root', 'timestamp', 'snapshot', 'targets'] as const).map((r) => get(r)),
   );
@@ -123,7 +96,6 @@ export async function fetchTrust(o: FetchTrustOptions): Promise<TrustVerifier> {
   v.updateSnapshot(await reconcile('snapshot', snapshot!, expSnapshot));
   v.updateTargets(await reconcile('targets', targets!, v.expectedTargets('targets')));
 
-  // Round 2+: delegations.
   await loadDelegations(v, gun, o.signers, o.maxDelegationDepth, get);
   return v;
 }
@@ -143,15 +115,9 @@ export interface FetchTrustWarmOptions extends FetchTrustOptions {
 }
 
 /**
- * The warm path (on-disk cache). `verifier` must already hold the cached root, verified with
- * `updateRoot` (TUF 5.3: against the rule's pins, the trusted versions and the clock; no fetch).
- * Then the fetched timestamp is verified (TUF 5.4; the only request when nothing changed), and
- * snapshot (5.5), targets (5.6) and delegations (5.6.7) are taken from the cache when their bytes
- * match exactly the length and sha256 the newly verified parent states, else fetched by checksum.
- * Every file goes through the verifier, so expiry, signatures and versions are checked as on a cold
- * fetch. A changed root shows up as a snapshot that no longer lists the cached root's hash (TUF 5.5,
- * notary `validateChecksumsFromSnapshot`) or a timestamp the cached root does not trust: it throws,
- * and the caller fetches everything.
+ * The warm path: `verifier` holds the cached root (TUF 5.3); the fetched timestamp is verified (TUF 5.4),
+ * cached files are used only when they match the verified parent's length and sha256, else fetched by
+ * checksum. A rotated root makes it throw (TUF 5.5) and the caller fetches everything.
  */
 export async function fetchTrustWarm(o: FetchTrustWarmOptions): Promise<TrustVerifier> {
   const { gun, source, verifier: v, cached } = o;
@@ -178,31 +144,21 @@ export interface LoadTrustOptions {
   readonly source: MetadataSource;
   readonly createVerifier: CreateVerifier;
   readonly signers: readonly string[];
-  /** The on-disk trust state (spec.cacheDir): TOFU roots, versions, metadata cache. */
   readonly state?: TrustState;
   /** The trust server, the metadata cache's key; unset (vendored trustDir data): not cached. */
   readonly server?: string;
-  /** Aborted when the caller no longer needs the trust data. */
   readonly signal?: AbortSignal;
-  /** `rule.rootCA`, parsed. */
   readonly rootCAs?: readonly X509Certificate[];
   readonly now?: Date;
   readonly onFetch?: FetchTrustOptions['onFetch'];
   readonly debug?: (message: string) => void;
-  /**
-   * spec.staleIfErrorSeconds in ms (default 0 = off): when the server cannot be reached (TRUST_FETCH),
-   * the on-disk cached data, verified again offline, answers if the server last answered at most this long ago.
-   */
+  /** spec.staleIfErrorSeconds in ms (0 = off): max age of cached data that may answer while the server is down. */
   readonly staleIfErrorMs?: number;
   /** Called with the transport error when the answer is that cached data, and when its window ends. */
   readonly onStale?: (error: unknown, windowEnds: Date) => void;
 }
 
-/**
- * The server cannot be reached: the cached files alone, verified again by `warm` (which holds the
- * cached root) — expiry, signatures and versions as on a fetch — if the server answered for them at
- * most `staleIfErrorMs` ago. Undefined when that does not hold (the caller throws `error`).
- */
+/** Server unreachable: the cached files, verified again offline by `warm`, if answered within staleIfErrorMs. */
 async function staleFromDisk(o: LoadTrustOptions, warm: TrustVerifier, cached: CachedFiles, verifiedAt: number | undefined, error: unknown): Promise<TrustVerifier | undefined> {
   const limit = o.staleIfErrorMs ?? 0;
   const ts = cached.get('timestamp');
@@ -221,12 +177,9 @@ async function staleFromDisk(o: LoadTrustOptions, warm: TrustVerifier, cached: C
 }
 
 /**
- * Anchors (rule pins, TOFU root, stored versions) → verifier → fetch (warm from the on-disk cache
- * when it holds the GUN, else or on any verification failure the full fetch) → remember the
- * verified root (TOFU rules) and versions in the store, and the verified files in the disk cache.
- * A load that fails for any reason but the server unreachable or the caller gone (including a warm
- * path the server's timestamp refused, then a full fetch that could not reach it) leaves the disk
- * cache's files of the GUN unusable for a stale answer; the stored root and versions stay.
+ * Anchors → verifier → warm fetch from the disk cache, else (or on any verification failure) the full
+ * fetch → remember the verified root, versions and files. A refused load (not unreachable, not
+ * aborted) makes the GUN's cached files unusable for stale answers.
  */
 export async function loadTrust(o: LoadTrustOptions): Promise<TrustVerifier> {
   const store = o.state?.store();
@@ -252,7 +205,7 @@ export async function loadTrust(o: LoadTrustOptions): Promise<TrustVerifier> {
     if (warm.stale !== undefined) return warm.stale; // nothing remembered: the server did not answer
     verifier = warm.verifier ?? (await fetchTrust({ ...common, verifier: newVerifier(warm.rootAnchor), trustedRoot: warm.rootAnchor.trustedRoot }));
   } catch (e) {
-    // README "Surviving an outage": a stale answer only while the server is unreachable, never after a verification failure.
+    // README "Surviving an outage": stale answers only while the server is unreachable, never after a refusal.
     if (disk && (isRefusal(e, o.signal) || isRefusal(warm.refused, o.signal))) disk.refuse(o.server!, o.gun, answeredAt, o.rule.maxMetadataBytes);
     throw store && anchor.trustedRoot !== undefined ? withForgetHint(e, o.gun, store.dirFor(o.gun)) : e;
   }
@@ -261,15 +214,11 @@ export async function loadTrust(o: LoadTrustOptions): Promise<TrustVerifier> {
   return verifier;
 }
 
-/**
- * Whether `e` is the server's answer refused (a verification failure, missing or oversized data …):
- * not the server unreachable (TRUST_FETCH), not a load its caller abandoned, not absent.
- */
+/** Whether `e` is the server's answer refused: not TRUST_FETCH (unreachable), not aborted, not absent. */
 function isRefusal(e: unknown, signal: AbortSignal | undefined): boolean {
   return e !== undefined && signal?.aborted !== true && !(e instanceof PinError && e.code === 'TRUST_FETCH');
 }
 
-/** What every fetch of one load shares. */
 type CommonFetch = Omit<FetchTrustOptions, 'verifier' | 'trustedRoot'>;
 
 interface WarmResult {
@@ -283,10 +232,7 @@ interface WarmResult {
   readonly refused?: unknown;
 }
 
-/**
- * The warm path of {@link loadTrust}: `cached` holds a root. Its timestamp request starts first (so it
- * overlaps root verification); any failure but that request's leaves the full fetch to the caller.
- */
+/** The warm path of loadTrust (timestamp request overlaps root verification); other failures mean a full fetch. */
 async function loadWarm(
   o: LoadTrustOptions,
   common: CommonFetch,
@@ -301,9 +247,7 @@ async function loadWarm(
     throw new TimestampFetchError(e);
   });
   timestamp.catch(() => {}); // awaited in fetchTrustWarm; not if the cached root is refused
-  // The cached root becomes the trusted root (updates must chain from it, TUF 5.3.4) only if the
-  // rule's pinning still accepts it: it is verified exactly like a fetched root first, against the
-  // rule's own anchor (pins, or the TOFU root), never against itself.
+  // TUF 5.3.4: the cached root becomes the trusted root only if the rule's own anchor accepts it (never itself).
   const cachedRoot = cached.get('root')!;
   const warm = newVerifier(anchor);
   try {

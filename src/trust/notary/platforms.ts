@@ -1,9 +1,7 @@
 /**
- * Notary v1 and multi-platform images: the trust data signs a tag's digest (the index's); the
- * registry is asked for that index by digest (its bytes must hash to the signed digest) to check a
- * rule's `platforms` or to pick `pinPlatform`'s manifest, which the verified index bytes bind to
- * the signed digest. A platform manifest counts as signed on its own only when the trust data names
- * its digest as a target.
+ * Notary v1 and multi-platform images: the trust data signs the index digest; the index is fetched by
+ * that digest (its bytes must hash to it) to check `platforms` or pick `pinPlatform`'s manifest. A
+ * platform manifest counts as signed on its own only when the trust data names its digest as a target.
  */
 import type { TrustRule } from '../../config/schema.js';
 import type { Resolution } from '../../engine/port.js';
@@ -11,10 +9,8 @@ import type { ImageReference } from '../../reference/image-reference.js';
 import type { RegistryClient } from '../../registry/contract.js';
 import { pinPlatformOf, verifyIndexPlatforms, verifyPinnedPlatform, type PlatformContext } from '../platforms.js';
 
-/** The answer for `ref` from trust data alone (see `selectResolution`). */
 export type Select = (ref: ImageReference) => Resolution;
 
-/** The resolution for a rule with `platforms` or `pinPlatform`. */
 export async function platformResolution(
   registry: RegistryClient,
   ref: ImageReference,

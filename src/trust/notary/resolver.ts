@@ -1,8 +1,7 @@
 /**
- * The Notary v1 resolver: image reference + trust rule → the digest the verified trust data signs.
- * Docker content trust semantics: signer roles in order of preference (default
- * `targets/releases`, then `targets`); a reference without tag and digest means `latest`.
- * Fails closed: every error is returned as a PinError carrying the image (and role).
+ * The Notary v1 resolver: image reference + trust rule → the digest the verified trust data signs, with
+ * Docker content trust semantics (signer roles in order, default `targets/releases` then `targets`; no
+ * tag and no digest means `latest`). Every error is a PinError carrying the image.
  */
 import { resolve as resolvePath } from 'node:path';
 import type { X509Certificate } from 'node:crypto';
@@ -25,7 +24,6 @@ import type { RegistryClient } from '../../registry/contract.js';
 import { platformResolution } from './platforms.js';
 import { openTrustState, type TrustState } from './trust-state.js';
 
-/** Metadata fetches in flight per trust server across all callers (`maxFetchesPerServer`). */
 export const DEFAULT_FETCHES_PER_SERVER = 32;
 
 /** The caller gave up (its signal aborted, e.g. a webhook review's deadline) before the trust data was verified. */
@@ -62,35 +60,24 @@ export function isTransportError(e: unknown): boolean {
 export const DEFAULT_SIGNERS: readonly string[] = Object.freeze(['targets/releases', 'targets']);
 
 export interface NotaryResolverOptions {
-  /** The TUF verifier factory; default `createVerifier` from tuf/verifier.ts. */
   readonly createVerifier?: CreateVerifier;
-  /**
-   * The on-disk trust state (TOFU roots, versions for rollback protection, metadata cache), opened
-   * by the command, which flushes it at its end; close() waits only for its TOFU/version writes.
-   */
+  /** The on-disk trust state, opened and flushed by the command; close() waits only for its TOFU/version writes. */
   readonly trustState?: TrustState;
-  /**
-   * spec.cacheDir, when no `trustState` is given: the resolver opens the trust state itself (every
-   * answer waits for its TOFU/version write) and close() flushes all of it.
-   */
+  /** spec.cacheDir when no `trustState` is given: the resolver opens the state itself and close() flushes it. */
   readonly cacheDir?: string;
   /** Metadata fetches in flight per trust server, across all callers; default 32. */
   readonly maxFetchesPerServer?: number;
-  /** A cache shared with other resolvers, or options for a new one. */
   readonly cache?: TtlCache<TrustVerifier> | TtlCacheOptions;
   readonly env?: NodeJS.ProcessEnv;
   /** Home directory for `~/.docker/config.json`; default os.homedir(). */
   readonly homeDir?: string;
-  /** Clock for expiry checks and the cache; default `new Date()`. */
   readonly now?: () => Date;
   readonly debug?: (message: string) => void;
-  /** Transport tuning passed to every HTTP client. */
   readonly http?: Pick<HttpClientOptions, 'retries' | 'retryDelayMs' | 'connections' | 'pipelining' | 'userAgent'>;
   /** Replace the metadata source (tests, custom transports); default HTTP, or the trustDir. */
   readonly sourceFor?: (server: string, rule: TrustRule) => MetadataSource;
-  /** Observes every metadata fetch. */
   readonly onFetch?: (gun: string, role: string, byChecksum: boolean) => void;
-  /** The OCI registry client for rules with `platforms`/`pinPlatform`, built on first use and closed with the resolver. */
+  /** The OCI registry client for `platforms`/`pinPlatform` rules, built on first use, closed with the resolver. */
   readonly registry?: () => RegistryClient;
 }
 
@@ -100,10 +87,7 @@ export interface NotaryResolver extends Resolver {
   stats(): { cacheHits: number; cacheMisses: number; fetchErrors: number; cacheEntries: number };
   /** Waits for the trust state's writes still running (the metadata cache's too). */
   flush(): Promise<void>;
-  /**
-   * Closes the HTTP clients and waits for the TOFU/version writes (rejecting with the first that
-   * failed); the metadata cache writes too when the resolver opened the trust state itself.
-   */
+  /** Closes the HTTP clients and waits for the TOFU/version writes (rejects with the first failure). */
   close(): Promise<void>;
 }
 
@@ -165,7 +149,6 @@ interface StaleBecause {
   readonly until: Date;
 }
 
-/** Where one lookup goes: the GUN, its trust server and the signer roles, plus its cache key. */
 interface Lookup {
   readonly gun: string;
   readonly server: string;
@@ -185,10 +168,7 @@ class NotaryTrustResolver implements NotaryResolver {
   private registry: RegistryClient | undefined;
   /** When each verifier's trust data was fetched (its load started): the age of a cached answer. */
   private readonly verifiedAt = new WeakMap<TrustVerifier, Date>();
-  /**
-   * Verifiers built from on-disk cached data because the server could not be reached: the transport
-   * error. A memory cache entry of such a verifier ends with its window (verifiedAt + staleIfErrorSeconds).
-   */
+  /** Verifiers built from cached data while the server was unreachable; their cache entry ends with the window. */
   private readonly staleLoaded = new WeakMap<TrustVerifier, StaleBecause>();
   private readonly staleIfErrorMs: number;
 

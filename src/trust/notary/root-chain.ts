@@ -1,7 +1,6 @@
 /**
- * TUF 5.3 root update with rotation, as notary's `tufClient.updateRoot` + `updateRootVersions`
- * (client/tufclient.go) do it: the latest root first, then, when it needs them, the intermediate
- * roots by version, each verified against the one before.
+ * TUF 5.3 root update with rotation, as notary's `tufClient.updateRoot` + `updateRootVersions` do it:
+ * the latest root first, then, when needed, the intermediate roots by version, each against the one before.
  */
 import { z } from 'zod';
 import { PinError } from '../../errors/errors.js';
@@ -14,7 +13,6 @@ export const MAX_ROOT_ROTATION_STEPS = 32;
 /** Only `signed.version`, read without trusting it: which files to fetch, never what to trust. */
 const RootVersionSchema = z.object({ signed: z.object({ version: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }) });
 
-/** The unverified `signed.version` of a root.json, or undefined when it has none. */
 function rootVersionOf(bytes: Uint8Array): number | undefined {
   try {
     const r = RootVersionSchema.safeParse(JSON.parse(Buffer.from(bytes).toString('utf8')));
@@ -24,7 +22,6 @@ function rootVersionOf(bytes: Uint8Array): number | undefined {
   }
 }
 
-/** The latest root rotated from `from` to `to` and the walk in between: which step, for messages. */
 interface Chain {
   readonly gun: string;
   readonly from: number;
@@ -32,14 +29,10 @@ interface Chain {
 }
 
 /**
- * The latest root is verified directly (`downloadRoot`); if it is refused because the trusted
- * root's keys did not sign it (notary `ErrRootRotationFail`, here TRUST_SIGNATURE) and it is more
- * than one version newer than `trustedRoot`, versions N+1 … M-1 are fetched by version
- * (`GET /v2/<gun>/_trust/tuf/<v>.root.json`) and verified one after another, each against the one
- * before (`LoadRootForUpdate(raw, v, false)`: expiry is checked on the final root only), then the
- * latest. Unlike notary the walk is bounded ({@link MAX_ROOT_ROTATION_STEPS}) and each intermediate
- * must carry exactly the version asked for. The intermediates are requested together (their order
- * matters only for verification).
+ * TUF 5.3.2–5.3.8: the latest root is verified directly; if the trusted root's keys did not sign it
+ * and it is over one version newer, versions N+1 … M-1 are fetched together and verified in order,
+ * each against the one before (expiry on the final root only), then the latest. Unlike notary, the
+ * walk is bounded and each intermediate must carry the version asked for.
  */
 export async function updateRootChain(
   v: TrustVerifier,

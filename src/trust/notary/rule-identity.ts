@@ -19,10 +19,8 @@ export function ruleIdentity(rule: TrustRule, signers: readonly string[]): strin
 }
 
 /**
- * Small numbers for rule identities, so a trust cache key does not carry (or re-serialise on every
- * lookup) a rule's pins and CA: one number per distinct identity, memoised per rule object (zod's
- * parsed rules are never mutated; a reloaded config brings new objects). One registry per process
- * ({@link ruleIds}), so the numbers mean the same in every trust cache (a cache may be shared by resolvers).
+ * Small numbers for rule identities, so a trust cache key does not carry a rule's pins and CA:
+ * memoised per rule object (parsed rules are never mutated); one registry per process so shared caches agree.
  */
 function createRuleIdentities(): { idOf(rule: TrustRule, signers: readonly string[]): number } {
   const ids = new Map<string, number>();

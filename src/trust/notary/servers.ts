@@ -1,8 +1,7 @@
 /**
- * Which trust server and GUN serve an image, as Docker content trust decides
- * (docker/cli `trust.Server`): `$DOCKER_CONTENT_TRUST_SERVER` when set (https only, as Docker
- * requires), else `https://<registry host>`. A rule's `server` overrides both. Docker Hub's
- * notary.docker.io is retired: naming it, or a docker.io image with no server, is refused.
+ * Which trust server and GUN serve an image, as Docker content trust decides (docker/cli `trust.Server`):
+ * the rule's `server`, else `$DOCKER_CONTENT_TRUST_SERVER` (https only), else `https://<registry host>`.
+ * Docker Hub's retired notary.docker.io is refused, named or defaulted.
  */
 import { PinError } from '../../errors/errors.js';
 import type { TrustRule } from '../../config/schema.js';
@@ -28,7 +27,6 @@ export function gunOf(ref: ImageReference): string {
   return ref.repository;
 }
 
-/** Trust server base URL for `ref` under `rule`, without a trailing slash. */
 /** `url` without trailing slashes (a loop: this runs for every image resolved). */
 function withoutTrailingSlashes(url: string): string {
   let end = url.length;
@@ -36,6 +34,7 @@ function withoutTrailingSlashes(url: string): string {
   return end === url.length ? url : url.slice(0, end);
 }
 
+/** Trust server base URL for `ref` under `rule`, without a trailing slash. */
 export function trustServerFor(
   ref: ImageReference,
   rule: Pick<TrustRule, 'server'>,

@@ -12,21 +12,13 @@ import { createDirSource, createHttpSource, type MetadataSource } from './source
 
 const MAX_HTTP_CLIENTS = 64;
 
-/**
- * Per trust server: 4 keep-alive connections × 64 pipelined requests = at most 256 requests in
- * flight, so round 1 of spec.concurrency (64) GUNs — 4 files each — goes out in one round trip
- * (notary-server speaks HTTP/1.1 only: no ALPN h2), and the bound per server stays fixed however
- * many GUNs a bundle has (more wait in undici's queue). Fewer connections than 16 × 16 means fewer
- * TLS handshakes.
- */
+// Per trust server 4 connections × 64 pipelined: round 1 of 64 GUNs in one round trip (notary-server: HTTP/1.1).
 const DEFAULT_TRANSPORT = { connections: 4, pipelining: 64 } as const;
 
 export interface SourcePoolOptions {
   readonly env: NodeJS.ProcessEnv;
-  /** Home directory for `~/.docker/config.json`; default os.homedir(). */
   readonly homeDir?: string;
   readonly debug: (message: string) => void;
-  /** Transport tuning passed to every HTTP client. */
   readonly http?: Pick<HttpClientOptions, 'retries' | 'retryDelayMs' | 'connections' | 'pipelining' | 'userAgent'>;
   /** Replaces the metadata source (tests, custom transports); default HTTP, or the trustDir. */
   readonly sourceFor?: (server: string, rule: TrustRule) => MetadataSource;
@@ -52,7 +44,6 @@ export class SourcePool {
     };
   }
 
-  /** Closes every HTTP client. */
   async close(): Promise<void> {
     const all = [...this.clients.values()];
     this.clients.clear();

@@ -1,10 +1,7 @@
 /**
- * Where TUF metadata comes from: the Notary server's read API
- * (`GET {server}/v2/{gun}/_trust/tuf/{role}.json`, or `{role}.{sha256}.json` by checksum, as the
- * notary client fetches snapshot/targets/delegations once a signed parent states their hash, or
- * `{version}.{role}.json` by version, as the notary client fetches the intermediate roots of a
- * root rotation chain), or a vendored directory for offline use. Sources only fetch; the TUF
- * verifier decides what to trust.
+ * Where TUF metadata comes from: the Notary server's read API (`GET {server}/v2/{gun}/_trust/tuf/`
+ * `{role}.json`, `{role}.{sha256}.json` by checksum, `{version}.{role}.json` by version, as the notary
+ * client fetches) or a vendored directory. Sources only fetch; the TUF verifier decides what to trust.
  */
 import { open } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
@@ -12,30 +9,19 @@ import { PinError } from '../../errors/errors.js';
 import type { HttpClient } from '../../http/client.js';
 import type { ExpectedFile } from './tuf/verifier-contract.js';
 
-/**
- * What to fetch of a role: by name (nothing else set), by checksum (`sha256`, from the parent's
- * `ExpectedFile`) or by version (`version`; notary-server's `GetRoleByVersion` route
- * `/v2/<gun>/_trust/tuf/<version>.<role>.json`, used for the intermediate roots of a rotation).
- */
+/** What to fetch of a role: by name, by checksum (`sha256`) or by version (notary-server's GetRoleByVersion route). */
 export interface FetchRequest extends ExpectedFile {
   /** Fetch this exact version (a positive integer). Not combined with `sha256`. */
   readonly version?: number;
 }
 
 export interface FetchOptions {
-  /** Aborted when the caller no longer needs the file: the request is cancelled. */
   readonly signal?: AbortSignal;
 }
 
-/** Fetches one role's metadata file for a GUN. */
 export interface MetadataSource {
-  /**
-   * The bytes of `role` for `gun`. With `expected.sha256`, fetch by checksum where the source
-   * supports it; with `expected.version`, fetch that version (`<version>.<role>.json`); reads are
-   * capped at `expected.length` when known, else the source's default cap.
-   */
+  /** The bytes of `role`; reads are capped at `expected.length` when known, else at the source's default cap. */
   fetch(gun: string, role: string, expected?: FetchRequest, opts?: FetchOptions): Promise<Uint8Array>;
-  /** The server URL or directory, for messages. */
   readonly description: string;
 }
 
@@ -87,7 +73,6 @@ function capOf(expected: ExpectedFile | undefined, fallback: number): number {
 }
 
 export interface HttpSourceOptions {
-  /** Trust server base URL, e.g. `https://notary.docker.io`. */
   readonly server: string;
   readonly http: HttpClient;
   /** Cap when no signed length is known (`trust.maxMetadataBytes`). */
@@ -115,8 +100,7 @@ export function createHttpSource(opts: HttpSourceOptions): MetadataSource {
         return await opts.http.get(url, { maxBytes: capOf(expected, opts.maxMetadataBytes), scope: `repository:${gun}:pull`, signal: fo?.signal });
       } catch (e) {
         if (e instanceof PinError && e.code === 'TRUST_NOT_FOUND' && version !== undefined) {
-          // notary-server keeps every version it accepted; a missing one was never published there
-          // (or the server does not serve versions).
+          // notary-server keeps every version it accepted: a missing one was never published there.
           throw new PinError({
             code: 'TRUST_NOT_FOUND',
             message: `${e.message} (${role} version ${version} of ${gun}, ${file})`,
@@ -126,8 +110,7 @@ export function createHttpSource(opts: HttpSourceOptions): MetadataSource {
           });
         }
         if (e instanceof PinError && e.code === 'TRUST_NOT_FOUND' && role !== 'root') {
-          // root exists (or is being fetched alongside): a missing later role is incomplete or
-          // changing trust data, not an unsigned repository.
+          // root exists, so a missing later role is incomplete or changing trust data, not an unsigned repository.
           throw new PinError({
             code: 'TRUST_NOT_FOUND',
             message: `${e.message} (${role} of ${gun}${expected?.sha256 ? ', by checksum' : ''})`,
@@ -144,22 +127,14 @@ export function createHttpSource(opts: HttpSourceOptions): MetadataSource {
 }
 
 export interface DirSourceOptions {
-  /** `trust.trustDir`. */
   readonly dir: string;
   readonly maxMetadataBytes: number;
 }
 
 /**
- * Vendored trust data. Accepted layouts, first match wins per file:
- * `<dir>/<GUN>/<role>.json` (e.g. `<dir>/docker.io/library/nginx/targets/releases.json`) and the
- * notary client's own cache `<dir>/tuf/<GUN>/metadata/<role>.json`. Names are validated and every
- * path is checked to stay inside `dir`.
- *
- * A versioned fetch (`expected.version`, the intermediate roots of a root rotation) looks for
- * `<version>.<role>.json` next to `<role>.json` in the same two places (e.g.
- * `<dir>/<GUN>/2.root.json`). The notary client does not keep these in its own cache, so vendor
- * them from the server (`GET /v2/<GUN>/_trust/tuf/<version>.root.json`) when the root was rotated
- * more than once since the trusted root a run starts from.
+ * Vendored trust data, first match per file: `<dir>/<GUN>/<role>.json` or the notary client's cache
+ * `<dir>/tuf/<GUN>/metadata/<role>.json`; versioned roots as `<version>.<role>.json` beside them (the
+ * notary cache lacks these: vendor them from the server). Every path must stay inside `dir`.
  */
 export function createDirSource(opts: DirSourceOptions): MetadataSource {
   const root = resolve(opts.dir);

@@ -1,13 +1,8 @@
 /**
- * The TOFU store: the first verified root of a GUN is kept in `<cacheDir>/tofu/<sha256(gun)>/root.json`
- * and passed to later runs' verifiers as `trustedRoot`, so a changed root must chain from it
- * (notary's cached root, TUF 5.3). The highest verified versions, with the GUN they belong to, are
- * kept in `versions.json` for rollback protection (TUF 5.4.3, 5.5.5); a directory is used only for
- * the GUN it names. Files are written atomically with mode 0600, `versions.json` before
- * `root.json`, in directories 0700 that others cannot write (cache-dir.ts).
- *
- * The few small files are read synchronously and written asynchronously, off the main thread.
- * Saves of one GUN run one after another; `enqueue` starts one without waiting, `flush` waits for all.
+ * The TOFU store: a GUN's first verified root is kept in `<cacheDir>/tofu/<sha256(gun)>/root.json`
+ * and given to later verifiers as `trustedRoot`, so a changed root must chain from it (TUF 5.3). The
+ * highest verified versions and their GUN go in `versions.json` for rollback protection (TUF 5.4.3,
+ * 5.5.5); a directory serves only the GUN it names. Atomic writes (0600, versions first) in 0700 directories.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -19,24 +14,18 @@ import { writeFileAtomic } from '../../util/fs.js';
 import { checkDirSync, ensureSafeDir } from './cache-dir.js';
 
 export interface TofuRecord {
-  /** The root.json trusted before, if any. */
   readonly root?: Uint8Array;
   readonly versions?: TrustedVersions;
 }
 
-/** Remembers roots and versions per GUN across runs. */
 export interface TofuStore {
   load(gun: string): Promise<TofuRecord>;
   /** Stores the verified root (when it changed) and raises the stored versions to `state`'s. */
   save(gun: string, state: VerifiedState, opts: { root: boolean }): Promise<void>;
-  /**
-   * `save`, in the background: the caller does not wait (the state matters to later runs, not to
-   * this answer). A `load` of the same GUN waits for it; its failure is reported by `flush`.
-   */
+  /** `save` without waiting; a `load` of the GUN waits for it, `flush` reports its failure. */
   enqueue(gun: string, state: VerifiedState, opts: { root: boolean }): void;
   /** Waits for every save started; rejects with the first failure (a CONFIG_INVALID PinError). */
   flush(): Promise<void>;
-  /** The directory used for `gun`. */
   dirFor(gun: string): string;
 }
 
@@ -126,21 +115,15 @@ function raiseVersions(gun: string, stored: TrustedVersions | undefined, state: 
   return { next, changed: !same };
 }
 
-/** A TOFU store under `<cacheDir>/tofu/`. */
 export function createTofuStore(cacheDir: string): TofuStore {
   return new DirTofuStore(cacheDir);
 }
 
 class DirTofuStore implements TofuStore {
-  /**
-   * The GUN directories present when the store was first used, listed once so a cold run does not
-   * try to open files per GUN, plus those this store creates. One another process creates
-   * meanwhile is missed, as it would be had it been created a moment later.
-   */
+  /** GUN directories listed once at first use (so a cold run opens no file per GUN), plus those created here. */
   private present: Set<string> | undefined;
   /** The last save started per GUN (each waits for the one before it); removed once settled. */
   private readonly saving = new Map<string, Promise<void>>();
-  /** The first failure of an `enqueue`d save, for `flush`. */
   private failure: unknown;
 
   constructor(private readonly cacheDir: string) {}
@@ -186,7 +169,6 @@ class DirTofuStore implements TofuStore {
     return this.present;
   }
 
-  /** Runs `save` after the saves of `gun` started before it. */
   private serial(gun: string, save: () => Promise<void>): Promise<void> {
     const before = this.saving.get(gun);
     const mine = before === undefined ? save() : before.then(save, save);
@@ -201,7 +183,6 @@ class DirTofuStore implements TofuStore {
     return mine;
   }
 
-  /** The record as stored now. */
   private read(gun: string): TofuRecord {
     const dir = this.dirFor(gun);
     if (!this.listing().has(hashOf(gun))) return {};

@@ -1,12 +1,8 @@
 /**
- * The one owner of the on-disk trust state under `spec.cacheDir`: the TOFU store (remembered roots,
- * versions for rollback protection, tofu.ts) and the metadata cache (disk-cache.ts). Whoever opens
- * it flushes it: the command at its end, or the resolver that opened it at its close.
- *
- * - TOFU/version writes must succeed: with `storeWrites: 'each-answer'` (the webhook) an answer
- *   waits for its write; with `'background'` (the KRM function) they run meanwhile and `stored()`
- *   (the resolver's close, before any output) rejects with the first failure, so the run fails.
- * - Metadata cache writes only save downloads: they never delay an answer or the output, and never fail.
+ * The one owner of the on-disk trust state under `spec.cacheDir`: the TOFU store (tofu.ts) and the
+ * metadata cache (disk-cache.ts); whoever opens it flushes it. TOFU/version writes must succeed (an
+ * answer waits for them, or with 'background' `stored()` rejects before any output); metadata cache
+ * writes never delay an answer and never fail.
  */
 import { checkDirSync } from './cache-dir.js';
 import { join, resolve } from 'node:path';
@@ -15,7 +11,6 @@ import { createTofuStore, type TofuStore } from './tofu.js';
 import type { VerifiedState } from './tuf/verifier-contract.js';
 
 export interface TrustStateOptions {
-  /** `spec.cacheDir`. */
   readonly cacheDir: string;
   /** When TOFU/version writes happen; default `'each-answer'`. */
   readonly storeWrites?: 'each-answer' | 'background';
@@ -28,13 +23,8 @@ export interface TrustState {
   readonly cacheDir: string;
   /** The TOFU store; throws CONFIG_INVALID when the cache directory is unsafe (cache-dir.ts). */
   store(): TofuStore;
-  /** The metadata cache, if kept; throws like `store()`. */
   metadata(): MetadataDiskCache | undefined;
-  /**
-   * Records what a verified load of `gun` leaves behind: its versions (and root, for TOFU rules)
-   * in the store, its files in the metadata cache when `server` is given (`loaded`: what the cache
-   * returned, so unchanged files are not written again).
-   */
+  /** Records a verified load: versions (and TOFU root) in the store, files in the metadata cache if `server`. */
   remember(gun: string, state: VerifiedState, o: { root: boolean; server?: string; loaded?: CachedFiles; verifiedAt?: number }): Promise<void>;
   /** Waits for the TOFU/version writes started so far; rejects with the first that failed. */
   stored(): Promise<void>;
@@ -86,10 +76,7 @@ export function openTrustState(o: TrustStateOptions): TrustState {
   };
 }
 
-/**
- * The trust states a command opens (one per cache directory, whatever its spelling), flushed
- * together once at the command's end.
- */
+/** The trust states a command opens, one per resolved cache directory, flushed together at its end. */
 export interface TrustStates {
   open(o: TrustStateOptions): TrustState;
   flush(): Promise<void>;

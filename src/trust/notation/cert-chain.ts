@@ -56,11 +56,7 @@ const SIG_ALGS: Readonly<Record<string, string>> = {
 const RSA_PSS = '1.2.840.113549.1.1.10';
 const SHA2_OIDS = new Set(['2.16.840.1.101.3.4.2.1', '2.16.840.1.101.3.4.2.2', '2.16.840.1.101.3.4.2.3']);
 
-/**
- * Results that depend only on certificate bytes, kept by the exact bytes: a run's signatures (and a
- * webhook's) mostly carry the same few chains, and parsing and checking one costs milliseconds.
- * Bounded; the oldest entry goes first.
- */
+/** Memo of results that depend only on certificate bytes (runs see the same few chains); bounded. */
 const MEMO_ENTRIES = 256;
 const parsedByDer = new Map<string, ParsedCert>();
 const chainRuleByDers = new Map<string, string | undefined>();
@@ -113,7 +109,6 @@ function parseUncached(der: Uint8Array): ParsedCert {
   return cert;
 }
 
-/** Parses each certificate; returns the reason when one does not parse. */
 export function parseChain(ders: readonly Uint8Array[]): ParsedCert[] | string {
   if (ders.length === 0) return 'the certificate chain is empty';
   if (ders.length > MAX_CHAIN_LENGTH) return `the certificate chain has more than ${MAX_CHAIN_LENGTH} certificates`;
@@ -128,7 +123,7 @@ export function parseChain(ders: readonly Uint8Array[]): ParsedCert[] | string {
   return out;
 }
 
-/** True when `cert` was signed by `issuer`: issuer name byte-equal to the issuer's subject, and the signature verifies. */
+/** True when `issuer` signed `cert`: issuer name byte-equal to the issuer's subject, signature verifies. */
 export function issuedBy(cert: ParsedCert, issuer: ParsedCert): boolean {
   try {
     const issuerName = Buffer.from(AsnConvert.serialize(cert.asn.tbsCertificate.issuer));
@@ -150,7 +145,6 @@ export function isSelfSigned(der: Uint8Array): boolean {
   }
 }
 
-/** True for a DER certificate whose basicConstraints says cA. */
 export function isCaCertificate(der: Uint8Array): boolean {
   try {
     return parseCertificate(der).basicConstraints?.ca === true;
@@ -225,11 +219,7 @@ function checkLeaf(c: ParsedCert): string | undefined {
   return undefined;
 }
 
-/**
- * Checks the Notary Project code-signing chain rules: leaf first, each certificate issued by the
- * next, ending in a self-signed root (or one self-signed signing certificate), extensions, key
- * sizes and signature algorithms. Returns the first broken rule, naming the certificate.
- */
+/** Notary Project code-signing chain rules (leaf first, issued in order, self-signed root, ...): first broken rule. */
 export function checkCodeSigningChain(chain: readonly ParsedCert[]): string | undefined {
   // The rules read nothing but the certificates' bytes: a chain is checked once.
   const key = chain.map((c) => `${c.der.length}:${derKey(c.der)}`).join('');
@@ -265,7 +255,6 @@ export function invalidAt(chain: readonly ParsedCert[], from: Date, to: Date = f
   return undefined;
 }
 
-/** The earliest notAfter of the chain. */
 export function chainNotAfter(chain: readonly ParsedCert[]): Date {
   return new Date(Math.min(...chain.map((c) => c.notAfter.getTime())));
 }

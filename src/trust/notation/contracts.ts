@@ -54,7 +54,6 @@ export interface SignatureToVerify {
   readonly source?: string;
 }
 
-/** RFC 3161 timestamp countersignature verification. */
 export interface TimestampVerifier {
   verify(
     token: Uint8Array,
@@ -104,7 +103,7 @@ export interface VerifiedSignature {
   readonly signingScheme: 'notary.x509' | 'notary.x509.signingAuthority';
   readonly signingTime?: Date;
   readonly expiry?: Date;
-  /** Earliest time this verdict stops holding (signature expiry, certificate notAfter, revocation data's nextUpdate). */
+  /** When this verdict stops holding (signature expiry, certificate notAfter, revocation nextUpdate). */
   readonly validUntil?: Date;
   readonly chain: readonly Uint8Array[];
   readonly logged: readonly PinError[];

@@ -1,8 +1,7 @@
 /**
- * A rule's Notation trust policy and trust store: the paths (or inline policy) in `notation`, or
- * notation's own user-level directory when they are left out (notation directory-structure spec:
- * `$XDG_CONFIG_HOME/notation`, default `~/.config/notation`; `trustpolicy.oci.json`, then
- * `trustpolicy.json`; `truststore/`), so a machine where `notation verify` works needs nothing more.
+ * A rule's Notation trust policy and store: the paths (or inline policy) in `notation`, else notation's
+ * own user-level directory (directory-structure spec: `$XDG_CONFIG_HOME/notation` or `~/.config/notation`;
+ * `trustpolicy.oci.json`, then `trustpolicy.json`; `truststore/`), as `notation verify` uses.
  */
 import { open } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -18,7 +17,6 @@ const MAX_POLICY_BYTES = 1024 * 1024;
 
 export interface NotationDirs {
   readonly env?: NodeJS.ProcessEnv;
-  /** Default os.homedir(). */
   readonly homeDir?: string;
 }
 

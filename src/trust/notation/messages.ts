@@ -18,15 +18,11 @@ export function unsigned(repository: string, digest: string, reference: string):
 export const MAX_LISTED = 10;
 
 export interface SignatureFailure {
-  /** The signature manifest's digest. */
   readonly source: string;
   readonly error: PinError;
 }
 
-/**
- * Every signature failed: one error listing each (which signature, which check). Its code is the
- * first signature's, so a single bad signature reads exactly like its own failure.
- */
+/** Every signature failed: one error listing each, with the first one's code (one bad signature reads as itself). */
 export function noneVerified(
   repository: string,
   digest: string,

@@ -1,8 +1,7 @@
 /**
- * The Notation resolver: image reference + trust rule with `notation` → the digest the registry
- * serves, which must carry a Notary Project signature that passes the rule's trust policy.
- * Tags are resolved by the registry (Notation signs digests, not tags); signatures are found as
- * referrers of that digest and tried one at a time, the first that passes wins. Fails closed.
+ * The Notation resolver: image reference + rule with `notation` → the digest the registry serves, which
+ * must carry a Notary Project signature passing the rule's trust policy. Signatures are the digest's
+ * referrers, tried one at a time; the first that passes wins. Fails closed.
  */
 import { PinError, err, ok, toPinError } from '../../errors/errors.js';
 import type { NotationRule, TrustRule } from '../../config/schema.js';
@@ -34,7 +33,6 @@ export interface NotationResolverOptions {
   /** One client for the run (the webhook: per config); closed by the caller. */
   readonly registry: RegistryClient;
   readonly verifySignature: VerifySignature;
-  /** Loads a rule's trust policy and store (see `loadNotationTrust`). */
   readonly loadTrust: (notation: NotationRule) => Promise<NotationTrust>;
   /** Required: a policy with a `tsa:` store must never lose timestamp verification. */
   readonly timestamp: TimestampVerifier;
@@ -208,7 +206,7 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
     );
   }
 
-  /** A rule with `platforms` or `pinPlatform`: which manifests' signatures must pass is decided in trust/platforms.ts. */
+  /** A rule with `platforms` or `pinPlatform`: trust/platforms.ts decides which manifests must pass. */
   async function platformResolution(a: {
     ref: ImageReference; rule: TrustRule; n: NotationRule; repo: RepositoryRef; statement: TrustPolicyStatement; store: TrustStore;
     tag: string | undefined; digest: string; signal: AbortSignal | undefined;
@@ -234,10 +232,7 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
     return { digest: v.digest, tag, system: 'notation', signer, role: v.verified[0]!.signingScheme, gun: repository, platform: v.note };
   }
 
-  /**
-   * Level skip under a platform rule: nothing is verified, but the index must still list the rule's
-   * platforms, and pin mode pins `pinPlatform`'s manifest. The digest to pin.
-   */
+  /** Level skip with platforms: nothing verified, the index must still list them; pin mode pins `pinPlatform`'s. */
   async function unverifiedPlatform(repo: RepositoryRef, repository: string, rule: TrustRule, pin: boolean, digest: string, signal: AbortSignal | undefined): Promise<string> {
     const wanted = rule.platforms ?? (rule.pinPlatform !== undefined && pin ? [rule.pinPlatform] : []);
     if (wanted.length === 0) return digest;

@@ -26,7 +26,6 @@ import { decodeJws } from './envelope/jws.js';
 import { checkTarget, parsePayload } from './payload.js';
 import { formatDn, isSubsetOf, nameToDn, parseTrustedIdentity } from './trusted-identity.js';
 
-/** What the steps learn and pass on. */
 export interface VerifyState {
   readonly sig: SignatureToVerify;
   readonly ctx: VerifyContext;
@@ -60,7 +59,6 @@ function decodeEnvelope(sig: SignatureToVerify): DecodedEnvelope {
   throw envelopeError(`has the media type "${sig.envelopeMediaType}"; ${MEDIA_TYPE_JWS} or ${MEDIA_TYPE_COSE} is required`);
 }
 
-/** Verifies the raw signature over the signing input with the leaf key and `alg`. */
 function signatureVerifies(env: DecodedEnvelope, leaf: ParsedCert): boolean {
   const hash = HASH_OF[env.alg];
   const name = hash.replace('-', '').toLowerCase();

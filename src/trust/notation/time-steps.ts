@@ -96,7 +96,7 @@ export async function authenticTimestamp(s: VerifyState): Promise<void> {
     );
 }
 
-/** trust-store-trust-policy §Signature Verification step 7: Validate Revocation Status (when a checker is configured). */
+/** trust-store-trust-policy §Signature Verification step 7: Validate Revocation Status (if a checker is set). */
 export async function revocation(s: VerifyState): Promise<void> {
   const { env, chain } = need(s);
   if (s.ctx.revocation === undefined) return;

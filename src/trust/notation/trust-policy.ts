@@ -166,10 +166,7 @@ function parseJson(text: string, fail: Fail): unknown {
   }
 }
 
-/**
- * Parses and validates a trust policy document (a JSON string or the parsed value); `source`
- * names it in messages. Throws PinError NOTATION_POLICY saying which rule is broken.
- */
+/** Parses and validates a trust policy (JSON text or value); NOTATION_POLICY says which rule is broken. */
 export function parseTrustPolicy(input: unknown, source: string): TrustPolicyDocument {
   const fail: Fail = failer(source);
   const doc: unknown = typeof input === 'string' ? parseJson(input, fail) : input;
@@ -199,10 +196,7 @@ export function parseTrustPolicy(input: unknown, source: string): TrustPolicyDoc
   return { version: '1.0', trustPolicies: statements };
 }
 
-/**
- * The statement that applies to `repository` (`host/name`): the one listing it exactly, else the
- * `*` statement. trust-store-trust-policy §Selecting a trust policy to verify a signed OCI artifact.
- */
+/** The statement listing `repository`, else `*` (trust-store-trust-policy §Selecting a trust policy). */
 export function statementFor(doc: TrustPolicyDocument, repository: string): TrustPolicyStatement {
   const exact = doc.trustPolicies.find((s) => s.registryScopes.includes(repository));
   if (exact !== undefined) return exact;

@@ -1,7 +1,6 @@
 /**
- * A Notation trust store directory: `<dir>/x509/<ca|signingAuthority|tsa>/<name>/*.{pem,crt,cer}`,
- * each file PEM (one or more certificates) or DER (one or more concatenated certificates). As in
- * notation, every regular file of a named store is read (whatever its extension) and must parse.
+ * A Notation trust store directory, `<dir>/x509/<ca|signingAuthority|tsa>/<name>/*`: as in notation,
+ * every regular file of a named store must parse as PEM or concatenated DER certificates.
  * Notary Project trust-store-trust-policy §Trust Store: symlinks are refused, subdirectories ignored.
  */
 import { X509Certificate as NodeX509 } from 'node:crypto';

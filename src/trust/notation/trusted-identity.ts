@@ -1,7 +1,6 @@
 /**
- * `trustedIdentities` of a Notation trust policy: `x509.subject: C=…, ST=…, O=…` distinguished
- * names, and their subset match against the signing certificate's subject.
- * Notary Project trust-store-trust-policy §Trusted Identities Constraints.
+ * `trustedIdentities` of a Notation trust policy (`x509.subject: C=…, ST=…, O=…`) and their subset match
+ * against the signing certificate's subject (Notary Project trust-store-trust-policy §Trusted Identities Constraints).
  */
 import type { Name } from '@peculiar/asn1-x509';
 
@@ -78,7 +77,6 @@ export function parseDistinguishedName(dn: string): DistinguishedName | string {
   return out;
 }
 
-/** Short name of an attribute type OID (or the OID itself). */
 export function attributeName(oid: string): string {
   return OID_NAMES[oid] ?? oid;
 }
@@ -109,10 +107,7 @@ export function isSubsetOf(identity: DistinguishedName, subject: DistinguishedNa
   return true;
 }
 
-/**
- * Parses one `trustedIdentities` entry (`x509.subject: …`); C, ST and O are required.
- * Returns the DN, or the reason the entry is invalid.
- */
+/** Parses one `trustedIdentities` entry (`x509.subject: …`, C, ST and O required); the DN or why it is invalid. */
 export function parseTrustedIdentity(entry: string): DistinguishedName | string {
   if (!entry.startsWith(X509_SUBJECT_PREFIX)) return `does not start with "${X509_SUBJECT_PREFIX}" (and is not "*")`;
   const dn = parseDistinguishedName(entry.slice(X509_SUBJECT_PREFIX.length).trim());
@@ -123,7 +118,6 @@ export function parseTrustedIdentity(entry: string): DistinguishedName | string 
   return dn;
 }
 
-/** Renders a DN for messages (`C=US, ST=WA, O=acme`). */
 export function formatDn(dn: DistinguishedName): string {
   return [...dn].map(([t, v]) => `${t}=${v}`).join(', ');
 }

@@ -30,10 +30,7 @@ function asStepError(type: ValidationType, code: ErrorCode, e: unknown): PinErro
   return new PinError({ code, message: `${type}: check failed: ${(e as Error)?.message ?? String(e)}`, hint: 'the signature could not be verified', cause: e });
 }
 
-/**
- * validUntil: signature expiry (when enforced), without a timestamp the chain's notAfter, and the
- * nextUpdate of the revocation data checked (a CRL or OCSP answer past it may have changed).
- */
+/** validUntil: signature expiry (if enforced), chain notAfter without a timestamp, revocation nextUpdate. */
 function validUntil(s: VerifyState, ctx: VerifyContext): Date | undefined {
   const times: number[] = [];
   if (s.revocationUntil !== undefined) times.push(s.revocationUntil.getTime());

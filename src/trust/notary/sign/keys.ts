@@ -1,27 +1,21 @@
 /**
- * Signing keys for the demo's and the tests' own trust data, signing exactly as Notary does
- * (tuf/signed/sign.go and the notary crypto service): `ecdsa` → raw r||s over SHA-256, `ed25519` → `eddsa`, `rsa` → RSASSA-PSS
- * SHA-256 with a 32-byte salt (`rsapss`). Root keys are `ecdsa-x509`: an ECDSA key whose public
- * value is a PEM certificate naming the GUN.
+ * Signing keys for the demo's and tests' own trust data, signing as Notary does (tuf/signed/sign.go):
+ * `ecdsa` raw r||s over SHA-256, `ed25519` as `eddsa`, `rsa` as RSASSA-PSS SHA-256 with a 32-byte salt.
+ * Root keys are `ecdsa-x509`: the public value is a PEM certificate naming the GUN.
  */
 import { constants, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { makeKey } from '../tuf/keys.js';
 import { createCertificate, toPem } from './x509.js';
 
-/** A TUF key with its private half. */
 export interface TestKey {
   readonly keytype: 'ecdsa' | 'ecdsa-x509' | 'rsa' | 'rsa-x509' | 'ed25519';
-  /** The `keyval.public` bytes. */
   readonly public: Uint8Array;
-  /** Notary key ID. */
   readonly id: string;
-  /** The signature method Notary uses for this key. */
   readonly method: 'ecdsa' | 'eddsa' | 'rsapss';
   readonly privateKey: KeyObject;
   readonly publicKey: KeyObject;
 }
 
-/** A signature entry as it appears in `signatures`. */
 export interface SignatureJson {
   keyid: string;
   method: string;
@@ -52,10 +46,7 @@ export function generateRsaKey(bits = 2048): TestKey {
   return finish('rsa', new Uint8Array(publicKey.export({ format: 'der', type: 'spki' })), privateKey, publicKey);
 }
 
-/**
- * Turns an `ecdsa`/`rsa` key into its `*-x509` form: the public value becomes the PEM of `certs`
- * (leaf first, then any intermediates), as Notary stores root keys.
- */
+/** Turns an `ecdsa`/`rsa` key into its `*-x509` form: the public value becomes the PEM of `certs`, leaf first. */
 export function toX509Key(key: TestKey, certs: Uint8Array | readonly Uint8Array[]): TestKey {
   const list = certs instanceof Uint8Array ? [certs] : certs;
   const keytype = key.keytype.startsWith('ecdsa') ? 'ecdsa-x509' : 'rsa-x509';
@@ -63,11 +54,9 @@ export function toX509Key(key: TestKey, certs: Uint8Array | readonly Uint8Array[
   return finish(keytype, new Uint8Array(Buffer.from(pem, 'latin1')), key.privateKey, key.publicKey);
 }
 
-/** Options for a Notary root key's certificate. */
 export interface RootKeyOptions {
   /** Certificate CN; Notary uses the GUN. */
   readonly cn: string;
-  /** Start of validity; default now. */
   readonly notBefore?: Date;
   /** End of validity; default notBefore + 10 years (Notary's default). */
   readonly notAfter?: Date;
@@ -75,7 +64,6 @@ export interface RootKeyOptions {
   readonly issuer?: { readonly cn: string; readonly privateKey: KeyObject };
   /** Intermediate certificates (DER) to bundle after the leaf. */
   readonly intermediates?: readonly Uint8Array[];
-  /** Key to certify; default a new P-256 key. */
   readonly key?: TestKey;
 }
 
@@ -96,7 +84,6 @@ export function generateRootKey(o: RootKeyOptions): TestKey {
   return toX509Key(base, [cert, ...(o.intermediates ?? [])]);
 }
 
-/** A test CA: a key and its self-signed CA certificate. */
 export interface TestCA {
   readonly cn: string;
   readonly privateKey: KeyObject;
@@ -132,7 +119,6 @@ export function signBytes(key: TestKey, message: Uint8Array): Uint8Array {
   }
 }
 
-/** The `signatures` entry for `key` over `message`. */
 export function signatureFor(key: TestKey, message: Uint8Array): SignatureJson {
   return { keyid: key.id, method: key.method, sig: Buffer.from(signBytes(key, message)).toString('base64') };
 }

@@ -1,27 +1,6 @@
 /**
- * `TufRepoBuilder`: builds a whole Notary v1 repository's signed metadata the way Notary writes it,
- * for tests, fake trust servers and demos.
- *
- * Layout (like `notary init` + `notary publish` with a server-managed timestamp):
- * - root: `ecdsa-x509` root key (self-signed P-256 certificate, CN = GUN, 10 years),
- *   `consistent_snapshot: false`, all four roles with threshold 1;
- * - targets and snapshot: `ecdsa` keys; timestamp: `ed25519` key;
- * - target entries carry `length` and base64 `sha256` (and `sha512` when the bytes are known);
- * - snapshot lists root, targets and every delegation (length, sha256, sha512); timestamp lists
- *   snapshot;
- * - expiries: root 10 years, targets and snapshot 3 years, timestamp 14 days (from `now`).
- *
- * ```ts
- * const repo = new TufRepoBuilder({ gun: 'registry.example/app' });
- * repo.addTarget('v1', { digest: 'sha256:…', length: 1234 });
- * repo.addDelegation('targets/releases');
- * repo.addTarget('v1', { digest: 'sha256:…', length: 1234 }, 'targets/releases');
- * const files = repo.build(); // { root, timestamp, snapshot, targets, 'targets/releases' }: Uint8Array
- * repo.rootKeyIds(); // what to pin
- * ```
- *
- * Files are served by role name: GET /v2/<GUN>/_trust/tuf/<role>.json → `files[role]`.
- * The free functions at the end tamper with built files (change content, re-sign, drop signatures).
+ * `TufRepoBuilder`: a Notary v1 repository's signed metadata as `notary init` + `notary publish` write
+ * it, for tests, fake trust servers and demos; the free functions at the end tamper with built files.
  */
 import { createHash } from 'node:crypto';
 import { canonicalBytes, canonicalString } from '../tuf/canonical.js';
@@ -39,9 +18,7 @@ import {
 /** The built files, by role name (`root`, `timestamp`, `snapshot`, `targets`, `targets/…`). */
 export type RepoFiles = Record<string, Uint8Array>;
 
-/** A target as it goes into a targets role. */
 export interface TargetInput {
-  /** `sha256:<hex>`. */
   readonly digest: string;
   readonly length: number;
   /** hex sha512, if known (Notary writes both hashes of the file). */
@@ -49,7 +26,6 @@ export interface TargetInput {
   readonly custom?: unknown;
 }
 
-/** Options for a new repository. */
 export interface RepoBuilderOptions {
   readonly gun: string;
   /** Reference time for expiries and certificate validity; default now. */
@@ -81,7 +57,6 @@ interface DelegationSettings {
 const DAY = 24 * 3600_000;
 const YEAR = 365 * DAY;
 
-/** Base64 of raw bytes. */
 const b64 = (b: Uint8Array | Buffer): string => Buffer.from(b).toString('base64');
 
 /** The `meta` entry Notary writes for a metadata file: length, base64 sha256 and sha512. */
@@ -100,7 +75,6 @@ function rfc3339(d: Date): string {
   return d.toISOString().replace('.000Z', 'Z');
 }
 
-/** Builds and re-builds a Notary repository's metadata. */
 export class TufRepoBuilder {
   readonly gun: string;
   readonly now: Date;
@@ -137,7 +111,6 @@ export class TufRepoBuilder {
     return s;
   }
 
-  /** Adds (or replaces) a target in `role` (default `targets`). */
   addTarget(tag: string, target: TargetInput, role = 'targets'): this {
     const m = this.targets.get(role);
     if (!m) throw new Error(`TufRepoBuilder: add the delegation ${role} first`);
@@ -164,10 +137,7 @@ export class TufRepoBuilder {
     return this;
   }
 
-  /**
-   * Declares a delegation in its parent (which must exist) and returns its first key. Default: a
-   * new `ecdsa` key, threshold 1, `paths: [""]` (Notary's `--all-paths`).
-   */
+  /** Declares a delegation in its existing parent (default: new `ecdsa` key, threshold 1, `paths: [""]`). */
   addDelegation(
     role: string,
     opts: { keys?: TestKey[]; threshold?: number; paths?: string[]; expires?: Date } = {},
@@ -192,7 +162,6 @@ export class TufRepoBuilder {
     return this;
   }
 
-  /** The keys a delegation was given. */
   delegationKeys(role: string): TestKey[] {
     return this.delegations.get(role)?.keys ?? [];
   }
@@ -226,10 +195,7 @@ export class TufRepoBuilder {
     return this;
   }
 
-  /**
-   * Replaces the root role's keys. For a rotation, also bump the root version and sign with the
-   * old and the new keys: `setRootKeys([newKey], { signers: [oldKey, newKey] })`.
-   */
+  /** Replaces the root role's keys; for a rotation bump the version and pass `signers: [oldKey, newKey]`. */
   setRootKeys(keys: TestKey[], opts: { signers?: TestKey[] } = {}): this {
     this.rootKeys = keys;
     this.keys.root = keys[0]!;
@@ -327,9 +293,6 @@ export class TufRepoBuilder {
   }
 }
 
-// ------------------------------------------------------------ file helpers
-
-/** A metadata file split into its parts. */
 export interface MetadataFile {
   signed: Record<string, unknown>;
   signatures: SignatureJson[];
@@ -341,7 +304,6 @@ export function serializeFile(file: MetadataFile): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'utf8'));
 }
 
-/** Parses a file built here (or by Notary). */
 export function parseFile(bytes: Uint8Array): MetadataFile {
   return JSON.parse(Buffer.from(bytes).toString('utf8')) as MetadataFile;
 }

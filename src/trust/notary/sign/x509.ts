@@ -1,12 +1,9 @@
 /**
- * Test-only X.509 certificates. Node can verify certificates but not create them, so this is a
- * minimal DER encoder for v3 certificates like the ones Notary makes for root keys
- * (`utils.NewCertificate`: CN = GUN, digitalSignature, code-signing extended key usage,
- * basicConstraints CA:false) and for test CAs. The signature is made with Node crypto.
+ * Test-only X.509 certificates: Node cannot create them, so a minimal DER encoder for v3 certificates
+ * like Notary's root key certificates (`utils.NewCertificate`: CN = GUN, code-signing EKU, CA:false)
+ * and for test CAs, signed with Node crypto.
  */
 import { randomBytes, sign, type KeyObject } from 'node:crypto';
-
-// ------------------------------------------------------------------ DER encoder
 
 function lengthBytes(n: number): number[] {
   if (n < 0x80) return [n];
@@ -18,7 +15,6 @@ function lengthBytes(n: number): number[] {
   return [0x80 | out.length, ...out];
 }
 
-/** A DER element from a tag and its content. */
 export function tlv(tag: number, content: Uint8Array): Uint8Array {
   return new Uint8Array(Buffer.concat([Buffer.from([tag, ...lengthBytes(content.length)]), content]));
 }
@@ -28,7 +24,6 @@ const cat = (parts: readonly Uint8Array[]): Uint8Array => new Uint8Array(Buffer.
 export const der = {
   seq: (...parts: Uint8Array[]): Uint8Array => tlv(0x30, cat(parts)),
   set: (...parts: Uint8Array[]): Uint8Array => tlv(0x31, cat(parts)),
-  /** A non-negative INTEGER. */
   int(value: bigint | number): Uint8Array {
     let v = BigInt(value);
     if (v < 0n) throw new Error('negative INTEGER not supported');
@@ -59,7 +54,6 @@ export const der = {
   bool: (b: boolean): Uint8Array => tlv(0x01, Uint8Array.from([b ? 0xff : 0])),
   null: (): Uint8Array => Uint8Array.from([0x05, 0x00]),
   octets: (b: Uint8Array): Uint8Array => tlv(0x04, b),
-  /** BIT STRING with `unused` padding bits in the last byte. */
   bits: (b: Uint8Array, unused = 0): Uint8Array => tlv(0x03, cat([Uint8Array.from([unused]), b])),
   explicit: (n: number, inner: Uint8Array): Uint8Array => tlv(0xa0 | n, inner),
   /** UTCTime for 1950–2049, GeneralizedTime otherwise (RFC 5280 4.1.2.5). */
@@ -71,8 +65,6 @@ export const der = {
     return tlv(0x18, new Uint8Array(Buffer.from(`${p(y, 4)}${rest}`, 'latin1')));
   },
 };
-
-// ---------------------------------------------------------------- certificates
 
 function name(cn: string): Uint8Array {
   return der.seq(der.set(der.seq(der.oid('2.5.4.3'), der.utf8(cn))));
@@ -95,15 +87,12 @@ function extension(oid: string, critical: boolean, value: Uint8Array): Uint8Arra
   return der.seq(der.oid(oid), ...(critical ? [der.bool(true)] : []), der.octets(value));
 }
 
-/** What to put in a test certificate. */
 export interface CertificateOptions {
   /** Subject common name (for a Notary root key: the GUN). */
   readonly subjectCN: string;
-  /** The certified public key. */
   readonly publicKey: KeyObject;
   /** Signing key and its name; omit for a self-signed certificate (then `selfSignKey` is required). */
   readonly issuer?: { readonly cn: string; readonly privateKey: KeyObject };
-  /** Private key of `publicKey`, for a self-signed certificate. */
   readonly selfSignKey?: KeyObject;
   readonly notBefore: Date;
   readonly notAfter: Date;
@@ -112,7 +101,6 @@ export interface CertificateOptions {
   readonly serial?: bigint;
   /** IPv4 subject alternative names (e.g. `127.0.0.1` for a TLS server certificate). */
   readonly ipAddresses?: readonly string[];
-  /** DNS subject alternative names. */
   readonly dnsNames?: readonly string[];
   /** A TLS server certificate (extended key usage serverAuth instead of codeSigning). */
   readonly serverAuth?: boolean;
@@ -131,7 +119,6 @@ function subjectAltName(dns: readonly string[], ips: readonly string[]): Uint8Ar
   return extension('2.5.29.17', false, der.seq(...names));
 }
 
-/** Creates a DER X.509 v3 certificate. */
 export function createCertificate(o: CertificateOptions): Uint8Array {
   const issuerKey = o.issuer?.privateKey ?? o.selfSignKey;
   if (!issuerKey) throw new Error('createCertificate: give issuer or selfSignKey');

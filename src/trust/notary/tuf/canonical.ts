@@ -1,20 +1,7 @@
 /**
- * Canonical JSON exactly as Notary produces it for signing and verification.
- *
- * Notary (tuf/signed/verify.go `VerifySignatures`) does not verify the raw bytes of `signed`: it
- * decodes them into a `map[string]interface{}` with github.com/docker/go/canonical/json and
- * re-encodes with `json.MarshalCanonical`. The signature must match that re-encoding. Its rules:
- *
- * - objects: keys sorted by Go string order (byte-wise on UTF-8), no whitespace at all;
- * - strings: only `"` and `\` are escaped; every other character, control characters and non-ASCII
- *   included, is written raw as UTF-8 (the canonical mode of docker/go's `encodeState.string`);
- * - numbers: decoded as float64; a non-integer (or NaN/Inf) is an error ("floating point number"),
- *   an integer is written as `strconv.AppendInt(int64(f))` (docker/go PR #1, "encode non-fatal
- *   floats as integers in canonical mode"), so `1.0`, `1e2` and `100` all become integers;
- * - `true`, `false`, `null` as is; arrays in order.
- *
- * Deviations, all fail-closed: invalid UTF-8 in the input and lone UTF-16 surrogates (which Go would
- * silently turn into U+FFFD) and integers outside the int64 range are rejected as malformed.
+ * Canonical JSON exactly as Notary signs and verifies it (docker/go `json.MarshalCanonical` of the
+ * decoded `signed`): keys sorted byte-wise on UTF-8, no whitespace, only `"` and `\` escaped, integers
+ * only (as int64). Unlike Go, invalid UTF-8, lone surrogates and integers outside int64 are rejected.
  */
 import { PinError } from '../../../errors/errors.js';
 
@@ -23,7 +10,6 @@ const utf8Encoder = new TextEncoder();
 
 const INT64_LIMIT = 2n ** 63n;
 
-/** Thrown (as a PinError TRUST_MALFORMED) for input canonical JSON cannot represent. */
 function malformed(message: string): PinError {
   return new PinError({
     code: 'TRUST_MALFORMED',
@@ -32,10 +18,7 @@ function malformed(message: string): PinError {
   });
 }
 
-/**
- * Parses JSON bytes as Go's decoder would (strict UTF-8, numbers as float64). Throws a
- * TRUST_MALFORMED PinError for invalid UTF-8 or invalid JSON.
- */
+/** Parses JSON bytes as Go's decoder would (strict UTF-8, numbers as float64); TRUST_MALFORMED otherwise. */
 export function parseJsonBytes(bytes: Uint8Array, what = 'metadata'): unknown {
   let text: string;
   try {
@@ -87,10 +70,7 @@ function encodeString(s: string, out: string[]): void {
 
 const ASCII = /^[\x00-\x7f]*$/;
 
-/**
- * Object keys in Go's order (byte-wise on UTF-8). For ASCII keys that is JavaScript's own string
- * order (UTF-16 code units equal the bytes); otherwise the keys are compared as UTF-8.
- */
+/** Object keys in Go's order (byte-wise on UTF-8; for ASCII keys that is JavaScript's own order). */
 function sortedKeys(v: object): string[] {
   const keys = Object.keys(v);
   if (keys.every((k) => ASCII.test(k))) return keys.sort();
@@ -147,7 +127,6 @@ function encodeValue(v: unknown, out: string[], depth: number): void {
   }
 }
 
-/** The canonical JSON text of a parsed JSON value (docker/go `MarshalCanonical`). */
 export function canonicalString(value: unknown): string {
   const out: string[] = [];
   encodeValue(value, out, 0);

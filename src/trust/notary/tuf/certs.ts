@@ -1,8 +1,6 @@
 /**
- * X.509 handling for Notary root keys (`ecdsa-x509` / `rsa-x509`): PEM bundles, the certificate
- * checks of notary `tuf/utils/x509.go` (`ValidateCertificate`, `LoadCertBundleFromPEM`,
- * `CertToPEM`), the GUN match of `trustpinning.MatchCNToGun` and the CA chain check of
- * `trustpinning.caCheck`. Uses Node's `X509Certificate` for signatures and `der.ts` for fields.
+ * X.509 for Notary root keys (`ecdsa-x509` / `rsa-x509`): PEM bundles and the checks of notary
+ * tuf/utils/x509.go, `trustpinning.MatchCNToGun` and `trustpinning.caCheck`, on Node's X509Certificate.
  */
 import { boundedMemo } from '../../../util/memo.js';
 import { X509Certificate } from 'node:crypto';
@@ -34,7 +32,6 @@ function parseCertUncached(der: Uint8Array): ParsedCert | undefined {
   }
 }
 
-/** A PEM block: its type and DER bytes. */
 export interface PemBlock {
   readonly type: string;
   readonly der: Uint8Array;
@@ -56,10 +53,7 @@ export function pemBlocks(text: string): PemBlock[] {
   return out;
 }
 
-/**
- * notary `utils.LoadCertBundleFromPEM`: every block must be a CERTIFICATE that parses; at least one.
- * Returns undefined where notary returns an error.
- */
+/** notary `utils.LoadCertBundleFromPEM`: at least one block, every one a CERTIFICATE that parses; else undefined. */
 export function loadCertBundle(pem: Uint8Array | string): ParsedCert[] | undefined {
   const text = typeof pem === 'string' ? pem : Buffer.from(pem).toString('latin1');
   const blocks = pemBlocks(text);
@@ -97,7 +91,6 @@ const SHA1_SIGNATURE_OIDS = new Set([
   '1.2.840.10045.4.1', // ecdsa-with-SHA1
 ]);
 
-/** Why `validateCertificate` rejects a certificate. */
 export type CertProblem =
   | { kind: 'window' }
   | { kind: 'sha1' }
@@ -108,9 +101,8 @@ export type CertProblem =
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
- * notary `utils.ValidateCertificate(c, checkExpiry)`: sane validity window, no SHA-1 signature, RSA
- * keys of at least 2048 bits, and (when `now` is given) not expired and not valid only from later
- * than tomorrow (notary gives one day of leeway on NotBefore). Undefined when the cert is fine.
+ * notary `utils.ValidateCertificate`: sane validity window, no SHA-1, RSA >= 2048 bits and, when `now`
+ * is given, not expired nor valid only from after tomorrow (one day of leeway). Undefined when fine.
  */
 export function validateCertificate(c: ParsedCert, now: Date | undefined): CertProblem | undefined {
   if (c.notBefore.getTime() > c.notAfter.getTime()) return { kind: 'window' };
@@ -150,10 +142,8 @@ function issuedBy(child: ParsedCert, issuer: ParsedCert): boolean {
 }
 
 /**
- * notary `trustpinning.caCheck`: `leaf.Verify({Roots: pinned CAs, Intermediates: ints})` — a chain
- * from the leaf through CA-flagged intermediates to a pinned CA, every certificate valid at `now`,
- * every issuer a CA. (Go also requires the leaf's extended key usage to allow server auth; notary's
- * own root certs are code-signing certs, so that check is not reproduced.)
+ * notary `trustpinning.caCheck`: a chain from the leaf through CA intermediates to a pinned CA, all valid
+ * at `now`. Go's server-auth EKU check is not reproduced: notary root certs are code-signing certs.
  */
 export function chainsToCA(
   leaf: ParsedCert,

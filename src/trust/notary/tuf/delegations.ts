@@ -18,16 +18,14 @@ export interface Delegation extends RoleKeys {
 /** The loaded targets roles (top-level and delegated), as far as delegation walking needs them. */
 export type LoadedDelegators = ReadonlyMap<string, { readonly delegations: ReadonlyMap<string, Delegation> }>;
 
-/** The verified snapshot, as far as delegation walking needs it. */
 export interface SnapshotListing {
   readonly version: number;
   readonly meta: ReadonlyMap<string, FileMeta>;
 }
 
 /**
- * notary `isValidTargetsStructure` for the delegations a targets role declares: each name a
- * valid delegation directly below the role, keys present, threshold >= 1. Returns them with
- * paths restricted to `parentPaths` (notary `DelegationRole.Restrict`).
+ * notary `isValidTargetsStructure` for a role's delegations (valid names directly below it, keys present,
+ * threshold >= 1), with paths restricted to `parentPaths` (notary `DelegationRole.Restrict`).
  */
 export function readDelegations(gun: string, role: string, json: TargetsJson, parentPaths: readonly string[]): Map<string, Delegation> {
   const ctx = { gun, role };
@@ -67,11 +65,7 @@ export function readDelegations(gun: string, role: string, json: TargetsJson, pa
   return out;
 }
 
-/**
- * TUF 5.6.7 (notary `repoBuilder.loadDelegation`, `Repo.GetDelegationRole`): the declaration
- * `role` is verified against. It must be a delegation name within the depth limit, not loaded yet,
- * and declared by its loaded parent; a parent not loaded yet is `outOfOrder`.
- */
+/** TUF 5.6.7 (notary `loadDelegation`): the loaded parent's declaration of `role` (within depth, not yet loaded). */
 export function declaredDelegation(
   gun: string,
   role: string,
@@ -111,11 +105,7 @@ export function declaredDelegation(
   return decl;
 }
 
-/**
- * For each signer, the next delegation on its chain from targets that is not loaded yet, with what
- * the snapshot lists for it. A chain stops at a role its parent does not delegate to or one deeper
- * than `maxDepth`: it does not exist for us.
- */
+/** Per signer, the next unloaded delegation on its chain, with its snapshot entry; stops at undeclared/too deep. */
 export function neededDelegations(
   gun: string,
   signers: readonly string[],

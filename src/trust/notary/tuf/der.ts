@@ -1,7 +1,6 @@
 /**
- * A minimal DER reader: just enough of X.509 to read what Node's `X509Certificate` does not expose
- * exactly (subject common name, validity as dates, signature algorithm). Parsing failures throw a
- * plain `DerError`, which `certs.ts` turns into a PinError.
+ * A minimal DER reader for what Node's `X509Certificate` does not expose exactly (subject CN, validity
+ * dates, signature algorithm); failures throw a plain `DerError` that certs.ts turns into a PinError.
  */
 
 export class DerError extends Error {
@@ -11,15 +10,12 @@ export class DerError extends Error {
   }
 }
 
-/** One DER element: tag byte, contents, and the full encoding. */
 export interface DerNode {
   readonly tag: number;
   readonly content: Uint8Array;
-  /** Header + content. */
   readonly raw: Uint8Array;
 }
 
-/** Reads the element at `offset`; returns it and the offset after it. */
 export function readNode(buf: Uint8Array, offset = 0): { node: DerNode; next: number } {
   if (offset + 2 > buf.length) throw new DerError('truncated DER header');
   const tag = buf[offset]!;
@@ -57,7 +53,6 @@ export function children(node: DerNode): DerNode[] {
   return out;
 }
 
-/** Dotted form of an OBJECT IDENTIFIER's content. */
 export function decodeOid(content: Uint8Array): string {
   if (content.length === 0) throw new DerError('empty OID');
   const parts: number[] = [];
@@ -102,7 +97,6 @@ export interface CertFields {
   readonly subjectCN: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
-  /** OID of the outer signatureAlgorithm. */
   readonly signatureAlgorithm: string;
   /** The subjectPublicKeyInfo element as encoded in the certificate (Go `RawSubjectPublicKeyInfo`). */
   readonly spki: Uint8Array;
@@ -141,7 +135,6 @@ function subjectCommonName(name: DerNode): string {
   return cn;
 }
 
-/** Reads subject CN, validity and signature algorithm from a DER certificate. */
 export function parseCertFields(der: Uint8Array): CertFields {
   const { node: cert, next } = readNode(der);
   if (cert.tag !== 0x30 || next !== der.length) throw new DerError('not a DER certificate');

@@ -8,10 +8,7 @@ const UNITS: ReadonlyArray<readonly [number, string]> = [
   [1000, 'second'],
 ];
 
-/**
- * A rough, human duration: the largest unit that fits at least twice (so "36 hours", not
- * "1 day"), rounded down. Negative input is treated as its absolute value.
- */
+/** The largest unit that fits at least twice ("36 hours", not "1 day"), rounded down; sign ignored. */
 export function humanDuration(ms: number): string {
   const abs = Math.abs(ms);
   for (const [size, name] of UNITS) {

@@ -1,24 +1,13 @@
 /**
- * TUF public keys as Notary defines them (tuf/data/keys.go), their IDs, and signature verification
- * (tuf/signed/verifiers.go), with Node's crypto only.
- *
- * - Key ID (`TUFKey.ID`): hex sha256 of the canonical JSON of
- *   `{"keytype":<type>,"keyval":{"private":null,"public":<base64 public bytes>}}`.
- * - Canonical key ID (`utils.CanonicalKeyID`, what `notary key list` prints): for `*-x509` keys the ID
- *   of the plain `ecdsa`/`rsa` key made of the first certificate's DER SubjectPublicKeyInfo; for
- *   other keys the key ID itself.
- * - Public values: DER SPKI for `ecdsa`/`rsa`, a PEM certificate (bundle) for `*-x509`, raw 32 bytes
- *   for `ed25519`.
- * - Methods: `ecdsa` (raw r||s of the curve's size, SHA-256 whatever the curve), `rsapss` (SHA-256,
- *   salt length 32, modulus >= 2048 bits), `rsapkcs1v15` (SHA-256, >= 2048 bits), `eddsa` (Ed25519).
- *   A method that does not fit the key type fails (notary `ErrInvalidKeyType`).
+ * TUF public keys, key IDs and signature verification as Notary defines them (tuf/data/keys.go,
+ * tuf/signed/verifiers.go) on Node's crypto: ecdsa (raw r||s, SHA-256), rsapss (salt 32) and
+ * rsapkcs1v15 (SHA-256, >= 2048 bits), eddsa; a method that does not fit the key type fails.
  */
 import { boundedMemo } from '../../../util/memo.js';
 import { createHash, createPublicKey, constants, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { canonicalString } from './canonical.js';
 import { loadFirstCert } from './certs.js';
 
-/** Key types Notary knows. */
 export const KEY_TYPES = ['ecdsa', 'ecdsa-x509', 'rsa', 'rsa-x509', 'ed25519'] as const;
 export type KeyType = (typeof KEY_TYPES)[number];
 
@@ -29,9 +18,7 @@ export type SignatureMethod = (typeof SIGNATURE_METHODS)[number];
 /** A TUF public key. `keytype` is kept as written (unknown types never verify anything). */
 export interface TufKey {
   readonly keytype: string;
-  /** The decoded `keyval.public` bytes. */
   readonly public: Uint8Array;
-  /** Notary key ID (sha256 of the canonical key JSON). */
   readonly id: string;
 }
 
@@ -44,18 +31,13 @@ export function computeKeyId(keytype: string, publicBytes: Uint8Array): string {
   return createHash('sha256').update(json, 'utf8').digest('hex');
 }
 
-/** Builds a key and its ID. */
 export function makeKey(keytype: string, publicBytes: Uint8Array): TufKey {
   return { keytype, public: publicBytes, id: computeKeyId(keytype, publicBytes) };
 }
 
 const keyObjectCache = new WeakMap<TufKey, KeyObject | null>();
 
-
-/**
- * Parsed keys across TUF key objects, by key ID (a hash of type and bytes, short to look up); an
- * entry is used only when its type and bytes are the key's own.
- */
+/** Parsed keys by key ID, shared across TUF key objects; an entry is used only when type and bytes match. */
 const keyObjectMemo = boundedMemo<{ keytype: string; public: Uint8Array; obj: KeyObject | null }>(4096);
 
 /** The Node public key for a TUF key, or undefined if it does not parse as its type says. */
@@ -73,7 +55,6 @@ export function publicKeyObject(key: TufKey): KeyObject | undefined {
 /** DER SubjectPublicKeyInfo header of an uncompressed P-256 point (id-ecPublicKey, prime256v1). */
 const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex');
 
-/** True when `spki` is the DER of an uncompressed P-256 point under the fixed prime256v1 header. */
 function isPlainP256Spki(spki: Uint8Array): boolean {
   return (
     spki.length === P256_SPKI_PREFIX.length + 65 &&
@@ -82,12 +63,7 @@ function isPlainP256Spki(spki: Uint8Array): boolean {
   );
 }
 
-/**
- * A P-256 SPKI (exactly the DER notary writes for `ecdsa` keys: the fixed header + 0x04 || X || Y)
- * imported through its JWK form, which OpenSSL 3 decodes faster than DER; the point is still
- * checked to lie on the curve. Anything else (other curves, compressed points, RSA): undefined,
- * and the caller imports the DER as is.
- */
+/** A plain P-256 SPKI imported via JWK (faster under OpenSSL 3; point still checked); else undefined. */
 function p256Jwk(spki: Uint8Array): KeyObject | undefined {
   if (!isPlainP256Spki(spki)) return undefined;
   const b = Buffer.from(spki);
@@ -119,7 +95,7 @@ function parsePublicKey(key: TufKey): KeyObject | null {
       }
       case 'ed25519':
         if (key.public.length === 32) {
-          // The JWK form imports ~15× faster than DER under OpenSSL 3 (same key, same checks).
+          // The JWK form imports faster than DER under OpenSSL 3 (same key, same checks).
           obj = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(key.public).toString('base64url') }, format: 'jwk' });
         }
         break;
@@ -132,17 +108,12 @@ function parsePublicKey(key: TufKey): KeyObject | null {
   return obj;
 }
 
-/**
- * notary `utils.CanonicalKeyID`: for x509 keys, the ID of the plain key made of the first
- * certificate's public key (DER SPKI); otherwise the key ID. Undefined if the certificate is bad.
- */
+/** notary `utils.CanonicalKeyID`: x509 keys: the plain key ID of the first cert's SPKI; others: the key ID. */
 export function canonicalKeyId(key: TufKey): string | undefined {
   if (key.keytype !== 'ecdsa-x509' && key.keytype !== 'rsa-x509') return key.id;
   const cert = loadFirstCert(key.public);
   if (!cert) return undefined;
-  // notary marshals the certificate's public key again (x509.MarshalPKIXPublicKey). A P-256 key
-  // already in that exact form (the fixed header + an uncompressed point) is taken as it stands in
-  // the certificate; anything else is re-encoded by OpenSSL, as before.
+  // notary re-marshals the certificate's key (x509.MarshalPKIXPublicKey); a plain P-256 SPKI is already in that form.
   const spki = isPlainP256Spki(cert.spki) ? cert.spki : cert.x509.publicKey.export({ format: 'der', type: 'spki' });
   return computeKeyId(key.keytype === 'ecdsa-x509' ? 'ecdsa' : 'rsa', spki);
 }
@@ -205,11 +176,7 @@ function verifyEd25519(key: TufKey, sig: Uint8Array, msg: Uint8Array): boolean {
   return cryptoVerify(null, msg, pub, sig);
 }
 
-/**
- * notary `signed.VerifySignature`: verifies `sig` over `msg` (the canonical `signed` bytes) with the
- * verifier for `method` (lower-cased as notary's Signature decoder does). False for an unknown
- * method, a method that does not fit the key type, a malformed key or a bad signature.
- */
+/** notary `signed.VerifySignature` over the canonical `signed` bytes; false on any mismatch or bad input. */
 export function verifySignature(key: TufKey, method: string, sig: Uint8Array, msg: Uint8Array): boolean {
   try {
     switch (method.toLowerCase()) {

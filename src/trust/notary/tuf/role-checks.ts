@@ -9,7 +9,6 @@ import { humanDuration } from './humanize.js';
 import { expectedType } from './roles.js';
 import type { FileMeta } from './schema.js';
 
-/** A PinError about `role` of `gun`. */
 export function trustError(gun: string, code: PinError['code'], role: string, message: string, hint: string): PinError {
   return new PinError({ code, role, message: `${gun}: ${message}`, hint });
 }
@@ -78,10 +77,7 @@ export function checkType(gun: string, role: string, type: string, what: string)
   }
 }
 
-/**
- * notary `CheckValidHashStructures`: a sha256 (32 bytes) is required (snapshot/timestamp
- * structure), sha512 if present must be 64 bytes.
- */
+/** notary `CheckValidHashStructures`: a 32-byte sha256 is required; a sha512, if present, must be 64 bytes. */
 export function checkHashStructure(gun: string, role: string, listed: string, meta: FileMeta | undefined): void {
   const h = meta?.hashes ?? {};
   const sha256 = Object.hasOwn(h, 'sha256') ? h['sha256'] : undefined;
@@ -97,10 +93,7 @@ export function checkHashStructure(gun: string, role: string, listed: string, me
   }
 }
 
-/**
- * TUF 5.5.2 / 5.6.2 (notary `data.CheckHashes` in `repoBuilder.validateChecksumFor`): the file
- * matches the length and every sha256/sha512 hash the listing role states.
- */
+/** TUF 5.5.2 / 5.6.2 (notary `data.CheckHashes`): length and every sha256/sha512 the listing role states. */
 export function checkFile(gun: string, role: string, bytes: Uint8Array, meta: FileMeta, listedBy: string): void {
   const mismatch = (what: string): PinError =>
     trustError(

@@ -1,6 +1,4 @@
-/**
- * Role names and delegation paths as Notary handles them (tuf/data/roles.go).
- */
+/** Role names and delegation paths as Notary handles them (tuf/data/roles.go). */
 
 /** The four top-level roles (notary `data.BaseRoles`). */
 export const BASE_ROLES = ['root', 'targets', 'snapshot', 'timestamp'] as const;
@@ -27,10 +25,7 @@ function isClean(name: string): boolean {
   return !name.endsWith('/') && !name.split('/').some((p) => p === '' || p === '.' || p === '..');
 }
 
-/**
- * notary `data.IsDelegation`: starts with `targets/`, only `[-a-z0-9_/]`, shorter than 256
- * characters, already clean (no `.`, `..`, `//`, trailing `/`).
- */
+/** notary `data.IsDelegation`: `targets/` prefix, only `[-a-z0-9_/]`, under 256 characters, already clean. */
 export function isDelegationName(role: string): boolean {
   return role.startsWith('targets/') && DELEGATION_CHARS.test(role) && role.length < 256 && isClean(role);
 }
@@ -59,10 +54,7 @@ export function pathAllowed(target: string, paths: readonly string[]): boolean {
   return paths.some((p) => target.startsWith(p));
 }
 
-/**
- * notary `data.RestrictDelegationPathPrefixes`: keep only the child's paths that lie under one of
- * the parent's paths; the rest are silently dropped (they confer no trust).
- */
+/** notary `data.RestrictDelegationPathPrefixes`: only child paths under a parent path (others confer no trust). */
 export function restrictPaths(parentPaths: readonly string[], childPaths: readonly string[]): string[] {
   return childPaths.filter((p) => parentPaths.some((pp) => p.startsWith(pp)));
 }

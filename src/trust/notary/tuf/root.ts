@@ -1,7 +1,6 @@
 /**
- * Root metadata: structure (notary `data.isValidRootStructure`) and trust (notary
- * `trustpinning.ValidateRoot` + `trustpinning.NewTrustPinChecker`), TUF spec 5.3 "Update the root
- * role".
+ * Root metadata, TUF 5.3 "Update the root role": structure (notary `data.isValidRootStructure`) and
+ * trust (notary `trustpinning.ValidateRoot` + `trustpinning.NewTrustPinChecker`).
  */
 import type { X509Certificate } from 'node:crypto';
 import { PinError } from '../../../errors/errors.js';
@@ -35,7 +34,6 @@ export interface ParsedRoot {
   readonly json: RootJson;
   readonly version: number;
   readonly expires: Date;
-  /** Root `keys`, by declared key ID. */
   readonly keys: ReadonlyMap<string, TufKey>;
   /** The four base roles with their keys from `keys` (notary `SignedRoot.BuildBaseRole`). */
   readonly roles: ReadonlyMap<BaseRole, RoleKeys>;
@@ -50,10 +48,7 @@ function malformed(gun: string, what: string, msg: string): PinError {
   });
 }
 
-/**
- * Parses root bytes and checks notary's root structure: `_type` "Root" (TRUST_MISMATCH otherwise),
- * version >= 1, the four base roles present with threshold >= 1 and only keys listed in `keys`.
- */
+/** Parses a root with notary's structure checks: _type "Root", version >= 1, base roles, threshold >= 1, known keys. */
 export function parseRoot(bytes: Uint8Array, gun: string, what = 'root.json'): ParsedRoot {
   const env = readEnvelope(bytes, { gun, role: 'root', what });
   const json = parseOrThrow(RootSchema, env.envelope.signed, { gun, role: 'root', what });
@@ -95,10 +90,7 @@ interface RootCert {
   readonly intermediates: readonly ParsedCert[];
 }
 
-/**
- * notary `parseAllCerts`: for each root-role key, a PEM bundle with exactly one non-CA certificate,
- * which comes first; CA certificates in it are intermediates. Keys that do not fit are skipped.
- */
+/** notary `parseAllCerts`: a root key's PEM bundle holds one non-CA cert, first; its CAs are intermediates. */
 function parseAllCerts(root: ParsedRoot): RootCert[] {
   const out: RootCert[] = [];
   const rootRole = root.roles.get('root');
@@ -147,10 +139,8 @@ function describeProblem(p: CertProblem, now: Date): string {
 }
 
 /**
- * Step 2 of `validateRootTrust`, notary `validRootLeafCerts`: leaf certificates whose CN matches
- * the GUN and that pass `ValidateCertificate` (with expiry when `now` is given). Throws when none is left, with the most
- * telling reason: wrong GUN (TRUST_MISMATCH), expired / not yet valid (TRUST_EXPIRED), else
- * TRUST_ROOT_UNTRUSTED.
+ * Step 2, notary `validRootLeafCerts`: leaf certs naming the GUN that pass `ValidateCertificate`. When none is
+ * left, throws the most telling reason: wrong GUN (TRUST_MISMATCH), TRUST_EXPIRED, else TRUST_ROOT_UNTRUSTED.
  */
 function validRootLeafCerts(certs: readonly RootCert[], gun: string, now: Date | undefined, what: string): RootCert[] {
   const valid: RootCert[] = [];
@@ -226,10 +216,7 @@ export interface RootTrustInput {
   readonly trusted?: ParsedRoot;
 }
 
-/**
- * notary `trustpinning.ValidateRoot`: decides whether `root` is trusted, in the four steps below
- * (TUF 5.3.4: signed by a threshold of the trusted root's keys and of its own).
- */
+/** notary `trustpinning.ValidateRoot`, four steps (TUF 5.3.4: threshold of the trusted root's keys and its own). */
 export function validateRootTrust(root: ParsedRoot, input: RootTrustInput, what = 'root.json'): void {
   if (input.trusted) requireSignedByTrustedRoot(root, input.trusted, input.gun);
   const certs = validRootLeafCerts(parseAllCerts(root), input.gun, input.now, what);
@@ -237,11 +224,7 @@ export function validateRootTrust(root: ParsedRoot, input: RootTrustInput, what 
   requireSignedByOwnRootKeys(root, pinned, input);
 }
 
-/**
- * Step 1, rotation from a trusted root (ValidateRoot "havePrevRoot"): the new root is signed by a
- * threshold (the trusted root's root threshold) of the trusted root's root certificates, expired
- * or not (TUF 5.3.4 "signed by a threshold of keys specified in the trusted root metadata").
- */
+/** Step 1 (rotation, TUF 5.3.4): signed by a threshold of the trusted root's root certs, expired or not. */
 function requireSignedByTrustedRoot(root: ParsedRoot, prev: ParsedRoot, gun: string): void {
   const prevCerts = parseAllCerts(prev).filter(
     (c) => matchCNToGun(c.leaf.subjectCN, gun) && validateCertificate(c.leaf, undefined) === undefined,
@@ -261,10 +244,7 @@ function requireSignedByTrustedRoot(root: ParsedRoot, prev: ParsedRoot, gun: str
   );
 }
 
-/**
- * Step 3, trust pinning (`NewTrustPinChecker`): pinned key IDs, else pinned CAs, else the previous
- * root (checked in step 1) or TOFU; without any of those the root is not trusted.
- */
+/** Step 3 (`NewTrustPinChecker`): pinned key IDs, else pinned CAs, else previous root or TOFU, else untrusted. */
 function pinnedRootCerts(root: ParsedRoot, certs: RootCert[], input: RootTrustInput, what: string): RootCert[] {
   const pins = input.rootKeyIds ?? [];
   const cas = input.rootCAs ?? [];
@@ -327,10 +307,7 @@ function pinnedByCA(certs: RootCert[], cas: readonly X509Certificate[], input: R
   });
 }
 
-/**
- * Step 4: the new root is signed by a threshold (its own root threshold) of the pinned
- * certificates (TUF 5.3.4 "signed by a threshold of keys specified in the new root metadata itself").
- */
+/** Step 4 (TUF 5.3.4): signed by a threshold (its own root threshold) of the pinned certificates. */
 function requireSignedByOwnRootKeys(root: ParsedRoot, pinned: readonly RootCert[], input: RootTrustInput): void {
   const keys = certsToKeys(pinned, (c) => validInts(c, input.now));
   const threshold = root.roles.get('root')?.threshold ?? 1;

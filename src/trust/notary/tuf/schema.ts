@@ -1,10 +1,7 @@
 /**
- * zod schemas for Notary's TUF metadata (tuf/data/{types,root,timestamp,snapshot,targets,roles}.go),
- * applied to JSON that has already been parsed (see canonical.ts `parseJsonBytes`).
- *
- * Strict where Notary's decoder is (types, base64, RFC 3339 times, integers), tolerant of fields it
- * ignores (unknown keys are dropped, `null` maps/lists read as empty as Go's nil maps do). Structural
- * rules notary checks after decoding (`isValidRootStructure` ...) live in the verifier.
+ * zod schemas for Notary's TUF metadata (tuf/data/*.go), applied to parsed JSON (canonical.ts). Strict
+ * where Notary's decoder is (types, base64, RFC 3339, integers), tolerant where it is (unknown keys
+ * dropped, `null` maps/lists empty); notary's structural rules live in the verifier.
  */
 import { z } from 'zod';
 import { PinError } from '../../../errors/errors.js';
@@ -81,10 +78,8 @@ export const KeySchema = z.object({
 });
 export type KeyJson = z.output<typeof KeySchema>;
 
-/** data.Hashes: algorithm → digest. */
 export const HashesSchema = nullableRecord(base64Bytes);
 
-/** data.FileMeta. */
 export const FileMetaSchema = z.object({
   length: int.min(0).optional(),
   hashes: HashesSchema,
@@ -98,13 +93,11 @@ const common = {
   expires: rfc3339,
 };
 
-/** data.RootRole. */
 export const RootRoleSchema = z.object({
   keyids: nullableArray(z.string()),
   threshold: int,
 });
 
-/** data.Root. */
 export const RootSchema = z.object({
   ...common,
   keys: nullableRecord(KeySchema),

@@ -1,22 +1,17 @@
 /**
- * Threshold signature verification of one metadata file: notary `signed.VerifySignatures`
- * (tuf/signed/verify.go), TUF spec 5.3.4 / 5.4.1 / 5.5.3 / 5.6.3 ("check that the metadata has been
- * signed by a threshold of unique keys").
+ * Threshold signature verification of one metadata file: notary `signed.VerifySignatures`, TUF 5.3.4 /
+ * 5.4.1 / 5.5.3 / 5.6.3 ("signed by a threshold of unique keys").
  */
 import { PinError } from '../../../errors/errors.js';
 import { canonicalBytes, parseJsonBytes } from './canonical.js';
 import { verifySignature, type TufKey } from './keys.js';
 import { parseOrThrow, SignedEnvelopeSchema, type SignedEnvelope } from './schema.js';
 
-/**
- * Bounds checked before any crypto (notary writes one signature per signing key): signatures per
- * file, key IDs per role, keys one file declares. Over a bound is TRUST_TOO_LARGE.
- */
+/** Bounds checked before any crypto (notary writes one signature per key); over a bound is TRUST_TOO_LARGE. */
 export const MAX_SIGNATURES = 64;
 export const MAX_ROLE_KEYS = 32;
 export const MAX_DECLARED_KEYS = 1024;
 
-/** TRUST_TOO_LARGE for a count over one of the bounds above. */
 export function tooMany(ctx: { gun: string; role: string }, what: string, count: number, max: number): PinError {
   return new PinError({
     code: 'TRUST_TOO_LARGE',
@@ -41,7 +36,6 @@ export interface Envelope {
   readonly message: Uint8Array;
 }
 
-/** Parses raw metadata bytes into an envelope; TRUST_MALFORMED on failure. */
 export function readEnvelope(bytes: Uint8Array, ctx: { gun: string; role: string; what?: string }): Envelope {
   const what = ctx.what ?? `${ctx.role}.json`;
   let json: unknown;
@@ -68,7 +62,6 @@ export function readEnvelope(bytes: Uint8Array, ctx: { gun: string; role: string
   }
 }
 
-/** Outcome of counting signatures, for messages. */
 export interface SignatureCount {
   readonly valid: ReadonlySet<string>;
   readonly unknownKey: number;
@@ -78,10 +71,9 @@ export interface SignatureCount {
 }
 
 /**
- * Counts valid signatures as notary does: signatures by keys not in the role are skipped, a role
- * key whose content ID differs from the declared ID is an error (`ErrInvalidKeyID`), a bad
- * signature is skipped, and each key counts once however often it signs. Unlike notary, only a
- * key's first signature is verified (no key is verified twice): the crypto is bounded by the role's keys.
+ * Counts valid signatures as notary does: keys not in the role skipped, a key whose content ID differs
+ * from its declared ID is an error (`ErrInvalidKeyID`), each key counts once. Unlike notary only a key's
+ * first signature is verified, bounding the crypto by the role's keys.
  */
 export function countSignatures(env: Envelope, role: RoleKeys): SignatureCount {
   const valid = new Set<string>();
@@ -114,10 +106,7 @@ export function countSignatures(env: Envelope, role: RoleKeys): SignatureCount {
   return { valid, unknownKey, invalid, duplicate };
 }
 
-/**
- * Throws TRUST_SIGNATURE unless `env` carries valid signatures from at least `role.threshold`
- * distinct keys of `role`. `label` says whose keys these are, for the message.
- */
+/** Throws TRUST_SIGNATURE unless `role.threshold` distinct keys of `role` signed validly (`label` names them). */
 export function requireThreshold(
   env: Envelope,
   role: RoleKeys,

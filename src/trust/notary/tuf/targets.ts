@@ -9,7 +9,6 @@ import { pathAllowed } from './roles.js';
 import { parseOrThrow, TargetsSchema, type FileMeta } from './schema.js';
 import { readEnvelope, requireThreshold, type RoleKeys } from './signatures.js';
 
-/** A verified targets role (top-level or delegated). */
 export interface LoadedTargets {
   readonly role: string;
   readonly bytes: Uint8Array;
@@ -27,13 +26,11 @@ export interface TargetsFile {
   readonly now: Date;
   readonly role: string;
   readonly bytes: Uint8Array;
-  /** What the snapshot lists for the role. */
   readonly listed: FileMeta;
   /** The keys its delegator (root or the parent role) lists, and how to name them in errors. */
   readonly signers: RoleKeys;
   readonly signersLabel: string;
   readonly paths: readonly string[];
-  /** The version trusted in an earlier run, if any. */
   readonly previousVersion: number | undefined;
 }
 
@@ -63,10 +60,7 @@ export function verifyTargetsFile(f: TargetsFile): LoadedTargets {
   };
 }
 
-/**
- * A target as `t` signs it, or undefined: one without a (valid) sha256 is ignored, one outside
- * the role's paths is not trusted (notary `WalkTargets` skips roles whose paths do not cover it).
- */
+/** A target as `t` signs it: none without a valid sha256 or outside the role's paths (notary `WalkTargets`). */
 function signedTarget(t: LoadedTargets, name: string, meta: FileMeta): SignedTarget | undefined {
   if (!pathAllowed(name, t.paths)) return undefined;
   const sha = listedSha256(meta);
@@ -86,7 +80,6 @@ export function lookupTag(loaded: ReadonlyMap<string, LoadedTargets>, tag: strin
   return undefined;
 }
 
-/** Every signed target among `signers` whose digest is `digest`. */
 export function lookupDigest(loaded: ReadonlyMap<string, LoadedTargets>, digest: string, signers: readonly string[]): SignedTarget[] {
   const want = digest.toLowerCase();
   const out: SignedTarget[] = [];

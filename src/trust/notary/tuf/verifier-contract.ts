@@ -1,8 +1,6 @@
 /**
- * The contract between the TUF verifier (tuf/) and its users (the Notary client in
- * trust/notary/, the webhook cache, the demo). The verifier is pure: it is handed bytes, never
- * fetches, and trusts nothing it has not verified. Callers fetch in whatever order is fastest
- * (all top-level roles in one round) and feed the bytes in TUF order.
+ * The contract between the pure TUF verifier (tuf/) and its users: the verifier is handed bytes,
+ * never fetches and trusts nothing it has not verified; callers fetch in any order and feed TUF order.
  */
 import type { X509Certificate } from 'node:crypto';
 
@@ -48,7 +46,6 @@ export interface ExpectedFile {
 }
 
 export interface SignedTarget {
-  /** The role that signed it. */
   readonly role: string;
   /** Target name (the tag). */
   readonly name: string;
@@ -68,11 +65,7 @@ export interface VerifiedState {
   readonly files: Readonly<Record<string, Uint8Array>>;
 }
 
-/**
- * Incremental verifier, one instance per GUN per fetch. Each `update*` verifies and then trusts;
- * it throws a PinError (codes TRUST_*) that names the role, what failed and a hint.
- * Order: updateRoot → updateTimestamp → updateSnapshot → updateTargets → updateDelegation*.
- */
+/** Incremental verifier, one per GUN per fetch: each `update*` verifies then trusts, in TUF order (TRUST_* errors). */
 export interface TrustVerifier {
   /** TUF 5.3 (notary: root validation against trust pinning / trusted root, rotation). */
   updateRoot(bytes: Uint8Array): void;
@@ -86,17 +79,12 @@ export interface TrustVerifier {
   expectedTargets(role: string): ExpectedFile | undefined;
   /** TUF 5.6: targets matches snapshot's hash/length, signed by root's targets keys, not expired. */
   updateTargets(bytes: Uint8Array): void;
-  /**
-   * Delegated roles the given signer roles need that are not loaded yet, with what the snapshot says
-   * about each. Empty when every needed delegation is loaded (or is not delegated). Throws
-   * TRUST_MISMATCH for a role a loaded parent delegates to that the snapshot does not list.
-   */
+  /** Delegations `signers` need, not yet loaded; TRUST_MISMATCH for a delegated role the snapshot lacks. */
   neededDelegations(signers: readonly string[]): ExpectedFile[];
   /** TUF 5.6.7: a delegation signed by the keys its parent delegates to it, with paths checks. */
   updateDelegation(role: string, bytes: Uint8Array): void;
   /** The signed target for `tag`, from the first role of `signers` that signs it; undefined if none. */
   lookupTag(tag: string, signers: readonly string[]): SignedTarget | undefined;
-  /** Every signed target among `signers` whose digest is `digest`. */
   lookupDigest(digest: string, signers: readonly string[]): SignedTarget[];
   state(): VerifiedState;
 }

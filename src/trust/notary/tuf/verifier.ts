@@ -1,8 +1,7 @@
 /**
- * The TUF verifier for Notary v1 trust data: `createVerifier` implements `TrustVerifier`
- * (verifier-contract.ts), one step per role in TUF order. It follows the Notary client
- * (client/tufclient.go + tuf/builder.go `repoBuilder`) and TUF §5 "Detailed client workflow"; each
- * check cites its step. Pure: bytes in, verified state out; every failure is a PinError (TRUST_*).
+ * The TUF verifier for Notary v1 trust data (`TrustVerifier`, verifier-contract.ts), following the Notary
+ * client (client/tufclient.go, tuf/builder.go `repoBuilder`) and TUF §5, each check citing its step.
+ * Pure: bytes in, verified state out; every failure is a TRUST_* PinError.
  */
 import { PinError } from '../../../errors/errors.js';
 import type {
@@ -28,12 +27,10 @@ import { MetaRoleSchema, parseOrThrow, type FileMeta } from './schema.js';
 import { readEnvelope, requireThreshold, type RoleKeys } from './signatures.js';
 import { lookupDigest, lookupTag, verifyTargetsFile, type LoadedTargets } from './targets.js';
 
-/** Creates a verifier for one GUN and one fetch. */
 export function createVerifier(opts: VerifierOptions): TrustVerifier {
   return new Verifier(opts);
 }
 
-/** A verified timestamp or snapshot. */
 interface LoadedMeta {
   readonly bytes: Uint8Array;
   readonly version: number;
@@ -57,8 +54,6 @@ class Verifier implements TrustVerifier {
     }
   }
 
-  // ------------------------------------------------------------------- root
-
   /** TUF 5.3 (notary `repoBuilder.loadRoot` → `trustpinning.ValidateRoot`). */
   updateRoot(bytes: Uint8Array): void {
     if (this.timestamp) throw this.order('updateRoot after updateTimestamp');
@@ -81,15 +76,11 @@ class Verifier implements TrustVerifier {
     });
     // TUF 5.3.5 rollback against the version trusted in an earlier run.
     checkVersion(this.gun, 'root', root.version, this.opts.previous?.root);
-    // TUF 5.3.10 checks expiry of the final root only (notary `LoadRootForUpdate` allows expired
-    // intermediate roots while walking a rotation chain): see `requireFreshRoot`.
+    // TUF 5.3.10: expiry is checked on the final root only (notary allows expired intermediates).
     this.root = root;
   }
 
-  /**
-   * TUF 5.3.5: the new root's version must not be lower than the trusted one; a different root
-   * must have a higher version (notary `VerifyVersion(minVersion = trusted version)`).
-   */
+  /** TUF 5.3.5: not older than the trusted root; a different root needs a higher version (notary `VerifyVersion`). */
   private checkRootSuccession(root: ParsedRoot, trusted: ParsedRoot): void {
     const same = Buffer.from(root.env.message).equals(Buffer.from(trusted.env.message));
     if (root.version > trusted.version || (root.version === trusted.version && same)) return;
@@ -103,8 +94,6 @@ class Verifier implements TrustVerifier {
       'the trust server is serving an old or forked root; do not trust it until it serves a root that chains from the trusted one',
     );
   }
-
-  // -------------------------------------------------------------- timestamp
 
   /** TUF 5.4 (notary `repoBuilder.loadTimestamp`). */
   updateTimestamp(bytes: Uint8Array): void {
@@ -137,8 +126,6 @@ class Verifier implements TrustVerifier {
     return expectedFile('snapshot', this.timestamp.meta.get('snapshot')!);
   }
 
-  // --------------------------------------------------------------- snapshot
-
   /** TUF 5.5 (notary `repoBuilder.loadSnapshot`). */
   updateSnapshot(bytes: Uint8Array): void {
     if (!this.timestamp) throw this.order('updateSnapshot before updateTimestamp');
@@ -160,8 +147,7 @@ class Verifier implements TrustVerifier {
     checkVersion(gun, role, json.version, this.opts.previous?.snapshot);
     // TUF 5.5.6: not expired.
     checkExpiry(gun, this.now, role, json.expires);
-    // notary `validateChecksumsFromSnapshot`: the root already loaded must be the one the snapshot
-    // lists (mix-and-match protection for root).
+    // notary `validateChecksumsFromSnapshot`: the loaded root must be the one the snapshot lists (mix-and-match).
     checkFile(gun, 'root', this.requireRoot().env.bytes, meta.get('root')!, 'snapshot');
     this.snapshot = { bytes, version: json.version, expires: json.expires, meta };
   }
@@ -171,8 +157,6 @@ class Verifier implements TrustVerifier {
     const meta = this.snapshot.meta.get(role);
     return meta ? expectedFile(role, meta) : undefined;
   }
-
-  // ---------------------------------------------------------------- targets
 
   /** TUF 5.6 (notary `repoBuilder.loadTargets`). */
   updateTargets(bytes: Uint8Array): void {
@@ -191,7 +175,6 @@ class Verifier implements TrustVerifier {
     return neededDelegations(this.gun, signers, this.targets, this.snapshot, this.opts.maxDelegationDepth);
   }
 
-  /** Verifies a targets role listed in the snapshot and keeps it. */
   private loadTargets(role: string, bytes: Uint8Array, signers: RoleKeys, signersLabel: string, paths: readonly string[]): void {
     if (!this.snapshot) throw this.order(`${role} before updateSnapshot`);
     const listed = this.snapshot.meta.get(role);
@@ -208,8 +191,6 @@ class Verifier implements TrustVerifier {
     const loaded = verifyTargetsFile({ gun: this.gun, now: this.now, role, bytes, listed, signers, signersLabel, paths, previousVersion });
     this.targets.set(role, loaded);
   }
-
-  // ---------------------------------------------------------------- lookups
 
   lookupTag(tag: string, signers: readonly string[]): SignedTarget | undefined {
     return lookupTag(this.targets, tag, signers);
@@ -242,8 +223,6 @@ class Verifier implements TrustVerifier {
     };
   }
 
-  // ---------------------------------------------------------------- helpers
-
   private order(message: string): PinError {
     return new PinError({ code: 'INTERNAL', message: `${this.gun}: verifier used out of order: ${message}` });
   }
@@ -253,10 +232,7 @@ class Verifier implements TrustVerifier {
     return this.root;
   }
 
-  /**
-   * TUF 5.3.10 "check for a freeze attack" on the final root (notary `loadRoot` VerifyExpiry):
-   * checked when the first non-root role is loaded, i.e. once the chain of roots is complete.
-   */
+  /** TUF 5.3.10 "check for a freeze attack" on the final root, once the chain of roots is complete. */
   private requireFreshRoot(): ParsedRoot {
     const root = this.requireRoot();
     checkExpiry(this.gun, this.now, 'root', root.expires);

@@ -1,7 +1,6 @@
 /**
- * The envelope-independent view of a Notary Project signature (JWS or COSE), and the checks on
- * its signed attributes that do not depend on the envelope format.
- * Notary Project signature-specification §Signed Attributes and §Unsigned Attributes.
+ * The envelope-independent view of a Notary Project signature (JWS or COSE) and its format-independent
+ * checks: Notary Project signature-specification §Signed Attributes and §Unsigned Attributes.
  */
 import { PinError } from '../../../errors/errors.js';
 import type { SignatureAlg } from '../cert-chain.js';
@@ -25,7 +24,6 @@ export const ATTR = {
 
 export type SigningScheme = 'notary.x509' | 'notary.x509.signingAuthority';
 
-/** What both envelope decoders produce. */
 export interface DecodedEnvelope {
   readonly format: 'jws' | 'cose';
   readonly alg: SignatureAlg;
@@ -43,7 +41,6 @@ export interface DecodedEnvelope {
   readonly signingInput: Uint8Array;
   /** The raw signature (RSASSA-PSS bytes, or ECDSA r‖s). */
   readonly signature: Uint8Array;
-  /** The certificate chain (DER), leaf first. */
   readonly certificates: readonly Uint8Array[];
   readonly timestampToken?: Uint8Array;
 }
@@ -55,11 +52,7 @@ export function envelopeError(what: string, hint = 'the signature envelope is ma
 /** Attributes notary-pin understands and processes when critical. */
 const UNDERSTOOD_CRITICAL = new Set<string>([ATTR.signingScheme, ATTR.authenticSigningTime, ATTR.expiry]);
 
-/**
- * signature-specification §Signed Attributes: `crit` must list the signing scheme and, when present,
- * authenticSigningTime and expiry; everything it lists must be present and understood. An envelope
- * that asks for a verification plugin fails with NOTATION_PLUGIN_REQUIRED.
- */
+/** signature-specification §Signed Attributes: `crit` covers what is used; plugins are NOTATION_PLUGIN_REQUIRED. */
 export function checkCritical(env: Pick<DecodedEnvelope, 'critical' | 'protectedNames'>): void {
   const crit = new Set(env.critical);
   if (crit.size !== env.critical.length) throw envelopeError('lists an attribute twice in crit');

@@ -1,8 +1,7 @@
 /**
- * The offline revocation bundle for air-gapped clusters: `fetchRevocationBundle` downloads the
- * current CRLs (base and delta) and, when asked, OCSP responses for given certificate chains into a
- * directory, verifying each against its issuer before writing it, under the names the bundle
- * fetcher (`source.ts`) expects. An `index.json` lists what was written and until when it holds.
+ * The offline revocation bundle for air-gapped clusters: downloads current CRLs (base and delta) and,
+ * when asked, OCSP responses for given chains, verifies each against its issuer and writes it under the
+ * names `source.ts` expects, with an `index.json` of what was written and until when it holds.
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -57,7 +56,6 @@ function pairs(chains: readonly (readonly Uint8Array[])[]): Job[] {
   return out;
 }
 
-/** Downloads and verifies the CRLs (and optionally OCSP responses) for `chains` into `dir`. */
 export async function fetchRevocationBundle(chains: readonly (readonly Uint8Array[])[], dir: string, opts: FetchBundleOptions = {}): Promise<BundleReport> {
   const fetcher = opts.fetcher ?? createNetworkFetcher();
   const now = opts.now ?? new Date();

@@ -1,8 +1,7 @@
 /**
  * Revocation data caches, so a warm admission makes no network call: CRLs in memory and on disk
- * (`<cacheDir>/crl/<sha256(url)>.crl`, parsed again on load and verified again against the issuer
- * before use) until their nextUpdate, refreshed in the background shortly before; OCSP responses in
- * memory until their nextUpdate. One fetch per URL at a time (single-flight); entries are bounded.
+ * (`<cacheDir>/crl/`, verified again against the issuer on load) until nextUpdate, refreshed shortly
+ * before; OCSP responses in memory until nextUpdate. Single-flight per URL; entries are bounded.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -17,7 +16,7 @@ export interface CrlCacheOptions {
   readonly cacheDir?: string;
   /** CRLs kept in memory; default 64. */
   readonly maxEntries?: number;
-  /** Refresh this long before nextUpdate (at most); default 1 hour, and never more than a tenth of the CRL's validity window. */
+  /** Refresh this long before nextUpdate; default 1 hour, at most a tenth of the CRL's validity window. */
   readonly refreshAheadMs?: number;
   readonly debug?: (message: string) => void;
 }
@@ -28,10 +27,7 @@ export interface CachedCrl {
   readonly verifiedFor: Set<string>;
 }
 
-/**
- * Waits for a shared fetch but gives up when this caller's signal aborts; the fetch itself goes on
- * (bounded by its own timeout) for the other callers waiting on it.
- */
+/** Waits for a shared fetch but gives up when this caller's signal aborts; the fetch goes on for the others. */
 export function withSignal<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return p;
   if (signal.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));

@@ -1,8 +1,7 @@
 /**
- * The `RevocationChecker` (contracts.ts): for every certificate of a chain except the root, OCSP
- * first, then CRLs (base and delta), as trust-store-trust-policy §Certificate Revocation Evaluation
- * orders it. Data comes through the caches (no network on a warm run) from the network or from an
- * offline bundle.
+ * The `RevocationChecker` (contracts.ts): for every certificate of a chain but the root, OCSP first,
+ * then CRLs (base and delta), as trust-store-trust-policy §Certificate Revocation Evaluation orders it;
+ * data comes through the caches from the network or an offline bundle.
  */
 import { createHash } from 'node:crypto';
 import type * as pkijs from 'pkijs';
@@ -38,7 +37,6 @@ export interface RevocationCheckerOptions extends NetworkFetcherOptions {
 
 export interface RevocationCheckerHandle extends RevocationChecker {
   check(chain: readonly Uint8Array[], opts: Parameters<RevocationChecker['check']>[1]): Promise<RevocationResultEx[]>;
-  /** Waits for background CRL refreshes. */
   settle(): Promise<void>;
   close(): Promise<void>;
 }
@@ -58,7 +56,6 @@ interface Ctx {
   readonly signal?: AbortSignal;
 }
 
-/** Most parsed certificates a checker keeps. */
 const MAX_PARSED = 256;
 
 /** Identity of a whole certificate (SHA-256 of its DER), memoised per parsed object. */
@@ -81,14 +78,12 @@ export function createRevocationChecker(opts: RevocationCheckerOptions = {}): Re
   return new Checker(opts);
 }
 
-/** One checker: the fetcher and caches that every per-certificate step shares. */
 class Checker implements RevocationCheckerHandle {
   private readonly fetcher: RevocationFetcher;
   private readonly crls: CrlCache;
   private readonly ocsps: OcspCache;
   /** Parsed responses by the cached bytes (same object while the OCSP cache holds it). */
   private readonly parsedOcsp = new WeakMap<Uint8Array, { key: string; parsed: ParsedOcsp }>();
-  /** OCSP requests by certificate pair. */
   private readonly requests = new Map<string, OcspRequest>();
   /** Parsed certificates by their exact bytes (a run's signatures mostly share one chain); bounded. */
   private readonly parsed = new Map<string, pkijs.Certificate>();
@@ -272,10 +267,7 @@ class Checker implements RevocationCheckerHandle {
   }
 }
 
-/**
- * The first failure among results as a PinError (revoked before unknown), or undefined when every
- * certificate is good. The caller applies the policy's revocation action (enforce/log/skip).
- */
+/** The first failure as a PinError (revoked before unknown), else undefined; the caller applies the action. */
 export function revocationFailure(results: readonly RevocationResult[], image?: string): PinError | undefined {
   const revoked = results.find((r) => r.status === 'revoked');
   if (revoked) {

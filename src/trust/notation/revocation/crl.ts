@@ -1,8 +1,7 @@
 /**
- * CRLs (RFC 5280 §5) for the Notary Project revocation check: parse a base or delta CRL with
- * pkijs, verify it against the certificate's issuer, and decide a certificate's status from a base
- * CRL and its delta (trust-store-trust-policy §Revocation Checking with CRL / with Delta CRLs).
- * Indirect CRLs (which the spec makes optional) and partitioned CRLs are refused as "unknown".
+ * CRLs (RFC 5280 §5) for the Notary Project revocation check: parse base and delta CRLs, verify them
+ * against the issuer, decide a certificate's status (trust-store-trust-policy §Revocation Checking with
+ * CRL / with Delta CRLs). Indirect and partitioned CRLs (optional in the spec) are "unknown".
  */
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
@@ -56,7 +55,6 @@ export interface ParsedCrl {
   readonly entries: ReadonlyMap<string, CrlEntry>;
 }
 
-/** A CRL that cannot be used; the message says why. */
 export class CrlProblem extends Error {}
 
 export function serialKey(i: asn1js.Integer): string {
@@ -158,10 +156,7 @@ export function crlScopeProblem(p: ParsedCrl, certIsCA: boolean): string | undef
   return undefined;
 }
 
-/**
- * The delta CRL location: the freshest CRL extension of the certificate, else of the base CRL.
- * At most one URL (several, non-URI names or an empty extension are errors, as notation-core-go).
- */
+/** The delta CRL URL: the cert's freshest CRL extension, else the base CRL's; several URLs are an error. */
 export function deltaUrl(certFreshest: pkijs.Extension | undefined, base: ParsedCrl): string | undefined {
   const e = certFreshest ?? base.freshest;
   if (!e) return undefined;
@@ -196,10 +191,9 @@ export interface CrlVerdict {
 }
 
 /**
- * A certificate's status from a verified base CRL and optional delta (trust-store-trust-policy
- * §Revocation Checking with CRL, step 3): a listed certificate is revoked unless the entry's
- * invalidity date is after the authentic signing time; a stale CRL still proves revocation
- * (except certificateHold) but never proves "good".
+ * A certificate's status from a verified base CRL and optional delta (trust-store-trust-policy §Revocation
+ * Checking with CRL, step 3): listed = revoked unless invalid only after the authentic signing time; a
+ * stale CRL still proves revocation (except certificateHold) but never proves "good".
  */
 export function crlVerdict(base: ParsedCrl, delta: ParsedCrl | undefined, serial: string, now: Date, signingTime?: Date): CrlVerdict {
   const stale = [base, delta].find((c) => c !== undefined && (c.nextUpdate === undefined || c.nextUpdate.getTime() < now.getTime()));

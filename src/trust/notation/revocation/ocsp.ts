@@ -1,9 +1,7 @@
 /**
- * OCSP (RFC 6960) for the Notary Project revocation check: build a request for one certificate
- * (CertID with SHA-256, sent as an HTTP GET per RFC 6960 Appendix A.1) and verify the response as
- * trust-store-trust-policy §Revocation Checking with OCSP orders it: signed by the issuer or by a
- * delegated responder the issuer certified for OCSPSigning, current (thisUpdate/nextUpdate), and the
- * status of exactly the certificate asked about.
+ * OCSP (RFC 6960) for the Notary Project revocation check: a SHA-256 CertID request sent by GET (RFC 6960
+ * A.1), and the response verified as trust-store-trust-policy §Revocation Checking with OCSP orders it:
+ * signed by the issuer or its delegated OCSPSigning responder, current, for exactly the certificate asked.
  */
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
@@ -20,7 +18,6 @@ const RESPONSE_STATUS: Record<number, string> = {
   6: 'unauthorized',
 };
 
-/** An OCSP answer that cannot be used; the message says why. */
 export class OcspProblem extends Error {}
 
 export interface OcspRequest {
@@ -136,11 +133,7 @@ export interface ParsedOcsp {
   readonly delegated: boolean;
 }
 
-/**
- * Parses an OCSP response and checks what does not depend on the time (steps 1 and 3 of
- * trust-store-trust-policy §Revocation Checking with OCSP): successful basic response, signed by the
- * issuer or its delegated responder, with a status for exactly `req`'s certificate.
- */
+/** Parses an OCSP response: time-independent checks (trust-store-trust-policy §Revocation Checking with OCSP). */
 export function parseOcsp(der: Uint8Array, req: OcspRequest, issuer: pkijs.Certificate): ParsedOcsp {
   const basic = decodeBasic(der);
   const { signer, delegated } = responderFor(basic, issuer);

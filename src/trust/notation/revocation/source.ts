@@ -86,7 +86,6 @@ export function bundleOcspFile(url: string, certIdKey: string): string {
   return join('ocsp', `${shortHash(`${url}\n${certIdKey}`, 32)}.der`);
 }
 
-/** Reads at most `max` bytes of `path`; larger files are refused. */
 export async function readCapped(path: string, max: number): Promise<Uint8Array> {
   const fh = await open(path, 'r');
   try {

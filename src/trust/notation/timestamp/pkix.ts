@@ -1,8 +1,7 @@
 /**
- * Small X.509 helpers shared by the timestamp and revocation checkers: parse DER certificates with
- * pkijs (which keeps the signed bytes as received), verify signatures with node:crypto, and read the
- * extensions those checks need. Only SHA-2 based RSA (PKCS#1 v1.5, PSS) and ECDSA are accepted
- * (Notary Project signature-specification §Signature Algorithm Requirements: no SHA-1).
+ * X.509 helpers shared by the timestamp and revocation checkers: pkijs parsing (keeps the signed bytes
+ * as received), node:crypto signatures, extensions. Only SHA-2 RSA (PKCS#1 v1.5, PSS) and ECDSA are
+ * accepted (Notary Project signature-specification §Signature Algorithm Requirements).
  */
 import { createHash, createPublicKey, constants, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
@@ -43,7 +42,6 @@ const ECDSA: Record<string, HashName> = {
 };
 const EC_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1', 'P-256', 'P-384', 'P-521']);
 
-/** `SHA-256` → `sha256` for node:crypto. */
 export function nodeHash(h: HashName): string {
   return h.replace('-', '').toLowerCase();
 }
@@ -68,14 +66,11 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
 }
 
-/** Parsed certificates by SHA-256 of their DER: pkijs parsing costs milliseconds, certificates never change. */
+/** Parsed certificates by SHA-256 of their DER: parsing is costly and certificates never change. */
 const parsedCerts = new Map<string, pkijs.Certificate>();
 const MAX_PARSED_CERTS = 512;
 
-/**
- * Parses one DER certificate; throws a plain Error with `what` when it is not one. Results are
- * shared from a bounded cache: callers must not modify them.
- */
+/** Parses one DER certificate (Error naming `what` if not one); results are shared: do not modify. */
 export function parseCertificate(der: Uint8Array, what = 'certificate'): pkijs.Certificate {
   const key = createHash('sha256').update(der).digest('base64');
   const hit = parsedCerts.get(key);
@@ -112,7 +107,6 @@ export function nameString(n: pkijs.RelativeDistinguishedNames): string {
     .join(', ');
 }
 
-/** The subject of a DER certificate, for messages. */
 export function subjectOf(der: Uint8Array): string {
   try {
     return nameString(parseCertificate(der).subject);
@@ -135,10 +129,7 @@ export function keyStrengthProblem(key: KeyObject): string | undefined {
   return `key type ${key.asymmetricKeyType ?? '?'} not allowed`;
 }
 
-/**
- * Verifies `sig` over `data` with `key` under the algorithm `alg`. `digestOid` is the separate digest
- * algorithm CMS pairs with a bare `rsaEncryption`. Throws on an algorithm that is not allowed.
- */
+/** Verifies `sig` over `data` under `alg` (`digestOid` for a bare rsaEncryption); throws if not allowed. */
 export function verifySignature(alg: pkijs.AlgorithmIdentifier, data: Uint8Array, key: KeyObject, sig: Uint8Array, digestOid?: string): boolean {
   const oid = alg.algorithmId;
   let hash: HashName | undefined;

@@ -1,8 +1,7 @@
 /**
- * Parses an RFC 3161 TimeStampToken (CMS SignedData over TSTInfo, RFC 3161 §2.4.2) with pkijs and
- * checks its CMS layer: exactly one SignerInfo, the signer certificate carried in the token, the
- * contentType and messageDigest signed attributes, the ESS signing-certificate-v2 binding (RFC 5035,
- * RFC 5816) and the signature over the signed attributes.
+ * Parses an RFC 3161 TimeStampToken (CMS SignedData over TSTInfo) with pkijs and checks its CMS layer:
+ * one SignerInfo, the signer certificate in the token, the contentType and messageDigest attributes,
+ * the ESS signing-certificate-v2 binding (RFC 5035, RFC 5816) and the signature over the attributes.
  */
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';

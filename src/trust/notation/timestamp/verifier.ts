@@ -97,10 +97,7 @@ export interface VerifiedToken {
   readonly imprint: { readonly hashOid: string; readonly value: Uint8Array };
 }
 
-/**
- * Every check of the token except the message imprint: CMS layer, TSA chain to `tsaRoots`,
- * certificate requirements at genTime, genTime not in the future.
- */
+/** All token checks but the imprint: CMS layer, TSA chain to `tsaRoots`, certificates at genTime, no future time. */
 export function verifyTimestampToken(token: Uint8Array, tsaRoots: readonly Uint8Array[], now: Date, opts: TimestampVerifierOptions = {}): Result<VerifiedToken, PinError> {
   let parsed;
   try {
@@ -134,8 +131,7 @@ export function verifyTimestampToken(token: Uint8Array, tsaRoots: readonly Uint8
 /** Creates the RFC 3161 verifier (stateless; safe to share). */
 export function createTimestampVerifier(opts: TimestampVerifierOptions = {}): TimestampVerifier {
   return {
-    // Notary Project trust-store-trust-policy §Validate Trusted Timestamp: imprint, certificate and
-    // algorithm requirements, signing-certificate(-v2), chain to the tsa store, genTime and accuracy.
+    // trust-store-trust-policy §Validate Trusted Timestamp: imprint, certificates, algorithms, TSA chain, genTime.
     async verify(token, signature, hash: HashName, tsaRoots, now) {
       const r = verifyTimestampToken(token, tsaRoots, now, opts);
       if (!r.ok) return r;
