@@ -729,7 +729,7 @@ describe('fast path: onResource releases stream documents', () => {
     expect(taken).toEqual([]);
   });
 
-  it('a model read without a sink is the same, and a ResourceList is handed out after it is read', () => {
+  it('a ResourceList: every item is picked first, then each is taken with what was picked from it', () => {
     const events: string[] = [];
     const m = parseInput(bundle(4), { maxBytes: 1e9, resources: { pick: (_o, i) => (events.push(`pick ${i}`), i * 10), take: (p, i) => events.push(`take ${i}=${String(p)}`) } });
     expect(parsePathOf(m)).toBe('fast');
