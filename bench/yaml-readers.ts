@@ -1,10 +1,12 @@
 /**
  * In-process micro-benchmark of the YAML readers on the bench's inputs (the 2,000- and 20,000-
  * Deployment bundles, an argo-cd-install.yaml-shaped input): the reader notary-pin uses
- * (`parseInput`), the `yaml` Document reader alone (`parseInput` with yamlPath `full`), and `yaml`'s
- * streaming Parser + Composer with a LineCounter (one document at a time, each read to JS and
- * handed out). Every sample is a fresh process: `cold` is its first parse (what a CLI run pays),
- * `warm` the median of later parses, `peak RSS` the process's maximum resident set after one parse.
+ * (`parseInput`, with a `resources` sink that picks nothing from each resource and counts what is
+ * handed out, as the KRM function's collector keeps only the image uses), the `yaml` Document
+ * reader alone (`parseInput` with yamlPath `full`), and `yaml`'s streaming Parser + Composer with a
+ * LineCounter (one document at a time, each read to JS and handed out). Every sample is a fresh
+ * process: `cold` is its first parse (what a CLI run pays; wall and CPU time), `warm` the median of
+ * later parses, `peak RSS` the process's maximum resident set after one parse.
  * `--before DIR` adds the reader of another checkout (e.g. a `git worktree` of the commit before
  * a change), so before and after are measured in the same session. Samples are interleaved (one of
  * each reader per round), so the drift of a shared machine hits every reader alike. Prints medians
@@ -13,10 +15,11 @@
  *   node --import tsx bench/yaml-readers.ts [--samples N] [--readers a,b] [--inputs x,y] [--before DIR]
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Composer, LineCounter, Parser } from 'yaml';
-import { parseInput, parsePathOf } from '../src/manifest/read.js';
+import { parseInput, parsePathOf, type ResourceSink } from '../src/manifest/read.js';
 import { argoLikeInstall, deploymentBundle } from './inputs.js';
 
 const IMAGES = Array.from({ length: 200 }, (_, i) => ({ reference: `registry.bench.local:5000/team-${i % 50}/app:v${i % 4}` }));
@@ -28,10 +31,12 @@ const INPUTS: Record<string, () => string> = {
 
 type Reader = (text: string, onResource: (o: Record<string, unknown>, i: number) => void) => string | void;
 type ParseInput = typeof parseInput;
+/** A sink that picks nothing from a resource and calls `onResource` (which counts) as each is taken. */
+const sinkOf = (onResource: (o: Record<string, unknown>, i: number) => void): ResourceSink<undefined> => ({ pick: () => undefined, take: (_p, i) => onResource({}, i) });
 const BEFORE = 'notary-pin before (parseInput of --before)';
 const READERS: Record<string, Reader> = {
-  'notary-pin (parseInput)': (text, onResource) => parsePathOf(parseInput(text, { onResource })),
-  'yaml Documents (parseInput full)': (text, onResource) => void parseInput(text, { yamlPath: 'full', onResource }),
+  'notary-pin (parseInput)': (text, onResource) => parsePathOf(parseInput(text, { resources: sinkOf(onResource) })),
+  'yaml Documents (parseInput full)': (text, onResource) => void parseInput(text, { yamlPath: 'full', resources: sinkOf(onResource) }),
   'yaml Parser+Composer stream': (text, onResource) => {
     const lineCounter = new LineCounter();
     const composer = new Composer({ merge: true, uniqueKeys: true, strict: true, lineCounter });
@@ -46,6 +51,8 @@ const READERS: Record<string, Reader> = {
 
 interface Sample {
   cold: number;
+  /** CPU time (user + system) of the cold parse: less sensitive than wall time to other jobs on the machine. */
+  coldCpu: number;
   warm: number;
   rssMiB: number;
   /** The path notary-pin's reader took (fast / full). */
@@ -56,14 +63,19 @@ async function child(reader: string, input: string, warmRuns: number, before: st
   const text = INPUTS[input]!();
   let read = READERS[reader];
   if (reader === BEFORE) {
-    const io = (await import(pathToFileURL(join(before as string, 'src/manifest/io.ts')).href)) as { parseInput: ParseInput; parsePathOf: typeof parsePathOf };
+    // the reader module is read.ts since the split of io.ts
+    const file = ['src/manifest/read.ts', 'src/manifest/io.ts'].map((f) => join(before as string, f)).find((f) => existsSync(f)) as string;
+    const io = (await import(pathToFileURL(file).href)) as { parseInput: ParseInput; parsePathOf: typeof parsePathOf };
     read = (t, onResource) => io.parsePathOf(io.parseInput(t, { onResource }));
   }
   let count = 0;
   const onResource = (): void => void count++;
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const path = (read as Reader)(text, onResource);
   const cold = performance.now() - t0;
+  const cpu = process.cpuUsage(c0);
+  const coldCpu = (cpu.user + cpu.system) / 1000;
   const rssMiB = process.resourceUsage().maxRSS / 1024;
   const warm: number[] = [];
   for (let i = 0; i < warmRuns; i++) {
@@ -71,7 +83,7 @@ async function child(reader: string, input: string, warmRuns: number, before: st
     (read as Reader)(text, onResource);
     warm.push(performance.now() - t);
   }
-  process.stdout.write(JSON.stringify({ cold, warm: median(warm), rssMiB, count, path }));
+  process.stdout.write(JSON.stringify({ cold, coldCpu, warm: median(warm), rssMiB, count, path }));
 }
 
 const median = (xs: number[]): number => {
@@ -99,8 +111,8 @@ async function main(): Promise<void> {
   const all = [...(before !== undefined ? [BEFORE] : []), ...Object.keys(READERS)];
   const readers = opt('--readers')?.split(',').map((r) => all.find((k) => k.startsWith(r))!) ?? all;
   const inputs = opt('--inputs')?.split(',') ?? Object.keys(INPUTS);
-  console.log(`| input | reader | path | cold parse (median of ${samples}) | warm parse | peak RSS |`);
-  console.log('| --- | --- | --- | --- | --- | --- |');
+  console.log(`| input | reader | path | cold parse (median of ${samples}) | cold parse CPU | warm parse | peak RSS |`);
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const input of inputs) {
     const size = INPUTS[input]!().length;
     const big = size > 5_000_000;
@@ -111,7 +123,7 @@ async function main(): Promise<void> {
       const xs = got.get(reader)!;
       const m = (f: (s: Sample) => number): string => median(xs.map(f)).toFixed(0);
       const path = [...new Set(xs.map((s) => s.path ?? '-'))].join('/');
-      console.log(`| ${input} (${(size / 1e6).toFixed(1)} MB) | ${reader} | ${path} | ${m((s) => s.cold)} ms | ${m((s) => s.warm)} ms | ${m((s) => s.rssMiB)} MiB |`);
+      console.log(`| ${input} (${(size / 1e6).toFixed(1)} MB) | ${reader} | ${path} | ${m((s) => s.cold)} ms | ${m((s) => s.coldCpu)} ms | ${m((s) => s.warm)} ms | ${m((s) => s.rssMiB)} MiB |`);
     }
   }
 }

@@ -1,20 +1,27 @@
 /**
  * The "collect uses" stage of the KRM function: the image uses of the input, and the file each
- * resource came from. With the policy known before the input is read, each resource is collected
- * as the reader hands it out and its images go to the resolver at once (connections open while the
- * rest is read); otherwise the uses are collected from the parsed resources afterwards.
+ * resource came from. With the policy known before the input is read, each resource's uses are
+ * picked while the reader reads it (so the reader can let the resource go) and go to the resolver
+ * as the reader hands them out, once it has accepted the input; otherwise the uses are collected
+ * from the parsed resources afterwards.
  */
 import type { Spec } from '../config/schema.js';
 import { collectImageUses, collectResourceImageUses, evaluateUses, startEvaluation, type ImageOutcome, type ImageUse } from '../engine/evaluate.js';
 import type { Resolver } from '../engine/port.js';
 import { fileOf } from '../workload/ref.js';
+import type { ResourceSink } from '../manifest/read.js';
 import type { FileRef, Manifest } from '../manifest/types.js';
 import { Interner } from '../util/intern.js';
 
 type Evaluation = ReturnType<typeof startEvaluation>;
 
+/** What is picked from one resource: its image uses and the file it came from (undefined: neither). */
+interface PickedUses {
+  readonly uses: readonly ImageUse[];
+  readonly file: FileRef | undefined;
+}
+
 export class UseCollector {
-  private readonly uses: ImageUse[] = [];
   private readonly files = new Map<number, FileRef>();
   private readonly strings = new Interner();
   private resolver: Resolver | undefined;
@@ -37,25 +44,26 @@ export class UseCollector {
     return this.spec !== undefined ? this.resolver : undefined;
   }
 
-  /** The reader's per-resource callback, when uses are collected while reading. */
-  get onResource(): ((object: Record<string, unknown>, index: number) => void) | undefined {
-    return this.spec !== undefined ? (object, index) => this.collect(object, index) : undefined;
+  /** The reader's sink (read.ts `ResourceSink`), when uses are collected while reading. */
+  get resources(): ResourceSink<PickedUses | undefined> | undefined {
+    if (this.spec === undefined) return undefined;
+    return { pick: (object, index) => this.pick(object, index), take: (picked, index) => this.take(picked, index) };
   }
 
-  private collect(object: Record<string, unknown>, index: number): void {
-    if (index === 0 && this.uses.length > 0) this.startOver();
-    const from = this.uses.length;
-    collectResourceImageUses(object, index, this.spec as Spec, this.uses, this.strings);
-    for (let i = from; i < this.uses.length; i++) this.evaluation?.add(this.uses[i]!);
-    const file = fileOf(object);
-    if (file !== undefined) this.files.set(index, { ...file, path: this.strings.intern(file.path) });
+  /** The uses and file of a resource being read: only read here (a reader may drop them and pick again). */
+  private pick(object: Record<string, unknown>, index: number): PickedUses | undefined {
+    const uses: ImageUse[] = [];
+    collectResourceImageUses(object, index, this.spec as Spec, uses, this.strings);
+    const found = fileOf(object);
+    if (uses.length === 0 && found === undefined) return undefined;
+    return { uses, file: found !== undefined ? { ...found, path: this.strings.intern(found.path) } : undefined };
   }
 
-  /** A reader that gave up part-way reads the input again from its start (index 0 once more). */
-  private startOver(): void {
-    this.uses.length = 0;
-    this.files.clear();
-    this.evaluation = startEvaluation(this.spec as Spec, this.resolver as Resolver, { mode: (this.spec as Spec).mode });
+  /** A resource handed out by the reader that accepted the input: its uses go to the resolver. */
+  private take(picked: PickedUses | undefined, index: number): void {
+    if (picked === undefined) return;
+    for (const use of picked.uses) this.evaluation?.add(use);
+    if (picked.file !== undefined) this.files.set(index, picked.file);
   }
 
   /** The input has been read: file lookups answer from `model` where nothing was collected. */

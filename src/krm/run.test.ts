@@ -59,6 +59,35 @@ describe('runKrm', () => {
     expect(new Set(r.results.map((x) => x.resourceRef)).size).toBe(4);
   });
 
+  describe('images go to the resolver only once the reader has accepted the input', () => {
+    const doc = (i: number) => `apiVersion: v1\nkind: Pod\nmetadata: {name: p${i}}\nspec:\n  containers:\n  - {name: a, image: "x.io/a${i}:1"}\n`;
+    const counting = () => {
+      const asked: string[] = [];
+      const r: Resolver = { resolve: async (ref, rule) => (asked.push(ref.repository), resolver.resolve(ref, rule)) };
+      return { asked, resolverFor: () => r };
+    };
+
+    it('a stream whose last document the indexed reader gives up on: each image is looked up once', async () => {
+      // the anchor in the last document is met only after the others were read
+      const input = `${[0, 1, 2].map(doc).join('---\n')}---\n${doc(3).replace('{name: p3}', '&m {name: p3}')}`;
+      const { asked, resolverFor } = counting();
+      const r = await runKrm(input, { resolverFor, spec });
+      expect(r.exitCode).toBe(0);
+      expect(asked.sort()).toEqual(['x.io/a0', 'x.io/a1', 'x.io/a2', 'x.io/a3']);
+      expect(r.outcomes.map((o) => [o.use.resourceIndex, o.status])).toEqual([0, 1, 2, 3].map((i) => [i, 'pinned']));
+    });
+
+    it('a stream whose last document is invalid: nothing is looked up', async () => {
+      const input = `${[0, 1, 2].map(doc).join('---\n')}---\n${doc(3)}metadata: {name: twice}\n`;
+      const { asked, resolverFor } = counting();
+      const r = await runKrm(input, { resolverFor, spec });
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr.join('\n')).toMatch(/document 4 is not valid YAML: Map keys must be unique.*\[INPUT_INVALID\]/);
+      await new Promise((done) => setTimeout(done, 20)); // a lookup started while reading would show by now
+      expect(asked).toEqual([]);
+    });
+  });
+
   it('reports an input error before a config error, as before the config was read first', async () => {
     const r = await runKrm('a: [1\n', { resolverFor: () => resolver, configFile: '/nonexistent/notary-pin.yaml' });
     expect(r.exitCode).toBe(1);

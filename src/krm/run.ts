@@ -131,7 +131,7 @@ function readInput(input: string | Uint8Array, opts: KrmRunOptions, uses: UseCol
   try {
     // the provenance annotation is written by the yaml Document model: read it that way at once
     const yamlPath = spec?.provenance === 'annotation' && spec.mode === 'pin' ? 'full' : undefined;
-    model = parseInput(input, { maxBytes: opts.maxBytes, onResource: uses.onResource, yamlPath: yamlPath });
+    model = parseInput(input, { maxBytes: opts.maxBytes, resources: uses.resources, yamlPath: yamlPath });
   } catch (e) {
     throw toPinError(e, 'INPUT_INVALID');
   }

@@ -41,6 +41,12 @@ export interface ManifestFields {
   existingResults?: unknown;
 }
 
+/** What a reader gives (read.ts): the model, and what the caller's `pick` returned for each resource, by index. */
+export interface ReadResult {
+  readonly model: Manifest;
+  readonly picked: readonly unknown[];
+}
+
 /** A parsed input; the optional fields are present only when the input has them. */
 export abstract class ParsedManifest implements Manifest {
   readonly form: 'resourceList' | 'stream';

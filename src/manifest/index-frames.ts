@@ -80,7 +80,7 @@ export interface IndexOptions {
    * Called as each document's root closes (after its checks and compaction), with the index of the
    * document and whether it holds a block scalar. It may throw (the input is then not plain). When
    * it returns true the document's js-yaml value is released: neither the index nor js-yaml keeps
-   * it (`DocumentIndex.docs` holds undefined for it, `Frame.r` of the root is cleared), so the
+   * it (`DocumentIndex.docs` holds undefined for it, the root's `Frame.value` is cleared), so the
    * documents of a stream are not all held at once.
    */
   onRoot?: (root: Frame, doc: number, hasBlocks: boolean) => boolean;

@@ -88,7 +88,7 @@ function differential(text: string | Uint8Array): 'fast' | 'full' | 'error' {
 }
 
 /**
- * `onResource` (a stream's documents released as they are read): the visited objects are the full
+ * `onResource` (called once per resource after the reader is chosen): the visited objects are the full
  * path's, each `item.object` read again lazily equals it too — whether materialised before or
  * after `setImage` — and the output is the same. `pinnedFull` has had `pinAll`.
  */
@@ -100,8 +100,7 @@ function visited(text: string | Uint8Array, pinnedFull: Manifest): void {
       yamlPath: 'auto',
       maxBytes: 1e9,
       onResource: (o, i) => {
-        if (i === 0) seen.length = 0;
-        expect(i).toBe(seen.length);
+        expect(i).toBe(seen.length); // once per resource, in order: never again from index 0
         seen.push(structuredClone(o));
       },
     });
@@ -693,13 +692,48 @@ describe('fast path: onResource releases stream documents', () => {
     expect(m.items[2]!.object).toBe(seen[2]);
   });
 
-  it('starts over from index 0 when the fast path gives up part-way', () => {
+  it('hands each resource out once, after the path is chosen, when the LAST document makes the fast path give up', () => {
+    // an anchor in the last document: the indexed reader refuses only when it reaches it
     const text = `${stream}---\napiVersion: v1\nkind: ConfigMap\nmetadata: &m\n  name: x\ndata: {a: *m}\n`;
-    const calls: number[] = [];
-    const m = parseInput(text, { maxBytes: 1e9, onResource: (_o, i) => calls.push(i) });
+    const events: string[] = [];
+    const objects: unknown[] = [];
+    const m = parseInput(text, {
+      maxBytes: 1e9,
+      resources: {
+        pick: (o, i) => (events.push(`pick ${i}`), o),
+        take: (o, i) => (events.push(`take ${i}`), objects.push(o)),
+      },
+    });
     expect(parsePathOf(m)).toBe('full');
-    expect(calls.filter((i) => i === 0)).toHaveLength(2);
-    expect(calls.slice(calls.lastIndexOf(0))).toEqual(Array.from({ length: 31 }, (_, i) => i));
+    const takes = events.filter((e) => e.startsWith('take'));
+    expect(takes).toEqual(Array.from({ length: 31 }, (_, i) => `take ${i}`));
+    // the fast path picked the first 30 and gave up; nothing was taken before every pick of the reader that read the input
+    expect(events.indexOf('take 0')).toBe(events.lastIndexOf('pick 30') + 1);
+    expect(events.filter((e) => e === 'pick 0')).toHaveLength(2);
+    expect(objects).toStrictEqual(parseInput(text, { yamlPath: 'full', maxBytes: 1e9 }).items.map((i) => i.object));
+    // onResource: called exactly once per resource, in order
+    const calls: number[] = [];
+    parseInput(text, { maxBytes: 1e9, onResource: (_o, i) => calls.push(i) });
+    expect(calls).toEqual(Array.from({ length: 31 }, (_, i) => i));
+  });
+
+  it('hands nothing out when the input is invalid, however far the fast path read', () => {
+    const taken: number[] = [];
+    const picked: number[] = [];
+    const sink = { pick: (_o: unknown, i: number) => picked.push(i), take: (_p: unknown, i: number) => taken.push(i) };
+    for (const last of ['apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: [}\n', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\nmetadata: {name: y}\n', '- a list\n', 'kind: ResourceList\napiVersion: config.kubernetes.io/v1\n']) {
+      picked.length = 0;
+      expect(() => parseInput(`${stream}---\n${last}`, { maxBytes: 1e9, resources: sink })).toThrow(PinError);
+      expect(picked.length).toBeGreaterThan(0); // the fast path read resources before it met the problem
+    }
+    expect(taken).toEqual([]);
+  });
+
+  it('a ResourceList: every item is picked first, then each is taken with what was picked from it', () => {
+    const events: string[] = [];
+    const m = parseInput(bundle(4), { maxBytes: 1e9, resources: { pick: (_o, i) => (events.push(`pick ${i}`), i * 10), take: (p, i) => events.push(`take ${i}=${String(p)}`) } });
+    expect(parsePathOf(m)).toBe('fast');
+    expect(events).toEqual(['pick 0', 'pick 1', 'pick 2', 'pick 3', 'take 0=0', 'take 1=10', 'take 2=20', 'take 3=30']);
   });
 
   it('re-reads indented roots, CRLF and kept trailing lines of a block scalar exactly', () => {

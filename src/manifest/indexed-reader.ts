@@ -5,14 +5,15 @@
  * return undefined (the caller reads the input with the `yaml` Document reader, read.ts, which
  * reports every input error), and a model escalates to a Document model (built from the same text,
  * with the same `setImage` calls replayed) whenever an operation needs more than the index explains.
- * With a visitor (`FastBuild.visit`), a stream's documents are visited and released one by one.
+ * With a `FastBuild.pick`, a stream's documents are picked from and released one by one; nothing
+ * is handed out here (read.ts does that once a reader has accepted the whole input).
  */
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { isDeepStrictEqual } from 'node:util';
 import { parseAllDocuments, Scalar, type Document } from 'yaml';
 import type { ResourceRef } from '../errors/errors.js';
 import { compactRef, Interner } from '../util/intern.js';
-import { ParsedManifest, type ManifestFields } from './document-model.js';
+import { ParsedManifest, type ManifestFields, type ReadResult } from './document-model.js';
 import { columnOf } from './indexed-results.js';
 import { ABORT, frameAt, indexDocuments, isMapFrame, isScalarFrame, isSeqFrame, MAP, NONE, notDecodable, SCALAR, type DocumentIndex, type Frame } from './position-index.js';
 import type { TextEdit } from './results.js';
@@ -288,22 +289,24 @@ export interface FastBuild {
   full: () => Manifest;
   /**
    * Called with every resource, in order, as soon as it has been read and checked (read.ts
-   * `ParseOptions.onResource`). When given, the documents of a stream are not kept: each is
-   * released once visited, and `item.object` reads the document's source again on first use.
+   * `ResourceSink.pick`); what it returns is the result's `picked`. When given, the documents of a
+   * stream are not kept: each is released once picked, and `item.object` reads the document's
+   * source again on first use.
    */
-  visit?: (object: Record<string, unknown>, index: number) => void;
+  pick?: (object: Record<string, unknown>, index: number) => unknown;
 }
 
 const isResource = (o: unknown): o is Record<string, unknown> =>
   o !== null && typeof o === 'object' && !Array.isArray(o) && typeof (o as Record<string, unknown>).apiVersion === 'string' && (o as Record<string, unknown>).apiVersion !== '' && typeof (o as Record<string, unknown>).kind === 'string' && (o as Record<string, unknown>).kind !== '';
 
 /**
- * The fast model of `b.text`, or undefined when the input is not plain enough (the caller then
- * runs the full path, which also reports every input error).
+ * The fast model of `b.text` and what `b.pick` picked, or undefined when the input is not plain
+ * enough (the caller then runs the full path, which also reports every input error).
  */
-export function buildFast(b: FastBuild): Manifest | undefined {
-  const visit = b.visit;
-  // With a visitor, each stream document is checked, visited and released as its root closes.
+export function buildFast(b: FastBuild): ReadResult | undefined {
+  const pick = b.pick;
+  // With `pick`, each stream document is checked, picked from and released as its root closes.
+  const picked: unknown[] = [];
   const refs: ResourceRef[] = [];
   const strings = new Interner();
   let resourceList = false;
@@ -317,22 +320,22 @@ export function buildFast(b: FastBuild): Manifest | undefined {
     }
     if (resourceList || !isResource(o) || (hasBlocks && !verifyStreamDocument(b.text, f))) throw ABORT;
     refs.push(compactRef(b.refOf(o), strings));
-    (visit as NonNullable<typeof visit>)(o, n);
+    picked.push((pick as NonNullable<typeof pick>)(o, n));
     return true;
   };
-  const idx = indexDocuments(b.text, { compactRoots: true, blockScalars: true, onRoot: visit !== undefined ? onRoot : undefined });
+  const idx = indexDocuments(b.text, { compactRoots: true, blockScalars: true, onRoot: pick !== undefined ? onRoot : undefined });
   if (idx === undefined) return undefined;
   const { docs, roots } = idx;
   if (docs.length === 0) return undefined;
   for (const r of roots) if (r.kind !== MAP) return undefined; // null documents, scalars, lists: full path
-  const streamVisited = visit !== undefined && !resourceList; // its block scalars were checked in onRoot
-  if (!streamVisited && !verifyBlockScalars(b.text, idx)) return undefined;
+  const streamPicked = pick !== undefined && !resourceList; // its block scalars were checked in onRoot
+  if (!streamPicked && !verifyBlockScalars(b.text, idx)) return undefined;
   const st: FastState = { text: b.text, eol: b.eol, edits: new Map(), calls: [], lastContent: idx.lastContent, lastIsBlock: idx.lastIsBlock, full: b.full };
   const objs = docs as (Record<string, unknown> | undefined)[];
-  if (streamVisited) {
-    if (refs.length !== roots.length) return undefined;
+  if (streamPicked) {
+    if (refs.length !== roots.length || picked.length !== roots.length) return undefined;
     const items: Item[] = roots.map((root, i) => new FastItem(st, root, i, i, undefined, refs[i] as ResourceRef));
-    return new IndexedManifest({ form: 'stream', items, documentCount: docs.length, source: b.text }, st);
+    return { model: new IndexedManifest({ form: 'stream', items, documentCount: docs.length, source: b.text }, st), picked };
   }
   if (objs.some((o) => o?.kind === 'ResourceList')) return objs.length === 1 ? resourceListModel(b, objs[0] as Record<string, unknown>, roots[0] as Frame, st) : undefined;
   const items: Item[] = [];
@@ -341,11 +344,11 @@ export function buildFast(b: FastBuild): Manifest | undefined {
     if (o === undefined || !isResource(o)) return undefined;
     items.push(new FastItem(st, roots[i] as Frame, i, i, o, b.refOf(o)));
   }
-  return new IndexedManifest({ form: 'stream', items, documentCount: docs.length, source: b.text }, st);
+  return { model: new IndexedManifest({ form: 'stream', items, documentCount: docs.length, source: b.text }, st), picked: [] };
 }
 
 /** The model of a ResourceList (`rl`, the only document, `root` its frame); undefined when not plain. */
-function resourceListModel(b: FastBuild, rl: Record<string, unknown>, root: Frame, st: FastState): Manifest | undefined {
+function resourceListModel(b: FastBuild, rl: Record<string, unknown>, root: Frame, st: FastState): ReadResult | undefined {
   if (typeof rl.apiVersion !== 'string' || !b.resourceListApiVersions.includes(rl.apiVersion)) return undefined;
   const itemsFrame = frameAt(root, ['items']);
   let itemFrames: Frame[] = [];
@@ -360,7 +363,8 @@ function resourceListModel(b: FastBuild, rl: Record<string, unknown>, root: Fram
     if (f.kind !== MAP || !isResource(f.value)) return undefined;
     items.push(new FastItem(state, f, i, 0, f.value, b.refOf(f.value)));
   }
-  if (b.visit !== undefined) for (const item of items) b.visit(item.object, item.index);
+  const pick = b.pick;
+  const picked = pick !== undefined ? items.map((item) => pick(item.object, item.index)) : [];
   const fields = { form: 'resourceList' as const, items, apiVersion: rl.apiVersion, functionConfig: rl.functionConfig, existingResults: rl.results, documentCount: 1, source: b.text };
-  return new IndexedManifest(fields, state);
+  return { model: new IndexedManifest(fields, state), picked };
 }

@@ -271,8 +271,8 @@ class PositionIndexer {
 
   /**
    * Replace `f`'s subtree (checked) by its string scalars in `this.table`. Compacted descendants are
-   * merged: their this.blocks are the last ones of the this.table (they closed after `f` opened), so the
-   * merged block replaces them.
+   * merged: their entries are the last ones of the table (they closed after `f` opened), so the
+   * merged entries replace them.
    */
   private compact(f: Frame): void {
     const keys: string[] = [];
@@ -366,10 +366,7 @@ class PositionIndexer {
     } else (parent.children ??= []).push(f);
   }
 
-  // Documents this.released by `onRoot`. js-yaml appends each document to `state.documents` right after
-  // its root closes; a this.released one is taken out of that list at the next root's close (checked to
-  // be the very value the index saw), so js-yaml does not hold it either. When the list is not
-  // what is expected, nothing is this.released (the memory is kept, the result is the same).
+  /** A root has closed: `onRoot` decides whether its value is released (see `released`). */
   private root(f: Frame, state: { documents?: unknown }): void {
     const doc = this.roots.length;
     const docs = state.documents;

@@ -20,7 +20,7 @@
 import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, visit } from 'yaml';
 import type { Document, Node, YAMLMap } from 'yaml';
 import { PinError } from '../errors/errors.js';
-import { DocumentManifest, ManifestItem, type DocState } from './document-model.js';
+import { DocumentManifest, ManifestItem, type DocState, type ReadResult } from './document-model.js';
 import { buildFast, fastStateOf } from './indexed-reader.js';
 import { nodeAt } from './rewrite.js';
 import type { Item, Manifest } from './types.js';
@@ -46,13 +46,30 @@ export interface ParseOptions {
    */
   yamlPath?: YamlPath;
   /**
-   * Called with every resource (a stream document or a ResourceList item), in order, as soon as it
-   * has been read and checked — to collect what is needed from it while it is at hand. A call with
-   * index 0 starts over: when the fast path gives up part-way, the full path reads the input again
-   * and calls it for every resource. When given, a plain stream read by the fast path does not keep
-   * its documents' values: `item.object` reads the document's source again on first use.
+   * What the caller takes from each resource (see `ResourceSink`): `pick` while the resource is at
+   * hand, `take` once per resource after a reader has accepted the whole input. When given, a
+   * plain stream read by the indexed reader does not keep its documents' values: `item.object`
+   * reads the document's source again on first use.
+   */
+  resources?: ResourceSink<unknown>;
+  /**
+   * Called exactly once with every resource (a stream document or a ResourceList item), in order,
+   * after a reader has accepted the whole input (never part-way, never again from index 0). The
+   * objects are held until then: `resources` picks what is needed and lets the rest go.
    */
   onResource?: (object: Record<string, unknown>, index: number) => void;
+}
+
+/**
+ * What a caller takes from each resource of the input. The reader calls `pick` as it reads each
+ * resource (an object to read, not to keep or change): a reader that gives up part-way drops what
+ * it picked and the next reader picks again from the start, so `pick` must have no effect beyond
+ * its result. Once a reader has accepted the whole input, `take` is called exactly once per
+ * resource, in order, with what was picked from it: from then on the path is fixed.
+ */
+export interface ResourceSink<T> {
+  pick(object: Record<string, unknown>, index: number): T;
+  take(picked: T, index: number): void;
 }
 
 /** See `ParseOptions.yamlPath`. */
@@ -180,19 +197,20 @@ function checkResource(obj: Record<string, unknown>, label: string): void {
 interface ReadRequest {
   readonly text: string;
   readonly maxAliasCount: number;
-  readonly onResource: ParseOptions['onResource'];
+  /** `ResourceSink.pick`, called with each resource as it is read. */
+  readonly pick: ResourceSink<unknown>['pick'] | undefined;
 }
 
 /**
  * One YAML reader. `read` gives the model of the text, or undefined when the reader cannot prove it
  * reads this input as the reference (the Document reader) does; the next reader then reads it from
- * the start, and hands out every resource again from index 0.
+ * the start. A reader hands nothing out: `parseInput` calls `take` once a reader has accepted the input.
  */
 interface ManifestReader {
-  read(request: ReadRequest): Manifest | undefined;
+  read(request: ReadRequest): ReadResult | undefined;
 }
 
-/** The indexed js-yaml reader (indexed-reader.ts): plain input, fast, streaming. */
+/** The indexed js-yaml reader (indexed-reader.ts): plain input, fast, releasing what was picked from. */
 const indexedReader: ManifestReader = {
   read: (r) =>
     buildFast({
@@ -201,7 +219,7 @@ const indexedReader: ManifestReader = {
       resourceListApiVersions: RESOURCE_LIST_API_VERSIONS,
       refOf: resourceRefOf,
       full: () => parseFull(r.text, r.maxAliasCount),
-      visit: r.onResource,
+      pick: r.pick,
     }),
 };
 
@@ -209,22 +227,34 @@ const indexedReader: ManifestReader = {
 const documentReader: ManifestReader = {
   read: (r) => {
     const model = parseFull(r.text, r.maxAliasCount);
-    if (r.onResource !== undefined) for (const item of model.items) r.onResource(item.object, item.index);
-    return model;
+    const pick = r.pick;
+    return { model, picked: pick !== undefined ? model.items.map((item) => pick(item.object, item.index)) : [] };
   },
 };
 
+/** The caller's sink: `resources`, or `onResource` behind a sink that picks the whole object. */
+function sinkOf(opts: ParseOptions): ResourceSink<unknown> | undefined {
+  if (opts.resources !== undefined) return opts.resources;
+  const onResource = opts.onResource;
+  if (onResource === undefined) return undefined;
+  return { pick: (object) => object, take: (picked, index) => onResource(picked as Record<string, unknown>, index) };
+}
+
 /**
  * Parse the input into a ResourceList or stream model. `input` may be a string or UTF-8 bytes
- * (bytes are size-checked before they are decoded).
+ * (bytes are size-checked before they are decoded). The reader is chosen once: resources are
+ * handed out (`take`) only after one has accepted the whole input.
  */
 export function parseInput(input: string | Uint8Array, opts: ParseOptions = {}): Manifest {
   const text = decode(input, opts.maxBytes ?? DEFAULT_MAX_INPUT);
-  const request: ReadRequest = { text, maxAliasCount: opts.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT, onResource: opts.onResource };
+  const sink = sinkOf(opts);
+  const request: ReadRequest = { text, maxAliasCount: opts.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT, pick: sink?.pick.bind(sink) };
   const readers = yamlPathOf(opts) === 'full' ? [documentReader] : [indexedReader, documentReader];
   for (const reader of readers) {
-    const model = reader.read(request);
-    if (model !== undefined) return model;
+    const read = reader.read(request);
+    if (read === undefined) continue;
+    if (sink !== undefined) for (let i = 0; i < read.model.items.length; i++) sink.take(read.picked[i], i);
+    return read.model;
   }
   throw new PinError({ code: 'INTERNAL', message: 'no YAML reader read the input' });
 }
