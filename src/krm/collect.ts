@@ -10,7 +10,7 @@ import { collectImageUses, collectResourceImageUses, evaluateUses, startEvaluati
 import type { Resolver } from '../engine/port.js';
 import { fileOf } from '../workload/ref.js';
 import type { ResourceSink } from '../manifest/read.js';
-import type { FileRef, Manifest } from '../manifest/types.js';
+import type { FileRef, Manifest } from '../manifest/manifest.js';
 import { Interner } from '../util/intern.js';
 
 type Evaluation = ReturnType<typeof startEvaluation>;

@@ -10,7 +10,7 @@
  * record `nginx:latest`).
  */
 import type { ImageOutcome } from '../engine/evaluate.js';
-import type { Manifest } from '../manifest/types.js';
+import type { Manifest } from '../manifest/manifest.js';
 import { formatReference, parseReference } from '../reference/parse.js';
 
 export const PROVENANCE_ANNOTATION = 'notary-pin.dev/images';

@@ -12,7 +12,7 @@ import { PinError, toPinError } from '../errors/errors.js';
 import { DEFAULT_MAX_INPUT, parseInput } from '../manifest/read.js';
 import { serialize, serializeParts } from '../manifest/write.js';
 import { prescanImages } from '../manifest/prescan.js';
-import type { KrmResult, Manifest } from '../manifest/types.js';
+import type { KrmResult, Manifest } from '../manifest/manifest.js';
 import { errorLine, summaryLines, tally, toKrmResults } from '../report/format.js';
 import { startEvaluation } from '../engine/evaluate.js';
 import { mark } from '../util/timings.js';

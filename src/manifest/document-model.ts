@@ -7,7 +7,7 @@ import type { Document, YAMLMap } from 'yaml';
 import type { ResourceRef } from '../errors/errors.js';
 import { PinError } from '../errors/errors.js';
 import { recordScalarEdit, setInObject, type EditTarget, type ScalarEdit } from './rewrite.js';
-import type { FieldPath, Item, Manifest } from './types.js';
+import type { FieldPath, Item, Manifest } from './manifest.js';
 import { recordAnnotation, type InsertMap } from './annotate.js';
 
 /** One YAML document of the input and the scalar edits recorded against it. */

@@ -14,7 +14,7 @@ import { parseAllDocuments } from 'yaml';
 import type { ImageField } from '../config/schema.js';
 import { parseInput } from './read.js';
 import { serialize } from './write.js';
-import type { KrmResult } from './types.js';
+import type { KrmResult } from './manifest.js';
 import { findImages } from '../workload/find.js';
 
 const dir = fileURLToPath(new URL('./testdata/', import.meta.url));

@@ -3,7 +3,7 @@
  * `indexDocuments` (position-index.ts, which builds it), and `frameAt`, which reads it.
  */
 import { decodeScalar, pathKey, type ScalarTable } from './scalar-table.js';
-import type { FieldPath } from './types.js';
+import type { FieldPath } from './manifest.js';
 
 /** Kinds of an indexed node. */
 export const NONE = 0;

@@ -15,7 +15,7 @@ import { renderBlock } from './results.js';
 import { createHash } from 'node:crypto';
 import { parseInput, parsePathOf } from './read.js';
 import { serialize } from './write.js';
-import type { KrmResult, Manifest } from './types.js';
+import type { KrmResult, Manifest } from './manifest.js';
 import { findImages } from '../workload/find.js';
 
 const pinned = (image: string): string => `${image}@sha256:${createHash('sha256').update(image).digest('hex')}`;

@@ -18,7 +18,7 @@ import { columnOf } from './indexed-results.js';
 import { ABORT, frameAt, indexDocuments, isMapFrame, isScalarFrame, isSeqFrame, MAP, NONE, notDecodable, SCALAR, type DocumentIndex, type Frame } from './position-index.js';
 import type { TextEdit } from './results.js';
 import { renderScalar, setInObject } from './rewrite.js';
-import type { FieldPath, Item, Manifest } from './types.js';
+import type { FieldPath, Item, Manifest } from './manifest.js';
 
 // The results edit lives in indexed-results.ts; its renderer is re-exported for the existing unit tests.
 export { renderResults } from './indexed-results.js';

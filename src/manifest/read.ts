@@ -23,7 +23,7 @@ import { PinError } from '../errors/errors.js';
 import { DocumentManifest, ManifestItem, type DocState, type ReadResult } from './document-model.js';
 import { buildFast, fastStateOf } from './indexed-reader.js';
 import { nodeAt } from './rewrite.js';
-import type { Item, Manifest } from './types.js';
+import type { Item, Manifest } from './manifest.js';
 import { resourceRefOf } from '../workload/ref.js';
 
 /** The input size cap (INPUT_TOO_LARGE beyond it); `--max-input-bytes` raises it. */

@@ -15,7 +15,7 @@ import { parse as parseYaml, isAlias, isMap, isScalar, isSeq, Scalar } from 'yam
 import type { Document, Node, YAMLMap } from 'yaml';
 import { PinError } from '../errors/errors.js';
 import { boundedMemo } from '../util/memo.js';
-import type { FieldPath, Item } from './types.js';
+import type { FieldPath, Item } from './manifest.js';
 import { formatField } from '../workload/path.js';
 import type { InsertMap } from './annotate.js';
 

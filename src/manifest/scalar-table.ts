@@ -2,7 +2,7 @@
  * The packed store of the position index (position-index.ts): the string scalars of compacted
  * collections, as (path id, content start, content end, style) entries.
  */
-import type { FieldPath } from './types.js';
+import type { FieldPath } from './manifest.js';
 
 /** Path segment separator of a `ScalarTable` path key; keys holding it (or NUMBER) are not recorded. */
 export const SEP = '\u0000';

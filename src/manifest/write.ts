@@ -16,7 +16,7 @@ import { fingerprint, sameFingerprint } from './output-check.js';
 import { yamlOptions } from './read.js';
 import { resultsEdit, type TextEdit } from './results.js';
 import { isProvablyPlainPinned, nodeAt } from './rewrite.js';
-import { KrmResultSchema, type KrmResult, type Manifest } from './types.js';
+import { KrmResultSchema, type KrmResult, type Manifest } from './manifest.js';
 
 export interface SerializeOptions {
   /** `replace` (default): `results` becomes exactly the given list; `append`: existing results are kept first. */

@@ -2,7 +2,7 @@
 import type { ImageOutcome } from '../engine/evaluate.js';
 import type { Resolution } from '../engine/port.js';
 import type { PinError, ResourceRef } from '../errors/errors.js';
-import type { KrmResult } from '../manifest/types.js';
+import type { KrmResult } from '../manifest/manifest.js';
 
 export type { KrmResult };
 

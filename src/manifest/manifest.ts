@@ -1,7 +1,4 @@
-/**
- * Types shared by the manifest reader/writer (`io.ts`) and the comment-preserving rewriter
- * (`rewrite.ts`).
- */
+/** The manifest model: what the readers (read.ts) build and the writer (write.ts, rewrite.ts) edits. */
 import { z } from 'zod';
 import type { ResourceRef } from '../errors/errors.js';
 
