@@ -11,6 +11,10 @@ export interface PlatformContext<V> {
   readonly registry: RegistryClient;
   readonly repo: RepositoryRef;
   readonly repository: string;
+  /** The index at a digest; default: fetched from `registry` (a resolver may serve it from its cache). */
+  index?(digest: string): Promise<FetchedIndex>;
+  /** The registry's descriptor of a digest; default: `registry.resolve` (checked to name that digest). */
+  describe?(digest: string): Promise<Descriptor>;
   /** Verifies one manifest's signature; throws a PinError when none passes. */
   verify(d: Descriptor): Promise<V>;
   readonly signal?: AbortSignal;
@@ -24,6 +28,9 @@ export interface PlatformVerdict<V> {
   /** For people: which platform manifests were verified, or which platform was pinned and what was signed. */
   readonly note: string;
 }
+
+const indexAt = <V>(ctx: PlatformContext<V>, digest: string): Promise<FetchedIndex> =>
+  ctx.index?.(digest) ?? fetchIndex(ctx.registry, ctx.repo, digest, ctx.repository, { signal: ctx.signal });
 
 /** `verify`, with a failure returned (a caller deadline still throws). */
 async function attempt<V>(ctx: PlatformContext<V>, d: Descriptor): Promise<{ ok: true; value: V } | { ok: false; error: PinError }> {
@@ -39,7 +46,7 @@ const short = (digest: string) => digest.slice(0, 19);
 
 /** `platforms`: the index lists every platform and passes on its own signature, or every platform manifest does. */
 export async function verifyIndexPlatforms<V>(ctx: PlatformContext<V>, indexDigest: string, platforms: readonly string[]): Promise<PlatformVerdict<V>> {
-  const index = await fetchIndex(ctx.registry, ctx.repo, indexDigest, ctx.repository, { signal: ctx.signal });
+  const index = await indexAt(ctx, indexDigest);
   const children = platforms.map((p) => ({ platform: p, child: selectPlatform(index, p, ctx.repository) }));
   const own = await attempt(ctx, index.descriptor);
   if (own.ok) return { digest: indexDigest, verified: [own.value], note: `index signed, lists ${platforms.join(', ')}` };
@@ -64,7 +71,7 @@ export async function verifyIndexPlatforms<V>(ctx: PlatformContext<V>, indexDige
 
 /** `pinPlatform`, pin mode: the platform's manifest of the index, with its own signature or the index's. */
 export async function pinPlatformOf<V>(ctx: PlatformContext<V>, indexDigest: string, platform: string): Promise<PlatformVerdict<V>> {
-  const index = await fetchIndex(ctx.registry, ctx.repo, indexDigest, ctx.repository, { signal: ctx.signal });
+  const index = await indexAt(ctx, indexDigest);
   const child = selectPlatform(index, platform, ctx.repository);
   return childOrIndex(ctx, index, child, platform);
 }
@@ -95,7 +102,7 @@ export async function verifyPinnedPlatform<V>(
   platform: string,
   indexOfTag: (() => Promise<string>) | undefined,
 ): Promise<PlatformVerdict<V>> {
-  const d = await ctx.registry.resolve(ctx.repo, digest, { signal: ctx.signal });
+  const d = await (ctx.describe?.(digest) ?? ctx.registry.resolve(ctx.repo, digest, { signal: ctx.signal }));
   if (d.digest !== digest) {
     throw new PinError({
       code: 'REGISTRY_DIGEST_MISMATCH',
@@ -120,7 +127,7 @@ export async function verifyPinnedPlatform<V>(
       role: own.error.role,
     });
   }
-  const index = await fetchIndex(ctx.registry, ctx.repo, await indexOfTag(), ctx.repository, { signal: ctx.signal });
+  const index = await indexAt(ctx, await indexOfTag());
   const child = selectPlatform(index, platform, ctx.repository);
   if (child.digest !== digest) {
     throw new PinError({

@@ -20,6 +20,8 @@ export interface FakeRegistry extends RegistryClient {
   readonly calls: FakeCall[];
   /** Stores an image manifest and tags it; returns its descriptor. */
   addImage(repo: string, tag: string | undefined, seed: string): Descriptor;
+  /** Stores an OCI image index listing `children` (each with its `os/arch` platform) and tags it. */
+  addIndex(repo: string, tag: string | undefined, children: readonly { desc: Descriptor; platform: string }[]): Descriptor;
   /** Points `tag` at `desc`. */
   tag(repo: string, tag: string, desc: Descriptor): void;
   /** Stores a signature manifest (current form) for `subject` with `envelope` as its layer; listed as a referrer. */
@@ -43,6 +45,11 @@ export function createFakeRegistry(): FakeRegistry {
     return { host: repo.slice(0, i), name: repo.slice(i + 1) };
   };
 
+  const storeManifest = (r: RepositoryRef, desc: Descriptor, bytes: Uint8Array): void => {
+    manifests.set(key(r, desc.digest), bytes);
+    descriptors.set(key(r, desc.digest), desc);
+  };
+
   const reg: FakeRegistry = {
     calls: [],
     closed: false,
@@ -52,6 +59,18 @@ export function createFakeRegistry(): FakeRegistry {
       const r = split(repo);
       manifests.set(key(r, desc.digest), bytes);
       descriptors.set(key(r, desc.digest), desc);
+      if (tag !== undefined) tags.set(key(r, tag), desc);
+      return desc;
+    },
+    addIndex(repo, tag, children) {
+      const entries = children.map(({ desc, platform }) => {
+        const [os, architecture] = platform.split('/');
+        return { ...desc, platform: { os, architecture } };
+      });
+      const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: entries }));
+      const desc: Descriptor = { mediaType: MediaTypes.ociIndex, digest: sha256(bytes), size: bytes.length };
+      const r = split(repo);
+      storeManifest(r, desc, bytes);
       if (tag !== undefined) tags.set(key(r, tag), desc);
       return desc;
     },
@@ -93,7 +112,7 @@ export function createFakeRegistry(): FakeRegistry {
       await reg.before?.(call);
       const bytes = manifests.get(key(repo, digest));
       if (bytes === undefined) throw notFound(digest);
-      return { descriptor: { mediaType: MediaTypes.ociManifest, digest, size: bytes.length }, bytes };
+      return { descriptor: { mediaType: descriptors.get(key(repo, digest))?.mediaType ?? MediaTypes.ociManifest, digest, size: bytes.length }, bytes };
     },
     async fetchBlob(repo, desc, opts = {}) {
       const call = { op: 'fetchBlob' as const, repo: `${repo.host}/${repo.name}`, ref: desc.digest, signal: opts.signal };

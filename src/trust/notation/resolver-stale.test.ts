@@ -18,7 +18,9 @@ const verify: VerifySignature = async (sig): Promise<Result<VerifiedSignature, P
   return ok({ signer: 'CN=ci', signingScheme: 'notary.x509', chain: [], logged: [], validUntil: e.validUntil === undefined ? undefined : new Date(e.validUntil) });
 };
 
-const rule = (): TrustRule => SpecSchema.parse({ trust: [{ name: 'n', images: [REPO], notation: { trustPolicy: 'p.json', trustStore: 's' } }] }).trust[0]!;
+const rule = (extra: Record<string, unknown> = {}): TrustRule =>
+  SpecSchema.parse({ trust: [{ name: 'n', images: [REPO], notation: { trustPolicy: 'p.json', trustStore: 's' }, ...extra }] }).trust[0]!;
+const PLATFORMS = { platforms: ['linux/amd64', 'linux/arm64'] };
 
 const down = (): PinError => new PinError({ code: 'REGISTRY_FETCH', message: 'GET https://registry.example.com:5000/v2/: connect ECONNREFUSED', hint: 'check the registry' });
 
@@ -27,6 +29,12 @@ function setup(staleIfErrorMs: number | undefined, validUntil?: number) {
   const registry = createFakeRegistry();
   const img = registry.addImage(REPO, 'v1', 'a');
   registry.addSignature(REPO, img, Buffer.from(JSON.stringify({ validUntil })));
+  // a multi-platform image whose index is signed
+  const index = registry.addIndex(REPO, 'multi', [
+    { desc: registry.addImage(REPO, undefined, 'amd64'), platform: 'linux/amd64' },
+    { desc: registry.addImage(REPO, undefined, 'arm64'), platform: 'linux/arm64' },
+  ]);
+  registry.addSignature(REPO, index, Buffer.from(JSON.stringify({ validUntil })));
   let failure: (() => PinError) | undefined;
   registry.before = (_c: FakeCall) => {
     if (failure) throw failure();
@@ -45,8 +53,8 @@ function setup(staleIfErrorMs: number | undefined, validUntil?: number) {
   });
   const at = (ms: number) => (t = T0 + ms);
   const fail = (f: (() => PinError) | undefined) => (failure = f);
-  const resolve = (ref: string) => resolver.resolve(parseReference(ref), rule());
-  return { img, at, fail, resolve };
+  const resolve = (ref: string, extra?: Record<string, unknown>) => resolver.resolve(parseReference(ref), rule(extra));
+  return { img, index, registry, at, fail, resolve };
 }
 
 async function resolved(p: Promise<Result<Resolution, PinError>>): Promise<Resolution> {
@@ -102,6 +110,24 @@ describe('Notation resolver: stale if error', () => {
     expect((await resolved(s.resolve(`${REPO}:v1`))).stale).toBeDefined();
     s.at(90_001);
     expect((await failed(s.resolve(`${REPO}:v1`))).code).toBe('REGISTRY_FETCH');
+  });
+
+  it('a platform rule: a warm review asks the registry nothing (the index is reused by digest); an outage answers it stale', async () => {
+    const s = setup(300_000);
+    const first = await resolved(s.resolve(`${REPO}:multi`, PLATFORMS));
+    expect(first.digest).toBe(s.index.digest);
+    expect(s.registry.calls.filter((c) => c.op === 'fetchManifest' && c.ref === s.index.digest).length).toBeGreaterThan(0);
+    const before = s.registry.calls.length;
+    expect((await resolved(s.resolve(`${REPO}@${s.index.digest}`, PLATFORMS))).digest).toBe(s.index.digest);
+    expect((await resolved(s.resolve(`${REPO}:multi`, PLATFORMS))).stale).toBeUndefined();
+    expect(s.registry.calls.slice(before)).toEqual([]);
+    s.fail(down);
+    s.at(60_001);
+    const r = await resolved(s.resolve(`${REPO}@${s.index.digest}`, PLATFORMS));
+    expect(r.digest).toBe(s.index.digest);
+    expect(r.stale).toMatch(/ECONNREFUSED/);
+    s.at(360_001);
+    expect((await failed(s.resolve(`${REPO}@${s.index.digest}`, PLATFORMS))).code).toBe('REGISTRY_FETCH');
   });
 
   it.each(['REGISTRY_NOT_FOUND', 'REGISTRY_DIGEST_MISMATCH', 'REGISTRY_MALFORMED'] as const)('%s is an answer, not an outage: never stale', async (code) => {

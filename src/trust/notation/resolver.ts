@@ -19,7 +19,7 @@ import type {
 } from './contracts.js';
 import { noneVerified, unsigned, type SignatureFailure } from './messages.js';
 import { createTtlCache, type TtlCache } from '../../util/ttl-cache.js';
-import { fetchIndex, selectPlatform } from '../../registry/platform.js';
+import { fetchIndex, selectPlatform, type FetchedIndex } from '../../registry/platform.js';
 import { pinPlatformOf, verifyIndexPlatforms, verifyPinnedPlatform, type PlatformContext, type PlatformVerdict } from '../platforms.js';
 
 /** A rule's trust policy and store, loaded once per resolver. */
@@ -101,6 +101,8 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
   const verdicts: TtlCache<VerifiedSignature> = createTtlCache(cacheOpts);
   // Tags move: a tag's descriptor is reused for the TTL only (a digest's too, keyed `repo@digest`).
   const tags: TtlCache<Descriptor> = createTtlCache(cacheOpts);
+  // A platform rule's index, by digest (immutable content), so a warm review asks the registry nothing.
+  const indexes: TtlCache<FetchedIndex> = createTtlCache(cacheOpts);
   const trusts = new WeakMap<NotationRule, Promise<NotationTrust>>();
   const ruleIds = new Map<string, number>();
   const ruleIdOf = new WeakMap<NotationRule, number>();
@@ -125,9 +127,11 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
   };
 
   /** The registry's descriptor of a digest (media type and size, which the signature payload must match). */
-  async function descriptorOfDigest(repo: RepositoryRef, digest: string, repository: string, signal: AbortSignal | undefined): Promise<Descriptor> {
+  async function descriptorOfDigest(
+    repo: RepositoryRef, digest: string, repository: string, signal: AbortSignal | undefined, onStale?: (e: unknown) => void,
+  ): Promise<Descriptor> {
     // A digest names immutable content: what the registry said of it is reused for the TTL, like verdicts.
-    const d = await tags.get(`${repository}@${digest}`, (s) => opts.registry.resolve(repo, digest, { signal: s }), () => undefined, signal);
+    const d = await tags.get(`${repository}@${digest}`, (s) => opts.registry.resolve(repo, digest, { signal: s }), () => undefined, signal, onStale);
     if (d.digest !== digest) throw digestMismatch(digest, d.digest, repository);
     return d;
   }
@@ -209,18 +213,20 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
   /** A rule with `platforms` or `pinPlatform`: trust/platforms.ts decides which manifests must pass. */
   async function platformResolution(a: {
     ref: ImageReference; rule: TrustRule; n: NotationRule; repo: RepositoryRef; statement: TrustPolicyStatement; store: TrustStore;
-    tag: string | undefined; digest: string; signal: AbortSignal | undefined;
+    tag: string | undefined; digest: string; signal: AbortSignal | undefined; onStale: (e: unknown) => void;
   }): Promise<Resolution> {
-    const { ref, rule, n, repo, statement, tag, digest, signal } = a;
+    const { ref, rule, n, repo, statement, tag, digest, signal, onStale } = a;
     const repository = ref.repository;
     const ctx: PlatformContext<VerifiedSignature> = {
       registry: opts.registry,
       repo,
       repository,
       signal,
-      verify: (d) => verdicts.get(`${idOf(n)}\u0000${repository}\u0000${d.digest}`, (s) => verifySubject(repo, repository, d, n, statement, a.store, s), (v) => v.validUntil, signal),
+      index: (d) => indexes.get(`${repository}@${d}`, (s) => fetchIndex(opts.registry, repo, d, repository, { signal: s }), () => undefined, signal, onStale),
+      describe: (d) => descriptorOfDigest(repo, d, repository, signal, onStale),
+      verify: (d) => verdicts.get(`${idOf(n)}\u0000${repository}\u0000${d.digest}`, (s) => verifySubject(repo, repository, d, n, statement, a.store, s), (v) => v.validUntil, signal, onStale),
     };
-    const indexOfTag = tag === undefined ? undefined : async () => (await descriptorOfTag(repo, tag, repository, signal)).digest;
+    const indexOfTag = tag === undefined ? undefined : async () => (await descriptorOfTag(repo, tag, repository, signal, onStale)).digest;
     const v: PlatformVerdict<VerifiedSignature> =
       rule.platforms !== undefined
         ? await verifyIndexPlatforms(ctx, digest, rule.platforms)
@@ -269,7 +275,7 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
           return ok(skipped(pinned, tag, repository, statement));
         }
         if (rule.platforms !== undefined || rule.pinPlatform !== undefined) {
-          const r = await platformResolution({ ref, rule, n, repo, statement, store: trust.store, tag, digest, signal: ro.signal });
+          const r = await platformResolution({ ref, rule, n, repo, statement, store: trust.store, tag, digest, signal: ro.signal, onStale });
           return ok(stale === undefined ? r : { ...r, stale });
         }
         const verified = await verdicts.get(
