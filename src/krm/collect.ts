@@ -1,9 +1,6 @@
 /**
- * The "collect uses" stage of the KRM function: the image uses of the input, and the file each
- * resource came from. With the policy known before the input is read, each resource's uses are
- * picked while the reader reads it (so the reader can let the resource go) and go to the resolver
- * as the reader hands them out, once it has accepted the input; otherwise the uses are collected
- * from the parsed resources afterwards.
+ * The KRM "collect uses" stage: each resource's image uses and source file. With an early policy they
+ * are picked while the reader reads (so it can drop the resource), else from the parsed resources.
  */
 import type { Spec } from '../config/schema.js';
 import { collectImageUses, collectResourceImageUses, evaluateUses, startEvaluation, type ImageOutcome, type ImageUse } from '../engine/evaluate.js';
@@ -28,7 +25,6 @@ export class UseCollector {
   private evaluation: Evaluation | undefined;
   private model: Manifest | undefined;
 
-  /** `spec`: the policy when it is known before the input is read (uses are then collected while reading). */
   constructor(
     private readonly spec: Spec | undefined,
     private readonly resolverFor: (spec: Spec) => Resolver,
@@ -39,7 +35,6 @@ export class UseCollector {
     }
   }
 
-  /** The resolver of the early policy (for the trust prefetch of large inputs). */
   get earlyResolver(): Resolver | undefined {
     return this.spec !== undefined ? this.resolver : undefined;
   }
@@ -66,7 +61,6 @@ export class UseCollector {
     if (picked.file !== undefined) this.files.set(index, picked.file);
   }
 
-  /** The input has been read: file lookups answer from `model` where nothing was collected. */
   readDone(model: Manifest): void {
     this.model = model;
   }
@@ -86,7 +80,7 @@ export class UseCollector {
     return evaluateUses(collectImageUses(model.items.map((item) => item.object), spec), spec, this.resolver, { mode: spec.mode });
   }
 
-  /** Closes the resolver once; it waits for the trust state the run must leave behind and throws if it cannot be stored. */
+  /** Closes the resolver once; throws if the trust state it must leave behind cannot be stored. */
   async close(): Promise<void> {
     const r = this.resolver;
     this.resolver = undefined;

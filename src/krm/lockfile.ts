@@ -1,13 +1,8 @@
 /**
- * The image lock file (`--lock-file images.lock.yaml`): every image the run resolved → the digest
- * its trust data signed, the trust system and the signer. Written after a successful run only,
- * sorted, one entry per line (Git merges line by line), unused entries pruned. With `--locked` the
- * file is only read: a run fails (LOCK_MISMATCH, one result per image) when an image now resolves
- * to another digest than its entry, or has no entry; entries no image uses are ignored.
- *
- * Keys are the images as the input writes them, normalised (`nginx` → `docker.io/library/nginx:latest`),
- * without a digest when they carry a tag (a pinned manifest keys like its unpinned source).
- * Only the digest is compared; system and signer are recorded for reviewers.
+ * The image lock file (`--lock-file`): image → signed digest, trust system, signer. Written only after a
+ * successful run, sorted, one entry per line (Git merges by line). `--locked` only reads it: an image with
+ * no entry or another digest fails (LOCK_MISMATCH). Keys: the image normalised (`nginx` →
+ * `docker.io/library/nginx:latest`), without digest when tagged, so pinned and unpinned inputs match.
  */
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm, writeFile } from 'node:fs/promises';
@@ -22,7 +17,6 @@ export const LOCK_MAX_BYTES = 4 * 1024 * 1024;
 export const LOCK_API_VERSION = 'notary-pin.dev/v1alpha1';
 export const LOCK_KIND = 'ImageLock';
 
-/** How a run uses the lock file (CLI `--lock-file FILE [--locked]`). */
 export interface LockOptions {
   file: string;
   /** Check the run against the file and never write it. */
@@ -148,10 +142,7 @@ export async function readLock(file: string): Promise<Map<string, LockEntry>> {
   return parseLock(text, file);
 }
 
-/**
- * The --locked check: every pinned or verified outcome whose image has no entry, or whose digest is
- * not the entry's, becomes a LOCK_MISMATCH failure naming both digests.
- */
+/** `--locked`: a resolved image with no entry, or another digest, becomes a LOCK_MISMATCH failure. */
 export function checkLocked(outcomes: readonly ImageOutcome[], lock: ReadonlyMap<string, LockEntry>, file: string): ImageOutcome[] {
   const update = `update the lock with \`notary-pin --lock-file ${file}\` (without --locked) and review the change`;
   return outcomes.map((o): ImageOutcome => {

@@ -1,13 +1,8 @@
 /**
- * `spec.provenance: annotation`: every resource whose images were pinned gets one annotation,
- * `notary-pin.dev/images`, saying per image field who signed what. Its value is one line of JSON
- * (printable ASCII: anything else is \u-escaped), an array sorted by field path, each entry with
- * the keys in this order:
- *   {"path": KRM field path, "ref": the reference without its digest, "digest": "sha256:…",
- *    "system": "notary" | "notation", "signer": Notary role or Notation certificate subject}
- * No timestamps: the bytes depend only on the pins, so a re-run on pinned output writes the same
- * annotation (`ref` is read from the pinned value, so `nginx` and `nginx:latest@sha256:…` both
- * record `nginx:latest`).
+ * `spec.provenance: annotation`: each resource with pinned images gets `notary-pin.dev/images`, one line of
+ * printable-ASCII JSON: `[{path, ref, digest, system, signer}]` in that key order, sorted by path; `ref` has
+ * no digest, `signer` is the Notary role or Notation certificate subject. No timestamps: a re-run writes
+ * the same bytes.
  */
 import type { ImageOutcome } from '../engine/evaluate.js';
 import type { Manifest } from '../manifest/manifest.js';
@@ -15,7 +10,6 @@ import { formatReference, parseReference } from '../reference/parse.js';
 
 export const PROVENANCE_ANNOTATION = 'notary-pin.dev/images';
 
-/** One image field's record. */
 export interface ProvenanceEntry {
   path: string;
   ref: string;
@@ -26,7 +20,6 @@ export interface ProvenanceEntry {
 
 type Pinned = Extract<ImageOutcome, { status: 'pinned' }>;
 
-/** The record of one pinned field (keys in the documented order). */
 export function entryOf(o: Pinned): ProvenanceEntry {
   const r = o.resolution;
   return {
@@ -43,13 +36,11 @@ export function asciiJson(value: unknown): string {
   return JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** The annotation value for a resource's entries: sorted by field path, one line. */
 export function renderProvenance(entries: readonly ProvenanceEntry[]): string {
   const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return asciiJson(sorted.map((e) => ({ path: e.path, ref: e.ref, digest: e.digest, system: e.system, signer: e.signer })));
 }
 
-/** The annotation value per resource index, for the resources with at least one pinned image. */
 export function provenanceByResource(outcomes: readonly ImageOutcome[]): Map<number, string> {
   const byResource = new Map<number, Map<string, ProvenanceEntry>>();
   for (const o of outcomes) {
@@ -63,7 +54,6 @@ export function provenanceByResource(outcomes: readonly ImageOutcome[]): Map<num
   return out;
 }
 
-/** The provenance stage: annotate every resource with pinned images (pin mode, after the pins). */
 export function annotateProvenance(model: Manifest, outcomes: readonly ImageOutcome[]): void {
   for (const [index, value] of provenanceByResource(outcomes)) {
     const item = model.items[index];

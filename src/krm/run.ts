@@ -22,15 +22,10 @@ import { annotateProvenance } from './provenance.js';
 
 export { DEFAULT_MAX_INPUT };
 
-/**
- * From this input size on, the trust data of the images the text appears to name is fetched before
- * the input is parsed, so the trust work never runs beside the parsed bundle (peak memory); smaller
- * inputs hide the round trips behind the parse instead.
- */
+/** Inputs of at least this many bytes fetch trust data before parsing (lower peak memory). */
 export const PREFETCH_MIN_BYTES = 4 * 1024 * 1024;
 
 export interface KrmRunOptions {
-  /** Builds the resolver for the effective spec (the Notary resolver in production). */
   resolverFor: (spec: Spec) => Resolver;
   /** `--config FILE`: used for stream input, and overrides a ResourceList's functionConfig. */
   configFile?: string;
@@ -40,9 +35,7 @@ export interface KrmRunOptions {
   spec?: Spec;
   /** Input size cap in bytes (default `DEFAULT_MAX_INPUT`). */
   maxBytes?: number;
-  /** Overrides of the effective spec from CLI flags (e.g. `--mode verify`). */
   overrides?: Partial<Pick<Spec, 'mode' | 'reference'>>;
-  /** Inputs at least this long fetch trust data before they are parsed (default `PREFETCH_MIN_BYTES`). */
   prefetchMinBytes?: number;
   /** `--lock-file FILE [--locked]`: check the run against the lock, or write it after a successful run. */
   lock?: LockOptions;
@@ -53,7 +46,6 @@ export interface KrmRunResult {
   stdout: string;
   /** `stdout` as pieces to write in order (a large output is then never one string in memory). */
   stdoutParts?: readonly string[];
-  /** Human summary lines for stderr. */
   stderr: string[];
   exitCode: 0 | 1;
   outcomes: ImageOutcome[];
@@ -106,14 +98,9 @@ async function loadPolicyEarly(opts: KrmRunOptions): Promise<EarlyPolicy> {
   }
 }
 
-/** The spec with the CLI's overrides applied. */
 const effective = (spec: Spec, opts: KrmRunOptions): Spec => (opts.overrides ? { ...spec, ...opts.overrides } : spec);
 
-/**
- * A large input gets its trust data first, while the heap holds little more than its text: the
- * images the text appears to name are resolved (and their outcomes forgotten) before it is parsed.
- * Only the parsed manifests decide; their lookups are then answered from the resolver's cache.
- */
+/** Large input: resolve the images its text appears to name before parsing (only the parsed input decides). */
 async function prefetchTrust(input: string | Uint8Array, spec: Spec | undefined, resolver: Resolver | undefined, opts: KrmRunOptions): Promise<void> {
   if (spec === undefined || resolver === undefined || typeof input !== 'string') return;
   if (input.length < (opts.prefetchMinBytes ?? PREFETCH_MIN_BYTES) || input.length > (opts.maxBytes ?? DEFAULT_MAX_INPUT)) return;
@@ -125,7 +112,6 @@ async function prefetchTrust(input: string | Uint8Array, spec: Spec | undefined,
   mark('prefetch trust data');
 }
 
-/** Stage 1: the input, parsed and checked (INPUT_INVALID / INPUT_TOO_LARGE). */
 function readInput(input: string | Uint8Array, opts: KrmRunOptions, uses: UseCollector, spec: Spec | undefined): Manifest {
   let model: Manifest;
   try {
@@ -140,7 +126,7 @@ function readInput(input: string | Uint8Array, opts: KrmRunOptions, uses: UseCol
   return model;
 }
 
-/** Stage 2: the effective policy: given directly, from --config, or the ResourceList's functionConfig. */
+/** The effective policy: given directly, from --config, or the ResourceList's functionConfig. */
 function loadPolicy(model: Manifest, early: EarlyPolicy, opts: KrmRunOptions): Spec {
   try {
     if (model.form === 'stream' && opts.spec === undefined && opts.configFile === undefined) {
@@ -159,11 +145,7 @@ function loadPolicy(model: Manifest, early: EarlyPolicy, opts: KrmRunOptions): S
   }
 }
 
-/**
- * Stages 3–4: every image use resolved and verified (collected while reading, or now). Closing the
- * resolver waits for the trust state the run must leave behind (TOFU roots, rollback versions): if
- * it cannot be stored, the run fails.
- */
+/** Closing the resolver stores the trust state (TOFU roots, rollback versions) or fails the run. */
 async function evaluate(uses: UseCollector, spec: Spec): Promise<ImageOutcome[]> {
   const outcomes = await uses.evaluate(spec);
   try {
@@ -176,20 +158,18 @@ async function evaluate(uses: UseCollector, spec: Spec): Promise<ImageOutcome[]>
   return outcomes;
 }
 
-/** Stage 4b, `--locked`: an image whose digest is not the lock file's fails (the lock is only read). */
+/** `--locked`: an image whose digest is not the lock file's fails (the lock is only read). */
 async function checkLock(outcomes: ImageOutcome[], lock: LockOptions | undefined): Promise<ImageOutcome[]> {
   if (lock === undefined || !lock.locked) return outcomes;
   return checkLocked(outcomes, await readLock(lock.file), lock.file);
 }
 
-/** Stage 5: every pinned image's new value recorded in the model (pin mode; verify mode changes nothing). */
 function applyPins(model: Manifest, outcomes: readonly ImageOutcome[]): void {
   for (const o of outcomes) {
     if (o.status === 'pinned' && o.changed) model.items[o.use.resourceIndex]!.setImage(o.use.path, o.newValue);
   }
 }
 
-/** Stage 6: the pinned output, results and summary of a run where everything passed. */
 function write(model: Manifest, outcomes: ImageOutcome[], uses: UseCollector): KrmRunResult {
   // A stream has nowhere to put results: they are built only if a caller asks for them.
   let built: KrmResult[] | undefined;
@@ -211,14 +191,13 @@ function write(model: Manifest, outcomes: ImageOutcome[], uses: UseCollector): K
   };
 }
 
-/** Stage 7, `--lock-file` without `--locked`: the lock file rewritten from this (successful) run. */
+/** `--lock-file` without `--locked`: the lock file rewritten from this (successful) run. */
 async function updateLock(outcomes: readonly ImageOutcome[], lock: LockOptions | undefined): Promise<void> {
   if (lock === undefined || lock.locked) return;
   await writeLock(lock.file, renderLock(lockEntriesOf(outcomes)));
   mark('write lock file');
 }
 
-/** The summary lines and the closing count line. */
 function summary(model: Manifest, outcomes: readonly ImageOutcome[], written: boolean): string[] {
   const counts = tally(outcomes);
   const n = outcomes.length;
@@ -233,12 +212,8 @@ function summary(model: Manifest, outcomes: readonly ImageOutcome[], written: bo
 }
 
 /**
- * The fail-closed contract, for every failure of a run: exit 1, and
- * - ResourceList input that parsed: the input's items unchanged (the pristine text, even after pins
- *   were applied), plus `results` for every outcome so far and the error;
- * - a plain stream: nothing on stdout (`notary-pin | kubectl apply` can never apply unpinned
- *   manifests); results only for programmatic callers;
- * - input that could not be read: nothing on stdout, the error on stderr.
+ * Every failure: exit 1; a parsed ResourceList → its unchanged input plus results; a stream or unread
+ * input → empty stdout (so `notary-pin | kubectl apply` never applies unpinned manifests).
  */
 function failClosed(run: RunState, uses: UseCollector, error?: PinError): KrmRunResult {
   const { model, outcomes } = run;

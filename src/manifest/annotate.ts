@@ -1,14 +1,8 @@
 /**
- * Setting one annotation of a resource (`metadata.annotations[key]`) with a surgical text edit, like
- * `rewrite.ts` does for image scalars: an existing annotation's scalar is replaced in its own
- * style; a missing one (or a missing `annotations` / `metadata` mapping) is inserted as the first
- * entry of the innermost mapping that exists, at that mapping's indentation (block) or right after
- * its `{` (flow, written as JSON so JSON input stays JSON). Every other byte stays as it was.
- *
- * An insertion is checked by `serialize`: the whole output is parsed again and must equal the
- * input plus exactly the inserted entries (`tokens`, see verify.ts `prepend`). Mappings shared
- * through anchors, aliases or `<<` merge keys are refused (an edit there would change other
- * resources or be hidden by the merge): INPUT_INVALID.
+ * Sets `metadata.annotations[key]` with a surgical text edit: an existing value is replaced in its style,
+ * a missing entry is inserted first in the innermost existing mapping (JSON in flow mappings). `serialize`
+ * checks the output equals the input plus exactly these entries. Mappings shared through anchors, aliases
+ * or `<<` are refused (INPUT_INVALID): an edit there would change other resources or hide behind the merge.
  */
 import { isAlias, isMap, isScalar, type YAMLMap } from 'yaml';
 import { PinError } from '../errors/errors.js';
@@ -16,14 +10,13 @@ import { recordScalarEdit, setInObject, type EditTarget } from './rewrite.js';
 import type { TextEdit } from './results.js';
 import { yamlScalar } from './results.js';
 
-/** An inserted mapping entry: the text edit and the fingerprint tokens of what it adds (verify.ts). */
+/** An inserted mapping entry, with the fingerprint tokens it adds (output-check.ts). */
 export interface InsertEdit extends TextEdit {
-  /** Start offset of the mapping the entry is prepended to. */
   readonly map: number;
   readonly tokens: readonly string[];
 }
 
-/** Where inserts are recorded: keyed by the start offset of the mapping they are prepended to. */
+/** Keyed by the start offset of the mapping the entry is prepended to. */
 export type InsertMap = Map<number, InsertEdit>;
 
 const refuse = (message: string): PinError =>
@@ -35,7 +28,7 @@ const refuse = (message: string): PinError =>
 
 const columnOf = (text: string, offset: number): number => offset - (text.lastIndexOf('\n', offset - 1) + 1);
 
-/** The value node of `key` in `map` (undefined when absent); a `<<` merge key is refused. */
+/** A `<<` merge key is refused. */
 function entryOf(map: YAMLMap, key: string, where: string): { found: boolean; value: unknown } {
   for (const pair of map.items) {
     if (!isScalar(pair.key)) throw refuse(`${where} has a non-scalar key`);
@@ -55,7 +48,7 @@ function ownMap(node: unknown, where: string): YAMLMap {
   return node;
 }
 
-/** Single-quoted YAML (the value is printable ASCII, see `asciiJson`): only `'` needs doubling. */
+/** For printable ASCII (`asciiJson`), only `'` needs doubling. */
 const singleQuoted = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /** `keys[0]: {keys[1]: ... value}` as text for `map`, and its fingerprint tokens. */
@@ -82,11 +75,7 @@ function renderInsert(text: string, map: YAMLMap, keys: readonly string[], value
   return { start, end: start, text: lines.join(eol).slice(col) + eol + ' '.repeat(col), map: start, tokens };
 }
 
-/**
- * Set `metadata.annotations[key]` of the resource `target.root` to `value` (printable ASCII, one
- * line). Returns false when it already has that value. `object` (the resource as plain JS) is
- * updated to match.
- */
+/** `value` must be printable ASCII; false when already set. `object` is updated to match. */
 export function recordAnnotation(target: EditTarget, inserts: InsertMap, object: Record<string, unknown>, key: string, value: string): boolean {
   if (!/^[\x20-\x7e]*$/.test(value)) throw new PinError({ code: 'INTERNAL', message: 'an annotation value must be printable ASCII' });
   // the input's line break, read from its first line (as the reader does): O(1) per resource
@@ -118,7 +107,6 @@ function record(inserts: InsertMap, edit: InsertEdit): boolean {
   return true;
 }
 
-/** The same annotation in the resource's plain-JS value. */
 function setAnnotationInObject(object: Record<string, unknown>, key: string, value: string): void {
   const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
   if (!isObj(object.metadata)) object.metadata = {};

@@ -1,8 +1,4 @@
-/**
- * The models of a parsed input: `ParsedManifest` (the public fields), the `yaml` Document reader's
- * model and state (the original text, the Documents and the recorded edits), and its `Item`.
- * Only the readers (read.ts, indexed-reader.ts) create these.
- */
+/** The parsed-input models: public fields, and the `yaml` Document reader's model, state and `Item`. */
 import type { Document, YAMLMap } from 'yaml';
 import type { ResourceRef } from '../errors/errors.js';
 import { PinError } from '../errors/errors.js';
@@ -10,27 +6,23 @@ import { recordScalarEdit, setInObject, type EditTarget, type ScalarEdit } from 
 import type { FieldPath, Item, Manifest } from './manifest.js';
 import { recordAnnotation, type InsertMap } from './annotate.js';
 
-/** One YAML document of the input and the scalar edits recorded against it. */
 export interface DocState {
   readonly doc: Document.Parsed;
-  /** Scalar edits keyed by the scalar's start offset in the input text. */
+  /** Keyed by the scalar's start offset. */
   readonly edits: Map<number, ScalarEdit>;
-  /** Inserted mapping entries (the provenance annotation), keyed by the mapping's start offset. */
+  /** The provenance annotation's entries, keyed by the mapping's start offset. */
   readonly inserts: InsertMap;
 }
 
-/** Everything `serialize` needs besides the public model. */
 export interface SourceState {
   readonly text: string;
   readonly docs: readonly DocState[];
-  /** Line break used by the input (`\r\n` when its first line break is one). */
+  /** `\r\n` when the input's first line break is one. */
   readonly eol: '\n' | '\r\n';
-  /** The ResourceList mapping node, for the ResourceList form. */
   readonly resourceList?: YAMLMap;
   readonly maxAliasCount: number;
 }
 
-/** The public fields of a parsed input (`apiVersion`, `functionConfig`, `existingResults` for a ResourceList). */
 export interface ManifestFields {
   form: 'resourceList' | 'stream';
   items: readonly Item[];
@@ -41,13 +33,12 @@ export interface ManifestFields {
   existingResults?: unknown;
 }
 
-/** What a reader gives (read.ts): the model, and what the caller's `pick` returned for each resource, by index. */
+/** The model, and what the caller's `pick` returned for each resource, by index. */
 export interface ReadResult {
   readonly model: Manifest;
   readonly picked: readonly unknown[];
 }
 
-/** A parsed input; the optional fields are present only when the input has them. */
 export abstract class ParsedManifest implements Manifest {
   readonly form: 'resourceList' | 'stream';
   readonly items: readonly Item[];
@@ -69,7 +60,6 @@ export abstract class ParsedManifest implements Manifest {
   }
 }
 
-/** A model read by the `yaml` Document reader, with what `serialize` needs. */
 export class DocumentManifest extends ParsedManifest {
   constructor(
     fields: ManifestFields,
@@ -79,7 +69,6 @@ export class DocumentManifest extends ParsedManifest {
   }
 }
 
-/** The internal state of a model made by the `yaml` Document reader. */
 export function stateOf(model: Manifest): SourceState {
   if (!(model instanceof DocumentManifest)) {
     throw new PinError({ code: 'INTERNAL', message: 'serialize() needs a model returned by parseInput()' });
@@ -87,7 +76,6 @@ export function stateOf(model: Manifest): SourceState {
   return model.state;
 }
 
-/** A resource of the input; `setImage` records a surgical text edit (see `rewrite.ts`). */
 export class ManifestItem implements Item {
   #changed = false;
 

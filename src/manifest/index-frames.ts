@@ -1,11 +1,7 @@
-/**
- * The position index's data: one `Frame` per indexed node, the result and options of
- * `indexDocuments` (position-index.ts, which builds it), and `frameAt`, which reads it.
- */
+/** The position index's data (built by position-index.ts): one `Frame` per node, and `frameAt` to read it. */
 import { decodeScalar, pathKey, type ScalarTable } from './scalar-table.js';
 import type { FieldPath } from './manifest.js';
 
-/** Kinds of an indexed node. */
 export const NONE = 0;
 export const SCALAR = 1;
 export const MAP = 2;
@@ -18,79 +14,50 @@ export const WRAPPED = 4;
 /** Styles whose value `decodeScalar` cannot give back from the source range alone. */
 export const notDecodable = (style: number): boolean => style === BLOCK || style === WRAPPED;
 
-/** One node of the position index. */
 export interface Frame {
   /** Where js-yaml opened the node (may be before separation space). */
   openedAt: number;
-  /** Where js-yaml closed it. */
   closedAt: number;
   kind: Kind;
-  /** The js-yaml value. */
   value: unknown;
-  /** Content start (first character of the node's own text). */
   contentFrom: number;
   /** Scalars and flow collections: content end (exclusive). Block collections: -1. */
   contentTo: number;
-  /** Scalar style: 0 plain, 1 'single', 2 "double", 3 block (`BLOCK`), 4 wrapped plain (`WRAPPED`). Collections: 1 when flow. */
+  /** Scalars: 0 plain, 1 'single', 2 "double", `BLOCK`, `WRAPPED`. Collections: 1 when flow. */
   style: number;
-  /** Children while building; dropped once resolved. */
   children?: Frame[] | undefined;
   /** Mapping: keys and value frames (null: no value node). */
   keys?: string[];
   keyFrames?: Frame[];
   vals?: (Frame | null)[];
-  /** Sequence entries. */
   items?: Frame[];
-  /**
-   * A compacted collection: its descendants' frames are dropped and only its string scalars are
-   * kept, as entries `[from, to)` of `table` (see `ScalarTable`).
-   */
+  /** Compacted: descendants' frames dropped; its string scalars are entries `[from, to)` of `table`. */
   packed?: { table: ScalarTable; from: number; to: number };
 }
 
-/** The result of `indexDocuments`. */
 export interface DocumentIndex {
-  /** The js-yaml documents. */
   docs: unknown[];
-  /** The index of each document's root node. */
   roots: Frame[];
-  /** End of the last content character of the input. */
   lastContent: number;
-  /** The string scalars of the compacted collections. */
   table: ScalarTable;
-  /** Block scalars (only with `blockScalars`): the document they are in and their content start. */
+  /** Block scalars (only with `blockScalars`): their document and content start. */
   blocks: { doc: number; at: number }[];
-  /** True when the last content of the input is a block scalar. */
   lastIsBlock: boolean;
 }
 
-/** Options of `indexDocuments`. */
 export interface IndexOptions {
-  /**
-   * Also compact every root mapping that is not a `kind: ResourceList` (a stream's resources): it
-   * keeps no frames below it, only its string scalars. Default false.
-   */
+  /** Also compact every root mapping that is not a `kind: ResourceList` (a stream's resources). */
   compactRoots?: boolean;
-  /**
-   * Accept block scalars (`|`, `>`) as mapping values and sequence entries, listed in `blocks` for
-   * the caller to verify (js-yaml's value of them is not checked here). Default false.
-   */
+  /** Accept block scalars (`|`, `>`) as values, listed in `blocks`: the caller must verify them. */
   blockScalars?: boolean;
   /**
-   * Called as each document's root closes (after its checks and compaction), with the index of the
-   * document and whether it holds a block scalar. It may throw (the input is then not plain). When
-   * it returns true the document's js-yaml value is released: neither the index nor js-yaml keeps
-   * it (`DocumentIndex.docs` holds undefined for it, the root's `Frame.value` is cleared), so the
-   * documents of a stream are not all held at once.
+   * Called as each root closes (checked, compacted); may throw (not plain). True releases the document's
+   * value (`docs[i]` and `Frame.value` undefined), so a stream's documents are not all held at once.
    */
   onRoot?: (root: Frame, doc: number, hasBlocks: boolean) => boolean;
 }
 
-/**
- * The value frame at `path` below `root` (undefined when the index can not say). Below a compacted
- * collection only string scalars are found (as a scalar frame made from the table entry); anything
- * else there is undefined.
- */
+/** The value frame at `path` (undefined when unknown); below a compacted collection only string scalars. */
 export function frameAt(root: Frame, path: FieldPath): Frame | undefined {
   let f: Frame | undefined = root;
   for (let p = 0; p < path.length; p++) {

@@ -1,12 +1,8 @@
 /**
- * The indexed reader: the fast path for plain YAML/JSON manifests. js-yaml builds the objects and
- * the position index (position-index.ts) says where each node's text is, so image scalars are
- * edited in place. It never reports a user-facing error: whatever the index does not prove makes it
- * return undefined (the caller reads the input with the `yaml` Document reader, read.ts, which
- * reports every input error), and a model escalates to a Document model (built from the same text,
- * with the same `setImage` calls replayed) whenever an operation needs more than the index explains.
- * With a `FastBuild.pick`, a stream's documents are picked from and released one by one; nothing
- * is handed out here (read.ts does that once a reader has accepted the whole input).
+ * The indexed reader, the fast path for plain manifests: js-yaml builds the objects, the position index
+ * locates each node's text so image scalars are edited in place. Whatever the index does not prove gives
+ * undefined (read.ts's `yaml` reader then reports errors); a model escalates to a Document model (same
+ * text, `setImage` calls replayed) when an operation needs more than the index explains.
  */
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { isDeepStrictEqual } from 'node:util';
@@ -20,35 +16,28 @@ import type { TextEdit } from './results.js';
 import { renderScalar, setInObject } from './rewrite.js';
 import type { FieldPath, Item, Manifest } from './manifest.js';
 
-// The results edit lives in indexed-results.ts; its renderer is re-exported for the existing unit tests.
 export { renderResults } from './indexed-results.js';
 
-/** A recorded scalar edit of the fast model (same shape as the full model's). */
 export interface FastEdit extends TextEdit {
   value: string;
 }
 
-/** What a fast model needs to serialise or to escalate to the full model. */
 export interface FastState {
   readonly text: string;
   readonly eol: '\n' | '\r\n';
-  /** Scalar edits keyed by start offset (like the full model, shared by all items). */
+  /** Scalar edits keyed by start offset, shared by all items. */
   readonly edits: Map<number, FastEdit>;
   /** `setImage` calls in order, to replay on the full model. */
   readonly calls: { item: number; path: FieldPath; value: string }[];
-  /** The ResourceList root mapping, for the ResourceList form. */
   readonly resourceList?: Frame;
-  /** End of the last content character of the input. */
   readonly lastContent: number;
   /** The last content is a block scalar (its trailing line breaks: `results` escalates). */
   readonly lastIsBlock?: boolean;
-  /** Builds the full (`yaml` Document) model from the same text. */
   readonly full: () => Manifest;
-  /** The full model once built: from then on every item delegates to it. */
+  /** Once built, every item delegates to it. */
   escalated?: Manifest;
 }
 
-/** A model read by the indexed reader, with what it needs to serialise or escalate. */
 class IndexedManifest extends ParsedManifest {
   constructor(
     fields: ManifestFields,
@@ -58,7 +47,6 @@ class IndexedManifest extends ParsedManifest {
   }
 }
 
-/** The state of a model made by the indexed reader (undefined for Document models). */
 export function fastStateOf(model: Manifest): FastState | undefined {
   return model instanceof IndexedManifest ? model.state : undefined;
 }
@@ -74,10 +62,8 @@ export function escalate(st: FastState): Manifest {
 }
 
 /**
- * The value of stream document `root` read again from its source: from the start of its first
- * line to the `---` line of the next document (or the end of the input), so every line keeps its
- * column and a block scalar ends where it did in the whole input. Undefined when that source
- * does not read as one mapping.
+ * Stream document `root` re-read from its first line's start to the next `---` line, so columns and
+ * block-scalar ends are as in the whole input; undefined unless it reads as one mapping.
  */
 export function rereadDocument(text: string, root: Frame): Record<string, unknown> | undefined {
   const start = lineStartOf(text, root.contentFrom);
@@ -157,7 +143,7 @@ class FastItem implements Item {
     this.#object = item.object;
   }
 
-    /** Record the edit like rewrite.ts `recordScalarEdit`; undefined: escalate. */
+  /** Record the edit like rewrite.ts `recordScalarEdit`; undefined: escalate. */
   private tryRecord(path: FieldPath, value: string): boolean | undefined {
     const st = this.st;
     const f = frameAt(this.root, path);
@@ -177,10 +163,9 @@ class FastItem implements Item {
   }
 }
 
-/** `yaml` options of the full path (read.ts `yamlOptions`). */
 const YAML_OPTIONS = { merge: true, uniqueKeys: true, strict: true } as const;
 
-/** The end of the line holding the first content character at or after `p` (comments skipped); the input's end when none. */
+/** End of the line of the first content character at or after `p` (comments skipped); else the input's end. */
 function nextContentLineEnd(text: string, p: number): number {
   const n = text.length;
   while (p < n) {
@@ -210,7 +195,7 @@ function yamlFirstValue(src: string): { value: unknown } | undefined {
   }
 }
 
-/** `verifyBlockScalars` for one stream document (its root frame, value not released yet). */
+/** `verifyBlockScalars` for one stream document (value not released yet). */
 function verifyStreamDocument(text: string, root: Frame): boolean {
   if (root.kind !== MAP || root.style !== 0) return false;
   const start = lineStartOf(text, root.contentFrom);
@@ -220,17 +205,10 @@ function verifyStreamDocument(text: string, root: Frame): boolean {
 }
 
 /**
- * The check of the block scalars `indexDocuments` let through (js-yaml's reading of them is not
- * trusted): every stream document holding one, or every ResourceList item holding one, is read
- * again by `yaml` (the full path's parser and options) from its exact source, in the same
- * indentation context, and must give a value deeply and strictly equal (`Object.is` on primitives)
- * to js-yaml's. The source runs from the start of the node's first line through the whole line of
- * the next content after it (the `---` of the next document, the next item's `- ` line, the next
- * root key), so where `yaml` ends a block scalar (and the node) is decided by the same text as in
- * the whole input. An item is read as `items:` (at the column of the ResourceList's `items` key)
- * followed by its lines: the column of every line is kept, so indentation indicators mean the same.
- * Block scalars anywhere else in a ResourceList (functionConfig, results, ...) are not checked:
- * false (the full path). A document (or item) is read once, whatever number of block scalars it holds.
+ * js-yaml's block scalars are not trusted: each stream document or ResourceList item holding one is re-read
+ * by `yaml` from its first line through the next content line (so the scalar ends as in the whole input;
+ * items under `items:` at its column, so indentation means the same) and must be deeply equal to js-yaml's
+ * value. Block scalars elsewhere in a ResourceList give false (the full path).
  */
 function verifyBlockScalars(text: string, idx: DocumentIndex): boolean {
   if (idx.blocks.length === 0) return true;
@@ -280,29 +258,19 @@ function verifyBlockScalars(text: string, idx: DocumentIndex): boolean {
   return true;
 }
 
-/** Parameters of `buildFast` supplied by read.ts (its validation helpers). */
 export interface FastBuild {
   text: string;
   eol: '\n' | '\r\n';
   resourceListApiVersions: readonly string[];
   refOf: (obj: unknown) => ResourceRef;
   full: () => Manifest;
-  /**
-   * Called with every resource, in order, as soon as it has been read and checked (read.ts
-   * `ResourceSink.pick`); what it returns is the result's `picked`. When given, the documents of a
-   * stream are not kept: each is released once picked, and `item.object` reads the document's
-   * source again on first use.
-   */
+  /** read.ts `ResourceSink.pick`; when given, stream documents are released once picked (re-read on use). */
   pick?: (object: Record<string, unknown>, index: number) => unknown;
 }
 
 const isResource = (o: unknown): o is Record<string, unknown> =>
   o !== null && typeof o === 'object' && !Array.isArray(o) && typeof (o as Record<string, unknown>).apiVersion === 'string' && (o as Record<string, unknown>).apiVersion !== '' && typeof (o as Record<string, unknown>).kind === 'string' && (o as Record<string, unknown>).kind !== '';
 
-/**
- * The fast model of `b.text` and what `b.pick` picked, or undefined when the input is not plain
- * enough (the caller then runs the full path, which also reports every input error).
- */
 export function buildFast(b: FastBuild): ReadResult | undefined {
   const pick = b.pick;
   // With `pick`, each stream document is checked, picked from and released as its root closes.
@@ -347,7 +315,6 @@ export function buildFast(b: FastBuild): ReadResult | undefined {
   return { model: new IndexedManifest({ form: 'stream', items, documentCount: docs.length, source: b.text }, st), picked: [] };
 }
 
-/** The model of a ResourceList (`rl`, the only document, `root` its frame); undefined when not plain. */
 function resourceListModel(b: FastBuild, rl: Record<string, unknown>, root: Frame, st: FastState): ReadResult | undefined {
   if (typeof rl.apiVersion !== 'string' || !b.resourceListApiVersions.includes(rl.apiVersion)) return undefined;
   const itemsFrame = frameAt(root, ['items']);

@@ -1,19 +1,11 @@
-/**
- * The `results` edit of a fast ResourceList (indexed-reader.ts): the rendered results appended after
- * the root mapping's last content line, written one entry at a time.
- */
+/** The `results` edit of a fast ResourceList: appended after the root's last content line, entry by entry. */
 import type { FastState } from './indexed-reader.js';
 import { isMapFrame, SEQ, type Frame } from './position-index.js';
 import { renderBlock, type TextEdit } from './results.js';
 
-/** The column (0-based) of `offset` in its line. */
 export const columnOf = (text: string, offset: number): number => offset - (text.lastIndexOf('\n', offset - 1) + 1);
 
-/**
- * The `results` edit for a fast ResourceList, for the one layout the index explains exactly: a
- * block root mapping without a `results` key (results are appended after the mapping's last
- * content line). Undefined otherwise (the caller escalates).
- */
+/** Only for a block root mapping without a `results` key; undefined otherwise (the caller escalates). */
 export function fastResultsEdit(st: FastState, results: unknown[] | ResultSource): TextEdit | undefined {
   const root = st.resourceList;
   if (!isMapFrame(root) || root.style !== 0 || root.keys.includes('results') || st.lastIsBlock === true) return undefined;
@@ -29,11 +21,10 @@ export function fastResultsEdit(st: FastState, results: unknown[] | ResultSource
       break;
     }
   }
-  // The mapping ends with the line of its last content character (a trailing comment on that line
-  // included); only blank and comment lines may follow it.
+  // the mapping ends with its last content line; only blank lines and column-0 comments may follow
+  // (where `yaml` puts an indented comment is not modelled)
   const nl = text.indexOf('\n', st.lastContent);
   const at = nl < 0 ? text.length : nl + 1;
-  // (only blank lines and comments in column 0: where `yaml` puts an indented comment is not modelled)
   if (!/^(?:(?:#[^\n]*)?\n)*(?:#[^\n]*)?$/.test(text.slice(at).replace(/\r\n/g, '\n'))) return undefined;
   if (nl >= 0 && !/^[ \r]*(?:#[^\n]*)?$/.test(text.slice(st.lastContent, nl))) return undefined;
   const needsBreak = at > 0 && text[at - 1] !== '\n';
@@ -42,29 +33,19 @@ export function fastResultsEdit(st: FastState, results: unknown[] | ResultSource
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/**
- * A list of results produced one entry at a time (write.ts validates and JSON-normalises each result
- * only when it is written), so tens of thousands of results are never all held in written form.
- */
+/** Results produced one at a time (validated when written), so they are never all held in written form. */
 export interface ResultSource {
   readonly length: number;
-  /** Entry `i` (0 <= i < length), JSON-normalised; may throw (an invalid result). */
+  /** JSON-normalised; may throw (an invalid result). */
   entry(i: number): unknown;
-  /** True when every entry is a mapping (then they are written one by one). */
   readonly mappings: boolean;
 }
 
-/** All entries of `src`, in order. */
 export function resultList(src: unknown[] | ResultSource): unknown[] {
   return Array.isArray(src) ? src : Array.from({ length: src.length }, (_, i) => src.entry(i));
 }
 
-/**
- * `renderBlock('results', results, indentSeq)`, each line indented by `indent` and ended by `eol`,
- * as one string. A non-empty list of mappings is rendered one entry at a time (`renderBlock` writes
- * each entry of such a list on its own, so the text is the same): no array of all lines, nor of
- * all entries, is ever held.
- */
+/** `renderBlock('results', …)` indented, one string; a list of mappings is rendered entry by entry (same text). */
 export function renderResults(results: unknown[] | ResultSource, indentSeq: boolean, indent: string, eol: string): string {
   const mappings = Array.isArray(results) ? results.every(isPlainObject) : results.mappings;
   if (results.length === 0 || !mappings) return renderBlock('results', resultList(results), indentSeq).map((l) => indent + l + eol).join('');

@@ -1,18 +1,15 @@
 /**
- * Self-check of a rewritten text: the output is parsed again and every document must have the same
- * structure and values as the input, except the scalars that were deliberately set (and the
- * ResourceList's `results`). Nothing leaves `serialize` unchecked: notary-pin fails closed.
+ * Self-check of a rewritten text: re-parsed, each document must equal the input in structure and values
+ * except the scalars deliberately set (and `results`). Nothing leaves `serialize` unchecked.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, isDocument } from 'yaml';
 import type { Document } from 'yaml';
 
-/** Options for `fingerprint`. */
 export interface FingerprintOptions {
   /** Leave out this key of the root mapping (the ResourceList's `results`). */
   skipRootKey?: string;
-  /** New values for scalars, keyed by their start offset. */
   substitute?: ReadonlyMap<number, { value: string }>;
-  /** Entries inserted at the start of a mapping, keyed by the mapping's start offset: their tokens. */
+  /** Tokens of entries inserted at a mapping's start, keyed by its start offset. */
   prepend?: ReadonlyMap<number, { tokens: readonly string[] }>;
 }
 
@@ -23,10 +20,7 @@ function scalarToken(value: unknown): string {
   return JSON.stringify(value) ?? 'undefined';
 }
 
-/**
- * A flat description of a document's node tree (kinds, anchors, tags, scalar values, alias names)
- * in document order. Styles and comments are not part of it.
- */
+/** A document's node tree as flat tokens (kinds, anchors, tags, values, aliases); no styles or comments. */
 export function fingerprint(doc: Document, opts: FingerprintOptions = {}): string[] {
   const out: string[] = [];
   const walk = (node: unknown, isRoot: boolean): void => {
@@ -73,7 +67,6 @@ export function fingerprint(doc: Document, opts: FingerprintOptions = {}): strin
   return out;
 }
 
-/** True when both fingerprints are equal. */
 export function sameFingerprint(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

@@ -29,11 +29,8 @@ export function yamlCoreValue(s: string): unknown {
 const WRAP_LINE_START = /^[-?:,[\]{}#&*!|>'"%@`]/;
 
 /**
- * The value of a plain scalar wrapped over several lines (YAML 1.2 §7.3.3 line folding: a single
- * line break becomes a space, n breaks with empty lines between become n - 1 newlines), or
- * undefined when the source holds anything the fast path does not read itself: a comment, `: `, a
- * continuation line that starts with an indicator or is not indented deeper than `indent` (the
- * indentation of the scalar's first line).
+ * A plain scalar wrapped over lines, folded (YAML 1.2 §7.3.3); undefined on a comment, `: `, or a
+ * continuation line starting with an indicator or not indented deeper than `indent` (the first line's).
  */
 export function foldWrappedPlain(raw: string, indent: number): string | undefined {
   if (raw.includes(' #') || /:(?: |\r?\n|$)/.test(raw)) return undefined;

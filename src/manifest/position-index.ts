@@ -1,17 +1,11 @@
 /**
- * The position index of the indexed reader (indexed-reader.ts): while js-yaml (`CORE_SCHEMA`) loads
- * the text, its parse listener (`open`/`close` around every node) gives each node's source range,
- * key → child and index → child. Every node is checked as it closes; once a resource has closed,
- * only the ranges of its string scalars are kept (`ScalarTable`). `indexDocuments` returns
- * undefined whenever the input holds anything it does not prove, which is:
- * - no BOM, tabs, lone CR, control/non-printable characters, `%` directives, `...` markers, markers
- *   with content, js-yaml errors or warnings, duplicate keys;
- * - no node starts with an anchor, tag or alias (`& ! *`), no `<<` key;
- * - every flow scalar's source, re-read by the rules here (plain: the `yaml` core schema; plain
- *   wrapped over lines: YAML 1.2 line folding; 'single': `''` unescaping; "double": JSON), equals
- *   js-yaml's value, so the objects are what `yaml`'s `toJS` gives;
- * - block scalars (`|`, `>`) only with `blockScalars`, as values: the caller re-reads them with `yaml`;
- * - every mapping's pairs and every sequence's entries match js-yaml's result one to one.
+ * The indexed reader's position index: js-yaml's parse listener gives each node's source range and
+ * children; closed resources keep only their string scalars' ranges (`ScalarTable`). Undefined unless
+ * it proves: no BOM, tabs, lone CR, control characters, `%` directives, `...`, content after `---`,
+ * js-yaml errors/warnings or duplicate keys; no anchor, tag, alias or `<<` key; every flow scalar re-read
+ * here (plain: `yaml` core schema and YAML 1.2 folding; quoted: `''` / JSON) equals js-yaml's value, so
+ * objects equal `yaml`'s `toJS`; block scalars only with `blockScalars` (the caller re-reads them);
+ * mapping pairs and sequence entries match js-yaml's result one to one.
  */
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { foldWrappedPlain, STRING, yamlCoreValue } from './plain-scalar.js';
@@ -19,31 +13,20 @@ import { readDoubleQuoted, readSingleQuoted } from './quoted-scalar.js';
 import { BLOCK, MAP, NONE, notDecodable, SCALAR, SEQ, WRAPPED, type DocumentIndex, type Frame, type IndexOptions, type Kind } from './index-frames.js';
 import { NUMBER, ScalarTable, SEP } from './scalar-table.js';
 
-// The index's data types and lookup, for the readers that import them from here.
 export { BLOCK, frameAt, isMapFrame, isScalarFrame, isSeqFrame, MAP, NONE, notDecodable, SCALAR, SEQ, type DocumentIndex, type Frame, type IndexOptions, type Kind } from './index-frames.js';
 
 export const ABORT = new Error('not plain');
 
-/** Characters that make the fast path give up when they appear anywhere in the input. */
+/** Anywhere in the input, these make the fast path give up. */
 const UNPLAIN_TEXT = /[\t\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]|\r(?!\n)|^%|^\.\.\.|^---[^\r\n]*\S|[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/m;
 
 const isKindName = (k: unknown): Kind => (k === 'scalar' ? SCALAR : k === 'mapping' ? MAP : k === 'sequence' ? SEQ : NONE);
 
-/**
- * Build the index while js-yaml loads `text`; undefined when the input is not plain.
- *
- * Memory: every node is checked when it closes, and a collection at depth 2 (a ResourceList item;
- * without `compactRoots`, anything two levels below a document root) is compacted as soon as it
- * closes: its frames are dropped and only its string scalars stay, packed in the `ScalarTable`;
- * with `compactRoots`, a stream's resources are compacted whole when their root closes. Frames are
- * kept only for the roots and their direct children, which is what `buildFast` and
- * `fastResultsEdit` read.
- */
+/** Undefined when not plain; depth-2 collections (`compactRoots`: stream resources) are compacted as they close. */
 export function indexDocuments(text: string, opts: IndexOptions = {}): DocumentIndex | undefined {
   return new PositionIndexer(text, opts).index();
 }
 
-/** What js-yaml's parse listener passes on each event. */
 interface ListenerState {
   position: number;
   kind: unknown;
@@ -52,26 +35,16 @@ interface ListenerState {
   anchor?: unknown;
 }
 
-/** The state of one `indexDocuments` run: js-yaml's listener calls `listener` for every node. */
 class PositionIndexer {
   private readonly size: number;
-  /** The frames of the nodes js-yaml has opened and not yet closed. */
+  /** Frames js-yaml has opened and not yet closed. */
   private readonly stack: Frame[] = [];
-  /** The root frame of each document read so far. */
   private readonly roots: Frame[] = [];
   private readonly table: ScalarTable;
-  /** End of the last content character seen. */
   private lastContent = 0;
-  /** Block scalars (with `blockScalars`): the document they are in and their content start. */
   private readonly blocks: { doc: number; at: number }[] = [];
-  /** Content end of the last block scalar. */
   private blockEnd = -1;
-  /**
-   * Documents released by `onRoot`. js-yaml appends each document to `state.documents` right after
-   * its root closes; a released one is taken out of that list at the next root's close (checked to
-   * be the very value the index saw), so js-yaml does not hold it either. When the list is not what
-   * is expected, nothing is released (the memory is kept, the result is the same).
-   */
+  /** Released by `onRoot`; removed from js-yaml's `state.documents` at the next root (if it is that value). */
   private readonly released = new Set<number>();
   private lastResult: unknown;
 
@@ -126,7 +99,7 @@ class PositionIndexer {
     }
     return p;
   }
-  /** True when the next non-space character after `p` is `:` (the frame is a mapping key). */
+  /** The next non-space character after `p` is `:` (the frame is a mapping key). */
   private colonAfter(p: number): boolean {
     while (p < this.size && this.text.charCodeAt(p) === 0x20) p++;
     return this.text.charCodeAt(p) === 0x3a;
@@ -161,7 +134,7 @@ class PositionIndexer {
     if (end > this.lastContent) this.lastContent = end;
   }
 
-  /** True when an open ancestor is a flow collection (wrapped plain scalars are read in block context only). */
+  /** An open ancestor is a flow collection (wrapped plain scalars are read in block context only). */
   private inFlow(): boolean {
     for (const g of this.stack) {
       const c = this.text.charCodeAt(g.contentFrom);
@@ -231,11 +204,8 @@ class PositionIndexer {
   }
 
   /**
-   * The depth of `f` (closing, `this.stack` holds its open ancestors) in the document: the number of
-   * its ancestors, less the wrapper js-yaml opens around a flow collection in block context (it reads
-   * the collection as a candidate key, then keeps it as the node: the wrapper closes with it as its
-   * only child, see the listener). Only flow collections have such a wrapper, at most one per path
-   * (nothing in flow context is wrapped), and it starts where the collection does.
+   * Ancestors of closing `f`, less js-yaml's wrapper around a flow collection in block context (a candidate
+   * key, at most one per path, starting where the collection does).
    */
   private depthOf(f: Frame): number {
     const k = this.stack.length;
@@ -248,13 +218,8 @@ class PositionIndexer {
   }
 
   /**
-   * True when `f` (closing) looks like an entry of a sequence: its parent (the nearest open frame
-   * not starting where `f` does, which would be js-yaml's wrapper around a flow collection) starts
-   * with `[` or a `- ` entry indicator. With `compactRoots`, only such a node at depth 2 (a
-   * ResourceList item, an entry of a root's top-level list) is compacted on its own: anything else
-   * there (a Deployment's `spec.template`) is compacted with its document root moments later, and
-   * compacting it first would pack its scalars twice. A wrong guess costs only time or memory: the
-   * index says the same either way.
+   * `f` looks like a sequence entry (parent starts with `[` or `- `). With `compactRoots` only those are
+   * compacted at depth 2, else scalars would be packed twice; a wrong guess costs only time or memory.
    */
   private inSequence(f: Frame): boolean {
     for (let i = this.stack.length - 1; i >= 0; i--) {
@@ -269,11 +234,7 @@ class PositionIndexer {
     return false;
   }
 
-  /**
-   * Replace `f`'s subtree (checked) by its string scalars in `this.table`. Compacted descendants are
-   * merged: their entries are the last ones of the table (they closed after `f` opened), so the
-   * merged entries replace them.
-   */
+  /** Replace `f`'s subtree by its string scalars; compacted descendants are the table's last entries, replaced. */
   private compact(f: Frame): void {
     const keys: string[] = [];
     const cs: number[] = [];
@@ -366,7 +327,6 @@ class PositionIndexer {
     } else (parent.children ??= []).push(f);
   }
 
-  /** A root has closed: `onRoot` decides whether its value is released (see `released`). */
   private root(f: Frame, state: { documents?: unknown }): void {
     const doc = this.roots.length;
     const docs = state.documents;

@@ -1,9 +1,6 @@
 /**
- * A quick look for image references in raw manifest text, before it is parsed: the lines that read
- * like `image: <value>` (block or flow style, quoted or not, JSON too). It is only a hint — the KRM
- * function fetches and verifies the trust data of these images first, while the heap is still
- * small, and then parses the input for real; what counts is only what the parsed manifests hold
- * (an image the hint missed is resolved then, one it found in error costs a fetch and nothing else).
+ * `image: <value>` lines of raw manifest text, before parsing: only a hint for prefetching trust data
+ * (the parsed manifests decide; a miss is resolved later, a false find costs one fetch).
  */
 
 /** `image:` as a key (after a line start, `- `, `{` or `,`), then one scalar value. */

@@ -1,4 +1,4 @@
-/** How the indexed reader re-reads quoted scalars written on one line: 'single' (`''` unescaping) and "double" (JSON). */
+/** How the indexed reader re-reads one-line quoted scalars: 'single' (`''` unescaping), "double" (JSON). */
 
 /** A quoted scalar's end (exclusive, after the closing quote) and value. */
 export interface QuotedScalar {
@@ -20,7 +20,7 @@ export function readSingleQuoted(text: string, from: number): QuotedScalar | und
   }
 }
 
-/** The "double"-quoted scalar opening at `from`; undefined when it is unterminated, spans lines or is not valid JSON. */
+/** The "double"-quoted scalar at `from`; undefined when unterminated, multi-line or not valid JSON. */
 export function readDoubleQuoted(text: string, from: number): QuotedScalar | undefined {
   let p = from + 1;
   for (;;) {

@@ -1,21 +1,11 @@
 /**
- * Reads a KRM `ResourceList` (kpt / kustomize functions) or a plain multi-document stream of
- * objects (`kustomize build . | notary-pin`, JSON included) into a `Manifest` (write.ts writes it
- * back). Two readers behind `parseInput`: the indexed reader (indexed-reader.ts) for plain input,
- * and the `yaml` Document reader here, the reference, which reports every input error.
- *
- * Input rules (all violations are PinError INPUT_INVALID, or INPUT_TOO_LARGE):
- * - the size cap (`maxBytes`, default `DEFAULT_MAX_INPUT`) is checked before parsing;
- * - an empty input (or only comments) is a valid empty stream: no items, serialised unchanged;
- * - any YAML error or warning (syntax, duplicate keys, tabs, unknown tags ...) is fatal;
- * - aliases: unknown or self-containing aliases are invalid, alias expansion beyond
- *   `maxAliasCount` (billion laughs) is INPUT_TOO_LARGE; YAML 1.1 merge keys (`<<`) are applied
- *   like Kubernetes does, so an image can not hide behind one;
- * - every non-null document is a mapping; null documents (`---` with nothing) pass through;
- * - a `kind: ResourceList` document must be the only document and have apiVersion
- *   `config.kubernetes.io/v1` or `config.kubernetes.io/v1alpha1`; its `items` must be a list
- *   (missing or null means empty);
- * - every resource has a string `apiVersion` and `kind`.
+ * Reads a KRM `ResourceList` or a plain YAML/JSON document stream into a `Manifest`: the indexed reader
+ * (indexed-reader.ts) for plain input, else the `yaml` Document reader here, the reference.
+ * Input rules (INPUT_INVALID, or INPUT_TOO_LARGE): size cap checked before parsing; empty input is an
+ * empty stream; any YAML error or warning is fatal; unknown or self-containing aliases are invalid and
+ * expansion beyond `maxAliasCount` is too large; merge keys (`<<`) apply as in Kubernetes; each non-null
+ * document is a mapping; a ResourceList is the only document, apiVersion `config.kubernetes.io/v1` or
+ * `/v1alpha1`, `items` a list (missing/null: empty); every resource has string `apiVersion` and `kind`.
  */
 import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, visit } from 'yaml';
 import type { Document, Node, YAMLMap } from 'yaml';
@@ -28,51 +18,30 @@ import { resourceRefOf } from '../workload/ref.js';
 
 /** The input size cap (INPUT_TOO_LARGE beyond it); `--max-input-bytes` raises it. */
 export const DEFAULT_MAX_INPUT = 16 * 1024 * 1024;
-/** Default limit for yaml's alias expansion counter (`maxAliasCount`). */
 export const DEFAULT_MAX_ALIAS_COUNT = 100;
-/** The ResourceList apiVersions the KRM functions spec defines. */
 export const RESOURCE_LIST_API_VERSIONS = ['config.kubernetes.io/v1', 'config.kubernetes.io/v1alpha1'] as const;
 
 export interface ParseOptions {
-  /** Input size cap in bytes (UTF-8), checked before parsing. Default `DEFAULT_MAX_INPUT`. */
+  /** Input size cap in UTF-8 bytes, checked before parsing. */
   maxBytes?: number;
-  /** yaml `maxAliasCount` (alias expansion limit). Default 100. */
   maxAliasCount?: number;
-  /**
-   * Which parser builds the model. `auto` (default): the indexed js-yaml reader (indexed-reader.ts) for plain
-   * input, the `yaml` Document path otherwise; `full`: always the `yaml` path; `fast`: like auto
-   * (the fast path is tried for every input; what it can not prove still goes the full path).
-   * Default from the environment variable NOTARY_PIN_YAML_PATH, else `auto`.
-   */
+  /** `full`: only the `yaml` reader; `auto`/`fast`: indexed reader first. Default: $NOTARY_PIN_YAML_PATH, auto. */
   yamlPath?: YamlPath;
-  /**
-   * What the caller takes from each resource (see `ResourceSink`): `pick` while the resource is at
-   * hand, `take` once per resource after a reader has accepted the whole input. When given, a
-   * plain stream read by the indexed reader does not keep its documents' values: `item.object`
-   * reads the document's source again on first use.
-   */
+  /** When given, the indexed reader keeps no document values: `item.object` re-reads the source on use. */
   resources?: ResourceSink<unknown>;
-  /**
-   * Called exactly once with every resource (a stream document or a ResourceList item), in order,
-   * after a reader has accepted the whole input (never part-way, never again from index 0). The
-   * objects are held until then: `resources` picks what is needed and lets the rest go.
-   */
+  /** Called once per resource, in order, after a reader accepted the whole input (objects held until then). */
   onResource?: (object: Record<string, unknown>, index: number) => void;
 }
 
 /**
- * What a caller takes from each resource of the input. The reader calls `pick` as it reads each
- * resource (an object to read, not to keep or change): a reader that gives up part-way drops what
- * it picked and the next reader picks again from the start, so `pick` must have no effect beyond
- * its result. Once a reader has accepted the whole input, `take` is called exactly once per
- * resource, in order, with what was picked from it: from then on the path is fixed.
+ * `pick` runs as each resource is read and must have no side effects (a reader may give up and the next
+ * picks again); `take` runs once per resource, in order, after a reader accepted the whole input.
  */
 export interface ResourceSink<T> {
   pick(object: Record<string, unknown>, index: number): T;
   take(picked: T, index: number): void;
 }
 
-/** See `ParseOptions.yamlPath`. */
 export type YamlPath = 'auto' | 'fast' | 'full';
 
 function yamlPathOf(opts: ParseOptions): YamlPath {
@@ -81,12 +50,10 @@ function yamlPathOf(opts: ParseOptions): YamlPath {
   return env === 'full' || env === 'fast' ? env : 'auto';
 }
 
-/** Which parse path built `model`: `fast` (the indexed reader) or `full` (`yaml` Documents). */
 export function parsePathOf(model: Manifest): 'fast' | 'full' {
   return fastStateOf(model) !== undefined ? 'fast' : 'full';
 }
 
-/** The `yaml` options of every read (and of the writer's checks). */
 export const yamlOptions = (lineCounter?: LineCounter) =>
   ({ merge: true, uniqueKeys: true, strict: true, prettyErrors: true, lineCounter }) as const;
 
@@ -126,7 +93,6 @@ function where(lc: LineCounter, offset: number | undefined): string {
   return ` at line ${line}, column ${col}`;
 }
 
-/** Reject YAML errors and warnings, unknown and self-containing aliases. */
 function checkDocument(doc: Document.Parsed, n: number, lc: LineCounter): void {
   const problems = [...doc.errors, ...doc.warnings];
   const first = problems[0];
@@ -193,24 +159,17 @@ function checkResource(obj: Record<string, unknown>, label: string): void {
   }
 }
 
-/** What a reader gets: the decoded text and the caller's options. */
 interface ReadRequest {
   readonly text: string;
   readonly maxAliasCount: number;
-  /** `ResourceSink.pick`, called with each resource as it is read. */
   readonly pick: ResourceSink<unknown>['pick'] | undefined;
 }
 
-/**
- * One YAML reader. `read` gives the model of the text, or undefined when the reader cannot prove it
- * reads this input as the reference (the Document reader) does; the next reader then reads it from
- * the start. A reader hands nothing out: `parseInput` calls `take` once a reader has accepted the input.
- */
+/** `read` is undefined when the reader cannot prove it reads the input as the reference does (next one tries). */
 interface ManifestReader {
   read(request: ReadRequest): ReadResult | undefined;
 }
 
-/** The indexed js-yaml reader (indexed-reader.ts): plain input, fast, releasing what was picked from. */
 const indexedReader: ManifestReader = {
   read: (r) =>
     buildFast({
@@ -223,7 +182,6 @@ const indexedReader: ManifestReader = {
     }),
 };
 
-/** The `yaml` Document reader: every input, and every input error. */
 const documentReader: ManifestReader = {
   read: (r) => {
     const model = parseFull(r.text, r.maxAliasCount);
@@ -240,11 +198,7 @@ function sinkOf(opts: ParseOptions): ResourceSink<unknown> | undefined {
   return { pick: (object) => object, take: (picked, index) => onResource(picked as Record<string, unknown>, index) };
 }
 
-/**
- * Parse the input into a ResourceList or stream model. `input` may be a string or UTF-8 bytes
- * (bytes are size-checked before they are decoded). The reader is chosen once: resources are
- * handed out (`take`) only after one has accepted the whole input.
- */
+/** Bytes are size-checked before decoding; resources are handed out only once a reader accepted the input. */
 export function parseInput(input: string | Uint8Array, opts: ParseOptions = {}): Manifest {
   const text = decode(input, opts.maxBytes ?? DEFAULT_MAX_INPUT);
   const sink = sinkOf(opts);
@@ -259,7 +213,7 @@ export function parseInput(input: string | Uint8Array, opts: ParseOptions = {}):
   throw new PinError({ code: 'INTERNAL', message: 'no YAML reader read the input' });
 }
 
-/** The `yaml` Document path: the reference parser, and the one that reports every input error. */
+/** The reference parser, and the one that reports every input error. */
 function parseFull(text: string, maxAliasCount: number): Manifest {
   const lc = new LineCounter();
   let docs: Document.Parsed[];

@@ -1,12 +1,10 @@
 /**
- * Writing `results:` into a ResourceList as a text edit: the existing `results` entry is replaced,
- * or a new one is appended after the last entry of the ResourceList mapping. Block mappings get a
- * block sequence at the mapping's indentation, flow mappings (JSON input) a JSON array.
+ * Writes `results:` into a ResourceList as a text edit (replaced, or appended after the last entry):
+ * a block sequence at the mapping's indentation, or a JSON array in a flow mapping.
  */
 import { isScalar, isSeq } from 'yaml';
 import type { YAMLMap } from 'yaml';
 
-/** A replacement of `text.slice(start, end)`. */
 export interface TextEdit {
   start: number;
   end: number;
@@ -17,10 +15,7 @@ function columnOf(text: string, offset: number): number {
   return offset - (text.lastIndexOf('\n', offset - 1) + 1);
 }
 
-/**
- * Whether the input indents block sequences under their key (`items:\n  - a`) or not
- * (`items:\n- a`, kyaml's style and the default).
- */
+/** Whether block sequences are indented under their key (`items:\n  - a`); default not (kyaml). */
 function indentsSequences(text: string, root: YAMLMap): boolean {
   for (const p of root.items) {
     const k = p.key as { range?: [number, number, number] } | null;
@@ -30,10 +25,7 @@ function indentsSequences(text: string, root: YAMLMap): boolean {
   return false;
 }
 
-/**
- * The edit that writes `results` (already JSON-normalised) into `root`, or undefined when the
- * mapping's layout is too unusual for a text edit (the caller then re-stringifies).
- */
+/** `results` are JSON-normalised; undefined when the layout is too unusual (the caller re-stringifies). */
 export function resultsEdit(text: string, root: YAMLMap, results: unknown[], eol: string): TextEdit | undefined {
   if (!root.range) return undefined;
   const pair = root.items.find((p) => isScalar(p.key) && p.key.value === 'results');
@@ -71,22 +63,16 @@ export function resultsEdit(text: string, root: YAMLMap, results: unknown[], eol
   return { start: at, end: at, text: (needsBreak ? eol : '') + rendered.join(eol) + eol };
 }
 
-// ------------------------------------------------------------------ a small YAML emitter
-
 /** Words YAML 1.1 or 1.2 would read as something other than a string when written plain. */
 const KEYWORDS = new Set(['true', 'false', 'yes', 'no', 'on', 'off', 'y', 'n', 'null', '~']);
-/** Starts with a letter (so never a number, date or indicator), no control or line-break characters. */
+/** Starts with a letter (never a number, date or indicator); no control or line-break characters. */
 const PLAIN = /^[A-Za-z_][^\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]*$/;
 
 /** A plain block scalar must not hold `: ` or ` #`, nor end in `:` or a space (YAML 1.2 §7.3.3). */
 const isPlainSafe = (s: string): boolean =>
   PLAIN.test(s) && !s.includes(': ') && !s.includes(' #') && !s.endsWith(':') && !s.endsWith(' ') && !KEYWORDS.has(s.toLowerCase());
 
-/**
- * A scalar as YAML text, for block context: plain when that reads back as the same string in YAML 1.1 and 1.2,
- * otherwise JSON (a JSON string is a valid YAML double-quoted scalar; U+2028/U+2029 are escaped too,
- * so no line-break character ever appears raw). Numbers, booleans and null as JSON.
- */
+/** Block context: plain when it reads back in YAML 1.1 and 1.2, else JSON (U+2028/U+2029 escaped too). */
 export function yamlScalar(value: unknown): string {
   if (typeof value === 'string') {
     if (isPlainSafe(value)) return value;
@@ -100,16 +86,13 @@ export function yamlScalar(value: unknown): string {
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * `key:` followed by `value` in block style, as lines without line ends. Mappings and sequences of
- * mappings are written as blocks (sequences indented under their key when `indentSeq`); other
- * values as scalars, and arrays of scalars as JSON flow sequences. Used for `results`, which
- * notary-pin generates itself, so the emitter only needs what JSON-normalised data holds. Keys are
- * written with `yamlScalar` too.
+ * `key: value` in block style, as lines without line ends; only for JSON-normalised data notary-pin
+ * generates (`results`). Arrays of scalars are written as JSON flow sequences.
  */
 export function renderBlock(key: string, value: unknown, indentSeq: boolean): string[] {
   const lines: string[] = [];
   const emit = (k: string, v: unknown, indent: string, first: string | undefined): void => {
-    // `first` replaces the indent on the first key of a sequence item (`- key:`).
+    // `first`: the indent of a sequence item's first key (`- key:`)
     const head = (first ?? indent) + `${yamlScalar(k)}:`;
     if (isPlainObject(v) && Object.keys(v).length > 0) {
       lines.push(head);

@@ -1,15 +1,8 @@
 /**
- * Comment-preserving rewriting of one scalar: the new value replaces exactly the scalar's source
- * range (`node.range[0]..node.range[1]`, which excludes its anchor, tag and trailing comment), so
- * everything else in the input stays byte-identical. The scalar keeps its quoting style where the
- * new value can be written in it (plain / 'single' / "double"); block scalars (`|-`, `>-`) become a
- * double-quoted scalar.
- *
- * Aliases: a path that runs through an alias (`image: *img`, or `containers: *ctrs`) edits the
- * anchored node, so every alias of it changes too and the YAML stays consistent. The walker reports
- * each location separately (anchor and aliases); setting them all to the same value is a no-op after
- * the first, setting them to different values is an INPUT_INVALID error. Note that an anchored
- * scalar also used outside an image field changes with it.
+ * Comment-preserving rewrite of one scalar: the new value replaces exactly its source range (without
+ * anchor, tag or comment), keeping its quoting style where possible; block scalars become "double".
+ * A path through an alias edits the anchored node (all its aliases change alike); setting one node to
+ * two different values is INPUT_INVALID.
  */
 import { parse as parseYaml, isAlias, isMap, isScalar, isSeq, Scalar } from 'yaml';
 import type { Document, Node, YAMLMap } from 'yaml';
@@ -19,45 +12,35 @@ import type { FieldPath, Item } from './manifest.js';
 import { formatField } from '../workload/path.js';
 import type { InsertMap } from './annotate.js';
 
-/** One recorded scalar replacement. */
 export interface ScalarEdit {
-  /** Source offsets of the scalar (end exclusive) in the whole input text. */
+  /** Offsets in the whole input (end exclusive). */
   readonly start: number;
   readonly end: number;
-  /** Replacement source text. */
   readonly text: string;
-  /** The new value. */
   readonly value: string;
-  /** Path from the document root to the location that was set (used by the re-stringify fallback). */
+  /** From the document root (for the re-stringify fallback). */
   readonly docPath: (string | number)[];
 }
 
-/** What the rewriter needs to know about the resource it edits. */
 export interface EditTarget {
   readonly source: string;
   readonly doc: Document.Parsed;
-  /** The resource's mapping node. */
   readonly root: YAMLMap;
   /** Path from the document root to `root` (`[]` for a stream document, `['items', i]` in a ResourceList). */
   readonly rootPath: readonly (string | number)[];
-  /** Edits of this document, keyed by scalar start offset. */
+  /** Keyed by scalar start offset. */
   readonly edits: Map<number, ScalarEdit>;
-  /** Inserted mapping entries of this document (annotate.ts). */
   readonly inserts: InsertMap;
 }
 
-/**
- * Replace the image scalar at `path` of `item` with `newValue` (a surgical text edit, see the module
- * comment). Throws PinError INPUT_INVALID when the path does not lead to a scalar.
- */
+/** Throws INPUT_INVALID when `path` does not lead to a string scalar. */
 export function setImage(item: Item, path: FieldPath, newValue: string): void {
   item.setImage(path, newValue);
 }
 
-/** Resolve an alias to its anchored node (within the same document). */
 function deref(doc: Document.Parsed, node: unknown): unknown {
   let n = node;
-  // Bounded: an alias always points at a non-alias node, but stay safe on hostile input.
+  // bounded: hostile input
   for (let i = 0; i < 8 && isAlias(n); i++) n = n.resolve(doc);
   return n;
 }
@@ -89,7 +72,7 @@ function mapGet(doc: Document.Parsed, map: YAMLMap, key: string, depth = 0): unk
   return undefined;
 }
 
-/** Navigate from `root` along `path`, following aliases and merge keys. Undefined when absent. */
+/** Follows aliases and merge keys; undefined when absent. */
 export function nodeAt(doc: Document.Parsed, root: Node, path: FieldPath): unknown {
   let node: unknown = root;
   for (const seg of path) {
@@ -111,20 +94,13 @@ const SAFE_PLAIN = /^[A-Za-z0-9_][A-Za-z0-9_./:@+-]*$/;
 const safePlainMemo = boundedMemo<boolean>(10_000);
 
 /**
- * A digest-pinned reference written plain, e.g. `registry:5000/team/app:v1@sha256:<64 hex>`, is
- * proven to read back as itself without a parse: it starts with a letter or digit (no indicator),
- * holds no space, quote, `#`, `,`, `[ ] { }` or line break (so no comment, flow indicator or `: `
- * mapping separator), ends in a hex digit (no trailing `:`), and its `@` rules out every non-string
- * YAML 1.1 / 1.2 type (null, bool, int incl. sexagesimal, float, timestamp, `<<`, `=`). Anything
- * else takes a parse check (`isSafePlain`, write.ts `scalarReadsBack`); a test compares both on generated values.
+ * A plain digest-pinned reference reads back as itself without a parse: no leading indicator, no space,
+ * quote, `#`, `,`, brackets or line break, a final hex digit, and `@` excludes every non-string YAML type.
  */
 const PLAIN_PINNED = /^[A-Za-z0-9][A-Za-z0-9._\/:@-]*@sha256:[0-9a-f]{64}$/;
 export const isProvablyPlainPinned = (value: string): boolean => PLAIN_PINNED.test(value);
 
-/**
- * True when `value` can be written as a plain scalar and still reads back as that exact string.
- * Memoised: a bundle writes the same few hundred pinned references thousands of times.
- */
+/** `value` written plain reads back as that exact string (YAML 1.2 and 1.1). Memoised. */
 export function isSafePlain(value: string): boolean {
   if (!SAFE_PLAIN.test(value) || value.endsWith(':')) return false;
   if (isProvablyPlainPinned(value)) return true;
@@ -139,7 +115,6 @@ export function isSafePlain(value: string): boolean {
 
 const doubleQuoted = (value: string): string => JSON.stringify(value);
 
-/** Source text for `value`, in the style of `node` (its original source is `original`). */
 export function renderScalar(node: Scalar, value: string, original: string): string {
   switch (node.type) {
     case Scalar.PLAIN:
@@ -174,10 +149,7 @@ export function setInObject(obj: unknown, path: FieldPath, value: unknown): void
   }
 }
 
-/**
- * Record the replacement of the scalar at `path` (relative to `target.root`) by `value`.
- * Returns false when the scalar already had that value and nothing was recorded.
- */
+/** False when the scalar already had that value (nothing recorded). */
 export function recordScalarEdit(target: EditTarget, path: FieldPath, value: string): boolean {
   if (typeof value !== 'string') {
     throw new PinError({ code: 'INTERNAL', message: `setImage needs a string, got ${typeof value}` });

@@ -1,21 +1,13 @@
-/**
- * The packed store of the position index (position-index.ts): the string scalars of compacted
- * collections, as (path id, content start, content end, style) entries.
- */
+/** The position index's packed store of the string scalars of compacted collections (position-index.ts). */
 import type { FieldPath } from './manifest.js';
 
 /** Path segment separator of a `ScalarTable` path key; keys holding it (or NUMBER) are not recorded. */
 export const SEP = '\u0000';
-/** Prefix of a sequence index segment in a path key. */
 export const NUMBER = '\u0001';
 
 /**
- * The string scalars of the compacted collections of one input, packed: the only nodes `setImage`
- * can edit without escalating (`tryRecord` needs a string scalar's range, style and value, which
- * `decodeScalar` re-reads from the text). An entry is (path id, content start, content end, style);
- * the path (relative to the compacted collection: keys and `NUMBER`-prefixed indexes joined by
- * `SEP`) is interned once per input, so the per-item cost is 13 bytes per string scalar. Each
- * compacted collection owns a block of entries sorted by path id (binary search).
+ * Entries (path id, content start, content end, style): the only nodes `setImage` edits without escalating.
+ * Paths (keys and `NUMBER`-prefixed indexes joined by `SEP`) are interned; each block is sorted by path id.
  */
 export class ScalarTable {
   ids = new Int32Array(1024);
@@ -33,7 +25,6 @@ export class ScalarTable {
     this.length = length;
   }
 
-  /** Append a block; returns its [from, to). */
   append(keys: readonly string[], cs: readonly number[], ce: readonly number[], st: readonly number[]): { from: number; to: number } {
     const from = this.length;
     const count = keys.length;
@@ -60,7 +51,7 @@ export class ScalarTable {
       }
       ids[i] = id;
     }
-    // Usually in order already: resources of one shape list their paths in the order first seen.
+    // usually sorted already: resources of one shape list their paths in first-seen order
     let sorted = true;
     for (let i = 1; i < count && sorted; i++) sorted = (ids[i - 1] as number) <= (ids[i] as number);
     const order = sorted ? undefined : Array.from({ length: count }, (_, i) => i).sort((a, b) => (ids[a] as number) - (ids[b] as number));
@@ -75,7 +66,6 @@ export class ScalarTable {
     return { from, to: from + count };
   }
 
-  /** The entry for `key` in the block [from, to), or -1. */
   find(from: number, to: number, key: string): number {
     const id = this.pathIds.get(key);
     if (id === undefined) return -1;

@@ -1,9 +1,7 @@
 /**
- * Writes a parsed input back: only the changed image scalars are replaced (surgical edits), every
- * other byte comes out as it came in; for a ResourceList, `results` are written into it. Each
- * replacement must read back as exactly the intended string; when it does not, the changed
- * documents are re-printed with `yaml` and the whole output is compared with the input
- * (output-check.ts). A mismatch is PinError INTERNAL, never silently wrong output.
+ * Writes a parsed input back, replacing only the changed image scalars (and a ResourceList's `results`).
+ * A replacement must read back exactly; else the changed documents are re-printed with `yaml` and the
+ * output is compared with the input (output-check.ts). A mismatch is INTERNAL, never wrong output.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { isScalar, parseAllDocuments } from 'yaml';
@@ -24,11 +22,8 @@ export interface SerializeOptions {
   /** `surgical` (default) edits the text; `restringify` re-prints the changed documents with yaml. */
   strategy?: 'surgical' | 'restringify';
   /**
-   * How a surgical edit is checked. `local` (default): each replacement must read back, alone, as
-   * exactly the intended string in both block and flow context — a single scalar replaced by a
-   * single scalar cannot change the structure around it — and `results` come from an emitter that
-   * writes only what reads back (results.ts). `full`: the whole output is parsed again and compared
-   * with the input (what the re-stringify fallback always does); it doubles the YAML cost.
+   * `local` (default): each replacement reads back alone in block and flow context (one scalar for one
+   * cannot change the structure). `full`: the whole output is re-parsed and compared with the input.
    */
   verify?: 'local' | 'full';
 }
@@ -49,10 +44,7 @@ function applyEdits(text: string, edits: TextEdit[]): string | undefined {
   return applyEditsParts(text, edits)?.join('');
 }
 
-/**
- * `applyEdits` as the pieces of the output, in order (slices of `text` and replacement texts): a
- * large output can be written piece by piece without ever being one string beside its input.
- */
+/** `applyEdits` as the output's pieces, so a large output is never one string beside its input. */
 function applyEditsParts(text: string, edits: TextEdit[]): string[] | undefined {
   const sorted = [...edits].sort((a, b) => a.start - b.start || a.end - b.end);
   const parts: string[] = [];
@@ -104,15 +96,9 @@ function restringify(st: SourceState, changed: ReadonlySet<number>, results: unk
 
 const readsBack = new Map<string, boolean>();
 
-
-/**
- * True when `text` (a scalar's replacement source) reads back as exactly `value`, as one plain or
- * quoted scalar, in a block mapping and in a flow sequence, under YAML 1.2 and 1.1. Memoised: a
- * bundle repeats the same few hundred images.
- */
+/** `text` (a replacement's source) reads back as exactly `value` in block and flow context, YAML 1.2 and 1.1. */
 export function scalarReadsBack(text: string, value: string): boolean {
-  // A block scalar's replacement keeps its trailing line breaks: drop trailing whitespace (a loop,
-  // not /[\r\n \t]+$/, which tries every position of the text).
+  // drop a block scalar's trailing line breaks (a loop: /[\r\n \t]+$/ would try every position)
   let end = text.length;
   for (let c = text.charCodeAt(end - 1); c === 10 || c === 13 || c === 32 || c === 9; c = text.charCodeAt(end - 1)) end--;
   const body = end === text.length ? text : text.slice(0, end);
@@ -126,7 +112,6 @@ export function scalarReadsBack(text: string, value: string): boolean {
   return ok;
 }
 
-/** The parse check behind `scalarReadsBack` (exported for the test that backs the shortcut). */
 export function readsBackByParse(body: string, value: string): boolean {
   let ok = false;
   try {
@@ -156,13 +141,12 @@ export function readsBackByParse(body: string, value: string): boolean {
   return ok;
 }
 
-/** The local check of a surgical rewrite: every recorded replacement reads back on its own. */
 function editsReadBack(st: SourceState): boolean {
   for (const d of st.docs) for (const e of d.edits.values()) if (!scalarReadsBack(e.text, e.value)) return false;
   return true;
 }
 
-/** Re-parse `out` and check it against the input (see verify.ts). */
+/** Re-parse `out` and check it against the input (output-check.ts). */
 function verify(st: SourceState, out: string, results: unknown[] | undefined): boolean {
   let docs: Document.Parsed[];
   try {
@@ -193,25 +177,19 @@ function verify(st: SourceState, out: string, results: unknown[] | undefined): b
 }
 
 /**
- * The model as text. Unchanged documents (and, with the default surgical strategy, every byte
- * outside the changed scalars) are exactly the input. For a ResourceList, `results` (when given)
- * replaces the ResourceList's `results` (or is appended to them with `resultsMode: 'append'`);
- * a stream has nowhere to put results, so they are ignored there.
- * The output is parsed again and compared with the input before it is returned; a mismatch is a
- * PinError INTERNAL (never silently wrong output).
+ * The model as text: every byte outside the changed scalars is the input's. `results` go into a
+ * ResourceList (ignored for a stream); output that does not read back is INTERNAL.
  */
 export function serialize(model: Manifest, results?: readonly KrmResult[], opts: SerializeOptions = {}): string {
   const parts = serializeParts(model, results, opts);
   return parts.length === 1 ? parts[0]! : parts.join('');
 }
 
-/** `serialize`, as the pieces of the output in order (see `applyEditsParts`). */
 export function serializeParts(model: Manifest, results?: readonly KrmResult[], opts: SerializeOptions = {}): string[] {
   let source: ResultSource | undefined;
   if (results !== undefined && model.form === 'resourceList') {
     const existing = opts.resultsMode === 'append' && Array.isArray(model.existingResults) ? (JSON.parse(JSON.stringify(model.existingResults)) as unknown[]) : [];
-    // Each result is validated and JSON-normalised when it is needed (a result is an object, so
-    // alone it round-trips as it does in the list): the fast path writes them one by one.
+    // validated and JSON-normalised when needed: the fast path writes them one by one
     const checked = (i: number): unknown => {
       const p = KrmResultSchema.safeParse(results[i]);
       if (!p.success) throw new PinError({ code: 'INTERNAL', message: `result ${i} is not a valid KRM result: ${p.error.message}` });
@@ -232,11 +210,7 @@ export function serializeParts(model: Manifest, results?: readonly KrmResult[], 
   return [serializeState(stateOf(model), source && resultList(source), opts)];
 }
 
-/**
- * The surgical rewrite of a fast model with the default options and the same local read-back check;
- * undefined when the full model must do it (other options, a `results` layout the index does not
- * explain, or a replacement that does not read back).
- */
+/** Surgical rewrite of a fast model (default options, local check); undefined: the full model must do it. */
 function serializeFast(st: FastState, finalResults: ResultSource | undefined, opts: SerializeOptions): string[] | undefined {
   if (opts.strategy === 'restringify' || opts.verify === 'full') return undefined;
   const withResults = finalResults !== undefined && st.resourceList !== undefined;
