@@ -1,4 +1,5 @@
 /** The OCI registry client's contract (distribution spec v1.1: pull, referrers, referrers tag schema). */
+import { PinError } from '../errors/errors.js';
 
 /** An OCI content descriptor (image-spec descriptor.md), validated. */
 export interface Descriptor {
@@ -58,3 +59,8 @@ export const MediaTypes = {
   jws: 'application/jose+json',
   cose: 'application/cose',
 } as const;
+
+/** The failures that mean the registry could not be reached (a stale answer may stand in for them). */
+export function isRegistryUnreachable(e: unknown): boolean {
+  return e instanceof PinError && e.code === 'REGISTRY_FETCH';
+}

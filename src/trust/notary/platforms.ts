@@ -6,10 +6,17 @@
 import type { TrustRule } from '../../config/schema.js';
 import type { Resolution } from '../../engine/port.js';
 import type { ImageReference } from '../../reference/image-reference.js';
-import type { RegistryClient } from '../../registry/contract.js';
+import type { Descriptor, RegistryClient } from '../../registry/contract.js';
+import type { FetchedIndex } from '../../registry/platform.js';
 import { pinPlatformOf, verifyIndexPlatforms, verifyPinnedPlatform, type PlatformContext } from '../platforms.js';
 
 export type Select = (ref: ImageReference) => Resolution;
+
+/** What the registry said of a repository's digests, from the resolver's cache (immutable content). */
+export interface RegistryAnswers {
+  index(digest: string): Promise<FetchedIndex>;
+  describe(digest: string): Promise<Descriptor>;
+}
 
 export async function platformResolution(
   registry: RegistryClient,
@@ -17,6 +24,7 @@ export async function platformResolution(
   rule: TrustRule,
   select: Select,
   signal: AbortSignal | undefined,
+  answers?: RegistryAnswers,
 ): Promise<Resolution> {
   const byDigest = (digest: string): ImageReference => ({ ...ref, tag: undefined, digest });
   const byTag: ImageReference = { ...ref, digest: undefined };
@@ -25,6 +33,8 @@ export async function platformResolution(
     repo: { host: ref.domain, name: ref.path },
     repository: ref.repository,
     signal,
+    index: answers && ((d) => answers.index(d)),
+    describe: answers && ((d) => answers.describe(d)),
     verify: async (d) => select(byDigest(d.digest)),
   };
   if (rule.platforms !== undefined) {

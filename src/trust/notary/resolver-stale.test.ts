@@ -4,6 +4,8 @@
  * verification (fail closed).
  */
 import { describe, expect, it } from 'vitest';
+import { PinError } from '../../errors/errors.js';
+import { createFakeRegistry } from '../../../test/support/fake-registry.js';
 import { TrustRuleSchema } from '../../config/schema.js';
 import { startTestServer } from '../../../test/support/http-server.js';
 import { TufRepoBuilder } from './sign/repo.js';
@@ -51,5 +53,38 @@ describe('Notary resolver: stale if error (memory cache)', () => {
     // then the server cannot be reached: denied, not answered from the data verified before
     s.handle((req) => void req.socket.destroy());
     expect(error(await resolve()).code).toBe('TRUST_FETCH');
+  });
+});
+
+describe('Notary resolver: platform rules reuse what the registry said', () => {
+  it('a warm review asks the registry nothing (the index by digest); an outage of the registry answers it stale', async () => {
+    const registry = createFakeRegistry();
+    const repo = 'registry.example:5000/team/app';
+    const index = registry.addIndex(repo, 'multi', [
+      { desc: registry.addImage(repo, undefined, 'amd64'), platform: 'linux/amd64' },
+      { desc: registry.addImage(repo, undefined, 'arm64'), platform: 'linux/arm64' },
+    ]);
+    const b = new TufRepoBuilder({ gun: GUN });
+    b.addTarget('multi', { digest: index.digest, length: index.size });
+    const s = await startTestServer(notaryHandler(new Map([[GUN, asFiles(b.build())]])), tls.leaf);
+    let t = Date.now();
+    const r = createNotaryResolver({
+      env: {}, homeDir: '/nonexistent', cache: { ttlMs: 1000, staleIfErrorMs: 3_600_000 }, now: () => new Date(t), registry: () => registry,
+    });
+    cleanup.push(() => s.close(), () => r.close());
+    const rule = TrustRuleSchema.parse({ images: ['**'], server: s.url, ca: tls.ca.certPem, rootKeys: b.rootKeyIds().keyIds, platforms: ['linux/amd64', 'linux/arm64'] });
+    const resolve = async () => r.resolve(ref(`${GUN}:multi`), rule);
+    expect(value(await resolve()).digest).toBe(index.digest);
+    const asked = registry.calls.length;
+    expect(asked).toBeGreaterThan(0);
+    expect(value(await resolve()).stale).toBeUndefined();
+    expect(registry.calls.length).toBe(asked);
+    registry.before = () => {
+      throw new PinError({ code: 'REGISTRY_FETCH', message: 'connect ECONNREFUSED', hint: 'check the registry' });
+    };
+    t += 1500;
+    const stale = value(await resolve());
+    expect(stale.digest).toBe(index.digest);
+    expect(stale.stale).toMatch(/ECONNREFUSED/);
   });
 });

@@ -20,8 +20,9 @@ import { gunOf, trustServerFor } from './servers.js';
 import type { MetadataSource } from './source.js';
 import { ruleIds } from './rule-identity.js';
 import { SourcePool } from './source-pool.js';
-import type { RegistryClient } from '../../registry/contract.js';
-import { platformResolution } from './platforms.js';
+import { isRegistryUnreachable, type Descriptor, type RegistryClient } from '../../registry/contract.js';
+import { fetchIndex, type FetchedIndex } from '../../registry/platform.js';
+import { platformResolution, type RegistryAnswers } from './platforms.js';
 import { openTrustState, type TrustState } from './trust-state.js';
 
 export const DEFAULT_FETCHES_PER_SERVER = 32;
@@ -166,6 +167,9 @@ class NotaryTrustResolver implements NotaryResolver {
   private readonly sources: SourcePool;
   private readonly rootCAs = new Map<string, X509Certificate[] | undefined>();
   private registry: RegistryClient | undefined;
+  /** Platform rules: indexes and digests' descriptors by `repository@digest` (immutable content), reused like trust data. */
+  private readonly indexes: TtlCache<FetchedIndex>;
+  private readonly descriptors: TtlCache<Descriptor>;
   /** When each verifier's trust data was fetched (its load started): the age of a cached answer. */
   private readonly verifiedAt = new WeakMap<TrustVerifier, Date>();
   /** Verifiers built from cached data while the server was unreachable; their cache entry ends with the window. */
@@ -182,6 +186,9 @@ class NotaryTrustResolver implements NotaryResolver {
     const limiter = createFetchLimiter(opts.maxFetchesPerServer ?? DEFAULT_FETCHES_PER_SERVER);
     this.sources = new SourcePool({ env: this.env, homeDir: opts.homeDir, debug: this.debug, http: opts.http, sourceFor: opts.sourceFor, limiter });
     this.staleIfErrorMs = isCache(opts.cache) ? 0 : (opts.cache?.staleIfErrorMs ?? 0);
+    const answers = { ...(isCache(opts.cache) ? {} : opts.cache), isTransportError: isRegistryUnreachable, now: () => now().getTime() };
+    this.indexes = createTtlCache<FetchedIndex>(answers);
+    this.descriptors = createTtlCache<Descriptor>(answers);
   }
 
   stats(): ReturnType<NotaryResolver['stats']> {
@@ -206,9 +213,14 @@ class NotaryTrustResolver implements NotaryResolver {
       const { verifier, stale } = await this.verified(ref, rule, where, ro.signal);
       const at = this.verifiedAt.get(verifier);
       const select = (r: ImageReference) => selectResolution(verifier, r, gun, signers);
-      const r = rule.platforms === undefined && rule.pinPlatform === undefined ? select(ref) : await platformResolution(this.registryClient(), ref, rule, select, ro.signal);
+      let registryStale: string | undefined;
+      const onStale = (e: unknown): void => void (registryStale ??= toPinError(e).message);
+      const r = rule.platforms === undefined && rule.pinPlatform === undefined
+        ? select(ref)
+        : await platformResolution(this.registryClient(), ref, rule, select, ro.signal, this.registryAnswers(ref, ro.signal, onStale));
+      if (registryStale !== undefined) this.debug(`${ref.domain} unreachable: answering ${ref.repository}'s index from earlier (staleIfErrorSeconds)`);
       if (stale !== undefined) this.debug(`${server} unreachable: answering ${gun} from trust data verified earlier (staleIfErrorSeconds)`);
-      return ok(stamped(r, at, stale));
+      return ok(stamped(r, at, stale ?? registryStale));
     } catch (e) {
       let error = ro.signal?.aborted && where ? cancelled(where.gun, where.server, e) : toPinError(e);
       if (!ro.signal?.aborted && where && rule.server === undefined && !rule.trustDir) error = defaultedServer(error, where.server, this.env);
@@ -279,6 +291,16 @@ class NotaryTrustResolver implements NotaryResolver {
     if (rule.rootCA === undefined) return undefined;
     if (!this.rootCAs.has(rule.rootCA)) this.rootCAs.set(rule.rootCA, rootCAsOf(rule));
     return this.rootCAs.get(rule.rootCA);
+  }
+
+  private registryAnswers(ref: ImageReference, signal: AbortSignal | undefined, onStale: (e: unknown) => void): RegistryAnswers {
+    const repo = { host: ref.domain, name: ref.path };
+    const client = this.registryClient();
+    const key = (digest: string) => `${ref.repository}@${digest}`;
+    return {
+      index: (d) => this.indexes.get(key(d), (s) => fetchIndex(client, repo, d, ref.repository, { signal: s }), () => undefined, signal, onStale),
+      describe: (d) => this.descriptors.get(key(d), (s) => client.resolve(repo, d, { signal: s }), () => undefined, signal, onStale),
+    };
   }
 
   private registryClient(): RegistryClient {

@@ -8,7 +8,7 @@ import type { NotationRule, TrustRule } from '../../config/schema.js';
 import type { ImageReference } from '../../reference/image-reference.js';
 import type { Resolution, ResolveOptions, Resolver } from '../../engine/port.js';
 import { signatureManifests, type SignatureManifest } from '../../registry/signatures.js';
-import type { Descriptor, RegistryClient, RepositoryRef } from '../../registry/contract.js';
+import { isRegistryUnreachable, type Descriptor, type RegistryClient, type RepositoryRef } from '../../registry/contract.js';
 import type {
   RevocationChecker,
   TimestampVerifier,
@@ -62,10 +62,6 @@ const DEFAULT_MAX_REFERRERS = 1024;
 const DEFAULT_MAX_ENVELOPE = 32 * 1024 * 1024;
 const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
 
-/** The failures that mean the registry could not be reached (stale-if-error may answer them). */
-export function isRegistryTransportError(e: unknown): boolean {
-  return e instanceof PinError && e.code === 'REGISTRY_FETCH';
-}
 
 function digestMismatch(asked: string, got: string, repository: string): PinError {
   return new PinError({
@@ -95,7 +91,7 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
     ttlMs: opts.cache.ttlMs,
     failureTtlMs: opts.cache.failureTtlMs ?? 0,
     staleIfErrorMs: opts.cache.staleIfErrorMs ?? 0,
-    isTransportError: isRegistryTransportError,
+    isTransportError: isRegistryUnreachable,
     now: clockMs,
   };
   const verdicts: TtlCache<VerifiedSignature> = createTtlCache(cacheOpts);
