@@ -4,17 +4,15 @@
  * Indexes are always fetched by digest, so the children read are bound to the verified digest.
  */
 import { PinError, isPinError } from '../errors/errors.js';
-import { fetchIndex, isIndexMediaType, selectPlatform, type FetchedIndex } from '../registry/platform.js';
-import type { Descriptor, RegistryClient, RepositoryRef } from '../registry/contract.js';
+import { isIndexMediaType, selectPlatform, type FetchedIndex } from '../registry/platform.js';
+import type { Descriptor } from '../registry/contract.js';
 
 export interface PlatformContext<V> {
-  readonly registry: RegistryClient;
-  readonly repo: RepositoryRef;
   readonly repository: string;
-  /** The index at a digest; default: fetched from `registry` (a resolver may serve it from its cache). */
-  index?(digest: string): Promise<FetchedIndex>;
-  /** The registry's descriptor of a digest; default: `registry.resolve` (checked to name that digest). */
-  describe?(digest: string): Promise<Descriptor>;
+  /** The index at a digest (each resolver serves it from its cache, by digest). */
+  index(digest: string): Promise<FetchedIndex>;
+  /** The registry's descriptor of a digest (checked here to name that digest). */
+  describe(digest: string): Promise<Descriptor>;
   /** Verifies one manifest's signature; throws a PinError when none passes. */
   verify(d: Descriptor): Promise<V>;
   readonly signal?: AbortSignal;
@@ -28,9 +26,6 @@ export interface PlatformVerdict<V> {
   /** For people: which platform manifests were verified, or which platform was pinned and what was signed. */
   readonly note: string;
 }
-
-const indexAt = <V>(ctx: PlatformContext<V>, digest: string): Promise<FetchedIndex> =>
-  ctx.index?.(digest) ?? fetchIndex(ctx.registry, ctx.repo, digest, ctx.repository, { signal: ctx.signal });
 
 /** `verify`, with a failure returned (a caller deadline still throws). */
 async function attempt<V>(ctx: PlatformContext<V>, d: Descriptor): Promise<{ ok: true; value: V } | { ok: false; error: PinError }> {
@@ -46,7 +41,7 @@ const short = (digest: string) => digest.slice(0, 19);
 
 /** `platforms`: the index lists every platform and passes on its own signature, or every platform manifest does. */
 export async function verifyIndexPlatforms<V>(ctx: PlatformContext<V>, indexDigest: string, platforms: readonly string[]): Promise<PlatformVerdict<V>> {
-  const index = await indexAt(ctx, indexDigest);
+  const index = await ctx.index(indexDigest);
   const children = platforms.map((p) => ({ platform: p, child: selectPlatform(index, p, ctx.repository) }));
   const own = await attempt(ctx, index.descriptor);
   if (own.ok) return { digest: indexDigest, verified: [own.value], note: `index signed, lists ${platforms.join(', ')}` };
@@ -71,7 +66,7 @@ export async function verifyIndexPlatforms<V>(ctx: PlatformContext<V>, indexDige
 
 /** `pinPlatform`, pin mode: the platform's manifest of the index, with its own signature or the index's. */
 export async function pinPlatformOf<V>(ctx: PlatformContext<V>, indexDigest: string, platform: string): Promise<PlatformVerdict<V>> {
-  const index = await indexAt(ctx, indexDigest);
+  const index = await ctx.index(indexDigest);
   const child = selectPlatform(index, platform, ctx.repository);
   return childOrIndex(ctx, index, child, platform);
 }
@@ -102,7 +97,7 @@ export async function verifyPinnedPlatform<V>(
   platform: string,
   indexOfTag: (() => Promise<string>) | undefined,
 ): Promise<PlatformVerdict<V>> {
-  const d = await (ctx.describe?.(digest) ?? ctx.registry.resolve(ctx.repo, digest, { signal: ctx.signal }));
+  const d = await ctx.describe(digest);
   if (d.digest !== digest) {
     throw new PinError({
       code: 'REGISTRY_DIGEST_MISMATCH',
@@ -127,7 +122,7 @@ export async function verifyPinnedPlatform<V>(
       role: own.error.role,
     });
   }
-  const index = await indexAt(ctx, await indexOfTag());
+  const index = await ctx.index(await indexOfTag());
   const child = selectPlatform(index, platform, ctx.repository);
   if (child.digest !== digest) {
     throw new PinError({

@@ -6,35 +6,27 @@
 import type { TrustRule } from '../../config/schema.js';
 import type { Resolution } from '../../engine/port.js';
 import type { ImageReference } from '../../reference/image-reference.js';
-import type { Descriptor, RegistryClient } from '../../registry/contract.js';
-import type { FetchedIndex } from '../../registry/platform.js';
 import { pinPlatformOf, verifyIndexPlatforms, verifyPinnedPlatform, type PlatformContext } from '../platforms.js';
 
 export type Select = (ref: ImageReference) => Resolution;
 
 /** What the registry said of a repository's digests, from the resolver's cache (immutable content). */
-export interface RegistryAnswers {
-  index(digest: string): Promise<FetchedIndex>;
-  describe(digest: string): Promise<Descriptor>;
-}
+export type RegistryAnswers = Pick<PlatformContext<Resolution>, 'index' | 'describe'>;
 
 export async function platformResolution(
-  registry: RegistryClient,
   ref: ImageReference,
   rule: TrustRule,
   select: Select,
   signal: AbortSignal | undefined,
-  answers?: RegistryAnswers,
+  answers: RegistryAnswers,
 ): Promise<Resolution> {
   const byDigest = (digest: string): ImageReference => ({ ...ref, tag: undefined, digest });
   const byTag: ImageReference = { ...ref, digest: undefined };
   const ctx: PlatformContext<Resolution> = {
-    registry,
-    repo: { host: ref.domain, name: ref.path },
     repository: ref.repository,
     signal,
-    index: answers && ((d) => answers.index(d)),
-    describe: answers && ((d) => answers.describe(d)),
+    index: answers.index,
+    describe: answers.describe,
     verify: async (d) => select(byDigest(d.digest)),
   };
   if (rule.platforms !== undefined) {

@@ -217,7 +217,7 @@ class NotaryTrustResolver implements NotaryResolver {
       const onStale = (e: unknown): void => void (registryStale ??= toPinError(e).message);
       const r = rule.platforms === undefined && rule.pinPlatform === undefined
         ? select(ref)
-        : await platformResolution(this.registryClient(), ref, rule, select, ro.signal, this.registryAnswers(ref, ro.signal, onStale));
+        : await platformResolution(ref, rule, select, ro.signal, this.registryAnswers(ref, ro.signal, onStale));
       if (registryStale !== undefined) this.debug(`${ref.domain} unreachable: answering ${ref.repository}'s index from earlier (staleIfErrorSeconds)`);
       if (stale !== undefined) this.debug(`${server} unreachable: answering ${gun} from trust data verified earlier (staleIfErrorSeconds)`);
       return ok(stamped(r, at, stale ?? registryStale));

@@ -214,8 +214,6 @@ export function createNotationResolver(opts: NotationResolverOptions): NotationR
     const { ref, rule, n, repo, statement, tag, digest, signal, onStale } = a;
     const repository = ref.repository;
     const ctx: PlatformContext<VerifiedSignature> = {
-      registry: opts.registry,
-      repo,
       repository,
       signal,
       index: (d) => indexes.get(`${repository}@${d}`, (s) => fetchIndex(opts.registry, repo, d, repository, { signal: s }), () => undefined, signal, onStale),
