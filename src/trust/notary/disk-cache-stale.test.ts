@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { TrustRuleSchema } from '../../config/schema.js';
 import { startTestServer } from '../../../test/support/http-server.js';
 import { TufRepoBuilder, tamper } from './sign/repo.js';
-import { createNotaryResolver } from './resolver.js';
+import { createNotaryResolver, type NotaryResolverOptions } from './resolver.js';
 import { createMetadataDiskCache } from './disk-cache.js';
 import { notaryHandler } from '../../demo/notary-handler.js';
 import { D, asFiles, error, value, ref, useTestTls } from '../../../test/support/notary/helpers.js';
@@ -20,33 +20,40 @@ const tls = useTestTls();
 const { cleanup } = tls;
 const DAY = 86_400_000;
 
+/** GUN signed on a test server, a fresh cacheDir, a rule pinning its root keys, and one resolver run at a time `at`. */
+async function signedGun() {
+  const b = new TufRepoBuilder({ gun: GUN });
+  b.addTarget('v1', { digest: D(1), length: 100 });
+  const good = asFiles(b.build());
+  const s = await startTestServer(notaryHandler(new Map([[GUN, good]])), tls.leaf);
+  const cacheDir = mkdtempSync(join(tmpdir(), 'np-disk-stale-'));
+  cleanup.push(() => s.close(), () => rmSync(cacheDir, { recursive: true, force: true }));
+  const rule = TrustRuleSchema.parse({ images: ['**'], server: s.url, ca: tls.ca.certPem, rootKeys: b.rootKeyIds().keyIds });
+  const run = async (at: number, staleIfErrorMs = DAY, http?: NotaryResolverOptions['http']) => {
+    const r = createNotaryResolver({ env: {}, homeDir: '/nonexistent', cacheDir, cache: { staleIfErrorMs }, now: () => new Date(at), http });
+    const out = await r.resolve(ref(`${GUN}:v1`), rule);
+    await r.close();
+    return out;
+  };
+  return { b, good, s, cacheDir, rule, run };
+}
+
 describe('on-disk metadata cache: stale if error', () => {
   it('server unreachable: cached data answers (marked stale) within the window and never past its signed expiry', async () => {
-    const b = new TufRepoBuilder({ gun: GUN });
-    b.addTarget('v1', { digest: D(1), length: 100 });
-    const s = await startTestServer(notaryHandler(new Map([[GUN, asFiles(b.build())]])), tls.leaf);
-    const cacheDir = mkdtempSync(join(tmpdir(), 'np-disk-stale-'));
-    cleanup.push(() => s.close(), () => rmSync(cacheDir, { recursive: true, force: true }));
-    const rule = TrustRuleSchema.parse({ images: ['**'], server: s.url, ca: tls.ca.certPem, rootKeys: b.rootKeyIds().keyIds });
+    const { s, cacheDir, rule, run } = await signedGun();
     const t0 = Date.now();
-    const run = async (staleIfErrorMs: number, at: number) => {
-      const r = createNotaryResolver({ env: {}, homeDir: '/nonexistent', cacheDir, cache: { staleIfErrorMs }, now: () => new Date(at) });
-      const out = await r.resolve(ref(`${GUN}:v1`), rule);
-      await r.close();
-      return out;
-    };
-    expect(value(await run(DAY, t0)).stale).toBeUndefined();
+    expect(value(await run(t0)).stale).toBeUndefined();
 
     s.handle((req) => void req.socket.destroy()); // the server goes away
-    const stale = value(await run(DAY, t0 + 60_000));
+    const stale = value(await run(t0 + 60_000));
     expect(stale.digest).toBe(D(1));
     expect(stale.stale).toBeDefined();
-    expect(error(await run(0, t0 + 60_000)).code).toBe('TRUST_FETCH'); // off
-    expect(error(await run(3_600_000, t0 + 2 * 3_600_000)).code).toBe('TRUST_FETCH'); // answered too long ago
+    expect(error(await run(t0 + 60_000, 0)).code).toBe('TRUST_FETCH'); // off
+    expect(error(await run(t0 + 2 * 3_600_000, 3_600_000)).code).toBe('TRUST_FETCH'); // answered too long ago
     // the timestamp role expires after 14 days: the offline re-verification refuses it whatever the window
-    expect(error(await run(30 * DAY, t0 + 15 * DAY)).code).toBe('TRUST_FETCH');
+    expect(error(await run(t0 + 15 * DAY, 30 * DAY)).code).toBe('TRUST_FETCH');
     // a stale answer does not renew the window
-    expect(error(await run(DAY, t0 + DAY + 1)).code).toBe('TRUST_FETCH');
+    expect(error(await run(t0 + DAY + 1)).code).toBe('TRUST_FETCH');
     // nor does a long-running resolver's memory cache (the webhook with a cacheDir): it ends with the window
     let t = t0 + 60_000;
     const r = createNotaryResolver({ env: {}, homeDir: '/nonexistent', cacheDir, cache: { staleIfErrorMs: 3_600_000, ttlMs: 10 * 3_600_000 }, now: () => new Date(t) });
@@ -66,20 +73,8 @@ describe('on-disk metadata cache: stale if error', () => {
   ];
 
   it.each(refusals)('a run after a verification failure (%s) never answers stale from disk; rollback state is kept', async (_, refused, code) => {
-    const b = new TufRepoBuilder({ gun: GUN });
-    b.addTarget('v1', { digest: D(1), length: 100 });
-    const good = asFiles(b.build());
-    const s = await startTestServer(notaryHandler(new Map([[GUN, good]])), tls.leaf);
-    const cacheDir = mkdtempSync(join(tmpdir(), 'np-disk-stale-'));
-    cleanup.push(() => s.close(), () => rmSync(cacheDir, { recursive: true, force: true }));
-    const rule = TrustRuleSchema.parse({ images: ['**'], server: s.url, ca: tls.ca.certPem, rootKeys: b.rootKeyIds().keyIds });
+    const { b, good, s, cacheDir, run } = await signedGun();
     const t0 = Date.now();
-    const run = async (at: number) => {
-      const r = createNotaryResolver({ env: {}, homeDir: '/nonexistent', cacheDir, cache: { staleIfErrorMs: DAY }, now: () => new Date(at) });
-      const out = await r.resolve(ref(`${GUN}:v1`), rule);
-      await r.close();
-      return out;
-    };
     expect(value(await run(t0)).digest).toBe(D(1));
     const versions = readFileSync(join(cacheDir, 'tofu', readdirSync(join(cacheDir, 'tofu'))[0]!, 'versions.json'), 'utf8');
 
@@ -102,19 +97,8 @@ describe('on-disk metadata cache: stale if error', () => {
   });
 
   it('a timestamp the cached data refuses, then a full fetch that cannot reach the server: no stale answer after it either', async () => {
-    const b = new TufRepoBuilder({ gun: GUN });
-    b.addTarget('v1', { digest: D(1), length: 100 });
-    const good = asFiles(b.build());
-    const s = await startTestServer(notaryHandler(new Map([[GUN, good]])), tls.leaf);
-    const cacheDir = mkdtempSync(join(tmpdir(), 'np-disk-stale-'));
-    cleanup.push(() => s.close(), () => rmSync(cacheDir, { recursive: true, force: true }));
-    const rule = TrustRuleSchema.parse({ images: ['**'], server: s.url, ca: tls.ca.certPem, rootKeys: b.rootKeyIds().keyIds });
-    const run = async (at: number) => {
-      const r = createNotaryResolver({ env: {}, homeDir: '/nonexistent', cacheDir, cache: { staleIfErrorMs: DAY }, now: () => new Date(at), http: { retries: 0 } });
-      const out = await r.resolve(ref(`${GUN}:v1`), rule);
-      await r.close();
-      return out;
-    };
+    const { good, s, run: runWith } = await signedGun();
+    const run = (at: number) => runWith(at, DAY, { retries: 0 });
     const t0 = Date.now();
     expect(value(await run(t0)).digest).toBe(D(1));
     const badTimestamp = tamper(good.get('timestamp.json')!, (x) => void (x.version = 99));
