@@ -1,11 +1,11 @@
 /** The Notation resolver's staleIfErrorSeconds: earlier verdicts answer only while the registry cannot be reached. */
 import { describe, expect, it } from 'vitest';
 import { PinError, ok, type Result } from '../../errors/errors.js';
-import type { Resolution } from '../../engine/port.js';
 import { SpecSchema, type TrustRule } from '../../config/schema.js';
 import { parseReference } from '../../reference/parse.js';
 import { createFakeRegistry, type FakeCall } from '../../../test/support/fake-registry.js';
 import { fixedRevocation, fixedTimestamp } from '../../../test/support/notation/doubles.js';
+import { failed, resolved } from '../../../test/support/notary/helpers.js';
 import type { VerifiedSignature, VerifySignature } from './contracts.js';
 import { createNotationResolver } from './resolver.js';
 
@@ -55,17 +55,6 @@ function setup(staleIfErrorMs: number | undefined, validUntil?: number) {
   const fail = (f: (() => PinError) | undefined) => (failure = f);
   const resolve = (ref: string, extra?: Record<string, unknown>) => resolver.resolve(parseReference(ref), rule(extra));
   return { img, index, registry, at, fail, resolve };
-}
-
-async function resolved(p: Promise<Result<Resolution, PinError>>): Promise<Resolution> {
-  const r = await p;
-  if (!r.ok) throw r.error;
-  return r.value;
-}
-async function failed(p: Promise<Result<Resolution, PinError>>): Promise<PinError> {
-  const r = await p;
-  if (r.ok) throw new Error(`expected a failure, got ${JSON.stringify(r.value)}`);
-  return r.error;
 }
 
 describe('Notation resolver: stale if error', () => {

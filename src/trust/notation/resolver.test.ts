@@ -1,12 +1,12 @@
 /** The Notation resolver with a fake registry and a fake signature verifier (the real ones are tested on their own and end to end). */
 import { describe, expect, it } from 'vitest';
 import { PinError, err, ok, type Result } from '../../errors/errors.js';
-import type { Resolution } from '../../engine/port.js';
 import { SpecSchema, type TrustRule } from '../../config/schema.js';
 import { parseReference } from '../../reference/parse.js';
 import { MediaTypes } from '../../registry/contract.js';
 import { createFakeRegistry, type FakeRegistry } from '../../../test/support/fake-registry.js';
 import { fixedRevocation, fixedTimestamp } from '../../../test/support/notation/doubles.js';
+import { failed, resolved } from '../../../test/support/notary/helpers.js';
 import type { TrustPolicyStatement, VerifiedSignature, VerifySignature } from './contracts.js';
 import { createNotationResolver, type NotationResolverOptions, type NotationTrust } from './resolver.js';
 
@@ -69,17 +69,6 @@ function setup(o: { level?: TrustPolicyStatement['signatureVerification']['level
 }
 
 const ops = (r: FakeRegistry, op: string) => r.calls.filter((c) => c.op === op).map((c) => c.ref);
-
-async function resolved(p: Promise<Result<Resolution, PinError>>): Promise<Resolution> {
-  const r = await p;
-  if (!r.ok) throw r.error;
-  return r.value;
-}
-async function failed(p: Promise<Result<Resolution, PinError>>): Promise<PinError> {
-  const r = await p;
-  if (r.ok) throw new Error(`expected a failure, got ${JSON.stringify(r.value)}`);
-  return r.error;
-}
 
 describe('Notation resolver', () => {
   it('pins a tag to the digest the registry serves, when a signature of it passes; says who signed', async () => {

@@ -23,6 +23,12 @@ export const error = (r: Result<Resolution, PinError>): PinError => {
   return r.error;
 };
 
+/** `value` of a resolution still to come. */
+export const resolved = async (p: Promise<Result<Resolution, PinError>>): Promise<Resolution> => value(await p);
+
+/** `error` of a resolution still to come. */
+export const failed = async (p: Promise<Result<Resolution, PinError>>): Promise<PinError> => error(await p);
+
 /** Request paths without the GUN prefix, checksums shown as `<sha>`. */
 export const names = (s: TestServer, from = 0): string[] =>
   s.requests.slice(from).map((q) => decodeURIComponent(q.url).replace(/^\/v2\/.+\/_trust\/tuf\//, '').replace(/\.[0-9a-f]{64}\./, '.<sha>.'));
