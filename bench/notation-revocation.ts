@@ -19,6 +19,7 @@ import { createTestCA, writeTestPki } from '../src/demo/pki.js';
 import type { Descriptor } from '../src/registry/contract.js';
 import { parseReference } from '../src/reference/parse.js';
 import { startWebhookServer } from '../src/webhook/server.js';
+import { certToPem } from '../src/trust/notary/tuf/certs.js';
 import { startTestServer } from '../test/support/http-server.js';
 import { startRegistry } from '../test/support/notary-env.js';
 import type { TestCert as SignerCert } from '../test/support/notation/pki.js';
@@ -26,6 +27,7 @@ import { signEnvelope } from '../test/support/notation/signer.js';
 import { makeCert, makeCrl } from '../test/support/notation-revocation/pki.js';
 import { pushImage, pushSignature } from '../test/support/oci-push.js';
 import { runLoadIsolated } from './load.js';
+import { podReview } from './webhook.js';
 
 const REPOS = 10;
 const PER_REPO = 5;
@@ -35,25 +37,8 @@ const SECONDS = 5;
 /** Verdicts expire every second: under load, digests are verified again (registry, signature, revocation checker) all the time. */
 const TTL_SECONDS = 1;
 
-const pem = (der: Uint8Array) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
 const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
 
-function review(i: number, image: string): string {
-  return JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      name: `p${i}`,
-      namespace: 'bench',
-      operation: 'CREATE',
-      userInfo: { username: 'bench' },
-      object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i}`, namespace: 'bench' }, spec: { containers: [{ name: 'c', image }] } },
-    },
-  });
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'np-bench-notation-rev-'));
@@ -84,7 +69,7 @@ async function main(): Promise<void> {
     }
     log(`pushed and signed ${images.length} images`);
     mkdirSync(join(dir, 'store/x509/ca/bench'), { recursive: true });
-    writeFileSync(join(dir, 'store/x509/ca/bench/root.pem'), pem(root.der));
+    writeFileSync(join(dir, 'store/x509/ca/bench/root.pem'), certToPem(root.der));
     const ca = createTestCA();
     const { certFile, keyFile } = writeTestPki(dir, ca);
 
@@ -112,7 +97,7 @@ async function main(): Promise<void> {
       }
       const webhook = await startWebhookServer({ spec, resolver: webhookResolverFor(spec, {}), certFile, keyFile, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }) });
       try {
-        const bodies = (n: number, step: number) => Array.from({ length: n }, (_, i) => review(i, images[(i * step) % images.length]!));
+        const bodies = (n: number, step: number) => Array.from({ length: n }, (_, i) => podReview(i, images[(i * step) % images.length]!));
         const phases = [
           { rate: Math.max(1, Math.floor(RATE / 4)), durationMs: 2000, bodies: bodies(Math.max(1, Math.floor(RATE / 2)), 1) },
           { rate: RATE, durationMs: 3000, bodies: bodies(RATE * 3, 3), maxInFlight: 2000 },

@@ -6,6 +6,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { certToPem } from '../src/trust/notary/tuf/certs.js';
 import { LEAF_SUBJECT, makeChain, testKey, type TestChain } from '../test/support/notation/pki.js';
 import { signEnvelope } from '../test/support/notation/signer.js';
 import { pushImage, pushSignature, type PushTarget } from '../test/support/oci-push.js';
@@ -32,7 +33,6 @@ export interface NotationSetup {
   readonly names: readonly string[];
 }
 
-const pem = (der: Uint8Array) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`;
 
 /** Repository names and tags of the Notation images. */
 export function notationNames(repositories = NOTATION_REPOSITORIES, tags = NOTATION_TAGS): { names: string[]; tags: string[] } {
@@ -65,7 +65,7 @@ export async function setUpNotation(o: { registryHost: string; dir: string; log:
   const images = perRepository.flat();
   const trustStore = join(o.dir, 'truststore');
   await mkdir(join(trustStore, 'x509', 'ca', 'bench'), { recursive: true });
-  await writeFile(join(trustStore, 'x509', 'ca', 'bench', 'root.pem'), pem(chain.root.der));
+  await writeFile(join(trustStore, 'x509', 'ca', 'bench', 'root.pem'), certToPem(chain.root.der));
   return { images, trustStore, names };
 }
 

@@ -42,6 +42,11 @@ export interface WebhookFigures {
 
 /** An AdmissionReview of a Pod with one image pinned by digest. */
 export function review(i: number, img: { readonly reference: string; readonly digest: string }): string {
+  return podReview(i, `${img.reference}@${img.digest}`);
+}
+
+/** An AdmissionReview (CREATE) of Pod `p<i>` in namespace bench with one container running `image`. */
+export function podReview(i: number, image: string): string {
   return JSON.stringify({
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
@@ -57,7 +62,7 @@ export function review(i: number, img: { readonly reference: string; readonly di
         apiVersion: 'v1',
         kind: 'Pod',
         metadata: { name: `p${i}`, namespace: 'bench' },
-        spec: { containers: [{ name: 'main', image: `${img.reference}@${img.digest}` }] },
+        spec: { containers: [{ name: 'main', image }] },
       },
     },
   });

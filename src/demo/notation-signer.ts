@@ -4,7 +4,8 @@
  */
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { MediaTypes, type Descriptor } from '../registry/contract.js';
-import { createCertificate, toPem } from '../trust/notary/sign/x509.js';
+import { createCertificate } from '../trust/notary/sign/x509.js';
+import { certToPem } from '../trust/notary/tuf/certs.js';
 import type { OciRegistry } from './oci-registry.js';
 
 export interface DemoNotationSigner {
@@ -25,7 +26,7 @@ export function createDemoNotationSigner(now: Date): DemoNotationSigner {
   const rootDer = createCertificate({ subjectCN: rootCN, publicKey: root.publicKey, selfSignKey: root.privateKey, notBefore, notAfter, isCA: true });
   const leafDer = createCertificate({ subjectCN: 'notary-pin demo release signer', publicKey: leaf.publicKey, issuer: { cn: rootCN, privateKey: root.privateKey }, notBefore, notAfter });
   return {
-    rootPem: toPem(rootDer),
+    rootPem: certToPem(rootDer),
     sign: (subject) => jws(subject, leaf.privateKey, [leafDer, rootDer], now),
   };
 }

@@ -7,7 +7,8 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateCA } from '../trust/notary/sign/keys.js';
-import { createCertificate, toPem } from '../trust/notary/sign/x509.js';
+import { createCertificate } from '../trust/notary/sign/x509.js';
+import { certToPem } from '../trust/notary/tuf/certs.js';
 
 export interface TestKeyPair {
   readonly certPem: string;
@@ -60,7 +61,7 @@ export function createTestCA(cn = 'notary-pin test CA'): TestCertAuthority {
         ipAddresses: ips,
         dnsNames: dns,
       });
-      return { certPem: toPem(certDer), keyPem: pkcs8(privateKey) };
+      return { certPem: certToPem(certDer), keyPem: pkcs8(privateKey) };
     },
   };
 }

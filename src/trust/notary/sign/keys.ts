@@ -5,7 +5,8 @@
  */
 import { constants, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { makeKey } from '../tuf/keys.js';
-import { createCertificate, toPem } from './x509.js';
+import { createCertificate } from './x509.js';
+import { certToPem } from '../tuf/certs.js';
 
 export interface TestKey {
   readonly keytype: 'ecdsa' | 'ecdsa-x509' | 'rsa' | 'rsa-x509' | 'ed25519';
@@ -50,7 +51,7 @@ export function generateRsaKey(bits = 2048): TestKey {
 export function toX509Key(key: TestKey, certs: Uint8Array | readonly Uint8Array[]): TestKey {
   const list = certs instanceof Uint8Array ? [certs] : certs;
   const keytype = key.keytype.startsWith('ecdsa') ? 'ecdsa-x509' : 'rsa-x509';
-  const pem = list.map(toPem).join('');
+  const pem = list.map(certToPem).join('');
   return finish(keytype, new Uint8Array(Buffer.from(pem, 'latin1')), key.privateKey, key.publicKey);
 }
 
@@ -102,7 +103,7 @@ export function generateCA(cn: string, notBefore = new Date(), notAfter?: Date):
     notAfter: notAfter ?? new Date(notBefore.getTime() + TEN_YEARS_MS),
     isCA: true,
   });
-  return { cn, privateKey, certDer, certPem: toPem(certDer) };
+  return { cn, privateKey, certDer, certPem: certToPem(certDer) };
 }
 
 /** Signs `message` (canonical JSON bytes) as Notary does for this key type. */

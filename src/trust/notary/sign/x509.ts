@@ -152,8 +152,3 @@ export function createCertificate(o: CertificateOptions): Uint8Array {
   return der.seq(tbs, alg, der.bits(new Uint8Array(signature)));
 }
 
-/** PEM text of a DER certificate, as Go's pem.Encode writes it. */
-export function toPem(certDer: Uint8Array): string {
-  const lines = Buffer.from(certDer).toString('base64').match(/.{1,64}/g) ?? [];
-  return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
-}

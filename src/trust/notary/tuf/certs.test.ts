@@ -11,7 +11,7 @@ import {
 } from './certs.js';
 import { parseCertFields } from './der.js';
 import { generateCA, generateEcdsaKey, generateRootKey } from '../sign/keys.js';
-import { createCertificate, toPem } from '../sign/x509.js';
+import { createCertificate } from '../sign/x509.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 const DAY = 24 * 3600_000;
@@ -63,7 +63,7 @@ describe('notary certificate checks', () => {
     const certs = loadCertBundle(pem)!;
     expect(certs).toHaveLength(1);
     expect(certToPem(certs[0]!.der)).toBe(pem);
-    expect(toPem(certs[0]!.der)).toBe(pem);
+    expect(certToPem(certs[0]!.der)).toBe(pem);
     expect(loadFirstCert(k.public)?.subjectCN).toBe('a/b');
     expect(loadCertBundle('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n')).toBeUndefined();
     expect(loadCertBundle('garbage')).toBeUndefined();
