@@ -8,23 +8,20 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { productionResolver, webhookResolverFor } from '../src/cli/resolver.js';
+import { productionResolver } from '../src/cli/resolver.js';
 import { SpecSchema, TrustRuleSchema, type Spec, type TrustRuleInput } from '../src/config/schema.js';
 import type { Resolver } from '../src/engine/port.js';
-import { createTestCA, writeTestPki } from '../src/demo/pki.js';
 import { runKrm } from '../src/krm/run.js';
 import { parseReference } from '../src/reference/parse.js';
 import type { Descriptor } from '../src/registry/contract.js';
-import { startWebhookServer, type WebhookServer } from '../src/webhook/server.js';
 import { registerTempDir, type Daemon } from './support/daemon.js';
 import { startRegistry } from './support/notary-env.js';
 import { makeChain, testKey, type TestChain } from './support/notation/pki.js';
 import { signEnvelope } from './support/notation/signer.js';
 import { pushImage, pushPlatformIndex, pushSignature, type PushedIndex, type PushTarget } from './support/oci-push.js';
 import { describeWithTools } from './support/tools.js';
-import { postReview } from './support/webhook/client.js';
+import { startProductionWebhook } from './support/webhook/production.js';
 
 const pem = (der: Uint8Array) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`;
 const BOTH = ['linux/amd64', 'linux/arm64'];
@@ -223,16 +220,12 @@ describeWithTools(['docker-registry'], 'multi-platform images with Notation (rea
     });
 
     it('the webhook server admits an index whose platform manifests are signed and denies one with an unsigned platform', async () => {
-      const tlsDir = mkdtempSync(join(tmpdir(), 'np-multiarch-webhook-'));
-      const ca = createTestCA();
-      const { certFile, keyFile } = writeTestPki(tlsDir, ca);
       const s = spec([
         { images: [`${registry.host}/ma/index-signed`], notation, pinPlatform: 'linux/amd64' },
         { images: [`${registry.host}/**`], notation, platforms: BOTH },
       ], 'verify');
-      let webhook: WebhookServer | undefined;
+      const webhook = await startProductionWebhook(s, 'np-multiarch-webhook-');
       try {
-        webhook = await startWebhookServer({ spec: s, resolver: webhookResolverFor(s, {}), certFile, keyFile, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }) });
         const review = (image: string) => ({
           apiVersion: 'admission.k8s.io/v1',
           kind: 'AdmissionReview',
@@ -245,8 +238,7 @@ describeWithTools(['docker-registry'], 'multi-platform images with Notation (rea
             object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: { containers: [{ name: 'c', image }] } },
           },
         });
-        const url = webhook.url;
-        const post = async (image: string) => (await postReview(url, review(image), { ca: ca.certPem, query: '?timeout=10s', timeoutMs: 20_000 })).json().response;
+        const post = async (image: string) => (await webhook.post(review(image))).json().response;
         expect((await post(`${repo('ma/all-children')}:1@${ix.allChildren!.index.digest}`)).allowed).toBe(true);
         const denied = await post(`${repo('ma/some-children')}:1@${ix.someChildren!.index.digest}`);
         expect(denied.allowed).toBe(false);
@@ -258,8 +250,7 @@ describeWithTools(['docker-registry'], 'multi-platform images with Notation (rea
         expect(bare.allowed).toBe(false);
         expect(bare.status.message).toContain('write the tag too');
       } finally {
-        await webhook?.close();
-        rmSync(tlsDir, { recursive: true, force: true });
+        await webhook.close();
       }
     });
   });

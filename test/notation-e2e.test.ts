@@ -10,14 +10,11 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { productionResolver, webhookResolverFor } from '../src/cli/resolver.js';
+import { productionResolver } from '../src/cli/resolver.js';
 import { SpecSchema, type Spec } from '../src/config/schema.js';
-import { createTestCA, writeTestPki, type TestCertAuthority } from '../src/demo/pki.js';
 import { runKrm } from '../src/krm/run.js';
 import { MediaTypes, type Descriptor } from '../src/registry/contract.js';
-import { startWebhookServer, type WebhookServer } from '../src/webhook/server.js';
 import { buildCliBundle, imagesIn, parseList, type Bundle } from './support/attack/cli.js';
 import { registerTempDir, type Daemon } from './support/daemon.js';
 import { startTestServer, type TestServer } from './support/http-server.js';
@@ -26,7 +23,7 @@ import { makeChain, testKey, type TestChain } from './support/notation/pki.js';
 import { signEnvelope } from './support/notation/signer.js';
 import { pushImage, pushSignature, type PushTarget } from './support/oci-push.js';
 import { describeWithTools } from './support/tools.js';
-import { postReview } from './support/webhook/client.js';
+import { startProductionWebhook, type ProductionWebhook } from './support/webhook/production.js';
 import { fixtureText } from './support/webhook/fixtures.js';
 
 const pem = (der: Uint8Array) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`;
@@ -193,24 +190,18 @@ describeWithTools(['docker-registry'], 'Notation end to end (real docker-registr
   });
 
   describe('the webhook (verify mode, production resolver)', () => {
-    let tlsDir: string;
-    let ca: TestCertAuthority;
-    let webhook: WebhookServer;
+    let webhook: ProductionWebhook;
 
     beforeAll(async () => {
-      tlsDir = mkdtempSync(join(tmpdir(), 'np-notation-webhook-'));
-      ca = createTestCA();
-      const { certFile, keyFile } = writeTestPki(tlsDir, ca);
       const spec = SpecSchema.parse({
         mode: 'verify',
         registries: [{ host: registry.host, plainHTTP: true }],
         trust: [{ images: [`${registry.host}/**`], notation: { trustPolicy: join(dir, 'notation/trustpolicy.json'), trustStore: join(dir, 'notation/truststore') } }],
       });
-      webhook = await startWebhookServer({ spec, resolver: webhookResolverFor(spec, {}), certFile, keyFile, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }) });
+      webhook = await startProductionWebhook(spec, 'np-notation-webhook-');
     }, 60_000);
     afterAll(async () => {
       await webhook?.close();
-      if (tlsDir) rmSync(tlsDir, { recursive: true, force: true });
     });
 
     const AAA = `sha256:${'a'.repeat(64)}`;
@@ -226,7 +217,7 @@ describeWithTools(['docker-registry'], 'Notation end to end (real docker-registr
           .join(registry.host),
       );
     const post = async (body: unknown) => {
-      const reply = await postReview(webhook.url, body, { ca: ca.certPem, query: '?timeout=10s', timeoutMs: 20_000 });
+      const reply = await webhook.post(body);
       expect(reply.status).toBe(200);
       return reply.json().response;
     };

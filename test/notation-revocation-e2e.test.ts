@@ -8,14 +8,10 @@ import { KeyObject } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { webhookResolverFor } from '../src/cli/resolver.js';
 import { SpecSchema } from '../src/config/schema.js';
-import { createTestCA, writeTestPki, type TestCertAuthority } from '../src/demo/pki.js';
 import type { Descriptor } from '../src/registry/contract.js';
 import { bundleCrlFile } from '../src/trust/notation/revocation/source.js';
-import { startWebhookServer, type WebhookServer } from '../src/webhook/server.js';
 import { buildCliBundle, type Bundle } from './support/attack/cli.js';
 import { registerTempDir, type Daemon } from './support/daemon.js';
 import { startTestServer, type TestServer } from './support/http-server.js';
@@ -26,7 +22,7 @@ import { createOpensslTsa } from './support/notation-revocation/openssl-tsa.js';
 import { makeCert, makeCrl, type TestCert } from './support/notation-revocation/pki.js';
 import { pushImage, pushSignature, type PushTarget } from './support/oci-push.js';
 import { describeWithTools } from './support/tools.js';
-import { postReview } from './support/webhook/client.js';
+import { startProductionWebhook, type ProductionWebhook } from './support/webhook/production.js';
 import { fixture } from './support/webhook/fixtures.js';
 
 const pem = (der: Uint8Array) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
@@ -232,14 +228,9 @@ describeWithTools(['docker-registry', 'openssl'], 'Notation timestamps and revoc
   });
 
   describe('the webhook, revocation on, warm cache', () => {
-    let tlsDir: string;
-    let ca: TestCertAuthority;
-    let webhook: WebhookServer;
+    let webhook: ProductionWebhook;
 
     beforeAll(async () => {
-      tlsDir = mkdtempSync(join(tmpdir(), 'np-notation-rev-webhook-'));
-      ca = createTestCA();
-      const { certFile, keyFile } = writeTestPki(tlsDir, ca);
       // cacheTTLSeconds 0: every admission verifies the signature again, so only the CRL cache saves the request.
       const spec = SpecSchema.parse({
         mode: 'verify',
@@ -247,11 +238,10 @@ describeWithTools(['docker-registry', 'openssl'], 'Notation timestamps and revoc
         registries: [{ host: registry.host, plainHTTP: true }],
         trust: [{ images: [`${registry.host}/**`], notation: { trustPolicy: join(dir, 'notation/trustpolicy.json'), trustStore: join(dir, 'notation/truststore') } }],
       });
-      webhook = await startWebhookServer({ spec, resolver: webhookResolverFor(spec, {}), certFile, keyFile, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }) });
+      webhook = await startProductionWebhook(spec, 'np-notation-rev-webhook-');
     }, 60_000);
     afterAll(async () => {
       await webhook?.close();
-      if (tlsDir) rmSync(tlsDir, { recursive: true, force: true });
     });
 
     const review = (image: string) => {
@@ -261,7 +251,7 @@ describeWithTools(['docker-registry', 'openssl'], 'Notation timestamps and revoc
       return r;
     };
     const post = async (image: string) => {
-      const reply = await postReview(webhook.url, review(image), { ca: ca.certPem, query: '?timeout=10s', timeoutMs: 20_000 });
+      const reply = await webhook.post(review(image));
       expect(reply.status).toBe(200);
       return reply.json().response;
     };
