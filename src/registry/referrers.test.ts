@@ -213,6 +213,66 @@ describe('referrers tag schema fallback (registry without the referrers API)', (
     expect(apiAsks()).toBe(2); // asked again: a registry may gain the API
   });
 
+  describe('one API request at a time while the registry has not answered it yet', () => {
+    /** `n` images of `app`, each signed once; the subjects' digests and their signatures' digests. */
+    async function signedImages(reg: OciRegistry, n: number) {
+      const out: { subject: string; sig: string }[] = [];
+      for (let i = 0; i < n; i++) {
+        const img = await pushImage({ url: reg.url }, 'app', `p${i}`);
+        const sig = await pushSignature({ url: reg.url }, 'app', img, { form: 'artifactType', envelope: Buffer.from(`jws-p${i}`) });
+        out.push({ subject: img.digest, sig: sig.digest });
+      }
+      return out;
+    }
+    const apiAsks = (reg: OciRegistry) => reg.requests.filter((r) => r.url.startsWith('/v2/app/referrers/')).length;
+
+    it('without the API: 20 listings at once send one API request, each still finds its signature', async () => {
+      const { reg, c, repo } = await setup({ referrersApi: false });
+      const images = await signedImages(reg, 20);
+      const got = await Promise.all(images.map((i) => c.referrers(repo, i.subject, { artifactType: SIG })));
+      expect(got.map((g) => g.map((d) => d.digest))).toEqual(images.map((i) => [i.sig]));
+      expect(apiAsks(reg)).toBe(1);
+    });
+
+    it('with the API: the listings that waited then ask it, and get what only the API lists', async () => {
+      const { reg, c, repo } = await setup();
+      const subjects = await Promise.all([1, 2, 3, 4].map((n) => pushImage({ url: reg.url }, 'app', `a${n}`)));
+      const sigs = subjects.map((s, n) => putReferrer(reg, s, SIG, n)); // no referrers tag: the API only
+      const got = await Promise.all(subjects.map((s) => c.referrers(repo, s.digest, { artifactType: SIG })));
+      expect(got.map((g) => g.map((d) => d.digest))).toEqual(sigs.map((s) => [s]));
+      expect(apiAsks(reg)).toBe(4);
+    });
+
+    it('after an answer that says nothing (a JSON 404), the waiting listings ask the API themselves', async () => {
+      const { reg, c, repo } = await setup({
+        hook: async (req, res) => {
+          if (!req.url?.startsWith('/v2/app/referrers/')) return false;
+          res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: 'x' }] }));
+          return true;
+        },
+      });
+      const images = await signedImages(reg, 3);
+      const got = await Promise.all(images.map((i) => c.referrers(repo, i.subject, { artifactType: SIG })));
+      expect(got.map((g) => g.map((d) => d.digest))).toEqual(images.map((i) => [i.sig]));
+      expect(apiAsks(reg)).toBe(3);
+    });
+
+    it('a listing waiting on a stalled API request gives up at its own deadline', async () => {
+      const { reg, c, repo } = await setup({
+        hook: async (req) => {
+          if (req.url?.startsWith('/v2/app/referrers/')) await new Promise((r) => setTimeout(r, 1500));
+          return false;
+        },
+      }, undefined, 300);
+      const images = await signedImages(reg, 2);
+      const started = Date.now();
+      const errors = await Promise.all(images.map((i) => failure(c.referrers(repo, i.subject, { artifactType: SIG }))));
+      expect(errors.map((e) => e.code)).toEqual(['REGISTRY_FETCH', 'REGISTRY_FETCH']);
+      expect(Date.now() - started).toBeLessThan(1200);
+      expect(apiAsks(reg)).toBe(1);
+    });
+  });
+
   it('keeps asking the API after a JSON 404 (an OCI error such as NAME_UNKNOWN says nothing about the API)', async () => {
     const { reg, c, img, repo } = await setup({
       hook: async (req, res) => {

@@ -25,12 +25,54 @@ export async function listReferrers(
   const l: Listing = { repo, subject, ref: `referrers of ${subject}`, maxEntries: opts.maxEntries ?? DEFAULT_MAX_REFERRERS, seen: 0 };
   const maxPages = opts.maxPages ?? DEFAULT_MAX_PAGES;
   // A registry that just answered the API with 404 has none (the API is registry-wide): the tag only.
-  if (t.noReferrersApiUntil !== undefined && t.now() < t.noReferrersApiUntil) return fallbackTag(t, l, opts, signal);
+  if (noApiNow(t)) return fallbackTag(t, l, opts, signal);
   const first = new URL(apiUrl(t, repo, 'referrers', subject));
   if (opts.artifactType !== undefined) first.searchParams.set('artifactType', opts.artifactType);
   // Until the API has answered, read the referrers tag beside it: a registry without it costs no extra round trip.
   const tagRead = t.referrersApi === true ? undefined : fallbackTag(t, { ...l, seen: 0 }, opts, signal);
   tagRead?.catch(() => {}); // unused when the API answers; failures surface only where awaited
+  // One API request at a time while the API is unknown (as oras-go's referrers ping): the rest wait for its answer.
+  if (tagRead !== undefined && t.referrersProbe !== undefined) {
+    await settledOrAborted(t.referrersProbe, signal);
+    if (noApiNow(t)) return tagRead;
+  }
+  const probe = t.referrersApi === true || t.referrersProbe !== undefined ? undefined : startProbe(t);
+  try {
+    return await readPages(t, l, first, maxPages, tagRead, opts, signal, deadlineMs, probe);
+  } finally {
+    probe?.();
+  }
+}
+
+const noApiNow = (t: Target): boolean => t.noReferrersApiUntil !== undefined && t.now() < t.noReferrersApiUntil;
+
+/** Marks `t` as probing; the returned function ends the probe (idempotent). */
+function startProbe(t: Target): () => void {
+  let settle: () => void = () => {};
+  const probe = new Promise<void>((resolve) => (settle = resolve));
+  t.referrersProbe = probe;
+  return () => {
+    if (t.referrersProbe === probe) t.referrersProbe = undefined;
+    settle();
+  };
+}
+
+/** Resolves when `p` settles or `signal` aborts (the caller then checks the deadline itself). */
+function settledOrAborted(p: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => (signal.removeEventListener('abort', done), resolve());
+    signal.addEventListener('abort', done, { once: true });
+    void p.then(done, done);
+  });
+}
+
+/** The API's pages from `first`; on its plain 404 the tag read (`tagRead`, else now). `probe` ends at the first answer. */
+async function readPages(
+  t: Target, l: Listing, first: URL, maxPages: number, tagRead: Promise<Descriptor[]> | undefined,
+  opts: ReferrersOptions, signal: AbortSignal, deadlineMs: number, probe: (() => void) | undefined,
+): Promise<Descriptor[]> {
+  const { repo, subject } = l;
   const out: Descriptor[] = [];
   const visited = new Set<string>();
   let url: URL | undefined = first;
@@ -44,11 +86,13 @@ export async function listReferrers(
     if (res.status === 404 && page === 0) {
       // A plain 404 page means no API route; a JSON 404 may just be an unknown repository.
       if (t.referrersApi !== true && !/json/i.test(header(res, 'content-type') ?? '')) t.noReferrersApiUntil = t.now() + NO_REFERRERS_API_MS;
+      probe?.();
       t.debug(`${repo.host}/${repo.name}: no referrers API (404); reading the referrers tag ${referrersTag(subject)}`);
       return tagRead ?? fallbackTag(t, l, opts, signal);
     }
     if (res.status < 200 || res.status >= 300) throw httpError('GET', url.href, res, repo, l.ref);
     if (page === 0) t.referrersApi = true;
+    probe?.();
     const filtered = (header(res, 'oci-filters-applied') ?? '').split(',').map((s) => s.trim()).includes('artifactType');
     out.push(...keep(indexEntries(l, res.body, `${repo.host}/${repo.name} referrers page ${page + 1}`), opts, filtered));
     url = nextPage(res, url, l, visited);

@@ -15,6 +15,8 @@ export interface Target {
   referrersApi?: boolean;
   /** After a 404 on the referrers API: until then (ms) only the referrers tag is read. */
   noReferrersApiUntil?: number;
+  /** Settles when the one referrers API request in flight while the API is unknown has its answer. */
+  referrersProbe?: Promise<void>;
   readonly now: () => number;
 }
 
