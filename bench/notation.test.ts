@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { notationRows, type NotationFigures } from './notation.js';
+import { notationRows, type ColdRun, type NotationFigures } from './notation.js';
+
+/** Cold runs with these wall times; CPU and server CPU derived from them (×0.9, ×0.5 or undefined). */
+const runs = (walls: number[], server = true): ColdRun[] =>
+  walls.map((w) => ({ wallMs: w, cpuMs: w * 0.9, serverCpuMs: server ? w * 0.5 : undefined }));
 
 const load = (p99Ms: number, serverP99Ms: number | undefined, errors = 0) => ({
   sent: 5000, ok: 5000 - errors, errors, dropped: 0, throughput: 500, p50Ms: 1, p99Ms, maxMs: 9, elapsedMs: 10_000, serverP99Ms,
@@ -8,7 +12,7 @@ const load = (p99Ms: number, serverP99Ms: number | undefined, errors = 0) => ({
 function figures(o: Partial<NotationFigures> = {}): NotationFigures {
   return {
     cold: [900, 1000, 1100],
-    ratioPairs: { notation: [1000, 1200, 1300], notary: [800, 1000, 1000] },
+    ratioPairs: { notation: runs([1000, 1200, 1300]), notary: runs([800, 1000, 1000]) },
     delayed: { undelayed: [1000, 1000, 1000], delayed: [1100, 1080, 1200] },
     floor: [700, 650, 800],
     rttMs: 20,
@@ -28,12 +32,16 @@ describe('Notation bench rows', () => {
     expect(row(rows, 'Notation cold: wall time added')[1]).toBe('100 ms = 5.0 RTT');
     expect(row(rows, 'Notation cold: wall time added')[3]).toBe(true);
     expect(row(rows, 'Notation: registry floor')[1]).toBe('700 ms (Notation cold 1000 ms includes node start-up and reading the bundle)');
+    expect(row(rows, 'Notation / Notary v1 cold: CPU of the notary-pin')).toEqual([
+      'Notation / Notary v1 cold: CPU of the notary-pin process (user + system, paired runs)', '1.25× (1080 ms / 900 ms)', '', undefined,
+    ]);
+    expect(row(rows, 'Notation / Notary v1 cold: CPU of the server')[1]).toBe('600 ms / 500 ms');
     expect(row(rows, 'Notation webhook latency p50')[3]).toBe(true);
   });
 
   it('misses: ratio over 1.5×, over 6 round trips, p99 at 5 ms, server p99 unknown, errors', () => {
     const rows = notationRows(
-      figures({ ratioPairs: { notation: [1600], notary: [1000] }, delayed: { undelayed: [1000], delayed: [1130] }, webhook: load(5, undefined, 1) }),
+      figures({ ratioPairs: { notation: runs([1600], false), notary: runs([1000], false) }, delayed: { undelayed: [1000], delayed: [1130] }, webhook: load(5, undefined, 1) }),
       2000, 50, 200,
     );
     expect(row(rows, 'Notation cold / Notary v1')[3]).toBe(false);
@@ -41,5 +49,6 @@ describe('Notation bench rows', () => {
     expect(row(rows, 'Notation webhook @')[3]).toBe(false);
     expect(row(rows, 'Notation webhook latency p50')[3]).toBe(false);
     expect(row(rows, 'Notation webhook latency p99, server')[3]).toBe(false);
+    expect(row(rows, 'Notation / Notary v1 cold: CPU of the server')[1]).toBe('n/a (no /proc) / n/a (no /proc)');
   });
 });

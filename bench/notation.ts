@@ -13,6 +13,7 @@ import type { IsolatedLoadResult } from './load.js';
 import { runLoadIsolated } from './load.js';
 import { bundle, shuffled } from './bundle.js';
 import { notationConfigYaml, notationTrustPolicy, onHost, type NotationImage, type NotationSetup } from './notation-setup.js';
+import { withServerCpu } from './proc-cpu.js';
 import { median, paired, pairedDifference, pairedRatio } from './stats.js';
 import { review, SERVER_HISTOGRAM, startWebhook, WEBHOOK_RATE, WEBHOOK_SECONDS, WEBHOOK_WARMUP_SECONDS } from './webhook.js';
 
@@ -22,6 +23,16 @@ export type Row = [string, string, string, boolean | undefined];
 export interface PinRun {
   readonly wallMs: number;
   readonly maxRssKb: number;
+  /** The notary-pin process's user + system CPU time. */
+  readonly cpuMs: number;
+}
+
+/** One cold run of a ratio pair: its wall and CPU time, and the CPU its server spent meanwhile. */
+export interface ColdRun {
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  /** The registry's (Notation) or notary-server's (Notary v1) CPU ms during the run; undefined without /proc. */
+  readonly serverCpuMs: number | undefined;
 }
 
 export interface NotationBenchOptions {
@@ -35,6 +46,8 @@ export interface NotationBenchOptions {
   readonly runPin: (config: string, input: string, output: string, expectPinned: number, env?: Record<string, string>) => Promise<PinRun>;
   /** One Notary v1 cold run of the same-shaped bundle (fresh cacheDir). */
   readonly notaryCold: (i: number) => Promise<PinRun>;
+  /** The servers' watchdog pids (test/support/notary-env.ts): their CPU during the ratio pairs. */
+  readonly serverPids: { readonly notaryServer: number; readonly registry: number };
   /** Starts the delay proxy in front of `port`. */
   readonly startProxy: (port: number, delayMs: number) => Promise<{ port: number; close: () => void }>;
   readonly webhook: { readonly dist: string; readonly tempDir: string; readonly caPem: string; readonly track: (c: ChildProcess) => void };
@@ -44,7 +57,7 @@ export interface NotationBenchOptions {
 export interface NotationFigures {
   readonly cold: number[];
   /** Notation cold runs paired with `notaryCold` (a second set, for the ratio). */
-  readonly ratioPairs: { readonly notation: number[]; readonly notary: number[] };
+  readonly ratioPairs: { readonly notation: ColdRun[]; readonly notary: ColdRun[] };
   /** Runs through the delay proxy, paired with runs through a second proxy that does not delay. */
   readonly delayed: { readonly undelayed: number[]; readonly delayed: number[] };
   /** bench/registry-floor.ts: the run's registry requests alone, fetch time only. */
@@ -59,7 +72,15 @@ const ms = (x: number) => `${x.toFixed(0)} ms`;
 /** The Notation rows of the table from the figures. */
 export function notationRows(f: NotationFigures, resources: number, repositories: number, images: number): Row[] {
   const cold = median(f.cold);
-  const ratio = pairedRatio(f.ratioPairs.notary, f.ratioPairs.notation);
+  const { notation, notary } = f.ratioPairs;
+  const wall = (runs: readonly ColdRun[]) => runs.map((r) => r.wallMs);
+  const cpu = (runs: readonly ColdRun[]) => runs.map((r) => r.cpuMs);
+  const ratio = pairedRatio(wall(notary), wall(notation));
+  const cpuRatio = pairedRatio(cpu(notary), cpu(notation));
+  const serverCpu = (runs: readonly ColdRun[]) => {
+    const known = runs.flatMap((r) => (r.serverCpuMs === undefined ? [] : [r.serverCpuMs]));
+    return known.length === 0 ? 'n/a (no /proc)' : ms(median(known));
+  };
   const added = pairedDifference(f.delayed.undelayed, f.delayed.delayed);
   const rtts = added / f.rttMs;
   const wh = f.webhook;
@@ -67,9 +88,21 @@ export function notationRows(f: NotationFigures, resources: number, repositories
     [`Notation cold, ${resources.toLocaleString('en-US')} resources / ${images} images / ${repositories} repositories`, ms(cold), '', undefined],
     [
       'Notation cold / Notary v1 cold (paired runs)',
-      `${ratio.toFixed(2)}× (${ms(median(f.ratioPairs.notation))} / ${ms(median(f.ratioPairs.notary))})`,
+      `${ratio.toFixed(2)}× (${ms(median(wall(notation)))} / ${ms(median(wall(notary)))})`,
       '<= 1.5×',
       ratio <= 1.5,
+    ],
+    [
+      'Notation / Notary v1 cold: CPU of the notary-pin process (user + system, paired runs)',
+      `${cpuRatio.toFixed(2)}× (${ms(median(cpu(notation)))} / ${ms(median(cpu(notary)))})`,
+      '',
+      undefined,
+    ],
+    [
+      'Notation / Notary v1 cold: CPU of the server during the run (registry / notary-server, same cores)',
+      `${serverCpu(notation)} / ${serverCpu(notary)}`,
+      '',
+      undefined,
     ],
     [
       'Notation: registry floor (the same requests by a bare client, nothing verified; fetch time only)',
@@ -107,19 +140,24 @@ export async function notationBench(o: NotationBenchOptions): Promise<NotationFi
     await writeFile(inputs.undelayed, bundle(onHost(images, hosts.undelayed), o.resources));
     await writeFile(inputs.delayed, bundle(onHost(images, hosts.delayed), o.resources));
     const output = join(work, 'notation-out.yaml');
-    const cold = (side: keyof typeof hosts) => async (i: number) => {
+    const coldRun = (side: keyof typeof hosts) => async (i: number): Promise<PinRun> => {
       const cacheDir = join(work, 'cache', `notation-${side}-${i}-${Math.random().toString(36).slice(2)}`);
       const config = join(work, `notation-${side}.yaml`);
       const registryHost = hosts[side];
       await writeFile(config, notationConfigYaml({ registryHost, trustPolicy: policy, trustStore: setup.trustStore, cacheDir }));
       try {
-        return (await o.runPin(config, inputs[side], output, o.resources)).wallMs;
+        return await o.runPin(config, inputs[side], output, o.resources);
       } finally {
         await rm(cacheDir, { recursive: true, force: true });
       }
     };
+    const cold = (side: keyof typeof hosts) => async (i: number) => (await coldRun(side)(i)).wallMs;
+    const withServer = (pid: number, run: (i: number) => Promise<PinRun>) => async (i: number): Promise<ColdRun> => {
+      const { value, serverCpuMs } = await withServerCpu(pid, () => run(i));
+      return { wallMs: value.wallMs, cpuMs: value.cpuMs, serverCpuMs };
+    };
     o.log(`Notation cold vs Notary v1 cold, ${o.runs} pairs`);
-    const [notation, notary] = await paired(o.runs, cold('loopback'), async (i) => (await o.notaryCold(i)).wallMs);
+    const [notation, notary] = await paired(o.runs, withServer(o.serverPids.registry, coldRun('loopback')), withServer(o.serverPids.notaryServer, o.notaryCold));
     o.log(`Notation cold through a proxy in front of the registry, without delay vs at a ${2 * o.oneWayDelayMs} ms RTT, ${o.runs} pairs`);
     const [undelayed, delayed] = await paired(o.runs, cold('undelayed'), cold('delayed'));
     o.log(`Notation: the registry floor, ${o.runs} runs`);
@@ -127,7 +165,7 @@ export async function notationBench(o: NotationBenchOptions): Promise<NotationFi
     o.log(`Notation webhook: ${WEBHOOK_RATE} req/s for ${WEBHOOK_SECONDS} s`);
     const wh = await notationWebhook(o, policy, images);
     return {
-      cold: notation,
+      cold: notation.map((r) => r.wallMs),
       ratioPairs: { notation, notary },
       delayed: { undelayed, delayed },
       floor,

@@ -60,7 +60,7 @@ import { createNotaryResolver } from '../src/trust/notary/resolver.js';
 import { RUN_FETCHES_PER_SERVER } from '../src/cli/resolver.js';
 import { parseReference } from '../src/reference/parse.js';
 import { shuffled } from './bundle.js';
-import { notationBench, notationRows, writeNotationHold, type Row } from './notation.js';
+import { notationBench, notationRows, writeNotationHold, type PinRun, type Row } from './notation.js';
 import { NOTATION_REPOSITORIES, NOTATION_TAGS, setUpNotation, type NotationSetup } from './notation-setup.js';
 import { median, paired, pairedDifference } from './stats.js';
 import { figureLines, HOSTILE_RATE, HOSTILE_REPOSITORIES, webhookBench, WEBHOOK_RATE, WEBHOOK_SECONDS, type WebhookFigures } from './webhook.js';
@@ -122,15 +122,10 @@ function configYaml(o: { server: string; caFile: string; registryHost: string; p
   ].join('\n') + (o.extraRule ?? '');
 }
 
-interface PinRun {
-  wallMs: number;
-  maxRssKb: number;
-}
-
-/** Runs the built CLI like a user would, under /usr/bin/time for the peak RSS. */
+/** Runs the built CLI like a user would, under /usr/bin/time for the peak RSS and its CPU time. */
 async function runPin(config: string, input: string, output: string, expectPinned: number, env: Record<string, string> = {}): Promise<PinRun> {
   const t = performance.now();
-  const r = await run('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, DIST, '--config', config, '-i', input, '-o', output, '-q'], {
+  const r = await run('/usr/bin/time', ['-f', 'MAXRSS_KB=%M CPU_S=%U+%S', process.execPath, DIST, '--config', config, '-i', input, '-o', output, '-q'], {
     timeoutMs: 60_000,
     env: { NOTARY_PIN_DEBUG: '0', ...env },
   });
@@ -140,7 +135,8 @@ async function runPin(config: string, input: string, output: string, expectPinne
   const out = await readFile(output, 'utf8');
   const pinned = out.match(/@sha256:[0-9a-f]{64}/g)?.length ?? 0;
   if (pinned !== expectPinned) throw new Error(`notary-pin pinned ${pinned} images, expected ${expectPinned}`);
-  return { wallMs, maxRssKb: m ? Number(m[1]) : Number.NaN };
+  const cpu = /CPU_S=([\d.]+)\+([\d.]+)/.exec(r.stderr);
+  return { wallMs, maxRssKb: m ? Number(m[1]) : Number.NaN, cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : Number.NaN };
 }
 
 /**
@@ -308,13 +304,14 @@ async function main(): Promise<void> {
           const name = `ratio-notary-${i}`;
           return runPin(await cfg(name, env!.notaryUrl, await freshCache(name)), input, output, RESOURCES);
         },
+        serverPids: env!.daemonPids,
         startProxy: startProxyProcess,
         webhook: { dist: DIST, tempDir: env!.tempDir, caPem: env!.caPem, track },
         log,
       });
     };
     const notationNote = (pinnedCpus: boolean) =>
-      `Notation: ${NOTATION_REPOSITORIES} repositories × ${NOTATION_TAGS} tags in the same docker-registry (distribution 2.8, plain HTTP on 127.0.0.1, no referrers API), each image signed once (JWS, RSA-2048 leaf under a test root and intermediate, test/support/notation/signer.ts) and stored as notation 1.x does (signature manifest + \`sha256-<hex>\` referrers tag index); strict trust policy with exact registry scopes, trust store in notation's layout; bundle of the same shape (${RESOURCES} Deployments, shuffled); cold = fresh process, empty cacheDir; the ratio is the median of ${NOTATION_RUNS} paired Notation/Notary v1 cold runs; the RTT rows put bench/delay-proxy.ts in front of the registry (the images then name the proxy's host), each run paired with one through a second proxy that does not delay, so only the round trips differ; the registry floor is bench/registry-floor.ts (the same requests by a bare client, fetch time only, median of ${NOTATION_RUNS} fresh processes); the webhook: verify mode, warmed with every image, ${pinnedCpus ? 'webhook on CPU 1, generators on CPU 0 (taskset)' : 'not pinned to CPUs (no taskset)'}`;
+      `Notation: ${NOTATION_REPOSITORIES} repositories × ${NOTATION_TAGS} tags in the same docker-registry (distribution 2.8, plain HTTP on 127.0.0.1, no referrers API), each image signed once (JWS, RSA-2048 leaf under a test root and intermediate, test/support/notation/signer.ts) and stored as notation 1.x does (signature manifest + \`sha256-<hex>\` referrers tag index); strict trust policy with exact registry scopes, trust store in notation's layout; bundle of the same shape (${RESOURCES} Deployments, shuffled); cold = fresh process, empty cacheDir; the ratio is the median of ${NOTATION_RUNS} paired Notation/Notary v1 cold runs, the CPU rows are from the same runs (the notary-pin process by /usr/bin/time; the server's process tree by /proc, read before and after each run); the RTT rows put bench/delay-proxy.ts in front of the registry (the images then name the proxy's host), each run paired with one through a second proxy that does not delay, so only the round trips differ; the registry floor is bench/registry-floor.ts (the same requests by a bare client, fetch time only, median of ${NOTATION_RUNS} fresh processes); the webhook: verify mode, warmed with every image, ${pinnedCpus ? 'webhook on CPU 1, generators on CPU 0 (taskset)' : 'not pinned to CPUs (no taskset)'}`;
     if (notationOnly) {
       const f = await runNotationBench();
       const rows = notationRows(f, RESOURCES, NOTATION_REPOSITORIES, notation!.images.length);

@@ -101,6 +101,8 @@ export interface NotaryEnv {
   readonly rootKeyIds: Record<string, string[]>;
   /** Milliseconds spent in each start phase (`pki`, `notaryServer`, `registry`, `push`, `sign`, `total`). */
   readonly timings: Record<string, number>;
+  /** Pids of the servers' watchdog processes (each server runs as its child): the bench reads their CPU time. */
+  readonly daemonPids: { readonly notaryServer: number; readonly registry: number };
   /** The GUN of a repository path. */
   gunOf(repo: string): string;
   /** Raw bytes of `<role>.json` for `gun` from notary-server; rejects unless 200. */
@@ -327,6 +329,7 @@ export async function startNotaryEnv(opts: NotaryEnvOptions = {}): Promise<Notar
       pki,
       notaryUrl: notary.url,
       registryHost: registry.host,
+      daemonPids: { notaryServer: notary.daemon.pid, registry: registry.daemon.pid },
       timings,
       stop,
     });
@@ -352,6 +355,7 @@ class EnvImpl implements NotaryEnv {
   readonly images: Record<string, ImageInfo> = {};
   readonly rootKeyIds: Record<string, string[]> = {};
   readonly timings: Record<string, number>;
+  readonly daemonPids: NotaryEnv['daemonPids'];
   readonly stop: () => Promise<void>;
 
   private readonly layoutsDir: string;
@@ -370,6 +374,7 @@ class EnvImpl implements NotaryEnv {
     pki: TestPki;
     notaryUrl: string;
     registryHost: string;
+    daemonPids: NotaryEnv['daemonPids'];
     timings: Record<string, number>;
     stop: () => Promise<void>;
   }) {
@@ -384,6 +389,7 @@ class EnvImpl implements NotaryEnv {
     this.registryHost = init.registryHost;
     this.registryUrl = `http://${init.registryHost}`;
     this.timings = init.timings;
+    this.daemonPids = init.daemonPids;
     this.stop = init.stop;
   }
 
