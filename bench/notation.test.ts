@@ -15,6 +15,7 @@ function figures(o: Partial<NotationFigures> = {}): NotationFigures {
     ratioPairs: { notation: runs([1000, 1200, 1300]), notary: runs([800, 1000, 1000]) },
     delayed: { undelayed: [1000, 1000, 1000], delayed: [1100, 1080, 1200] },
     floor: [700, 650, 800],
+    lightPairs: { notation: [900, 1000, 1100], notary: [800, 1000, 1000] },
     rttMs: 20,
     webhook: load(4, 2),
     webhookPinned: true,
@@ -36,6 +37,7 @@ describe('Notation bench rows', () => {
       'Notation / Notary v1 cold: CPU of the notary-pin process (user + system, paired runs)', '1.25× (1080 ms / 900 ms)', '', undefined,
     ]);
     expect(row(rows, 'Notation / Notary v1 cold: CPU of the server')[1]).toBe('600 ms / 500 ms');
+    expect(row(rows, 'Notation cold / Notary v1 cold with a light registry')[1]).toBe('1.10× (1000 ms / 1000 ms)');
     expect(row(rows, 'Notation webhook latency p50')[3]).toBe(true);
   });
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { IsolatedLoadResult } from './load.js';
 import { runLoadIsolated } from './load.js';
 import { bundle, shuffled } from './bundle.js';
-import { notationConfigYaml, notationTrustPolicy, onHost, type NotationImage, type NotationSetup } from './notation-setup.js';
+import { notationConfigYaml, notationTrustPolicy, onHost, setUpNotation, type NotationImage, type NotationSetup } from './notation-setup.js';
 import { withServerCpu } from './proc-cpu.js';
 import { median, paired, pairedDifference, pairedRatio } from './stats.js';
 import { review, SERVER_HISTOGRAM, startWebhook, WEBHOOK_RATE, WEBHOOK_SECONDS, WEBHOOK_WARMUP_SECONDS } from './webhook.js';
@@ -50,6 +50,8 @@ export interface NotationBenchOptions {
   readonly serverPids: { readonly notaryServer: number; readonly registry: number };
   /** Starts the delay proxy in front of `port`. */
   readonly startProxy: (port: number, delayMs: number) => Promise<{ port: number; close: () => void }>;
+  /** Starts bench/light-registry.ts (the project's own registry) in a process of its own. */
+  readonly startLightRegistry: () => Promise<{ port: number; close: () => void }>;
   readonly webhook: { readonly dist: string; readonly tempDir: string; readonly caPem: string; readonly track: (c: ChildProcess) => void };
   readonly log: (m: string) => void;
 }
@@ -62,6 +64,8 @@ export interface NotationFigures {
   readonly delayed: { readonly undelayed: number[]; readonly delayed: number[] };
   /** bench/registry-floor.ts: the run's registry requests alone, fetch time only. */
   readonly floor: number[];
+  /** Notation cold runs against the light registry (same images and signatures), paired with Notary v1 cold runs. */
+  readonly lightPairs: { readonly notation: number[]; readonly notary: number[] };
   readonly rttMs: number;
   readonly webhook: IsolatedLoadResult;
   readonly webhookPinned: boolean;
@@ -107,6 +111,12 @@ export function notationRows(f: NotationFigures, resources: number, repositories
     [
       'Notation: registry floor (the same requests by a bare client, nothing verified; fetch time only)',
       `${ms(median(f.floor))} (Notation cold ${ms(cold)} includes node start-up and reading the bundle)`,
+      '',
+      undefined,
+    ],
+    [
+      'Notation cold / Notary v1 cold with a light registry (bench/light-registry.ts: same images, signatures and requests; paired runs)',
+      `${pairedRatio(f.lightPairs.notary, f.lightPairs.notation).toFixed(2)}× (${ms(median(f.lightPairs.notation))} / ${ms(median(f.lightPairs.notary))})`,
       '',
       undefined,
     ],
@@ -158,6 +168,8 @@ export async function notationBench(o: NotationBenchOptions): Promise<NotationFi
     };
     o.log(`Notation cold vs Notary v1 cold, ${o.runs} pairs`);
     const [notation, notary] = await paired(o.runs, withServer(o.serverPids.registry, coldRun('loopback')), withServer(o.serverPids.notaryServer, o.notaryCold));
+    o.log(`Notation cold against a light registry (bench/light-registry.ts) vs Notary v1 cold, ${o.runs} pairs`);
+    const lightPairs = await lightRegistryPairs(o);
     o.log(`Notation cold through a proxy in front of the registry, without delay vs at a ${2 * o.oneWayDelayMs} ms RTT, ${o.runs} pairs`);
     const [undelayed, delayed] = await paired(o.runs, cold('undelayed'), cold('delayed'));
     o.log(`Notation: the registry floor, ${o.runs} runs`);
@@ -169,6 +181,7 @@ export async function notationBench(o: NotationBenchOptions): Promise<NotationFi
       ratioPairs: { notation, notary },
       delayed: { undelayed, delayed },
       floor,
+      lightPairs,
       rttMs: 2 * o.oneWayDelayMs,
       webhook: wh.result,
       webhookPinned: wh.pinned,
@@ -176,6 +189,33 @@ export async function notationBench(o: NotationBenchOptions): Promise<NotationFi
   } finally {
     proxy.close();
     zero.close();
+  }
+}
+
+/** The same images pushed and signed into the light registry; Notation cold runs against it paired with Notary v1 cold runs. */
+async function lightRegistryPairs(o: NotationBenchOptions): Promise<{ notation: number[]; notary: number[] }> {
+  const server = await o.startLightRegistry();
+  try {
+    const host = `127.0.0.1:${server.port}`;
+    const setup = await setUpNotation({ registryHost: host, dir: join(o.work, 'notation-light'), log: () => {} });
+    const policy = join(o.work, 'notation-light-trustpolicy.json');
+    await writeFile(policy, JSON.stringify(notationTrustPolicy([host], setup.names)));
+    const input = join(o.work, 'notation-light-bundle.yaml');
+    await writeFile(input, bundle(shuffled(setup.images), o.resources));
+    const light = async (i: number): Promise<number> => {
+      const cacheDir = join(o.work, 'cache', `notation-light-${i}`);
+      const config = join(o.work, 'notation-light.yaml');
+      await writeFile(config, notationConfigYaml({ registryHost: host, trustPolicy: policy, trustStore: setup.trustStore, cacheDir }));
+      try {
+        return (await o.runPin(config, input, join(o.work, 'notation-light-out.yaml'), o.resources)).wallMs;
+      } finally {
+        await rm(cacheDir, { recursive: true, force: true });
+      }
+    };
+    const [notation, notary] = await paired(o.runs, light, async (i) => (await o.notaryCold(i)).wallMs);
+    return { notation, notary };
+  } finally {
+    server.close();
   }
 }
 

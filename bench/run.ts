@@ -32,29 +32,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, type RunResult } from '../test/support/exec.js';
 import { startNotaryEnv, type ImageInfo, type NotaryEnv } from '../test/support/notary-env.js';
-/** The delay proxy in a child process (bench/delay-proxy.ts). */
-async function startProxyProcess(targetPort: number, delayMs: number): Promise<{ port: number; close: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'delay-proxy.ts'), String(targetPort), String(delayMs)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    cwd: ROOT,
-  });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('delay proxy did not start in 15 s')), 15_000);
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /PORT (\d+)/.exec(buf);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.once('exit', () => reject(new Error('delay proxy exited')));
-  });
-  return { port, close: () => void child.kill('SIGKILL') };
-}
 import { TrustRuleSchema } from '../src/config/schema.js';
 import { createNotaryResolver } from '../src/trust/notary/resolver.js';
 import { RUN_FETCHES_PER_SERVER } from '../src/cli/resolver.js';
@@ -65,6 +42,32 @@ import { NOTATION_REPOSITORIES, NOTATION_TAGS, setUpNotation, type NotationSetup
 import { median, paired, pairedDifference } from './stats.js';
 import { figureLines, HOSTILE_RATE, HOSTILE_REPOSITORIES, webhookBench, WEBHOOK_RATE, WEBHOOK_SECONDS, type WebhookFigures } from './webhook.js';
 import { argoLikeInstall, deploymentBundle } from './inputs.js';
+
+/** Starts `bench/<script>` (tsx) as a process of its own; it prints `PORT <n>` once it serves. */
+async function startChildServer(script: string, args: readonly string[]): Promise<{ port: number; close: () => void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', script), ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    cwd: ROOT,
+  });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} did not start in 15 s`)), 15_000);
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /PORT (\d+)/.exec(buf);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', () => reject(new Error(`${script} exited`)));
+  });
+  return { port, close: () => void child.kill('SIGKILL') };
+}
+
+const startProxyProcess = (targetPort: number, delayMs: number) => startChildServer('delay-proxy.ts', [String(targetPort), String(delayMs)]);
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The built CLI measured; NOTARY_PIN_BENCH_DIST=/path/to/dist/notary-pin.mjs measures another build (a before/after pair). */
@@ -306,12 +309,13 @@ async function main(): Promise<void> {
         },
         serverPids: env!.daemonPids,
         startProxy: startProxyProcess,
+        startLightRegistry: () => startChildServer('light-registry.ts', []),
         webhook: { dist: DIST, tempDir: env!.tempDir, caPem: env!.caPem, track },
         log,
       });
     };
     const notationNote = (pinnedCpus: boolean) =>
-      `Notation: ${NOTATION_REPOSITORIES} repositories × ${NOTATION_TAGS} tags in the same docker-registry (distribution 2.8, plain HTTP on 127.0.0.1, no referrers API), each image signed once (JWS, RSA-2048 leaf under a test root and intermediate, test/support/notation/signer.ts) and stored as notation 1.x does (signature manifest + \`sha256-<hex>\` referrers tag index); strict trust policy with exact registry scopes, trust store in notation's layout; bundle of the same shape (${RESOURCES} Deployments, shuffled); cold = fresh process, empty cacheDir; the ratio is the median of ${NOTATION_RUNS} paired Notation/Notary v1 cold runs, the CPU rows are from the same runs (the notary-pin process by /usr/bin/time; the server's process tree by /proc, read before and after each run); the RTT rows put bench/delay-proxy.ts in front of the registry (the images then name the proxy's host), each run paired with one through a second proxy that does not delay, so only the round trips differ; the registry floor is bench/registry-floor.ts (the same requests by a bare client, fetch time only, median of ${NOTATION_RUNS} fresh processes); the webhook: verify mode, warmed with every image, ${pinnedCpus ? 'webhook on CPU 1, generators on CPU 0 (taskset)' : 'not pinned to CPUs (no taskset)'}`;
+      `Notation: ${NOTATION_REPOSITORIES} repositories × ${NOTATION_TAGS} tags in the same docker-registry (distribution 2.8, plain HTTP on 127.0.0.1, no referrers API), each image signed once (JWS, RSA-2048 leaf under a test root and intermediate, test/support/notation/signer.ts) and stored as notation 1.x does (signature manifest + \`sha256-<hex>\` referrers tag index); strict trust policy with exact registry scopes, trust store in notation's layout; bundle of the same shape (${RESOURCES} Deployments, shuffled); cold = fresh process, empty cacheDir; the ratio is the median of ${NOTATION_RUNS} paired Notation/Notary v1 cold runs, the CPU rows are from the same runs (the notary-pin process by /usr/bin/time; the server's process tree by /proc, read before and after each run); the RTT rows put bench/delay-proxy.ts in front of the registry (the images then name the proxy's host), each run paired with one through a second proxy that does not delay, so only the round trips differ; the registry floor is bench/registry-floor.ts (the same requests by a bare client, fetch time only, median of ${NOTATION_RUNS} fresh processes); the light registry is the project's own (src/demo/oci-registry.ts, no referrers API) in a process of its own on the same cores, holding the same images signed the same way, ${NOTATION_RUNS} pairs with Notary v1 cold runs; the webhook: verify mode, warmed with every image, ${pinnedCpus ? 'webhook on CPU 1, generators on CPU 0 (taskset)' : 'not pinned to CPUs (no taskset)'}`;
     if (notationOnly) {
       const f = await runNotationBench();
       const rows = notationRows(f, RESOURCES, NOTATION_REPOSITORIES, notation!.images.length);
