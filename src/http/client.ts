@@ -62,6 +62,8 @@ export interface HttpResponse {
   /** A 2xx body (at most `maxBytes`); empty for HEAD and other statuses. */
   readonly body: Uint8Array;
   readonly sentAuth: boolean;
+  /** Why the docker config's credentials for this server could not be used (for a 401/403 message). */
+  readonly unusableCredentials?: string;
 }
 
 export interface HttpClient {
@@ -148,7 +150,7 @@ class UndiciHttpClient implements HttpClient {
   async get(url: string, o: GetOptions): Promise<Uint8Array> {
     const res = await this.request(url, { ...o, method: 'GET' });
     if (res.status >= 200 && res.status < 300) return res.body;
-    throw statusError(this.profile, 'GET', new URL(url), res.status, res.sentAuth, this.creds?.source);
+    throw statusError(this.profile, 'GET', new URL(url), res.status, res.sentAuth, this.creds);
   }
 
   async request(url: string, o: RequestOptions): Promise<HttpResponse> {
@@ -178,7 +180,13 @@ class UndiciHttpClient implements HttpClient {
     let basicTried = authorization?.startsWith('Basic ') ?? false;
     for (let round = 0; ; round++) {
       const res = await this.exchange(method, u, authorization, o.accept, o.maxBytes, signal, ctx);
-      const answer = { status: res.statusCode, headers: res.headers, body: res.body ?? EMPTY, sentAuth: authorization !== undefined };
+      const answer = {
+        status: res.statusCode,
+        headers: res.headers,
+        body: res.body ?? EMPTY,
+        sentAuth: authorization !== undefined,
+        unusableCredentials: this.creds?.unusable,
+      };
       if (res.statusCode !== 401 || round >= 2 || this.creds?.token !== undefined || o.anonymous) return answer;
       // 401: work out credentials from the challenge and try again (at most once per kind).
       const challenges = parseChallenges(res.headers['www-authenticate']);

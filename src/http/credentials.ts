@@ -1,6 +1,7 @@
 /**
- * Credentials from a rule's `auth` or a Docker `config.json` (`auths`). Credential stores and helpers are
- * not supported (said in a debug message, never silently). Secrets never appear in messages.
+ * Credentials from a rule's `auth` or a Docker `config.json` (`auths`). Credential stores, helpers and
+ * identity tokens are not supported: said in a debug message, and by the 401/403 error that follows
+ * (`unusable`). Secrets never appear in messages.
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -18,6 +19,8 @@ export interface Credentials {
   readonly source: string;
   /** Token realms on other hosts that may receive these (`auth.tokenRealms`); the server's own host always may. */
   readonly tokenRealms?: readonly string[];
+  /** Set (with no username or token) when the docker config keeps the host's login where notary-pin cannot use it. */
+  readonly unusable?: string;
 }
 
 export interface ResolveCredentialsOptions {
@@ -78,7 +81,10 @@ export function parseDockerConfig(text: string, path: string): DockerConfig {
   return parsed.data;
 }
 
-/** The credentials for `hosts` in a docker config; identity-token-only entries and helpers are reported via `debug`. */
+/**
+ * The credentials for `hosts` in a docker config. A host whose login sits in a credential helper or store,
+ * or is only an identity token, gives `{ unusable }` (no secret) when no host has usable credentials.
+ */
 export function credentialsFromDockerConfig(
   config: DockerConfig,
   path: string,
@@ -87,55 +93,46 @@ export function credentialsFromDockerConfig(
 ): Credentials | undefined {
   const wanted = hosts.map(normaliseAuthKey);
   const entries = Object.entries(config.auths ?? {}).map(([k, v]) => [normaliseAuthKey(k), v] as const);
+  let unusable: string | undefined;
+  const note = (m: string) => (debug(`docker config ${path}: ${m}`), (unusable ??= `${path} keeps it where notary-pin cannot read it: ${m}`));
   for (const host of wanted) {
     const helper = Object.entries(config.credHelpers ?? {}).find(([k]) => normaliseAuthKey(k) === host);
-    if (helper) {
-      debug(
-        `docker config ${path}: credHelpers names "${helper[1]}" for ${host}; credential helpers are not supported, ` +
-          'using the auths entry if any (set trust.auth to give credentials explicitly)',
-      );
-    }
+    if (helper) note(`credHelpers names "${helper[1]}" for ${host}, and credential helpers are not run`);
     const entry = entries.find(([k]) => k === host)?.[1];
     if (!entry) continue;
-    const source = `${path} (${host})`;
-    if (entry.auth) {
-      let decoded: string;
-      try {
-        decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
-      } catch {
-        decoded = '';
-      }
-      const colon = decoded.indexOf(':');
-      if (colon <= 0) {
-        throw new PinError({
-          code: 'CONFIG_INVALID',
-          message: `docker config ${path}: the "auth" of ${host} is not base64 of "user:password"`,
-          hint: 'run docker login again or fix the entry',
-        });
-      }
-      return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), source };
-    }
-    if (entry.username && entry.password !== undefined) {
-      return { username: entry.username, password: entry.password, source };
-    }
-    if (entry.registrytoken) return { token: entry.registrytoken, source };
-    if (entry.identitytoken) {
-      debug(`docker config ${path}: ${host} has only an identitytoken (OAuth refresh token), which is not supported`);
-      continue;
-    }
-    if (config.credsStore) {
-      debug(
-        `docker config ${path}: ${host} is stored in credsStore "${config.credsStore}"; credential stores are not ` +
-          'supported (set trust.auth to give credentials explicitly)',
-      );
-    }
+    const found = fromAuthEntry(entry, path, host);
+    if (found) return found;
+    if (entry.identitytoken) note(`${host} has only an identitytoken (an OAuth refresh token), which is not supported`);
+    else if (config.credsStore) note(`${host} is stored in credsStore "${config.credsStore}", and credential stores are not run`);
   }
-  if (config.credsStore) {
-    debug(
-      `docker config ${path}: no usable auths entry for ${wanted.join(', ')}; credsStore "${config.credsStore}" is not ` +
-        'supported, continuing anonymously (set trust.auth to give credentials explicitly)',
-    );
+  if (config.credsStore && unusable === undefined) {
+    note(`no auths entry for ${wanted.join(', ')}, and credsStore "${config.credsStore}" is not run`);
   }
+  return unusable === undefined ? undefined : { source: path, unusable };
+}
+
+/** An `auths` entry's username/password (`auth` or the two fields) or registry token; undefined when it has none. */
+function fromAuthEntry(entry: z.infer<typeof DockerAuthEntry>, path: string, host: string): Credentials | undefined {
+  const source = `${path} (${host})`;
+  if (entry.auth) {
+    let decoded: string;
+    try {
+      decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+    } catch {
+      decoded = '';
+    }
+    const colon = decoded.indexOf(':');
+    if (colon <= 0) {
+      throw new PinError({
+        code: 'CONFIG_INVALID',
+        message: `docker config ${path}: the "auth" of ${host} is not base64 of "user:password"`,
+        hint: 'run docker login again or fix the entry',
+      });
+    }
+    return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), source };
+  }
+  if (entry.username && entry.password !== undefined) return { username: entry.username, password: entry.password, source };
+  if (entry.registrytoken) return { token: entry.registrytoken, source };
   return undefined;
 }
 
@@ -208,6 +205,8 @@ function resolveSecret(opts: ResolveCredentialsOptions): Credentials | undefined
     return undefined;
   }
   const creds = credentialsFromDockerConfig(parseDockerConfig(text, path), path, opts.hosts, debug);
-  if (!creds) debug(`docker config ${path} has no credentials for ${opts.hosts.join(', ')}; accessing anonymously`);
+  if (creds?.username === undefined && creds?.token === undefined) {
+    debug(`docker config ${path} has no usable credentials for ${opts.hosts.join(', ')}; accessing anonymously`);
+  }
   return creds;
 }

@@ -149,14 +149,20 @@ export function tooLargeError(p: HttpErrorProfile, method: string, u: URL, maxBy
   });
 }
 
-/** A non-2xx answer as a PinError; `credentialsSource` is where sent credentials came from (undefined: none). */
+/** Where the credentials came from, or why the docker config's could not be used (credentials.ts `unusable`). */
+export interface CredentialsNote {
+  readonly source?: string;
+  readonly unusable?: string;
+}
+
+/** A non-2xx answer as a PinError; `creds` says where sent credentials came from, or why there were none. */
 export function statusError(
   p: HttpErrorProfile,
   method: string,
   u: URL,
   status: number,
   sentAuth: boolean,
-  credentialsSource: string | undefined,
+  creds: CredentialsNote | undefined,
   what = p.server,
 ): PinError {
   const where = `${method} ${redactUrl(u)}`;
@@ -165,11 +171,18 @@ export function statusError(
     return new PinError({ code: p.notFound, message: `${where}: 404 Not Found`, hint: p.hints.notFound(u.host), cause });
   }
   if (status === 401 || status === 403) {
+    const answered = `${where}: ${what} answered ${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}`;
+    if (creds?.unusable !== undefined) {
+      return new PinError({
+        code: p.fetch,
+        message: `${answered} (no credentials sent: ${creds.unusable})`,
+        hint: `${p.hints.credentials(u.host)}; a docker config auths entry with "auth" or username/password works, credential helpers, stores and identity tokens do not`,
+        cause,
+      });
+    }
     return new PinError({
       code: p.fetch,
-      message: `${where}: ${what} answered ${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}${
-        sentAuth ? ` (credentials from ${credentialsSource ?? 'a token'} were sent)` : ' (no credentials sent)'
-      }`,
+      message: `${answered}${sentAuth ? ` (credentials from ${creds?.source ?? 'a token'} were sent)` : ' (no credentials sent)'}`,
       hint: p.hints.credentials(u.host),
       cause,
     });

@@ -144,7 +144,7 @@ export class TokenCache {
           hint: `if ${realm.host} is the token service of ${server.host}, add "${realm.host}" to ${this.d.profile.hints.tokenRealmsField}`,
         });
       }
-      throw statusError(this.d.profile, 'GET', realm, res.statusCode, authorization !== undefined, this.d.creds?.source, 'token server');
+      throw statusError(this.d.profile, 'GET', realm, res.statusCode, authorization !== undefined, this.d.creds, 'token server');
     }
     let parsed: z.infer<typeof TokenResponse> | undefined;
     try {

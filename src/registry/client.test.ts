@@ -301,6 +301,24 @@ describe('registry client: TLS and auth', () => {
     }
   });
 
+  it('a 401 says when the docker config keeps the login in a credential store notary-pin does not run', async () => {
+    const reg = await registry({ auth: { username: 'dock', password: 'er-pw' } });
+    await pushImageDirect(reg);
+    const home = mkdtempSync(join(tmpdir(), 'np-reg-home-'));
+    try {
+      mkdirSync(join(home, '.docker'));
+      writeFileSync(join(home, '.docker', 'config.json'), JSON.stringify({ auths: { [reg.host]: {} }, credsStore: 'desktop' }));
+      const e = await failure(client(reg, {}, { homeDir: home }).resolve({ host: reg.host, name: 'app' }, 'v1'));
+      expect(e.code).toBe('REGISTRY_FETCH');
+      expect(e.message).toMatch(/401 Unauthorized \(no credentials sent: .*config\.json keeps it where notary-pin cannot read it: .* credsStore "desktop"/);
+      expect(e.hint).toContain(`spec.registries[].auth for ${reg.host}`);
+      expect(e.hint).toContain('credential helpers, stores and identity tokens do not');
+      expect(reg.requests.filter((r) => r.url.startsWith('/token')).map((r) => r.authorization)).toEqual([undefined]);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it('does not send credentials to a token realm on another host (asks anonymously, hints auth.tokenRealms)', async () => {
     const realmReg = await registry({ auth: { username: 'ci', password: 'pw' } });
     // The registry's challenges point at a realm on `localhost` (another host name than 127.0.0.1).

@@ -74,7 +74,7 @@ export function checkDeadline(signal: AbortSignal, repo: RepositoryRef, referenc
 
 export function httpError(method: string, url: string, res: HttpResponse, repo: RepositoryRef, reference: string): PinError {
   const u = new URL(url);
-  const e = statusError(REGISTRY_PROFILE, method, u, res.status, res.sentAuth, undefined);
+  const e = statusError(REGISTRY_PROFILE, method, u, res.status, res.sentAuth, { unusable: res.unusableCredentials });
   if (res.status === 404) {
     return new PinError({
       code: 'REGISTRY_NOT_FOUND',
