@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { histogramDelta, histogramQuantile, parseHistogram } from './prom-histogram.js';
+import { histogramDelta, histogramQuantile, parseGauge, parseHistogram } from './prom-histogram.js';
 
 export interface LoadOptions {
   /** `https://127.0.0.1:PORT`. */
@@ -37,6 +37,8 @@ export interface LoadResult {
   readonly p99Ms: number;
   readonly maxMs: number;
   readonly elapsedMs: number;
+  /** How late the generator itself sent requests (actual − scheduled send time), p99: its own share of the latencies. */
+  readonly sendLatenessP99Ms: number;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -57,6 +59,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const total = Math.round((o.rate * o.durationMs) / 1000);
   const interval = 1000 / o.rate;
   const latencies: number[] = [];
+  const lateness: number[] = [];
   let inFlight = 0;
   let errors = 0;
   let dropped = 0;
@@ -71,6 +74,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     }
     inFlight++;
     sent++;
+    lateness.push(performance.now() - scheduled);
     pending.push(
       (async () => {
         try {
@@ -122,6 +126,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     p99Ms: percentile(sorted, 99),
     maxMs: sorted[sorted.length - 1] ?? Number.NaN,
     elapsedMs,
+    sendLatenessP99Ms: percentile(lateness.sort((a, b) => a - b), 99),
   };
 }
 
@@ -155,6 +160,8 @@ export interface IsolatedLoadResult extends LoadResult {
   readonly serverP99Ms?: number;
   /** Requests the server counted in the histogram during the phase. */
   readonly serverCount?: number;
+  /** The server's event-loop delay during the phase, p99 and max (prom-client's default metrics, sampled every 10 ms). */
+  readonly serverEventLoopDelay?: { readonly p99Ms: number; readonly maxMs: number };
 }
 
 const allowedIs = (want: boolean) => (body: string): boolean => (JSON.parse(body) as { response?: { allowed?: boolean } }).response?.allowed === want;
@@ -210,6 +217,20 @@ async function scrape(o: IsolatedLoadOptions, path: string): Promise<string> {
   }
 }
 
+/**
+ * The webhook's event-loop delay since the scrape before the phase (prom-client resets its monitor at each
+ * scrape), beyond the monitor's 10 ms sampling interval; undefined when the server exports no such gauges.
+ */
+function eventLoopDelay(metricsText: string): { p99Ms: number; maxMs: number } | undefined {
+  const p99 = parseGauge(metricsText, `${EVENT_LOOP_LAG}_p99_seconds`);
+  const max = parseGauge(metricsText, `${EVENT_LOOP_LAG}_max_seconds`);
+  if (p99 === undefined || max === undefined) return undefined;
+  const beyond = (s: number) => Math.max(0, s * 1000 - EVENT_LOOP_SAMPLING_MS);
+  return { p99Ms: beyond(p99), maxMs: beyond(max) };
+}
+const EVENT_LOOP_LAG = 'notary_pin_nodejs_eventloop_lag';
+const EVENT_LOOP_SAMPLING_MS = 10;
+
 /** One phase, with the server-side latency of its requests when asked for. */
 async function runPhase(o: IsolatedLoadOptions, phase: LoadPhase): Promise<IsolatedLoadResult> {
   const { bodies, ...rest } = phase;
@@ -218,12 +239,14 @@ async function runPhase(o: IsolatedLoadOptions, phase: LoadPhase): Promise<Isola
   const before = h === undefined ? undefined : parseHistogram(await scrape(o, h.path), h.name, h.labels);
   const result = await runLoad({ ...common, ...rest, body: (i) => bodies[i % bodies.length]!, check: accept });
   if (h === undefined || before === undefined) return result;
-  const delta = histogramDelta(before, parseHistogram(await scrape(o, h.path), h.name, h.labels));
+  const after = await scrape(o, h.path);
+  const delta = histogramDelta(before, parseHistogram(after, h.name, h.labels));
   return {
     ...result,
     serverP50Ms: histogramQuantile(0.5, delta) * 1000,
     serverP99Ms: histogramQuantile(0.99, delta) * 1000,
     serverCount: delta.at(-1)?.count ?? 0,
+    serverEventLoopDelay: eventLoopDelay(after),
   };
 }
 

@@ -7,6 +7,7 @@ const runs = (walls: number[], server = true): ColdRun[] =>
 
 const load = (p99Ms: number, serverP99Ms: number | undefined, errors = 0) => ({
   sent: 5000, ok: 5000 - errors, errors, dropped: 0, throughput: 500, p50Ms: 1, p99Ms, maxMs: 9, elapsedMs: 10_000, serverP99Ms,
+  sendLatenessP99Ms: 1.5, serverEventLoopDelay: serverP99Ms === undefined ? undefined : { p99Ms: 0.4, maxMs: 3 },
 });
 
 function figures(o: Partial<NotationFigures> = {}): NotationFigures {
@@ -39,6 +40,7 @@ describe('Notation bench rows', () => {
     expect(row(rows, 'Notation / Notary v1 cold: CPU of the server')[1]).toBe('600 ms / 500 ms');
     expect(row(rows, 'Notation cold / Notary v1 cold with a light registry')[1]).toBe('1.10× (1000 ms / 1000 ms)');
     expect(row(rows, 'Notation webhook latency p50')[3]).toBe(true);
+    expect(row(rows, 'Notation webhook p99 beside the handler')[1]).toBe('1.50 ms / 0.40 ms (max 3.0 ms)');
   });
 
   it('misses: ratio over 1.5×, over 6 round trips, p99 at 5 ms, server p99 unknown, errors', () => {
@@ -52,5 +54,6 @@ describe('Notation bench rows', () => {
     expect(row(rows, 'Notation webhook latency p50')[3]).toBe(false);
     expect(row(rows, 'Notation webhook latency p99, server')[3]).toBe(false);
     expect(row(rows, 'Notation / Notary v1 cold: CPU of the server')[1]).toBe('n/a (no /proc) / n/a (no /proc)');
+    expect(row(rows, 'Notation webhook p99 beside the handler')[1]).toBe('1.50 ms / ?');
   });
 });

@@ -15,7 +15,7 @@ import { bundle, shuffled } from './bundle.js';
 import { notationConfigYaml, notationTrustPolicy, onHost, setUpNotation, type NotationImage, type NotationSetup } from './notation-setup.js';
 import { withServerCpu } from './proc-cpu.js';
 import { median, paired, pairedDifference, pairedRatio } from './stats.js';
-import { review, SERVER_HISTOGRAM, startWebhook, WEBHOOK_RATE, WEBHOOK_SECONDS, WEBHOOK_WARMUP_SECONDS } from './webhook.js';
+import { review, SERVER_HISTOGRAM, startWebhook, tailShares, WEBHOOK_RATE, WEBHOOK_SECONDS, WEBHOOK_TAIL_ROW, WEBHOOK_WARMUP_SECONDS } from './webhook.js';
 
 /** One table row: metric, value, target, PASS/MISS (undefined = no target). */
 export type Row = [string, string, string, boolean | undefined];
@@ -129,6 +129,7 @@ export function notationRows(f: NotationFigures, resources: number, repositories
       wh.throughput >= WEBHOOK_RATE * 0.98 && wh.errors === 0,
     ],
     ['Notation webhook latency p50 / p99 (client)', `${wh.p50Ms.toFixed(2)} ms / ${wh.p99Ms.toFixed(2)} ms`, '< 5 ms', wh.p99Ms < 5],
+    [`Notation ${WEBHOOK_TAIL_ROW}`, tailShares(wh), '', undefined],
     ['Notation webhook latency p99, server side (its own histogram)', `${wh.serverP99Ms?.toFixed(2) ?? '?'} ms`, '< 5 ms', wh.serverP99Ms !== undefined && wh.serverP99Ms < 5],
   ];
 }

@@ -1,7 +1,7 @@
 /** Parsing the server's latency histogram, the delta of two scrapes, and quantiles as Prometheus computes them. */
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../src/webhook/metrics.js';
-import { histogramDelta, histogramQuantile, parseHistogram } from './prom-histogram.js';
+import { histogramDelta, histogramQuantile, parseGauge, parseHistogram } from './prom-histogram.js';
 
 const NAME = 'notary_pin_webhook_request_duration_seconds';
 
@@ -44,5 +44,17 @@ describe('prom-histogram', () => {
         { le: Number.POSITIVE_INFINITY, count: 10 },
       ]),
     ).toBe(1);
+  });
+});
+
+describe('parseGauge', () => {
+  it("reads the webhook's own event-loop gauges (default metrics) and nothing that only starts with the name", async () => {
+    const m = createMetrics({ defaultMetrics: true });
+    const text = await m.registry.metrics();
+    const p99 = parseGauge(text, 'notary_pin_nodejs_eventloop_lag_p99_seconds');
+    expect(typeof p99).toBe('number');
+    expect(Number.isFinite(p99)).toBe(true);
+    expect(parseGauge('a_total 3\na 4\n', 'a')).toBe(4);
+    expect(parseGauge('a_total 3\n', 'a')).toBeUndefined();
   });
 });

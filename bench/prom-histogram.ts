@@ -28,6 +28,14 @@ export function parseHistogram(metricsText: string, name: string, match: Readonl
   return buckets.sort((a, b) => a.le - b.le);
 }
 
+/** The value of an unlabelled gauge or counter line `<name> <value>`; undefined when absent. */
+export function parseGauge(metricsText: string, name: string): number | undefined {
+  for (const line of metricsText.split('\n')) {
+    if (line.startsWith(`${name} `)) return Number(line.slice(name.length + 1).trim());
+  }
+  return undefined;
+}
+
 /** `after - before`, bucket by bucket (a bucket missing before counts from 0). */
 export function histogramDelta(before: Buckets, after: Buckets): Buckets {
   const earlier = new Map(before.map((b) => [b.le, b.count]));

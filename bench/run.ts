@@ -40,7 +40,7 @@ import { shuffled } from './bundle.js';
 import { notationBench, notationRows, writeNotationHold, type PinRun, type Row } from './notation.js';
 import { NOTATION_REPOSITORIES, NOTATION_TAGS, setUpNotation, type NotationSetup } from './notation-setup.js';
 import { median, paired, pairedDifference } from './stats.js';
-import { figureLines, HOSTILE_RATE, HOSTILE_REPOSITORIES, webhookBench, WEBHOOK_RATE, WEBHOOK_SECONDS, type WebhookFigures } from './webhook.js';
+import { figureLines, HOSTILE_RATE, HOSTILE_REPOSITORIES, tailShares, webhookBench, WEBHOOK_RATE, WEBHOOK_SECONDS, WEBHOOK_TAIL_ROW, type WebhookFigures } from './webhook.js';
 import { argoLikeInstall, deploymentBundle } from './inputs.js';
 
 /** Starts `bench/<script>` (tsx) as a process of its own; it prints `PORT <n>` once it serves. */
@@ -435,6 +435,7 @@ async function main(): Promise<void> {
     add('webhook latency p50', `${wh.p50Ms.toFixed(2)} ms`, '', undefined);
     add('webhook latency p99', `${wh.p99Ms.toFixed(2)} ms`, '< 5 ms', wh.p99Ms < 5);
     add('webhook latency p99, server side (its own histogram)', `${wh.serverP99Ms?.toFixed(2)} ms`, '', undefined);
+    add(WEBHOOK_TAIL_ROW, tailShares(wh), '', undefined);
     add(
       `webhook during an attack (${HOSTILE_RATE} hostile reviews/s of ${HOSTILE_REPOSITORIES} or 64 repositories, stalling trust server): honest p99 client / server`,
       `${attacked.p99Ms.toFixed(2)} ms / ${attacked.serverP99Ms?.toFixed(2)} ms (${attacked.errors} errors)`,

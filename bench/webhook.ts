@@ -177,10 +177,18 @@ export async function webhookBench(o: WebhookBenchOptions): Promise<WebhookFigur
   }
 }
 
+export const WEBHOOK_TAIL_ROW = 'webhook p99 beside the handler: the generator\'s own send lateness / the webhook\'s event-loop delay (beyond its 10 ms sampling)';
+
+/** Where a client-side p99 goes beside the handler: the generator's own send lateness, the webhook's event-loop delay. */
+export function tailShares(r: IsolatedLoadResult): string {
+  const eld = r.serverEventLoopDelay;
+  return `${r.sendLatenessP99Ms.toFixed(2)} ms / ${eld === undefined ? '?' : `${eld.p99Ms.toFixed(2)} ms (max ${eld.maxMs.toFixed(1)} ms)`}`;
+}
+
 /** The figures, one line each (the `--webhook-only` output). */
 export function figureLines(f: WebhookFigures): string[] {
   const lat = (r: IsolatedLoadResult) =>
-    `client p50 ${r.p50Ms.toFixed(2)} / p99 ${r.p99Ms.toFixed(2)} ms, server p99 ${r.serverP99Ms?.toFixed(2) ?? '?'} ms (${r.serverCount ?? '?'} counted); ${r.ok}/${r.sent} ok, ${r.errors} errors, ${r.dropped} dropped`;
+    `client p50 ${r.p50Ms.toFixed(2)} / p99 ${r.p99Ms.toFixed(2)} ms, server p99 ${r.serverP99Ms?.toFixed(2) ?? '?'} ms (${r.serverCount ?? '?'} counted); generator send lateness p99 / webhook event-loop delay p99 ${tailShares(r)}; ${r.ok}/${r.sent} ok, ${r.errors} errors, ${r.dropped} dropped`;
   return [
     `webhook @ ${WEBHOOK_RATE} req/s, ${WEBHOOK_SECONDS} s, warm: ${lat(f.normal)}`,
     `the same during the attack: ${lat(f.underAttack)}`,
