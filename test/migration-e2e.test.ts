@@ -136,7 +136,7 @@ describeWithTools(NOTARY_ENV_TOOLS, 'migration from Docker Content Trust to Nota
     const fc = { apiVersion: 'notary-pin.dev/v1alpha1', kind: 'NotaryPin', spec: config(o) };
     const input = `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n${items}functionConfig: ${JSON.stringify(fc)}\n`;
     const r = await cli.run([], { input, env: { HOME: dir, XDG_CONFIG_HOME: join(dir, 'xdg') }, timeoutMs: 60_000 });
-    return { ...r, list: parseList(r.stdout) };
+    return { ...r, list: parseList(r.stdout), sent: parseList(input) };
   }
 
   const signerText = `CN=signer, O=notary-pin test, L=Seattle, ST=WA, C=US (Notation, notary.x509)`;
@@ -158,6 +158,102 @@ describeWithTools(NOTARY_ENV_TOOLS, 'migration from Docker Content Trust to Nota
         severity: 'info',
         message: `${ref('both')}: pinned to ${img.both!.digest} (signed by ${signerText}; Notary v1 (targets) and Notation both verified it (require: all))`,
         tags: expect.objectContaining({ outcome: 'pinned', system: 'notation', via: 'Notary v1 (targets) and Notation both verified it (require: all)' }),
+      }),
+    ]);
+  }, 120_000);
+
+  /** The Notation side's words for a digest with no signature (the notation resolver's message). */
+  const noNotationSignature = (digest: string) => `no Notation signature in the registry for ${env.registryHost}/${REPO}@${digest}`;
+  const failedLines = (stderr: string) => line(stderr, 'FAILED');
+
+  it('signed only with Notary v1: require all fails naming Notation (no signature), nothing written; require any pins, saying Notation did not', async () => {
+    const all = await runCli([ref('v1-only')], { require: 'all' });
+    expect(all.code).toBe(1);
+    expect(all.stdout).toBe(''); // a plain stream: nothing is written when the run fails
+    const [failed, ...others] = failedLines(all.stderr);
+    expect(others).toEqual([]);
+    expect(failed).toContain(`FAILED    ${ref('v1-only')}: Notation (require: all): ${noNotationSignature(img['v1-only']!.digest)};`);
+    expect(failed).toMatch(/\[UNSIGNED\] {2}<- Deployment d0 /);
+    expect(all.stderr).toContain('0 would pin (not written: the run failed)');
+
+    // A ResourceList comes back with its items as they were, plus the error result.
+    const list = await runList(ref('v1-only'), { require: 'all' });
+    expect(list.code).toBe(1);
+    expect(list.list.items).toEqual(list.sent.items);
+    expect(imagesIn(list.list.items)).toEqual([ref('v1-only')]);
+    expect(list.list.results).toEqual([
+      expect.objectContaining({ severity: 'error', message: expect.stringContaining(`${ref('v1-only')}: Notation (require: all): ${noNotationSignature(img['v1-only']!.digest)}`), tags: { code: 'UNSIGNED' } }),
+    ]);
+
+    const any = await runCli([ref('v1-only')], { require: 'any' });
+    expect(any.code).toBe(0);
+    expect([...any.stdout.matchAll(/image: (\S+)/g)].map((m) => m[1])).toEqual([pinned('v1-only')]);
+    expect(line(any.stderr, 'pinned')).toEqual([
+      `pinned    ${ref('v1-only')} -> ${pinned('v1-only')} (targets; Notary v1 verified it (require: any; Notation did not: UNSIGNED))  <- Deployment d0 spec.template.spec.containers[0].image`,
+    ]);
+  }, 120_000);
+
+  it('signed only with Notation: require all fails naming Notary v1 (tag not signed), nothing written; require any pins, saying Notary v1 did not', async () => {
+    const all = await runCli([ref('notation-only')], { require: 'all' });
+    expect(all.code).toBe(1);
+    expect(all.stdout).toBe('');
+    const [failed, ...others] = failedLines(all.stderr);
+    expect(others).toEqual([]);
+    expect(failed).toContain(`FAILED    ${ref('notation-only')}: Notary v1 (require: all): tag notation-only of ${env.gunOf(REPO)} is not signed by any of targets/releases, targets;`);
+    expect(failed).toMatch(/\[UNSIGNED\] {2}<- Deployment d0 /);
+
+    const any = await runCli([ref('notation-only')], { require: 'any' });
+    expect(any.code).toBe(0);
+    expect([...any.stdout.matchAll(/image: (\S+)/g)].map((m) => m[1])).toEqual([pinned('notation-only')]);
+    expect(line(any.stderr, 'pinned')).toEqual([
+      `pinned    ${ref('notation-only')} -> ${pinned('notation-only')} (${signerText}; Notation verified it (require: any; Notary v1 did not: UNSIGNED))  <- Deployment d0 spec.template.spec.containers[0].image`,
+    ]);
+  }, 120_000);
+
+  it('the two systems sign different digests for the tag: DIGEST_MISMATCH under require all and under require any, nothing written', async () => {
+    expect(splitV1.digest).not.toBe(img.split!.digest);
+    for (const require of ['all', 'any'] as const) {
+      const r = await runCli([ref('split')], { require });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      const [failed, ...others] = failedLines(r.stderr);
+      expect(others).toEqual([]);
+      expect(failed).toContain(
+        `FAILED    ${ref('split')}: Notary v1 signs ${splitV1.digest} for ${ref('split')} but Notation signs ${img.split!.digest} (the rule requires both to agree); hint: sign the same image with both systems`,
+      );
+      expect(failed).toMatch(/\[DIGEST_MISMATCH\] {2}<- Deployment d0 /);
+      expect(r.stderr).toContain('notary-pin: 1 image field in 1 resource: 0 would pin (not written: the run failed), 0 verified, 0 excluded, 1 failed');
+    }
+  }, 120_000);
+
+  it('verify mode on the image both signed, pinned as repo:tag@digest and as repo@digest: exit 0, output unchanged, both verified it', async () => {
+    for (const image of [pinned('both'), `${env.registryHost}/${REPO}@${img.both!.digest}`]) {
+      const r = await runCli([image], {}, 'verify');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(r.input);
+      expect(line(r.stderr, 'verified')).toEqual([`verified  ${image} (${signerText}; Notary v1 (targets) and Notation both verified it (require: all))  <- Deployment d0 spec.template.spec.containers[0].image`]);
+    }
+  }, 120_000);
+
+  it('enforcement: warn on the rule, signed only with Notary v1 under require all: exit 0, a NOT ENFORCED warning naming Notation, the field left as written', async () => {
+    const r = await runCli([ref('v1-only')], { require: 'all', enforcement: 'warn' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(r.input); // not pinned: the field is left as written
+    const [warned, ...others] = line(r.stderr, 'NOT ENFORCED');
+    expect(others).toEqual([]);
+    expect(warned).toContain(`NOT ENFORCED ${ref('v1-only')}: Notation (require: all): ${noNotationSignature(img['v1-only']!.digest)};`);
+    expect(warned).toMatch(/\[UNSIGNED; enforcement: warn on rule storefront\] {2}<- Deployment d0 /);
+    expect(failedLines(r.stderr)).toEqual([]);
+
+    const list = await runList(ref('v1-only'), { require: 'all', enforcement: 'warn' });
+    expect(list.code).toBe(0);
+    expect(list.list.items).toEqual(list.sent.items);
+    expect(imagesIn(list.list.items)).toEqual([ref('v1-only')]);
+    expect(list.list.results).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        message: expect.stringContaining(`${ref('v1-only')}: NOT ENFORCED (enforcement: warn on rule storefront): Notation (require: all): ${noNotationSignature(img['v1-only']!.digest)}`),
+        tags: { code: 'UNSIGNED', outcome: 'not-enforced', enforcement: 'warn', rule: 'storefront' },
       }),
     ]);
   }, 120_000);
