@@ -210,7 +210,7 @@ describeWithTools(NOTARY_ENV_TOOLS, 'migration from Docker Content Trust to Nota
     ]);
   }, 120_000);
 
-  it('the two systems sign different digests for the tag: DIGEST_MISMATCH under require all and under require any, nothing written', async () => {
+  it('the two systems sign different digests for the tag: pinning it is DIGEST_MISMATCH under require all and any, nothing written; verify mode under all passes neither digest', async () => {
     expect(splitV1.digest).not.toBe(img.split!.digest);
     for (const require of ['all', 'any'] as const) {
       const r = await runCli([ref('split')], { require });
@@ -223,6 +223,18 @@ describeWithTools(NOTARY_ENV_TOOLS, 'migration from Docker Content Trust to Nota
       );
       expect(r.stderr).toContain('notary-pin: 1 image field in 1 resource: 0 would pin (not written: the run failed), 0 verified, 0 excluded, 1 failed');
     }
+    // verify mode, require all: neither digest passes; each fails naming the system that does not sign it.
+    const a = await runCli([`${ref('split')}@${splitV1.digest}`], { require: 'all' }, 'verify');
+    expect(a.code).toBe(1);
+    expect(a.stdout).toBe('');
+    expect(failedLines(a.stderr)).toEqual([expect.stringContaining(`Notation (require: all): ${noNotationSignature(splitV1.digest)};`)]);
+    const b = await runCli([`${ref('split')}@${img.split!.digest}`], { require: 'all' }, 'verify');
+    expect(b.code).toBe(1);
+    expect(b.stdout).toBe('');
+    expect(failedLines(b.stderr)).toEqual([
+      expect.stringContaining(`Notary v1 (require: all): ${ref('split')}@${img.split!.digest}: targets signs ${splitV1.digest} for tag split of ${env.gunOf(REPO)}, not ${img.split!.digest};`),
+    ]);
+    expect(b.stderr).toMatch(/\[DIGEST_MISMATCH\] {2}<- Deployment d0 /);
   }, 120_000);
 
   it('verify mode on the image both signed, pinned as repo:tag@digest and as repo@digest: exit 0, output unchanged, both verified it', async () => {
