@@ -44,6 +44,15 @@ describe('combinedResolver (a rule with Notary v1 and notation)', () => {
     expect(!r.ok && r.error.message).toBe(`Notary v1 signs ${D1} for reg.example/app:1 but Notation signs ${D2} (the rule requires both to agree)`);
   });
 
+  it('the disagreement hint says how to fix it under either require, and never to switch to any (which refuses it too)', async () => {
+    for (const mode of ['all', 'any'] as const) {
+      const r = await combinedResolver(fixed(v1ok(D1)), fixed(nok(D2))).resolve(ref, rule(mode));
+      expect(!r.ok && r.error.hint).toBe(
+        'find which system signs the wrong image for this tag and sign the tag again for the image it should name (notary add + notary publish, or notation sign that digest), so both name the same digest',
+      );
+    }
+  });
+
   it('require: any: either passes and the answer says which one; both failing names both; disagreement still fails', async () => {
     const onlyV1 = await combinedResolver(fixed(v1ok()), fixed(unsigned('notation'))).resolve(ref, rule('any'));
     expect(onlyV1.ok && onlyV1.value).toMatchObject({ digest: D1, role: 'targets/releases', via: 'Notary v1 verified it (require: any; Notation did not: UNSIGNED)' });

@@ -32,7 +32,8 @@ function both(ref: ImageReference, v1: Resolution, notation: Resolution): Answer
       new PinError({
         code: 'DIGEST_MISMATCH',
         message: `${V1} signs ${v1.digest} for ${ref.original} but ${NOTATION} signs ${notation.digest} (the rule requires both to agree)`,
-        hint: 'sign the same image with both systems (notary publish and notation sign the pushed digest), or set require: any while the repository moves to Notation',
+        // require: any refuses a disagreement too, so the fix is a signature, never the mode.
+        hint: 'find which system signs the wrong image for this tag and sign the tag again for the image it should name (notary add + notary publish, or notation sign that digest), so both name the same digest',
       }),
     );
   }
