@@ -210,7 +210,7 @@ describeWithTools(NOTARY_ENV_TOOLS, 'migration from Docker Content Trust to Nota
     ]);
   }, 120_000);
 
-  it('the two systems sign different digests for the tag: pinning it is DIGEST_MISMATCH under require all and any, nothing written; verify mode under all passes neither digest', async () => {
+  it('the two systems sign different digests for the tag: pinning it is DIGEST_MISMATCH under require all and any, nothing written; verify mode under all passes neither digest, under any only the one nothing contradicts', async () => {
     expect(splitV1.digest).not.toBe(img.split!.digest);
     for (const require of ['all', 'any'] as const) {
       const r = await runCli([ref('split')], { require });
@@ -235,6 +235,18 @@ describeWithTools(NOTARY_ENV_TOOLS, 'migration from Docker Content Trust to Nota
       expect.stringContaining(`Notary v1 (require: all): ${ref('split')}@${img.split!.digest}: targets signs ${splitV1.digest} for tag split of ${env.gunOf(REPO)}, not ${img.split!.digest};`),
     ]);
     expect(b.stderr).toMatch(/\[DIGEST_MISMATCH\] {2}<- Deployment d0 /);
+    // verify mode, require any (the webhook's view): Notary v1 contradicting B (it signs A for the tag)
+    // outweighs Notation's pass, as the pin-mode disagreement above; A passes (Notation only lacks a signature on A).
+    const anyB = await runCli([`${ref('split')}@${img.split!.digest}`], { require: 'any' }, 'verify');
+    expect(anyB.code).toBe(1);
+    expect(anyB.stdout).toBe('');
+    expect(failedLines(anyB.stderr)).toEqual([
+      expect.stringContaining(`Notary v1 (require: any; a contradiction, not a missing signature): ${ref('split')}@${img.split!.digest}: targets signs ${splitV1.digest} for tag split`),
+    ]);
+    const anyA = await runCli([`${ref('split')}@${splitV1.digest}`], { require: 'any' }, 'verify');
+    expect(anyA.code).toBe(0);
+    expect(anyA.stdout).toBe(anyA.input);
+    expect(anyA.stderr).toContain('Notary v1 verified it (require: any; Notation did not: UNSIGNED)');
   }, 120_000);
 
   it('verify mode on the image both signed, pinned as repo:tag@digest and as repo@digest: exit 0, output unchanged, both verified it', async () => {

@@ -66,6 +66,21 @@ describe('combinedResolver (a rule with Notary v1 and notation)', () => {
     expect(!disagree.ok && disagree.error.code).toBe('DIGEST_MISMATCH');
   });
 
+  it('require: any refuses when the failing system contradicts (its tag names another digest, or the registry lied) instead of lacking a signature', async () => {
+    const mismatch = new PinError({ code: 'DIGEST_MISMATCH', message: `reg.example/app:1@${D2}: targets/releases signs ${D1} for tag 1`, hint: 'pin again' });
+    const v1Contradicts = await combinedResolver(fixed(mismatch), fixed(nok(D2))).resolve(parseReference(`reg.example/app:1@${D2}`), rule('any'));
+    expect(!v1Contradicts.ok && [v1Contradicts.error.code, v1Contradicts.error.message]).toEqual([
+      'DIGEST_MISMATCH',
+      `Notary v1 (require: any; a contradiction, not a missing signature): reg.example/app:1@${D2}: targets/releases signs ${D1} for tag 1`,
+    ]);
+    const lied = new PinError({ code: 'REGISTRY_DIGEST_MISMATCH', message: 'the registry served other bytes' });
+    const registryLied = await combinedResolver(fixed(v1ok()), fixed(lied)).resolve(ref, rule('any'));
+    expect(!registryLied.ok && registryLied.error.code).toBe('REGISTRY_DIGEST_MISMATCH');
+    expect(!registryLied.ok && registryLied.error.message).toMatch(/^Notation \(require: any; a contradiction/);
+    const missing = await combinedResolver(fixed(unsigned('v1')), fixed(nok(D2))).resolve(ref, rule('any'));
+    expect(missing.ok).toBe(true); // a missing signature is not a contradiction
+  });
+
   it('a resolver that throws counts as that system failing', async () => {
     const throws: Resolver = { resolve: () => Promise.reject(new Error('boom')) };
     const r = await combinedResolver(throws, fixed(nok())).resolve(ref, rule('any'));

@@ -53,11 +53,19 @@ function requireAll(ref: ImageReference, v1: Answer, notation: Answer): Answer {
   return both(ref, v1.value, notation.value);
 }
 
-/** `require: any`: the system that verified it, or both (then they must agree). */
+/** Failures that are a contradiction, not a missing signature: the other system's pass does not outweigh them. */
+const VETOES: ReadonlySet<string> = new Set(['DIGEST_MISMATCH', 'REGISTRY_DIGEST_MISMATCH']);
+
+/** `require: any`: the system that verified it, or both (then they must agree); the other may not contradict it. */
 function requireAny(ref: ImageReference, v1: Answer, notation: Answer): Answer {
   if (v1.ok && notation.ok) {
     const b = both(ref, v1.value, notation.value);
     return b.ok ? ok({ ...b.value, via: `${V1} and ${NOTATION} both verified it (require: any)` }) : b;
+  }
+  // e.g. verify mode on tag@B where Notary v1 signs A for the tag: refused as in pin mode, where the two disagree.
+  if (!v1.ok && VETOES.has(v1.error.code)) return err(prefixed(v1.error, `${V1} (require: any; a contradiction, not a missing signature)`));
+  if (!notation.ok && VETOES.has(notation.error.code)) {
+    return err(prefixed(notation.error, `${NOTATION} (require: any; a contradiction, not a missing signature)`));
   }
   if (v1.ok && !notation.ok) return ok({ ...v1.value, via: `${V1} verified it (require: any; ${NOTATION} did not: ${notation.error.code})` });
   if (notation.ok && !v1.ok) return ok({ ...notation.value, via: `${NOTATION} verified it (require: any; ${V1} did not: ${v1.error.code})` });
