@@ -49,9 +49,10 @@ export interface EvaluateOptions {
   maxRepositories?: number;
 }
 
-export function collectImageUses(resources: readonly unknown[], config: WorkloadConfig): ImageUse[] {
+/** `owned: false` for objects from JSON.parse (the webhook's reviews): their strings are no slices of the input. */
+export function collectImageUses(resources: readonly unknown[], config: WorkloadConfig, owned = true): ImageUse[] {
   const uses: ImageUse[] = [];
-  const strings = new Interner();
+  const strings = new Interner(owned);
   resources.forEach((resource, resourceIndex) => collectResourceImageUses(resource, resourceIndex, config, uses, strings));
   return uses;
 }
@@ -170,13 +171,14 @@ function plan(use: ImageUse, policy: CompiledPolicy, mode: 'pin' | 'verify'): Pl
   return { kind: 'resolve', key: canonicalKey(match.index, query), ref, query, rule: match.rule, ruleIndex: match.index };
 }
 
+/** The webhook's entry: `resources` are parsed JSON (AdmissionReview objects). */
 export async function evaluate(
   resources: readonly unknown[],
   spec: Spec,
   resolver: Resolver,
   opts: EvaluateOptions,
 ): Promise<ImageOutcome[]> {
-  return evaluateUses(collectImageUses(resources, spec), spec, resolver, opts);
+  return evaluateUses(collectImageUses(resources, spec, false), spec, resolver, opts);
 }
 
 export async function evaluateUses(uses: readonly ImageUse[], spec: Spec, resolver: Resolver, opts: EvaluateOptions): Promise<ImageOutcome[]> {

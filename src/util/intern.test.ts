@@ -19,6 +19,15 @@ describe('Interner', () => {
     expect(ownString(long)).toBe(long);
   });
 
+  it('new Interner(false) (JSON input, no slices to drop) hands strings back as they are and pools nothing', () => {
+    const strings = new Interner(false);
+    const s = `registry.example.com/${'team/app:1.0'}`;
+    expect(strings.intern(s)).toBe(s);
+    expect(strings.own(s)).toBe(s);
+    expect(compactRef({ kind: 'Pod', name: 'a-very-long-name-here' }, strings)).toStrictEqual({ kind: 'Pod', name: 'a-very-long-name-here' });
+    expect(strings.size).toBe(0);
+  });
+
   it('compactRef keeps exactly the fields given', () => {
     const strings = new Interner();
     expect(compactRef({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'a-very-long-name-here' }, strings)).toStrictEqual({
