@@ -16,6 +16,7 @@ import { parsePayload } from './payload.js';
 import { parseTrustPolicy } from './trust-policy.js';
 import { openTrustStore } from './trust-store.js';
 import { verifySignature } from './verify-signature.js';
+import { createTimestampVerifier } from './timestamp/index.js';
 import { noneVerified } from './messages.js';
 
 const FIX = new URL('../../../test/fixtures/notation/', import.meta.url).pathname;
@@ -230,6 +231,24 @@ describe('signatures inside notation e2e OCI layouts (subject = the layout\'s ta
     const e = noneVerified('localhost:5000/e2e', subject.digest, policy, failures, false);
     expect(e.code).toBe('NOTATION_AUTHENTICITY');
     expect(e.message).toMatch(/sha256:b8479de3.* \(1 tried\): \(1\) signature sha256:c3ebe4a2[0-9a-f]+: NOTATION_AUTHENTICITY: authenticity: .*testcert11/);
+  });
+  it('e2e-with-invalid-timestamped-signature (junk timestamp token, leaf expired 2025-01-22): refused today; ⏰ valid inside the leaf validity without a tsa: store, refused with one', async () => {
+    const { subject, signatures } = layout('e2e-with-invalid-timestamped-signature');
+    expect(subject.digest.startsWith('sha256:f1da8cd7')).toBe(true);
+    expect(signatures).toHaveLength(1);
+    const s = signatures[0]!;
+    const leaf = decode(s.mediaType, s.envelope).certificates[0]!;
+    const c = { subject, statement: policy, store: memoryStore({ 'ca:e2e': [leaf], 'tsa:e2e': [leaf] }), timestamp: createTimestampVerifier() };
+    const today = await run(s.mediaType, s.envelope, c);
+    expect(!today.ok && today.error.code).toBe('NOTATION_TIMESTAMP');
+    expect(!today.ok && today.error.message).toMatch(/expired at 2025-01-22T08:36:26.*no verified timestamp/);
+    const then = new Date('2025-01-21T09:00:00Z');
+    const inValidity = await run(s.mediaType, s.envelope, { ...c, now: then });
+    if (!inValidity.ok) throw inValidity.error;
+    const withTsa = { ...policy, trustStores: [...policy.trustStores, 'tsa:e2e'] };
+    const junk = await run(s.mediaType, s.envelope, { ...c, statement: withTsa, now: then });
+    expect(!junk.ok && junk.error.code).toBe('NOTATION_TIMESTAMP');
+    expect(!junk.ok && junk.error.message).toMatch(/^authenticTimestamp: timestamp countersignature: /);
   });
   it('e2e-with-timestamped-signature fails expiry (2025-01-21T12:39:46Z)', async () => {
     const { subject, signatures } = layout('e2e-with-timestamped-signature');

@@ -50,6 +50,14 @@ describe.each(FORMATS)('verifySignature (%s): valid signatures', (format) => {
     expect(r.value.validUntil).toEqual(new Date('2030-01-01T00:00:00Z'));
   });
 
+  it('refuses to run without a valid verification time (every time check would pass against it)', async () => {
+    const s = signEnvelope({ format, subject: SUBJECT, chain: base.chain, expiry: new Date('2020-01-01T00:00:00Z') });
+    for (const now of [undefined, new Date(Number.NaN)]) {
+      const r = await verifySignature({ envelopeMediaType: s.mediaType, envelope: s.envelope }, { ...ctx(), now: now as unknown as Date });
+      expect(!r.ok && [r.error.code, r.error.message]).toEqual(['INTERNAL', 'signature verification was called without a valid verification time']);
+    }
+  });
+
   it('accepts a single self-signed code-signing certificate in the store', async () => {
     const self = leafCert(testKey('rsa2048'));
     const s = signEnvelope({ format, subject: SUBJECT, chain: [self] });

@@ -52,6 +52,9 @@ export const verifySignature: VerifySignature = async (sig: SignatureToVerify, c
         message: `trust policy statement "${ctx.statement.name}" has level skip; the resolver must not verify signatures under it`,
       }),
     );
+  // Every time check compares against ctx.now: without a valid one they would all pass.
+  if (!(ctx.now instanceof Date) || Number.isNaN(ctx.now.getTime()))
+    return err(new PinError({ code: 'INTERNAL', message: 'signature verification was called without a valid verification time' }));
   const state: VerifyState = { sig, ctx };
   const logged: PinError[] = [];
   for (const step of STEPS) {
