@@ -57,6 +57,30 @@ describe('openTrustStore: notation-go test stores', () => {
   });
 });
 
+describe('openTrustStore: notation e2e TSA roots (test/fixtures/notation/timestamp/notation-e2e)', () => {
+  const E2E = join(FIX, 'timestamp/notation-e2e');
+  /** A store holding just `file` as tsa:t. */
+  async function tsaStoreWith(file: string): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'np-store-'));
+    await mkdir(join(dir, 'x509/tsa/t'), { recursive: true });
+    await writeFile(join(dir, 'x509/tsa/t', file), await readFile(join(E2E, file)));
+    return dir;
+  }
+  it.each(['DigiCertTSARootSHA384.cer', 'globalsignTSARoot.cer'])('accepts the TSA root %s', async (file) => {
+    expect(await openTrustStore(await tsaStoreWith(file)).load('tsa', 't')).toHaveLength(1);
+  });
+  it.each([
+    ['invalid.crt', /not an X\.509 certificate|holds no certificate/],
+    ['notSelfIssued.crt', /not a self-signed root CA/],
+    ['CertChain.pem', /not a self-signed root CA/],
+    ['intermediate.pem', /not a self-signed root CA/],
+  ])('refuses a tsa store holding %s', async (file, why) => {
+    const e = await loadError(await tsaStoreWith(file), 'tsa', 't');
+    expect(e.code).toBe('NOTATION_TRUST_STORE');
+    expect(e.message).toMatch(why);
+  });
+});
+
 describe('openTrustStore: rules', () => {
   const pem = () => readFile(join(FIX, 'x509/pem.crt'));
 
