@@ -42,7 +42,7 @@ export interface NotationBenchOptions {
   readonly resources: number;
   readonly runs: number;
   readonly oneWayDelayMs: number;
-  /** Runs the built CLI (see run.ts runPin): checks that `expectPinned` images were pinned. */
+  /** Runs the built CLI (see cli-runs.ts runPin): checks that `expectPinned` images were pinned. */
   readonly runPin: (config: string, input: string, output: string, expectPinned: number, env?: Record<string, string>) => Promise<PinRun>;
   /** One Notary v1 cold run of the same-shaped bundle (fresh cacheDir). */
   readonly notaryCold: (i: number) => Promise<PinRun>;
