@@ -46,8 +46,64 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
+/** What a run has counted so far. */
+interface Tally {
+  readonly latencies: number[];
+  readonly lateness: number[];
+  inFlight: number;
+  errors: number;
+  dropped: number;
+  sent: number;
+}
+
+/** Sends request `i` (due at `scheduled`) unless `maxInFlight` are out; its latency counts from `scheduled`. */
+function sendOne(o: LoadOptions, pool: Pool, t: Tally, i: number, scheduled: number): Promise<void> | undefined {
+  if (t.inFlight >= (o.maxInFlight ?? 1000)) {
+    t.dropped++;
+    return undefined;
+  }
+  t.inFlight++;
+  t.sent++;
+  t.lateness.push(performance.now() - scheduled);
+  return (async () => {
+    try {
+      const res = await pool.request({
+        path: o.path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: o.body(i),
+        signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
+      });
+      const text = await res.body.text();
+      const latency = performance.now() - scheduled; // the whole answer is in; checking it is ours
+      if (res.statusCode >= 200 && res.statusCode < 300 && (o.check?.(text) ?? true)) t.latencies.push(latency);
+      else t.errors++;
+    } catch {
+      t.errors++;
+    } finally {
+      t.inFlight--;
+    }
+  })();
+}
+
+/** The schedule: request i is due at start + i × interval; a timer tick sends everything due. */
+function onSchedule(start: number, total: number, interval: number, send: (i: number, scheduled: number) => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let next = 0;
+    const tick = (): void => {
+      const now = performance.now();
+      while (next < total && start + next * interval <= now) {
+        send(next, start + next * interval);
+        next++;
+      }
+      if (next >= total) return resolve();
+      setTimeout(tick, Math.max(0, start + next * interval - performance.now()));
+    };
+    tick();
+  });
+}
+
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
-  const maxInFlight = o.maxInFlight ?? 1000;
   const timeoutMs = o.timeoutMs ?? 10_000;
   const pool = new Pool(o.origin, {
     connections: o.connections ?? 32,
@@ -56,77 +112,28 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
   });
-  const total = Math.round((o.rate * o.durationMs) / 1000);
-  const interval = 1000 / o.rate;
-  const latencies: number[] = [];
-  const lateness: number[] = [];
-  let inFlight = 0;
-  let errors = 0;
-  let dropped = 0;
-  let sent = 0;
+  const t: Tally = { latencies: [], lateness: [], inFlight: 0, errors: 0, dropped: 0, sent: 0 };
   const pending: Promise<void>[] = [];
   const start = performance.now();
-
-  const fire = (i: number, scheduled: number): void => {
-    if (inFlight >= maxInFlight) {
-      dropped++;
-      return;
-    }
-    inFlight++;
-    sent++;
-    lateness.push(performance.now() - scheduled);
-    pending.push(
-      (async () => {
-        try {
-          const res = await pool.request({
-            path: o.path,
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: o.body(i),
-            signal: AbortSignal.timeout(timeoutMs),
-          });
-          const text = await res.body.text();
-          const latency = performance.now() - scheduled; // the whole answer is in; checking it is ours
-          if (res.statusCode >= 200 && res.statusCode < 300 && (o.check?.(text) ?? true)) latencies.push(latency);
-          else errors++;
-        } catch {
-          errors++;
-        } finally {
-          inFlight--;
-        }
-      })(),
-    );
-  };
-
-  // The schedule: request i is due at start + i × interval; a timer tick sends everything due.
-  await new Promise<void>((resolve) => {
-    let next = 0;
-    const tick = (): void => {
-      const now = performance.now();
-      while (next < total && start + next * interval <= now) {
-        fire(next, start + next * interval);
-        next++;
-      }
-      if (next >= total) return resolve();
-      setTimeout(tick, Math.max(0, start + next * interval - performance.now()));
-    };
-    tick();
+  await onSchedule(start, Math.round((o.rate * o.durationMs) / 1000), 1000 / o.rate, (i, scheduled) => {
+    const p = sendOne(o, pool, t, i, scheduled);
+    if (p !== undefined) pending.push(p);
   });
   await Promise.all(pending);
   const elapsedMs = performance.now() - start;
   await pool.close();
-  const sorted = latencies.slice().sort((a, b) => a - b);
+  const sorted = t.latencies.slice().sort((a, b) => a - b);
   return {
-    sent,
-    ok: latencies.length,
-    errors,
-    dropped,
-    throughput: latencies.length / (elapsedMs / 1000),
+    sent: t.sent,
+    ok: t.latencies.length,
+    errors: t.errors,
+    dropped: t.dropped,
+    throughput: t.latencies.length / (elapsedMs / 1000),
     p50Ms: percentile(sorted, 50),
     p99Ms: percentile(sorted, 99),
     maxMs: sorted[sorted.length - 1] ?? Number.NaN,
     elapsedMs,
-    sendLatenessP99Ms: percentile(lateness.sort((a, b) => a - b), 99),
+    sendLatenessP99Ms: percentile(t.lateness.sort((a, b) => a - b), 99),
   };
 }
 

@@ -14,13 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { webhookResolverFor } from '../src/cli/resolver.js';
-import { SpecSchema } from '../src/config/schema.js';
+import { SpecSchema, type Spec } from '../src/config/schema.js';
 import { createTestCA, writeTestPki } from '../src/demo/pki.js';
 import type { Descriptor } from '../src/registry/contract.js';
 import { parseReference } from '../src/reference/parse.js';
 import { startWebhookServer } from '../src/webhook/server.js';
 import { certToPem } from '../src/trust/notary/tuf/certs.js';
-import { startTestServer } from '../test/support/http-server.js';
+import { startTestServer, type TestServer } from '../test/support/http-server.js';
 import { startRegistry } from '../test/support/notary-env.js';
 import type { TestCert as SignerCert } from '../test/support/notation/pki.js';
 import { signEnvelope } from '../test/support/notation/signer.js';
@@ -40,86 +40,100 @@ const TTL_SECONDS = 1;
 const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
 
 
+/** A root and a leaf whose CRL the test server serves; REPOS × PER_REPO images pushed and signed by the leaf. */
+async function signedImages(registryHost: string, crl: TestServer, dir: string): Promise<string[]> {
+  const root = await makeCert({ cn: 'bench revocation CA', ca: true });
+  const leaf = await makeCert({ cn: 'bench signer', issuer: root, crl: [`${crl.url}/ca.crl`] });
+  const crlBytes = await makeCrl(root, { number: 1, entries: [{ serial: 999_999, date: new Date(Date.now() - 3_600_000) }] });
+  crl.handle((req, res) => void (req.url === '/ca.crl' ? res.writeHead(200, { 'content-length': crlBytes.length }).end(Buffer.from(crlBytes)) : res.writeHead(404).end()));
+  const target = { url: `http://${registryHost}` };
+  const images: string[] = [];
+  for (let r = 0; r < REPOS; r++) {
+    for (let t = 0; t < PER_REPO; t++) {
+      const name = `bench/app${r}`;
+      const d: Descriptor = await pushImage(target, name, `v${t}`);
+      const env = signEnvelope({
+        format: 'jws',
+        alg: 'ES256',
+        signingKey: KeyObject.from(leaf.keys.privateKey),
+        signingTime: new Date(),
+        subject: { mediaType: d.mediaType, digest: d.digest, size: d.size },
+        chain: [leaf, root].map((c) => ({ der: c.der }) as unknown as SignerCert),
+      });
+      await pushSignature(target, name, d, { form: 'artifactType', envelope: env.envelope, envelopeMediaType: env.mediaType });
+      images.push(`${registryHost}/${name}@${d.digest}`);
+    }
+  }
+  mkdirSync(join(dir, 'store/x509/ca/bench'), { recursive: true });
+  writeFileSync(join(dir, 'store/x509/ca/bench/root.pem'), certToPem(root.der));
+  return images;
+}
+
+interface RevocationBench {
+  readonly dir: string;
+  readonly registryHost: string;
+  readonly images: readonly string[];
+  readonly crl: TestServer;
+  readonly ca: ReturnType<typeof createTestCA>;
+  readonly pki: { readonly certFile: string; readonly keyFile: string };
+}
+
+function specWith(b: RevocationBench, revocation: 'skip' | 'enforce'): Spec {
+  return SpecSchema.parse({
+    mode: 'verify',
+    cacheTTLSeconds: TTL_SECONDS,
+    registries: [{ host: b.registryHost, plainHTTP: true }],
+    trust: [
+      {
+        images: [`${b.registryHost}/**`],
+        notation: {
+          trustPolicy: { version: '1.0', trustPolicies: [{ name: 'b', registryScopes: ['*'], signatureVerification: { level: 'strict', override: { revocation } }, trustStores: ['ca:bench'], trustedIdentities: ['*'] }] },
+          trustStore: join(b.dir, 'store'),
+        },
+      },
+    ],
+  });
+}
+
+/** The webhook under `revocation`: warmed, then RATE req/s for SECONDS; with the CRL requests made meanwhile. */
+async function measure(b: RevocationBench, revocation: 'skip' | 'enforce') {
+  const spec = specWith(b, revocation);
+  {
+    // One admission's worth first: a configuration that denies is reported with its reason.
+    const resolver = webhookResolverFor(spec, {});
+    const r = await resolver.resolve(parseReference(b.images[0]!), spec.trust[0]!);
+    await resolver.close?.();
+    if (!r.ok) throw new Error(`revocation ${revocation}: ${b.images[0]} is refused: ${r.error.code}: ${r.error.message}`);
+  }
+  const webhook = await startWebhookServer({ spec, resolver: webhookResolverFor(spec, {}), ...b.pki, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }) });
+  try {
+    const bodies = (n: number, step: number) => Array.from({ length: n }, (_, i) => podReview(i, b.images[(i * step) % b.images.length]!));
+    const load = { origin: webhook.url, path: '/validate?timeout=10s', ca: b.ca.certPem, check: 'allowed' as const };
+    const phases = [
+      { rate: Math.max(1, Math.floor(RATE / 4)), durationMs: 2000, bodies: bodies(Math.max(1, Math.floor(RATE / 2)), 1) },
+      { rate: RATE, durationMs: 3000, bodies: bodies(RATE * 3, 3), maxInFlight: 2000 },
+    ];
+    const [warm, steady] = await runLoadIsolated({ ...load, phases });
+    if (warm!.errors + steady!.errors > 0) throw new Error(`warm-up (revocation ${revocation}): ${JSON.stringify({ warm, steady }).slice(0, 600)}`);
+    const before = b.crl.requests.length;
+    const [measured] = await runLoadIsolated({ ...load, phases: [{ rate: RATE, durationMs: SECONDS * 1000, bodies: bodies(RATE * SECONDS, 7), maxInFlight: 2000 }] });
+    return { ...measured!, crlRequests: b.crl.requests.length - before };
+  } finally {
+    await webhook.close();
+  }
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'np-bench-notation-rev-'));
   const registry = await startRegistry(dir, 30_000, dir);
   const crl = await startTestServer((_req, res) => void res.writeHead(404).end());
   try {
-    const root = await makeCert({ cn: 'bench revocation CA', ca: true });
-    const leaf = await makeCert({ cn: 'bench signer', issuer: root, crl: [`${crl.url}/ca.crl`] });
-    const crlBytes = await makeCrl(root, { number: 1, entries: [{ serial: 999_999, date: new Date(Date.now() - 3_600_000) }] });
-    crl.handle((req, res) => void (req.url === '/ca.crl' ? res.writeHead(200, { 'content-length': crlBytes.length }).end(Buffer.from(crlBytes)) : res.writeHead(404).end()));
-    const target = { url: `http://${registry.host}` };
-    const images: string[] = [];
-    for (let r = 0; r < REPOS; r++) {
-      for (let t = 0; t < PER_REPO; t++) {
-        const name = `bench/app${r}`;
-        const d: Descriptor = await pushImage(target, name, `v${t}`);
-        const env = signEnvelope({
-          format: 'jws',
-          alg: 'ES256',
-          signingKey: KeyObject.from(leaf.keys.privateKey),
-          signingTime: new Date(),
-          subject: { mediaType: d.mediaType, digest: d.digest, size: d.size },
-          chain: [leaf, root].map((c) => ({ der: c.der }) as unknown as SignerCert),
-        });
-        await pushSignature(target, name, d, { form: 'artifactType', envelope: env.envelope, envelopeMediaType: env.mediaType });
-        images.push(`${registry.host}/${name}@${d.digest}`);
-      }
-    }
+    const images = await signedImages(registry.host, crl, dir);
     log(`pushed and signed ${images.length} images`);
-    mkdirSync(join(dir, 'store/x509/ca/bench'), { recursive: true });
-    writeFileSync(join(dir, 'store/x509/ca/bench/root.pem'), certToPem(root.der));
     const ca = createTestCA();
-    const { certFile, keyFile } = writeTestPki(dir, ca);
-
-    const measure = async (revocation: 'skip' | 'enforce') => {
-      const spec = SpecSchema.parse({
-        mode: 'verify',
-        cacheTTLSeconds: TTL_SECONDS,
-        registries: [{ host: registry.host, plainHTTP: true }],
-        trust: [
-          {
-            images: [`${registry.host}/**`],
-            notation: {
-              trustPolicy: { version: '1.0', trustPolicies: [{ name: 'b', registryScopes: ['*'], signatureVerification: { level: 'strict', override: { revocation } }, trustStores: ['ca:bench'], trustedIdentities: ['*'] }] },
-              trustStore: join(dir, 'store'),
-            },
-          },
-        ],
-      });
-      {
-        // One admission's worth first: a configuration that denies is reported with its reason.
-        const resolver = webhookResolverFor(spec, {});
-        const r = await resolver.resolve(parseReference(images[0]!), spec.trust[0]!);
-        await resolver.close?.();
-        if (!r.ok) throw new Error(`revocation ${revocation}: ${images[0]} is refused: ${r.error.code}: ${r.error.message}`);
-      }
-      const webhook = await startWebhookServer({ spec, resolver: webhookResolverFor(spec, {}), certFile, keyFile, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }) });
-      try {
-        const bodies = (n: number, step: number) => Array.from({ length: n }, (_, i) => podReview(i, images[(i * step) % images.length]!));
-        const phases = [
-          { rate: Math.max(1, Math.floor(RATE / 4)), durationMs: 2000, bodies: bodies(Math.max(1, Math.floor(RATE / 2)), 1) },
-          { rate: RATE, durationMs: 3000, bodies: bodies(RATE * 3, 3), maxInFlight: 2000 },
-        ];
-        const [warm, steady] = await runLoadIsolated({ origin: webhook.url, path: '/validate?timeout=10s', ca: ca.certPem, check: 'allowed', phases });
-        if (warm!.errors + steady!.errors > 0) throw new Error(`warm-up (revocation ${revocation}): ${JSON.stringify({ warm, steady }).slice(0, 600)}`);
-        const before = crl.requests.length;
-        const [measured] = await runLoadIsolated({
-          origin: webhook.url,
-          path: '/validate?timeout=10s',
-          ca: ca.certPem,
-          check: 'allowed',
-          phases: [{ rate: RATE, durationMs: SECONDS * 1000, bodies: bodies(RATE * SECONDS, 7), maxInFlight: 2000 }],
-        });
-        return { ...measured!, crlRequests: crl.requests.length - before };
-      } finally {
-        await webhook.close();
-      }
-    };
-
-    const off = await measure('skip');
-    const on = await measure('enforce');
+    const b: RevocationBench = { dir, registryHost: registry.host, images, crl, ca, pki: writeTestPki(dir, ca) };
+    const off = await measure(b, 'skip');
+    const on = await measure(b, 'enforce');
     const rows = [
       ['webhook, Notation, verdicts reused 1 s, revocation skip: p99', `${off.p99Ms.toFixed(2)} ms (${off.ok}/${off.sent} ok)`, '', ''],
       ['webhook, Notation, verdicts reused 1 s, revocation on, warm CRL cache: p99', `${on.p99Ms.toFixed(2)} ms (${on.ok}/${on.sent} ok)`, '≤ skip + max(1 ms, 20 %)', on.p99Ms <= off.p99Ms + Math.max(1, off.p99Ms * 0.2) ? 'PASS' : 'MISS'],
