@@ -50,6 +50,15 @@ describe('docker credential helpers and stores', () => {
     expect(calls(dir, 'store')).toEqual(['get https://index.docker.io/v1/', 'get ghcr.io']);
   });
 
+  it('trust server then registry: the store is asked for each host in turn, and the first login found is used', () => {
+    const body = `[ "$server" = reg.example.com ] || { echo 'credentials not found in native keychain'; exit 1; }\n${answer('ci', SECRET)}`;
+    const { dir, env } = setup({ credsStore: 'store' }, { store: body });
+    const { creds, notes } = resolve(env, ['https://notary.example.com:4443', 'reg.example.com']);
+    expect(creds).toEqual({ username: 'ci', password: SECRET, source: 'docker-credential-store (reg.example.com)' });
+    expect(calls(dir, 'store')).toEqual(['get notary.example.com:4443', 'get reg.example.com']);
+    expect(notes.join('\n')).toMatch(/credsStore "store" for notary\.example\.com:4443: docker-credential-store has no credentials/);
+  });
+
   it('order: credHelpers[host], then a usable auths entry, then credsStore', () => {
     const auth = Buffer.from('inline:pw').toString('base64');
     const { dir, env } = setup(
