@@ -41,29 +41,30 @@ describe('docker config', () => {
     expect(credentialsFromDockerConfig(cfg, 'cfg', ['ghcr.io'])).toBeUndefined();
   });
 
-  it('says so when credsStore / credHelpers / an identity token would be needed: no secret, a reason for the 401', () => {
+  it('says so when a helper, store or identity token gives nothing usable: no secret, a reason for the 401', () => {
     const notes: string[] = [];
     const cfg = parseDockerConfig(
       JSON.stringify({ auths: { 'ghcr.io': {}, 'acr.example.io': { identitytoken: 'refresh-s3cr3t' } }, credsStore: 'desktop', credHelpers: { 'gcr.io': 'gcloud' } }),
       'cfg',
     );
-    expect(credentialsFromDockerConfig(cfg, 'cfg', ['ghcr.io'], (m) => notes.push(m))).toEqual({
+    const noPath = { env: {} };
+    expect(credentialsFromDockerConfig(cfg, 'cfg', ['ghcr.io'], (m) => notes.push(m), noPath)).toEqual({
       source: 'cfg',
-      unusable: 'cfg keeps it where notary-pin cannot read it: ghcr.io is stored in credsStore "desktop", and credential stores are not run',
+      unusable: 'docker config cfg: credsStore "desktop" for ghcr.io: docker-credential-desktop is not on PATH',
     });
-    expect(notes.join('\n')).toMatch(/credsStore "desktop", and credential stores are not run/);
+    expect(notes.join('\n')).toMatch(/credsStore "desktop" for ghcr\.io: docker-credential-desktop is not on PATH/);
     notes.length = 0;
-    expect(credentialsFromDockerConfig(cfg, 'cfg', ['gcr.io'], (m) => notes.push(m))?.unusable).toMatch(/credHelpers names "gcloud" for gcr\.io, and credential helpers are not run/);
+    expect(credentialsFromDockerConfig(cfg, 'cfg', ['gcr.io'], (m) => notes.push(m), noPath)?.unusable).toMatch(/credHelpers names "gcloud" for gcr\.io: docker-credential-gcloud is not on PATH/);
     expect(notes.join('\n')).toMatch(/credHelpers names "gcloud"/);
-    const acr = credentialsFromDockerConfig(cfg, 'cfg', ['acr.example.io']);
-    expect(acr?.unusable).toMatch(/only an identitytoken/);
+    const acr = credentialsFromDockerConfig(cfg, 'cfg', ['acr.example.io'], undefined, noPath);
+    expect(acr?.unusable).toMatch(/acr\.example\.io has only an identitytoken .*; credsStore "desktop" for acr\.example\.io/);
     expect(JSON.stringify(acr)).not.toContain('refresh-s3cr3t');
     expect(acr?.username ?? acr?.token).toBeUndefined();
   });
 
   it('usable credentials of a later host win over an unusable first one', () => {
     const cfg = parseDockerConfig(JSON.stringify({ auths: { 'b.io': { auth: Buffer.from('u:p').toString('base64') } }, credHelpers: { 'a.io': 'x' } }), 'cfg');
-    expect(credentialsFromDockerConfig(cfg, 'cfg', ['a.io', 'b.io'])).toEqual({ username: 'u', password: 'p', source: 'cfg (b.io)' });
+    expect(credentialsFromDockerConfig(cfg, 'cfg', ['a.io', 'b.io'], undefined, { env: {} })).toEqual({ username: 'u', password: 'p', source: 'cfg (b.io)' });
   });
 
   it('rejects malformed files without quoting them', () => {

@@ -1,7 +1,7 @@
 /**
- * Credentials from a rule's `auth` or a Docker `config.json` (`auths`). Credential stores, helpers and
- * identity tokens are not supported: said in a debug message, and by the 401/403 error that follows
- * (`unusable`). Secrets never appear in messages.
+ * Credentials from a rule's `auth` or a Docker `config.json` (`auths`, `credHelpers`, `credsStore`: the helpers
+ * run synchronously, once per host per process, see cred-helper.ts). Identity tokens are not supported: said in
+ * a debug message, and by the 401/403 error that follows (`unusable`). Secrets never appear in messages.
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { PinError } from '../errors/errors.js';
 import type { AuthConfig } from '../config/schema.js';
+import { checkHelperName, DOCKER_HUB_SERVER_URL, runCredentialHelper, type HelperRunOptions } from './cred-helper.js';
 
 export interface Credentials {
   readonly username?: string;
@@ -19,7 +20,7 @@ export interface Credentials {
   readonly source: string;
   /** Token realms on other hosts that may receive these (`auth.tokenRealms`); the server's own host always may. */
   readonly tokenRealms?: readonly string[];
-  /** Set (with no username or token) when the docker config keeps the host's login where notary-pin cannot use it. */
+  /** Set (with no username or token) when the docker config names a login notary-pin could not get or use, and why. */
   readonly unusable?: string;
 }
 
@@ -30,6 +31,8 @@ export interface ResolveCredentialsOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly homeDir?: string;
   readonly debug?: (message: string) => void;
+  /** Bound on one credential helper run (default 10 s). */
+  readonly helperTimeoutMs?: number;
 }
 
 const DockerAuthEntry = z.looseObject({
@@ -82,33 +85,64 @@ export function parseDockerConfig(text: string, path: string): DockerConfig {
 }
 
 /**
- * The credentials for `hosts` in a docker config. A host whose login sits in a credential helper or store,
- * or is only an identity token, gives `{ unusable }` (no secret) when no host has usable credentials.
+ * The credentials for `hosts` in a docker config, per host in order: `credHelpers[host]`, else a usable `auths`
+ * entry, else `credsStore` (docker skips inline `auths` when a store is set; an inline secret is put there on
+ * purpose, and using it spares a helper run). Without usable ones, `{ unusable }` (no secret) says why.
  */
 export function credentialsFromDockerConfig(
   config: DockerConfig,
   path: string,
   hosts: readonly string[],
   debug: (message: string) => void = () => {},
+  helpers: HelperRunOptions = { env: process.env },
 ): Credentials | undefined {
-  const wanted = hosts.map(normaliseAuthKey);
-  const entries = Object.entries(config.auths ?? {}).map(([k, v]) => [normaliseAuthKey(k), v] as const);
-  let unusable: string | undefined;
-  const note = (m: string) => (debug(`docker config ${path}: ${m}`), (unusable ??= `${path} keeps it where notary-pin cannot read it: ${m}`));
-  for (const host of wanted) {
+  const notes: string[] = [];
+  const note = (m: string) => (debug(`docker config ${path}: ${m}`), notes.push(m));
+  const entries = Object.entries(config.auths ?? {}).map(([k, v]) => [normaliseAuthKey(k), v, k] as const);
+  for (const host of hosts.map(normaliseAuthKey)) {
     const helper = Object.entries(config.credHelpers ?? {}).find(([k]) => normaliseAuthKey(k) === host);
-    if (helper) note(`credHelpers names "${helper[1]}" for ${host}, and credential helpers are not run`);
-    const entry = entries.find(([k]) => k === host)?.[1];
-    if (!entry) continue;
-    const found = fromAuthEntry(entry, path, host);
-    if (found) return found;
-    if (entry.identitytoken) note(`${host} has only an identitytoken (an OAuth refresh token), which is not supported`);
-    else if (config.credsStore) note(`${host} is stored in credsStore "${config.credsStore}", and credential stores are not run`);
+    if (helper) {
+      checkHelperName(helper[1], `credHelpers["${helper[0]}"]`, path);
+      const got = fromHelper(helper[1], serverUrlFor(host, helper[0]), host, helpers, debug);
+      if ('reason' in got) note(`credHelpers names "${helper[1]}" for ${host}: ${got.reason}`);
+      else return got;
+      continue;
+    }
+    const entry = entries.find(([k]) => k === host);
+    if (entry) {
+      const found = fromAuthEntry(entry[1], path, host);
+      if (found) return found;
+      if (entry[1].identitytoken) note(`${host} has only an identitytoken (an OAuth refresh token), which is not supported`);
+    }
+    if (config.credsStore !== undefined) {
+      checkHelperName(config.credsStore, 'credsStore', path);
+      const got = fromHelper(config.credsStore, serverUrlFor(host, entry?.[2]), host, helpers, debug);
+      if ('reason' in got) note(`credsStore "${config.credsStore}" for ${host}: ${got.reason}`);
+      else return got;
+    }
   }
-  if (config.credsStore && unusable === undefined) {
-    note(`no auths entry for ${wanted.join(', ')}, and credsStore "${config.credsStore}" is not run`);
-  }
-  return unusable === undefined ? undefined : { source: path, unusable };
+  return notes.length === 0 ? undefined : { source: path, unusable: `docker config ${path}: ${notes.join('; ')}` };
+}
+
+/** The server URL a helper is asked for: Docker Hub's index URL, else the config key as written, else the host. */
+function serverUrlFor(host: string, key: string | undefined): string {
+  if (host === 'docker.io') return DOCKER_HUB_SERVER_URL;
+  const k = key?.trim();
+  return k !== undefined && k !== '' && !k.includes('@') ? k : host;
+}
+
+function fromHelper(
+  name: string,
+  serverUrl: string,
+  host: string,
+  helpers: HelperRunOptions,
+  debug: (message: string) => void,
+): Credentials | { reason: string } {
+  const got = runCredentialHelper(name, serverUrl, helpers);
+  if ('reason' in got) return got;
+  const source = `docker-credential-${name} (${host})`;
+  debug(`credentials for ${host} from ${source}`);
+  return { username: got.username, password: got.secret, source };
 }
 
 /** An `auths` entry's username/password (`auth` or the two fields) or registry token; undefined when it has none. */
@@ -204,7 +238,8 @@ function resolveSecret(opts: ResolveCredentialsOptions): Credentials | undefined
     debug(`no docker config at ${path}; accessing the trust server anonymously`);
     return undefined;
   }
-  const creds = credentialsFromDockerConfig(parseDockerConfig(text, path), path, opts.hosts, debug);
+  const helpers = { env, timeoutMs: opts.helperTimeoutMs };
+  const creds = credentialsFromDockerConfig(parseDockerConfig(text, path), path, opts.hosts, debug, helpers);
   if (creds?.username === undefined && creds?.token === undefined) {
     debug(`docker config ${path} has no usable credentials for ${opts.hosts.join(', ')}; accessing anonymously`);
   }

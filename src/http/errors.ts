@@ -176,7 +176,7 @@ export function statusError(
       return new PinError({
         code: p.fetch,
         message: `${answered} (no credentials sent: ${creds.unusable})`,
-        hint: `${p.hints.credentials(u.host)}; a docker config auths entry with "auth" or username/password works, credential helpers, stores and identity tokens do not`,
+        hint: `${p.hints.credentials(u.host)}; a docker config auths entry with "auth" or username/password works, and so does a credential helper or store (docker-credential-<name> on PATH) that holds the login; identity tokens do not`,
         cause,
       });
     }
