@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { PinError } from '../errors/errors.js';
+import { HELPER_REUSE_MS } from './cred-helper.js';
 import { resolveCredentials, type ResolveCredentialsOptions } from './credentials.js';
 import { REGISTRY_PROFILE as PROFILE, statusError } from './errors.js';
 
@@ -41,6 +42,25 @@ describe('docker credential helpers and stores', () => {
     expect(notes.join('\n')).toContain('from docker-credential-fake (reg.example.com:5000)');
     expect(resolve(env, ['reg.example.com:5000']).creds?.username).toBe('robot');
     expect(calls(dir, 'fake')).toEqual(['get Reg.Example.com:5000']);
+  });
+
+  it('reuses a login for HELPER_REUSE_MS, then asks again (short-lived logins); a failure is asked again next time', () => {
+    const { dir, env } = setup({ credHelpers: { 'reuse.io': 'fake', 'fails.io': 'gone' } }, { fake: answer('robot', SECRET), gone: `echo 'credentials not found in native keychain'; exit 1` });
+    const now = vi.spyOn(Date, 'now').mockReturnValue(1_000_000);
+    try {
+      expect(resolve(env, ['reuse.io']).creds?.username).toBe('robot');
+      now.mockReturnValue(1_000_000 + HELPER_REUSE_MS - 1);
+      resolve(env, ['reuse.io']);
+      expect(calls(dir, 'fake')).toHaveLength(1);
+      now.mockReturnValue(1_000_000 + HELPER_REUSE_MS);
+      resolve(env, ['reuse.io']);
+      expect(calls(dir, 'fake')).toHaveLength(2);
+      resolve(env, ['fails.io']);
+      resolve(env, ['fails.io']);
+      expect(calls(dir, 'gone')).toHaveLength(2);
+    } finally {
+      now.mockRestore();
+    }
   });
 
   it('runs the credsStore when no credHelpers entry names the host; Docker Hub is asked as https://index.docker.io/v1/', () => {

@@ -1,8 +1,9 @@
 /**
  * Runs a docker credential helper the docker-credential-helpers way: `docker-credential-<name> get` from PATH
- * (no shell), the server URL on stdin, `{"ServerURL","Username","Secret"}` JSON on stdout. Synchronous, bounded in
- * time and output, and run once per (helper, server) per process. Neither its stdout nor its stderr is ever
- * quoted: both may hold the secret.
+ * (no shell), the server URL on stdin, `{"ServerURL","Username","Secret"}` JSON on stdout. Synchronous and
+ * bounded in time and output; a login it gave is reused for HELPER_REUSE_MS (short-lived logins such as ECR's
+ * are fetched again by a later run or config reload), a failure is not kept. Neither its stdout nor its stderr
+ * is ever quoted: both may hold the secret.
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
@@ -12,6 +13,8 @@ import { PinError } from '../errors/errors.js';
 
 export const HELPER_TIMEOUT_MS = 10_000;
 export const HELPER_MAX_OUTPUT_BYTES = 64 * 1024;
+/** How long a helper's login is reused within a process. */
+export const HELPER_REUSE_MS = 5 * 60_000;
 /** Docker Hub's key in credential stores (docker `registry.IndexServer`). */
 export const DOCKER_HUB_SERVER_URL = 'https://index.docker.io/v1/';
 /** What helpers print (on stdout, exit 1) when they hold nothing for the server. */
@@ -31,7 +34,7 @@ export interface HelperRunOptions {
 
 const HelperOutput = z.looseObject({ ServerURL: z.string().optional(), Username: z.string(), Secret: z.string() });
 
-const answers = new Map<string, HelperAnswer>();
+const logins = new Map<string, { readonly answer: HelperAnswer; readonly at: number }>();
 
 /** Refuses helper names that are not a plain `[A-Za-z0-9._-]` word (they become part of an executable name). */
 export function checkHelperName(name: string, field: string, path: string): void {
@@ -62,16 +65,18 @@ export function findOnPath(exe: string, env: NodeJS.ProcessEnv): string | undefi
   return undefined;
 }
 
-/** The helper's answer for `serverUrl` (username + secret, or why there is none); cached per process. */
+/** The helper's answer for `serverUrl` (username + secret, or why there is none); a login is reused for HELPER_REUSE_MS. */
 export function runCredentialHelper(name: string, serverUrl: string, opts: HelperRunOptions): HelperAnswer {
   const exe = `docker-credential-${name}`;
   const file = findOnPath(exe, opts.env);
   if (file === undefined) return { reason: `${exe} is not on PATH` };
   const key = `${file}\0${serverUrl}`;
-  const hit = answers.get(key);
-  if (hit) return hit;
+  const now = Date.now();
+  const hit = logins.get(key);
+  if (hit !== undefined && now - hit.at < HELPER_REUSE_MS) return hit.answer;
   const answer = runOnce(exe, file, serverUrl, opts);
-  answers.set(key, answer);
+  if ('reason' in answer) logins.delete(key);
+  else logins.set(key, { answer, at: now });
   return answer;
 }
 
