@@ -1,4 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import tls from 'node:tls';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { realmMayReceiveCredentials } from './token.js';
@@ -177,6 +178,20 @@ describe('http client: TLS', () => {
     const e = await failure(client({ ca: caA.certPem }).get(`${s.url.replace('http:', 'https:')}/root.json`, { maxBytes: 100 }));
     expect(e.code).toBe('TRUST_FETCH');
     expect(e.hint).toMatch(/trust\.ca/);
+  });
+
+  it('parses a configured CA once for all its connections, and still refuses a server the CA did not issue', async () => {
+    const s = await server((_req, res) => json(res, 200, { tls: true }), caA.issue());
+    const made = vi.spyOn(tls, 'createSecureContext');
+    try {
+      const c = client({ ca: caA.certPem, connections: 3, pipelining: 1 });
+      await Promise.all([1, 2, 3].map((i) => c.get(`${s.url}/r${i}.json`, { maxBytes: 100 })));
+      expect(made).toHaveBeenCalledTimes(1);
+    } finally {
+      made.mockRestore();
+    }
+    const wrong = await failure(client({ ca: caB.certPem, connections: 2 }).get(`${s.url}/root.json`, { maxBytes: 100 }));
+    expect(wrong.message).toMatch(/TLS/);
   });
 
   it('reports an unreadable CA file as CONFIG_INVALID', () => {

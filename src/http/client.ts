@@ -4,6 +4,7 @@
  * and Docker token (distribution spec/auth/token) and Basic auth. Failures are PinErrors worded by an
  * `HttpErrorProfile`; secrets never reach messages or logs.
  */
+import tls from 'node:tls';
 import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
 import { PinError } from '../errors/errors.js';
@@ -129,17 +130,15 @@ class UndiciHttpClient implements HttpClient {
       now: opts.now ?? Date.now,
     });
     const ca = opts.ca === undefined ? undefined : loadPemSource(opts.ca, opts.caField ?? 'trust.ca');
+    // A configured CA is parsed into one TLS context for every connection (tls.connect would parse it for each).
+    const tlsOptions = ca === undefined ? { minVersion: 'TLSv1.2' as const } : { secureContext: tls.createSecureContext({ ca, minVersion: 'TLSv1.2' }) };
     this.agent = new Agent({
       connections: opts.connections ?? 4,
       pipelining: opts.pipelining ?? 4,
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
       keepAliveTimeout: 30_000,
-      connect: {
-        timeout: this.timeoutMs,
-        minVersion: 'TLSv1.2',
-        ca, // undefined: the system CAs
-      },
+      connect: { timeout: this.timeoutMs, ...tlsOptions }, // no ca: the system CAs
     });
   }
 
