@@ -8,7 +8,6 @@
  * with the trust policy's revocation `skip` and once `enforce`. Targets: the p99 with revocation within 1 ms (or 20 %) of
  * the p99 without, and no CRL request while measuring.
  */
-import { KeyObject } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,10 +21,9 @@ import { startWebhookServer } from '../src/webhook/server.js';
 import { certToPem } from '../src/trust/notary/tuf/certs.js';
 import { startTestServer, type TestServer } from '../test/support/http-server.js';
 import { startRegistry } from '../test/support/notary-env.js';
-import type { TestCert as SignerCert } from '../test/support/notation/pki.js';
-import { signEnvelope } from '../test/support/notation/signer.js';
 import { makeCert, makeCrl } from '../test/support/notation-revocation/pki.js';
-import { pushImage, pushSignature } from '../test/support/oci-push.js';
+import { pushImage } from '../test/support/oci-push.js';
+import { pushRevocableSignature } from '../test/support/notation-revocation/sign.js';
 import { runLoadIsolated } from './load.js';
 import { podReview } from './webhook.js';
 
@@ -52,15 +50,7 @@ async function signedImages(registryHost: string, crl: TestServer, dir: string):
     for (let t = 0; t < PER_REPO; t++) {
       const name = `bench/app${r}`;
       const d: Descriptor = await pushImage(target, name, `v${t}`);
-      const env = signEnvelope({
-        format: 'jws',
-        alg: 'ES256',
-        signingKey: KeyObject.from(leaf.keys.privateKey),
-        signingTime: new Date(),
-        subject: { mediaType: d.mediaType, digest: d.digest, size: d.size },
-        chain: [leaf, root].map((c) => ({ der: c.der }) as unknown as SignerCert),
-      });
-      await pushSignature(target, name, d, { form: 'artifactType', envelope: env.envelope, envelopeMediaType: env.mediaType });
+      await pushRevocableSignature(target, name, d, leaf, root);
       images.push(`${registryHost}/${name}@${d.digest}`);
     }
   }

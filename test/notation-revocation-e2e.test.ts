@@ -4,7 +4,6 @@
  * a CRL server on 127.0.0.1 (counting its requests) serves the CA's CRL, and the built CLI (the
  * function, `revocation fetch`) and the webhook (production resolver) decide.
  */
-import { KeyObject } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,10 +15,11 @@ import { buildCliBundle, type Bundle } from './support/attack/cli.js';
 import { registerTempDir, type Daemon } from './support/daemon.js';
 import { startTestServer, type TestServer } from './support/http-server.js';
 import { startRegistry } from './support/notary-env.js';
-import { makeChain, testKey, type TestCert as SignerCert } from './support/notation/pki.js';
+import { makeChain, testKey } from './support/notation/pki.js';
 import { signEnvelope } from './support/notation/signer.js';
 import { createOpensslTsa } from './support/notation-revocation/openssl-tsa.js';
 import { makeCert, makeCrl, type TestCert } from './support/notation-revocation/pki.js';
+import { pushRevocableSignature } from './support/notation-revocation/sign.js';
 import { pushImage, pushSignature, type PushTarget } from './support/oci-push.js';
 import { describeWithTools } from './support/tools.js';
 import { startProductionWebhook, type ProductionWebhook } from './support/webhook/production.js';
@@ -45,21 +45,7 @@ describeWithTools(['docker-registry', 'openssl'], 'Notation timestamps and revoc
   const repo = (name: string) => `${registry.host}/${name}`;
   const crlRequests = () => crlServer.requests.filter((r) => r.url === '/ca.crl').length;
 
-  /** A pkijs test certificate as the signer wants it (DER, and the leaf's key given separately). */
-  const asSignerChain = (certs: readonly TestCert[]) => certs.map((c) => ({ der: c.der }) as unknown as SignerCert);
-
-  async function signRevocable(name: string, leaf: TestCert): Promise<void> {
-    const s = img[name]!;
-    const env = signEnvelope({
-      format: 'jws',
-      alg: 'ES256',
-      signingKey: KeyObject.from(leaf.keys.privateKey),
-      signingTime: new Date(),
-      subject: { mediaType: s.mediaType, digest: s.digest, size: s.size },
-      chain: asSignerChain([leaf, root]),
-    });
-    await pushSignature(target, name, s, { form: 'artifactType', envelope: env.envelope, envelopeMediaType: env.mediaType });
-  }
+  const signRevocable = (name: string, leaf: TestCert): Promise<void> => pushRevocableSignature(target, name, img[name]!, leaf, root);
 
   function writeConfig(file: string, extra: readonly string[] = []): string {
     const path = join(dir, file);
