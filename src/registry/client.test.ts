@@ -13,10 +13,20 @@ import { MediaTypes, type RegistryClient } from './contract.js';
 
 const regs: OciRegistry[] = [];
 const clients: RegistryClient[] = [];
+const homes: string[] = [];
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
   await Promise.all(regs.splice(0).map((r) => r.close()));
+  for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true });
 });
+/** A home directory whose ~/.docker/config.json holds `config` (removed after the test). */
+function homeWithDockerConfig(config: object): string {
+  const home = mkdtempSync(join(tmpdir(), 'np-reg-home-'));
+  homes.push(home);
+  mkdirSync(join(home, '.docker'));
+  writeFileSync(join(home, '.docker', 'config.json'), JSON.stringify(config));
+  return home;
+}
 async function registry(o: OciRegistryOptions = {}): Promise<OciRegistry> {
   const r = await startOciRegistry(o);
   regs.push(r);
@@ -290,51 +300,33 @@ describe('registry client: TLS and auth', () => {
   it('takes credentials from ~/.docker/config.json auths for the registry host', async () => {
     const reg = await registry({ auth: { username: 'dock', password: 'er-pw' } });
     const img = await pushImageDirect(reg);
-    const home = mkdtempSync(join(tmpdir(), 'np-reg-home-'));
-    try {
-      mkdirSync(join(home, '.docker'));
-      writeFileSync(join(home, '.docker', 'config.json'), JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from('dock:er-pw').toString('base64') } } }));
-      const c = client(reg, {}, { homeDir: home });
-      expect((await c.resolve({ host: reg.host, name: 'app' }, 'v1')).digest).toBe(img);
-    } finally {
-      rmSync(home, { recursive: true, force: true });
-    }
+    const home = homeWithDockerConfig({ auths: { [reg.host]: { auth: Buffer.from('dock:er-pw').toString('base64') } } });
+    const c = client(reg, {}, { homeDir: home });
+    expect((await c.resolve({ host: reg.host, name: 'app' }, 'v1')).digest).toBe(img);
   });
 
   it('takes credentials from the docker config credsStore helper (docker-credential-<name> on PATH)', async () => {
     const reg = await registry({ auth: { username: 'dock', password: 'er-pw' } });
     const img = await pushImageDirect(reg);
-    const home = mkdtempSync(join(tmpdir(), 'np-reg-home-'));
-    try {
-      mkdirSync(join(home, '.docker'));
-      writeFileSync(join(home, '.docker', 'config.json'), JSON.stringify({ auths: { [reg.host]: {} }, credsStore: 'fakestore' }));
-      const helper = `#!/bin/sh\n[ "$1" = get ] || exit 3\nserver=$(cat)\n[ "$server" = "${reg.host}" ] || { echo 'credentials not found in native keychain'; exit 1; }\n`;
-      writeFileSync(join(home, 'docker-credential-fakestore'), `${helper}echo '{"ServerURL":"${reg.host}","Username":"dock","Secret":"er-pw"}'\n`, { mode: 0o755 });
-      const c = client(reg, {}, { homeDir: home, env: { PATH: `${home}:/usr/bin:/bin` } });
-      expect((await c.resolve({ host: reg.host, name: 'app' }, 'v1')).digest).toBe(img);
-      const tokenAuth = reg.requests.filter((r) => r.url.startsWith('/token')).map((r) => r.authorization);
-      expect(tokenAuth).toContain(`Basic ${Buffer.from('dock:er-pw').toString('base64')}`);
-    } finally {
-      rmSync(home, { recursive: true, force: true });
-    }
+    const home = homeWithDockerConfig({ auths: { [reg.host]: {} }, credsStore: 'fakestore' });
+    const helper = `#!/bin/sh\n[ "$1" = get ] || exit 3\nserver=$(cat)\n[ "$server" = "${reg.host}" ] || { echo 'credentials not found in native keychain'; exit 1; }\n`;
+    writeFileSync(join(home, 'docker-credential-fakestore'), `${helper}echo '{"ServerURL":"${reg.host}","Username":"dock","Secret":"er-pw"}'\n`, { mode: 0o755 });
+    const c = client(reg, {}, { homeDir: home, env: { PATH: `${home}:/usr/bin:/bin` } });
+    expect((await c.resolve({ host: reg.host, name: 'app' }, 'v1')).digest).toBe(img);
+    const tokenAuth = reg.requests.filter((r) => r.url.startsWith('/token')).map((r) => r.authorization);
+    expect(tokenAuth).toContain(`Basic ${Buffer.from('dock:er-pw').toString('base64')}`);
   });
 
   it('a 401 says when the docker config credential store could not be run', async () => {
     const reg = await registry({ auth: { username: 'dock', password: 'er-pw' } });
     await pushImageDirect(reg);
-    const home = mkdtempSync(join(tmpdir(), 'np-reg-home-'));
-    try {
-      mkdirSync(join(home, '.docker'));
-      writeFileSync(join(home, '.docker', 'config.json'), JSON.stringify({ auths: { [reg.host]: {} }, credsStore: 'desktop' }));
-      const e = await failure(client(reg, {}, { homeDir: home }).resolve({ host: reg.host, name: 'app' }, 'v1'));
-      expect(e.code).toBe('REGISTRY_FETCH');
-      expect(e.message).toMatch(/401 Unauthorized \(no credentials sent: docker config .*config\.json: credsStore "desktop" for .*: docker-credential-desktop is not on PATH/);
-      expect(e.hint).toContain(`spec.registries[].auth for ${reg.host}`);
-      expect(e.hint).toContain('credential helper or store (docker-credential-<name> on PATH)');
-      expect(reg.requests.filter((r) => r.url.startsWith('/token')).map((r) => r.authorization)).toEqual([undefined]);
-    } finally {
-      rmSync(home, { recursive: true, force: true });
-    }
+    const home = homeWithDockerConfig({ auths: { [reg.host]: {} }, credsStore: 'desktop' });
+    const e = await failure(client(reg, {}, { homeDir: home }).resolve({ host: reg.host, name: 'app' }, 'v1'));
+    expect(e.code).toBe('REGISTRY_FETCH');
+    expect(e.message).toMatch(/401 Unauthorized \(no credentials sent: docker config .*config\.json: credsStore "desktop" for .*: docker-credential-desktop is not on PATH/);
+    expect(e.hint).toContain(`spec.registries[].auth for ${reg.host}`);
+    expect(e.hint).toContain('credential helper or store (docker-credential-<name> on PATH)');
+    expect(reg.requests.filter((r) => r.url.startsWith('/token')).map((r) => r.authorization)).toEqual([undefined]);
   });
 
   it('does not send credentials to a token realm on another host (asks anonymously, hints auth.tokenRealms)', async () => {
