@@ -8,7 +8,7 @@
  * with the trust policy's revocation `skip` and once `enforce`. Targets: the p99 with revocation within 1 ms (or 20 %) of
  * the p99 without, and no CRL request while measuring.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -18,7 +18,6 @@ import { createTestCA, writeTestPki } from '../src/demo/pki.js';
 import type { Descriptor } from '../src/registry/contract.js';
 import { parseReference } from '../src/reference/parse.js';
 import { startWebhookServer } from '../src/webhook/server.js';
-import { certToPem } from '../src/trust/notary/tuf/certs.js';
 import { startTestServer, type TestServer } from '../test/support/http-server.js';
 import { startRegistry } from '../test/support/notary-env.js';
 import { makeCert, makeCrl } from '../test/support/notation-revocation/pki.js';
@@ -26,6 +25,7 @@ import { pushImage } from '../test/support/oci-push.js';
 import { pushRevocableSignature } from '../test/support/notation-revocation/sign.js';
 import { runLoadIsolated } from './load.js';
 import { podReview } from './webhook.js';
+import { writeTrustStoreCert } from '../test/support/notation/trust-store.js';
 
 const REPOS = 10;
 const PER_REPO = 5;
@@ -54,8 +54,7 @@ async function signedImages(registryHost: string, crl: TestServer, dir: string):
       images.push(`${registryHost}/${name}@${d.digest}`);
     }
   }
-  mkdirSync(join(dir, 'store/x509/ca/bench'), { recursive: true });
-  writeFileSync(join(dir, 'store/x509/ca/bench/root.pem'), certToPem(root.der));
+  writeTrustStoreCert(join(dir, 'store'), 'ca', 'bench', root.der);
   return images;
 }
 

@@ -4,13 +4,12 @@
  * `sha256-<hex>` referrers tag index), with the project's test signer; the trust store (notation's
  * layout) and trust policy (notation's format) written to a directory; the NotaryPin config.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { certToPem } from '../src/trust/notary/tuf/certs.js';
 import { LEAF_SUBJECT, makeChain, testKey, type TestChain } from '../test/support/notation/pki.js';
 import { signEnvelope } from '../test/support/notation/signer.js';
 import { pushImage, pushSignature, type PushTarget } from '../test/support/oci-push.js';
 import { mapLimit } from './stats.js';
+import { writeTrustStoreCert } from '../test/support/notation/trust-store.js';
 
 export const NOTATION_REPOSITORIES = 50;
 export const NOTATION_TAGS = 4;
@@ -64,8 +63,7 @@ export async function setUpNotation(o: { registryHost: string; dir: string; log:
   });
   const images = perRepository.flat();
   const trustStore = join(o.dir, 'truststore');
-  await mkdir(join(trustStore, 'x509', 'ca', 'bench'), { recursive: true });
-  await writeFile(join(trustStore, 'x509', 'ca', 'bench', 'root.pem'), certToPem(chain.root.der));
+  writeTrustStoreCert(trustStore, 'ca', 'bench', chain.root.der);
   return { images, trustStore, names };
 }
 

@@ -6,20 +6,20 @@
  * only, or with each system signing a different digest for the same tag; `require: all | any`
  * (src/trust/combine.ts) decides.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { Descriptor } from '../src/registry/contract.js';
-import { certToPem } from '../src/trust/notary/tuf/certs.js';
 import { buildCliBundle, imagesIn, parseList, type Bundle } from './support/attack/cli.js';
 import { startNotaryEnv, type ImageInfo, type NotaryEnv } from './support/notary-env.js';
 import { LEAF_SUBJECT, makeChain, testKey, type TestChain } from './support/notation/pki.js';
 import { signEnvelope } from './support/notation/signer.js';
 import { pushImage, pushSignature, type PushTarget } from './support/oci-push.js';
 import { describeWithTools, NOTARY_ENV_TOOLS } from './support/tools.js';
+import { writeTrustStoreCert } from './support/notation/trust-store.js';
 
 const REPO = 'shop/storefront';
 
@@ -77,8 +77,7 @@ describeWithTools(NOTARY_ENV_TOOLS, 'migration from Docker Content Trust to Nota
     for (const tag of ['both', 'notation-only', 'split']) await notationSign(img[tag]!);
 
     // Trust store and strict trust policy in notation's layout and format.
-    mkdirSync(join(dir, 'notation/truststore/x509/ca/team'), { recursive: true });
-    writeFileSync(join(dir, 'notation/truststore/x509/ca/team/root.pem'), certToPem(chain.root.der));
+    writeTrustStoreCert(join(dir, 'notation/truststore'), 'ca', 'team', chain.root.der);
     writeFileSync(
       join(dir, 'notation/trustpolicy.json'),
       JSON.stringify({

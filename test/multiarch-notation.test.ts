@@ -5,7 +5,7 @@
  * platform manifest, some of them, nothing — under `platforms` and `pinPlatform`, in pin mode (the
  * function) and verify mode (what the webhook asks; one admission through the real webhook server).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,8 +22,8 @@ import { signEnvelope } from './support/notation/signer.js';
 import { pushImage, pushPlatformIndex, pushSignature, type PushedIndex, type PushTarget } from './support/oci-push.js';
 import { describeWithTools } from './support/tools.js';
 import { startProductionWebhook } from './support/webhook/production.js';
+import { writeTrustStoreCert } from './support/notation/trust-store.js';
 
-const pem = (der: Uint8Array) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`;
 const BOTH = ['linux/amd64', 'linux/arm64'];
 
 describeWithTools(['docker-registry'], 'multi-platform images with Notation (real docker-registry)', () => {
@@ -63,8 +63,7 @@ describeWithTools(['docker-registry'], 'multi-platform images with Notation (rea
     single = await pushImage(target, 'ma/single', '1');
     await sign('ma/single', single);
 
-    mkdirSync(join(dir, 'truststore/x509/ca/team'), { recursive: true });
-    writeFileSync(join(dir, 'truststore/x509/ca/team/root.pem'), pem(trusted.root.der));
+    writeTrustStoreCert(join(dir, 'truststore'), 'ca', 'team', trusted.root.der);
     writeFileSync(
       join(dir, 'trustpolicy.json'),
       JSON.stringify({

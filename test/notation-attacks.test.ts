@@ -4,7 +4,7 @@
  * signature for another repository's image, a tag index that is not an index. Each must fail closed
  * with a message that says which check failed, and write nothing.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { createDemoNotationSigner, putDemoImage, putDemoSignature, type DemoNota
 import { startOciRegistry, type OciRegistry } from '../src/demo/oci-registry.js';
 import { runKrm } from '../src/krm/run.js';
 import { MediaTypes, type Descriptor } from '../src/registry/contract.js';
+import { writeTrustStoreCert } from './support/notation/trust-store.js';
 
 const pod = (image: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: "${image}"}]}\n`;
 
@@ -26,8 +27,7 @@ describe('Notation attack rows (in-process registry, referrers API)', () => {
     registry = await startOciRegistry();
     signer = createDemoNotationSigner(new Date());
     storeDir = mkdtempSync(join(tmpdir(), 'np-notation-attacks-'));
-    mkdirSync(join(storeDir, 'x509', 'ca', 'demo'), { recursive: true });
-    writeFileSync(join(storeDir, 'x509', 'ca', 'demo', 'root.pem'), signer.rootPem);
+    writeTrustStoreCert(storeDir, 'ca', 'demo', signer.rootPem);
   });
   afterAll(async () => {
     await registry?.close();

@@ -6,7 +6,7 @@
  * webhook (verify mode, production resolver) admits and denies, and hostile registries (one that
  * lies about digests, one that stalls) are refused through the function.
  */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,8 +25,8 @@ import { pushImage, pushSignature, type PushTarget } from './support/oci-push.js
 import { describeWithTools } from './support/tools.js';
 import { startProductionWebhook, type ProductionWebhook } from './support/webhook/production.js';
 import { fixtureText } from './support/webhook/fixtures.js';
+import { writeTrustStoreCert } from './support/notation/trust-store.js';
 
-const pem = (der: Uint8Array) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`;
 
 /** A Deployment per image, as a plain YAML stream (what `kustomize build | notary-pin` sees). */
 const stream = (images: readonly string[]) =>
@@ -75,8 +75,7 @@ describeWithTools(['docker-registry'], 'Notation end to end (real docker-registr
     await sign('shop/stolen', img['shop/web']!, trusted, 'jws', 'artifactType', img['shop/stolen']!);
 
     // the trust store and policy, in notation's layout and format
-    mkdirSync(join(dir, 'notation/truststore/x509/ca/team'), { recursive: true });
-    writeFileSync(join(dir, 'notation/truststore/x509/ca/team/root.pem'), pem(trusted.root.der));
+    writeTrustStoreCert(join(dir, 'notation/truststore'), 'ca', 'team', trusted.root.der);
     const strict = ['shop/web', 'shop/migrate', 'shop/unsigned', 'shop/wrong', 'shop/stolen'].map(repo);
     writeFileSync(
       join(dir, 'notation/trustpolicy.json'),

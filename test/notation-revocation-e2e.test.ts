@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpecSchema } from '../src/config/schema.js';
 import type { Descriptor } from '../src/registry/contract.js';
 import { bundleCrlFile } from '../src/trust/notation/revocation/source.js';
+import { certToPem } from '../src/trust/notary/tuf/certs.js';
 import { buildCliBundle, type Bundle } from './support/attack/cli.js';
 import { registerTempDir, type Daemon } from './support/daemon.js';
 import { startTestServer, type TestServer } from './support/http-server.js';
@@ -24,8 +25,8 @@ import { pushImage, pushSignature, type PushTarget } from './support/oci-push.js
 import { describeWithTools } from './support/tools.js';
 import { startProductionWebhook, type ProductionWebhook } from './support/webhook/production.js';
 import { fixture } from './support/webhook/fixtures.js';
+import { writeTrustStoreCert } from './support/notation/trust-store.js';
 
-const pem = (der: Uint8Array) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
 const stream = (images: readonly string[]) =>
   images.map((image, i) => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p${i}\nspec:\n  containers:\n  - name: c\n    image: ${image}\n`).join('---\n');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
@@ -120,10 +121,7 @@ describeWithTools(['docker-registry', 'openssl'], 'Notation timestamps and revoc
     await signRevocable('rev/revoked', revoked);
     await signRevocable('perm/revoked', revoked);
 
-    const store = (type: string, name: string, der: Uint8Array) => {
-      mkdirSync(join(dir, `notation/truststore/x509/${type}/${name}`), { recursive: true });
-      writeFileSync(join(dir, `notation/truststore/x509/${type}/${name}/cert.pem`), pem(der));
-    };
+    const store = (type: 'ca' | 'tsa', name: string, der: Uint8Array) => writeTrustStoreCert(join(dir, 'notation/truststore'), type, name, der, 'cert.pem');
     store('ca', 'ts', short.root.der);
     store('tsa', 'tsa', tsa.root);
     store('tsa', 'other', root.der); // a CA that is not the TSA's
@@ -148,8 +146,8 @@ describeWithTools(['docker-registry', 'openssl'], 'Notation timestamps and revoc
         ],
       }),
     );
-    writeFileSync(join(dir, 'chain-good.pem'), pem(good.der) + pem(root.der));
-    writeFileSync(join(dir, 'chain-revoked.pem'), pem(revoked.der) + pem(root.der));
+    writeFileSync(join(dir, 'chain-good.pem'), certToPem(good.der) + certToPem(root.der));
+    writeFileSync(join(dir, 'chain-revoked.pem'), certToPem(revoked.der) + certToPem(root.der));
     cli = await bundle;
     await sleep(notAfter.getTime() + 2_000 - Date.now()); // the short-lived certificate has now expired
   }, 300_000);

@@ -3,7 +3,7 @@
  * in-process OCI registry is stopped mid-test; earlier verdicts answer past the TTL (logged,
  * counted as stale), never for a digest not verified before; off (0) denies.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -19,8 +19,8 @@ import { signEnvelope } from './support/notation/signer.js';
 import { pushImage, pushSignature, type PushTarget } from './support/oci-push.js';
 import { postReview, send } from './support/webhook/client.js';
 import { fixtureText } from './support/webhook/fixtures.js';
+import { writeTrustStoreCert } from './support/notation/trust-store.js';
 
-const pem = (der: Uint8Array) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`;
 const AAA = `sha256:${'a'.repeat(64)}`;
 
 describe('Notation staleIfErrorSeconds (webhook, in-process registry stopped mid-test)', () => {
@@ -41,8 +41,7 @@ describe('Notation staleIfErrorSeconds (webhook, in-process registry stopped mid
       const env = signEnvelope({ format: 'jws', subject: { mediaType: s.mediaType, digest: s.digest, size: s.size }, chain: chain.chain });
       await pushSignature(target, k.split(':')[0]!, s, { form: 'artifactType', envelope: env.envelope, envelopeMediaType: env.mediaType });
     }
-    mkdirSync(join(dir, 'truststore/x509/ca/team'), { recursive: true });
-    writeFileSync(join(dir, 'truststore/x509/ca/team/root.pem'), pem(chain.root.der));
+    writeTrustStoreCert(join(dir, 'truststore'), 'ca', 'team', chain.root.der);
     writeFileSync(
       join(dir, 'trustpolicy.json'),
       JSON.stringify({
