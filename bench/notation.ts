@@ -151,17 +151,8 @@ export async function notationBench(o: NotationBenchOptions): Promise<NotationFi
     await writeFile(inputs.undelayed, bundle(onHost(images, hosts.undelayed), o.resources));
     await writeFile(inputs.delayed, bundle(onHost(images, hosts.delayed), o.resources));
     const output = join(work, 'notation-out.yaml');
-    const coldRun = (side: keyof typeof hosts) => async (i: number): Promise<PinRun> => {
-      const cacheDir = join(work, 'cache', `notation-${side}-${i}-${Math.random().toString(36).slice(2)}`);
-      const config = join(work, `notation-${side}.yaml`);
-      const registryHost = hosts[side];
-      await writeFile(config, notationConfigYaml({ registryHost, trustPolicy: policy, trustStore: setup.trustStore, cacheDir }));
-      try {
-        return await o.runPin(config, inputs[side], output, o.resources);
-      } finally {
-        await rm(cacheDir, { recursive: true, force: true });
-      }
-    };
+    const coldRun = (side: keyof typeof hosts) => (i: number): Promise<PinRun> =>
+      notationColdRun(o, { name: `${side}-${i}`, registryHost: hosts[side], policy, trustStore: setup.trustStore, input: inputs[side], output });
     const cold = (side: keyof typeof hosts) => async (i: number) => (await coldRun(side)(i)).wallMs;
     const withServer = (pid: number, run: (i: number) => Promise<PinRun>) => async (i: number): Promise<ColdRun> => {
       const { value, serverCpuMs } = await withServerCpu(pid, () => run(i));
@@ -193,6 +184,21 @@ export async function notationBench(o: NotationBenchOptions): Promise<NotationFi
   }
 }
 
+/** One cold Notation run of the built CLI: its own config and a fresh cacheDir (removed after). */
+async function notationColdRun(
+  o: NotationBenchOptions,
+  r: { name: string; registryHost: string; policy: string; trustStore: string; input: string; output: string },
+): Promise<PinRun> {
+  const cacheDir = join(o.work, 'cache', `notation-${r.name}-${Math.random().toString(36).slice(2)}`);
+  const config = join(o.work, `notation-${r.name}.yaml`);
+  await writeFile(config, notationConfigYaml({ registryHost: r.registryHost, trustPolicy: r.policy, trustStore: r.trustStore, cacheDir }));
+  try {
+    return await o.runPin(config, r.input, r.output, o.resources);
+  } finally {
+    await rm(cacheDir, { recursive: true, force: true });
+  }
+}
+
 /** The same images pushed and signed into the light registry; Notation cold runs against it paired with Notary v1 cold runs. */
 async function lightRegistryPairs(o: NotationBenchOptions): Promise<{ notation: number[]; notary: number[] }> {
   const server = await o.startLightRegistry();
@@ -203,16 +209,9 @@ async function lightRegistryPairs(o: NotationBenchOptions): Promise<{ notation: 
     await writeFile(policy, JSON.stringify(notationTrustPolicy([host], setup.names)));
     const input = join(o.work, 'notation-light-bundle.yaml');
     await writeFile(input, bundle(shuffled(setup.images), o.resources));
-    const light = async (i: number): Promise<number> => {
-      const cacheDir = join(o.work, 'cache', `notation-light-${i}`);
-      const config = join(o.work, 'notation-light.yaml');
-      await writeFile(config, notationConfigYaml({ registryHost: host, trustPolicy: policy, trustStore: setup.trustStore, cacheDir }));
-      try {
-        return (await o.runPin(config, input, join(o.work, 'notation-light-out.yaml'), o.resources)).wallMs;
-      } finally {
-        await rm(cacheDir, { recursive: true, force: true });
-      }
-    };
+    const output = join(o.work, 'notation-light-out.yaml');
+    const light = async (i: number): Promise<number> =>
+      (await notationColdRun(o, { name: `light-${i}`, registryHost: host, policy, trustStore: setup.trustStore, input, output })).wallMs;
     const [notation, notary] = await paired(o.runs, light, async (i) => (await o.notaryCold(i)).wallMs);
     return { notation, notary };
   } finally {
